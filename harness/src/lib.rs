@@ -1,0 +1,8 @@
+//! thinbench harness: scenario files → validated plan → environment (host kernel, or a
+//! qemu VM booting its own kernel) → thin pool backends → workloads → results.
+//!
+//! The binary (`src/main.rs`) is a thin CLI over this library. Library code never prints
+//! to stdout; it reports through the run's event stream and returns errors.
+
+pub mod plan;
+pub mod scenario;

@@ -1,0 +1,252 @@
+//! The validated plan: what a scenario file means once every value is checked and every
+//! default applied. Nothing here can hold an invalid value; the runner never re-validates.
+
+use std::path::PathBuf;
+use std::time::Duration;
+use thinbench_schema::ids::{Ident, ThinId};
+use thinbench_schema::record::{PoolKind, PoolMode};
+use thinbench_schema::units::{Bytes, ChunkSize, DataBlocks};
+
+/// A whole scenario, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// Scenario name (defaults to the file stem).
+    pub name: Ident,
+    /// Free text.
+    pub description: Option<String>,
+    /// File it came from.
+    pub source: PathBuf,
+    /// Wall-clock limit for the whole run; past it the run is ended as incomplete.
+    pub timeout: Duration,
+    /// Pools; every case runs the step list against one of them.
+    pub pools: Vec<PoolSpec>,
+    /// Steps in order.
+    pub steps: Vec<StepSpec>,
+}
+
+/// One pool to build.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolSpec {
+    /// Name used by steps and reports.
+    pub name: Ident,
+    /// Kind and kind-specific settings.
+    pub kind: PoolKindSpec,
+    /// Data block size.
+    pub chunk: ChunkSize,
+    /// Low water mark in data blocks (Docker: 32768, capped to the pool's blocks).
+    pub low_water_mark: LowWaterMark,
+    /// Zero new blocks on partial writes. Docker: off (`skip_block_zeroing`).
+    pub block_zeroing: bool,
+    /// Pass discards down to the data device. Kernel default: on.
+    pub discard_passdown: bool,
+    /// What the pool does when data space runs out.
+    pub no_space: NoSpacePolicy,
+    /// `dm_thin_pool` module's `no_space_timeout` to set for the run (`None`: leave it).
+    /// It is global to the kernel, so the runner restores the old value afterwards.
+    pub no_space_timeout: Option<Duration>,
+}
+
+/// Low water mark, as written or resolved against the pool's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LowWaterMark {
+    /// An absolute count of data blocks.
+    Blocks(DataBlocks),
+    /// A percentage (1..=100) of the pool's data blocks, rounded down.
+    Percent(u8),
+}
+
+/// Pool kind with its own settings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PoolKindSpec {
+    /// Docker's loop-lvm.
+    LoopLvm(LoopLvmSpec),
+    /// Docker's direct-lvm.
+    DirectLvm(DirectLvmSpec),
+}
+
+impl PoolKindSpec {
+    /// The schema kind.
+    pub fn kind(&self) -> PoolKind {
+        match self {
+            PoolKindSpec::LoopLvm(_) => PoolKind::LoopLvm,
+            PoolKindSpec::DirectLvm(_) => PoolKind::DirectLvm,
+        }
+    }
+}
+
+/// loop-lvm: sparse files on loop devices.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoopLvmSpec {
+    /// Apparent size of the sparse data file (= the pool's data size).
+    pub data_size: Bytes,
+    /// Apparent size of the sparse metadata file.
+    pub metadata_size: Bytes,
+    /// Directory for the files, relative to the run's work dir unless absolute.
+    /// `None`: the run's work dir (in the VM, a filesystem on its own virtual disk).
+    pub dir: Option<PathBuf>,
+}
+
+/// direct-lvm: Docker's lvm2 recipe on a block device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DirectLvmSpec {
+    /// Which device becomes the PV.
+    pub device: DeviceSpec,
+    /// `lvcreate -l N%VG` for the data LV. Docker: 95.
+    pub thinpool_percent: u8,
+    /// `lvcreate -l N%VG` for the metadata LV. Docker: 1.
+    pub metadata_percent: u8,
+    /// `thin_pool_autoextend_threshold`. Docker: 80.
+    pub autoextend_threshold: u8,
+    /// `thin_pool_autoextend_percent`. Docker: 20.
+    pub autoextend_percent: u8,
+}
+
+/// The PV's device for direct-lvm.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeviceSpec {
+    /// In a VM: a scratch virtual disk of this size made for the run. On a host this is
+    /// refused (there is no disk to make) unless `LoopBacked` is asked for.
+    Auto {
+        /// Size of the scratch disk.
+        size: Bytes,
+    },
+    /// A sparse file on a loop device standing in for a disk, asked for explicitly;
+    /// reports label the pool "direct-lvm (loop-backed PV)".
+    LoopBacked {
+        /// Size of the sparse file.
+        size: Bytes,
+    },
+    /// A real block device, used as is (device safety checks apply).
+    Path(PathBuf),
+}
+
+/// Kernel no-space behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoSpacePolicy {
+    /// `queue_if_no_space` (kernel default): IO is held until space comes or the timeout.
+    Queue,
+    /// `error_if_no_space`: ENOSPC at once.
+    Error,
+}
+
+/// One step of the scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepSpec {
+    /// 0-based position.
+    pub index: usize,
+    /// Name (given, or `<index>-<action>`).
+    pub name: Ident,
+    /// Pools it runs on; `None` = every pool.
+    pub pools: Option<Vec<Ident>>,
+    /// What it does.
+    pub action: Action,
+    /// What must hold afterwards (in addition to the action's built-in checks).
+    pub expect: Vec<Expect>,
+}
+
+impl StepSpec {
+    /// Whether this step runs on `pool`.
+    pub fn applies_to(&self, pool: &Ident) -> bool {
+        self.pools.as_ref().is_none_or(|p| p.contains(pool))
+    }
+}
+
+/// Step actions. Later issues add variants; the scenario format reserves their names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// `create-thin`: a new thin device of `size` virtual bytes.
+    CreateThin {
+        /// Name the other steps use.
+        thin: Ident,
+        /// Explicit dm thin id; `None`: the next free id.
+        id: Option<ThinId>,
+        /// Virtual size. Docker's base device: 10GiB.
+        size: Bytes,
+    },
+    /// `snapshot`: an internal snapshot of `origin` named `thin`.
+    Snapshot {
+        /// New device's name.
+        thin: Ident,
+        /// Origin's name.
+        origin: Ident,
+        /// Explicit dm thin id; `None`: the next free id.
+        id: Option<ThinId>,
+    },
+    /// `delete-thin`: deactivate and delete via the pool's `delete` message.
+    DeleteThin {
+        /// Which.
+        thin: Ident,
+    },
+    /// `small-write`: O_DIRECT writes.
+    SmallWrite(SmallWriteSpec),
+}
+
+impl Action {
+    /// The action's name as written in scenarios.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::CreateThin { .. } => "create-thin",
+            Action::Snapshot { .. } => "snapshot",
+            Action::DeleteThin { .. } => "delete-thin",
+            Action::SmallWrite(_) => "small-write",
+        }
+    }
+}
+
+/// Offsets pattern of a write workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessPattern {
+    /// Consecutive IOs from the start of the region.
+    Sequential,
+    /// Uniformly random aligned offsets in the region, reproducible from the seed.
+    Random {
+        /// PRNG seed.
+        seed: u64,
+    },
+}
+
+/// How much a workload does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Stop after this many bytes.
+    Bytes(Bytes),
+    /// Stop after this many IOs.
+    Count(u64),
+}
+
+/// `small-write` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmallWriteSpec {
+    /// Target thin.
+    pub thin: Ident,
+    /// Bytes per IO; a multiple of 512. Default 4KiB.
+    pub io_size: Bytes,
+    /// Offset pattern. Default random, seed 1.
+    pub pattern: AccessPattern,
+    /// Amount.
+    pub limit: Limit,
+    /// Start of the region written, bytes; a multiple of `io_size`.
+    pub offset: Bytes,
+    /// Length of the region; `None` = to the end of the thin device.
+    pub span: Option<Bytes>,
+}
+
+/// A scenario expectation checked after a step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expect {
+    /// Data blocks the pool allocated during the step.
+    DataBlocksAllocated(BlockCount),
+    /// Pool mode after the step.
+    Mode(PoolMode),
+    /// Workload IO errors during the step.
+    Errors(u64),
+}
+
+/// An expected block count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockCount {
+    /// Exactly this many.
+    Exact(u64),
+    /// What the workload counted as distinct chunks first touched (the built-in oracle).
+    ChunksTouched,
+}

@@ -1,0 +1,1 @@
+//! Scenario files: TOML as written (`raw`), loaded with positions for error messages.

@@ -1,0 +1,1 @@
+//! Reports: loading results, analysis, rendering. Filled in by the reports issue.

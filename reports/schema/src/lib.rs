@@ -1,0 +1,15 @@
+//! The result contract of thinbench: typed units, validated ids, and the records a run
+//! writes (`summary.json`, `events.jsonl`, `samples.csv`).
+//!
+//! This crate is a leaf (serde only) so that every other crate, and outside tools that
+//! read results, can depend on it without pulling the harness in. Changes are additive;
+//! anything that breaks a reader bumps [`FORMAT_VERSION`].
+#![warn(missing_docs)]
+
+pub mod ids;
+pub mod record;
+pub mod units;
+
+/// Version of the on-disk result format (`summary.json` `format_version`). Readers refuse
+/// a major version they do not know.
+pub const FORMAT_VERSION: u32 = 1;

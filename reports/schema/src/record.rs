@@ -1,0 +1,430 @@
+//! What a run writes: `summary.json` ([`RunSummary`]), `events.jsonl` ([`RunEvent`], one
+//! per line) and `samples.csv` ([`PoolSample`], one per row).
+//!
+//! Times are milliseconds since the run started (`t_ms`) unless named otherwise; latencies
+//! are nanoseconds. Every struct here is part of the documented contract (docs/results.md).
+
+use crate::units::{Bytes, DataBlocks, MetaBlocks};
+use serde::{Deserialize, Serialize};
+
+/// How a run, case, step or expectation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Everything checked held.
+    Passed,
+    /// Something checked did not hold, or a step failed.
+    Failed,
+    /// Could not run here; the record carries the reason. Never counts as passed.
+    Skipped,
+    /// The run died before it finished (killed, guest crash, timeout). Never counts as
+    /// passed; results present are partial.
+    Incomplete,
+}
+
+impl Status {
+    /// Combine two statuses: the worse wins (incomplete > failed > skipped > passed).
+    pub fn worst(self, other: Status) -> Status {
+        fn rank(s: Status) -> u8 {
+            match s {
+                Status::Passed => 0,
+                Status::Skipped => 1,
+                Status::Failed => 2,
+                Status::Incomplete => 3,
+            }
+        }
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+/// The kind of thin pool, named as Docker's devicemapper driver named its modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PoolKind {
+    /// Sparse files on loop devices, pool and thins made with dm ioctls.
+    #[serde(rename = "loop-lvm")]
+    LoopLvm,
+    /// An LVM thin pool on a block device, made with lvm2.
+    #[serde(rename = "direct-lvm")]
+    DirectLvm,
+}
+
+impl PoolKind {
+    /// The name used in scenarios and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PoolKind::LoopLvm => "loop-lvm",
+            PoolKind::DirectLvm => "direct-lvm",
+        }
+    }
+}
+
+/// The pool's operating mode as its status line reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolMode {
+    /// `rw`: normal.
+    Rw,
+    /// `ro`: read-only (metadata trouble, or asked for).
+    Ro,
+    /// `out_of_data_space`.
+    OutOfDataSpace,
+    /// Status reads `Fail`.
+    Fail,
+    /// Status reads `Error` (metadata unreadable).
+    Error,
+}
+
+impl PoolMode {
+    /// The kernel's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PoolMode::Rw => "rw",
+            PoolMode::Ro => "ro",
+            PoolMode::OutOfDataSpace => "out_of_data_space",
+            PoolMode::Fail => "Fail",
+            PoolMode::Error => "Error",
+        }
+    }
+}
+
+/// One reading of a pool's status line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolUsage {
+    /// Pool transaction id.
+    pub transaction_id: u64,
+    /// Data blocks in use.
+    pub data_used: DataBlocks,
+    /// Data blocks in the pool.
+    pub data_total: DataBlocks,
+    /// Metadata blocks in use.
+    pub meta_used: MetaBlocks,
+    /// Metadata blocks on the metadata device.
+    pub meta_total: MetaBlocks,
+    /// Operating mode.
+    pub mode: PoolMode,
+    /// `needs_check` flag set.
+    pub needs_check: bool,
+    /// `error_if_no_space` (true) or `queue_if_no_space` (false). `None` when the status
+    /// is `Fail`/`Error` and says nothing.
+    pub error_if_no_space: Option<bool>,
+}
+
+/// One row of `samples.csv`: a pool status reading at a point in the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PoolSample {
+    /// Milliseconds since the run started.
+    pub t_ms: u64,
+    /// Pool name from the scenario.
+    pub pool: String,
+    /// Step index (0-based) running when the sample was taken; `None` between steps.
+    pub step: Option<usize>,
+    /// Why the sample was taken: `step-start`, `step-end`, `periodic`.
+    pub reason: String,
+    /// Data blocks used.
+    pub data_used: u64,
+    /// Data blocks total.
+    pub data_total: u64,
+    /// Metadata blocks used.
+    pub meta_used: u64,
+    /// Metadata blocks total.
+    pub meta_total: u64,
+    /// Mode (kernel spelling).
+    pub mode: String,
+    /// needs_check flag.
+    pub needs_check: bool,
+}
+
+/// Latency percentiles of one workload, in nanoseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// Number of IOs measured.
+    pub count: u64,
+    /// Mean.
+    pub mean_ns: f64,
+    /// Median.
+    pub p50_ns: u64,
+    /// 90th percentile.
+    pub p90_ns: u64,
+    /// 99th percentile.
+    pub p99_ns: u64,
+    /// 99.9th percentile.
+    pub p999_ns: u64,
+    /// Largest.
+    pub max_ns: u64,
+    /// Smallest.
+    pub min_ns: u64,
+}
+
+/// Measured figures of one workload step.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadStats {
+    /// Workload kind (`small-write`, ...).
+    pub workload: String,
+    /// Bytes written or read successfully.
+    pub bytes: Bytes,
+    /// IOs completed successfully.
+    pub ops: u64,
+    /// IOs that returned an error.
+    pub errors: u64,
+    /// The first error seen, as text (`ENOSPC: No space left on device`).
+    pub first_error: Option<String>,
+    /// Wall time of the IO phase, nanoseconds.
+    pub elapsed_ns: u64,
+    /// IOs per second.
+    pub iops: f64,
+    /// Throughput in MB/s (10^6 bytes per second).
+    pub mb_per_s: f64,
+    /// Per-IO latency.
+    pub latency: LatencySummary,
+    /// Distinct chunks (data blocks) that this step wrote to for the first time, as the
+    /// workload itself counts them (not the pool).
+    pub distinct_chunks_touched: u64,
+}
+
+/// One checked expectation: what was expected, what was seen, and the verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExpectationResult {
+    /// What is checked, e.g. `data_blocks_allocated == distinct chunks touched`.
+    pub what: String,
+    /// Expected value as text.
+    pub expected: String,
+    /// Observed value as text.
+    pub observed: String,
+    /// Verdict.
+    pub status: Status,
+    /// Why skipped, or a one-line explanation of a failure naming step and numbers.
+    pub message: Option<String>,
+}
+
+/// The result of one step of one case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    /// 0-based index in the scenario's step list.
+    pub index: usize,
+    /// Step name (given, or `<index>-<action>`).
+    pub name: String,
+    /// Action (`create-thin`, `snapshot`, `small-write`, ...).
+    pub action: String,
+    /// Verdict for the step.
+    pub status: Status,
+    /// Milliseconds since run start when the step began.
+    pub started_ms: u64,
+    /// How long the step took, milliseconds.
+    pub duration_ms: u64,
+    /// Pool status before the step.
+    pub pool_before: Option<PoolUsage>,
+    /// Pool status after the step.
+    pub pool_after: Option<PoolUsage>,
+    /// Data blocks the pool allocated during the step (after - before).
+    pub data_blocks_allocated: Option<i64>,
+    /// Workload figures, for workload steps.
+    pub workload: Option<WorkloadStats>,
+    /// Checked expectations.
+    pub expectations: Vec<ExpectationResult>,
+    /// Error that ended the step, if any.
+    pub error: Option<String>,
+}
+
+/// A pool as a case saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PoolReport {
+    /// Pool name from the scenario.
+    pub name: String,
+    /// Kind.
+    pub kind: PoolKind,
+    /// Chunk (data block) size in bytes.
+    pub chunk_bytes: Bytes,
+    /// The dm device the pool ended up as (`/dev/dm-N`, name).
+    pub device: Option<String>,
+    /// Pool status at the end of the case, before teardown.
+    pub final_usage: Option<PoolUsage>,
+    /// Details of how it was built (table line, lvm commands) for reproducibility.
+    pub construction: Vec<String>,
+}
+
+/// One case: the scenario's steps run against one pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseResult {
+    /// Case id, `<scenario>/<pool>`.
+    pub id: String,
+    /// Verdict.
+    pub status: Status,
+    /// The pool.
+    pub pool: PoolReport,
+    /// Steps in order. Steps not reached are absent.
+    pub steps: Vec<StepResult>,
+    /// Why the case is skipped or failed outside any step (set-up, teardown).
+    pub error: Option<String>,
+    /// Teardown problems; a case that leaked is failed.
+    pub teardown_errors: Vec<String>,
+}
+
+/// Where a run ran.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentInfo {
+    /// `host` or `vm`.
+    pub kind: String,
+    /// `uname -r` of the kernel that ran the pools.
+    pub kernel: String,
+    /// device-mapper driver version (version ioctl), e.g. `4.47.0`.
+    pub dm_version: Option<String>,
+    /// `thin-pool` target version.
+    pub thin_pool_target_version: Option<String>,
+    /// `thin` target version.
+    pub thin_target_version: Option<String>,
+    /// `tcg` or `kvm` (vm only).
+    pub accel: Option<String>,
+    /// qemu version (vm only).
+    pub qemu_version: Option<String>,
+    /// CPU model as the kernel running the pools reports it.
+    pub cpu_model: String,
+    /// Host CPU model (differs from `cpu_model` in a vm).
+    pub host_cpu_model: String,
+    /// Number of CPUs the pools' kernel had.
+    pub cpus: u32,
+    /// thinbench version.
+    pub thinbench_version: String,
+    /// git commit thinbench was built from, when known.
+    pub thinbench_commit: Option<String>,
+    /// Versions of the tools used (lvm, thin_check, fio, mkfs.xfs).
+    pub tools: Vec<(String, String)>,
+}
+
+/// Scenario identity in a summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioInfo {
+    /// Scenario name.
+    pub name: String,
+    /// Path the scenario was read from.
+    pub file: String,
+    /// Description from the file.
+    pub description: Option<String>,
+}
+
+/// `summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// [`crate::FORMAT_VERSION`] of the writer.
+    pub format_version: u32,
+    /// Unique run id (also the tag on every device the run made).
+    pub run_id: String,
+    /// The scenario.
+    pub scenario: ScenarioInfo,
+    /// Overall verdict: the worst of its cases; `incomplete` if the run did not finish.
+    pub status: Status,
+    /// RFC 3339 start time.
+    pub started_at: String,
+    /// RFC 3339 end time; `None` while running or if killed.
+    pub finished_at: Option<String>,
+    /// Where it ran.
+    pub environment: EnvironmentInfo,
+    /// One per pool in the scenario.
+    pub cases: Vec<CaseResult>,
+    /// Kernel log lines that fail a run (BUG, WARNING, Oops, panic).
+    pub kernel_problems: Vec<String>,
+    /// Run-level error (environment failed, guest crashed, timeout).
+    pub error: Option<String>,
+}
+
+/// One line of `events.jsonl`: the run's timeline. Written as the run goes, so a killed
+/// run leaves its timeline up to the kill.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunEvent {
+    /// Milliseconds since run start.
+    pub t_ms: u64,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// The kinds of timeline event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The run began.
+    RunStarted {
+        /// Run id.
+        run_id: String,
+        /// Scenario name.
+        scenario: String,
+    },
+    /// Environment facts are known.
+    Environment {
+        /// The facts.
+        info: EnvironmentInfo,
+    },
+    /// A case (pool) began.
+    CaseStarted {
+        /// Case id.
+        case: String,
+    },
+    /// A step began.
+    StepStarted {
+        /// Case id.
+        case: String,
+        /// Step index.
+        index: usize,
+        /// Step name.
+        name: String,
+    },
+    /// Workload progress.
+    Progress {
+        /// Case id.
+        case: String,
+        /// Step index.
+        index: usize,
+        /// Bytes done so far.
+        bytes: u64,
+        /// Bytes planned (0 if unbounded).
+        total: u64,
+    },
+    /// A pool status reading.
+    PoolStatus {
+        /// Pool name.
+        pool: String,
+        /// The reading.
+        usage: PoolUsage,
+    },
+    /// The pool changed mode.
+    ModeChange {
+        /// Pool name.
+        pool: String,
+        /// Old mode.
+        from: PoolMode,
+        /// New mode.
+        to: PoolMode,
+    },
+    /// A line from the kernel log.
+    KernelLog {
+        /// The line.
+        line: String,
+    },
+    /// A step ended.
+    StepFinished {
+        /// Case id.
+        case: String,
+        /// The result.
+        result: Box<StepResult>,
+    },
+    /// A case ended.
+    CaseFinished {
+        /// Case id.
+        case: String,
+        /// Verdict.
+        status: Status,
+    },
+    /// Something went wrong outside a step.
+    Error {
+        /// What.
+        message: String,
+    },
+    /// The run ended (absent when killed).
+    RunFinished {
+        /// Verdict.
+        status: Status,
+    },
+}

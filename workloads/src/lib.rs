@@ -1,0 +1,1 @@
+//! IO engine, workloads, integrity patterns and the dm-thin allocation model.
