@@ -1,1 +1,19 @@
-fn main() {}
+//! `thinbench`: parse the command line, dispatch to one library call per subcommand, turn
+//! errors into messages and documented exit codes (see `cli::exit_code`).
+
+use clap::Parser;
+
+fn main() {
+    let cli = thinbench_harness::cli::Cli::parse();
+    thinbench_harness::sys::signals::install();
+    match thinbench_harness::cli::dispatch(cli) {
+        Ok(code) => std::process::exit(code),
+        Err(err) => {
+            eprintln!("thinbench: error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            std::process::exit(thinbench_harness::cli::exit_code::ERROR);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Command-line interface: clap types and one module per subcommand, each a thin layer
+//! over a library call. Only this module and `main.rs` print.
+
+mod vm;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Documented exit codes.
+pub mod exit_code {
+    /// Everything ran and every check passed.
+    pub const OK: i32 = 0;
+    /// The run finished and something checked failed.
+    pub const FAILED: i32 = 1;
+    /// Usage, scenario or environment error: nothing (more) was run.
+    pub const ERROR: i32 = 2;
+    /// The run is incomplete: interrupted, killed guest, timeout.
+    pub const INCOMPLETE: i32 = 3;
+    /// Everything that ran passed but something was skipped (with a reason).
+    pub const SKIPPED: i32 = 4;
+}
+
+/// thinbench: fault-injection and benchmarking harness for device-mapper thin pools.
+#[derive(Debug, Parser)]
+#[command(name = "thinbench", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+/// Where the kernel under test runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EnvArg {
+    /// The host's device-mapper if it has one, else the VM.
+    Auto,
+    /// The running kernel (root, device-mapper needed).
+    Host,
+    /// A kernel booted under qemu.
+    Vm,
+}
+
+/// Options choosing the VM's kernel.
+#[derive(Debug, Clone, clap::Args)]
+pub struct KernelArgs {
+    /// Kernel image for the VM (default: the cached Debian kernel).
+    #[arg(long, requires = "modules")]
+    pub kernel: Option<PathBuf>,
+    /// The kernel's `lib/modules/<version>` directory.
+    #[arg(long, requires = "kernel")]
+    pub modules: Option<PathBuf>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Boot the VM and run a shell command in it (as root, host root shared read-only).
+    #[command(subcommand)]
+    Vm(vm::VmCmd),
+}
+
+/// Run a subcommand; returns the process exit code.
+pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Cmd::Vm(c) => vm::run(c),
+    }
+}

@@ -1,0 +1,42 @@
+#!/bin/busybox sh
+# thinbench guest init (PID 1). Loads the packed modules, mounts the host root read-only
+# over 9p, the run's output directory read-write at the same path, and runs the job in a
+# chroot. Powers off on every path: a job that returns, fails or is killed.
+B=/bin/busybox
+$B mount -t proc proc /proc
+$B mount -t sysfs sys /sys
+$B mount -t devtmpfs dev /dev
+OUT= JOB=
+for x in $($B cat /proc/cmdline); do
+  case "$x" in
+    tb.out=*) OUT="${x#tb.out=}" ;;
+    tb.job=*) JOB="${x#tb.job=}" ;;
+  esac
+done
+say() { echo "thinbench-guest: $*" > /dev/ttyS0; }
+finish() { say "exit=$1 uptime=$($B cut -d' ' -f1 /proc/uptime)"; $B sync; $B poweroff -f; while :; do $B sleep 1; done; }
+say "init uptime=$($B cut -d' ' -f1 /proc/uptime)"
+for m in $($B cat /modules/order); do
+  $B insmod "/modules/$m" 2>/dev/null || say "module $m not loaded"
+done
+say "modules uptime=$($B cut -d' ' -f1 /proc/uptime)"
+# msize: larger messages cut 9p round trips for the shared binary and tools.
+O="trans=virtio,version=9p2000.L,msize=524288"
+$B mount -t 9p -o "$O,ro,multidevs=remap" hostroot /newroot || { say "cannot mount host root"; finish 125; }
+$B mount -t proc proc /newroot/proc
+$B mount -t sysfs sys /newroot/sys
+$B mount -t devtmpfs dev /newroot/dev
+$B mount -t tmpfs -o mode=1777 tmp /newroot/tmp
+$B mount -t tmpfs -o mode=755 run /newroot/run
+[ -d /newroot/dev/shm ] || $B mkdir -p /newroot/dev/shm
+$B mount -t tmpfs shm /newroot/dev/shm
+if [ -n "$OUT" ]; then
+  $B mkdir -p "/newroot$OUT" 2>/dev/null  # under the guest's /tmp or /run tmpfs
+  $B mount -t 9p -o "$O,rw,cache=none" tbout "/newroot$OUT" || { say "cannot mount output dir $OUT"; finish 125; }
+fi
+[ -n "$JOB" ] || { say "no tb.job on the kernel command line"; finish 125; }
+say "job uptime=$($B cut -d' ' -f1 /proc/uptime)"
+$B chroot /newroot /bin/sh "$JOB" < /dev/null
+rc=$?
+$B umount "/newroot$OUT" 2>/dev/null
+finish $rc
