@@ -1,6 +1,11 @@
 //! Command-line interface: clap types and one module per subcommand, each a thin layer
 //! over a library call. Only this module and `main.rs` print.
 
+mod cleanup;
+mod env;
+mod run;
+pub mod summary;
+mod validate;
 mod vm;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -54,6 +59,25 @@ pub struct KernelArgs {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
+    /// Run a scenario.
+    Run(run::RunArgs),
+    /// Check scenario files without running anything.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Remove devices, loop devices, VGs and scratch files left by killed runs.
+    Cleanup {
+        /// Only list what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+        /// Include runs that are still alive (their lock is held).
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show which environment a run would use and why; list what is missing.
+    Env,
     /// Boot the VM and run a shell command in it (as root, host root shared read-only).
     #[command(subcommand)]
     Vm(vm::VmCmd),
@@ -62,6 +86,10 @@ pub enum Cmd {
 /// Run a subcommand; returns the process exit code.
 pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
+        Cmd::Run(a) => run::run(a),
+        Cmd::Validate { files } => validate::run(files),
+        Cmd::Cleanup { dry_run, all } => cleanup::run(dry_run, all),
+        Cmd::Env => env::run(),
         Cmd::Vm(c) => vm::run(c),
     }
 }

@@ -26,7 +26,7 @@ pub const REQUIRED_MODULES: &[&str] = &[
 /// Modules loaded when the kernel has them; their absence is a capability, reported by
 /// the probe (e.g. Debian 6.1 has no dm-dust).
 pub const OPTIONAL_MODULES: &[&str] = &[
-    "xfs", "dm_flakey", "dm_delay", "dm_log_writes", "dm_dust", "dm_zero",
+    "xfs", "dm_snapshot", "dm_flakey", "dm_delay", "dm_log_writes", "dm_dust", "dm_zero",
 ];
 
 /// Where static busybox is looked for.

@@ -1,0 +1,274 @@
+//! Docker's direct-lvm recipe with lvm2: `pvcreate`, `vgcreate`, data and metadata LVs at
+//! 95%/1% of the VG, `lvconvert --thinpool`, the autoextend profile and
+//! `lvchange --metadataprofile`. Thin volumes are made through lvm too (`lvcreate -V`,
+//! `lvcreate -s`, `lvremove`), so lvm's metadata always matches the pool's.
+//!
+//! lvm runs with its own `lvm.conf` (via `LVM_SYSTEM_DIR`) whose device filter accepts
+//! only this pool's PV: lvm cannot see, let alone change, any other device.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use thinbench_schema::ids::{Ident, ThinId};
+use thinbench_schema::record::PoolUsage;
+use thinbench_schema::units::Bytes;
+
+use super::dm::{Dm, DmDev};
+use super::loopdev::{self, Loop};
+use super::names::{Names, VG_TAG};
+use super::{read_pool_status, BackendError, PoolBackend, ThinDev};
+use crate::plan::{DirectLvmSpec, NoSpacePolicy, PoolSpec};
+use crate::sys::command;
+
+/// Name of the autoextend profile (Docker called it `docker-thinpool`).
+pub const PROFILE: &str = "thinbench-thinpool";
+
+/// lvm.conf for a run: no udev where there is none, no dmeventd, no backups, and a filter
+/// that admits exactly one device.
+pub fn lvm_conf(pv: &Path, udev: bool, lock_dir: &Path) -> String {
+    let u = u8::from(udev);
+    format!(
+        "devices {{\n  obtain_device_list_from_udev = {u}\n  use_devicesfile = 0\n  global_filter = [ \"a|^{}$|\", \"r|.*|\" ]\n}}\n\
+         activation {{\n  udev_sync = {u}\n  udev_rules = {u}\n  monitoring = 0\n}}\n\
+         global {{\n  use_lvmpolld = 0\n  locking_dir = \"{}\"\n}}\n\
+         backup {{\n  backup = 0\n  archive = 0\n}}\n",
+        pv.display(),
+        lock_dir.display()
+    )
+}
+
+/// Docker's autoextend profile.
+pub fn profile(spec: &DirectLvmSpec) -> String {
+    format!(
+        "activation {{\n  thin_pool_autoextend_threshold = {}\n  thin_pool_autoextend_percent = {}\n}}\n",
+        spec.autoextend_threshold, spec.autoextend_percent
+    )
+}
+
+/// dm name lvm gives `vg/lv` (hyphens doubled).
+pub fn lv_dm_name(vg: &str, lv: &str) -> String {
+    format!("{}-{}", vg.replace('-', "--"), lv.replace('-', "--"))
+}
+
+/// A live direct-lvm pool.
+pub struct DirectLvmPool {
+    dm: Dm,
+    vg: String,
+    pv: PathBuf,
+    conf_dir: PathBuf,
+    pool_dm: String,
+    loop_pv: Option<Loop>,
+    vg_created: bool,
+    pv_created: bool,
+    thins: BTreeMap<Ident, ThinDev>,
+    construction: Vec<String>,
+}
+
+/// The PV to use, as the environment resolved it.
+pub enum Pv {
+    /// A block device.
+    Device(PathBuf),
+    /// A sparse file to put on a loop device.
+    LoopFile(PathBuf, Bytes),
+}
+
+impl DirectLvmPool {
+    /// Build the pool; on failure whatever was built is torn down first.
+    pub fn create(spec: &PoolSpec, d: &DirectLvmSpec, pv: Pv, conf_dir: &Path, names: &Names) -> Result<DirectLvmPool, BackendError> {
+        let mut p = DirectLvmPool {
+            dm: Dm::open()?,
+            vg: names.vg(spec.name.as_str()),
+            pv: PathBuf::new(),
+            conf_dir: conf_dir.to_owned(),
+            pool_dm: String::new(),
+            loop_pv: None,
+            vg_created: false,
+            pv_created: false,
+            thins: BTreeMap::new(),
+            construction: Vec::new(),
+        };
+        match p.build(spec, d, pv, names) {
+            Ok(()) => Ok(p),
+            Err(e) => {
+                p.teardown();
+                Err(e)
+            }
+        }
+    }
+
+    fn lvm(&mut self, args: &[&str]) -> Result<String, BackendError> {
+        self.construction.push(format!("lvm {}", args.join(" ")));
+        let dir = self.conf_dir.to_string_lossy().into_owned();
+        Ok(command::run_env("lvm", args, &[("LVM_SYSTEM_DIR", &dir), ("DM_DISABLE_UDEV", "1")])?)
+    }
+
+    fn build(&mut self, spec: &PoolSpec, d: &DirectLvmSpec, pv: Pv, names: &Names) -> Result<(), BackendError> {
+        self.pv = match pv {
+            Pv::Device(p) => p,
+            Pv::LoopFile(f, size) => {
+                loopdev::sparse_file(&f, size.0)?;
+                let l = loopdev::attach(&f)?;
+                let p = l.path.clone();
+                self.construction.push(format!("losetup {} {} (loop-backed PV)", p.display(), f.display()));
+                self.loop_pv = Some(l);
+                p
+            }
+        };
+        let udev = Path::new("/run/udev/control").exists();
+        let lock = self.conf_dir.join("lock");
+        let prof = self.conf_dir.join("profile");
+        for dir in [&lock, &prof] {
+            fs::create_dir_all(dir).map_err(|e| BackendError::Io { what: "creating".into(), path: dir.clone(), source: e })?;
+        }
+        let conf = self.conf_dir.join("lvm.conf");
+        fs::write(&conf, lvm_conf(&self.pv, udev, &lock))
+            .map_err(|e| BackendError::Io { what: "writing".into(), path: conf.clone(), source: e })?;
+        let pf = prof.join(format!("{PROFILE}.profile"));
+        fs::write(&pf, profile(d)).map_err(|e| BackendError::Io { what: "writing".into(), path: pf.clone(), source: e })?;
+
+        let pv = self.pv.to_string_lossy().into_owned();
+        let vg = self.vg.clone();
+        let run_tag = names.run_tag();
+        self.lvm(&["pvcreate", "--yes", &pv])?;
+        self.pv_created = true;
+        self.lvm(&["vgcreate", "--addtag", VG_TAG, "--addtag", &run_tag, &vg, &pv])?;
+        self.vg_created = true;
+        let data_pct = format!("{}%VG", d.thinpool_percent);
+        let meta_pct = format!("{}%VG", d.metadata_percent);
+        self.lvm(&["lvcreate", "--yes", "--wipesignatures", "y", "-n", "thinpool", "-l", &data_pct, &vg])?;
+        self.lvm(&["lvcreate", "--yes", "--wipesignatures", "y", "-n", "thinpoolmeta", "-l", &meta_pct, &vg])?;
+        let chunk = format!("{}s", spec.chunk.sectors().0);
+        let zero = if spec.block_zeroing { "y" } else { "n" };
+        let discards = if spec.discard_passdown { "passdown" } else { "nopassdown" };
+        let pool = format!("{vg}/thinpool");
+        let meta = format!("{vg}/thinpoolmeta");
+        self.lvm(&[
+            "lvconvert", "-y", "--zero", zero, "-c", &chunk, "--discards", discards, "--thinpool", &pool,
+            "--poolmetadata", &meta,
+        ])?;
+        self.lvm(&["lvchange", "--metadataprofile", PROFILE, &pool])?;
+        // lvm's default is queue; it refuses to "change" a setting to its current value.
+        if spec.no_space == NoSpacePolicy::Error {
+            self.lvm(&["lvchange", "--errorwhenfull", "y", &pool])?;
+        }
+        self.refresh_pool_name()
+    }
+
+    /// lvm names the thin-pool target `<vg>-thinpool` until a thin LV exists, then
+    /// `<vg>-thinpool-tpool`: find it by target type.
+    fn refresh_pool_name(&mut self) -> Result<(), BackendError> {
+        let prefix = format!("{}-", self.vg.replace('-', "--"));
+        for (name, ..) in self.dm.list()? {
+            if name.starts_with(&prefix) && self.dm.table(&name)?.iter().any(|l| l.2 == "thin-pool") {
+                self.pool_dm = name;
+                return Ok(());
+            }
+        }
+        Err(BackendError::Status { pool: self.vg.clone(), message: "lvm made no thin-pool target".into() })
+    }
+
+    fn thin_from_lvm(&mut self, name: &Ident, size: Bytes) -> Result<ThinDev, BackendError> {
+        let dm_name = lv_dm_name(&self.vg, name.as_str());
+        let dev: DmDev = self
+            .dm
+            .info(&dm_name)?
+            .ok_or_else(|| BackendError::Status { pool: self.vg.clone(), message: format!("lvm did not activate {dm_name}") })?;
+        let table = self.dm.table(&dm_name)?;
+        let id = table
+            .iter()
+            .find(|l| l.2 == "thin")
+            .and_then(|l| l.3.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .and_then(|i| ThinId::new(i).ok())
+            .ok_or_else(|| BackendError::Status { pool: self.vg.clone(), message: format!("{dm_name} has no thin table") })?;
+        self.refresh_pool_name()?;
+        let t = ThinDev { name: name.clone(), id, size, dm: dev };
+        self.thins.insert(name.clone(), t.clone());
+        Ok(t)
+    }
+}
+
+impl PoolBackend for DirectLvmPool {
+    fn pool_dm_name(&self) -> &str {
+        &self.pool_dm
+    }
+
+    fn status(&self) -> Result<PoolUsage, BackendError> {
+        read_pool_status(&self.dm, &self.pool_dm)
+    }
+
+    fn create_thin(&mut self, name: &Ident, id: Option<ThinId>, size: Bytes) -> Result<ThinDev, BackendError> {
+        if id.is_some() {
+            return Err(BackendError::Unsupported("direct-lvm: lvm chooses thin ids; remove `id` from the step".into()));
+        }
+        let pool = format!("{}/thinpool", self.vg);
+        let vsize = format!("{}s", size.sectors().0);
+        self.lvm(&["lvcreate", "--yes", "-n", name.as_str(), "-V", &vsize, "--thinpool", &pool])?;
+        self.thin_from_lvm(name, size)
+    }
+
+    fn snapshot(&mut self, name: &Ident, origin: &Ident, id: Option<ThinId>) -> Result<ThinDev, BackendError> {
+        if id.is_some() {
+            return Err(BackendError::Unsupported("direct-lvm: lvm chooses thin ids; remove `id` from the step".into()));
+        }
+        let size = self.thins.get(origin).ok_or_else(|| BackendError::NoSuchThin(origin.to_string()))?.size;
+        let o = format!("{}/{}", self.vg, origin);
+        // Thin snapshots skip activation by default; -kn -ay activates this one.
+        self.lvm(&["lvcreate", "--yes", "-s", &o, "-n", name.as_str(), "-kn", "-ay"])?;
+        self.thin_from_lvm(name, size)
+    }
+
+    fn delete_thin(&mut self, name: &Ident) -> Result<(), BackendError> {
+        self.thins.remove(name).ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
+        let lv = format!("{}/{}", self.vg, name);
+        self.lvm(&["lvremove", "--yes", &lv])?;
+        Ok(())
+    }
+
+    fn thin(&self, name: &Ident) -> Option<&ThinDev> {
+        self.thins.get(name)
+    }
+
+    fn construction(&self) -> Vec<String> {
+        self.construction.clone()
+    }
+
+    fn device(&self) -> String {
+        format!("{} (VG {} on {})", self.pool_dm, self.vg, self.pv.display())
+    }
+
+    fn teardown(&mut self) -> Vec<String> {
+        let mut errs = Vec::new();
+        self.thins.clear();
+        let vg = self.vg.clone();
+        if self.vg_created {
+            if let Err(e) = self.lvm(&["vgchange", "-an", &vg]) {
+                errs.push(e.to_string());
+            }
+            match self.lvm(&["vgremove", "-ff", "--yes", &vg]) {
+                Ok(_) => self.vg_created = false,
+                Err(e) => errs.push(e.to_string()),
+            }
+        }
+        if self.pv_created {
+            let pv = self.pv.to_string_lossy().into_owned();
+            match self.lvm(&["pvremove", "--yes", &pv]) {
+                Ok(_) => self.pv_created = false,
+                Err(e) => errs.push(e.to_string()),
+            }
+        }
+        if let Some(mut l) = self.loop_pv.take() {
+            if let Err(e) = l.detach() {
+                errs.push(e.to_string());
+            }
+            let _ = fs::remove_file(&l.file);
+        }
+        errs
+    }
+}
+
+impl Drop for DirectLvmPool {
+    fn drop(&mut self) {
+        let _ = self.teardown();
+    }
+}

@@ -1,0 +1,246 @@
+//! Docker's loop-lvm: sparse `data` and `metadata` files on loop devices, and the pool
+//! and thins made directly with dm ioctls, with Docker's table
+//! (`thin-pool <meta> <data> <chunk> <lwm> [skip_block_zeroing] …`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use thinbench_schema::ids::{Ident, ThinId};
+use thinbench_schema::record::PoolUsage;
+use thinbench_schema::units::{Bytes, DataBlocks};
+
+use super::dm::{Dm, DmDev};
+use super::loopdev::{self, Loop};
+use super::names::Names;
+use super::{read_pool_status, BackendError, PoolBackend, ThinDev};
+use crate::plan::{LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolSpec};
+
+/// A live loop-lvm pool.
+pub struct LoopLvmPool {
+    dm: Dm,
+    names: Names,
+    pool_name: String,
+    pool: Option<DmDev>,
+    loops: Vec<Loop>,
+    files: Vec<PathBuf>,
+    thins: BTreeMap<Ident, ThinDev>,
+    next_id: u32,
+    construction: Vec<String>,
+}
+
+/// The pool's feature arguments, from the plan.
+pub fn features(spec: &PoolSpec) -> Vec<&'static str> {
+    let mut f = Vec::new();
+    if !spec.block_zeroing {
+        f.push("skip_block_zeroing");
+    }
+    if !spec.discard_passdown {
+        f.push("no_discard_passdown");
+    }
+    if spec.no_space == NoSpacePolicy::Error {
+        f.push("error_if_no_space");
+    }
+    f
+}
+
+/// The low water mark in blocks for a pool of `blocks` data blocks.
+pub fn low_water_mark(lwm: LowWaterMark, blocks: DataBlocks) -> DataBlocks {
+    match lwm {
+        LowWaterMark::Blocks(b) => DataBlocks(b.0.min(blocks.0)),
+        LowWaterMark::Percent(p) => DataBlocks(blocks.0 * u64::from(p) / 100),
+    }
+}
+
+/// The thin-pool table params string.
+pub fn pool_params(meta: &str, data: &str, spec: &PoolSpec, blocks: DataBlocks) -> String {
+    let f = features(spec);
+    let mut s = format!(
+        "{meta} {data} {} {} {}",
+        spec.chunk.sectors().0,
+        low_water_mark(spec.low_water_mark, blocks).0,
+        f.len()
+    );
+    for x in f {
+        s.push(' ');
+        s.push_str(x);
+    }
+    s
+}
+
+impl LoopLvmPool {
+    /// Build the pool: files → loop devices → thin-pool. On failure, whatever was built
+    /// is torn down before the error returns.
+    pub fn create(spec: &PoolSpec, l: &LoopLvmSpec, dir: &Path, names: &Names) -> Result<LoopLvmPool, BackendError> {
+        let mut p = LoopLvmPool {
+            dm: Dm::open()?,
+            names: names.clone(),
+            pool_name: names.dm(spec.name.as_str(), "pool"),
+            pool: None,
+            loops: Vec::new(),
+            files: Vec::new(),
+            thins: BTreeMap::new(),
+            next_id: 1,
+            construction: Vec::new(),
+        };
+        match p.build(spec, l, dir) {
+            Ok(()) => Ok(p),
+            Err(e) => {
+                p.teardown();
+                Err(e)
+            }
+        }
+    }
+
+    fn build(&mut self, spec: &PoolSpec, l: &LoopLvmSpec, dir: &Path) -> Result<(), BackendError> {
+        let data = dir.join("data");
+        let meta = dir.join("metadata");
+        for (f, len) in [(&data, l.data_size), (&meta, l.metadata_size)] {
+            self.files.push(f.clone());
+            loopdev::sparse_file(f, len.0)?;
+            self.construction.push(format!("truncate -s {} {}", len.0, f.display()));
+        }
+        let data_loop = loopdev::attach(&data)?;
+        let data_majmin = data_loop.majmin.clone();
+        self.construction.push(format!("losetup {} {}", data_loop.path.display(), data.display()));
+        self.loops.push(data_loop);
+        let meta_loop = loopdev::attach(&meta)?;
+        let meta_majmin = meta_loop.majmin.clone();
+        self.construction.push(format!("losetup {} {}", meta_loop.path.display(), meta.display()));
+        self.loops.push(meta_loop);
+
+        let sectors = l.data_size.sectors();
+        let blocks = spec.chunk.whole_blocks_in(l.data_size);
+        let params = pool_params(&meta_majmin, &data_majmin, spec, blocks);
+        self.construction.push(format!("dmsetup create {} --table '0 {} thin-pool {params}'", self.pool_name, sectors.0));
+        let uuid = self.names.uuid(spec.name.as_str(), "pool");
+        self.pool = Some(self.dm.create(&self.pool_name, &uuid, &[(0, sectors.0, "thin-pool".into(), params)])?);
+        Ok(())
+    }
+
+    fn pool_dev(&self) -> Result<&DmDev, BackendError> {
+        self.pool.as_ref().ok_or_else(|| BackendError::Unsupported("pool is torn down".into()))
+    }
+
+    fn pick_id(&mut self, id: Option<ThinId>) -> Result<ThinId, BackendError> {
+        let id = match id {
+            Some(i) => i,
+            None => {
+                while self.thins.values().any(|t| t.id.get() == self.next_id) {
+                    self.next_id += 1;
+                }
+                ThinId::new(u64::from(self.next_id)).map_err(BackendError::Unsupported)?
+            }
+        };
+        self.next_id = self.next_id.max(id.get() + 1);
+        Ok(id)
+    }
+
+    fn activate(&mut self, name: &Ident, id: ThinId, size: Bytes) -> Result<ThinDev, BackendError> {
+        let pool = self.pool_dev()?.majmin();
+        let dm_name = self.names.dm(self.pool_name_part(), name.as_str());
+        let uuid = self.names.uuid(self.pool_name_part(), name.as_str());
+        let dev = self.dm.create(&dm_name, &uuid, &[(0, size.sectors().0, "thin".into(), format!("{pool} {id}"))])?;
+        let t = ThinDev { name: name.clone(), id, size, dm: dev };
+        self.thins.insert(name.clone(), t.clone());
+        Ok(t)
+    }
+
+    fn pool_name_part(&self) -> &str {
+        // "tb-<run>-<pool>-pool" → "<pool>"
+        let s = self.pool_name.strip_prefix(&format!("tb-{}-", self.names.run_id)).unwrap_or(&self.pool_name);
+        s.strip_suffix("-pool").unwrap_or(s)
+    }
+}
+
+impl PoolBackend for LoopLvmPool {
+    fn pool_dm_name(&self) -> &str {
+        &self.pool_name
+    }
+
+    fn status(&self) -> Result<PoolUsage, BackendError> {
+        read_pool_status(&self.dm, &self.pool_name)
+    }
+
+    fn create_thin(&mut self, name: &Ident, id: Option<ThinId>, size: Bytes) -> Result<ThinDev, BackendError> {
+        let id = self.pick_id(id)?;
+        self.dm.message(&self.pool_name, &format!("create_thin {id}"))?;
+        self.activate(name, id, size)
+    }
+
+    fn snapshot(&mut self, name: &Ident, origin: &Ident, id: Option<ThinId>) -> Result<ThinDev, BackendError> {
+        let o = self.thins.get(origin).cloned().ok_or_else(|| BackendError::NoSuchThin(origin.to_string()))?;
+        let id = self.pick_id(id)?;
+        // An active origin must be suspended so its in-flight IO is in the snapshot.
+        self.dm.suspend(&o.dm.name, true)?;
+        let msg = self.dm.message(&self.pool_name, &format!("create_snap {id} {}", o.id));
+        let resumed = self.dm.resume(&o.dm.name);
+        msg?;
+        resumed?;
+        self.activate(name, id, o.size)
+    }
+
+    fn delete_thin(&mut self, name: &Ident) -> Result<(), BackendError> {
+        let t = self.thins.remove(name).ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
+        self.dm.remove(&t.dm.name, false)?;
+        // After a last close the pool can still hold the device briefly: retry EBUSY.
+        let mut last = Ok(());
+        for _ in 0..50 {
+            last = self.dm.message(&self.pool_name, &format!("delete {}", t.id));
+            if last.is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        last
+    }
+
+    fn thin(&self, name: &Ident) -> Option<&ThinDev> {
+        self.thins.get(name)
+    }
+
+    fn construction(&self) -> Vec<String> {
+        self.construction.clone()
+    }
+
+    fn device(&self) -> String {
+        match &self.pool {
+            Some(d) => format!("{} ({})", d.name, d.devnode().display()),
+            None => self.pool_name.clone(),
+        }
+    }
+
+    fn teardown(&mut self) -> Vec<String> {
+        let mut errs = Vec::new();
+        let thins: Vec<ThinDev> = std::mem::take(&mut self.thins).into_values().rev().collect();
+        for t in thins {
+            if let Err(e) = self.dm.remove(&t.dm.name, false) {
+                errs.push(e.to_string());
+            }
+        }
+        if let Some(p) = self.pool.take() {
+            if let Err(e) = self.dm.remove(&p.name, false) {
+                errs.push(e.to_string());
+            }
+        }
+        for mut l in self.loops.drain(..).rev() {
+            if let Err(e) = l.detach() {
+                errs.push(e.to_string());
+            }
+        }
+        for f in self.files.drain(..).rev() {
+            if let Err(e) = std::fs::remove_file(&f) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    errs.push(format!("removing {}: {e}", f.display()));
+                }
+            }
+        }
+        errs
+    }
+}
+
+impl Drop for LoopLvmPool {
+    fn drop(&mut self) {
+        // Teardown returns errors to the runner; Drop is only the safety net.
+        let _ = self.teardown();
+    }
+}

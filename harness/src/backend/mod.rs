@@ -1,0 +1,107 @@
+//! Thin pool backends. `loop_lvm` builds Docker's loop-lvm pool with dm ioctls on loop
+//! devices; `direct_lvm` follows Docker's direct-lvm recipe with lvm2. Both expose the
+//! same operations to the runner and tear down in reverse order of construction.
+
+pub mod direct_lvm;
+pub mod dm;
+pub mod loop_lvm;
+pub mod loopdev;
+pub mod names;
+pub mod status;
+
+use std::path::PathBuf;
+
+use thinbench_schema::ids::{Ident, ThinId};
+use thinbench_schema::record::PoolUsage;
+use thinbench_schema::units::Bytes;
+
+use crate::errors::CommandError;
+
+/// Backend failures, with the device and operation named.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// A dm ioctl failed.
+    #[error("dm {op} on {device}: {message}")]
+    Dm {
+        /// Operation.
+        op: String,
+        /// Device name.
+        device: String,
+        /// Cause.
+        message: String,
+    },
+    /// A tool (lvm2, mkfs, ...) failed.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    /// File or loop device trouble.
+    #[error("{what} {path}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// On which path.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A status line could not be understood.
+    #[error("pool {pool}: {message}")]
+    Status {
+        /// Pool.
+        pool: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The scenario asked for something this backend cannot do here.
+    #[error("{0}")]
+    Unsupported(String),
+    /// A thin name the backend does not know (validation should have caught it).
+    #[error("no thin device named {0} in this pool")]
+    NoSuchThin(String),
+}
+
+/// An active thin device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThinDev {
+    /// Scenario name.
+    pub name: Ident,
+    /// dm-thin device id (lvm chooses it for direct-lvm; read back from the table).
+    pub id: ThinId,
+    /// Virtual size.
+    pub size: Bytes,
+    /// dm device.
+    pub dm: dm::DmDev,
+}
+
+/// What both pool kinds offer the runner.
+pub trait PoolBackend {
+    /// dm name of the thin-pool target device (for status sampling from other threads).
+    fn pool_dm_name(&self) -> &str;
+    /// Current status (noflush).
+    fn status(&self) -> Result<PoolUsage, BackendError>;
+    /// A new thin device.
+    fn create_thin(&mut self, name: &Ident, id: Option<ThinId>, size: Bytes) -> Result<ThinDev, BackendError>;
+    /// A snapshot of an existing thin.
+    fn snapshot(&mut self, name: &Ident, origin: &Ident, id: Option<ThinId>) -> Result<ThinDev, BackendError>;
+    /// Deactivate and delete a thin.
+    fn delete_thin(&mut self, name: &Ident) -> Result<(), BackendError>;
+    /// An active thin by name.
+    fn thin(&self, name: &Ident) -> Option<&ThinDev>;
+    /// How the pool was built, for the record (tables, commands).
+    fn construction(&self) -> Vec<String>;
+    /// The pool's device as `name (/dev/dm-N)`.
+    fn device(&self) -> String;
+    /// Remove everything, in reverse order of construction; returns what could not be
+    /// removed. Idempotent.
+    fn teardown(&mut self) -> Vec<String>;
+}
+
+/// Status of a named pool device, parsed.
+pub fn read_pool_status(dm: &dm::Dm, pool: &str) -> Result<PoolUsage, BackendError> {
+    let lines = dm.status(pool)?;
+    let line = lines
+        .iter()
+        .find(|l| l.2 == "thin-pool")
+        .ok_or_else(|| BackendError::Status { pool: pool.into(), message: "no thin-pool target".into() })?;
+    status::parse_pool_status(&line.3).map_err(|message| BackendError::Status { pool: pool.into(), message })
+}

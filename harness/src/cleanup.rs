@@ -1,0 +1,252 @@
+//! Finding and removing what killed runs left: dm devices and VGs carrying a run's tag,
+//! loop devices backed by a run's scratch files, scratch directories. A run holds a lock
+//! while it lives; `cleanup` leaves live runs alone and never touches anything untagged.
+
+use std::collections::BTreeSet;
+use std::fs::{self, File};
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use crate::backend::dm::Dm;
+use crate::backend::loopdev;
+use crate::backend::names::{run_id_of, NAME_PREFIX, UUID_PREFIX, VG_TAG};
+use crate::sys::command;
+
+/// Directory of per-run lock files.
+pub const LOCK_DIR: &str = "/run/thinbench/locks";
+/// Scratch bases a run may use (host, guest).
+pub const SCRATCH_BASES: &[&str] = &["/var/tmp/thinbench", "/run/thinbench/disk"];
+
+/// Held for a run's lifetime (flock, so it vanishes with the process, even on SIGKILL).
+pub struct RunLock {
+    _f: File,
+    path: PathBuf,
+}
+
+impl RunLock {
+    /// Take the lock for `run_id`.
+    pub fn acquire(run_id: &str) -> std::io::Result<RunLock> {
+        fs::create_dir_all(LOCK_DIR)?;
+        let path = Path::new(LOCK_DIR).join(format!("{run_id}.lock"));
+        let f = File::create(&path)?;
+        // SAFETY: flock on an fd we own.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            return Err(std::io::Error::other(format!("run {run_id} is already running")));
+        }
+        Ok(RunLock { _f: f, path })
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// Whether a live process holds `run_id`'s lock.
+pub fn is_live(run_id: &str) -> bool {
+    let path = Path::new(LOCK_DIR).join(format!("{run_id}.lock"));
+    let Ok(f) = File::open(&path) else { return false };
+    // SAFETY: flock on an fd we own; released when `f` drops.
+    unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) != 0 }
+}
+
+/// One thing found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Leftover {
+    /// A dm device of ours (removed before pools: thins first).
+    DmDevice {
+        /// Name.
+        name: String,
+        /// Run.
+        run: String,
+        /// Whether it is a thin-pool (removed after the thins).
+        is_pool: bool,
+    },
+    /// A VG tagged by a run.
+    Vg {
+        /// VG name.
+        name: String,
+        /// Its PVs.
+        pvs: Vec<String>,
+    },
+    /// A loop device backed by a run's scratch file.
+    Loop {
+        /// `/dev/loopN`.
+        dev: PathBuf,
+        /// Backing file.
+        file: PathBuf,
+    },
+    /// A scratch directory.
+    Scratch {
+        /// Path.
+        dir: PathBuf,
+    },
+}
+
+impl std::fmt::Display for Leftover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Leftover::DmDevice { name, .. } => write!(f, "dm device {name}"),
+            Leftover::Vg { name, pvs } => write!(f, "volume group {name} (PVs {})", pvs.join(", ")),
+            Leftover::Loop { dev, file } => write!(f, "loop device {} ({})", dev.display(), file.display()),
+            Leftover::Scratch { dir } => write!(f, "scratch directory {}", dir.display()),
+        }
+    }
+}
+
+fn scratch_run_id(path: &Path) -> Option<String> {
+    SCRATCH_BASES.iter().find_map(|b| {
+        let rest = path.strip_prefix(b).ok()?;
+        let first = rest.components().next()?.as_os_str().to_str()?;
+        run_id_of(&format!("{NAME_PREFIX}{first}-x")).map(str::to_owned)
+    })
+}
+
+fn lvm_conf_dir() -> PathBuf {
+    let dir = Path::new("/run/thinbench/cleanup-lvm");
+    let udev = u8::from(Path::new("/run/udev/control").exists());
+    let _ = fs::create_dir_all(dir.join("lock"));
+    let _ = fs::write(
+        dir.join("lvm.conf"),
+        format!(
+            "devices {{ obtain_device_list_from_udev = {udev} use_devicesfile = 0 }}\nactivation {{ udev_sync = {udev} udev_rules = {udev} monitoring = 0 }}\nglobal {{ use_lvmpolld = 0 locking_dir = \"{}\" }}\nbackup {{ backup = 0 archive = 0 }}\n",
+            dir.join("lock").display()
+        ),
+    );
+    dir.to_owned()
+}
+
+fn lvm(args: &[&str]) -> Result<String, crate::errors::CommandError> {
+    let d = lvm_conf_dir().to_string_lossy().into_owned();
+    command::run_env("lvm", args, &[("LVM_SYSTEM_DIR", &d), ("DM_DISABLE_UDEV", "1")])
+}
+
+/// Everything of dead runs (all runs with `include_live`).
+pub fn find(include_live: bool) -> Vec<Leftover> {
+    let mut out = Vec::new();
+    let keep = |run: &str| include_live || !is_live(run);
+    // VGs first in the list: removing them removes their dm devices.
+    if command::exists("lvm") {
+        if let Ok(s) = lvm(&["vgs", "--noheadings", "--separator", "|", "-o", "vg_name,vg_tags", &format!("@{VG_TAG}")]) {
+            for line in s.lines() {
+                let mut it = line.trim().split('|');
+                let (Some(name), Some(tags)) = (it.next(), it.next()) else { continue };
+                let run = tags.split(',').find_map(|t| t.strip_prefix("thinbench_run_")).map(|r| r.replace('_', "-"));
+                // "20261123T124501-1a2b" was stored with '-' turned into '_'.
+                let run = run.map(|r| if r.len() == 20 { format!("{}-{}", &r[..15], &r[16..]) } else { r });
+                if run.as_deref().is_some_and(|r| !keep(r)) {
+                    continue;
+                }
+                let pvs = lvm(&["pvs", "--noheadings", "-o", "pv_name", "-S", &format!("vg_name={name}")])
+                    .map(|o| o.split_whitespace().map(str::to_owned).collect())
+                    .unwrap_or_default();
+                out.push(Leftover::Vg { name: name.to_owned(), pvs });
+            }
+        }
+    }
+    if let Ok(dm) = Dm::open() {
+        if let Ok(devs) = dm.list() {
+            for (name, uuid, ..) in devs {
+                let run = run_id_of(&name).or_else(|| run_id_of(&uuid)).map(str::to_owned);
+                let Some(run) = run else { continue };
+                if !(uuid.is_empty() || uuid.starts_with(UUID_PREFIX)) || !keep(&run) {
+                    continue;
+                }
+                let is_pool = dm.table(&name).map(|t| t.iter().any(|l| l.2 == "thin-pool")).unwrap_or(false);
+                out.push(Leftover::DmDevice { name, run, is_pool });
+            }
+        }
+    }
+    for (dev, file) in loopdev::list() {
+        if scratch_run_id(&file).is_some_and(|r| keep(&r)) {
+            out.push(Leftover::Loop { dev, file });
+        }
+    }
+    for base in SCRATCH_BASES {
+        let Ok(rd) = fs::read_dir(base) else { continue };
+        for e in rd.filter_map(|e| e.ok()) {
+            let p = e.path();
+            if scratch_run_id(&p).is_some_and(|r| keep(&r)) {
+                out.push(Leftover::Scratch { dir: p });
+            }
+        }
+    }
+    out
+}
+
+/// Remove what [`find`] found, in dependency order: VGs, thins, pools, loops, files.
+/// Returns (removed, failures).
+pub fn remove(items: &[Leftover]) -> (Vec<String>, Vec<String>) {
+    let (mut ok, mut bad) = (Vec::new(), Vec::new());
+    let mut removed_vgs = BTreeSet::new();
+    for it in items {
+        if let Leftover::Vg { name, pvs } = it {
+            let _ = lvm(&["vgchange", "-an", name]);
+            match lvm(&["vgremove", "-ff", "--yes", name]) {
+                Ok(_) => {
+                    for pv in pvs {
+                        let _ = lvm(&["pvremove", "--yes", pv]);
+                    }
+                    removed_vgs.insert(name.clone());
+                    ok.push(it.to_string());
+                }
+                Err(e) => bad.push(format!("{it}: {e}")),
+            }
+        }
+    }
+    if let Ok(dm) = Dm::open() {
+        for pools in [false, true] {
+            for it in items {
+                if let Leftover::DmDevice { name, is_pool, .. } = it {
+                    if *is_pool != pools {
+                        continue;
+                    }
+                    match dm.remove(name, false) {
+                        Ok(()) => ok.push(it.to_string()),
+                        Err(e) => bad.push(format!("{it}: {e}")),
+                    }
+                }
+            }
+        }
+    }
+    for it in items {
+        match it {
+            Leftover::Loop { dev, file } => {
+                // Autoclear may already have detached it once its holders went away.
+                if loopdev::backing_file(dev).as_deref() == Some(file.as_path()) {
+                    match ::loopdev::LoopDevice::open(dev).and_then(|d| d.detach()) {
+                        Ok(()) => ok.push(it.to_string()),
+                        Err(e) => bad.push(format!("{it}: {e}")),
+                    }
+                } else {
+                    ok.push(it.to_string());
+                }
+            }
+            Leftover::Scratch { dir } => {
+                // An unmounted guest disk dir, or a host scratch dir.
+                let _ = command::run("umount", &[&dir.to_string_lossy()]);
+                match fs::remove_dir_all(dir) {
+                    Ok(()) => ok.push(it.to_string()),
+                    Err(e) => bad.push(format!("{it}: {e}")),
+                }
+            }
+            _ => {}
+        }
+    }
+    (ok, bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn scratch_paths_map_to_runs() {
+        assert_eq!(
+            scratch_run_id(Path::new("/var/tmp/thinbench/20261123T124501-1a2b/loop/data")).as_deref(),
+            Some("20261123T124501-1a2b")
+        );
+        assert_eq!(scratch_run_id(Path::new("/var/tmp/thinbench/other/data")), None);
+        assert_eq!(scratch_run_id(Path::new("/var/lib/docker/devicemapper/data")), None);
+    }
+}

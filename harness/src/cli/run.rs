@@ -1,0 +1,273 @@
+//! `thinbench run SCENARIO`: validate, pick the environment, run, print a summary.
+
+use std::fs;
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use thinbench_schema::record::{RunEvent, RunSummary, Status};
+
+use super::{exit_code, summary, EnvArg, KernelArgs};
+use crate::env::{guest, host, vm};
+use crate::plan::{DeviceSpec, Plan, PoolKindSpec};
+use crate::record::{write_json_atomic, Recorder};
+use crate::runner::{self, RunContext};
+use crate::sys;
+
+/// Options of `run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenario file.
+    pub scenario: PathBuf,
+    /// Where the kernel under test runs.
+    #[arg(long, value_enum, default_value_t = EnvArg::Auto)]
+    pub env: EnvArg,
+    /// Results directory (default: runs/<run-id>-<scenario>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Kernel choice for the VM.
+    #[command(flatten)]
+    pub kernel: KernelArgs,
+    /// Internal: running inside thinbench's VM.
+    #[arg(long, hide = true)]
+    pub guest: bool,
+    /// Internal: the run id chosen by the host.
+    #[arg(long, hide = true)]
+    pub run_id: Option<String>,
+}
+
+/// Base of per-run scratch directories on a host.
+pub const HOST_SCRATCH: &str = "/var/tmp/thinbench";
+/// Where the guest mounts its work disk.
+pub const GUEST_DISK: &str = "/run/thinbench/disk";
+
+pub fn run(a: RunArgs) -> anyhow::Result<i32> {
+    let plan = match crate::scenario::load_plan(&a.scenario) {
+        Ok(p) => p,
+        Err(errs) => {
+            eprintln!("{errs}");
+            return Ok(exit_code::ERROR);
+        }
+    };
+    if !sys::is_root() {
+        return Err(crate::errors::EnvError::NotRoot("loop devices, dm devices, lvm".into()).into());
+    }
+    let use_vm = match a.env {
+        EnvArg::Host => false,
+        EnvArg::Vm => true,
+        EnvArg::Auto => !a.guest && host::has_device_mapper().is_err(),
+    };
+    let run_id = a.run_id.clone().unwrap_or_else(runner::new_run_id);
+    let out = match &a.out {
+        Some(o) => o.clone(),
+        None => PathBuf::from("runs").join(format!("{run_id}-{}", plan.name)),
+    };
+    fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let out = fs::canonicalize(&out)?;
+    if !a.guest {
+        fs::copy(&a.scenario, out.join("scenario.toml")).with_context(|| format!("copying {}", a.scenario.display()))?;
+    }
+    let summary = if use_vm { run_vm(&plan, &a, &run_id, &out)? } else { run_here(&plan, &a, &run_id, &out)? };
+    if !a.guest {
+        summary::print(&summary, &out);
+    }
+    Ok(match summary.status {
+        Status::Passed => exit_code::OK,
+        Status::Failed => exit_code::FAILED,
+        Status::Skipped => exit_code::SKIPPED,
+        Status::Incomplete => exit_code::INCOMPLETE,
+    })
+}
+
+/// Run on the running kernel (a host with dm, or inside the VM).
+fn run_here(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Result<RunSummary> {
+    if let Err(e) = host::has_device_mapper() {
+        anyhow::bail!("{e}; use --env vm to boot a kernel that has it");
+    }
+    let mut auto_devices = std::collections::BTreeMap::new();
+    let base = if a.guest {
+        guest::prepare_work_disk(Path::new(GUEST_DISK)).map_err(anyhow::Error::msg)?;
+        let disks = guest::disks_by_serial();
+        for i in 0..plan.pools.len() {
+            if let Some(d) = disks.get(&guest::pv_serial(i)) {
+                auto_devices.insert(i, d.clone());
+            }
+        }
+        PathBuf::from(GUEST_DISK)
+    } else {
+        PathBuf::from(HOST_SCRATCH)
+    };
+    let work_dir = base.join(run_id);
+    fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
+    let _lock = crate::cleanup::RunLock::acquire(run_id)?;
+    let mut env = host::environment_info(if a.guest { "vm" } else { "host" });
+    if a.guest {
+        env.host_cpu_model = String::new();
+    }
+    let ctx = RunContext {
+        run_id: run_id.to_owned(),
+        out_dir: out.to_owned(),
+        work_dir: work_dir.clone(),
+        env,
+        auto_devices,
+        started_at: runner::now_rfc3339(),
+    };
+    let listener: Option<crate::record::Listener> = (!a.guest).then(|| progress_listener());
+    let rec = Recorder::create(out, Instant::now(), listener)?;
+    let summary = runner::run_plan(plan, &ctx, &rec);
+    let _ = fs::remove_dir_all(&work_dir);
+    if a.guest {
+        let _ = sys::command::run("umount", &[GUEST_DISK]);
+    }
+    Ok(summary)
+}
+
+fn progress_listener() -> crate::record::Listener {
+    let tty = std::io::stderr().is_terminal();
+    Box::new(move |ev: &RunEvent| summary::progress_line(ev, tty))
+}
+
+/// Boot the VM and run the plan inside it.
+fn run_vm(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Result<RunSummary> {
+    let kernel = match (&a.kernel.kernel, &a.kernel.modules) {
+        (Some(k), Some(m)) => Some(vm::Kernel::explicit(k, m)?),
+        _ => None,
+    };
+    let cfg = vm::VmConfig::discover(kernel)?;
+    let scratch = PathBuf::from(HOST_SCRATCH).join(run_id);
+    fs::create_dir_all(&scratch)?;
+    let _lock = crate::cleanup::RunLock::acquire(run_id)?;
+    let result = (|| -> anyhow::Result<RunSummary> {
+        let mut disks = Vec::new();
+        // The work disk holds loop-lvm's sparse files: room for all of them, filled.
+        let loop_bytes: u64 = plan
+            .pools
+            .iter()
+            .map(|p| match &p.kind {
+                PoolKindSpec::LoopLvm(l) => l.data_size.0 + l.metadata_size.0,
+                _ => 0,
+            })
+            .sum();
+        let work = scratch.join("work.img");
+        // O_DIRECT (cache=none) needs whole blocks: sizes are rounded up to MiB.
+        let mib = |b: u64| b.div_ceil(1 << 20) << 20;
+        crate::backend::loopdev::sparse_file(&work, mib((loop_bytes + (loop_bytes / 10)).max(1 << 30) + (512 << 20)))?;
+        disks.push(vm::Disk { serial: guest::WORK_SERIAL.into(), path: work });
+        for (i, p) in plan.pools.iter().enumerate() {
+            if let PoolKindSpec::DirectLvm(d) = &p.kind {
+                if let DeviceSpec::Auto { size } = d.device {
+                    let img = scratch.join(format!("pv{i}.img"));
+                    crate::backend::loopdev::sparse_file(&img, mib(size.0))?;
+                    disks.push(vm::Disk { serial: guest::pv_serial(i), path: img });
+                }
+            }
+        }
+        let exe = std::env::current_exe()?;
+        let script = format!(
+            "export DM_DISABLE_UDEV=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin RUST_BACKTRACE=1\ncd /\nexec {} run --env host --guest --run-id {run_id} --out {} {} > {} 2>&1\n",
+            exe.display(),
+            out.display(),
+            out.join("scenario.toml").display(),
+            out.join("guest.log").display()
+        );
+        let job = vm::VmJob {
+            name: format!("thinbench-{run_id}"),
+            out_dir: out.to_owned(),
+            script,
+            disks,
+            // Boot and set-up allowance on top of the scenario's own limit.
+            timeout: plan.timeout + Duration::from_secs(120),
+        };
+        let tty = std::io::stderr().is_terminal();
+        let mut follower = EventFollower::new(out.join("events.jsonl"));
+        eprintln!(
+            "thinbench: booting {} under qemu ({}, {} MiB, {} CPUs)",
+            cfg.kernel.version,
+            cfg.accel.as_str(),
+            cfg.memory_mib,
+            cfg.cpus
+        );
+        let outcome = vm::run(&cfg, &job, &mut || follower.poll(tty))?;
+        follower.poll(tty);
+        let mut s = crate::record::read_summary(out).unwrap_or_else(|e| incomplete_summary(plan, run_id, &e));
+        s.environment.kind = "vm".into();
+        s.environment.accel = Some(cfg.accel.as_str().into());
+        s.environment.qemu_version = cfg.qemu_version();
+        s.environment.host_cpu_model = host::cpu_model();
+        for p in &outcome.kernel_problems {
+            if !s.kernel_problems.contains(p) {
+                s.kernel_problems.push(p.clone());
+            }
+        }
+        let why = if outcome.interrupted {
+            Some("interrupted".to_owned())
+        } else if outcome.timed_out {
+            Some(format!("the VM was killed at its timeout ({}s)", job.timeout.as_secs()))
+        } else if outcome.exit_code.is_none() {
+            Some(format!("the guest died without reporting ({}); see console.log", outcome.qemu_status))
+        } else {
+            None
+        };
+        if let Some(w) = why {
+            s.status = Status::Incomplete;
+            s.error = Some(w);
+        } else if !outcome.kernel_problems.is_empty() {
+            s.status = s.status.worst(Status::Failed);
+        }
+        write_json_atomic(&out.join("summary.json"), &s)?;
+        let b = &outcome.boot;
+        eprintln!(
+            "thinbench: vm boot: init at {:.1}s, job at {:.1}s wall (guest uptime {:.1}s); whole VM run {:.1}s",
+            b.wall_to_init.unwrap_or(f64::NAN),
+            b.wall_to_job.unwrap_or(f64::NAN),
+            b.guest_job.unwrap_or(f64::NAN),
+            outcome.wall_secs
+        );
+        Ok(s)
+    })();
+    let _ = fs::remove_dir_all(&scratch);
+    result
+}
+
+fn incomplete_summary(plan: &Plan, run_id: &str, why: &str) -> RunSummary {
+    RunSummary {
+        format_version: thinbench_schema::FORMAT_VERSION,
+        run_id: run_id.to_owned(),
+        scenario: thinbench_schema::record::ScenarioInfo {
+            name: plan.name.to_string(),
+            file: plan.source.display().to_string(),
+            description: plan.description.clone(),
+        },
+        status: Status::Incomplete,
+        started_at: runner::now_rfc3339(),
+        finished_at: None,
+        environment: Default::default(),
+        cases: vec![],
+        kernel_problems: vec![],
+        error: Some(format!("no summary from the guest: {why}")),
+    }
+}
+
+/// Tails the guest's events.jsonl for live progress on the host.
+struct EventFollower {
+    path: PathBuf,
+    lines_seen: usize,
+}
+
+impl EventFollower {
+    fn new(path: PathBuf) -> Self {
+        EventFollower { path, lines_seen: 0 }
+    }
+    fn poll(&mut self, tty: bool) {
+        let Ok(f) = fs::File::open(&self.path) else { return };
+        let lines: Vec<String> = std::io::BufReader::new(f).lines().map_while(Result::ok).collect();
+        for l in lines.iter().skip(self.lines_seen) {
+            if let Ok(ev) = serde_json::from_str::<RunEvent>(l) {
+                summary::progress_line(&ev, tty);
+            }
+        }
+        self.lines_seen = lines.len().max(self.lines_seen);
+    }
+}
+

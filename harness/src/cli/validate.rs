@@ -1,0 +1,25 @@
+//! `thinbench validate FILE…`: check scenarios without running anything.
+
+use std::path::PathBuf;
+
+use super::exit_code;
+
+pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
+    let mut bad = 0;
+    for f in &files {
+        match crate::scenario::load_plan(f) {
+            Ok(p) => println!(
+                "{}: ok — scenario {}, {} pool(s), {} step(s)",
+                f.display(),
+                p.name,
+                p.pools.len(),
+                p.steps.len()
+            ),
+            Err(e) => {
+                bad += 1;
+                eprintln!("{e}");
+            }
+        }
+    }
+    Ok(if bad == 0 { exit_code::OK } else { exit_code::ERROR })
+}
