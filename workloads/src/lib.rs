@@ -1,1 +1,36 @@
 //! IO engine, workloads, integrity patterns and the dm-thin allocation model.
+//!
+//! The pieces, bottom up:
+//!
+//! * [`engine`]: aligned buffers, a [`Device`] opened for (O_DIRECT) positional IO, and
+//!   the [`IoEngine`] trait workloads drive ([`SyncEngine`] today, io_uring later).
+//! * [`pattern`]: self-describing 512-byte sectors, so a read-back sector says whether it
+//!   is the last write to that place ([`pattern::stamp`], [`pattern::verify`]).
+//! * [`offsets`]: reproducible offset streams ([`OffsetPattern`], [`Region`], [`Limit`]).
+//! * [`latency`]: an HDR histogram per workload ([`LatencyRecorder`]).
+//! * [`small_write`]: the `small-write` workload and [`verify_writes`].
+//! * [`model`]: the reference model of dm-thin data-block allocation ([`PoolModel`]),
+//!   the oracle the harness checks the pool's accounting against.
+//!
+//! Nothing here needs root: tests run on regular files. The harness points the same code
+//! at dm-thin devices. Library code never prints; results are values
+//! (`thinbench_schema::record::WorkloadStats`).
+#![warn(missing_docs)]
+
+pub mod engine;
+pub mod error;
+pub mod latency;
+pub mod model;
+pub mod offsets;
+pub mod pattern;
+pub mod small_write;
+
+pub use engine::{AlignedBuf, Completion, Device, IoEngine, IoOp, IoRequest, SyncEngine};
+pub use error::{ModelError, WorkloadError};
+pub use latency::LatencyRecorder;
+pub use model::{DiscardEffect, PoolModel, ThinUsage, WriteEffect};
+pub use offsets::{Limit, OffsetPattern, Offsets, Region};
+pub use pattern::{Corruption, Mismatch, Stamp};
+pub use small_write::{
+    verify_writes, ChunkSet, Progress, SmallWriteOutcome, SmallWriteParams, VerifyReport,
+};

@@ -63,7 +63,7 @@ pub fn run_plan(plan: &Plan, ctx: &RunContext, rec: &Recorder) -> RunSummary {
     };
     let _ = rec.write_summary(&summary);
     rec.event(EventKind::RunStarted { run_id: ctx.run_id.clone(), scenario: plan.name.to_string() });
-    rec.event(EventKind::Environment { info: ctx.env.clone() });
+    rec.event(EventKind::Environment { info: Box::new(ctx.env.clone()) });
     let mut kmsg = Kmsg::open();
     let mut kernel_log = String::new();
     let mut overall = Status::Passed;
@@ -311,7 +311,7 @@ fn run_step(
     r.pool_after = backend.status().ok();
     if let Some(u) = &r.pool_after {
         sample(rec, pname, Some(step.index), "step-end", u);
-        rec.event(EventKind::PoolStatus { pool: pname.to_owned(), usage: u.clone() });
+        rec.event(EventKind::PoolStatus { pool: pname.to_owned(), usage: Box::new(u.clone()) });
         if let Some(prev) = *last_mode {
             if prev != u.mode {
                 rec.event(EventKind::ModeChange { pool: pname.to_owned(), from: prev, to: u.mode });
@@ -420,7 +420,7 @@ fn run_small_write(
     let mut predicted = 0i64;
     for (off, len) in &out.writes {
         let eff = model.write(thin.id, *off, *len).map_err(|e| e.to_string())?;
-        predicted += eff.allocated().0 as i64;
+        predicted += eff.net_blocks();
     }
     Ok((out.stats, predicted, out.chunks_touched))
 }

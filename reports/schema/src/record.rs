@@ -355,7 +355,7 @@ pub enum EventKind {
     /// Environment facts are known.
     Environment {
         /// The facts.
-        info: EnvironmentInfo,
+        info: Box<EnvironmentInfo>,
     },
     /// A case (pool) began.
     CaseStarted {
@@ -387,7 +387,7 @@ pub enum EventKind {
         /// Pool name.
         pool: String,
         /// The reading.
-        usage: PoolUsage,
+        usage: Box<PoolUsage>,
     },
     /// The pool changed mode.
     ModeChange {

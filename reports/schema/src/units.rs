@@ -69,7 +69,7 @@ impl Bytes {
     }
     /// Whether this is a whole number of sectors.
     pub fn is_sector_aligned(self) -> bool {
-        self.0 % SECTOR_SIZE == 0
+        self.0.is_multiple_of(SECTOR_SIZE)
     }
     /// Parse a human size: an integer with an optional binary (`KiB`, `MiB`, `GiB`, `TiB`,
     /// `PiB`, `EiB`) or decimal (`kB`, `MB`, `GB`, `TB`) suffix, or `B`/none for bytes.
@@ -116,7 +116,7 @@ impl Bytes {
             [("EiB", 60), ("PiB", 50), ("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)];
         for (name, shift) in UNITS {
             let m = 1u64 << shift;
-            if self.0 >= m && self.0 % m == 0 {
+            if self.0 >= m && self.0.is_multiple_of(m) {
                 return format!("{}{}", self.0 / m, name);
             }
         }
