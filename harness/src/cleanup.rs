@@ -191,6 +191,11 @@ pub fn remove(items: &[Leftover]) -> (Vec<String>, Vec<String>) {
                     removed_vgs.insert(name.clone());
                     ok.push(it.to_string());
                 }
+                // Deactivation can drop a loop-backed PV (autoclear), taking the VG with it.
+                Err(e) if e.stderr.contains("not found") => {
+                    removed_vgs.insert(name.clone());
+                    ok.push(it.to_string());
+                }
                 Err(e) => bad.push(format!("{it}: {e}")),
             }
         }

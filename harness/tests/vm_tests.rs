@@ -1,0 +1,142 @@
+//! Tests against real dm-thin in the guest kernel. They boot qemu, so a plain `cargo test`
+//! ignores them (with the reason); `ci/test` runs them with `--run-ignored all` and sets
+//! THINBENCH_REQUIRE_VM=1, under which anything missing is a failure, never a skip.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use thinbench_schema::record::{RunSummary, Status};
+
+const BIN: &str = env!("CARGO_BIN_EXE_thinbench");
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+/// Whether the VM can run here; with THINBENCH_REQUIRE_VM=1 a "no" panics.
+fn vm_available() -> bool {
+    let out = Command::new(BIN).arg("env").output().expect("run thinbench env");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let ok = text.contains("vm: kernel") && nix_is_root();
+    if !ok {
+        let reason = format!("the VM environment is unavailable here:\n{text}");
+        if std::env::var("THINBENCH_REQUIRE_VM").as_deref() == Ok("1") {
+            panic!("{reason}");
+        }
+        eprintln!("skipped: {reason}");
+    }
+    ok
+}
+
+fn nix_is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+#[test]
+#[ignore = "boots a VM (qemu TCG, ~1-2 min); run by ci/test"]
+fn vm_smoke_both_pool_kinds_allocate_exactly_the_chunks_touched() {
+    if !vm_available() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let status = Command::new(BIN)
+        .current_dir(repo())
+        .args(["run", "scenarios/smoke.toml", "--env", "vm", "--out"])
+        .arg(out.path())
+        .status()
+        .unwrap();
+    let text = std::fs::read_to_string(out.path().join("summary.json")).unwrap();
+    let s: RunSummary = serde_json::from_str(&text).unwrap();
+    eprintln!(
+        "guest kernel {} (dm {}, thin-pool target {}, thin target {}, accel {})",
+        s.environment.kernel,
+        s.environment.dm_version.as_deref().unwrap_or("?"),
+        s.environment.thin_pool_target_version.as_deref().unwrap_or("?"),
+        s.environment.thin_target_version.as_deref().unwrap_or("?"),
+        s.environment.accel.as_deref().unwrap_or("?")
+    );
+    assert_eq!(s.environment.kind, "vm");
+    assert!(s.environment.thin_pool_target_version.is_some(), "no thin-pool target in the guest");
+    let kinds: Vec<&str> = s.cases.iter().map(|c| c.pool.kind.as_str()).collect();
+    assert_eq!(kinds, ["loop-lvm", "direct-lvm"]);
+    let mut checked = 0;
+    for c in &s.cases {
+        for st in c.steps.iter().filter(|st| st.action == "small-write") {
+            for x in &st.expectations {
+                eprintln!(
+                    "{} [{} chunk {}] step {}: {}: expected {} observed {} -> {:?}",
+                    c.id,
+                    c.pool.kind.as_str(),
+                    c.pool.chunk_bytes.human(),
+                    st.name,
+                    x.what,
+                    x.expected,
+                    x.observed,
+                    x.status
+                );
+                assert_eq!(x.status, Status::Passed, "{:?}", x.message);
+                checked += 1;
+            }
+            assert!(st.data_blocks_allocated.unwrap() > 0);
+        }
+    }
+    assert!(checked >= 8, "expected oracle checks on both pools, got {checked}");
+    assert_eq!(s.status, Status::Passed, "{text}");
+    assert!(status.success());
+    assert!(out.path().join("samples.csv").is_file() && out.path().join("console.log").is_file());
+}
+
+#[test]
+#[ignore = "boots a VM (qemu TCG, ~1-2 min); run by ci/test"]
+fn vm_kill_then_cleanup_leaves_nothing() {
+    if !vm_available() {
+        return;
+    }
+    let fixtures = repo().join("harness/tests/fixtures/vm");
+    let scens = format!("{} {}", fixtures.join("kill.toml").display(), fixtures.join("kill-direct.toml").display());
+    // Inside one guest: run on the guest kernel with the work dir on tmpfs, SIGKILL it in
+    // the middle of its workload, show the debris, run cleanup, count what is left.
+    let script = format!(
+        r#"set -u
+mount -t tmpfs -o size=1536m tmpfs /var/tmp
+count() {{ echo $(( $(dmsetup ls | grep -c '^tb') + $(losetup -a | grep -c thinbench) + $(lvm vgs --noheadings -o vg_name 2>/dev/null | grep -c tb_) + $(ls /var/tmp/thinbench 2>/dev/null | wc -l) )); }}
+n=0
+for scen in {scens}; do
+  n=$((n+1)); out=/tmp/out$n; mkdir -p $out
+  {bin} run --env host --out $out $scen > /tmp/run$n.log 2>&1 &
+  pid=$!
+  for i in $(seq 1 900); do grep -q '"event":"progress"' $out/events.jsonl 2>/dev/null && break; sleep 0.2; done
+  sleep 1
+  kill -9 $pid; wait $pid 2>/dev/null
+  echo "kill $n: $(basename $scen) after $(grep -c . $out/events.jsonl) events, summary $(grep -o '"status": "[a-z]*"' $out/summary.json | head -1)"
+  echo "before-cleanup-$n: $(count)"
+  {bin} cleanup
+  echo "after-cleanup-$n: $(count)"
+done
+echo "kills: $n"
+dmsetup ls; losetup -a
+"#,
+        bin = BIN,
+    );
+    let out = Command::new(BIN).args(["vm", "exec", "--timeout", "900", "--"]).arg(&script).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    eprintln!("{text}{}", String::from_utf8_lossy(&out.stderr));
+    let num = |key: &str| -> i64 {
+        text.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| v.trim().parse().ok()).unwrap_or(-1)
+    };
+    let kills = num("kills:");
+    assert_eq!(kills, 2, "both kills must have happened");
+    for n in 1..=kills {
+        let before = num(&format!("before-cleanup-{n}:"));
+        let after = num(&format!("after-cleanup-{n}:"));
+        eprintln!("kill test: kill {n} mid-workload: {before} leftovers before cleanup, {after} after");
+        assert!(before > 0, "kill {n} left nothing to clean: was it mid-workload?");
+        assert_eq!(after, 0, "cleanup left debris after kill {n}");
+    }
+    assert!(text.contains("volume group tb_"), "the direct-lvm kill must leave a VG for cleanup to find");
+    assert_eq!(
+        text.matches("summary \"status\": \"incomplete\"").count(),
+        2,
+        "a killed run's summary must say incomplete"
+    );
+}
