@@ -262,6 +262,8 @@ fn run_step(
         pool_after: None,
         data_blocks_allocated: None,
         workload: None,
+        phases: Vec::new(),
+        metrics: Vec::new(),
         expectations: Vec::new(),
         error: None,
     };

@@ -185,6 +185,55 @@ pub struct WorkloadStats {
     pub distinct_chunks_touched: u64,
 }
 
+/// Whether a metric is exact (block counts, errors: identical run to run on one kernel)
+/// or a timing (noisy; compared statistically).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricKind {
+    /// Deterministic: compared exactly.
+    Exact,
+    /// Timing or throughput: compared with confidence intervals.
+    Timing,
+}
+
+/// Which direction is an improvement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Better {
+    /// Smaller is better (latency, blocks used).
+    Lower,
+    /// Larger is better (IOPS, space returned).
+    Higher,
+    /// Neither: any change is a behaviour change.
+    Neither,
+}
+
+/// A named figure of a step, e.g. `space.pool_blocks_returned` or `cow.amplification`.
+/// Names are stable across versions (part of the contract); reports and the gate read
+/// them without knowing the workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    /// Dotted name.
+    pub name: String,
+    /// Value.
+    pub value: f64,
+    /// Unit (`blocks`, `bytes`, `ns`, `iops`, `MB/s`, `ratio`, `ms`, `count`).
+    pub unit: String,
+    /// Exact or timing.
+    pub kind: MetricKind,
+    /// Direction of improvement.
+    pub better: Better,
+}
+
+/// One phase of a multi-phase workload (e.g. CoW: first write vs rewrite of a chunk).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseStats {
+    /// Phase name, e.g. `snapshot/sub-chunk/first`.
+    pub name: String,
+    /// Its figures.
+    pub stats: WorkloadStats,
+}
+
 /// One checked expectation: what was expected, what was seen, and the verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExpectationResult {
@@ -223,6 +272,12 @@ pub struct StepResult {
     pub data_blocks_allocated: Option<i64>,
     /// Workload figures, for workload steps.
     pub workload: Option<WorkloadStats>,
+    /// Phases of multi-phase workloads, each with its own figures.
+    #[serde(default)]
+    pub phases: Vec<PhaseStats>,
+    /// Named figures (space returned, amplification, time to ENOSPC, ...).
+    #[serde(default)]
+    pub metrics: Vec<Metric>,
     /// Checked expectations.
     pub expectations: Vec<ExpectationResult>,
     /// Error that ended the step, if any.
