@@ -165,6 +165,11 @@ impl PoolModel {
         self.total
     }
 
+    /// The data device grew (or the pool was reloaded larger): new blocks are free.
+    pub fn grow(&mut self, total: DataBlocks) {
+        self.total = self.total.max(total);
+    }
+
     /// Data blocks in use (referenced by at least one thin): the pool status's used count.
     pub fn data_blocks_used(&self) -> DataBlocks {
         DataBlocks(self.refs.len() as u64)

@@ -24,6 +24,14 @@ pub enum OffsetPattern {
         /// PRNG seed.
         seed: u64,
     },
+    /// Every `stride`-th IO slot starting at slot `first`, wrapping: one sub-chunk IO per
+    /// chunk when `stride` = chunk / io size (CoW: touch each chunk exactly once).
+    Strided {
+        /// Distance between IOs, in IO slots (≥ 1).
+        stride: u64,
+        /// First slot (< stride).
+        first: u64,
+    },
 }
 
 /// How much a workload does.
@@ -123,6 +131,7 @@ pub struct Offsets {
 enum Kind {
     Sequential { next: u64 },
     Random { rng: Pcg64Mcg },
+    Strided { next: u64, stride: u64, first: u64 },
 }
 
 impl Offsets {
@@ -132,6 +141,11 @@ impl Offsets {
             OffsetPattern::Sequential => Kind::Sequential { next: 0 },
             OffsetPattern::Random { seed } => Kind::Random {
                 rng: Pcg64Mcg::new(expand_seed(seed)),
+            },
+            OffsetPattern::Strided { stride, first } => Kind::Strided {
+                next: 0,
+                stride: stride.max(1),
+                first,
             },
         };
         Offsets {
@@ -153,6 +167,15 @@ impl Iterator for Offsets {
                 s
             }
             Kind::Random { rng } => below(rng, self.slots),
+            Kind::Strided { next, stride, first } => {
+                let mut s = *first + *next * *stride;
+                if s >= self.slots {
+                    *next = 0;
+                    s = (*first).min(self.slots.saturating_sub(1));
+                }
+                *next += 1;
+                s
+            }
         };
         Some(Bytes(self.region.offset.0 + slot * self.region.io_size.0))
     }
@@ -196,6 +219,17 @@ mod tests {
     use super::*;
 
     const K4: Bytes = Bytes(4096);
+
+    #[test]
+    fn strided_touches_each_chunk_once_then_wraps() {
+        // 4 KiB IOs over 256 KiB = 64 slots; stride 16 = one IO per 64 KiB chunk.
+        let r = Region::new(Bytes(0), Bytes(256 << 10), Bytes(4096)).unwrap();
+        let v: Vec<u64> = Offsets::new(r, OffsetPattern::Strided { stride: 16, first: 1 })
+            .take(6)
+            .map(|b| b.0)
+            .collect();
+        assert_eq!(v, [4096, 69_632, 135_168, 200_704, 4096, 69_632]);
+    }
 
     #[test]
     fn region_rules() {

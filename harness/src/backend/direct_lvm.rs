@@ -229,6 +229,21 @@ impl PoolBackend for DirectLvmPool {
         self.thins.get(name)
     }
 
+    fn grow_data(&mut self, by: Bytes) -> Result<(), BackendError> {
+        let pool = format!("{}/thinpool", self.vg);
+        let size = format!("+{}s", by.sectors().0);
+        self.lvm(&["lvextend", "-L", &size, &pool])?;
+        self.refresh_pool_name()
+    }
+
+    fn apply_autoextend_policy(&mut self) -> Result<bool, BackendError> {
+        let pool = format!("{}/thinpool", self.vg);
+        let before = self.status()?.data_total;
+        self.lvm(&["lvextend", "--use-policies", &pool])?;
+        self.refresh_pool_name()?;
+        Ok(self.status()?.data_total > before)
+    }
+
     fn construction(&self) -> Vec<String> {
         self.construction.clone()
     }

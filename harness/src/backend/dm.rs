@@ -109,6 +109,19 @@ impl Dm {
         self.dm.device_suspend(&DevId::Name(dn), DmOptions::default()).map(|_| ()).map_err(|e| err("resume", name, e))
     }
 
+    /// Load `table` into the inactive slot and resume with noflush: what lvm does to
+    /// resize a pool, and what works while the pool holds IO for lack of space (a
+    /// flushing suspend would wait for that IO forever).
+    pub fn reload(&self, name: &str, table: &[TableLine]) -> Result<(), BackendError> {
+        let dn = DmName::new(name).map_err(|e| err("reload", name, e))?;
+        let id = DevId::Name(dn);
+        self.dm.table_load(&id, table, DmOptions::default()).map_err(|e| err("load table", name, e))?;
+        self.dm
+            .device_suspend(&id, DmOptions::default().set_flags(DmFlags::DM_NOFLUSH))
+            .map(|_| ())
+            .map_err(|e| err("resume", name, e))
+    }
+
     /// Remove; with `deferred`, an open device goes when its last opener closes.
     pub fn remove(&self, name: &str, deferred: bool) -> Result<(), BackendError> {
         let dn = DmName::new(name).map_err(|e| err("remove", name, e))?;

@@ -26,6 +26,9 @@ pub struct LoopLvmPool {
     thins: BTreeMap<Ident, ThinDev>,
     next_id: u32,
     construction: Vec<String>,
+    /// Pool table params and length, for reloads.
+    table: Option<(u64, String)>,
+    data_size: Bytes,
 }
 
 /// The pool's feature arguments, from the plan.
@@ -81,6 +84,8 @@ impl LoopLvmPool {
             thins: BTreeMap::new(),
             next_id: 1,
             construction: Vec::new(),
+            table: None,
+            data_size: l.data_size,
         };
         match p.build(spec, l, dir) {
             Ok(()) => Ok(p),
@@ -113,7 +118,8 @@ impl LoopLvmPool {
         let params = pool_params(&meta_majmin, &data_majmin, spec, blocks);
         self.construction.push(format!("dmsetup create {} --table '0 {} thin-pool {params}'", self.pool_name, sectors.0));
         let uuid = self.names.uuid(spec.name.as_str(), "pool");
-        self.pool = Some(self.dm.create(&self.pool_name, &uuid, &[(0, sectors.0, "thin-pool".into(), params)])?);
+        self.pool = Some(self.dm.create(&self.pool_name, &uuid, &[(0, sectors.0, "thin-pool".into(), params.clone())])?);
+        self.table = Some((sectors.0, params));
         Ok(())
     }
 
@@ -196,6 +202,35 @@ impl PoolBackend for LoopLvmPool {
 
     fn thin(&self, name: &Ident) -> Option<&ThinDev> {
         self.thins.get(name)
+    }
+
+    fn grow_data(&mut self, by: Bytes) -> Result<(), BackendError> {
+        // Docker's recipe for a full loop-lvm pool: grow the file, refresh the loop
+        // device's capacity, reload the pool table with the new length.
+        let new = Bytes(self.data_size.0 + by.0);
+        let data = &self.loops[0];
+        let f = std::fs::OpenOptions::new().write(true).open(&data.file).map_err(|e| BackendError::Io {
+            what: "opening".into(),
+            path: data.file.clone(),
+            source: e,
+        })?;
+        f.set_len(new.0).map_err(|e| BackendError::Io { what: "growing".into(), path: data.file.clone(), source: e })?;
+        ::loopdev::LoopDevice::open(&data.path)
+            .and_then(|d| d.set_capacity())
+            .map_err(|e| BackendError::Io { what: "refreshing capacity of".into(), path: data.path.clone(), source: e })?;
+        let (_, params) = self.table.clone().ok_or_else(|| BackendError::Unsupported("pool is torn down".into()))?;
+        let sectors = new.sectors().0;
+        self.dm.reload(&self.pool_name, &[(0, sectors, "thin-pool".into(), params.clone())])?;
+        self.construction.push(format!(
+            "truncate -s {} {}; losetup -c {}; dmsetup reload {} (length {sectors}); dmsetup resume --noflush",
+            new.0,
+            data.file.display(),
+            data.path.display(),
+            self.pool_name
+        ));
+        self.table = Some((sectors, params));
+        self.data_size = new;
+        Ok(())
     }
 
     fn construction(&self) -> Vec<String> {

@@ -87,6 +87,13 @@ pub trait PoolBackend {
     fn delete_thin(&mut self, name: &Ident) -> Result<(), BackendError>;
     /// An active thin by name.
     fn thin(&self, name: &Ident) -> Option<&ThinDev>;
+    /// Grow the data device by `by` and make the pool use it.
+    fn grow_data(&mut self, by: Bytes) -> Result<(), BackendError>;
+    /// direct-lvm: apply lvm's autoextend policy now (`lvextend --use-policies`), as
+    /// dmeventd would; returns whether lvm extended the pool.
+    fn apply_autoextend_policy(&mut self) -> Result<bool, BackendError> {
+        Err(BackendError::Unsupported("autoextend is an lvm policy: direct-lvm pools only".into()))
+    }
     /// How the pool was built, for the record (tables, commands).
     fn construction(&self) -> Vec<String>;
     /// The pool's device as `name (/dev/dm-N)`.

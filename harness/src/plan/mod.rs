@@ -1,5 +1,8 @@
 //! Scenario → plan: the validated, default-filled form of a scenario file.
 
 mod model;
+mod validate;
 
 pub use model::*;
+pub use validate::SCENARIO_FORMAT_VERSION;
+pub(crate) use validate::{check_format_version, validate};

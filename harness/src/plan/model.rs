@@ -134,7 +134,7 @@ pub enum NoSpacePolicy {
 pub struct StepSpec {
     /// 0-based position.
     pub index: usize,
-    /// Name (given, or `<index>-<action>`).
+    /// Name (given, or `step<index>-<action>` such as `step0-create-thin`).
     pub name: Ident,
     /// Pools it runs on; `None` = every pool.
     pub pools: Option<Vec<Ident>>,
@@ -179,6 +179,10 @@ pub enum Action {
     },
     /// `small-write`: O_DIRECT writes.
     SmallWrite(SmallWriteSpec),
+    /// `cow-overwrite`: write an origin, snapshot it (a chain), overwrite both sides.
+    CowOverwrite(CowSpec),
+    /// `fill`: write until the pool runs out of data space; optionally recover.
+    Fill(FillSpec),
 }
 
 impl Action {
@@ -189,6 +193,8 @@ impl Action {
             Action::Snapshot { .. } => "snapshot",
             Action::DeleteThin { .. } => "delete-thin",
             Action::SmallWrite(_) => "small-write",
+            Action::CowOverwrite(_) => "cow-overwrite",
+            Action::Fill(_) => "fill",
         }
     }
 }
@@ -231,6 +237,67 @@ pub struct SmallWriteSpec {
     pub span: Option<Bytes>,
 }
 
+/// `cow-overwrite` settings. The step writes `region` of `origin` with whole chunks, takes
+/// a chain of `depth` snapshots (`<step>-1` of the origin, `<step>-2` of that, … — image
+/// layers, then a container on top, as Docker stacked them), then overwrites: in the top
+/// snapshot one sub-chunk IO per chunk of the first half (the copy path), again at another
+/// offset of the same chunks (no allocation), whole chunks of the second half (no copy);
+/// then sub-chunk IOs in the origin's first half (CoW on the origin side). Every other
+/// side of each snapshot relation is verified unchanged, byte for byte.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CowSpec {
+    /// Thin written and snapshotted (must exist).
+    pub origin: Ident,
+    /// Snapshot chain depth, 1..=16.
+    pub depth: u32,
+    /// Start of the region; a multiple of the chunk size.
+    pub offset: Bytes,
+    /// Length of the region; a multiple of two chunks.
+    pub region: Bytes,
+    /// Sub-chunk IO size (< chunk). Default 4KiB.
+    pub io_size: Bytes,
+}
+
+/// How a `fill` step gets the pool out of space again.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recover {
+    /// Leave the pool full.
+    None,
+    /// Grow the data device by this much (loop-lvm: file + loop capacity + pool reload;
+    /// direct-lvm: `lvextend`). Applied `after` the pool went out of space.
+    Grow {
+        /// Growth.
+        by: Bytes,
+    },
+    /// Delete this thin (its exclusive blocks come back).
+    DeleteThin {
+        /// Thin to delete.
+        thin: Ident,
+    },
+}
+
+/// `fill` settings: sequential whole writes on `thin` until an error or `bytes`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FillSpec {
+    /// Thin to fill; its virtual size should exceed the pool's free space.
+    pub thin: Ident,
+    /// IO size. Default 256KiB.
+    pub io_size: Bytes,
+    /// Stop after this many bytes even without an error. Default: the thin's size.
+    pub bytes: Option<Bytes>,
+    /// Recovery, if any.
+    pub recover: Recover,
+    /// How long the pool stays out of space before recovery is applied (queue policy:
+    /// how long IO is held at least). Default 2s.
+    pub hold: Duration,
+    /// Expect the first error (ENOSPC) within this long of the pool running out.
+    pub error_within: Option<Duration>,
+    /// direct-lvm: apply lvm's autoextend policy (`lvextend --use-policies`) from the
+    /// harness's monitor when usage crosses the profile's threshold (dmeventd does this on
+    /// a machine with monitoring; the VM has none). Default false.
+    pub autoextend: bool,
+}
+
 /// A scenario expectation checked after a step.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expect {
@@ -240,6 +307,8 @@ pub enum Expect {
     Mode(PoolMode),
     /// Workload IO errors during the step.
     Errors(u64),
+    /// The first workload error, as an errno name (`ENOSPC`, `EIO`).
+    FirstError(String),
 }
 
 /// An expected block count.

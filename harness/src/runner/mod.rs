@@ -3,26 +3,21 @@
 //! each step and periodically, every workload checked by the accounting oracle
 //! (`thinbench_workloads::model`), then reverse-order teardown.
 
-mod sampler;
+mod actions;
+pub(crate) mod sampler;
+mod step;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
-use thinbench_schema::record::{
-    CaseResult, EnvironmentInfo, EventKind, ExpectationResult, PoolReport, PoolSample, PoolUsage, RunSummary,
-    ScenarioInfo, Status, StepResult,
-};
-use thinbench_schema::units::Bytes;
-use thinbench_workloads::model::PoolModel;
-use thinbench_workloads::small_write;
+use thinbench_schema::record::{CaseResult, EnvironmentInfo, EventKind, PoolReport, RunSummary, ScenarioInfo, Status};
 
 use crate::backend::direct_lvm::{DirectLvmPool, Pv};
 use crate::backend::loop_lvm::LoopLvmPool;
 use crate::backend::names::Names;
 use crate::backend::{BackendError, PoolBackend};
 use crate::env::kmsg::Kmsg;
-use crate::plan::{AccessPattern, Action, BlockCount, DeviceSpec, Expect, Limit, Plan, PoolKindSpec, PoolSpec, StepSpec};
+use crate::plan::{DeviceSpec, Plan, PoolKindSpec, PoolSpec};
 use crate::record::Recorder;
 use crate::sys::signals;
 
@@ -64,20 +59,16 @@ pub fn run_plan(plan: &Plan, ctx: &RunContext, rec: &Recorder) -> RunSummary {
     let _ = rec.write_summary(&summary);
     rec.event(EventKind::RunStarted { run_id: ctx.run_id.clone(), scenario: plan.name.to_string() });
     rec.event(EventKind::Environment { info: Box::new(ctx.env.clone()) });
-    let mut kmsg = Kmsg::open();
     let mut kernel_log = String::new();
     let mut overall = Status::Passed;
     for (index, pool) in plan.pools.iter().enumerate() {
         if signals::stop_requested() {
             break;
         }
-        let case = run_case(plan, index, pool, ctx, &names, rec, &mut kmsg, &mut kernel_log);
+        let case = run_case(plan, index, pool, ctx, &names, rec, &mut kernel_log);
         overall = overall.worst(case.status);
         summary.cases.push(case);
         let _ = rec.write_summary(&summary);
-    }
-    for line in kmsg.drain() {
-        log_kernel_line(rec, &mut kernel_log, &line);
     }
     let _ = std::fs::write(ctx.out_dir.join("kernel.log"), &kernel_log);
     summary.kernel_problems =
@@ -146,9 +137,18 @@ fn run_case(
     ctx: &RunContext,
     names: &Names,
     rec: &Recorder,
-    kmsg: &mut Kmsg,
     kernel_log: &mut String,
 ) -> CaseResult {
+    let mut state = step::CaseState { kmsg: Some(Kmsg::open()), ..Default::default() };
+    let mut logged = 0;
+    let flush_kernel = |state: &mut step::CaseState, logged: &mut usize, kernel_log: &mut String| {
+        state.drain_kernel();
+        for line in &state.kernel_lines[*logged..] {
+            log_kernel_line(rec, kernel_log, line);
+        }
+        *logged = state.kernel_lines.len();
+    };
+    let _timeout = pool.no_space_timeout.map(NoSpaceTimeout::set);
     let case_id = format!("{}/{}", plan.name, pool.name);
     rec.event(EventKind::CaseStarted { case: case_id.clone() });
     let mut result = CaseResult {
@@ -166,7 +166,9 @@ fn run_case(
         error: None,
         teardown_errors: Vec::new(),
     };
-    let mut backend = match build_pool(index, pool, ctx, names) {
+    let built = build_pool(index, pool, ctx, names);
+    flush_kernel(&mut state, &mut logged, kernel_log);
+    let mut backend = match built {
         Ok(b) => b,
         Err(e) => {
             result.status = Status::Failed;
@@ -177,19 +179,14 @@ fn run_case(
         }
     };
     result.pool.device = Some(backend.device());
-    let mut model = None;
-    let mut last_mode = None;
-    let mut written = Written::default();
     for step in plan.steps.iter().filter(|s| s.applies_to(&pool.name)) {
         if signals::stop_requested() {
             result.status = Status::Incomplete;
             break;
         }
         rec.event(EventKind::StepStarted { case: case_id.clone(), index: step.index, name: step.name.to_string() });
-        let sr = run_step(step, pool, backend.as_mut(), &mut model, &mut written, rec, &mut last_mode);
-        for line in kmsg.drain() {
-            log_kernel_line(rec, kernel_log, &line);
-        }
+        let sr = step::run_step(step, pool, backend.as_mut(), &mut state, rec, &ctx.work_dir);
+        flush_kernel(&mut state, &mut logged, kernel_log);
         result.status = result.status.worst(sr.status);
         rec.event(EventKind::StepFinished { case: case_id.clone(), result: Box::new(sr.clone()) });
         let failed = sr.status == Status::Failed && sr.error.is_some();
@@ -203,6 +200,7 @@ fn run_case(
     result.pool.final_usage = backend.status().ok();
     result.pool.construction = backend.construction();
     result.teardown_errors = backend.teardown();
+    flush_kernel(&mut state, &mut logged, kernel_log);
     if !result.teardown_errors.is_empty() {
         result.status = result.status.worst(Status::Failed);
     }
@@ -210,221 +208,26 @@ fn run_case(
     result
 }
 
-fn sample(rec: &Recorder, pool: &str, step: Option<usize>, reason: &str, u: &PoolUsage) {
-    rec.sample(&PoolSample {
-        t_ms: rec.t_ms(),
-        pool: pool.to_owned(),
-        step,
-        reason: reason.to_owned(),
-        data_used: u.data_used.0,
-        data_total: u.data_total.0,
-        meta_used: u.meta_used.0,
-        meta_total: u.meta_total.0,
-        mode: u.mode.as_str().to_owned(),
-        needs_check: u.needs_check,
-    });
-}
+/// Sets `dm_thin_pool`'s `no_space_timeout` for a case and restores the old value after:
+/// the parameter is global to the kernel.
+struct NoSpaceTimeout(Option<String>);
 
-fn check(what: &str, expected: String, observed: String, step: &StepSpec) -> ExpectationResult {
-    let ok = expected == observed;
-    ExpectationResult {
-        message: (!ok).then(|| format!("step {} ({}): {what}: expected {expected}, observed {observed}", step.index, step.name)),
-        what: what.to_owned(),
-        expected,
-        observed,
-        status: if ok { Status::Passed } else { Status::Failed },
+const NO_SPACE_TIMEOUT: &str = "/sys/module/dm_thin_pool/parameters/no_space_timeout";
+
+impl NoSpaceTimeout {
+    fn set(d: std::time::Duration) -> NoSpaceTimeout {
+        let old = std::fs::read_to_string(NO_SPACE_TIMEOUT).ok();
+        let _ = std::fs::write(NO_SPACE_TIMEOUT, d.as_secs().to_string());
+        NoSpaceTimeout(old)
     }
 }
 
-/// Chunks each thin has been written in by this run (snapshots inherit their origin's):
-/// the independent "first touched" count that the `chunks-touched` expectation uses.
-#[derive(Default)]
-struct Written(BTreeMap<thinbench_schema::ids::Ident, std::collections::BTreeSet<u64>>);
-
-fn run_step(
-    step: &StepSpec,
-    pool: &PoolSpec,
-    backend: &mut dyn PoolBackend,
-    model: &mut Option<PoolModel>,
-    written: &mut Written,
-    rec: &Recorder,
-    last_mode: &mut Option<thinbench_schema::record::PoolMode>,
-) -> StepResult {
-    let started = Instant::now();
-    let mut r = StepResult {
-        index: step.index,
-        name: step.name.to_string(),
-        action: step.action.name().to_owned(),
-        status: Status::Passed,
-        started_ms: rec.t_ms(),
-        duration_ms: 0,
-        pool_before: None,
-        pool_after: None,
-        data_blocks_allocated: None,
-        workload: None,
-        phases: Vec::new(),
-        metrics: Vec::new(),
-        expectations: Vec::new(),
-        error: None,
-    };
-    let pname = pool.name.as_str();
-    r.pool_before = backend.status().ok();
-    if let Some(u) = &r.pool_before {
-        sample(rec, pname, Some(step.index), "step-start", u);
-        if model.is_none() {
-            *model = Some(PoolModel::new(pool.chunk, u.data_total));
+impl Drop for NoSpaceTimeout {
+    fn drop(&mut self) {
+        if let Some(old) = &self.0 {
+            let _ = std::fs::write(NO_SPACE_TIMEOUT, old.trim());
         }
     }
-    let mut predicted: Option<i64> = None;
-    let mut first_touched: Option<u64> = None;
-    let outcome: Result<(), String> = (|| {
-        let m = model.as_mut().ok_or("pool status unreadable at the first step")?;
-        match &step.action {
-            Action::CreateThin { thin, id, size } => {
-                let t = backend.create_thin(thin, *id, *size).map_err(|e| e.to_string())?;
-                m.create_thin(t.id).map_err(|e| e.to_string())?;
-                predicted = Some(0);
-            }
-            Action::Snapshot { thin, origin, id } => {
-                let oid = backend.thin(origin).ok_or_else(|| format!("no thin {origin}"))?.id;
-                let t = backend.snapshot(thin, origin, *id).map_err(|e| e.to_string())?;
-                m.create_snap(t.id, oid).map_err(|e| e.to_string())?;
-                let inherited = written.0.get(origin).cloned().unwrap_or_default();
-                written.0.insert(thin.clone(), inherited);
-                predicted = Some(0);
-            }
-            Action::DeleteThin { thin } => {
-                let id = backend.thin(thin).ok_or_else(|| format!("no thin {thin}"))?.id;
-                backend.delete_thin(thin).map_err(|e| e.to_string())?;
-                let freed = m.delete(id).map_err(|e| e.to_string())?;
-                written.0.remove(thin);
-                predicted = Some(-(freed.0 as i64));
-            }
-            Action::SmallWrite(w) => {
-                let (stats, p, chunks) = run_small_write(w, pool, backend, m, rec, step)?;
-                let seen = written.0.entry(w.thin.clone()).or_default();
-                first_touched = Some(chunks.iter().filter(|c| seen.insert(*c)).count() as u64);
-                r.workload = Some(stats);
-                predicted = Some(p);
-            }
-        }
-        Ok(())
-    })();
-    r.pool_after = backend.status().ok();
-    if let Some(u) = &r.pool_after {
-        sample(rec, pname, Some(step.index), "step-end", u);
-        rec.event(EventKind::PoolStatus { pool: pname.to_owned(), usage: Box::new(u.clone()) });
-        if let Some(prev) = *last_mode {
-            if prev != u.mode {
-                rec.event(EventKind::ModeChange { pool: pname.to_owned(), from: prev, to: u.mode });
-            }
-        }
-        *last_mode = Some(u.mode);
-    }
-    if let (Some(b), Some(a)) = (&r.pool_before, &r.pool_after) {
-        r.data_blocks_allocated = Some(a.data_used.0 as i64 - b.data_used.0 as i64);
-    }
-    match outcome {
-        Err(e) => {
-            r.status = Status::Failed;
-            r.error = Some(e);
-        }
-        Ok(()) => {
-            let observed = r.data_blocks_allocated.map(|d| d.to_string()).unwrap_or_else(|| "unknown".into());
-            if let Some(p) = predicted {
-                // The accounting oracle: the model's prediction, always checked.
-                r.expectations.push(check("data blocks allocated == model", p.to_string(), observed.clone(), step));
-            }
-            for e in &step.expect {
-                r.expectations.push(match e {
-                    Expect::DataBlocksAllocated(BlockCount::Exact(n)) => {
-                        check("data blocks allocated", n.to_string(), observed.clone(), step)
-                    }
-                    Expect::DataBlocksAllocated(BlockCount::ChunksTouched) => {
-                        let touched = first_touched.map(|n| n.to_string()).unwrap_or_else(|| "n/a (not a workload step)".into());
-                        check("data blocks allocated == distinct chunks first touched", touched, observed.clone(), step)
-                    }
-                    Expect::Mode(m) => check(
-                        "pool mode",
-                        m.as_str().to_owned(),
-                        r.pool_after.as_ref().map(|u| u.mode.as_str().to_owned()).unwrap_or_else(|| "unknown".into()),
-                        step,
-                    ),
-                    Expect::Errors(n) => check(
-                        "workload IO errors",
-                        n.to_string(),
-                        r.workload.as_ref().map(|w| w.errors.to_string()).unwrap_or_else(|| "n/a".into()),
-                        step,
-                    ),
-                });
-            }
-            if r.expectations.iter().any(|e| e.status == Status::Failed) {
-                r.status = Status::Failed;
-            }
-        }
-    }
-    r.duration_ms = started.elapsed().as_millis() as u64;
-    r
-}
-
-fn run_small_write(
-    w: &crate::plan::SmallWriteSpec,
-    pool: &PoolSpec,
-    backend: &mut dyn PoolBackend,
-    model: &mut PoolModel,
-    rec: &Recorder,
-    step: &StepSpec,
-) -> Result<(thinbench_schema::record::WorkloadStats, i64, thinbench_workloads::small_write::ChunkSet), String> {
-    let thin = backend.thin(&w.thin).ok_or_else(|| format!("no thin {}", w.thin))?.clone();
-    let span = w.span.unwrap_or(Bytes(thin.size.0 - w.offset.0));
-    let params = small_write::SmallWriteParams {
-        io_size: w.io_size,
-        offsets: match w.pattern {
-            AccessPattern::Sequential => thinbench_workloads::offsets::OffsetPattern::Sequential,
-            AccessPattern::Random { seed } => thinbench_workloads::offsets::OffsetPattern::Random { seed },
-        },
-        limit: match w.limit {
-            Limit::Bytes(b) => thinbench_workloads::offsets::Limit::Bytes(b),
-            Limit::Count(n) => thinbench_workloads::offsets::Limit::Count(n),
-        },
-        offset: w.offset,
-        span,
-        device_id: u64::from(thin.id.get()),
-        generation: step.index as u64 + 1,
-        seed: match w.pattern {
-            AccessPattern::Random { seed } => seed,
-            AccessPattern::Sequential => 0,
-        },
-        chunk: pool.chunk,
-        stop_on_error: true,
-        direct: true,
-        fsync_at_end: true,
-        record_writes: true,
-    };
-    let dev_path = thin.dm.devnode();
-    let mut dev = thinbench_workloads::engine::Device::open(&dev_path, true).map_err(|e| e.to_string())?;
-    let case = format!("{}", pool.name);
-    let sampler = sampler::Sampler::start(rec.clone(), backend.pool_dm_name().to_owned(), pool.name.to_string(), step.index);
-    let total = match w.limit {
-        Limit::Bytes(b) => b.0,
-        Limit::Count(n) => n * w.io_size.0,
-    };
-    let out = small_write::run(
-        &mut dev,
-        &params,
-        &mut |p: small_write::Progress| {
-            rec.event(EventKind::Progress { case: case.clone(), index: step.index, bytes: p.bytes.0, total });
-        },
-        signals::stop_flag(),
-    );
-    sampler.stop();
-    let out = out.map_err(|e| e.to_string())?;
-    let mut predicted = 0i64;
-    for (off, len) in &out.writes {
-        let eff = model.write(thin.id, *off, *len).map_err(|e| e.to_string())?;
-        predicted += eff.net_blocks();
-    }
-    Ok((out.stats, predicted, out.chunks_touched))
 }
 
 /// Current time as RFC 3339 (UTC), without pulling in a date crate.

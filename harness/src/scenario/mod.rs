@@ -1,1 +1,13 @@
 //! Scenario files: TOML as written (`raw`), loaded with positions for error messages.
+//!
+//! `load` reads a file into a [`crate::plan::Plan`] through `raw` (1:1 tables, every
+//! value with its position) and `plan::validate`; `error` holds the positioned errors.
+//! The format is documented in `docs/scenario-format.md`.
+
+mod error;
+mod load;
+pub(crate) mod raw;
+
+pub(crate) use error::{suggest, Diagnostic};
+pub use error::{ScenarioError, ScenarioErrors};
+pub use load::{load_plan, load_plan_str};

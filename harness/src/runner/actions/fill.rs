@@ -1,0 +1,250 @@
+//! `fill`: write until the pool runs out of data space, under the pool's no-space policy;
+//! watch the mode transitions; check that provisioned blocks stay writable while the pool
+//! is full; optionally recover (grow the data device, or delete a thin) while IO is held,
+//! and check that no acknowledged write was lost.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use thinbench_schema::record::{Better, EventKind, ExpectationResult, Metric, MetricKind, PoolMode, Status};
+use thinbench_schema::units::Bytes;
+use thinbench_workloads::engine::{AlignedBuf, Device};
+use thinbench_workloads::model::WriteEffect;
+use thinbench_workloads::offsets::{Limit, OffsetPattern};
+use thinbench_workloads::pattern;
+use thinbench_workloads::small_write::{self, SmallWriteParams};
+
+use super::write::{first_touched, verify_thin, STAMP_DEVICE};
+use super::{ActionOutput, StepCtx};
+use crate::backend::{dm::Dm, read_pool_status};
+use crate::plan::{FillSpec, PoolKindSpec, Recover};
+use crate::sys::signals;
+
+fn metric(name: &str, value: f64, unit: &str, kind: MetricKind, better: Better) -> Metric {
+    Metric { name: name.into(), value, unit: unit.into(), kind, better }
+}
+
+/// How often the monitor reads the pool's status during a fill.
+const POLL: Duration = Duration::from_millis(50);
+
+pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> {
+    let thin = ctx.backend.thin(&f.thin).ok_or_else(|| format!("no thin {}", f.thin))?.clone();
+    let chunk = ctx.pool.chunk.bytes();
+    let dm = Dm::open().map_err(|e| e.to_string())?;
+    let start = read_pool_status(&dm, ctx.backend.pool_dm_name()).map_err(|e| e.to_string())?;
+    let free = Bytes((start.data_total.0 - start.data_used.0) * chunk.0);
+    // Without an explicit amount: fill what is free and, after a recovery, write half of
+    // what it brought back, so the step ends instead of filling the pool again.
+    let model = ctx.state.model.as_ref().ok_or("no model")?;
+    let extra = match &f.recover {
+        Recover::None => Bytes(0),
+        Recover::Grow { by } => Bytes(by.0 / 2),
+        Recover::DeleteThin { thin: victim } => {
+            let id = ctx.backend.thin(victim).ok_or_else(|| format!("no thin {victim}"))?.id;
+            Bytes(model.exclusive(id).map_err(|e| e.to_string())?.0 * chunk.0 / 2)
+        }
+    };
+    let limit = f.bytes.unwrap_or(Bytes((free.0 + extra.0).min(thin.size.0)));
+    let generation = ctx.state.next_generation();
+    let mut params = SmallWriteParams::new(ctx.pool.chunk, thin.size);
+    params.io_size = f.io_size;
+    params.offsets = OffsetPattern::Sequential;
+    params.limit = Limit::Bytes(limit);
+    params.offset = Bytes(0);
+    params.device_id = STAMP_DEVICE;
+    params.generation = generation;
+    params.seed = generation;
+    params.stop_on_error = true;
+    params.direct = true;
+    params.fsync_at_end = false;
+    params.record_writes = true;
+    let mut dev = Device::open(thin.dm.devnode(), true).map_err(|e| e.to_string())?;
+    let probe_dev = Device::open(thin.dm.devnode(), true).map_err(|e| e.to_string())?;
+
+    let rec = ctx.rec;
+    let (case, index) = (ctx.pool.name.to_string(), ctx.step.index);
+    let pool_name = ctx.pool.name.to_string();
+    let threshold = match &ctx.pool.kind {
+        PoolKindSpec::DirectLvm(d) if f.autoextend => Some(u64::from(d.autoextend_threshold)),
+        _ => None,
+    };
+    let t0 = Instant::now();
+    let mut full_at: Option<Duration> = None;
+    let mut recovered_at: Option<Duration> = None;
+    let mut mode = start.mode;
+    let mut provisioned_write: Option<Result<Duration, String>> = None;
+    let mut autoextends = 0u32;
+    let mut grown_total = start.data_total;
+    let mut recovery_error = None;
+    let mut deleted = None;
+    let (writer_done_at, outcome) = std::thread::scope(|s| {
+        let writer = s.spawn(|| {
+            let r = small_write::run(
+                &mut dev,
+                &params,
+                &mut |p: small_write::Progress| {
+                    rec.event(EventKind::Progress { case: case.clone(), index, bytes: p.bytes.0, total: limit.0 });
+                },
+                signals::stop_flag(),
+            );
+            (t0.elapsed(), r)
+        });
+        let mut probe_rx: Option<mpsc::Receiver<Result<Duration, String>>> = None;
+        while !writer.is_finished() {
+            if let Ok(u) = read_pool_status(&dm, ctx.backend.pool_dm_name()) {
+                if u.mode != mode {
+                    rec.event(EventKind::ModeChange { pool: pool_name.clone(), from: mode, to: u.mode });
+                    mode = u.mode;
+                }
+                if let Some(th) = threshold {
+                    if u.data_used.0 * 100 >= th * u.data_total.0 && recovered_at.is_none() {
+                        match ctx.backend.apply_autoextend_policy() {
+                            Ok(true) => autoextends += 1,
+                            Ok(false) => {}
+                            Err(e) => recovery_error = Some(format!("autoextend: {e}")),
+                        }
+                    }
+                }
+                grown_total = grown_total.max(u.data_total);
+                if u.mode == PoolMode::OutOfDataSpace && full_at.is_none() {
+                    full_at = Some(t0.elapsed());
+                    // A write to an already provisioned block (the fill's first IO) must
+                    // go through while the pool is out of space, even when new IO is held.
+                    let (tx, rx) = mpsc::channel();
+                    let pd = &probe_dev;
+                    let io = f.io_size;
+                    s.spawn(move || {
+                        // The same bytes the fill wrote there: the integrity check still holds.
+                        let mut buf = AlignedBuf::new(io.0 as usize);
+                        pattern::stamp(&mut buf, STAMP_DEVICE, Bytes(0), generation, generation);
+                        let t = Instant::now();
+                        let r = pd.write_at(&buf, Bytes(0)).map(|_| t.elapsed()).map_err(|e| e.to_string());
+                        let _ = tx.send(r);
+                    });
+                    probe_rx = Some(rx);
+                }
+            }
+            if let Some(rx) = &probe_rx {
+                match rx.try_recv() {
+                    Ok(r) => {
+                        provisioned_write = Some(r);
+                        probe_rx = None;
+                    }
+                    Err(mpsc::TryRecvError::Empty) if full_at.is_some_and(|t| t0.elapsed() - t > Duration::from_secs(10)) => {
+                        provisioned_write = Some(Err("held for more than 10 s".into()));
+                        probe_rx = None;
+                    }
+                    Err(_) => {}
+                }
+            }
+            if let (Some(t), None) = (full_at, recovered_at) {
+                if t0.elapsed() >= t + f.hold && f.recover != Recover::None {
+                    let r = match &f.recover {
+                        Recover::Grow { by } => ctx.backend.grow_data(*by),
+                        Recover::DeleteThin { thin: victim } => match ctx.backend.thin(victim).map(|t| t.id) {
+                            Some(id) => {
+                                deleted = Some((victim.clone(), id));
+                                ctx.backend.delete_thin(victim)
+                            }
+                            None => Err(crate::backend::BackendError::NoSuchThin(victim.to_string())),
+                        },
+                        Recover::None => Ok(()),
+                    };
+                    if let Err(e) = r {
+                        recovery_error = Some(e.to_string());
+                    }
+                    recovered_at = Some(t0.elapsed());
+                }
+            }
+            std::thread::sleep(POLL);
+        }
+        if let Some(rx) = probe_rx {
+            provisioned_write = Some(rx.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| Err("never completed".into())));
+        }
+        writer.join().map_err(|_| "the fill writer panicked".to_owned())
+    })?;
+    let out = outcome.map_err(|e| e.to_string())?;
+    if let Ok(u) = read_pool_status(&dm, ctx.backend.pool_dm_name()) {
+        if u.mode != mode {
+            rec.event(EventKind::ModeChange { pool: pool_name.clone(), from: mode, to: u.mode });
+        }
+        grown_total = grown_total.max(u.data_total);
+    }
+    if let Some(e) = recovery_error {
+        return Err(format!("recovery failed: {e}"));
+    }
+
+    // The accounting oracle: the pool grew, a thin went, the acknowledged writes landed.
+    let model = ctx.state.model.as_mut().ok_or("no model")?;
+    model.grow(grown_total);
+    let mut net = 0i64;
+    if let Some((v, vid)) = &deleted {
+        net -= model.delete(*vid).map_err(|e| e.to_string())?.0 as i64;
+        ctx.state.written.remove(v);
+        ctx.state.log.remove(v);
+    }
+    let mut effect = WriteEffect::default();
+    for (o, l) in &out.writes {
+        effect += model.write(thin.id, *o, *l).map_err(|e| e.to_string())?;
+    }
+    net += effect.net_blocks();
+    ctx.state.log.entry(f.thin.clone()).or_default().extend(out.writes.iter().map(|(o, l)| (*o, *l, generation)));
+    let first = first_touched(ctx, &f.thin, &out.chunks_touched);
+
+    let mut o = ActionOutput { predicted: Some(net), first_touched: Some(first), ..Default::default() };
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    o.metrics.push(metric("fill.bytes_accepted", out.stats.bytes.0 as f64, "bytes", MetricKind::Exact, Better::Neither));
+    if let Some(t) = full_at {
+        o.metrics.push(metric("fill.time_to_full_ms", ms(t), "ms", MetricKind::Timing, Better::Neither));
+        if out.stats.errors > 0 {
+            o.metrics.push(metric("fill.time_to_first_error_ms", ms(writer_done_at.saturating_sub(t)), "ms", MetricKind::Timing, Better::Neither));
+        }
+        if let Some(r) = recovered_at {
+            o.metrics.push(metric("fill.held_until_recovery_ms", ms(r - t), "ms", MetricKind::Timing, Better::Neither));
+        }
+    }
+    o.metrics.push(metric("fill.recovered", f64::from(u8::from(recovered_at.is_some())), "count", MetricKind::Exact, Better::Neither));
+    o.metrics.push(metric("fill.autoextend_by_thinbench_monitor", f64::from(autoextends), "count", MetricKind::Exact, Better::Neither));
+    ctx.state.drain_kernel();
+    let lwm = ctx.state.kernel_lines.iter().filter(|l| l.contains("reached low water mark")).count();
+    o.metrics.push(metric("fill.low_water_mark_events", lwm as f64, "count", MetricKind::Exact, Better::Neither));
+    if full_at.is_some() {
+        o.checks.push(match &provisioned_write {
+            Some(Ok(d)) => ExpectationResult {
+                what: "a write to a provisioned block succeeds while out of space".into(),
+                expected: "success".into(),
+                observed: format!("success in {:.1} ms", ms(*d)),
+                status: Status::Passed,
+                message: None,
+            },
+            other => ExpectationResult {
+                what: "a write to a provisioned block succeeds while out of space".into(),
+                expected: "success".into(),
+                observed: format!("{other:?}"),
+                status: Status::Failed,
+                message: Some(format!(
+                    "step {} ({}): write to a provisioned block while out of space: {other:?}",
+                    ctx.step.index, ctx.step.name
+                )),
+            },
+        });
+    }
+    if let Some(within) = f.error_within {
+        let took = full_at.map(|t| writer_done_at.saturating_sub(t));
+        let ok = out.stats.errors > 0 && took.is_some_and(|t| t <= within + POLL);
+        o.checks.push(ExpectationResult {
+            what: format!("first error within {} ms of the pool filling", within.as_millis()),
+            expected: format!("<= {} ms", within.as_millis()),
+            observed: match took {
+                Some(t) if out.stats.errors > 0 => format!("{:.0} ms", ms(t)),
+                _ => "no error".into(),
+            },
+            status: if ok { Status::Passed } else { Status::Failed },
+            message: (!ok).then(|| format!("step {} ({}): no error within {} ms of the pool filling", ctx.step.index, ctx.step.name, within.as_millis())),
+        });
+    }
+    // Acknowledged writes survive the no-space episode and the recovery, byte for byte.
+    o.checks.push(verify_thin(ctx, &f.thin, &format!("{} after filling", f.thin))?);
+    o.workload = Some(out.stats);
+    Ok(o)
+}

@@ -1,0 +1,62 @@
+//! Step actions, one module each. Every action gets a [`StepCtx`] and returns an
+//! [`ActionOutput`]: its figures, and the model's prediction of data blocks allocated
+//! (the accounting oracle), which `step.rs` checks against the kernel.
+
+mod cow;
+mod fill;
+mod thins;
+mod write;
+
+use std::path::Path;
+
+use thinbench_schema::record::{ExpectationResult, Metric, PhaseStats, WorkloadStats};
+
+use super::step::CaseState;
+use crate::backend::PoolBackend;
+use crate::plan::{Action, PoolSpec, StepSpec};
+use crate::record::Recorder;
+
+/// What an action works with.
+pub struct StepCtx<'a> {
+    /// The step.
+    pub step: &'a StepSpec,
+    /// Its pool's spec.
+    pub pool: &'a PoolSpec,
+    /// The live pool.
+    pub backend: &'a mut dyn PoolBackend,
+    /// Case state (model, write logs).
+    pub state: &'a mut CaseState,
+    /// Event stream.
+    pub rec: &'a Recorder,
+    /// The run's scratch directory (mount points, temporary files).
+    pub work_dir: &'a Path,
+}
+
+/// What an action produced.
+#[derive(Default)]
+pub struct ActionOutput {
+    /// Model prediction of the pool's data-block change during the step.
+    pub predicted: Option<i64>,
+    /// Chunks touched for the first time in their thin (workloads).
+    pub first_touched: Option<u64>,
+    /// Whole-step workload figures.
+    pub workload: Option<WorkloadStats>,
+    /// Per-phase figures.
+    pub phases: Vec<PhaseStats>,
+    /// Named figures.
+    pub metrics: Vec<Metric>,
+    /// Built-in checks of the action (integrity, …).
+    pub checks: Vec<ExpectationResult>,
+}
+
+/// Dispatch to the action's module.
+pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, String> {
+    match &ctx.step.action {
+        Action::CreateThin { thin, id, size } => thins::create(ctx, thin, *id, *size),
+        Action::Snapshot { thin, origin, id } => thins::snapshot(ctx, thin, origin, *id),
+        Action::DeleteThin { thin } => thins::delete(ctx, thin),
+        Action::SmallWrite(w) => write::small_write(ctx, w),
+        Action::CowOverwrite(c) => cow::run(ctx, c),
+        Action::Fill(f) => fill::run(ctx, f),
+    }
+}

@@ -1,0 +1,151 @@
+//! Write workloads on a thin and the shared machinery other actions reuse: one write
+//! phase (stamped O_DIRECT writes, sampled, replayed into the model, logged for the
+//! integrity oracle) and the integrity check itself.
+
+use thinbench_schema::ids::Ident;
+use thinbench_schema::record::{EventKind, ExpectationResult, Status, WorkloadStats};
+use thinbench_schema::units::Bytes;
+use thinbench_workloads::model::WriteEffect;
+use thinbench_workloads::offsets::{Limit, OffsetPattern};
+use thinbench_workloads::small_write::{self, ChunkSet, SmallWriteParams};
+
+use super::{ActionOutput, StepCtx};
+use crate::plan::{AccessPattern, SmallWriteSpec};
+use crate::runner::sampler::Sampler;
+use crate::sys::signals;
+
+/// The stamp's device id: one per case rather than per thin, so that data written in an
+/// origin verifies when read through its snapshots; generations tell writes apart.
+pub const STAMP_DEVICE: u64 = 0x7468_696e; // "thin"
+
+/// One write phase's request.
+pub struct Phase {
+    /// Target thin.
+    pub thin: Ident,
+    /// Offsets.
+    pub pattern: OffsetPattern,
+    /// Bytes per IO.
+    pub io_size: Bytes,
+    /// Region start.
+    pub offset: Bytes,
+    /// Region length.
+    pub span: Bytes,
+    /// Amount.
+    pub limit: Limit,
+    /// Stop at the first error (false: keep going and count errors).
+    pub stop_on_error: bool,
+}
+
+/// What a phase did.
+pub struct PhaseResult {
+    /// Figures.
+    pub stats: WorkloadStats,
+    /// Model: what the acknowledged writes did.
+    pub effect: WriteEffect,
+    /// Distinct chunks written.
+    pub chunks: ChunkSet,
+    /// Stopped by a signal.
+    pub interrupted: bool,
+}
+
+/// Run one phase on `ctx`'s pool.
+pub fn run_phase(ctx: &mut StepCtx<'_>, ph: &Phase) -> Result<PhaseResult, String> {
+    let thin = ctx.backend.thin(&ph.thin).ok_or_else(|| format!("no thin {}", ph.thin))?.clone();
+    let generation = ctx.state.next_generation();
+    let mut params = SmallWriteParams::new(ctx.pool.chunk, ph.span);
+    params.io_size = ph.io_size;
+    params.offsets = ph.pattern;
+    params.limit = ph.limit;
+    params.offset = ph.offset;
+    params.device_id = STAMP_DEVICE;
+    params.generation = generation;
+    params.seed = generation;
+    params.stop_on_error = ph.stop_on_error;
+    params.direct = true;
+    params.fsync_at_end = true;
+    params.record_writes = true;
+    let mut dev = thinbench_workloads::engine::Device::open(thin.dm.devnode(), true).map_err(|e| e.to_string())?;
+    let sampler = Sampler::start(
+        ctx.rec.clone(),
+        ctx.backend.pool_dm_name().to_owned(),
+        ctx.pool.name.to_string(),
+        ctx.step.index,
+    );
+    let (rec, case, index) = (ctx.rec, ctx.pool.name.to_string(), ctx.step.index);
+    let total = ph.limit.ios(ph.io_size) * ph.io_size.0;
+    let out = small_write::run(
+        &mut dev,
+        &params,
+        &mut |p: small_write::Progress| {
+            rec.event(EventKind::Progress { case: case.clone(), index, bytes: p.bytes.0, total });
+        },
+        signals::stop_flag(),
+    );
+    sampler.stop();
+    let out = out.map_err(|e| e.to_string())?;
+    let model = ctx.state.model.as_mut().ok_or("no model")?;
+    let mut effect = WriteEffect::default();
+    for (off, len) in &out.writes {
+        effect += model.write(thin.id, *off, *len).map_err(|e| e.to_string())?;
+    }
+    let log = ctx.state.log.entry(ph.thin.clone()).or_default();
+    log.extend(out.writes.iter().map(|(o, l)| (*o, *l, generation)));
+    Ok(PhaseResult { stats: out.stats, effect, chunks: out.chunks_touched, interrupted: out.interrupted })
+}
+
+/// Chunks of `chunks` not written before in `thin` (recording them as written now).
+pub fn first_touched(ctx: &mut StepCtx<'_>, thin: &Ident, chunks: &ChunkSet) -> u64 {
+    let seen = ctx.state.written.entry(thin.clone()).or_default();
+    chunks.iter().filter(|c| seen.insert(*c)).count() as u64
+}
+
+/// The integrity oracle: every acknowledged write of `thin` reads back with its latest
+/// generation, byte for byte.
+pub fn verify_thin(ctx: &mut StepCtx<'_>, thin: &Ident, what: &str) -> Result<ExpectationResult, String> {
+    let t = ctx.backend.thin(thin).ok_or_else(|| format!("no thin {thin}"))?.clone();
+    let log = ctx.state.log.get(thin).cloned().unwrap_or_default();
+    let dev = thinbench_workloads::engine::Device::open_read_only(t.dm.devnode(), true).map_err(|e| e.to_string())?;
+    let rep = small_write::verify_writes(&dev, &log, STAMP_DEVICE).map_err(|e| e.to_string())?;
+    let ok = rep.is_clean();
+    Ok(ExpectationResult {
+        what: format!("integrity: {what}"),
+        expected: format!("{} sectors intact", rep.checked_sectors),
+        observed: format!("{} sectors intact", rep.checked_sectors - rep.mismatch_count),
+        status: if ok { Status::Passed } else { Status::Failed },
+        message: (!ok).then(|| {
+            let first = rep.mismatches.first().map(|(o, m)| format!(" first at byte {}: {m}", o.0)).unwrap_or_default();
+            format!(
+                "step {} ({}): {what}: {} of {} sectors wrong;{first}",
+                ctx.step.index, ctx.step.name, rep.mismatch_count, rep.checked_sectors
+            )
+        }),
+    })
+}
+
+/// The `small-write` action.
+pub fn small_write(ctx: &mut StepCtx<'_>, w: &SmallWriteSpec) -> Result<ActionOutput, String> {
+    let size = ctx.backend.thin(&w.thin).ok_or_else(|| format!("no thin {}", w.thin))?.size;
+    let ph = Phase {
+        thin: w.thin.clone(),
+        pattern: match w.pattern {
+            AccessPattern::Sequential => OffsetPattern::Sequential,
+            AccessPattern::Random { seed } => OffsetPattern::Random { seed },
+        },
+        io_size: w.io_size,
+        offset: w.offset,
+        span: w.span.unwrap_or(Bytes(size.0 - w.offset.0)),
+        limit: match w.limit {
+            crate::plan::Limit::Bytes(b) => Limit::Bytes(b),
+            crate::plan::Limit::Count(n) => Limit::Count(n),
+        },
+        stop_on_error: true,
+    };
+    let r = run_phase(ctx, &ph)?;
+    let first = first_touched(ctx, &w.thin, &r.chunks);
+    Ok(ActionOutput {
+        predicted: Some(r.effect.net_blocks()),
+        first_touched: Some(first),
+        workload: Some(r.stats),
+        ..Default::default()
+    })
+}

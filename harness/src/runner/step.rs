@@ -1,0 +1,197 @@
+//! One step of one case: status before and after, the action, the accounting oracle, the
+//! scenario's expectations.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Instant;
+
+use thinbench_schema::ids::Ident;
+use thinbench_schema::record::{EventKind, ExpectationResult, PoolMode, PoolSample, PoolUsage, Status, StepResult};
+use thinbench_schema::units::Bytes;
+use thinbench_workloads::model::PoolModel;
+
+use super::actions::{self, StepCtx};
+use crate::backend::PoolBackend;
+use crate::plan::{BlockCount, Expect, PoolSpec, StepSpec};
+use crate::record::Recorder;
+
+/// A write as the integrity oracle remembers it: offset, length, generation.
+pub type LoggedWrite = (Bytes, Bytes, u64);
+
+/// What a case carries from step to step.
+#[derive(Default)]
+pub struct CaseState {
+    /// The accounting oracle (created at the first step, sized from the real pool).
+    pub model: Option<PoolModel>,
+    /// Chunks written per thin by this run (snapshots inherit the origin's set): the
+    /// independent count behind `chunks-touched`.
+    pub written: BTreeMap<Ident, BTreeSet<u64>>,
+    /// Acknowledged writes per thin, oldest first (snapshots inherit their origin's),
+    /// for the integrity oracle.
+    pub log: BTreeMap<Ident, Vec<LoggedWrite>>,
+    /// Last generation handed out; each workload phase gets a new one.
+    pub generation: u64,
+    /// Last pool mode seen.
+    pub last_mode: Option<PoolMode>,
+    /// The kernel log reader (opened when the case starts).
+    pub kmsg: Option<crate::env::kmsg::Kmsg>,
+    /// Every kernel log line seen during the case.
+    pub kernel_lines: Vec<String>,
+}
+
+impl CaseState {
+    /// Read new kernel log lines into `kernel_lines`; returns how many arrived.
+    pub fn drain_kernel(&mut self) -> usize {
+        let new = self.kmsg.as_mut().map(|k| k.drain()).unwrap_or_default();
+        let n = new.len();
+        self.kernel_lines.extend(new);
+        n
+    }
+
+    /// A fresh generation number for a phase's writes.
+    pub fn next_generation(&mut self) -> u64 {
+        self.generation += 1;
+        self.generation
+    }
+}
+
+fn sample(rec: &Recorder, pool: &str, step: Option<usize>, reason: &str, u: &PoolUsage) {
+    rec.sample(&PoolSample {
+        t_ms: rec.t_ms(),
+        pool: pool.to_owned(),
+        step,
+        reason: reason.to_owned(),
+        data_used: u.data_used.0,
+        data_total: u.data_total.0,
+        meta_used: u.meta_used.0,
+        meta_total: u.meta_total.0,
+        mode: u.mode.as_str().to_owned(),
+        needs_check: u.needs_check,
+    });
+}
+
+/// An expectation check that names the step and both numbers when it fails.
+pub fn check(what: &str, expected: String, observed: String, step: &StepSpec) -> ExpectationResult {
+    let ok = expected == observed;
+    ExpectationResult {
+        message: (!ok).then(|| format!("step {} ({}): {what}: expected {expected}, observed {observed}", step.index, step.name)),
+        what: what.to_owned(),
+        expected,
+        observed,
+        status: if ok { Status::Passed } else { Status::Failed },
+    }
+}
+
+/// Run one step.
+pub fn run_step(
+    step: &StepSpec,
+    pool: &PoolSpec,
+    backend: &mut dyn PoolBackend,
+    state: &mut CaseState,
+    rec: &Recorder,
+    work_dir: &Path,
+) -> StepResult {
+    let started = Instant::now();
+    let mut r = StepResult {
+        index: step.index,
+        name: step.name.to_string(),
+        action: step.action.name().to_owned(),
+        status: Status::Passed,
+        started_ms: rec.t_ms(),
+        duration_ms: 0,
+        pool_before: None,
+        pool_after: None,
+        data_blocks_allocated: None,
+        workload: None,
+        phases: Vec::new(),
+        metrics: Vec::new(),
+        expectations: Vec::new(),
+        error: None,
+    };
+    let pname = pool.name.as_str();
+    r.pool_before = backend.status().ok();
+    if let Some(u) = &r.pool_before {
+        sample(rec, pname, Some(step.index), "step-start", u);
+        if state.model.is_none() {
+            state.model = Some(PoolModel::new(pool.chunk, u.data_total));
+        }
+    }
+    let outcome = if state.model.is_none() {
+        Err("pool status unreadable at the first step".to_owned())
+    } else {
+        let mut ctx = StepCtx { step, pool, backend: &mut *backend, state: &mut *state, rec, work_dir };
+        actions::run(&mut ctx)
+    };
+    r.pool_after = backend.status().ok();
+    if let Some(u) = &r.pool_after {
+        sample(rec, pname, Some(step.index), "step-end", u);
+        rec.event(EventKind::PoolStatus { pool: pname.to_owned(), usage: Box::new(u.clone()) });
+        if let Some(prev) = state.last_mode {
+            if prev != u.mode {
+                rec.event(EventKind::ModeChange { pool: pname.to_owned(), from: prev, to: u.mode });
+            }
+        }
+        state.last_mode = Some(u.mode);
+    }
+    if let (Some(b), Some(a)) = (&r.pool_before, &r.pool_after) {
+        r.data_blocks_allocated = Some(a.data_used.0 as i64 - b.data_used.0 as i64);
+    }
+    match outcome {
+        Err(e) => {
+            r.status = Status::Failed;
+            r.error = Some(e);
+        }
+        Ok(out) => {
+            let observed = r.data_blocks_allocated.map(|d| d.to_string()).unwrap_or_else(|| "unknown".into());
+            if let Some(p) = out.predicted {
+                // The accounting oracle: the model's prediction, always checked.
+                r.expectations.push(check("data blocks allocated == model", p.to_string(), observed.clone(), step));
+            }
+            r.expectations.extend(out.checks);
+            for e in &step.expect {
+                r.expectations.push(match e {
+                    Expect::DataBlocksAllocated(BlockCount::Exact(n)) => {
+                        check("data blocks allocated", n.to_string(), observed.clone(), step)
+                    }
+                    Expect::DataBlocksAllocated(BlockCount::ChunksTouched) => {
+                        let touched = out
+                            .first_touched
+                            .map(|n| n.to_string())
+                            .unwrap_or_else(|| "n/a (not a workload step)".into());
+                        check("data blocks allocated == distinct chunks first touched", touched, observed.clone(), step)
+                    }
+                    Expect::Mode(m) => check(
+                        "pool mode",
+                        m.as_str().to_owned(),
+                        r.pool_after.as_ref().map(|u| u.mode.as_str().to_owned()).unwrap_or_else(|| "unknown".into()),
+                        step,
+                    ),
+                    Expect::FirstError(errno) => check(
+                        "first workload error",
+                        errno.clone(),
+                        out.workload
+                            .as_ref()
+                            .and_then(|w| w.first_error.as_deref())
+                            .map(|e| e.split(':').next().unwrap_or(e).to_owned())
+                            .unwrap_or_else(|| "none".into()),
+                        step,
+                    ),
+                    Expect::Errors(n) => check(
+                        "workload IO errors",
+                        n.to_string(),
+                        out.workload.as_ref().map(|w| w.errors.to_string()).unwrap_or_else(|| "n/a".into()),
+                        step,
+                    ),
+                });
+            }
+            r.workload = out.workload;
+            r.phases = out.phases;
+            r.metrics = out.metrics;
+            if r.expectations.iter().any(|e| e.status == Status::Failed) {
+                r.status = Status::Failed;
+            }
+        }
+    }
+    r.duration_ms = started.elapsed().as_millis() as u64;
+    r
+}

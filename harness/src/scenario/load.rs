@@ -1,0 +1,102 @@
+//! Reading a scenario: file → text → TOML tree → raw tables → validated [`Plan`], with
+//! every problem turned into a positioned [`ScenarioError`].
+
+use crate::plan::{check_format_version, validate, Plan};
+use crate::scenario::error::{Diagnostic, LineIndex, ScenarioError, ScenarioErrors};
+use crate::scenario::raw::{Node, RawScenario};
+use serde_spanned::Spanned;
+use std::path::Path;
+
+/// Reads, parses and validates the scenario file at `path`.
+///
+/// Errors name `path` as given. A file that cannot be read, or is not UTF-8, gives a
+/// single error; otherwise every mistake found is reported, in file order.
+pub fn load_plan(path: &Path) -> Result<Plan, ScenarioErrors> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        single(ScenarioError {
+            file: path.to_path_buf(),
+            line: 0,
+            col: 0,
+            message: format!("cannot read: {e}"),
+            hint: None,
+        })
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let err = e.utf8_error();
+        let valid = &e.as_bytes()[..err.valid_up_to()];
+        // The prefix is valid by definition; positions count its characters.
+        let prefix = std::str::from_utf8(valid).unwrap_or_default();
+        let bad = e.as_bytes().get(err.valid_up_to()).copied().unwrap_or(0);
+        single(
+            LineIndex::new(prefix).error(
+                path,
+                Diagnostic::new(
+                    prefix.len()..prefix.len(),
+                    format!("not UTF-8 text: byte 0x{bad:02x} is not valid here"),
+                )
+                .with_hint("scenario files are UTF-8 TOML"),
+            ),
+        )
+    })?;
+    load_plan_str(path, &text)
+}
+
+/// Parses and validates scenario `text`; errors name `path_for_messages`, which is also
+/// the plan's `source` and gives the default scenario name (its file stem).
+pub fn load_plan_str(path_for_messages: &Path, text: &str) -> Result<Plan, ScenarioErrors> {
+    let index = LineIndex::new(text);
+    let fail = |diags: Vec<Diagnostic>| ScenarioErrors {
+        errors: diags
+            .into_iter()
+            .map(|d| index.error(path_for_messages, d))
+            .collect(),
+    };
+    let tree: Spanned<Node> = toml::from_str(text).map_err(|e| fail(vec![toml_error(&e)]))?;
+    let mut diags = Vec::new();
+    let raw = RawScenario::from_tree(&tree, &mut diags);
+    if let Some(e) = check_format_version(&raw) {
+        return Err(fail(vec![e]));
+    }
+    let plan = validate(&raw, path_for_messages, &mut diags);
+    match plan {
+        Some(plan) if diags.is_empty() => Ok(plan),
+        _ => {
+            if diags.is_empty() {
+                // `validate` reports whenever it returns no plan; keep the promise of a
+                // non-empty list even if that ever breaks.
+                diags.push(Diagnostic::new(
+                    0..0,
+                    "internal error: no plan and no reason",
+                ));
+            }
+            // File order; checks run by table, not by line. Stable, so errors at one
+            // position keep the order they were found in.
+            diags.sort_by_key(|d| d.span.start);
+            diags.dedup();
+            Err(fail(diags))
+        }
+    }
+}
+
+fn single(e: ScenarioError) -> ScenarioErrors {
+    ScenarioErrors { errors: vec![e] }
+}
+
+/// A TOML syntax error (or a value serde could not take) as a diagnostic. toml's
+/// messages can run over several lines; ours are one line.
+fn toml_error(e: &toml::de::Error) -> Diagnostic {
+    let span = e.span().unwrap_or(0..0);
+    let message = e.message();
+    // A date-time reaches `Node` as a map whose key has no span (see `raw::Node`).
+    if message.contains("$__toml_private_datetime") {
+        return Diagnostic::new(span, "date-times are not used in scenario files")
+            .with_hint("write durations and sizes as strings, like \"20m\" or \"64KiB\"");
+    }
+    let text = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ");
+    Diagnostic::new(span, format!("invalid TOML: {text}"))
+}
