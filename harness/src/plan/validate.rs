@@ -11,7 +11,7 @@
 
 use super::model::{
     AccessPattern, Action, BlockCount, DeviceSpec, DirectLvmSpec, Expect, Limit, LoopLvmSpec,
-    LowWaterMark, NoSpacePolicy, Plan, PoolKindSpec, PoolSpec, SmallWriteSpec, StepSpec,
+    LowWaterMark, NoSpacePolicy, Plan, PoolKindSpec, PoolSpec, SmallWriteSpec, CowSpec, FillSpec, Recover, StepSpec,
 };
 use crate::scenario::raw::{
     Field, IntOrText, RawExpect, RawPool, RawScenario, RawStep, Span, POOL_KEYS, STEP_KEYS,
@@ -91,6 +91,27 @@ const DEVICE_SIZE: SizeRule = SizeRule {
     multiple_of: SECTOR_SIZE,
     max_why: "thinbench caps scratch devices at 16TiB",
 };
+const OFFSET: SizeRule = SizeRule {
+    min: 0,
+    max: 16 * TIB,
+    multiple_of: 64 * 1024,
+    max_why: "thin devices are capped at 16TiB here",
+};
+
+const COW_REGION: SizeRule = SizeRule {
+    min: 128 * 1024,
+    max: 16 * GIB,
+    multiple_of: 128 * 1024,
+    max_why: "a CoW region is written several times; keep it small",
+};
+
+const GROW_BY: SizeRule = SizeRule {
+    min: MIB,
+    max: 16 * TIB,
+    multiple_of: MIB,
+    max_why: "loop files and LVs are capped at 16TiB here",
+};
+
 const THIN_SIZE: SizeRule = SizeRule {
     min: MIB,
     max: 16 * TIB,
@@ -111,20 +132,22 @@ enum ActionKind {
     Snapshot,
     DeleteThin,
     SmallWrite,
+    CowOverwrite,
+    Fill,
 }
 
-const ACTIONS: [(&str, ActionKind); 4] = [
+const ACTIONS: [(&str, ActionKind); 6] = [
     ("create-thin", ActionKind::CreateThin),
     ("snapshot", ActionKind::Snapshot),
     ("delete-thin", ActionKind::DeleteThin),
     ("small-write", ActionKind::SmallWrite),
+    ("cow-overwrite", ActionKind::CowOverwrite),
+    ("fill", ActionKind::Fill),
 ];
 
 /// Action names kept for later versions of the format.
-const RESERVED_ACTIONS: [&str; 11] = [
-    "cow-overwrite",
+const RESERVED_ACTIONS: [&str; 9] = [
     "delete",
-    "fill",
     "deferred-removal",
     "deferred-deletion",
     "fault",
@@ -144,7 +167,7 @@ impl ActionKind {
     }
     /// Whether the step runs a workload (and so has IO errors and touched chunks).
     fn is_workload(self) -> bool {
-        matches!(self, ActionKind::SmallWrite)
+        matches!(self, ActionKind::SmallWrite | ActionKind::CowOverwrite | ActionKind::Fill)
     }
 }
 
@@ -214,6 +237,8 @@ enum Effect {
         thin: Option<Spanned<String>>,
         region: Option<Region>,
     },
+    /// Several effects in order (a fill that deletes a thin to recover).
+    Many(Vec<Effect>),
     /// Unknown or invalid action: nothing to track.
     Nothing,
 }
@@ -1196,7 +1221,108 @@ impl Checker {
                     },
                 )
             }
+            ActionKind::CowOverwrite => {
+                let (origin, origin_raw) = self.thin_name(&s.origin, &s.table, kind, "origin", false);
+                let (spec, region) = self.cow_overwrite(s, origin);
+                (spec.map(Action::CowOverwrite), Effect::Write { thin: origin_raw, region })
+            }
+            ActionKind::Fill => {
+                let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);
+                let (spec, _, victim_raw) = self.fill(s, thin);
+                (
+                    spec.map(Action::Fill),
+                    Effect::Many(vec![
+                        Effect::Write { thin: thin_raw, region: None },
+                        Effect::Delete { thin: victim_raw },
+                    ]),
+                )
+            }
         }
+    }
+
+    /// `cow-overwrite`: chunk-dependent rules (region a multiple of two chunks, IO below
+    /// a chunk) are checked when the pool is known, at run time.
+    fn cow_overwrite(&mut self, s: &RawStep, origin: Option<Ident>) -> (Option<CowSpec>, Option<Region>) {
+        let depth = self.int("depth", &s.depth, 1, (1, 16), Some("a chain deeper than 16 layers is not what Docker built"));
+        let io_size = self.size("io_size", &s.io_size, 4096, &IO_SIZE);
+        let region_v = self.size("region", &s.region, 16 * MIB, &COW_REGION);
+        let offset = self.size("offset", &s.offset, 0, &OFFSET);
+        let region = match (io_size, offset, region_v) {
+            (Some(io), Some(o), Some(r)) => Some(Region {
+                io_size: io,
+                offset: Spanned::new(s.offset.value().map_or(s.table.clone(), |v| v.span()), o),
+                span: Some(Spanned::new(s.region.value().map_or(s.table.clone(), |v| v.span()), r)),
+            }),
+            _ => None,
+        };
+        let spec = match (origin, depth, io_size, region_v, offset) {
+            (Some(origin), Some(depth), Some(io_size), Some(region), Some(offset)) => Some(CowSpec {
+                origin,
+                depth: depth as u32,
+                offset,
+                region,
+                io_size,
+            }),
+            _ => None,
+        };
+        (spec, region)
+    }
+
+    /// `fill` settings.
+    fn fill(&mut self, s: &RawStep, thin: Option<Ident>) -> (Option<FillSpec>, Option<Ident>, Option<Spanned<String>>) {
+        let io_size = self.size("io_size", &s.io_size, 64 * 1024, &IO_SIZE);
+        let bytes = match &s.bytes {
+            Field::Absent => Some(None),
+            _ => self.size("bytes", &s.bytes, 0, &THIN_SIZE).map(Some),
+        };
+        let hold = self.duration("hold", &s.hold, (Duration::ZERO, Duration::from_secs(3600))).map(|d| d.unwrap_or(Duration::from_secs(2)));
+        let error_within = self.duration("error_within", &s.error_within, (Duration::ZERO, Duration::from_secs(3600)));
+        let autoextend = s.autoextend.value().is_some_and(|v| *v.get_ref());
+        let (mut victim, mut victim_raw) = (None, None);
+        let recover = match s.recover.value().map(|v| (v.span(), v.get_ref().as_str())) {
+            None | Some((_, "none")) => {
+                if let Some(k) = s.grow_by.key().or(s.delete.key()) {
+                    self.err_hint(k, "`grow_by` and `delete` need a `recover` method", "add `recover = \"grow\"` or `recover = \"delete-thin\"`");
+                    None
+                } else {
+                    Some(Recover::None)
+                }
+            }
+            Some((_, "grow")) => match &s.grow_by {
+                Field::Absent => {
+                    self.err_hint(s.recover.key().unwrap_or(s.table.clone()), "`recover = \"grow\"` needs `grow_by`", "e.g. `grow_by = \"64MiB\"`");
+                    None
+                }
+                f => self.size("grow_by", f, 0, &GROW_BY).map(|by| Recover::Grow { by }),
+            },
+            Some((_, "delete-thin")) => {
+                let (v, raw) = self.thin_name(&s.delete, &s.table, ActionKind::Fill, "delete", false);
+                victim_raw = raw;
+                victim = v.clone();
+                if v.is_none() && !s.delete.is_present() {
+                    self.err_hint(s.recover.key().unwrap_or(s.table.clone()), "`recover = \"delete-thin\"` needs `delete`, the thin to delete", "e.g. `delete = \"other\"`");
+                }
+                v.map(|thin| Recover::DeleteThin { thin })
+            }
+            Some((span, other)) => {
+                self.err_hint(span, format!("unknown `recover` method \"{other}\""), "use \"none\", \"grow\" or \"delete-thin\"");
+                None
+            }
+        };
+        let spec = match (thin, io_size, bytes, hold, error_within, recover) {
+            (Some(thin), Some(io_size), Some(bytes), Some(hold), Some(error_within), Some(recover)) => Some(FillSpec {
+                thin,
+                io_size,
+                bytes,
+                recover,
+                hold,
+                error_within,
+                autoextend,
+            }),
+            _ => None,
+        };
+        let _ = victim;
+        (spec, None, victim_raw)
     }
 
     /// `small-write` settings, and the region to check against the thin's size.
@@ -1407,6 +1533,19 @@ impl Checker {
                 None => ok = false,
             },
         }
+        match &e.first_error {
+            Field::Absent => {}
+            Field::Invalid { .. } => ok = false,
+            Field::Given { value, .. } => {
+                let v = value.get_ref();
+                if v.len() > 1 && v.starts_with('E') && v[1..].chars().all(|c| c.is_ascii_uppercase()) {
+                    out.push(Expect::FirstError(v.clone()));
+                } else {
+                    self.err_hint(value.span(), format!("`first_error` must be an errno name, not \"{v}\""), "e.g. \"ENOSPC\" or \"EIO\"");
+                    ok = false;
+                }
+            }
+        }
         match &e.errors {
             Field::Absent => {}
             Field::Invalid { .. } => ok = false,
@@ -1567,13 +1706,29 @@ impl<'a> PoolWalk<'a> {
                     }
                 }
             }
-            Effect::Write { thin, region } => {
-                let Some(t) = thin else { return };
-                let size = self.existing(f, t).flatten();
-                if let (Some(size), Some(r)) = (size, region) {
-                    self.check_region(f, t.get_ref(), size, r);
+            Effect::Write { thin, region } => self.write(f, thin.as_ref(), region.as_ref()),
+            Effect::Many(effects) => {
+                for e in effects {
+                    match e {
+                        Effect::Write { thin, region } => self.write(f, thin.as_ref(), region.as_ref()),
+                        Effect::Delete { thin: Some(t) } => {
+                            if self.existing(f, t).is_some() {
+                                self.live.remove(t.get_ref().as_str());
+                                self.deleted.insert(t.get_ref(), f.index);
+                            }
+                        }
+                        _ => {}
+                    }
                 }
             }
+        }
+    }
+
+    fn write(&mut self, f: &'a Facts, thin: Option<&'a Spanned<String>>, region: Option<&Region>) {
+        let Some(t) = thin else { return };
+        let size = self.existing(f, t).flatten();
+        if let (Some(size), Some(r)) = (size, region) {
+            self.check_region(f, t.get_ref(), size, r);
         }
     }
 
@@ -2125,7 +2280,7 @@ mod tests {
         );
         let e = one(&steps("[[step]]\naction = \"frobnicate\"\n"));
         assert!(
-            e.contains("valid actions: create-thin, snapshot, delete-thin, small-write"),
+            e.contains("valid actions: create-thin, snapshot, delete-thin, small-write, cow-overwrite, fill"),
             "{e}"
         );
         assert!(one(&steps("[[step]]\nthin = \"t\"\n")).contains("[[step]] has no `action`"));
@@ -2133,7 +2288,7 @@ mod tests {
             "[[step]]\naction = \"create-thin\"\nthin = \"t\"\norigin = \"x\"\n",
         ));
         assert!(
-            e.contains("`origin` is not a key of create-thin steps (it is for: snapshot)"),
+            e.contains("`origin` is not a key of create-thin steps (it is for: snapshot, cow-overwrite)"),
             "{e}"
         );
         let e = one(&steps(&format!(

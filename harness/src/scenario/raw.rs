@@ -84,14 +84,112 @@ impl<'de> Deserialize<'de> for Node {
                 // A TOML date-time also arrives here, as a one-key map whose key carries
                 // no span; `Spanned<String>` then fails, and the loader turns that
                 // failure into "date-times are not used in scenario files".
-                while let Some(key) = map.next_key::<Spanned<String>>()? {
-                    let value = map.next_value()?;
+                while let Some(Key(key)) = map.next_key::<Key>()? {
+                    let SpannedNode(value) = map.next_value()?;
+                    // Dotted keys (`expect.mode = "rw"`) come without a span: point at the
+                    // value instead, which is on the same line.
+                    let key = if key.span().is_empty() { Spanned::new(value.span(), key.into_inner()) } else { key };
                     entries.push((key, value));
                 }
                 Ok(Node::Table(entries))
             }
         }
         deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+/// A table key with its span when the TOML deserializer has one (plain keys), or an
+/// empty span (the parts of dotted keys arrive as bare strings).
+struct Key(Spanned<String>);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Key, D::Error> {
+        use serde_spanned::__unstable as sp;
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a table key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+                Ok(Key(Spanned::new(0..0, v.to_owned())))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Key, A::Error> {
+                let (mut start, mut end, mut value) = (None, None, None);
+                while let Some(k) = map.next_key::<String>()? {
+                    match k.as_str() {
+                        k if k == sp::START_FIELD => start = Some(map.next_value::<usize>()?),
+                        k if k == sp::END_FIELD => end = Some(map.next_value::<usize>()?),
+                        k if k == sp::VALUE_FIELD => value = Some(map.next_value::<String>()?),
+                        _ => return Err(de::Error::custom("unexpected field in a spanned key")),
+                    }
+                }
+                match (start, end, value) {
+                    (Some(s), Some(e), Some(v)) => Ok(Key(Spanned::new(s..e, v))),
+                    _ => Err(de::Error::custom("incomplete spanned key")),
+                }
+            }
+        }
+        deserializer.deserialize_struct(sp::NAME, &[sp::START_FIELD, sp::END_FIELD, sp::VALUE_FIELD], KeyVisitor)
+    }
+}
+
+/// A value with its span; the implicit tables of dotted keys (`expect.mode = "rw"`)
+/// arrive without one and get the empty span, which the caller replaces.
+struct SpannedNode(Spanned<Node>);
+
+impl<'de> Deserialize<'de> for SpannedNode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<SpannedNode, D::Error> {
+        use serde_spanned::__unstable as sp;
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SpannedNode;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a TOML value")
+            }
+            // Every value the loader takes arrives spanned (a map); a bare string here is
+            // a date-time, which the loader reports in its own words.
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<SpannedNode, E> {
+                Err(E::custom(format!("$__toml_private_datetime {v}")))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SpannedNode, A::Error> {
+                let Some(first) = map.next_key::<String>()? else {
+                    return Ok(SpannedNode(Spanned::new(0..0, Node::Table(Vec::new()))));
+                };
+                if first == sp::START_FIELD {
+                    let start: usize = map.next_value()?;
+                    let (mut end, mut value) = (None, None);
+                    while let Some(k) = map.next_key::<String>()? {
+                        if k == sp::END_FIELD {
+                            end = Some(map.next_value::<usize>()?);
+                        } else if k == sp::VALUE_FIELD {
+                            value = Some(map.next_value::<Node>()?);
+                        } else {
+                            return Err(de::Error::custom("unexpected field in a spanned value"));
+                        }
+                    }
+                    let (Some(end), Some(value)) = (end, value) else {
+                        return Err(de::Error::custom("incomplete spanned value"));
+                    };
+                    return Ok(SpannedNode(Spanned::new(start..end, value)));
+                }
+                if first.starts_with("$__toml_private") {
+                    // A date-time: the loader turns this message into its own error.
+                    return Err(de::Error::custom(format!("unsupported value {first}")));
+                }
+                // A plain table: the implicit table of a dotted key.
+                let mut entries = Vec::new();
+                let mut key = Some(first);
+                while let Some(k) = key.take() {
+                    let SpannedNode(v) = map.next_value()?;
+                    entries.push((Spanned::new(v.span(), k), v));
+                    key = map.next_key::<String>()?;
+                }
+                let span = entries.first().map(|(_, v)| v.span()).unwrap_or(0..0);
+                Ok(SpannedNode(Spanned::new(span, Node::Table(entries))))
+            }
+        }
+        deserializer.deserialize_struct(sp::NAME, &[sp::START_FIELD, sp::END_FIELD, sp::VALUE_FIELD], V)
     }
 }
 
@@ -257,13 +355,21 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 "thin", "io_size", "pattern", "seed", "bytes", "count", "offset", "span",
             ],
         ),
+        ("cow-overwrite", &["origin", "depth", "offset", "region", "io_size"]),
+        (
+            "fill",
+            &[
+                "thin", "io_size", "bytes", "recover", "grow_by", "delete", "hold", "error_within",
+                "autoextend",
+            ],
+        ),
     ],
 };
 
 /// `[step.expect]` keys.
 pub(crate) const EXPECT_KEYS: KeySet = KeySet {
     table: "[step.expect]",
-    common: &["data_blocks_allocated", "mode", "errors"],
+    common: &["data_blocks_allocated", "mode", "errors", "first_error"],
     variants: &[],
 };
 
@@ -351,13 +457,21 @@ pub(crate) struct RawStep {
     pub count: Field<i64>,
     pub offset: Field<IntOrText>,
     pub span: Field<IntOrText>,
+    pub depth: Field<i64>,
+    pub region: Field<IntOrText>,
+    pub recover: Field<String>,
+    pub grow_by: Field<IntOrText>,
+    pub delete: Field<String>,
+    pub hold: Field<String>,
+    pub error_within: Field<String>,
+    pub autoextend: Field<bool>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 11] = [
+        let fields: [(&'static str, Option<Span>); 19] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -369,6 +483,14 @@ impl RawStep {
             ("count", self.count.key()),
             ("offset", self.offset.key()),
             ("span", self.span.key()),
+            ("depth", self.depth.key()),
+            ("region", self.region.key()),
+            ("recover", self.recover.key()),
+            ("grow_by", self.grow_by.key()),
+            ("delete", self.delete.key()),
+            ("hold", self.hold.key()),
+            ("error_within", self.error_within.key()),
+            ("autoextend", self.autoextend.key()),
         ];
         fields
             .into_iter()
@@ -383,6 +505,7 @@ pub(crate) struct RawExpect {
     pub data_blocks_allocated: Field<IntOrText>,
     pub mode: Field<String>,
     pub errors: Field<i64>,
+    pub first_error: Field<String>,
 }
 
 /// Reads one table's keys, remembering which were used so the rest can be reported.
@@ -668,6 +791,14 @@ impl RawStep {
             count: r.integer("count", "an integer number of IOs", d),
             offset: r.size("offset", d),
             span: r.size("span", d),
+            depth: r.integer("depth", "an integer (snapshot chain depth)", d),
+            region: r.size("region", d),
+            recover: r.string("recover", "a string: \"none\", \"grow\" or \"delete-thin\"", d),
+            grow_by: r.size("grow_by", d),
+            delete: r.string("delete", "a string (a thin device name)", d),
+            hold: r.string("hold", "a duration string like \"2s\"", d),
+            error_within: r.string("error_within", "a duration string like \"5s\"", d),
+            autoextend: r.boolean("autoextend", d),
             expect,
         };
         r.finish(d);
@@ -727,6 +858,7 @@ impl RawExpect {
                 d,
             ),
             errors: r.integer("errors", "an integer", d),
+            first_error: r.string("first_error", "an errno name like \"ENOSPC\"", d),
         };
         r.finish(d);
         expect
