@@ -922,6 +922,26 @@ impl Checker {
         if !sum_ok {
             return None;
         }
+        // lvm allocates whole extents (4MiB by default) and rounds a percentage down: on a
+        // small disk Docker's 1% metadata LV is 0 extents and lvcreate refuses.
+        if let (Some(DeviceSpec::Auto { size } | DeviceSpec::LoopBacked { size }), Some(m), Some(t)) =
+            (&device, metadata_percent, thinpool_percent)
+        {
+            const EXTENT: u64 = 4 * MIB;
+            for (key, pct, field) in [("metadata_percent", m, &p.metadata_percent), ("thinpool_percent", t, &p.thinpool_percent)] {
+                // The VG is the device less lvm's metadata area (1MiB by default).
+                let extents = size.0.saturating_sub(MIB) / EXTENT * u64::from(pct) / 100;
+                if extents == 0 {
+                    let at = field.value().map_or(p.device_size.value().map_or(p.table.clone(), |v| v.span()), |v| v.span());
+                    self.err_hint(
+                        at,
+                        format!("`{key}` = {pct}% of a {} device is less than one 4MiB lvm extent", size.human()),
+                        format!("raise `{key}` or `device_size` (at least {}MiB at {pct}%)", (100 * 4 / u64::from(pct.max(1))) + 1),
+                    );
+                    return None;
+                }
+            }
+        }
         Some(DirectLvmSpec {
             device: device?,
             thinpool_percent: thinpool_percent?,

@@ -44,7 +44,11 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
             Bytes(model.exclusive(id).map_err(|e| e.to_string())?.0 * chunk.0 / 2)
         }
     };
-    let limit = f.bytes.unwrap_or(Bytes((free.0 + extra.0).min(thin.size.0)));
+    let limit = f.bytes.unwrap_or(match f.recover {
+        // Without recovery: until the error (or the end of the thin).
+        Recover::None => thin.size,
+        _ => Bytes((free.0 + extra.0).min(thin.size.0)),
+    });
     let generation = ctx.state.next_generation();
     let mut params = SmallWriteParams::new(ctx.pool.chunk, thin.size);
     params.io_size = f.io_size;
