@@ -174,6 +174,8 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
         }
         grown_total = grown_total.max(u.data_total);
     }
+    // The step's own before/after comparison must not report these transitions again.
+    ctx.state.last_mode = read_pool_status(&dm, ctx.backend.pool_dm_name()).ok().map(|u| u.mode);
     if let Some(e) = recovery_error {
         return Err(format!("recovery failed: {e}"));
     }
