@@ -54,8 +54,8 @@ fn small_write(plan: &Plan, step: usize) -> &SmallWriteSpec {
     }
 }
 
-/// The two shipped scenarios have the same shape today; check it for both.
-fn check_docker_shape(plan: &Plan, loop_name: &str, direct_name: &str) {
+/// Both shipped Docker-shaped scenarios: Docker's settings, their own (scaled-down) sizes.
+fn check_docker_shape(plan: &Plan, loop_name: &str, direct_name: &str, loop_data: Bytes, direct_disk: Bytes) {
     assert_eq!(plan.pools.len(), 2);
 
     let lp = pool(plan, loop_name);
@@ -67,7 +67,7 @@ fn check_docker_shape(plan: &Plan, loop_name: &str, direct_name: &str) {
     assert_eq!(lp.no_space_timeout, None);
     match &lp.kind {
         PoolKindSpec::LoopLvm(l) => {
-            assert_eq!(l.data_size, Bytes(GIB));
+            assert_eq!(l.data_size, loop_data);
             assert_eq!(l.metadata_size, Bytes(64 * MIB));
             assert_eq!(l.dir, None);
         }
@@ -81,9 +81,7 @@ fn check_docker_shape(plan: &Plan, loop_name: &str, direct_name: &str) {
         PoolKindSpec::DirectLvm(d) => {
             assert_eq!(
                 d.device,
-                DeviceSpec::Auto {
-                    size: Bytes(2 * GIB)
-                }
+                DeviceSpec::Auto { size: direct_disk }
             );
             assert_eq!(
                 (
@@ -160,7 +158,7 @@ fn smoke_scenario_loads() {
     assert_eq!(plan.source, path);
     assert_eq!(plan.timeout, Duration::from_secs(20 * 60));
     assert!(plan.description.is_some());
-    check_docker_shape(&plan, "loop", "direct");
+    check_docker_shape(&plan, "loop", "direct", Bytes(GIB), Bytes(2 * GIB));
     let Action::CreateThin { size, .. } = &plan.steps[0].action else {
         unreachable!()
     };
@@ -171,8 +169,8 @@ fn smoke_scenario_loads() {
 fn docker_devicemapper_scenario_loads() {
     let plan = load_ok(&repo_file("scenarios/docker-devicemapper.toml"));
     assert_eq!(plan.name.as_str(), "docker-devicemapper");
-    assert_eq!(plan.timeout, Duration::from_secs(30 * 60));
-    check_docker_shape(&plan, "loop-lvm", "direct-lvm");
+    assert_eq!(plan.timeout, Duration::from_secs(40 * 60));
+    check_docker_shape(&plan, "loop-lvm", "direct-lvm", Bytes(256 * MIB), Bytes(512 * MIB));
     let Action::CreateThin { size, .. } = &plan.steps[0].action else {
         unreachable!()
     };

@@ -1043,10 +1043,23 @@ impl Checker {
             .value()
             .map(|v| v.get_ref().iter().map(|p| p.get_ref().clone()).collect());
 
-        let (action, effect) = match kind {
+        let (action, mut effect) = match kind {
             None => (None, Effect::Nothing),
             Some(k) => self.action(k, s),
         };
+        // cow-overwrite makes the snapshot chain `<step>-1` … `<step>-<depth>`; later steps
+        // may use them (delete the container layer, say).
+        if let (Some(Action::CowOverwrite(c)), Some(step_name)) = (&action, &shown_name) {
+            let at = s.name.value().map_or(s.table.clone(), |v| v.span());
+            let mut parent = s.origin.value().cloned();
+            let mut effects = vec![effect];
+            for k in 1..=c.depth {
+                let layer = Spanned::new(at.clone(), format!("{step_name}-{k}"));
+                effects.push(Effect::Snapshot { thin: Some(layer.clone()), origin: parent.take(), id: None });
+                parent = Some(layer);
+            }
+            effect = Effect::Many(effects);
+        }
         let expect = match &s.expect {
             Field::Absent => Some(Vec::new()),
             Field::Invalid { .. } => None,
@@ -1731,6 +1744,11 @@ impl<'a> PoolWalk<'a> {
                 for e in effects {
                     match e {
                         Effect::Write { thin, region } => self.write(f, thin.as_ref(), region.as_ref()),
+                        Effect::Snapshot { thin, origin, id } => {
+                            let size = origin.as_ref().and_then(|o| self.existing(f, o)).flatten();
+                            self.claim_id(f, id.as_ref());
+                            self.create(f, thin.as_ref(), size);
+                        }
                         Effect::Delete { thin: Some(t) } => {
                             if self.existing(f, t).is_some() {
                                 self.live.remove(t.get_ref().as_str());
