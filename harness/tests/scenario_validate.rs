@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use thinbench_harness::plan::{
+use thinbench_harness::plan::{Recover, 
     AccessPattern, Action, BlockCount, DeviceSpec, Expect, Limit, LowWaterMark, NoSpacePolicy,
     Plan, PoolKindSpec, PoolSpec, SmallWriteSpec,
 };
@@ -96,7 +96,8 @@ fn check_docker_shape(plan: &Plan, loop_name: &str, direct_name: &str, loop_data
         other => panic!("{direct_name} is {other:?}"),
     }
 
-    let actions: Vec<&str> = plan.steps.iter().map(|s| s.action.name()).collect();
+    // The first five steps are common; the Docker scenario goes on with CoW and fill.
+    let actions: Vec<&str> = plan.steps.iter().map(|s| s.action.name()).take(5).collect();
     assert_eq!(
         actions,
         [
@@ -175,6 +176,10 @@ fn docker_devicemapper_scenario_loads() {
         unreachable!()
     };
     assert_eq!(*size, Bytes(10 * GIB), "Docker's base device");
+    let tail: Vec<&str> = plan.steps[5..].iter().map(|s| s.action.name()).collect();
+    assert_eq!(tail, ["cow-overwrite", "fill"]);
+    let Action::Fill(f) = &plan.steps[6].action else { unreachable!() };
+    assert_eq!(f.recover, Recover::DeleteThin { thin: thinbench_schema::ids::Ident::new("image-3").unwrap() });
 }
 
 #[test]
