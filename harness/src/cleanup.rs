@@ -31,7 +31,9 @@ impl RunLock {
         let f = File::create(&path)?;
         // SAFETY: flock on an fd we own.
         if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-            return Err(std::io::Error::other(format!("run {run_id} is already running")));
+            return Err(std::io::Error::other(format!(
+                "run {run_id} is already running"
+            )));
         }
         Ok(RunLock { _f: f, path })
     }
@@ -46,7 +48,9 @@ impl Drop for RunLock {
 /// Whether a live process holds `run_id`'s lock.
 pub fn is_live(run_id: &str) -> bool {
     let path = Path::new(LOCK_DIR).join(format!("{run_id}.lock"));
-    let Ok(f) = File::open(&path) else { return false };
+    let Ok(f) = File::open(&path) else {
+        return false;
+    };
     // SAFETY: flock on an fd we own; released when `f` drops.
     unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) != 0 }
 }
@@ -89,7 +93,9 @@ impl std::fmt::Display for Leftover {
         match self {
             Leftover::DmDevice { name, .. } => write!(f, "dm device {name}"),
             Leftover::Vg { name, pvs } => write!(f, "volume group {name} (PVs {})", pvs.join(", ")),
-            Leftover::Loop { dev, file } => write!(f, "loop device {} ({})", dev.display(), file.display()),
+            Leftover::Loop { dev, file } => {
+                write!(f, "loop device {} ({})", dev.display(), file.display())
+            }
             Leftover::Scratch { dir } => write!(f, "scratch directory {}", dir.display()),
         }
     }
@@ -119,7 +125,11 @@ fn lvm_conf_dir() -> PathBuf {
 
 fn lvm(args: &[&str]) -> Result<String, crate::errors::CommandError> {
     let d = lvm_conf_dir().to_string_lossy().into_owned();
-    command::run_env("lvm", args, &[("LVM_SYSTEM_DIR", &d), ("DM_DISABLE_UDEV", "1")])
+    command::run_env(
+        "lvm",
+        args,
+        &[("LVM_SYSTEM_DIR", &d), ("DM_DISABLE_UDEV", "1")],
+    )
 }
 
 /// Everything of dead runs (all runs with `include_live`).
@@ -128,32 +138,66 @@ pub fn find(include_live: bool) -> Vec<Leftover> {
     let keep = |run: &str| include_live || !is_live(run);
     // VGs first in the list: removing them removes their dm devices.
     if command::exists("lvm") {
-        if let Ok(s) = lvm(&["vgs", "--noheadings", "--separator", "|", "-o", "vg_name,vg_tags", &format!("@{VG_TAG}")]) {
+        if let Ok(s) = lvm(&[
+            "vgs",
+            "--noheadings",
+            "--separator",
+            "|",
+            "-o",
+            "vg_name,vg_tags",
+            &format!("@{VG_TAG}"),
+        ]) {
             for line in s.lines() {
                 let mut it = line.trim().split('|');
-                let (Some(name), Some(tags)) = (it.next(), it.next()) else { continue };
-                let run = tags.split(',').find_map(|t| t.strip_prefix("thinbench_run_")).map(|r| r.replace('_', "-"));
+                let (Some(name), Some(tags)) = (it.next(), it.next()) else {
+                    continue;
+                };
+                let run = tags
+                    .split(',')
+                    .find_map(|t| t.strip_prefix("thinbench_run_"))
+                    .map(|r| r.replace('_', "-"));
                 // "20261123T124501-1a2b" was stored with '-' turned into '_'.
-                let run = run.map(|r| if r.len() == 20 { format!("{}-{}", &r[..15], &r[16..]) } else { r });
+                let run = run.map(|r| {
+                    if r.len() == 20 {
+                        format!("{}-{}", &r[..15], &r[16..])
+                    } else {
+                        r
+                    }
+                });
                 if run.as_deref().is_some_and(|r| !keep(r)) {
                     continue;
                 }
-                let pvs = lvm(&["pvs", "--noheadings", "-o", "pv_name", "-S", &format!("vg_name={name}")])
-                    .map(|o| o.split_whitespace().map(str::to_owned).collect())
-                    .unwrap_or_default();
-                out.push(Leftover::Vg { name: name.to_owned(), pvs });
+                let pvs = lvm(&[
+                    "pvs",
+                    "--noheadings",
+                    "-o",
+                    "pv_name",
+                    "-S",
+                    &format!("vg_name={name}"),
+                ])
+                .map(|o| o.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default();
+                out.push(Leftover::Vg {
+                    name: name.to_owned(),
+                    pvs,
+                });
             }
         }
     }
     if let Ok(dm) = Dm::open() {
         if let Ok(devs) = dm.list() {
             for (name, uuid, ..) in devs {
-                let run = run_id_of(&name).or_else(|| run_id_of(&uuid)).map(str::to_owned);
+                let run = run_id_of(&name)
+                    .or_else(|| run_id_of(&uuid))
+                    .map(str::to_owned);
                 let Some(run) = run else { continue };
                 if !(uuid.is_empty() || uuid.starts_with(UUID_PREFIX)) || !keep(&run) {
                     continue;
                 }
-                let is_pool = dm.table(&name).map(|t| t.iter().any(|l| l.2 == "thin-pool")).unwrap_or(false);
+                let is_pool = dm
+                    .table(&name)
+                    .map(|t| t.iter().any(|l| l.2 == "thin-pool"))
+                    .unwrap_or(false);
                 out.push(Leftover::DmDevice { name, run, is_pool });
             }
         }
@@ -248,10 +292,19 @@ mod tests {
     #[test]
     fn scratch_paths_map_to_runs() {
         assert_eq!(
-            scratch_run_id(Path::new("/var/tmp/thinbench/20261123T124501-1a2b/loop/data")).as_deref(),
+            scratch_run_id(Path::new(
+                "/var/tmp/thinbench/20261123T124501-1a2b/loop/data"
+            ))
+            .as_deref(),
             Some("20261123T124501-1a2b")
         );
-        assert_eq!(scratch_run_id(Path::new("/var/tmp/thinbench/other/data")), None);
-        assert_eq!(scratch_run_id(Path::new("/var/lib/docker/devicemapper/data")), None);
+        assert_eq!(
+            scratch_run_id(Path::new("/var/tmp/thinbench/other/data")),
+            None
+        );
+        assert_eq!(
+            scratch_run_id(Path::new("/var/lib/docker/devicemapper/data")),
+            None
+        );
     }
 }

@@ -40,7 +40,10 @@ pub enum EnvError {
 impl EnvError {
     /// An I/O error on `path`.
     pub fn io(path: &Path, source: std::io::Error) -> EnvError {
-        EnvError::Io { path: path.to_owned(), source }
+        EnvError::Io {
+            path: path.to_owned(),
+            source,
+        }
     }
 }
 

@@ -30,13 +30,24 @@ pub struct Recorder {
 
 impl Recorder {
     /// Open the output files in `dir` (which must exist).
-    pub fn create(dir: &Path, start: Instant, listener: Option<Listener>) -> std::io::Result<Recorder> {
-        let events = OpenOptions::new().create(true).append(true).open(dir.join("events.jsonl"))?;
+    pub fn create(
+        dir: &Path,
+        start: Instant,
+        listener: Option<Listener>,
+    ) -> std::io::Result<Recorder> {
+        let events = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("events.jsonl"))?;
         let samples = csv::Writer::from_writer(File::create(dir.join("samples.csv"))?);
         Ok(Recorder {
             dir: dir.to_owned(),
             start,
-            inner: Arc::new(Mutex::new(Inner { events: BufWriter::new(events), samples, listener })),
+            inner: Arc::new(Mutex::new(Inner {
+                events: BufWriter::new(events),
+                samples,
+                listener,
+            })),
         })
     }
 
@@ -47,7 +58,10 @@ impl Recorder {
 
     /// Record an event (flushed at once: the file is the crash-proof timeline).
     pub fn event(&self, kind: EventKind) {
-        let ev = RunEvent { t_ms: self.t_ms(), kind };
+        let ev = RunEvent {
+            t_ms: self.t_ms(),
+            kind,
+        };
         let Ok(mut g) = self.inner.lock() else { return };
         if let Ok(line) = serde_json::to_string(&ev) {
             let _ = writeln!(g.events, "{line}");

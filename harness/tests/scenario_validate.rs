@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use thinbench_harness::plan::{Recover, 
+use thinbench_harness::plan::{
     AccessPattern, Action, BlockCount, DeviceSpec, Expect, Limit, LowWaterMark, NoSpacePolicy,
-    Plan, PoolKindSpec, PoolSpec, SmallWriteSpec,
+    Plan, PoolKindSpec, PoolSpec, Recover, SmallWriteSpec,
 };
 use thinbench_harness::scenario::{load_plan, load_plan_str, ScenarioError, ScenarioErrors};
 use thinbench_schema::record::PoolMode;
@@ -55,7 +55,13 @@ fn small_write(plan: &Plan, step: usize) -> &SmallWriteSpec {
 }
 
 /// Both shipped Docker-shaped scenarios: Docker's settings, their own (scaled-down) sizes.
-fn check_docker_shape(plan: &Plan, loop_name: &str, direct_name: &str, loop_data: Bytes, direct_disk: Bytes) {
+fn check_docker_shape(
+    plan: &Plan,
+    loop_name: &str,
+    direct_name: &str,
+    loop_data: Bytes,
+    direct_disk: Bytes,
+) {
     assert_eq!(plan.pools.len(), 2);
 
     let lp = pool(plan, loop_name);
@@ -79,10 +85,7 @@ fn check_docker_shape(plan: &Plan, loop_name: &str, direct_name: &str, loop_data
     assert!(!dp.block_zeroing);
     match &dp.kind {
         PoolKindSpec::DirectLvm(d) => {
-            assert_eq!(
-                d.device,
-                DeviceSpec::Auto { size: direct_disk }
-            );
+            assert_eq!(d.device, DeviceSpec::Auto { size: direct_disk });
             assert_eq!(
                 (
                     d.thinpool_percent,
@@ -171,15 +174,28 @@ fn docker_devicemapper_scenario_loads() {
     let plan = load_ok(&repo_file("scenarios/docker-devicemapper.toml"));
     assert_eq!(plan.name.as_str(), "docker-devicemapper");
     assert_eq!(plan.timeout, Duration::from_secs(40 * 60));
-    check_docker_shape(&plan, "loop-lvm", "direct-lvm", Bytes(256 * MIB), Bytes(512 * MIB));
+    check_docker_shape(
+        &plan,
+        "loop-lvm",
+        "direct-lvm",
+        Bytes(256 * MIB),
+        Bytes(512 * MIB),
+    );
     let Action::CreateThin { size, .. } = &plan.steps[0].action else {
         unreachable!()
     };
     assert_eq!(*size, Bytes(10 * GIB), "Docker's base device");
     let tail: Vec<&str> = plan.steps[5..].iter().map(|s| s.action.name()).collect();
     assert_eq!(tail, ["cow-overwrite", "fill"]);
-    let Action::Fill(f) = &plan.steps[6].action else { unreachable!() };
-    assert_eq!(f.recover, Recover::DeleteThin { thin: thinbench_schema::ids::Ident::new("image-3").unwrap() });
+    let Action::Fill(f) = &plan.steps[6].action else {
+        unreachable!()
+    };
+    assert_eq!(
+        f.recover,
+        Recover::DeleteThin {
+            thin: thinbench_schema::ids::Ident::new("image-3").unwrap()
+        }
+    );
 }
 
 #[test]

@@ -10,12 +10,18 @@ use thinbench_schema::record::{RunSummary, Status};
 const BIN: &str = env!("CARGO_BIN_EXE_thinbench");
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 /// Whether the VM can run here; with THINBENCH_REQUIRE_VM=1 a "no" panics.
 fn vm_available() -> bool {
-    let out = Command::new(BIN).arg("env").output().expect("run thinbench env");
+    let out = Command::new(BIN)
+        .arg("env")
+        .output()
+        .expect("run thinbench env");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let ok = text.contains("vm: kernel") && nix_is_root();
     if !ok {
@@ -30,6 +36,129 @@ fn vm_available() -> bool {
 
 fn nix_is_root() -> bool {
     nix::unistd::geteuid().is_root()
+}
+
+/// Run a shipped scenario in the VM; every case must pass, on both pool kinds, with the
+/// accounting oracle exact at every step that changed the pool.
+fn run_shipped(name: &str) -> RunSummary {
+    let out = tempfile::tempdir().unwrap();
+    let status = Command::new(BIN)
+        .current_dir(repo())
+        .args([
+            "run",
+            &format!("scenarios/{name}.toml"),
+            "--env",
+            "vm",
+            "--out",
+        ])
+        .arg(out.path())
+        .status()
+        .unwrap();
+    let text = std::fs::read_to_string(out.path().join("summary.json")).unwrap();
+    let s: RunSummary = serde_json::from_str(&text).unwrap();
+    eprintln!(
+        "{name}: guest kernel {} dm {} thin-pool {} ({})",
+        s.environment.kernel,
+        s.environment.dm_version.as_deref().unwrap_or("?"),
+        s.environment
+            .thin_pool_target_version
+            .as_deref()
+            .unwrap_or("?"),
+        s.environment.accel.as_deref().unwrap_or("?")
+    );
+    let kinds: Vec<&str> = s.cases.iter().map(|c| c.pool.kind.as_str()).collect();
+    assert_eq!(kinds, ["loop-lvm", "direct-lvm"], "{name}: both pool kinds");
+    for c in &s.cases {
+        for st in &c.steps {
+            let model = st
+                .expectations
+                .iter()
+                .find(|x| x.what == "data blocks allocated == model");
+            eprintln!(
+                "{name} {} [{}] step {:<14} {:<13} kernel {:>5} model {:>5} checks {}/{} {:?}",
+                c.pool.name,
+                c.pool.chunk_bytes.human(),
+                st.name,
+                st.action,
+                st.data_blocks_allocated
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                model.map(|m| m.expected.as_str()).unwrap_or("-"),
+                st.expectations
+                    .iter()
+                    .filter(|x| x.status == Status::Passed)
+                    .count(),
+                st.expectations.len(),
+                st.status
+            );
+            for x in st
+                .expectations
+                .iter()
+                .filter(|x| x.status != Status::Passed)
+            {
+                eprintln!("    FAILED {}", x.message.as_deref().unwrap_or(&x.what));
+            }
+            assert!(
+                model.is_some(),
+                "{name} {}: step {} has no model check",
+                c.id,
+                st.name
+            );
+        }
+    }
+    assert_eq!(
+        s.status,
+        Status::Passed,
+        "{name}: {}",
+        s.error.clone().unwrap_or_default()
+    );
+    assert!(status.success());
+    s
+}
+
+macro_rules! shipped_scenario_tests {
+    ($($test:ident => $file:literal),* $(,)?) => {$(
+        #[test]
+        #[ignore = "boots a VM (qemu TCG, 1-5 min); run by ci/test"]
+        fn $test() {
+            if vm_available() {
+                run_shipped($file);
+            }
+        }
+    )*};
+}
+
+shipped_scenario_tests! {
+    vm_scenario_docker_devicemapper => "docker-devicemapper",
+    vm_scenario_cow_overwrite => "cow-overwrite",
+    vm_scenario_fill_error => "fill-error",
+    vm_scenario_fill_queue_grow => "fill-queue-grow",
+    vm_scenario_fill_queue_timeout => "fill-queue-timeout",
+    vm_scenario_fill_delete_thin => "fill-delete-thin",
+}
+
+/// Every file in scenarios/ has a test above.
+#[test]
+fn every_shipped_scenario_has_a_vm_test() {
+    let listed = [
+        "docker-devicemapper",
+        "cow-overwrite",
+        "fill-error",
+        "fill-queue-grow",
+        "fill-queue-timeout",
+        "fill-delete-thin",
+        "smoke",
+    ];
+    for e in std::fs::read_dir(repo().join("scenarios")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+            assert!(
+                listed.contains(&stem.as_str()),
+                "scenarios/{stem}.toml has no VM test"
+            );
+        }
+    }
 }
 
 #[test]
@@ -51,12 +180,18 @@ fn vm_smoke_both_pool_kinds_allocate_exactly_the_chunks_touched() {
         "guest kernel {} (dm {}, thin-pool target {}, thin target {}, accel {})",
         s.environment.kernel,
         s.environment.dm_version.as_deref().unwrap_or("?"),
-        s.environment.thin_pool_target_version.as_deref().unwrap_or("?"),
+        s.environment
+            .thin_pool_target_version
+            .as_deref()
+            .unwrap_or("?"),
         s.environment.thin_target_version.as_deref().unwrap_or("?"),
         s.environment.accel.as_deref().unwrap_or("?")
     );
     assert_eq!(s.environment.kind, "vm");
-    assert!(s.environment.thin_pool_target_version.is_some(), "no thin-pool target in the guest");
+    assert!(
+        s.environment.thin_pool_target_version.is_some(),
+        "no thin-pool target in the guest"
+    );
     let kinds: Vec<&str> = s.cases.iter().map(|c| c.pool.kind.as_str()).collect();
     assert_eq!(kinds, ["loop-lvm", "direct-lvm"]);
     let mut checked = 0;
@@ -80,7 +215,10 @@ fn vm_smoke_both_pool_kinds_allocate_exactly_the_chunks_touched() {
             assert!(st.data_blocks_allocated.unwrap() > 0);
         }
     }
-    assert!(checked >= 8, "expected oracle checks on both pools, got {checked}");
+    assert!(
+        checked >= 8,
+        "expected oracle checks on both pools, got {checked}"
+    );
     assert_eq!(s.status, Status::Passed, "{text}");
     assert!(status.success());
     assert!(out.path().join("samples.csv").is_file() && out.path().join("console.log").is_file());
@@ -93,7 +231,11 @@ fn vm_kill_then_cleanup_leaves_nothing() {
         return;
     }
     let fixtures = repo().join("harness/tests/fixtures/vm");
-    let scens = format!("{} {}", fixtures.join("kill.toml").display(), fixtures.join("kill-direct.toml").display());
+    let scens = format!(
+        "{} {}",
+        fixtures.join("kill.toml").display(),
+        fixtures.join("kill-direct.toml").display()
+    );
     // Inside one guest: run on the guest kernel with the work dir on tmpfs, SIGKILL it in
     // the middle of its workload, show the debris, run cleanup, count what is left.
     let script = format!(
@@ -118,22 +260,37 @@ dmsetup ls; losetup -a
 "#,
         bin = BIN,
     );
-    let out = Command::new(BIN).args(["vm", "exec", "--timeout", "900", "--"]).arg(&script).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["vm", "exec", "--timeout", "900", "--"])
+        .arg(&script)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     eprintln!("{text}{}", String::from_utf8_lossy(&out.stderr));
     let num = |key: &str| -> i64 {
-        text.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| v.trim().parse().ok()).unwrap_or(-1)
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(-1)
     };
     let kills = num("kills:");
     assert_eq!(kills, 2, "both kills must have happened");
     for n in 1..=kills {
         let before = num(&format!("before-cleanup-{n}:"));
         let after = num(&format!("after-cleanup-{n}:"));
-        eprintln!("kill test: kill {n} mid-workload: {before} leftovers before cleanup, {after} after");
-        assert!(before > 0, "kill {n} left nothing to clean: was it mid-workload?");
+        eprintln!(
+            "kill test: kill {n} mid-workload: {before} leftovers before cleanup, {after} after"
+        );
+        assert!(
+            before > 0,
+            "kill {n} left nothing to clean: was it mid-workload?"
+        );
         assert_eq!(after, 0, "cleanup left debris after kill {n}");
     }
-    assert!(text.contains("volume group tb_"), "the direct-lvm kill must leave a VG for cleanup to find");
+    assert!(
+        text.contains("volume group tb_"),
+        "the direct-lvm kill must leave a VG for cleanup to find"
+    );
     assert_eq!(
         text.matches("summary \"status\": \"incomplete\"").count(),
         2,

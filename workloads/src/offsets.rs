@@ -167,7 +167,11 @@ impl Iterator for Offsets {
                 s
             }
             Kind::Random { rng } => below(rng, self.slots),
-            Kind::Strided { next, stride, first } => {
+            Kind::Strided {
+                next,
+                stride,
+                first,
+            } => {
                 let mut s = *first + *next * *stride;
                 if s >= self.slots {
                     *next = 0;
@@ -224,10 +228,16 @@ mod tests {
     fn strided_touches_each_chunk_once_then_wraps() {
         // 4 KiB IOs over 256 KiB = 64 slots; stride 16 = one IO per 64 KiB chunk.
         let r = Region::new(Bytes(0), Bytes(256 << 10), Bytes(4096)).unwrap();
-        let v: Vec<u64> = Offsets::new(r, OffsetPattern::Strided { stride: 16, first: 1 })
-            .take(6)
-            .map(|b| b.0)
-            .collect();
+        let v: Vec<u64> = Offsets::new(
+            r,
+            OffsetPattern::Strided {
+                stride: 16,
+                first: 1,
+            },
+        )
+        .take(6)
+        .map(|b| b.0)
+        .collect();
         assert_eq!(v, [4096, 69_632, 135_168, 200_704, 4096, 69_632]);
     }
 

@@ -75,7 +75,13 @@ pub enum Pv {
 
 impl DirectLvmPool {
     /// Build the pool; on failure whatever was built is torn down first.
-    pub fn create(spec: &PoolSpec, d: &DirectLvmSpec, pv: Pv, conf_dir: &Path, names: &Names) -> Result<DirectLvmPool, BackendError> {
+    pub fn create(
+        spec: &PoolSpec,
+        d: &DirectLvmSpec,
+        pv: Pv,
+        conf_dir: &Path,
+        names: &Names,
+    ) -> Result<DirectLvmPool, BackendError> {
         let mut p = DirectLvmPool {
             dm: Dm::open()?,
             vg: names.vg(spec.name.as_str()),
@@ -100,17 +106,31 @@ impl DirectLvmPool {
     fn lvm(&mut self, args: &[&str]) -> Result<String, BackendError> {
         self.construction.push(format!("lvm {}", args.join(" ")));
         let dir = self.conf_dir.to_string_lossy().into_owned();
-        Ok(command::run_env("lvm", args, &[("LVM_SYSTEM_DIR", &dir), ("DM_DISABLE_UDEV", "1")])?)
+        Ok(command::run_env(
+            "lvm",
+            args,
+            &[("LVM_SYSTEM_DIR", &dir), ("DM_DISABLE_UDEV", "1")],
+        )?)
     }
 
-    fn build(&mut self, spec: &PoolSpec, d: &DirectLvmSpec, pv: Pv, names: &Names) -> Result<(), BackendError> {
+    fn build(
+        &mut self,
+        spec: &PoolSpec,
+        d: &DirectLvmSpec,
+        pv: Pv,
+        names: &Names,
+    ) -> Result<(), BackendError> {
         self.pv = match pv {
             Pv::Device(p) => p,
             Pv::LoopFile(f, size) => {
                 loopdev::sparse_file(&f, size.0)?;
                 let l = loopdev::attach(&f)?;
                 let p = l.path.clone();
-                self.construction.push(format!("losetup {} {} (loop-backed PV)", p.display(), f.display()));
+                self.construction.push(format!(
+                    "losetup {} {} (loop-backed PV)",
+                    p.display(),
+                    f.display()
+                ));
                 self.loop_pv = Some(l);
                 p
             }
@@ -119,33 +139,80 @@ impl DirectLvmPool {
         let lock = self.conf_dir.join("lock");
         let prof = self.conf_dir.join("profile");
         for dir in [&lock, &prof] {
-            fs::create_dir_all(dir).map_err(|e| BackendError::Io { what: "creating".into(), path: dir.clone(), source: e })?;
+            fs::create_dir_all(dir).map_err(|e| BackendError::Io {
+                what: "creating".into(),
+                path: dir.clone(),
+                source: e,
+            })?;
         }
         let conf = self.conf_dir.join("lvm.conf");
-        fs::write(&conf, lvm_conf(&self.pv, udev, &lock))
-            .map_err(|e| BackendError::Io { what: "writing".into(), path: conf.clone(), source: e })?;
+        fs::write(&conf, lvm_conf(&self.pv, udev, &lock)).map_err(|e| BackendError::Io {
+            what: "writing".into(),
+            path: conf.clone(),
+            source: e,
+        })?;
         let pf = prof.join(format!("{PROFILE}.profile"));
-        fs::write(&pf, profile(d)).map_err(|e| BackendError::Io { what: "writing".into(), path: pf.clone(), source: e })?;
+        fs::write(&pf, profile(d)).map_err(|e| BackendError::Io {
+            what: "writing".into(),
+            path: pf.clone(),
+            source: e,
+        })?;
 
         let pv = self.pv.to_string_lossy().into_owned();
         let vg = self.vg.clone();
         let run_tag = names.run_tag();
         self.lvm(&["pvcreate", "--yes", &pv])?;
         self.pv_created = true;
-        self.lvm(&["vgcreate", "--addtag", VG_TAG, "--addtag", &run_tag, &vg, &pv])?;
+        self.lvm(&[
+            "vgcreate", "--addtag", VG_TAG, "--addtag", &run_tag, &vg, &pv,
+        ])?;
         self.vg_created = true;
         let data_pct = format!("{}%VG", d.thinpool_percent);
         let meta_pct = format!("{}%VG", d.metadata_percent);
-        self.lvm(&["lvcreate", "--yes", "--wipesignatures", "y", "-n", "thinpool", "-l", &data_pct, &vg])?;
-        self.lvm(&["lvcreate", "--yes", "--wipesignatures", "y", "-n", "thinpoolmeta", "-l", &meta_pct, &vg])?;
+        self.lvm(&[
+            "lvcreate",
+            "--yes",
+            "--wipesignatures",
+            "y",
+            "-n",
+            "thinpool",
+            "-l",
+            &data_pct,
+            &vg,
+        ])?;
+        self.lvm(&[
+            "lvcreate",
+            "--yes",
+            "--wipesignatures",
+            "y",
+            "-n",
+            "thinpoolmeta",
+            "-l",
+            &meta_pct,
+            &vg,
+        ])?;
         let chunk = format!("{}s", spec.chunk.sectors().0);
         let zero = if spec.block_zeroing { "y" } else { "n" };
-        let discards = if spec.discard_passdown { "passdown" } else { "nopassdown" };
+        let discards = if spec.discard_passdown {
+            "passdown"
+        } else {
+            "nopassdown"
+        };
         let pool = format!("{vg}/thinpool");
         let meta = format!("{vg}/thinpoolmeta");
         self.lvm(&[
-            "lvconvert", "-y", "--zero", zero, "-c", &chunk, "--discards", discards, "--thinpool", &pool,
-            "--poolmetadata", &meta,
+            "lvconvert",
+            "-y",
+            "--zero",
+            zero,
+            "-c",
+            &chunk,
+            "--discards",
+            discards,
+            "--thinpool",
+            &pool,
+            "--poolmetadata",
+            &meta,
         ])?;
         self.lvm(&["lvchange", "--metadataprofile", PROFILE, &pool])?;
         // lvm's default is queue; it refuses to "change" a setting to its current value.
@@ -160,12 +227,16 @@ impl DirectLvmPool {
     fn refresh_pool_name(&mut self) -> Result<(), BackendError> {
         let prefix = format!("{}-", self.vg.replace('-', "--"));
         for (name, ..) in self.dm.list()? {
-            if name.starts_with(&prefix) && self.dm.table(&name)?.iter().any(|l| l.2 == "thin-pool") {
+            if name.starts_with(&prefix) && self.dm.table(&name)?.iter().any(|l| l.2 == "thin-pool")
+            {
                 self.pool_dm = name;
                 return Ok(());
             }
         }
-        Err(BackendError::Status { pool: self.vg.clone(), message: "lvm made no thin-pool target".into() })
+        Err(BackendError::Status {
+            pool: self.vg.clone(),
+            message: "lvm made no thin-pool target".into(),
+        })
     }
 
     fn thin_from_lvm(&mut self, name: &Ident, size: Bytes) -> Result<ThinDev, BackendError> {
@@ -173,16 +244,27 @@ impl DirectLvmPool {
         let dev: DmDev = self
             .dm
             .info(&dm_name)?
-            .ok_or_else(|| BackendError::Status { pool: self.vg.clone(), message: format!("lvm did not activate {dm_name}") })?;
+            .ok_or_else(|| BackendError::Status {
+                pool: self.vg.clone(),
+                message: format!("lvm did not activate {dm_name}"),
+            })?;
         let table = self.dm.table(&dm_name)?;
         let id = table
             .iter()
             .find(|l| l.2 == "thin")
             .and_then(|l| l.3.split_whitespace().nth(1)?.parse::<u64>().ok())
             .and_then(|i| ThinId::new(i).ok())
-            .ok_or_else(|| BackendError::Status { pool: self.vg.clone(), message: format!("{dm_name} has no thin table") })?;
+            .ok_or_else(|| BackendError::Status {
+                pool: self.vg.clone(),
+                message: format!("{dm_name} has no thin table"),
+            })?;
         self.refresh_pool_name()?;
-        let t = ThinDev { name: name.clone(), id, size, dm: dev };
+        let t = ThinDev {
+            name: name.clone(),
+            id,
+            size,
+            dm: dev,
+        };
         self.thins.insert(name.clone(), t.clone());
         Ok(t)
     }
@@ -197,29 +279,67 @@ impl PoolBackend for DirectLvmPool {
         read_pool_status(&self.dm, &self.pool_dm)
     }
 
-    fn create_thin(&mut self, name: &Ident, id: Option<ThinId>, size: Bytes) -> Result<ThinDev, BackendError> {
+    fn create_thin(
+        &mut self,
+        name: &Ident,
+        id: Option<ThinId>,
+        size: Bytes,
+    ) -> Result<ThinDev, BackendError> {
         if id.is_some() {
-            return Err(BackendError::Unsupported("direct-lvm: lvm chooses thin ids; remove `id` from the step".into()));
+            return Err(BackendError::Unsupported(
+                "direct-lvm: lvm chooses thin ids; remove `id` from the step".into(),
+            ));
         }
         let pool = format!("{}/thinpool", self.vg);
         let vsize = format!("{}s", size.sectors().0);
-        self.lvm(&["lvcreate", "--yes", "-n", name.as_str(), "-V", &vsize, "--thinpool", &pool])?;
+        self.lvm(&[
+            "lvcreate",
+            "--yes",
+            "-n",
+            name.as_str(),
+            "-V",
+            &vsize,
+            "--thinpool",
+            &pool,
+        ])?;
         self.thin_from_lvm(name, size)
     }
 
-    fn snapshot(&mut self, name: &Ident, origin: &Ident, id: Option<ThinId>) -> Result<ThinDev, BackendError> {
+    fn snapshot(
+        &mut self,
+        name: &Ident,
+        origin: &Ident,
+        id: Option<ThinId>,
+    ) -> Result<ThinDev, BackendError> {
         if id.is_some() {
-            return Err(BackendError::Unsupported("direct-lvm: lvm chooses thin ids; remove `id` from the step".into()));
+            return Err(BackendError::Unsupported(
+                "direct-lvm: lvm chooses thin ids; remove `id` from the step".into(),
+            ));
         }
-        let size = self.thins.get(origin).ok_or_else(|| BackendError::NoSuchThin(origin.to_string()))?.size;
+        let size = self
+            .thins
+            .get(origin)
+            .ok_or_else(|| BackendError::NoSuchThin(origin.to_string()))?
+            .size;
         let o = format!("{}/{}", self.vg, origin);
         // Thin snapshots skip activation by default; -kn -ay activates this one.
-        self.lvm(&["lvcreate", "--yes", "-s", &o, "-n", name.as_str(), "-kn", "-ay"])?;
+        self.lvm(&[
+            "lvcreate",
+            "--yes",
+            "-s",
+            &o,
+            "-n",
+            name.as_str(),
+            "-kn",
+            "-ay",
+        ])?;
         self.thin_from_lvm(name, size)
     }
 
     fn delete_thin(&mut self, name: &Ident) -> Result<(), BackendError> {
-        self.thins.remove(name).ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
+        self.thins
+            .remove(name)
+            .ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
         let lv = format!("{}/{}", self.vg, name);
         self.lvm(&["lvremove", "--yes", &lv])?;
         Ok(())

@@ -29,11 +29,18 @@ impl DmDev {
     }
 }
 
+/// A listed device: name, uuid (empty if none), major, minor, open count.
+pub type Listed = (String, String, u32, u32, i32);
+
 /// A table line: start, length (sectors), target type, params.
 pub type TableLine = (u64, u64, String, String);
 
 fn err(op: &str, name: &str, e: impl std::fmt::Display) -> BackendError {
-    BackendError::Dm { op: op.to_owned(), device: name.to_owned(), message: e.to_string() }
+    BackendError::Dm {
+        op: op.to_owned(),
+        device: name.to_owned(),
+        message: e.to_string(),
+    }
 }
 
 /// An open control handle.
@@ -44,7 +51,9 @@ pub struct Dm {
 impl Dm {
     /// Open `/dev/mapper/control`.
     pub fn open() -> Result<Dm, BackendError> {
-        Ok(Dm { dm: DM::new().map_err(|e| err("open", "/dev/mapper/control", e))? })
+        Ok(Dm {
+            dm: DM::new().map_err(|e| err("open", "/dev/mapper/control", e))?,
+        })
     }
 
     /// Driver version `x.y.z`.
@@ -55,15 +64,28 @@ impl Dm {
 
     /// Loaded target types and versions.
     pub fn targets(&self) -> Result<Vec<(String, String)>, BackendError> {
-        let v = self.dm.list_versions().map_err(|e| err("list-versions", "-", e))?;
-        Ok(v.into_iter().map(|(n, a, b, c)| (n, format!("{a}.{b}.{c}"))).collect())
+        let v = self
+            .dm
+            .list_versions()
+            .map_err(|e| err("list-versions", "-", e))?;
+        Ok(v.into_iter()
+            .map(|(n, a, b, c)| (n, format!("{a}.{b}.{c}")))
+            .collect())
     }
 
     /// Create `name` (with `uuid`), load `table` and resume it.
-    pub fn create(&self, name: &str, uuid: &str, table: &[TableLine]) -> Result<DmDev, BackendError> {
+    pub fn create(
+        &self,
+        name: &str,
+        uuid: &str,
+        table: &[TableLine],
+    ) -> Result<DmDev, BackendError> {
         let dn = DmName::new(name).map_err(|e| err("create", name, e))?;
         let du = DmUuid::new(uuid).map_err(|e| err("create", name, e))?;
-        let info = self.dm.device_create(dn, Some(du), DmOptions::default()).map_err(|e| err("create", name, e))?;
+        let info = self
+            .dm
+            .device_create(dn, Some(du), DmOptions::default())
+            .map_err(|e| err("create", name, e))?;
         let id = DevId::Name(dn);
         let loaded = self
             .dm
@@ -75,7 +97,11 @@ impl Dm {
             return Err(err("load table", name, e));
         }
         let dev = info.device();
-        Ok(DmDev { name: name.to_owned(), major: dev.major, minor: dev.minor })
+        Ok(DmDev {
+            name: name.to_owned(),
+            major: dev.major,
+            minor: dev.minor,
+        })
     }
 
     /// Look up an existing device.
@@ -84,7 +110,11 @@ impl Dm {
         match self.dm.device_info(&DevId::Name(dn)) {
             Ok(i) => {
                 let d = i.device();
-                Ok(Some(DmDev { name: name.to_owned(), major: d.major, minor: d.minor }))
+                Ok(Some(DmDev {
+                    name: name.to_owned(),
+                    major: d.major,
+                    minor: d.minor,
+                }))
             }
             Err(_) => Ok(None),
         }
@@ -106,7 +136,10 @@ impl Dm {
     /// Resume.
     pub fn resume(&self, name: &str) -> Result<(), BackendError> {
         let dn = DmName::new(name).map_err(|e| err("resume", name, e))?;
-        self.dm.device_suspend(&DevId::Name(dn), DmOptions::default()).map(|_| ()).map_err(|e| err("resume", name, e))
+        self.dm
+            .device_suspend(&DevId::Name(dn), DmOptions::default())
+            .map(|_| ())
+            .map_err(|e| err("resume", name, e))
     }
 
     /// Load `table` into the inactive slot and resume with noflush: what lvm does to
@@ -115,7 +148,9 @@ impl Dm {
     pub fn reload(&self, name: &str, table: &[TableLine]) -> Result<(), BackendError> {
         let dn = DmName::new(name).map_err(|e| err("reload", name, e))?;
         let id = DevId::Name(dn);
-        self.dm.table_load(&id, table, DmOptions::default()).map_err(|e| err("load table", name, e))?;
+        self.dm
+            .table_load(&id, table, DmOptions::default())
+            .map_err(|e| err("load table", name, e))?;
         self.dm
             .device_suspend(&id, DmOptions::default().set_flags(DmFlags::DM_NOFLUSH))
             .map(|_| ())
@@ -130,7 +165,10 @@ impl Dm {
         } else {
             DmOptions::default()
         };
-        self.dm.device_remove(&DevId::Name(dn), opts).map(|_| ()).map_err(|e| err("remove", name, e))
+        self.dm
+            .device_remove(&DevId::Name(dn), opts)
+            .map(|_| ())
+            .map_err(|e| err("remove", name, e))
     }
 
     /// Send a target message (sector 0). Returns the errno on failure for callers that
@@ -147,7 +185,10 @@ impl Dm {
     pub fn status(&self, name: &str) -> Result<Vec<TableLine>, BackendError> {
         let dn = DmName::new(name).map_err(|e| err("status", name, e))?;
         self.dm
-            .table_status(&DevId::Name(dn), DmOptions::default().set_flags(DmFlags::DM_NOFLUSH))
+            .table_status(
+                &DevId::Name(dn),
+                DmOptions::default().set_flags(DmFlags::DM_NOFLUSH),
+            )
             .map(|(_, s)| s)
             .map_err(|e| err("status", name, e))
     }
@@ -156,19 +197,25 @@ impl Dm {
     pub fn table(&self, name: &str) -> Result<Vec<TableLine>, BackendError> {
         let dn = DmName::new(name).map_err(|e| err("table", name, e))?;
         self.dm
-            .table_status(&DevId::Name(dn), DmOptions::default().set_flags(DmFlags::DM_STATUS_TABLE))
+            .table_status(
+                &DevId::Name(dn),
+                DmOptions::default().set_flags(DmFlags::DM_STATUS_TABLE),
+            )
             .map(|(_, s)| s)
             .map_err(|e| err("table", name, e))
     }
 
     /// All dm devices: name, uuid (empty if none), major, minor, open count.
-    pub fn list(&self) -> Result<Vec<(String, String, u32, u32, i32)>, BackendError> {
+    pub fn list(&self) -> Result<Vec<Listed>, BackendError> {
         let devs = self.dm.list_devices().map_err(|e| err("list", "-", e))?;
         let mut out = Vec::new();
         for (name, dev, _) in devs {
             let n = name.to_string();
             let (uuid, open) = match self.dm.device_info(&DevId::Name(&name)) {
-                Ok(i) => (i.uuid().map(|u| u.to_string()).unwrap_or_default(), i.open_count()),
+                Ok(i) => (
+                    i.uuid().map(|u| u.to_string()).unwrap_or_default(),
+                    i.open_count(),
+                ),
                 Err(_) => (String::new(), 0),
             };
             out.push((n, uuid, dev.major, dev.minor, open));

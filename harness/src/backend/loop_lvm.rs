@@ -73,7 +73,12 @@ pub fn pool_params(meta: &str, data: &str, spec: &PoolSpec, blocks: DataBlocks) 
 impl LoopLvmPool {
     /// Build the pool: files → loop devices → thin-pool. On failure, whatever was built
     /// is torn down before the error returns.
-    pub fn create(spec: &PoolSpec, l: &LoopLvmSpec, dir: &Path, names: &Names) -> Result<LoopLvmPool, BackendError> {
+    pub fn create(
+        spec: &PoolSpec,
+        l: &LoopLvmSpec,
+        dir: &Path,
+        names: &Names,
+    ) -> Result<LoopLvmPool, BackendError> {
         let mut p = LoopLvmPool {
             dm: Dm::open()?,
             names: names.clone(),
@@ -102,29 +107,47 @@ impl LoopLvmPool {
         for (f, len) in [(&data, l.data_size), (&meta, l.metadata_size)] {
             self.files.push(f.clone());
             loopdev::sparse_file(f, len.0)?;
-            self.construction.push(format!("truncate -s {} {}", len.0, f.display()));
+            self.construction
+                .push(format!("truncate -s {} {}", len.0, f.display()));
         }
         let data_loop = loopdev::attach(&data)?;
         let data_majmin = data_loop.majmin.clone();
-        self.construction.push(format!("losetup {} {}", data_loop.path.display(), data.display()));
+        self.construction.push(format!(
+            "losetup {} {}",
+            data_loop.path.display(),
+            data.display()
+        ));
         self.loops.push(data_loop);
         let meta_loop = loopdev::attach(&meta)?;
         let meta_majmin = meta_loop.majmin.clone();
-        self.construction.push(format!("losetup {} {}", meta_loop.path.display(), meta.display()));
+        self.construction.push(format!(
+            "losetup {} {}",
+            meta_loop.path.display(),
+            meta.display()
+        ));
         self.loops.push(meta_loop);
 
         let sectors = l.data_size.sectors();
         let blocks = spec.chunk.whole_blocks_in(l.data_size);
         let params = pool_params(&meta_majmin, &data_majmin, spec, blocks);
-        self.construction.push(format!("dmsetup create {} --table '0 {} thin-pool {params}'", self.pool_name, sectors.0));
+        self.construction.push(format!(
+            "dmsetup create {} --table '0 {} thin-pool {params}'",
+            self.pool_name, sectors.0
+        ));
         let uuid = self.names.uuid(spec.name.as_str(), "pool");
-        self.pool = Some(self.dm.create(&self.pool_name, &uuid, &[(0, sectors.0, "thin-pool".into(), params.clone())])?);
+        self.pool = Some(self.dm.create(
+            &self.pool_name,
+            &uuid,
+            &[(0, sectors.0, "thin-pool".into(), params.clone())],
+        )?);
         self.table = Some((sectors.0, params));
         Ok(())
     }
 
     fn pool_dev(&self) -> Result<&DmDev, BackendError> {
-        self.pool.as_ref().ok_or_else(|| BackendError::Unsupported("pool is torn down".into()))
+        self.pool
+            .as_ref()
+            .ok_or_else(|| BackendError::Unsupported("pool is torn down".into()))
     }
 
     fn pick_id(&mut self, id: Option<ThinId>) -> Result<ThinId, BackendError> {
@@ -145,15 +168,27 @@ impl LoopLvmPool {
         let pool = self.pool_dev()?.majmin();
         let dm_name = self.names.dm(self.pool_name_part(), name.as_str());
         let uuid = self.names.uuid(self.pool_name_part(), name.as_str());
-        let dev = self.dm.create(&dm_name, &uuid, &[(0, size.sectors().0, "thin".into(), format!("{pool} {id}"))])?;
-        let t = ThinDev { name: name.clone(), id, size, dm: dev };
+        let dev = self.dm.create(
+            &dm_name,
+            &uuid,
+            &[(0, size.sectors().0, "thin".into(), format!("{pool} {id}"))],
+        )?;
+        let t = ThinDev {
+            name: name.clone(),
+            id,
+            size,
+            dm: dev,
+        };
         self.thins.insert(name.clone(), t.clone());
         Ok(t)
     }
 
     fn pool_name_part(&self) -> &str {
         // "tb-<run>-<pool>-pool" → "<pool>"
-        let s = self.pool_name.strip_prefix(&format!("tb-{}-", self.names.run_id)).unwrap_or(&self.pool_name);
+        let s = self
+            .pool_name
+            .strip_prefix(&format!("tb-{}-", self.names.run_id))
+            .unwrap_or(&self.pool_name);
         s.strip_suffix("-pool").unwrap_or(s)
     }
 }
@@ -167,18 +202,35 @@ impl PoolBackend for LoopLvmPool {
         read_pool_status(&self.dm, &self.pool_name)
     }
 
-    fn create_thin(&mut self, name: &Ident, id: Option<ThinId>, size: Bytes) -> Result<ThinDev, BackendError> {
+    fn create_thin(
+        &mut self,
+        name: &Ident,
+        id: Option<ThinId>,
+        size: Bytes,
+    ) -> Result<ThinDev, BackendError> {
         let id = self.pick_id(id)?;
-        self.dm.message(&self.pool_name, &format!("create_thin {id}"))?;
+        self.dm
+            .message(&self.pool_name, &format!("create_thin {id}"))?;
         self.activate(name, id, size)
     }
 
-    fn snapshot(&mut self, name: &Ident, origin: &Ident, id: Option<ThinId>) -> Result<ThinDev, BackendError> {
-        let o = self.thins.get(origin).cloned().ok_or_else(|| BackendError::NoSuchThin(origin.to_string()))?;
+    fn snapshot(
+        &mut self,
+        name: &Ident,
+        origin: &Ident,
+        id: Option<ThinId>,
+    ) -> Result<ThinDev, BackendError> {
+        let o = self
+            .thins
+            .get(origin)
+            .cloned()
+            .ok_or_else(|| BackendError::NoSuchThin(origin.to_string()))?;
         let id = self.pick_id(id)?;
         // An active origin must be suspended so its in-flight IO is in the snapshot.
         self.dm.suspend(&o.dm.name, true)?;
-        let msg = self.dm.message(&self.pool_name, &format!("create_snap {id} {}", o.id));
+        let msg = self
+            .dm
+            .message(&self.pool_name, &format!("create_snap {id} {}", o.id));
         let resumed = self.dm.resume(&o.dm.name);
         msg?;
         resumed?;
@@ -186,12 +238,17 @@ impl PoolBackend for LoopLvmPool {
     }
 
     fn delete_thin(&mut self, name: &Ident) -> Result<(), BackendError> {
-        let t = self.thins.remove(name).ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
+        let t = self
+            .thins
+            .remove(name)
+            .ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
         self.dm.remove(&t.dm.name, false)?;
         // After a last close the pool can still hold the device briefly: retry EBUSY.
         let mut last = Ok(());
         for _ in 0..50 {
-            last = self.dm.message(&self.pool_name, &format!("delete {}", t.id));
+            last = self
+                .dm
+                .message(&self.pool_name, &format!("delete {}", t.id));
             if last.is_ok() {
                 break;
             }
@@ -209,18 +266,35 @@ impl PoolBackend for LoopLvmPool {
         // device's capacity, reload the pool table with the new length.
         let new = Bytes(self.data_size.0 + by.0);
         let data = &self.loops[0];
-        let f = std::fs::OpenOptions::new().write(true).open(&data.file).map_err(|e| BackendError::Io {
-            what: "opening".into(),
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&data.file)
+            .map_err(|e| BackendError::Io {
+                what: "opening".into(),
+                path: data.file.clone(),
+                source: e,
+            })?;
+        f.set_len(new.0).map_err(|e| BackendError::Io {
+            what: "growing".into(),
             path: data.file.clone(),
             source: e,
         })?;
-        f.set_len(new.0).map_err(|e| BackendError::Io { what: "growing".into(), path: data.file.clone(), source: e })?;
         ::loopdev::LoopDevice::open(&data.path)
             .and_then(|d| d.set_capacity())
-            .map_err(|e| BackendError::Io { what: "refreshing capacity of".into(), path: data.path.clone(), source: e })?;
-        let (_, params) = self.table.clone().ok_or_else(|| BackendError::Unsupported("pool is torn down".into()))?;
+            .map_err(|e| BackendError::Io {
+                what: "refreshing capacity of".into(),
+                path: data.path.clone(),
+                source: e,
+            })?;
+        let (_, params) = self
+            .table
+            .clone()
+            .ok_or_else(|| BackendError::Unsupported("pool is torn down".into()))?;
         let sectors = new.sectors().0;
-        self.dm.reload(&self.pool_name, &[(0, sectors, "thin-pool".into(), params.clone())])?;
+        self.dm.reload(
+            &self.pool_name,
+            &[(0, sectors, "thin-pool".into(), params.clone())],
+        )?;
         self.construction.push(format!(
             "truncate -s {} {}; losetup -c {}; dmsetup reload {} (length {sectors}); dmsetup resume --noflush",
             new.0,
@@ -246,7 +320,10 @@ impl PoolBackend for LoopLvmPool {
 
     fn teardown(&mut self) -> Vec<String> {
         let mut errs = Vec::new();
-        let thins: Vec<ThinDev> = std::mem::take(&mut self.thins).into_values().rev().collect();
+        let thins: Vec<ThinDev> = std::mem::take(&mut self.thins)
+            .into_values()
+            .rev()
+            .collect();
         for t in thins {
             if let Err(e) = self.dm.remove(&t.dm.name, false) {
                 errs.push(e.to_string());

@@ -21,7 +21,11 @@ pub struct Loop {
 }
 
 fn io(what: &str, path: &Path, source: std::io::Error) -> BackendError {
-    BackendError::Io { what: what.into(), path: path.to_owned(), source }
+    BackendError::Io {
+        what: what.into(),
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// Create a sparse file of `len` bytes (truncating an existing one to zero first, so a
@@ -42,8 +46,13 @@ pub fn attach(file: &Path) -> Result<Loop, BackendError> {
     // SAFETY: flock on a valid fd we own.
     unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
     let ctl = LoopControl::open().map_err(|e| io("opening", Path::new("/dev/loop-control"), e))?;
-    let dev = ctl.next_free().map_err(|e| io("finding a free loop device for", file, e))?;
-    dev.with().autoclear(true).attach(file).map_err(|e| io("attaching loop device to", file, e))?;
+    let dev = ctl
+        .next_free()
+        .map_err(|e| io("finding a free loop device for", file, e))?;
+    dev.with()
+        .autoclear(true)
+        .attach(file)
+        .map_err(|e| io("attaching loop device to", file, e))?;
     drop(lock);
     let path = dev.path().unwrap_or_default();
     let majmin = format!(
@@ -51,7 +60,12 @@ pub fn attach(file: &Path) -> Result<Loop, BackendError> {
         dev.major().map_err(|e| io("stat", &path, e))?,
         dev.minor().map_err(|e| io("stat", &path, e))?
     );
-    Ok(Loop { dev: Some(dev), path, file: file.to_owned(), majmin })
+    Ok(Loop {
+        dev: Some(dev),
+        path,
+        file: file.to_owned(),
+        majmin,
+    })
 }
 
 impl Loop {
@@ -78,7 +92,9 @@ pub fn backing_file(dev: &Path) -> Option<PathBuf> {
 
 /// All attached loop devices with their backing files.
 pub fn list() -> Vec<(PathBuf, PathBuf)> {
-    let Ok(rd) = fs::read_dir("/sys/block") else { return vec![] };
+    let Ok(rd) = fs::read_dir("/sys/block") else {
+        return vec![];
+    };
     let mut v: Vec<(PathBuf, PathBuf)> = rd
         .filter_map(|e| e.ok())
         .filter(|e| e.file_name().to_string_lossy().starts_with("loop"))

@@ -80,9 +80,19 @@ pub trait PoolBackend {
     /// Current status (noflush).
     fn status(&self) -> Result<PoolUsage, BackendError>;
     /// A new thin device.
-    fn create_thin(&mut self, name: &Ident, id: Option<ThinId>, size: Bytes) -> Result<ThinDev, BackendError>;
+    fn create_thin(
+        &mut self,
+        name: &Ident,
+        id: Option<ThinId>,
+        size: Bytes,
+    ) -> Result<ThinDev, BackendError>;
     /// A snapshot of an existing thin.
-    fn snapshot(&mut self, name: &Ident, origin: &Ident, id: Option<ThinId>) -> Result<ThinDev, BackendError>;
+    fn snapshot(
+        &mut self,
+        name: &Ident,
+        origin: &Ident,
+        id: Option<ThinId>,
+    ) -> Result<ThinDev, BackendError>;
     /// Deactivate and delete a thin.
     fn delete_thin(&mut self, name: &Ident) -> Result<(), BackendError>;
     /// An active thin by name.
@@ -92,7 +102,9 @@ pub trait PoolBackend {
     /// direct-lvm: apply lvm's autoextend policy now (`lvextend --use-policies`), as
     /// dmeventd would; returns whether lvm extended the pool.
     fn apply_autoextend_policy(&mut self) -> Result<bool, BackendError> {
-        Err(BackendError::Unsupported("autoextend is an lvm policy: direct-lvm pools only".into()))
+        Err(BackendError::Unsupported(
+            "autoextend is an lvm policy: direct-lvm pools only".into(),
+        ))
     }
     /// How the pool was built, for the record (tables, commands).
     fn construction(&self) -> Vec<String>;
@@ -109,6 +121,12 @@ pub fn read_pool_status(dm: &dm::Dm, pool: &str) -> Result<PoolUsage, BackendErr
     let line = lines
         .iter()
         .find(|l| l.2 == "thin-pool")
-        .ok_or_else(|| BackendError::Status { pool: pool.into(), message: "no thin-pool target".into() })?;
-    status::parse_pool_status(&line.3).map_err(|message| BackendError::Status { pool: pool.into(), message })
+        .ok_or_else(|| BackendError::Status {
+            pool: pool.into(),
+            message: "no thin-pool target".into(),
+        })?;
+    status::parse_pool_status(&line.3).map_err(|message| BackendError::Status {
+        pool: pool.into(),
+        message,
+    })
 }

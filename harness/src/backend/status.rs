@@ -24,11 +24,19 @@ pub fn parse_pool_status(s: &str) -> Result<PoolUsage, String> {
     }
     let f: Vec<&str> = s.split_whitespace().collect();
     if f.len() < 5 {
-        return Err(format!("thin-pool status `{s}` has {} fields, expected at least 5", f.len()));
+        return Err(format!(
+            "thin-pool status `{s}` has {} fields, expected at least 5",
+            f.len()
+        ));
     }
-    let num = |v: &str, what: &str| v.parse::<u64>().map_err(|_| format!("thin-pool status: {what} `{v}` is not a number"));
+    let num = |v: &str, what: &str| {
+        v.parse::<u64>()
+            .map_err(|_| format!("thin-pool status: {what} `{v}` is not a number"))
+    };
     let frac = |v: &str, what: &str| -> Result<(u64, u64), String> {
-        let (a, b) = v.split_once('/').ok_or_else(|| format!("thin-pool status: {what} `{v}` is not used/total"))?;
+        let (a, b) = v
+            .split_once('/')
+            .ok_or_else(|| format!("thin-pool status: {what} `{v}` is not used/total"))?;
         Ok((num(a, what)?, num(b, what)?))
     };
     let transaction_id = num(f[0], "transaction id")?;
@@ -71,7 +79,10 @@ pub fn parse_thin_status(s: &str) -> Result<Option<(u64, Option<u64>)>, String> 
         .ok_or_else(|| format!("thin status `{s}`: no mapped-sectors field"))?;
     let highest = match it.next() {
         Some("-") | None => None,
-        Some(v) => Some(v.parse().map_err(|_| format!("thin status `{s}`: bad highest sector `{v}`"))?),
+        Some(v) => Some(
+            v.parse()
+                .map_err(|_| format!("thin status `{s}`: bad highest sector `{v}`"))?,
+        ),
     };
     Ok(Some((mapped, highest)))
 }
@@ -82,7 +93,10 @@ mod tests {
 
     #[test]
     fn parses_6_1_pool_status() {
-        let u = parse_pool_status("5 280/4161600 124/16384 - rw discard_passdown queue_if_no_space - 1024").unwrap();
+        let u = parse_pool_status(
+            "5 280/4161600 124/16384 - rw discard_passdown queue_if_no_space - 1024",
+        )
+        .unwrap();
         assert_eq!(u.transaction_id, 5);
         assert_eq!((u.meta_used.0, u.meta_total.0), (280, 4_161_600));
         assert_eq!((u.data_used.0, u.data_total.0), (124, 16_384));
@@ -93,10 +107,16 @@ mod tests {
 
     #[test]
     fn parses_exhausted_and_needs_check() {
-        let u = parse_pool_status("9 300/512 16384/16384 - out_of_data_space no_discard_passdown error_if_no_space - 128").unwrap();
+        let u = parse_pool_status(
+            "9 300/512 16384/16384 - out_of_data_space no_discard_passdown error_if_no_space - 128",
+        )
+        .unwrap();
         assert_eq!(u.mode, PoolMode::OutOfDataSpace);
         assert_eq!(u.error_if_no_space, Some(true));
-        let u = parse_pool_status("9 512/512 10/16384 - ro discard_passdown queue_if_no_space needs_check 128").unwrap();
+        let u = parse_pool_status(
+            "9 512/512 10/16384 - ro discard_passdown queue_if_no_space needs_check 128",
+        )
+        .unwrap();
         assert_eq!((u.mode, u.needs_check), (PoolMode::Ro, true));
     }
 
@@ -110,16 +130,25 @@ mod tests {
 
     #[test]
     fn rejects_garbage_with_the_field_named() {
-        assert!(parse_pool_status("x 1/2 3/4 - rw").unwrap_err().contains("transaction id"));
-        assert!(parse_pool_status("1 12 3/4 - rw").unwrap_err().contains("metadata usage"));
-        assert!(parse_pool_status("1 1/2 3/4 - sideways").unwrap_err().contains("mode"));
+        assert!(parse_pool_status("x 1/2 3/4 - rw")
+            .unwrap_err()
+            .contains("transaction id"));
+        assert!(parse_pool_status("1 12 3/4 - rw")
+            .unwrap_err()
+            .contains("metadata usage"));
+        assert!(parse_pool_status("1 1/2 3/4 - sideways")
+            .unwrap_err()
+            .contains("mode"));
         assert!(parse_pool_status("").is_err());
     }
 
     #[test]
     fn thin_status() {
         assert_eq!(parse_thin_status("0 -").unwrap(), Some((0, None)));
-        assert_eq!(parse_thin_status("8192 1048575").unwrap(), Some((8192, Some(1_048_575))));
+        assert_eq!(
+            parse_thin_status("8192 1048575").unwrap(),
+            Some((8192, Some(1_048_575)))
+        );
         assert_eq!(parse_thin_status("Fail").unwrap(), None);
         assert!(parse_thin_status("abc").is_err());
     }

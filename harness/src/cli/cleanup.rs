@@ -22,6 +22,15 @@ pub fn run(dry_run: bool, all: bool) -> anyhow::Result<i32> {
         eprintln!("cleanup: could not remove {b}");
     }
     let left = crate::cleanup::find(all);
-    println!("cleanup: removed {}, failed {}, left {}", ok.len(), bad.len(), left.len());
-    Ok(if bad.is_empty() && left.is_empty() { exit_code::OK } else { exit_code::FAILED })
+    println!(
+        "cleanup: removed {}, failed {}, left {}",
+        ok.len(),
+        bad.len(),
+        left.len()
+    );
+    Ok(if bad.is_empty() && left.is_empty() {
+        exit_code::OK
+    } else {
+        exit_code::FAILED
+    })
 }

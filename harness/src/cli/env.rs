@@ -7,7 +7,14 @@ use crate::sys::{self, command};
 pub fn run() -> anyhow::Result<i32> {
     let mut missing = Vec::new();
     let root = sys::is_root();
-    println!("root: {}", if root { "yes" } else { "no (thinbench run needs root)" });
+    println!(
+        "root: {}",
+        if root {
+            "yes"
+        } else {
+            "no (thinbench run needs root)"
+        }
+    );
     let dm = host::has_device_mapper();
     match &dm {
         Ok(v) => println!("host device-mapper: yes (driver {v})"),
@@ -43,7 +50,13 @@ pub fn run() -> anyhow::Result<i32> {
             false
         }
     };
-    let chosen = if dm.is_ok() { "host (the running kernel has device-mapper)" } else if vm_state { "vm (the running kernel has no device-mapper)" } else { "none" };
+    let chosen = if dm.is_ok() {
+        "host (the running kernel has device-mapper)"
+    } else if vm_state {
+        "vm (the running kernel has no device-mapper)"
+    } else {
+        "none"
+    };
     println!("--env auto would use: {chosen}");
     for m in &missing {
         println!("missing: {m}");
@@ -51,5 +64,9 @@ pub fn run() -> anyhow::Result<i32> {
     if !missing.is_empty() {
         println!("all of it: bash ci/setup.sh");
     }
-    Ok(if chosen == "none" || !root { exit_code::ERROR } else { exit_code::OK })
+    Ok(if chosen == "none" || !root {
+        exit_code::ERROR
+    } else {
+        exit_code::OK
+    })
 }

@@ -51,7 +51,9 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
         }
     };
     if !sys::is_root() {
-        return Err(crate::errors::EnvError::NotRoot("loop devices, dm devices, lvm".into()).into());
+        return Err(
+            crate::errors::EnvError::NotRoot("loop devices, dm devices, lvm".into()).into(),
+        );
     }
     let use_vm = match a.env {
         EnvArg::Host => false,
@@ -66,9 +68,14 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
     fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let out = fs::canonicalize(&out)?;
     if !a.guest {
-        fs::copy(&a.scenario, out.join("scenario.toml")).with_context(|| format!("copying {}", a.scenario.display()))?;
+        fs::copy(&a.scenario, out.join("scenario.toml"))
+            .with_context(|| format!("copying {}", a.scenario.display()))?;
     }
-    let summary = if use_vm { run_vm(&plan, &a, &run_id, &out)? } else { run_here(&plan, &a, &run_id, &out)? };
+    let summary = if use_vm {
+        run_vm(&plan, &a, &run_id, &out)?
+    } else {
+        run_here(&plan, &a, &run_id, &out)?
+    };
     if !a.guest {
         summary::print(&summary, &out);
     }
@@ -152,14 +159,23 @@ fn run_vm(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Result<
         let work = scratch.join("work.img");
         // O_DIRECT (cache=none) needs whole blocks: sizes are rounded up to MiB.
         let mib = |b: u64| b.div_ceil(1 << 20) << 20;
-        crate::backend::loopdev::sparse_file(&work, mib((loop_bytes + (loop_bytes / 10)).max(1 << 30) + (512 << 20)))?;
-        disks.push(vm::Disk { serial: guest::WORK_SERIAL.into(), path: work });
+        crate::backend::loopdev::sparse_file(
+            &work,
+            mib((loop_bytes + (loop_bytes / 10)).max(1 << 30) + (512 << 20)),
+        )?;
+        disks.push(vm::Disk {
+            serial: guest::WORK_SERIAL.into(),
+            path: work,
+        });
         for (i, p) in plan.pools.iter().enumerate() {
             if let PoolKindSpec::DirectLvm(d) = &p.kind {
                 if let DeviceSpec::Auto { size } = d.device {
                     let img = scratch.join(format!("pv{i}.img"));
                     crate::backend::loopdev::sparse_file(&img, mib(size.0))?;
-                    disks.push(vm::Disk { serial: guest::pv_serial(i), path: img });
+                    disks.push(vm::Disk {
+                        serial: guest::pv_serial(i),
+                        path: img,
+                    });
                 }
             }
         }
@@ -190,7 +206,8 @@ fn run_vm(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Result<
         );
         let outcome = vm::run(&cfg, &job, &mut || follower.poll(tty))?;
         follower.poll(tty);
-        let mut s = crate::record::read_summary(out).unwrap_or_else(|e| incomplete_summary(plan, run_id, &e));
+        let mut s = crate::record::read_summary(out)
+            .unwrap_or_else(|e| incomplete_summary(plan, run_id, &e));
         s.environment.kind = "vm".into();
         s.environment.accel = Some(cfg.accel.as_str().into());
         s.environment.qemu_version = cfg.qemu_version();
@@ -203,9 +220,15 @@ fn run_vm(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Result<
         let why = if outcome.interrupted {
             Some("interrupted".to_owned())
         } else if outcome.timed_out {
-            Some(format!("the VM was killed at its timeout ({}s)", job.timeout.as_secs()))
+            Some(format!(
+                "the VM was killed at its timeout ({}s)",
+                job.timeout.as_secs()
+            ))
         } else if outcome.exit_code.is_none() {
-            Some(format!("the guest died without reporting ({}); see console.log", outcome.qemu_status))
+            Some(format!(
+                "the guest died without reporting ({}); see console.log",
+                outcome.qemu_status
+            ))
         } else {
             None
         };
@@ -257,11 +280,19 @@ struct EventFollower {
 
 impl EventFollower {
     fn new(path: PathBuf) -> Self {
-        EventFollower { path, lines_seen: 0 }
+        EventFollower {
+            path,
+            lines_seen: 0,
+        }
     }
     fn poll(&mut self, tty: bool) {
-        let Ok(f) = fs::File::open(&self.path) else { return };
-        let lines: Vec<String> = std::io::BufReader::new(f).lines().map_while(Result::ok).collect();
+        let Ok(f) = fs::File::open(&self.path) else {
+            return;
+        };
+        let lines: Vec<String> = std::io::BufReader::new(f)
+            .lines()
+            .map_while(Result::ok)
+            .collect();
         for l in lines.iter().skip(self.lines_seen) {
             if let Ok(ev) = serde_json::from_str::<RunEvent>(l) {
                 summary::progress_line(&ev, tty);
@@ -270,4 +301,3 @@ impl EventFollower {
         self.lines_seen = lines.len().max(self.lines_seen);
     }
 }
-

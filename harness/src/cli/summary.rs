@@ -16,27 +16,49 @@ pub fn progress_line(ev: &RunEvent, tty: bool) {
         EventKind::CaseStarted { case } => eprintln!("{t} case {case}"),
         EventKind::StepStarted { index, name, .. } => eprintln!("{t}   step {index} {name} ..."),
         EventKind::Progress { bytes, total, .. } if tty && *total > 0 => {
-            eprint!("\r{t}     {:>5.1}% of {} MiB written", *bytes as f64 * 100.0 / *total as f64, total >> 20);
+            eprint!(
+                "\r{t}     {:>5.1}% of {} MiB written",
+                *bytes as f64 * 100.0 / *total as f64,
+                total >> 20
+            );
         }
         EventKind::StepFinished { result, .. } => {
             if tty {
                 eprint!("\r\x1b[K");
             }
             let extra = match &result.workload {
-                Some(w) => format!(" {:.0} IOPS {:.1} MB/s p99 {:.0} us", w.iops, w.mb_per_s, w.latency.p99_ns as f64 / 1e3),
+                Some(w) => format!(
+                    " {:.0} IOPS {:.1} MB/s p99 {:.0} us",
+                    w.iops,
+                    w.mb_per_s,
+                    w.latency.p99_ns as f64 / 1e3
+                ),
                 None => String::new(),
             };
-            eprintln!("{t}   step {} {}: {}{extra}", result.index, result.name, status_word(result.status));
+            eprintln!(
+                "{t}   step {} {}: {}{extra}",
+                result.index,
+                result.name,
+                status_word(result.status)
+            );
             if let Some(e) = &result.error {
                 eprintln!("{t}     error: {e}");
             }
-            for x in result.expectations.iter().filter(|x| x.status == Status::Failed) {
+            for x in result
+                .expectations
+                .iter()
+                .filter(|x| x.status == Status::Failed)
+            {
                 eprintln!("{t}     FAILED {}", x.message.as_deref().unwrap_or(&x.what));
             }
         }
-        EventKind::ModeChange { pool, from, to } => eprintln!("{t}   pool {pool}: {} -> {}", from.as_str(), to.as_str()),
+        EventKind::ModeChange { pool, from, to } => {
+            eprintln!("{t}   pool {pool}: {} -> {}", from.as_str(), to.as_str())
+        }
         EventKind::Error { message } => eprintln!("{t}   error: {message}"),
-        EventKind::CaseFinished { case, status } => eprintln!("{t} case {case}: {}", status_word(*status)),
+        EventKind::CaseFinished { case, status } => {
+            eprintln!("{t} case {case}: {}", status_word(*status))
+        }
         _ => {}
     }
 }
@@ -62,19 +84,33 @@ pub fn print(s: &RunSummary, out: &Path) {
         "kernel {} ({}{}), dm {}, thin-pool {}",
         e.kernel,
         e.kind,
-        e.accel.as_deref().map(|a| format!(", {a}")).unwrap_or_default(),
+        e.accel
+            .as_deref()
+            .map(|a| format!(", {a}"))
+            .unwrap_or_default(),
         e.dm_version.as_deref().unwrap_or("?"),
         e.thin_pool_target_version.as_deref().unwrap_or("?")
     );
     if e.accel.as_deref() == Some("tcg") {
-        println!("note: timings under TCG are emulated; compare them only within the same environment");
+        println!(
+            "note: timings under TCG are emulated; compare them only within the same environment"
+        );
     }
     for c in &s.cases {
-        println!("\n{} [{}, chunk {}]: {}", c.id, c.pool.kind.as_str(), c.pool.chunk_bytes.human(), status_word(c.status));
+        println!(
+            "\n{} [{}, chunk {}]: {}",
+            c.id,
+            c.pool.kind.as_str(),
+            c.pool.chunk_bytes.human(),
+            status_word(c.status)
+        );
         if let Some(err) = &c.error {
             println!("  error: {err}");
         }
-        println!("  {:<3} {:<22} {:<12} {:>9} {:>9} {:>10} {:>9} {:>10}", "#", "step", "action", "allocated", "expected", "IOPS", "MB/s", "p99 us");
+        println!(
+            "  {:<3} {:<22} {:<12} {:>9} {:>9} {:>10} {:>9} {:>10}",
+            "#", "step", "action", "allocated", "expected", "IOPS", "MB/s", "p99 us"
+        );
         for st in &c.steps {
             let expected = st
                 .expectations
@@ -83,11 +119,22 @@ pub fn print(s: &RunSummary, out: &Path) {
                 .map(|x| x.expected.clone())
                 .unwrap_or_else(|| "-".into());
             let (iops, mbs, p99) = match &st.workload {
-                Some(w) => (format!("{:.0}", w.iops), format!("{:.1}", w.mb_per_s), format!("{:.0}", w.latency.p99_ns as f64 / 1e3)),
+                Some(w) => (
+                    format!("{:.0}", w.iops),
+                    format!("{:.1}", w.mb_per_s),
+                    format!("{:.0}", w.latency.p99_ns as f64 / 1e3),
+                ),
                 None => ("-".into(), "-".into(), "-".into()),
             };
-            let alloc = st.data_blocks_allocated.map(|d| d.to_string()).unwrap_or_else(|| "?".into());
-            let mark = if st.status == Status::Passed { "" } else { "  <-- " };
+            let alloc = st
+                .data_blocks_allocated
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "?".into());
+            let mark = if st.status == Status::Passed {
+                ""
+            } else {
+                "  <-- "
+            };
             println!(
                 "  {:<3} {:<22} {:<12} {:>9} {:>9} {:>10} {:>9} {:>10}{mark}{}",
                 st.index,
@@ -98,9 +145,17 @@ pub fn print(s: &RunSummary, out: &Path) {
                 iops,
                 mbs,
                 p99,
-                if st.status == Status::Passed { "" } else { status_word(st.status) }
+                if st.status == Status::Passed {
+                    ""
+                } else {
+                    status_word(st.status)
+                }
             );
-            for x in st.expectations.iter().filter(|x| x.status != Status::Passed) {
+            for x in st
+                .expectations
+                .iter()
+                .filter(|x| x.status != Status::Passed)
+            {
                 println!("      {}", x.message.as_deref().unwrap_or(&x.what));
             }
             if let Some(err) = &st.error {
@@ -110,7 +165,11 @@ pub fn print(s: &RunSummary, out: &Path) {
         if let Some(u) = &c.pool.final_usage {
             println!(
                 "  pool at end: data {}/{} blocks, metadata {}/{} blocks, mode {}",
-                u.data_used.0, u.data_total.0, u.meta_used.0, u.meta_total.0, u.mode.as_str()
+                u.data_used.0,
+                u.data_total.0,
+                u.meta_used.0,
+                u.meta_total.0,
+                u.mode.as_str()
             );
         }
         for t in &c.teardown_errors {
@@ -123,5 +182,9 @@ pub fn print(s: &RunSummary, out: &Path) {
     if let Some(err) = &s.error {
         println!("\nrun error: {err}");
     }
-    println!("\nresult: {} — results in {}", status_word(s.status), out.display());
+    println!(
+        "\nresult: {} — results in {}",
+        status_word(s.status),
+        out.display()
+    );
 }

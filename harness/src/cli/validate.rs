@@ -21,5 +21,9 @@ pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
             }
         }
     }
-    Ok(if bad == 0 { exit_code::OK } else { exit_code::ERROR })
+    Ok(if bad == 0 {
+        exit_code::OK
+    } else {
+        exit_code::ERROR
+    })
 }

@@ -27,14 +27,22 @@ pub enum VmCmd {
 }
 
 pub fn run(c: VmCmd) -> anyhow::Result<i32> {
-    let VmCmd::Exec { kernel, timeout, share, cmd } = c;
+    let VmCmd::Exec {
+        kernel,
+        timeout,
+        share,
+        cmd,
+    } = c;
     let kernel = match (kernel.kernel, kernel.modules) {
         (Some(k), Some(m)) => Some(Kernel::explicit(&k, &m)?),
         _ => None,
     };
     let cfg = VmConfig::discover(kernel)?;
     let (dir, temp) = match share {
-        Some(d) => (std::fs::canonicalize(&d).with_context(|| format!("{}", d.display()))?, false),
+        Some(d) => (
+            std::fs::canonicalize(&d).with_context(|| format!("{}", d.display()))?,
+            false,
+        ),
         None => {
             let d = std::env::temp_dir().join(format!("thinbench-vm-{}", std::process::id()));
             std::fs::create_dir_all(&d)?;

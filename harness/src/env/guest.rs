@@ -19,7 +19,9 @@ pub fn pv_serial(index: usize) -> String {
 /// Virtio disks by serial.
 pub fn disks_by_serial() -> BTreeMap<String, PathBuf> {
     let mut m = BTreeMap::new();
-    let Ok(rd) = fs::read_dir("/sys/block") else { return m };
+    let Ok(rd) = fs::read_dir("/sys/block") else {
+        return m;
+    };
     for e in rd.filter_map(|e| e.ok()) {
         let name = e.file_name().to_string_lossy().into_owned();
         if let Ok(s) = fs::read_to_string(e.path().join("serial")) {
@@ -32,9 +34,21 @@ pub fn disks_by_serial() -> BTreeMap<String, PathBuf> {
 /// Format and mount the work disk at `mountpoint`.
 pub fn prepare_work_disk(mountpoint: &Path) -> Result<(), String> {
     let disks = disks_by_serial();
-    let dev = disks.get(WORK_SERIAL).ok_or_else(|| format!("the VM has no work disk (serial {WORK_SERIAL})"))?;
+    let dev = disks
+        .get(WORK_SERIAL)
+        .ok_or_else(|| format!("the VM has no work disk (serial {WORK_SERIAL})"))?;
     let d = dev.to_string_lossy().into_owned();
-    command::run("mkfs.ext4", &["-q", "-F", "-E", "nodiscard,lazy_itable_init=1,lazy_journal_init=1", &d]).map_err(|e| e.to_string())?;
+    command::run(
+        "mkfs.ext4",
+        &[
+            "-q",
+            "-F",
+            "-E",
+            "nodiscard,lazy_itable_init=1,lazy_journal_init=1",
+            &d,
+        ],
+    )
+    .map_err(|e| e.to_string())?;
     fs::create_dir_all(mountpoint).map_err(|e| format!("{}: {e}", mountpoint.display()))?;
     let m = mountpoint.to_string_lossy().into_owned();
     command::run("mount", &["-t", "ext4", &d, &m]).map_err(|e| e.to_string())?;

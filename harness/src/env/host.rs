@@ -23,12 +23,21 @@ pub fn has_device_mapper() -> Result<String, String> {
 pub fn cpu_model() -> String {
     fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_default()
 }
 
 fn first_line(prog: &str, args: &[&str]) -> Option<String> {
-    command::run(prog, args).ok().and_then(|o| o.lines().map(str::trim).find(|l| !l.is_empty()).map(str::to_owned))
+    command::run(prog, args).ok().and_then(|o| {
+        o.lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .map(str::to_owned)
+    })
 }
 
 /// Facts about the kernel that runs the pools (call where the pools run).
@@ -52,7 +61,10 @@ pub fn environment_info(kind: &str) -> EnvironmentInfo {
     }
     EnvironmentInfo {
         kind: kind.to_owned(),
-        kernel: uname.as_ref().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default(),
+        kernel: uname
+            .as_ref()
+            .map(|u| u.release().to_string_lossy().into_owned())
+            .unwrap_or_default(),
         dm_version,
         thin_pool_target_version: target("thin-pool"),
         thin_target_version: target("thin"),
@@ -60,7 +72,9 @@ pub fn environment_info(kind: &str) -> EnvironmentInfo {
         qemu_version: None,
         cpu_model: cpu_model(),
         host_cpu_model: cpu_model(),
-        cpus: std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1),
+        cpus: std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(1),
         thinbench_version: env!("CARGO_PKG_VERSION").to_owned(),
         thinbench_commit: option_env!("THINBENCH_COMMIT").map(str::to_owned),
         tools,

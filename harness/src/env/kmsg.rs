@@ -38,9 +38,17 @@ impl Kmsg {
                     let rec = String::from_utf8_lossy(&buf[..n]);
                     // "<prio>,<seq>,<usec>,<flags>;message\n continuation..."
                     if let Some((head, msg)) = rec.split_once(';') {
-                        let usec: u64 = head.split(',').nth(2).and_then(|u| u.parse().ok()).unwrap_or(0);
+                        let usec: u64 = head
+                            .split(',')
+                            .nth(2)
+                            .and_then(|u| u.parse().ok())
+                            .unwrap_or(0);
                         let msg = msg.lines().next().unwrap_or("").to_owned();
-                        out.push(format!("[{:>5}.{:06}] {msg}", usec / 1_000_000, usec % 1_000_000));
+                        out.push(format!(
+                            "[{:>5}.{:06}] {msg}",
+                            usec / 1_000_000,
+                            usec % 1_000_000
+                        ));
                     }
                 }
                 // EPIPE: records were overwritten; keep reading from the next one.

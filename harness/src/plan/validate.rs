@@ -10,8 +10,9 @@
 //! later step that uses it.
 
 use super::model::{
-    AccessPattern, Action, BlockCount, DeviceSpec, DirectLvmSpec, Expect, Limit, LoopLvmSpec,
-    LowWaterMark, NoSpacePolicy, Plan, PoolKindSpec, PoolSpec, SmallWriteSpec, CowSpec, FillSpec, Recover, StepSpec,
+    AccessPattern, Action, BlockCount, CowSpec, DeviceSpec, DirectLvmSpec, Expect, FillSpec, Limit,
+    LoopLvmSpec, LowWaterMark, NoSpacePolicy, Plan, PoolKindSpec, PoolSpec, Recover,
+    SmallWriteSpec, StepSpec,
 };
 use crate::scenario::raw::{
     Field, IntOrText, RawExpect, RawPool, RawScenario, RawStep, Span, POOL_KEYS, STEP_KEYS,
@@ -167,7 +168,10 @@ impl ActionKind {
     }
     /// Whether the step runs a workload (and so has IO errors and touched chunks).
     fn is_workload(self) -> bool {
-        matches!(self, ActionKind::SmallWrite | ActionKind::CowOverwrite | ActionKind::Fill)
+        matches!(
+            self,
+            ActionKind::SmallWrite | ActionKind::CowOverwrite | ActionKind::Fill
+        )
     }
 }
 
@@ -924,19 +928,34 @@ impl Checker {
         }
         // lvm allocates whole extents (4MiB by default) and rounds a percentage down: on a
         // small disk Docker's 1% metadata LV is 0 extents and lvcreate refuses.
-        if let (Some(DeviceSpec::Auto { size } | DeviceSpec::LoopBacked { size }), Some(m), Some(t)) =
-            (&device, metadata_percent, thinpool_percent)
+        if let (
+            Some(DeviceSpec::Auto { size } | DeviceSpec::LoopBacked { size }),
+            Some(m),
+            Some(t),
+        ) = (&device, metadata_percent, thinpool_percent)
         {
             const EXTENT: u64 = 4 * MIB;
-            for (key, pct, field) in [("metadata_percent", m, &p.metadata_percent), ("thinpool_percent", t, &p.thinpool_percent)] {
+            for (key, pct, field) in [
+                ("metadata_percent", m, &p.metadata_percent),
+                ("thinpool_percent", t, &p.thinpool_percent),
+            ] {
                 // The VG is the device less lvm's metadata area (1MiB by default).
                 let extents = size.0.saturating_sub(MIB) / EXTENT * u64::from(pct) / 100;
                 if extents == 0 {
-                    let at = field.value().map_or(p.device_size.value().map_or(p.table.clone(), |v| v.span()), |v| v.span());
+                    let at = field.value().map_or(
+                        p.device_size.value().map_or(p.table.clone(), |v| v.span()),
+                        |v| v.span(),
+                    );
                     self.err_hint(
                         at,
-                        format!("`{key}` = {pct}% of a {} device is less than one 4MiB lvm extent", size.human()),
-                        format!("raise `{key}` or `device_size` (at least {}MiB at {pct}%)", (100 * 4 / u64::from(pct.max(1))) + 1),
+                        format!(
+                            "`{key}` = {pct}% of a {} device is less than one 4MiB lvm extent",
+                            size.human()
+                        ),
+                        format!(
+                            "raise `{key}` or `device_size` (at least {}MiB at {pct}%)",
+                            (100 * 4 / u64::from(pct.max(1))) + 1
+                        ),
                     );
                     return None;
                 }
@@ -1055,7 +1074,11 @@ impl Checker {
             let mut effects = vec![effect];
             for k in 1..=c.depth {
                 let layer = Spanned::new(at.clone(), format!("{step_name}-{k}"));
-                effects.push(Effect::Snapshot { thin: Some(layer.clone()), origin: parent.take(), id: None });
+                effects.push(Effect::Snapshot {
+                    thin: Some(layer.clone()),
+                    origin: parent.take(),
+                    id: None,
+                });
                 parent = Some(layer);
             }
             effect = Effect::Many(effects);
@@ -1255,9 +1278,16 @@ impl Checker {
                 )
             }
             ActionKind::CowOverwrite => {
-                let (origin, origin_raw) = self.thin_name(&s.origin, &s.table, kind, "origin", false);
+                let (origin, origin_raw) =
+                    self.thin_name(&s.origin, &s.table, kind, "origin", false);
                 let (spec, region) = self.cow_overwrite(s, origin);
-                (spec.map(Action::CowOverwrite), Effect::Write { thin: origin_raw, region })
+                (
+                    spec.map(Action::CowOverwrite),
+                    Effect::Write {
+                        thin: origin_raw,
+                        region,
+                    },
+                )
             }
             ActionKind::Fill => {
                 let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);
@@ -1265,7 +1295,10 @@ impl Checker {
                 (
                     spec.map(Action::Fill),
                     Effect::Many(vec![
-                        Effect::Write { thin: thin_raw, region: None },
+                        Effect::Write {
+                            thin: thin_raw,
+                            region: None,
+                        },
                         Effect::Delete { thin: victim_raw },
                     ]),
                 )
@@ -1275,8 +1308,18 @@ impl Checker {
 
     /// `cow-overwrite`: chunk-dependent rules (region a multiple of two chunks, IO below
     /// a chunk) are checked when the pool is known, at run time.
-    fn cow_overwrite(&mut self, s: &RawStep, origin: Option<Ident>) -> (Option<CowSpec>, Option<Region>) {
-        let depth = self.int("depth", &s.depth, 1, (1, 16), Some("a chain deeper than 16 layers is not what Docker built"));
+    fn cow_overwrite(
+        &mut self,
+        s: &RawStep,
+        origin: Option<Ident>,
+    ) -> (Option<CowSpec>, Option<Region>) {
+        let depth = self.int(
+            "depth",
+            &s.depth,
+            1,
+            (1, 16),
+            Some("a chain deeper than 16 layers is not what Docker built"),
+        );
         let io_size = self.size("io_size", &s.io_size, 4096, &IO_SIZE);
         let region_v = self.size("region", &s.region, 16 * MIB, &COW_REGION);
         let offset = self.size("offset", &s.offset, 0, &OFFSET);
@@ -1284,38 +1327,57 @@ impl Checker {
             (Some(io), Some(o), Some(r)) => Some(Region {
                 io_size: io,
                 offset: Spanned::new(s.offset.value().map_or(s.table.clone(), |v| v.span()), o),
-                span: Some(Spanned::new(s.region.value().map_or(s.table.clone(), |v| v.span()), r)),
+                span: Some(Spanned::new(
+                    s.region.value().map_or(s.table.clone(), |v| v.span()),
+                    r,
+                )),
             }),
             _ => None,
         };
         let spec = match (origin, depth, io_size, region_v, offset) {
-            (Some(origin), Some(depth), Some(io_size), Some(region), Some(offset)) => Some(CowSpec {
-                origin,
-                depth: depth as u32,
-                offset,
-                region,
-                io_size,
-            }),
+            (Some(origin), Some(depth), Some(io_size), Some(region), Some(offset)) => {
+                Some(CowSpec {
+                    origin,
+                    depth: depth as u32,
+                    offset,
+                    region,
+                    io_size,
+                })
+            }
             _ => None,
         };
         (spec, region)
     }
 
     /// `fill` settings.
-    fn fill(&mut self, s: &RawStep, thin: Option<Ident>) -> (Option<FillSpec>, Option<Ident>, Option<Spanned<String>>) {
+    fn fill(
+        &mut self,
+        s: &RawStep,
+        thin: Option<Ident>,
+    ) -> (Option<FillSpec>, Option<Ident>, Option<Spanned<String>>) {
         let io_size = self.size("io_size", &s.io_size, 64 * 1024, &IO_SIZE);
         let bytes = match &s.bytes {
             Field::Absent => Some(None),
             _ => self.size("bytes", &s.bytes, 0, &THIN_SIZE).map(Some),
         };
-        let hold = self.duration("hold", &s.hold, (Duration::ZERO, Duration::from_secs(3600))).map(|d| d.unwrap_or(Duration::from_secs(2)));
-        let error_within = self.duration("error_within", &s.error_within, (Duration::ZERO, Duration::from_secs(3600)));
+        let hold = self
+            .duration("hold", &s.hold, (Duration::ZERO, Duration::from_secs(3600)))
+            .map(|d| d.unwrap_or(Duration::from_secs(2)));
+        let error_within = self.duration(
+            "error_within",
+            &s.error_within,
+            (Duration::ZERO, Duration::from_secs(3600)),
+        );
         let autoextend = s.autoextend.value().is_some_and(|v| *v.get_ref());
         let (mut victim, mut victim_raw) = (None, None);
         let recover = match s.recover.value().map(|v| (v.span(), v.get_ref().as_str())) {
             None | Some((_, "none")) => {
                 if let Some(k) = s.grow_by.key().or(s.delete.key()) {
-                    self.err_hint(k, "`grow_by` and `delete` need a `recover` method", "add `recover = \"grow\"` or `recover = \"delete-thin\"`");
+                    self.err_hint(
+                        k,
+                        "`grow_by` and `delete` need a `recover` method",
+                        "add `recover = \"grow\"` or `recover = \"delete-thin\"`",
+                    );
                     None
                 } else {
                     Some(Recover::None)
@@ -1323,27 +1385,49 @@ impl Checker {
             }
             Some((_, "grow")) => match &s.grow_by {
                 Field::Absent => {
-                    self.err_hint(s.recover.key().unwrap_or(s.table.clone()), "`recover = \"grow\"` needs `grow_by`", "e.g. `grow_by = \"64MiB\"`");
+                    self.err_hint(
+                        s.recover.key().unwrap_or(s.table.clone()),
+                        "`recover = \"grow\"` needs `grow_by`",
+                        "e.g. `grow_by = \"64MiB\"`",
+                    );
                     None
                 }
-                f => self.size("grow_by", f, 0, &GROW_BY).map(|by| Recover::Grow { by }),
+                f => self
+                    .size("grow_by", f, 0, &GROW_BY)
+                    .map(|by| Recover::Grow { by }),
             },
             Some((_, "delete-thin")) => {
-                let (v, raw) = self.thin_name(&s.delete, &s.table, ActionKind::Fill, "delete", false);
+                let (v, raw) =
+                    self.thin_name(&s.delete, &s.table, ActionKind::Fill, "delete", false);
                 victim_raw = raw;
                 victim = v.clone();
                 if v.is_none() && !s.delete.is_present() {
-                    self.err_hint(s.recover.key().unwrap_or(s.table.clone()), "`recover = \"delete-thin\"` needs `delete`, the thin to delete", "e.g. `delete = \"other\"`");
+                    self.err_hint(
+                        s.recover.key().unwrap_or(s.table.clone()),
+                        "`recover = \"delete-thin\"` needs `delete`, the thin to delete",
+                        "e.g. `delete = \"other\"`",
+                    );
                 }
                 v.map(|thin| Recover::DeleteThin { thin })
             }
             Some((span, other)) => {
-                self.err_hint(span, format!("unknown `recover` method \"{other}\""), "use \"none\", \"grow\" or \"delete-thin\"");
+                self.err_hint(
+                    span,
+                    format!("unknown `recover` method \"{other}\""),
+                    "use \"none\", \"grow\" or \"delete-thin\"",
+                );
                 None
             }
         };
         let spec = match (thin, io_size, bytes, hold, error_within, recover) {
-            (Some(thin), Some(io_size), Some(bytes), Some(hold), Some(error_within), Some(recover)) => Some(FillSpec {
+            (
+                Some(thin),
+                Some(io_size),
+                Some(bytes),
+                Some(hold),
+                Some(error_within),
+                Some(recover),
+            ) => Some(FillSpec {
                 thin,
                 io_size,
                 bytes,
@@ -1571,10 +1655,17 @@ impl Checker {
             Field::Invalid { .. } => ok = false,
             Field::Given { value, .. } => {
                 let v = value.get_ref();
-                if v.len() > 1 && v.starts_with('E') && v[1..].chars().all(|c| c.is_ascii_uppercase()) {
+                if v.len() > 1
+                    && v.starts_with('E')
+                    && v[1..].chars().all(|c| c.is_ascii_uppercase())
+                {
                     out.push(Expect::FirstError(v.clone()));
                 } else {
-                    self.err_hint(value.span(), format!("`first_error` must be an errno name, not \"{v}\""), "e.g. \"ENOSPC\" or \"EIO\"");
+                    self.err_hint(
+                        value.span(),
+                        format!("`first_error` must be an errno name, not \"{v}\""),
+                        "e.g. \"ENOSPC\" or \"EIO\"",
+                    );
                     ok = false;
                 }
             }
@@ -1743,17 +1834,17 @@ impl<'a> PoolWalk<'a> {
             Effect::Many(effects) => {
                 for e in effects {
                     match e {
-                        Effect::Write { thin, region } => self.write(f, thin.as_ref(), region.as_ref()),
+                        Effect::Write { thin, region } => {
+                            self.write(f, thin.as_ref(), region.as_ref())
+                        }
                         Effect::Snapshot { thin, origin, id } => {
                             let size = origin.as_ref().and_then(|o| self.existing(f, o)).flatten();
                             self.claim_id(f, id.as_ref());
                             self.create(f, thin.as_ref(), size);
                         }
-                        Effect::Delete { thin: Some(t) } => {
-                            if self.existing(f, t).is_some() {
-                                self.live.remove(t.get_ref().as_str());
-                                self.deleted.insert(t.get_ref(), f.index);
-                            }
+                        Effect::Delete { thin: Some(t) } if self.existing(f, t).is_some() => {
+                            self.live.remove(t.get_ref().as_str());
+                            self.deleted.insert(t.get_ref(), f.index);
                         }
                         _ => {}
                     }
@@ -2326,7 +2417,9 @@ mod tests {
             "[[step]]\naction = \"create-thin\"\nthin = \"t\"\norigin = \"x\"\n",
         ));
         assert!(
-            e.contains("`origin` is not a key of create-thin steps (it is for: snapshot, cow-overwrite)"),
+            e.contains(
+                "`origin` is not a key of create-thin steps (it is for: snapshot, cow-overwrite)"
+            ),
             "{e}"
         );
         let e = one(&steps(&format!(

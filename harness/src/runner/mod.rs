@@ -10,7 +10,9 @@ mod step;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use thinbench_schema::record::{CaseResult, EnvironmentInfo, EventKind, PoolReport, RunSummary, ScenarioInfo, Status};
+use thinbench_schema::record::{
+    CaseResult, EnvironmentInfo, EventKind, PoolReport, RunSummary, ScenarioInfo, Status,
+};
 
 use crate::backend::direct_lvm::{DirectLvmPool, Pv};
 use crate::backend::loop_lvm::LoopLvmPool;
@@ -57,8 +59,13 @@ pub fn run_plan(plan: &Plan, ctx: &RunContext, rec: &Recorder) -> RunSummary {
         error: None,
     };
     let _ = rec.write_summary(&summary);
-    rec.event(EventKind::RunStarted { run_id: ctx.run_id.clone(), scenario: plan.name.to_string() });
-    rec.event(EventKind::Environment { info: Box::new(ctx.env.clone()) });
+    rec.event(EventKind::RunStarted {
+        run_id: ctx.run_id.clone(),
+        scenario: plan.name.to_string(),
+    });
+    rec.event(EventKind::Environment {
+        info: Box::new(ctx.env.clone()),
+    });
     let mut kernel_log = String::new();
     let mut overall = Status::Passed;
     for (index, pool) in plan.pools.iter().enumerate() {
@@ -71,11 +78,17 @@ pub fn run_plan(plan: &Plan, ctx: &RunContext, rec: &Recorder) -> RunSummary {
         let _ = rec.write_summary(&summary);
     }
     let _ = std::fs::write(ctx.out_dir.join("kernel.log"), &kernel_log);
-    summary.kernel_problems =
-        kernel_log.lines().filter(|l| crate::env::vm::is_kernel_problem(l)).map(str::to_owned).collect();
+    summary.kernel_problems = kernel_log
+        .lines()
+        .filter(|l| crate::env::vm::is_kernel_problem(l))
+        .map(str::to_owned)
+        .collect();
     if !summary.kernel_problems.is_empty() {
         overall = overall.worst(Status::Failed);
-        summary.error = Some(format!("the kernel logged {} problem line(s)", summary.kernel_problems.len()));
+        summary.error = Some(format!(
+            "the kernel logged {} problem line(s)",
+            summary.kernel_problems.len()
+        ));
     }
     if signals::stop_requested() {
         overall = Status::Incomplete;
@@ -91,7 +104,9 @@ pub fn run_plan(plan: &Plan, ctx: &RunContext, rec: &Recorder) -> RunSummary {
 fn log_kernel_line(rec: &Recorder, log: &mut String, line: &str) {
     log.push_str(line);
     log.push('\n');
-    rec.event(EventKind::KernelLog { line: line.to_owned() });
+    rec.event(EventKind::KernelLog {
+        line: line.to_owned(),
+    });
 }
 
 fn build_pool(
@@ -124,7 +139,13 @@ fn build_pool(
                 DeviceSpec::LoopBacked { size } => Pv::LoopFile(dir.join("pv.img"), *size),
                 DeviceSpec::Path(p) => Pv::Device(p.clone()),
             };
-            Ok(Box::new(DirectLvmPool::create(pool, d, pv, &dir.join("lvm"), names)?))
+            Ok(Box::new(DirectLvmPool::create(
+                pool,
+                d,
+                pv,
+                &dir.join("lvm"),
+                names,
+            )?))
         }
     }
 }
@@ -139,18 +160,24 @@ fn run_case(
     rec: &Recorder,
     kernel_log: &mut String,
 ) -> CaseResult {
-    let mut state = step::CaseState { kmsg: Some(Kmsg::open()), ..Default::default() };
-    let mut logged = 0;
-    let flush_kernel = |state: &mut step::CaseState, logged: &mut usize, kernel_log: &mut String| {
-        state.drain_kernel();
-        for line in &state.kernel_lines[*logged..] {
-            log_kernel_line(rec, kernel_log, line);
-        }
-        *logged = state.kernel_lines.len();
+    let mut state = step::CaseState {
+        kmsg: Some(Kmsg::open()),
+        ..Default::default()
     };
+    let mut logged = 0;
+    let flush_kernel =
+        |state: &mut step::CaseState, logged: &mut usize, kernel_log: &mut String| {
+            state.drain_kernel();
+            for line in &state.kernel_lines[*logged..] {
+                log_kernel_line(rec, kernel_log, line);
+            }
+            *logged = state.kernel_lines.len();
+        };
     let _timeout = pool.no_space_timeout.map(NoSpaceTimeout::set);
     let case_id = format!("{}/{}", plan.name, pool.name);
-    rec.event(EventKind::CaseStarted { case: case_id.clone() });
+    rec.event(EventKind::CaseStarted {
+        case: case_id.clone(),
+    });
     let mut result = CaseResult {
         id: case_id.clone(),
         status: Status::Passed,
@@ -173,8 +200,13 @@ fn run_case(
         Err(e) => {
             result.status = Status::Failed;
             result.error = Some(format!("building pool {}: {e}", pool.name));
-            rec.event(EventKind::Error { message: result.error.clone().unwrap_or_default() });
-            rec.event(EventKind::CaseFinished { case: case_id, status: result.status });
+            rec.event(EventKind::Error {
+                message: result.error.clone().unwrap_or_default(),
+            });
+            rec.event(EventKind::CaseFinished {
+                case: case_id,
+                status: result.status,
+            });
             return result;
         }
     };
@@ -184,11 +216,18 @@ fn run_case(
             result.status = Status::Incomplete;
             break;
         }
-        rec.event(EventKind::StepStarted { case: case_id.clone(), index: step.index, name: step.name.to_string() });
-        let sr = step::run_step(step, pool, backend.as_mut(), &mut state, rec, &ctx.work_dir);
+        rec.event(EventKind::StepStarted {
+            case: case_id.clone(),
+            index: step.index,
+            name: step.name.to_string(),
+        });
+        let sr = step::run_step(step, pool, backend.as_mut(), &mut state, rec);
         flush_kernel(&mut state, &mut logged, kernel_log);
         result.status = result.status.worst(sr.status);
-        rec.event(EventKind::StepFinished { case: case_id.clone(), result: Box::new(sr.clone()) });
+        rec.event(EventKind::StepFinished {
+            case: case_id.clone(),
+            result: Box::new(sr.clone()),
+        });
         let failed = sr.status == Status::Failed && sr.error.is_some();
         result.steps.push(sr);
         if failed {
@@ -204,7 +243,10 @@ fn run_case(
     if !result.teardown_errors.is_empty() {
         result.status = result.status.worst(Status::Failed);
     }
-    rec.event(EventKind::CaseFinished { case: case_id, status: result.status });
+    rec.event(EventKind::CaseFinished {
+        case: case_id,
+        status: result.status,
+    });
     result
 }
 
@@ -232,10 +274,18 @@ impl Drop for NoSpaceTimeout {
 
 /// Current time as RFC 3339 (UTC), without pulling in a date crate.
 pub fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Days since 1970-01-01 → (year, month, day) (Howard Hinnant's algorithm).
@@ -254,7 +304,10 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// A new run id: `YYYYMMDDTHHMMSS-xxxx` (UTC time + 4 hex of pid/time entropy).
 pub fn new_run_id() -> String {
     let t = now_rfc3339().replace(['-', ':'], "");
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
     let x = (nanos ^ std::process::id().rotate_left(16)) & 0xffff;
     format!("{}-{x:04x}", &t[..15])
 }
@@ -273,7 +326,10 @@ mod tests {
         assert_eq!(civil_from_days(20_780), (2026, 11, 23));
         let id = new_run_id();
         assert_eq!(id.len(), 20, "{id}");
-        assert_eq!(crate::backend::names::run_id_of(&format!("tb-{id}-p-pool")), Some(id.as_str()));
+        assert_eq!(
+            crate::backend::names::run_id_of(&format!("tb-{id}-p-pool")),
+            Some(id.as_str())
+        );
     }
     #[test]
     fn idents_unused() {

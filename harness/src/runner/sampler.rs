@@ -45,7 +45,10 @@ impl Sampler {
                 std::thread::sleep(INTERVAL);
             }
         });
-        Sampler { stop, handle: Some(handle) }
+        Sampler {
+            stop,
+            handle: Some(handle),
+        }
     }
 
     /// Stop and join.

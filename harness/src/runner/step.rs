@@ -2,11 +2,12 @@
 //! scenario's expectations.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::time::Instant;
 
 use thinbench_schema::ids::Ident;
-use thinbench_schema::record::{EventKind, ExpectationResult, PoolMode, PoolSample, PoolUsage, Status, StepResult};
+use thinbench_schema::record::{
+    EventKind, ExpectationResult, PoolMode, PoolSample, PoolUsage, Status, StepResult,
+};
 use thinbench_schema::units::Bytes;
 use thinbench_workloads::model::PoolModel;
 
@@ -74,7 +75,12 @@ fn sample(rec: &Recorder, pool: &str, step: Option<usize>, reason: &str, u: &Poo
 pub fn check(what: &str, expected: String, observed: String, step: &StepSpec) -> ExpectationResult {
     let ok = expected == observed;
     ExpectationResult {
-        message: (!ok).then(|| format!("step {} ({}): {what}: expected {expected}, observed {observed}", step.index, step.name)),
+        message: (!ok).then(|| {
+            format!(
+                "step {} ({}): {what}: expected {expected}, observed {observed}",
+                step.index, step.name
+            )
+        }),
         what: what.to_owned(),
         expected,
         observed,
@@ -89,7 +95,6 @@ pub fn run_step(
     backend: &mut dyn PoolBackend,
     state: &mut CaseState,
     rec: &Recorder,
-    work_dir: &Path,
 ) -> StepResult {
     let started = Instant::now();
     let mut r = StepResult {
@@ -119,16 +124,29 @@ pub fn run_step(
     let outcome = if state.model.is_none() {
         Err("pool status unreadable at the first step".to_owned())
     } else {
-        let mut ctx = StepCtx { step, pool, backend: &mut *backend, state: &mut *state, rec, work_dir };
+        let mut ctx = StepCtx {
+            step,
+            pool,
+            backend: &mut *backend,
+            state: &mut *state,
+            rec,
+        };
         actions::run(&mut ctx)
     };
     r.pool_after = backend.status().ok();
     if let Some(u) = &r.pool_after {
         sample(rec, pname, Some(step.index), "step-end", u);
-        rec.event(EventKind::PoolStatus { pool: pname.to_owned(), usage: Box::new(u.clone()) });
+        rec.event(EventKind::PoolStatus {
+            pool: pname.to_owned(),
+            usage: Box::new(u.clone()),
+        });
         if let Some(prev) = state.last_mode {
             if prev != u.mode {
-                rec.event(EventKind::ModeChange { pool: pname.to_owned(), from: prev, to: u.mode });
+                rec.event(EventKind::ModeChange {
+                    pool: pname.to_owned(),
+                    from: prev,
+                    to: u.mode,
+                });
             }
         }
         state.last_mode = Some(u.mode);
@@ -142,28 +160,47 @@ pub fn run_step(
             r.error = Some(e);
         }
         Ok(out) => {
-            let observed = r.data_blocks_allocated.map(|d| d.to_string()).unwrap_or_else(|| "unknown".into());
+            let observed = r
+                .data_blocks_allocated
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "unknown".into());
             if let Some(p) = out.predicted {
                 // The accounting oracle: the model's prediction, always checked.
-                r.expectations.push(check("data blocks allocated == model", p.to_string(), observed.clone(), step));
+                r.expectations.push(check(
+                    "data blocks allocated == model",
+                    p.to_string(),
+                    observed.clone(),
+                    step,
+                ));
             }
             r.expectations.extend(out.checks);
             for e in &step.expect {
                 r.expectations.push(match e {
-                    Expect::DataBlocksAllocated(BlockCount::Exact(n)) => {
-                        check("data blocks allocated", n.to_string(), observed.clone(), step)
-                    }
+                    Expect::DataBlocksAllocated(BlockCount::Exact(n)) => check(
+                        "data blocks allocated",
+                        n.to_string(),
+                        observed.clone(),
+                        step,
+                    ),
                     Expect::DataBlocksAllocated(BlockCount::ChunksTouched) => {
                         let touched = out
                             .first_touched
                             .map(|n| n.to_string())
                             .unwrap_or_else(|| "n/a (not a workload step)".into());
-                        check("data blocks allocated == distinct chunks first touched", touched, observed.clone(), step)
+                        check(
+                            "data blocks allocated == distinct chunks first touched",
+                            touched,
+                            observed.clone(),
+                            step,
+                        )
                     }
                     Expect::Mode(m) => check(
                         "pool mode",
                         m.as_str().to_owned(),
-                        r.pool_after.as_ref().map(|u| u.mode.as_str().to_owned()).unwrap_or_else(|| "unknown".into()),
+                        r.pool_after
+                            .as_ref()
+                            .map(|u| u.mode.as_str().to_owned())
+                            .unwrap_or_else(|| "unknown".into()),
                         step,
                     ),
                     Expect::FirstError(errno) => check(
@@ -179,7 +216,10 @@ pub fn run_step(
                     Expect::Errors(n) => check(
                         "workload IO errors",
                         n.to_string(),
-                        out.workload.as_ref().map(|w| w.errors.to_string()).unwrap_or_else(|| "n/a".into()),
+                        out.workload
+                            .as_ref()
+                            .map(|w| w.errors.to_string())
+                            .unwrap_or_else(|| "n/a".into()),
                         step,
                     ),
                 });

@@ -88,7 +88,11 @@ impl<'de> Deserialize<'de> for Node {
                     let SpannedNode(value) = map.next_value()?;
                     // Dotted keys (`expect.mode = "rw"`) come without a span: point at the
                     // value instead, which is on the same line.
-                    let key = if key.span().is_empty() { Spanned::new(value.span(), key.into_inner()) } else { key };
+                    let key = if key.span().is_empty() {
+                        Spanned::new(value.span(), key.into_inner())
+                    } else {
+                        key
+                    };
                     entries.push((key, value));
                 }
                 Ok(Node::Table(entries))
@@ -130,7 +134,11 @@ impl<'de> Deserialize<'de> for Key {
                 }
             }
         }
-        deserializer.deserialize_struct(sp::NAME, &[sp::START_FIELD, sp::END_FIELD, sp::VALUE_FIELD], KeyVisitor)
+        deserializer.deserialize_struct(
+            sp::NAME,
+            &[sp::START_FIELD, sp::END_FIELD, sp::VALUE_FIELD],
+            KeyVisitor,
+        )
     }
 }
 
@@ -189,7 +197,11 @@ impl<'de> Deserialize<'de> for SpannedNode {
                 Ok(SpannedNode(Spanned::new(span, Node::Table(entries))))
             }
         }
-        deserializer.deserialize_struct(sp::NAME, &[sp::START_FIELD, sp::END_FIELD, sp::VALUE_FIELD], V)
+        deserializer.deserialize_struct(
+            sp::NAME,
+            &[sp::START_FIELD, sp::END_FIELD, sp::VALUE_FIELD],
+            V,
+        )
     }
 }
 
@@ -355,11 +367,21 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 "thin", "io_size", "pattern", "seed", "bytes", "count", "offset", "span",
             ],
         ),
-        ("cow-overwrite", &["origin", "depth", "offset", "region", "io_size"]),
+        (
+            "cow-overwrite",
+            &["origin", "depth", "offset", "region", "io_size"],
+        ),
         (
             "fill",
             &[
-                "thin", "io_size", "bytes", "recover", "grow_by", "delete", "hold", "error_within",
+                "thin",
+                "io_size",
+                "bytes",
+                "recover",
+                "grow_by",
+                "delete",
+                "hold",
+                "error_within",
                 "autoextend",
             ],
         ),
@@ -793,7 +815,11 @@ impl RawStep {
             span: r.size("span", d),
             depth: r.integer("depth", "an integer (snapshot chain depth)", d),
             region: r.size("region", d),
-            recover: r.string("recover", "a string: \"none\", \"grow\" or \"delete-thin\"", d),
+            recover: r.string(
+                "recover",
+                "a string: \"none\", \"grow\" or \"delete-thin\"",
+                d,
+            ),
             grow_by: r.size("grow_by", d),
             delete: r.string("delete", "a string (a thin device name)", d),
             hold: r.string("hold", "a duration string like \"2s\"", d),

@@ -11,7 +11,10 @@ pub fn run(prog: &str, args: &[&str]) -> Result<String, CommandError> {
 
 /// Like [`run`] with extra environment variables.
 pub fn run_env(prog: &str, args: &[&str], env: &[(&str, &str)]) -> Result<String, CommandError> {
-    let cmdline = std::iter::once(prog).chain(args.iter().copied()).collect::<Vec<_>>().join(" ");
+    let cmdline = std::iter::once(prog)
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut cmd = Command::new(prog);
     cmd.args(args).stdin(Stdio::null());
     for (k, v) in env {

@@ -17,13 +17,21 @@ impl Ident {
     /// Validate `s` as an identifier; the error says what is wrong.
     pub fn new(s: &str) -> Result<Ident, String> {
         if s.is_empty() || s.len() > Self::MAX_LEN {
-            return Err(format!("`{s}` must be 1 to {} characters long", Self::MAX_LEN));
+            return Err(format!(
+                "`{s}` must be 1 to {} characters long",
+                Self::MAX_LEN
+            ));
         }
         if !s.starts_with(|c: char| c.is_ascii_alphabetic()) {
             return Err(format!("`{s}` must start with a letter"));
         }
-        if let Some(c) = s.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
-            return Err(format!("`{s}` contains `{c}`: use letters, digits, `-` and `_` only"));
+        if let Some(c) = s
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+        {
+            return Err(format!(
+                "`{s}` contains `{c}`: use letters, digits, `-` and `_` only"
+            ));
         }
         Ok(Ident(s.to_owned()))
     }
@@ -61,7 +69,10 @@ impl ThinId {
     /// Validate a thin device id.
     pub fn new(id: u64) -> Result<ThinId, String> {
         if id > u64::from(Self::MAX) {
-            return Err(format!("thin id {id} exceeds dm-thin's 24-bit limit ({})", Self::MAX));
+            return Err(format!(
+                "thin id {id} exceeds dm-thin's 24-bit limit ({})",
+                Self::MAX
+            ));
         }
         Ok(ThinId(id as u32))
     }
@@ -93,7 +104,9 @@ mod tests {
     #[test]
     fn ident_rules() {
         assert!(Ident::new("loop-lvm_1").is_ok());
-        assert!(Ident::new("1abc").unwrap_err().contains("start with a letter"));
+        assert!(Ident::new("1abc")
+            .unwrap_err()
+            .contains("start with a letter"));
         assert!(Ident::new("a b").unwrap_err().contains("contains ` `"));
         assert!(Ident::new(&"a".repeat(33)).is_err());
     }

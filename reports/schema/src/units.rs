@@ -82,7 +82,9 @@ impl Bytes {
         let (num, suffix) = t.split_at(split);
         let num: String = num.chars().filter(|c| *c != '_').collect();
         if num.is_empty() {
-            return Err(format!("`{s}` is not a size: expected a number with a unit, like \"512MiB\""));
+            return Err(format!(
+                "`{s}` is not a size: expected a number with a unit, like \"512MiB\""
+            ));
         }
         let n: u64 = num
             .parse()
@@ -102,8 +104,8 @@ impl Bytes {
             "TB" => 1_000_000_000_000,
             other => {
                 return Err(format!(
-                    "`{s}`: unknown unit `{other}` (use B, s, KiB, MiB, GiB, TiB, PiB, kB, MB, GB, TB)"
-                ))
+                "`{s}`: unknown unit `{other}` (use B, s, KiB, MiB, GiB, TiB, PiB, kB, MB, GB, TB)"
+            ))
             }
         };
         n.checked_mul(mult)
@@ -112,8 +114,14 @@ impl Bytes {
     }
     /// The shortest exact human form (`"64KiB"`, `"1536MiB"`, `"1000B"`).
     pub fn human(self) -> String {
-        const UNITS: [(&str, u32); 6] =
-            [("EiB", 60), ("PiB", 50), ("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)];
+        const UNITS: [(&str, u32); 6] = [
+            ("EiB", 60),
+            ("PiB", 50),
+            ("TiB", 40),
+            ("GiB", 30),
+            ("MiB", 20),
+            ("KiB", 10),
+        ];
         for (name, shift) in UNITS {
             let m = 1u64 << shift;
             if self.0 >= m && self.0.is_multiple_of(m) {
@@ -124,8 +132,13 @@ impl Bytes {
     }
     /// Approximate human form with one decimal (`"1.5 GiB"`), for reports.
     pub fn approx(self) -> String {
-        const UNITS: [(&str, u32); 5] =
-            [("PiB", 50), ("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)];
+        const UNITS: [(&str, u32); 5] = [
+            ("PiB", 50),
+            ("TiB", 40),
+            ("GiB", 30),
+            ("MiB", 20),
+            ("KiB", 10),
+        ];
         for (name, shift) in UNITS {
             let m = (1u64 << shift) as f64;
             if self.0 as f64 >= m {
@@ -172,7 +185,10 @@ impl ChunkSize {
         }
         let s = bytes.sectors();
         if s > Self::MAX {
-            return Err(format!("chunk size {} exceeds dm-thin's maximum of 1GiB", bytes.human()));
+            return Err(format!(
+                "chunk size {} exceeds dm-thin's maximum of 1GiB",
+                bytes.human()
+            ));
         }
         Ok(ChunkSize(s))
     }
@@ -226,9 +242,13 @@ mod tests {
         assert_eq!(Bytes::parse_human("4096"), Ok(Bytes(4096)));
         assert_eq!(Bytes::parse_human("8s"), Ok(Bytes(4096)));
         assert_eq!(Bytes::parse_human("1_000kB"), Ok(Bytes(1_000_000)));
-        assert!(Bytes::parse_human("12 furlongs").unwrap_err().contains("unknown unit"));
+        assert!(Bytes::parse_human("12 furlongs")
+            .unwrap_err()
+            .contains("unknown unit"));
         assert!(Bytes::parse_human("MiB").is_err());
-        assert!(Bytes::parse_human("99999EiB").unwrap_err().contains("overflow"));
+        assert!(Bytes::parse_human("99999EiB")
+            .unwrap_err()
+            .contains("overflow"));
     }
 
     #[test]
@@ -241,7 +261,9 @@ mod tests {
     #[test]
     fn chunk_size_bounds() {
         assert!(ChunkSize::new(Bytes(64 << 10)).is_ok());
-        assert!(ChunkSize::new(Bytes(96 << 10)).unwrap_err().contains("multiple of 64KiB"));
+        assert!(ChunkSize::new(Bytes(96 << 10))
+            .unwrap_err()
+            .contains("multiple of 64KiB"));
         assert!(ChunkSize::new(Bytes(2 << 30)).is_err());
         let c = ChunkSize::new(Bytes(512 << 10)).unwrap();
         assert_eq!(c.sectors(), Sectors(1024));

@@ -20,13 +20,26 @@ pub const PRELOAD_MODULES: &[&str] = &["crc32c_intel", "crc32c_generic"];
 
 /// Modules the guest cannot work without, in the order they are wanted.
 pub const REQUIRED_MODULES: &[&str] = &[
-    "virtio_pci", "9pnet_virtio", "9p", "virtio_blk", "loop", "dm_mod", "dm_thin_pool", "ext4",
+    "virtio_pci",
+    "9pnet_virtio",
+    "9p",
+    "virtio_blk",
+    "loop",
+    "dm_mod",
+    "dm_thin_pool",
+    "ext4",
 ];
 
 /// Modules loaded when the kernel has them; their absence is a capability, reported by
 /// the probe (e.g. Debian 6.1 has no dm-dust).
 pub const OPTIONAL_MODULES: &[&str] = &[
-    "xfs", "dm_snapshot", "dm_flakey", "dm_delay", "dm_log_writes", "dm_dust", "dm_zero",
+    "xfs",
+    "dm_snapshot",
+    "dm_flakey",
+    "dm_delay",
+    "dm_log_writes",
+    "dm_dust",
+    "dm_zero",
 ];
 
 /// Where static busybox is looked for.
@@ -42,12 +55,17 @@ pub struct Cpio<W: Write> {
 impl<W: Write> Cpio<W> {
     /// Start an archive.
     pub fn new(out: W) -> Self {
-        Cpio { out, ino: 1, written: 0 }
+        Cpio {
+            out,
+            ino: 1,
+            written: 0,
+        }
     }
 
     fn entry(&mut self, name: &str, mode: u32, data: &[u8]) -> io::Result<()> {
         let namesize = name.len() + 1;
-        let header = format!(
+        let header =
+            format!(
             "070701{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
             self.ino, mode, 0, 0, 1, 0, data.len(), 0, 0, 0, 0, namesize, 0
         );
@@ -104,8 +122,11 @@ pub struct Initramfs {
 /// Build the initramfs for `kernel`, or reuse the cached one.
 pub fn build(kernel: &Kernel, cache: &Path) -> Result<Initramfs, EnvError> {
     let index = ModuleIndex::load(&kernel.modules_dir)?;
-    let missing_optional: Vec<String> =
-        OPTIONAL_MODULES.iter().filter(|m| !index.has(m)).map(|m| m.to_string()).collect();
+    let missing_optional: Vec<String> = OPTIONAL_MODULES
+        .iter()
+        .filter(|m| !index.has(m))
+        .map(|m| m.to_string())
+        .collect();
     let wanted: Vec<&str> = PRELOAD_MODULES
         .iter()
         .filter(|m| index.has(m))
@@ -114,25 +135,41 @@ pub fn build(kernel: &Kernel, cache: &Path) -> Result<Initramfs, EnvError> {
         .copied()
         .collect();
     let order = index.load_order(&wanted).map_err(|e| {
-        EnvError::Kernel(format!("kernel {} cannot run thinbench's guest: {e}", kernel.version))
+        EnvError::Kernel(format!(
+            "kernel {} cannot run thinbench's guest: {e}",
+            kernel.version
+        ))
     })?;
-    let busybox = BUSYBOX_PATHS.iter().map(Path::new).find(|p| p.is_file()).ok_or_else(|| {
-        EnvError::Missing {
+    let busybox = BUSYBOX_PATHS
+        .iter()
+        .map(Path::new)
+        .find(|p| p.is_file())
+        .ok_or_else(|| EnvError::Missing {
             what: "static busybox (the guest's init)".into(),
             install: "apt-get install -y busybox-static".into(),
-        }
-    })?;
+        })?;
 
     let mut h = DefaultHasher::new();
-    (INIT_TEMPLATE, &kernel.version, &order, fs::metadata(busybox).map(|m| m.len()).ok())
+    (
+        INIT_TEMPLATE,
+        &kernel.version,
+        &order,
+        fs::metadata(busybox).map(|m| m.len()).ok(),
+    )
         .hash(&mut h);
     for m in &order {
-        fs::metadata(kernel.modules_dir.join(m)).map(|md| md.len()).ok().hash(&mut h);
+        fs::metadata(kernel.modules_dir.join(m))
+            .map(|md| md.len())
+            .ok()
+            .hash(&mut h);
     }
     let dir = cache.join("initramfs");
     let path = dir.join(format!("{}-{:016x}.cpio", kernel.version, h.finish()));
     if path.is_file() {
-        return Ok(Initramfs { path, missing_optional });
+        return Ok(Initramfs {
+            path,
+            missing_optional,
+        });
     }
     fs::create_dir_all(&dir).map_err(|e| EnvError::io(&dir, e))?;
     let tmp = dir.join(format!(".build-{}", std::process::id()));
@@ -146,8 +183,16 @@ pub fn build(kernel: &Kernel, cache: &Path) -> Result<Initramfs, EnvError> {
         c.file("init", 0o755, INIT_TEMPLATE.as_bytes())?;
         let mut list = String::new();
         for m in &order {
-            let name = m.file_name().and_then(|n| n.to_str()).unwrap_or("module.ko").to_owned();
-            c.file(&format!("modules/{name}"), 0o644, &fs::read(kernel.modules_dir.join(m))?)?;
+            let name = m
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("module.ko")
+                .to_owned();
+            c.file(
+                &format!("modules/{name}"),
+                0o644,
+                &fs::read(kernel.modules_dir.join(m))?,
+            )?;
             list.push_str(&name);
             list.push('\n');
         }
@@ -156,7 +201,10 @@ pub fn build(kernel: &Kernel, cache: &Path) -> Result<Initramfs, EnvError> {
     })();
     result.map_err(|e| EnvError::io(&tmp, e))?;
     fs::rename(&tmp, &path).map_err(|e| EnvError::io(&path, e))?;
-    Ok(Initramfs { path, missing_optional })
+    Ok(Initramfs {
+        path,
+        missing_optional,
+    })
 }
 
 #[cfg(test)]

@@ -32,7 +32,10 @@ impl Kernel {
     /// An explicit kernel image and module directory (`--kernel`, `--modules`).
     pub fn explicit(image: &Path, modules_dir: &Path) -> Result<Kernel, EnvError> {
         if !image.is_file() {
-            return Err(EnvError::Kernel(format!("kernel image {} does not exist", image.display())));
+            return Err(EnvError::Kernel(format!(
+                "kernel image {} does not exist",
+                image.display()
+            )));
         }
         if !modules_dir.join("modules.dep").is_file() {
             return Err(EnvError::Kernel(format!(
@@ -45,7 +48,11 @@ impl Kernel {
             .and_then(|s| s.to_str())
             .unwrap_or_default()
             .to_owned();
-        Ok(Kernel { image: image.to_owned(), modules_dir: modules_dir.to_owned(), version })
+        Ok(Kernel {
+            image: image.to_owned(),
+            modules_dir: modules_dir.to_owned(),
+            version,
+        })
     }
 
     /// The newest kernel in the cache, else the newest in /boot with modules in
@@ -53,14 +60,30 @@ impl Kernel {
     pub fn discover() -> Result<Kernel, EnvError> {
         let cached = cache_dir().join("kernel");
         for root in [cached.as_path(), Path::new("/")] {
-            let boot = if root == Path::new("/") { root.join("boot") } else { root.to_owned() };
-            let Ok(entries) = fs::read_dir(&boot) else { continue };
+            let boot = if root == Path::new("/") {
+                root.join("boot")
+            } else {
+                root.to_owned()
+            };
+            let Ok(entries) = fs::read_dir(&boot) else {
+                continue;
+            };
             let mut versions: Vec<String> = entries
                 .filter_map(|e| e.ok())
-                .filter_map(|e| e.file_name().to_str()?.strip_prefix("vmlinuz-").map(str::to_owned))
-                .filter(|v| root.join("lib/modules").join(v).join("modules.dep").is_file())
+                .filter_map(|e| {
+                    e.file_name()
+                        .to_str()?
+                        .strip_prefix("vmlinuz-")
+                        .map(str::to_owned)
+                })
+                .filter(|v| {
+                    root.join("lib/modules")
+                        .join(v)
+                        .join("modules.dep")
+                        .is_file()
+                })
                 .collect();
-            versions.sort_by(|a, b| version_key(a).cmp(&version_key(b)));
+            versions.sort_by_key(|v| version_key(v));
             if let Some(v) = versions.pop() {
                 return Ok(Kernel {
                     image: boot.join(format!("vmlinuz-{v}")),
@@ -77,7 +100,9 @@ impl Kernel {
 }
 
 fn version_key(v: &str) -> Vec<u64> {
-    v.split(|c: char| !c.is_ascii_digit()).filter_map(|p| p.parse().ok()).collect()
+    v.split(|c: char| !c.is_ascii_digit())
+        .filter_map(|p| p.parse().ok())
+        .collect()
 }
 
 /// The module tree's dependency graph, from `modules.dep` and `modules.builtin`.
@@ -107,11 +132,17 @@ impl ModuleIndex {
     pub fn parse(dep: &str, builtin: &str) -> ModuleIndex {
         let mut modules = BTreeMap::new();
         for line in dep.lines() {
-            let Some((path, deps)) = line.split_once(':') else { continue };
+            let Some((path, deps)) = line.split_once(':') else {
+                continue;
+            };
             let deps = deps.split_whitespace().map(module_name).collect();
             modules.insert(module_name(path), (PathBuf::from(path), deps));
         }
-        let builtin = builtin.lines().filter(|l| !l.is_empty()).map(module_name).collect();
+        let builtin = builtin
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(module_name)
+            .collect();
         ModuleIndex { modules, builtin }
     }
 
@@ -145,7 +176,12 @@ impl ModuleIndex {
         Ok(order)
     }
 
-    fn visit(&self, name: &str, seen: &mut BTreeSet<String>, order: &mut Vec<PathBuf>) -> Result<(), String> {
+    fn visit(
+        &self,
+        name: &str,
+        seen: &mut BTreeSet<String>,
+        order: &mut Vec<PathBuf>,
+    ) -> Result<(), String> {
         if !seen.insert(name.to_owned()) {
             return Ok(());
         }
@@ -159,7 +195,9 @@ impl ModuleIndex {
                 Ok(())
             }
             None if self.builtin.contains(name) => Ok(()),
-            None => Err(format!("module {name} is neither in modules.dep nor built in")),
+            None => Err(format!(
+                "module {name} is neither in modules.dep nor built in"
+            )),
         }
     }
 }
@@ -180,22 +218,42 @@ kernel/drivers/block/loop.ko:
     #[test]
     fn resolves_dependencies_first_once() {
         let idx = ModuleIndex::parse(DEP, "kernel/fs/ext4/ext4.ko\n");
-        let order = idx.load_order(&["dm-thin-pool", "loop", "dm_mod", "ext4"]).unwrap();
-        let names: Vec<String> = order.iter().map(|p| module_name(p.to_str().unwrap())).collect();
+        let order = idx
+            .load_order(&["dm-thin-pool", "loop", "dm_mod", "ext4"])
+            .unwrap();
+        let names: Vec<String> = order
+            .iter()
+            .map(|p| module_name(p.to_str().unwrap()))
+            .collect();
         assert_eq!(
             names,
-            ["libcrc32c", "dm_mod", "dm_bufio", "dm_bio_prison", "dm_persistent_data", "dm_thin_pool", "loop"]
+            [
+                "libcrc32c",
+                "dm_mod",
+                "dm_bufio",
+                "dm_bio_prison",
+                "dm_persistent_data",
+                "dm_thin_pool",
+                "loop"
+            ]
         );
         let pos = |n: &str| names.iter().position(|x| x == n).unwrap();
         assert!(pos("dm_bufio") < pos("dm_persistent_data"));
         assert!(idx.is_builtin("ext4") && idx.has("ext4"));
-        assert!(idx.load_order(&["dm-dust"]).unwrap_err().contains("dm_dust"));
+        assert!(idx
+            .load_order(&["dm-dust"])
+            .unwrap_err()
+            .contains("dm_dust"));
     }
 
     #[test]
     fn version_ordering_is_numeric() {
-        let mut v = vec!["6.1.0-9-amd64".to_owned(), "6.1.0-56-amd64".to_owned(), "6.1.0-10-amd64".to_owned()];
-        v.sort_by(|a, b| version_key(a).cmp(&version_key(b)));
+        let mut v = [
+            "6.1.0-9-amd64".to_owned(),
+            "6.1.0-56-amd64".to_owned(),
+            "6.1.0-10-amd64".to_owned(),
+        ];
+        v.sort_by_key(|x| version_key(x));
         assert_eq!(v.last().unwrap(), "6.1.0-56-amd64");
     }
 }

@@ -50,13 +50,21 @@ impl VmConfig {
             None => Kernel::discover()?,
         };
         let accel = probe_accel(&qemu, &kernel)?;
-        Ok(VmConfig { qemu, kernel, accel, memory_mib: 2048, cpus: 2 })
+        Ok(VmConfig {
+            qemu,
+            kernel,
+            accel,
+            memory_mib: 2048,
+            cpus: 2,
+        })
     }
 
     /// `qemu-system-x86_64 --version`, first line.
     pub fn qemu_version(&self) -> Option<String> {
         let out = command::run(self.qemu.to_str()?, &["--version"]).ok()?;
-        out.lines().next().map(|l| l.trim_start_matches("QEMU emulator version ").to_owned())
+        out.lines()
+            .next()
+            .map(|l| l.trim_start_matches("QEMU emulator version ").to_owned())
     }
 }
 
@@ -136,7 +144,11 @@ pub fn run(cfg: &VmConfig, job: &VmJob, tick: &mut dyn FnMut()) -> Result<VmOutc
     fs::write(&job_path, &job.script).map_err(|e| EnvError::io(&job_path, e))?;
     let console = job.out_dir.join("console.log");
     let _ = fs::remove_file(&console);
-    let extra = format!("tb.out={} tb.job={}", job.out_dir.display(), job_path.display());
+    let extra = format!(
+        "tb.out={} tb.job={}",
+        job.out_dir.display(),
+        job_path.display()
+    );
     let argv = qemu_args::qemu_args(&qemu_args::QemuSpec {
         name: &job.name,
         accel: cfg.accel,
@@ -152,14 +164,20 @@ pub fn run(cfg: &VmConfig, job: &VmJob, tick: &mut dyn FnMut()) -> Result<VmOutc
     let argv_log = job.out_dir.join("qemu.argv");
     let _ = fs::write(
         &argv_log,
-        argv.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join("\n"),
+        argv.iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("\n"),
     );
     let qemu_err = job.out_dir.join("qemu.stderr");
     let err_file = fs::File::create(&qemu_err).map_err(|e| EnvError::io(&qemu_err, e))?;
 
     let start = Instant::now();
     let mut cmd = Command::new(&cfg.qemu);
-    cmd.args(&argv).stdin(Stdio::null()).stdout(Stdio::null()).stderr(err_file);
+    cmd.args(&argv)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(err_file);
     // SAFETY: prctl is async-signal-safe; it makes qemu die with thinbench (SIGKILL
     // included), so a killed run never leaves a VM behind.
     unsafe {
@@ -170,13 +188,18 @@ pub fn run(cfg: &VmConfig, job: &VmJob, tick: &mut dyn FnMut()) -> Result<VmOutc
             Ok(())
         });
     }
-    let mut child = cmd.spawn().map_err(|e| EnvError::Qemu(format!("cannot start {}: {e}", cfg.qemu.display())))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| EnvError::Qemu(format!("cannot start {}: {e}", cfg.qemu.display())))?;
 
     let mut watcher = ConsoleWatcher::new(&console);
     let mut timed_out = false;
     let mut interrupted = false;
     let status = loop {
-        if let Some(st) = child.try_wait().map_err(|e| EnvError::Qemu(e.to_string()))? {
+        if let Some(st) = child
+            .try_wait()
+            .map_err(|e| EnvError::Qemu(e.to_string()))?
+        {
             break st;
         }
         watcher.poll(start);
@@ -236,7 +259,9 @@ impl ConsoleWatcher {
     }
 
     fn poll(&mut self, start: Instant) {
-        let Ok(mut f) = fs::File::open(&self.path) else { return };
+        let Ok(mut f) = fs::File::open(&self.path) else {
+            return;
+        };
         if f.seek(SeekFrom::Start(self.pos)).is_err() {
             return;
         }
@@ -331,10 +356,20 @@ mod tests {
 
     #[test]
     fn kernel_problem_lines() {
-        assert!(is_kernel_problem("[   12.1] WARNING: CPU: 0 PID: 1 at drivers/md/dm-thin.c:123"));
-        assert!(is_kernel_problem("[   13.0] Kernel panic - not syncing: Fatal exception"));
-        assert!(is_kernel_problem("BUG: kernel NULL pointer dereference, address: 0000"));
-        assert!(!is_kernel_problem("device-mapper: thin: 253:2: switching pool to out-of-data-space (queue IO) mode"));
-        assert!(!is_kernel_problem("thinbench-guest: exit=0 uptime=3.2 WARNING: in a job line"));
+        assert!(is_kernel_problem(
+            "[   12.1] WARNING: CPU: 0 PID: 1 at drivers/md/dm-thin.c:123"
+        ));
+        assert!(is_kernel_problem(
+            "[   13.0] Kernel panic - not syncing: Fatal exception"
+        ));
+        assert!(is_kernel_problem(
+            "BUG: kernel NULL pointer dereference, address: 0000"
+        ));
+        assert!(!is_kernel_problem(
+            "device-mapper: thin: 253:2: switching pool to out-of-data-space (queue IO) mode"
+        ));
+        assert!(!is_kernel_problem(
+            "thinbench-guest: exit=0 uptime=3.2 WARNING: in a job line"
+        ));
     }
 }

@@ -65,7 +65,12 @@ fn esc(p: &Path) -> String {
 pub fn accel_args(a: Accel) -> Vec<OsString> {
     match a {
         Accel::Kvm => vec!["-accel".into(), "kvm".into(), "-cpu".into(), "host".into()],
-        Accel::Tcg => vec!["-accel".into(), "tcg,thread=multi".into(), "-cpu".into(), "max".into()],
+        Accel::Tcg => vec![
+            "-accel".into(),
+            "tcg,thread=multi".into(),
+            "-cpu".into(),
+            "max".into(),
+        ],
     }
 }
 
@@ -73,7 +78,11 @@ pub fn accel_args(a: Accel) -> Vec<OsString> {
 /// panics so a broken kernel ends the run instead of hanging it, warnings on the console.
 pub fn kernel_cmdline(extra: &str) -> String {
     let base = "console=ttyS0 panic=-1 oops=panic loglevel=5 quiet";
-    if extra.is_empty() { base.to_owned() } else { format!("{base} {extra}") }
+    if extra.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base} {extra}")
+    }
 }
 
 /// The 9p shares: host root read-only (the guest runs the host's binaries) and the run's
@@ -83,7 +92,11 @@ pub fn plan9_args(out_dir: &Path) -> Vec<OsString> {
         "-virtfs".into(),
         "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap".into(),
         "-virtfs".into(),
-        format!("local,path={},mount_tag=tbout,security_model=none", esc(out_dir)).into(),
+        format!(
+            "local,path={},mount_tag=tbout,security_model=none",
+            esc(out_dir)
+        )
+        .into(),
     ]
 }
 
@@ -92,7 +105,13 @@ pub fn drive_args(disks: &[Disk]) -> Vec<OsString> {
     let mut v = Vec::new();
     for (i, d) in disks.iter().enumerate() {
         v.push("-drive".into());
-        v.push(format!("file={},if=none,id=d{i},format=raw,cache=none,aio=threads", esc(&d.path)).into());
+        v.push(
+            format!(
+                "file={},if=none,id=d{i},format=raw,cache=none,aio=threads",
+                esc(&d.path)
+            )
+            .into(),
+        );
         v.push("-device".into());
         v.push(format!("virtio-blk-pci,drive=d{i},serial={}", d.serial).into());
     }
@@ -124,7 +143,10 @@ pub fn qemu_args(s: &QemuSpec<'_>) -> Vec<OsString> {
     ]);
     v.extend(plan9_args(s.out_dir));
     v.extend(drive_args(s.disks));
-    v.extend(["-serial".into(), format!("file:{}", s.console_log.display()).into()]);
+    v.extend([
+        "-serial".into(),
+        format!("file:{}", s.console_log.display()).into(),
+    ]);
     v
 }
 
@@ -134,7 +156,10 @@ mod tests {
 
     #[test]
     fn golden_argv() {
-        let disks = [Disk { serial: "tb-work".into(), path: "/var/tmp/tb/a,b.img".into() }];
+        let disks = [Disk {
+            serial: "tb-work".into(),
+            path: "/var/tmp/tb/a,b.img".into(),
+        }];
         let s = QemuSpec {
             name: "thinbench-r1",
             accel: Accel::Tcg,
@@ -147,8 +172,10 @@ mod tests {
             disks: &disks,
             console_log: Path::new("/o/console.log"),
         };
-        let argv: Vec<String> =
-            qemu_args(&s).into_iter().map(|a| a.into_string().unwrap()).collect();
+        let argv: Vec<String> = qemu_args(&s)
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect();
         assert_eq!(
             argv.join(" "),
             "-name thinbench-r1 -nodefaults -no-reboot -display none -m 2048 -smp 2 \

@@ -12,7 +12,13 @@ use super::{ActionOutput, StepCtx};
 use crate::plan::CowSpec;
 
 fn metric(name: &str, value: f64, unit: &str, kind: MetricKind, better: Better) -> Metric {
-    Metric { name: name.into(), value, unit: unit.into(), kind, better }
+    Metric {
+        name: name.into(),
+        value,
+        unit: unit.into(),
+        kind,
+        better,
+    }
 }
 
 pub fn run(ctx: &mut StepCtx<'_>, c: &CowSpec) -> Result<ActionOutput, String> {
@@ -22,14 +28,21 @@ pub fn run(ctx: &mut StepCtx<'_>, c: &CowSpec) -> Result<ActionOutput, String> {
     let stride = chunk.0 / c.io_size.0;
     let mut out = ActionOutput::default();
     let mut net = 0i64;
-    let mut phase = |ctx: &mut StepCtx<'_>, name: &str, ph: Phase, out: &mut ActionOutput| -> Result<WriteEffect, String> {
+    let mut phase = |ctx: &mut StepCtx<'_>,
+                     name: &str,
+                     ph: Phase,
+                     out: &mut ActionOutput|
+     -> Result<WriteEffect, String> {
         let r = run_phase(ctx, &ph)?;
         first_touched(ctx, &ph.thin, &r.chunks);
         if let Some(e) = &r.stats.first_error {
             return Err(format!("phase {name}: {e}"));
         }
         net += r.effect.net_blocks();
-        out.phases.push(PhaseStats { name: name.into(), stats: r.stats });
+        out.phases.push(PhaseStats {
+            name: name.into(),
+            stats: r.stats,
+        });
         Ok(r.effect)
     };
 
@@ -52,7 +65,8 @@ pub fn run(ctx: &mut StepCtx<'_>, c: &CowSpec) -> Result<ActionOutput, String> {
     let mut parent = c.origin.clone();
     let mut layers = Vec::new();
     for k in 1..=c.depth {
-        let name = Ident::new(&format!("{}-{k}", ctx.step.name)).map_err(|e| format!("snapshot name: {e}"))?;
+        let name = Ident::new(&format!("{}-{k}", ctx.step.name))
+            .map_err(|e| format!("snapshot name: {e}"))?;
         super::thins::snapshot(ctx, &name, &parent, None)?;
         layers.push(name.clone());
         parent = name;
@@ -71,7 +85,12 @@ pub fn run(ctx: &mut StepCtx<'_>, c: &CowSpec) -> Result<ActionOutput, String> {
     };
     let mut copies = phase(ctx, "snapshot/sub-chunk/first", sub(&top, 0), &mut out)?.copied;
     // 4. Again, another offset in the same chunks: now exclusive, nothing allocated.
-    phase(ctx, "snapshot/sub-chunk/rewrite", sub(&top, 1.min(stride - 1)), &mut out)?;
+    phase(
+        ctx,
+        "snapshot/sub-chunk/rewrite",
+        sub(&top, 1.min(stride - 1)),
+        &mut out,
+    )?;
     // 5. Whole chunks of the second half: allocated, but no copy (io_overwrites_block).
     let whole = phase(
         ctx,
@@ -92,17 +111,37 @@ pub fn run(ctx: &mut StepCtx<'_>, c: &CowSpec) -> Result<ActionOutput, String> {
     copies += phase(ctx, "origin/sub-chunk/first", sub(&c.origin, 0), &mut out)?.copied;
 
     // The oracle: every layer reads back exactly what was written through it or inherited.
-    out.checks.push(verify_thin(ctx, &top, &format!("top snapshot {top}"))?);
-    out.checks.push(verify_thin(ctx, &c.origin, &format!("origin {} after its own overwrite", c.origin))?);
+    out.checks
+        .push(verify_thin(ctx, &top, &format!("top snapshot {top}"))?);
+    out.checks.push(verify_thin(
+        ctx,
+        &c.origin,
+        &format!("origin {} after its own overwrite", c.origin),
+    )?);
     for l in layers.iter().filter(|l| **l != top) {
-        out.checks.push(verify_thin(ctx, l, &format!("middle layer {l} unchanged"))?);
+        out.checks
+            .push(verify_thin(ctx, l, &format!("middle layer {l} unchanged"))?);
     }
 
-    let overwrite_bytes: u64 = out.phases.iter().map(|p| p.stats.bytes.0).sum::<u64>() - bytes_before_overwrites;
+    let overwrite_bytes: u64 =
+        out.phases.iter().map(|p| p.stats.bytes.0).sum::<u64>() - bytes_before_overwrites;
     let overwrite_net: i64 = net - (c.region.0 / chunk.0) as i64;
-    let amplification = (overwrite_net.max(0) as f64 * chunk.0 as f64) / overwrite_bytes.max(1) as f64;
-    out.metrics.push(metric("cow.amplification", amplification, "ratio", MetricKind::Exact, Better::Lower));
-    out.metrics.push(metric("cow.copies", copies.0 as f64, "count", MetricKind::Exact, Better::Neither));
+    let amplification =
+        (overwrite_net.max(0) as f64 * chunk.0 as f64) / overwrite_bytes.max(1) as f64;
+    out.metrics.push(metric(
+        "cow.amplification",
+        amplification,
+        "ratio",
+        MetricKind::Exact,
+        Better::Lower,
+    ));
+    out.metrics.push(metric(
+        "cow.copies",
+        copies.0 as f64,
+        "count",
+        MetricKind::Exact,
+        Better::Neither,
+    ));
     out.metrics.push(metric(
         "cow.whole_chunk_overwrites",
         whole.overwritten_whole.0 as f64,
@@ -110,10 +149,28 @@ pub fn run(ctx: &mut StepCtx<'_>, c: &CowSpec) -> Result<ActionOutput, String> {
         MetricKind::Exact,
         Better::Neither,
     ));
-    out.metrics.push(metric("cow.depth", c.depth as f64, "count", MetricKind::Exact, Better::Neither));
+    out.metrics.push(metric(
+        "cow.depth",
+        c.depth as f64,
+        "count",
+        MetricKind::Exact,
+        Better::Neither,
+    ));
     for p in &out.phases {
-        out.metrics.push(metric(&format!("cow.{}.p50_ns", p.name), p.stats.latency.p50_ns as f64, "ns", MetricKind::Timing, Better::Lower));
-        out.metrics.push(metric(&format!("cow.{}.iops", p.name), p.stats.iops, "iops", MetricKind::Timing, Better::Higher));
+        out.metrics.push(metric(
+            &format!("cow.{}.p50_ns", p.name),
+            p.stats.latency.p50_ns as f64,
+            "ns",
+            MetricKind::Timing,
+            Better::Lower,
+        ));
+        out.metrics.push(metric(
+            &format!("cow.{}.iops", p.name),
+            p.stats.iops,
+            "iops",
+            MetricKind::Timing,
+            Better::Higher,
+        ));
     }
     out.predicted = Some(net);
     Ok(out)

@@ -6,7 +6,9 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use thinbench_schema::record::{Better, EventKind, ExpectationResult, Metric, MetricKind, PoolMode, Status};
+use thinbench_schema::record::{
+    Better, EventKind, ExpectationResult, Metric, MetricKind, PoolMode, Status,
+};
 use thinbench_schema::units::Bytes;
 use thinbench_workloads::engine::{AlignedBuf, Device};
 use thinbench_workloads::model::WriteEffect;
@@ -21,14 +23,24 @@ use crate::plan::{FillSpec, PoolKindSpec, Recover};
 use crate::sys::signals;
 
 fn metric(name: &str, value: f64, unit: &str, kind: MetricKind, better: Better) -> Metric {
-    Metric { name: name.into(), value, unit: unit.into(), kind, better }
+    Metric {
+        name: name.into(),
+        value,
+        unit: unit.into(),
+        kind,
+        better,
+    }
 }
 
 /// How often the monitor reads the pool's status during a fill.
 const POLL: Duration = Duration::from_millis(50);
 
 pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> {
-    let thin = ctx.backend.thin(&f.thin).ok_or_else(|| format!("no thin {}", f.thin))?.clone();
+    let thin = ctx
+        .backend
+        .thin(&f.thin)
+        .ok_or_else(|| format!("no thin {}", f.thin))?
+        .clone();
     let chunk = ctx.pool.chunk.bytes();
     let dm = Dm::open().map_err(|e| e.to_string())?;
     let start = read_pool_status(&dm, ctx.backend.pool_dm_name()).map_err(|e| e.to_string())?;
@@ -40,7 +52,11 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
         Recover::None => Bytes(0),
         Recover::Grow { by } => Bytes(by.0 / 2),
         Recover::DeleteThin { thin: victim } => {
-            let id = ctx.backend.thin(victim).ok_or_else(|| format!("no thin {victim}"))?.id;
+            let id = ctx
+                .backend
+                .thin(victim)
+                .ok_or_else(|| format!("no thin {victim}"))?
+                .id;
             Bytes(model.exclusive(id).map_err(|e| e.to_string())?.0 * chunk.0 / 2)
         }
     };
@@ -87,7 +103,12 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
                 &mut dev,
                 &params,
                 &mut |p: small_write::Progress| {
-                    rec.event(EventKind::Progress { case: case.clone(), index, bytes: p.bytes.0, total: limit.0 });
+                    rec.event(EventKind::Progress {
+                        case: case.clone(),
+                        index,
+                        bytes: p.bytes.0,
+                        total: limit.0,
+                    });
                 },
                 signals::stop_flag(),
             );
@@ -97,7 +118,11 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
         while !writer.is_finished() {
             if let Ok(u) = read_pool_status(&dm, ctx.backend.pool_dm_name()) {
                 if u.mode != mode {
-                    rec.event(EventKind::ModeChange { pool: pool_name.clone(), from: mode, to: u.mode });
+                    rec.event(EventKind::ModeChange {
+                        pool: pool_name.clone(),
+                        from: mode,
+                        to: u.mode,
+                    });
                     mode = u.mode;
                 }
                 if let Some(th) = threshold {
@@ -122,7 +147,10 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
                         let mut buf = AlignedBuf::new(io.0 as usize);
                         pattern::stamp(&mut buf, STAMP_DEVICE, Bytes(0), generation, generation);
                         let t = Instant::now();
-                        let r = pd.write_at(&buf, Bytes(0)).map(|_| t.elapsed()).map_err(|e| e.to_string());
+                        let r = pd
+                            .write_at(&buf, Bytes(0))
+                            .map(|_| t.elapsed())
+                            .map_err(|e| e.to_string());
                         let _ = tx.send(r);
                     });
                     probe_rx = Some(rx);
@@ -134,7 +162,9 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
                         provisioned_write = Some(r);
                         probe_rx = None;
                     }
-                    Err(mpsc::TryRecvError::Empty) if full_at.is_some_and(|t| t0.elapsed() - t > Duration::from_secs(10)) => {
+                    Err(mpsc::TryRecvError::Empty)
+                        if full_at.is_some_and(|t| t0.elapsed() - t > Duration::from_secs(10)) =>
+                    {
                         provisioned_write = Some(Err("held for more than 10 s".into()));
                         probe_rx = None;
                     }
@@ -145,13 +175,17 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
                 if t0.elapsed() >= t + f.hold && f.recover != Recover::None {
                     let r = match &f.recover {
                         Recover::Grow { by } => ctx.backend.grow_data(*by),
-                        Recover::DeleteThin { thin: victim } => match ctx.backend.thin(victim).map(|t| t.id) {
-                            Some(id) => {
-                                deleted = Some((victim.clone(), id));
-                                ctx.backend.delete_thin(victim)
+                        Recover::DeleteThin { thin: victim } => {
+                            match ctx.backend.thin(victim).map(|t| t.id) {
+                                Some(id) => {
+                                    deleted = Some((victim.clone(), id));
+                                    ctx.backend.delete_thin(victim)
+                                }
+                                None => Err(crate::backend::BackendError::NoSuchThin(
+                                    victim.to_string(),
+                                )),
                             }
-                            None => Err(crate::backend::BackendError::NoSuchThin(victim.to_string())),
-                        },
+                        }
                         Recover::None => Ok(()),
                     };
                     if let Err(e) = r {
@@ -163,19 +197,30 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
             std::thread::sleep(POLL);
         }
         if let Some(rx) = probe_rx {
-            provisioned_write = Some(rx.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| Err("never completed".into())));
+            provisioned_write = Some(
+                rx.recv_timeout(Duration::from_secs(10))
+                    .unwrap_or_else(|_| Err("never completed".into())),
+            );
         }
-        writer.join().map_err(|_| "the fill writer panicked".to_owned())
+        writer
+            .join()
+            .map_err(|_| "the fill writer panicked".to_owned())
     })?;
     let out = outcome.map_err(|e| e.to_string())?;
     if let Ok(u) = read_pool_status(&dm, ctx.backend.pool_dm_name()) {
         if u.mode != mode {
-            rec.event(EventKind::ModeChange { pool: pool_name.clone(), from: mode, to: u.mode });
+            rec.event(EventKind::ModeChange {
+                pool: pool_name.clone(),
+                from: mode,
+                to: u.mode,
+            });
         }
         grown_total = grown_total.max(u.data_total);
     }
     // The step's own before/after comparison must not report these transitions again.
-    ctx.state.last_mode = read_pool_status(&dm, ctx.backend.pool_dm_name()).ok().map(|u| u.mode);
+    ctx.state.last_mode = read_pool_status(&dm, ctx.backend.pool_dm_name())
+        .ok()
+        .map(|u| u.mode);
     if let Some(e) = recovery_error {
         return Err(format!("recovery failed: {e}"));
     }
@@ -194,26 +239,81 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
         effect += model.write(thin.id, *o, *l).map_err(|e| e.to_string())?;
     }
     net += effect.net_blocks();
-    ctx.state.log.entry(f.thin.clone()).or_default().extend(out.writes.iter().map(|(o, l)| (*o, *l, generation)));
+    ctx.state
+        .log
+        .entry(f.thin.clone())
+        .or_default()
+        .extend(out.writes.iter().map(|(o, l)| (*o, *l, generation)));
     let first = first_touched(ctx, &f.thin, &out.chunks_touched);
 
-    let mut o = ActionOutput { predicted: Some(net), first_touched: Some(first), ..Default::default() };
+    let mut o = ActionOutput {
+        predicted: Some(net),
+        first_touched: Some(first),
+        ..Default::default()
+    };
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    o.metrics.push(metric("fill.bytes_accepted", out.stats.bytes.0 as f64, "bytes", MetricKind::Exact, Better::Neither));
+    o.metrics.push(metric(
+        "fill.bytes_accepted",
+        out.stats.bytes.0 as f64,
+        "bytes",
+        MetricKind::Exact,
+        Better::Neither,
+    ));
     if let Some(t) = full_at {
-        o.metrics.push(metric("fill.time_to_full_ms", ms(t), "ms", MetricKind::Timing, Better::Neither));
+        o.metrics.push(metric(
+            "fill.time_to_full_ms",
+            ms(t),
+            "ms",
+            MetricKind::Timing,
+            Better::Neither,
+        ));
         if out.stats.errors > 0 {
-            o.metrics.push(metric("fill.time_to_first_error_ms", ms(writer_done_at.saturating_sub(t)), "ms", MetricKind::Timing, Better::Neither));
+            o.metrics.push(metric(
+                "fill.time_to_first_error_ms",
+                ms(writer_done_at.saturating_sub(t)),
+                "ms",
+                MetricKind::Timing,
+                Better::Neither,
+            ));
         }
         if let Some(r) = recovered_at {
-            o.metrics.push(metric("fill.held_until_recovery_ms", ms(r - t), "ms", MetricKind::Timing, Better::Neither));
+            o.metrics.push(metric(
+                "fill.held_until_recovery_ms",
+                ms(r - t),
+                "ms",
+                MetricKind::Timing,
+                Better::Neither,
+            ));
         }
     }
-    o.metrics.push(metric("fill.recovered", f64::from(u8::from(recovered_at.is_some())), "count", MetricKind::Exact, Better::Neither));
-    o.metrics.push(metric("fill.autoextend_by_thinbench_monitor", f64::from(autoextends), "count", MetricKind::Exact, Better::Neither));
+    o.metrics.push(metric(
+        "fill.recovered",
+        f64::from(u8::from(recovered_at.is_some())),
+        "count",
+        MetricKind::Exact,
+        Better::Neither,
+    ));
+    o.metrics.push(metric(
+        "fill.autoextend_by_thinbench_monitor",
+        f64::from(autoextends),
+        "count",
+        MetricKind::Exact,
+        Better::Neither,
+    ));
     ctx.state.drain_kernel();
-    let lwm = ctx.state.kernel_lines.iter().filter(|l| l.contains("reached low water mark")).count();
-    o.metrics.push(metric("fill.low_water_mark_events", lwm as f64, "count", MetricKind::Exact, Better::Neither));
+    let lwm = ctx
+        .state
+        .kernel_lines
+        .iter()
+        .filter(|l| l.contains("reached low water mark"))
+        .count();
+    o.metrics.push(metric(
+        "fill.low_water_mark_events",
+        lwm as f64,
+        "count",
+        MetricKind::Exact,
+        Better::Neither,
+    ));
     if full_at.is_some() {
         o.checks.push(match &provisioned_write {
             Some(Ok(d)) => ExpectationResult {
@@ -239,18 +339,32 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
         let took = full_at.map(|t| writer_done_at.saturating_sub(t));
         let ok = out.stats.errors > 0 && took.is_some_and(|t| t <= within + POLL);
         o.checks.push(ExpectationResult {
-            what: format!("first error within {} ms of the pool filling", within.as_millis()),
+            what: format!(
+                "first error within {} ms of the pool filling",
+                within.as_millis()
+            ),
             expected: format!("<= {} ms", within.as_millis()),
             observed: match took {
                 Some(t) if out.stats.errors > 0 => format!("{:.0} ms", ms(t)),
                 _ => "no error".into(),
             },
             status: if ok { Status::Passed } else { Status::Failed },
-            message: (!ok).then(|| format!("step {} ({}): no error within {} ms of the pool filling", ctx.step.index, ctx.step.name, within.as_millis())),
+            message: (!ok).then(|| {
+                format!(
+                    "step {} ({}): no error within {} ms of the pool filling",
+                    ctx.step.index,
+                    ctx.step.name,
+                    within.as_millis()
+                )
+            }),
         });
     }
     // Acknowledged writes survive the no-space episode and the recovery, byte for byte.
-    o.checks.push(verify_thin(ctx, &f.thin, &format!("{} after filling", f.thin))?);
+    o.checks.push(verify_thin(
+        ctx,
+        &f.thin,
+        &format!("{} after filling", f.thin),
+    )?);
     o.workload = Some(out.stats);
     Ok(o)
 }

@@ -7,8 +7,6 @@ mod fill;
 mod thins;
 mod write;
 
-use std::path::Path;
-
 use thinbench_schema::record::{ExpectationResult, Metric, PhaseStats, WorkloadStats};
 
 use super::step::CaseState;
@@ -28,8 +26,6 @@ pub struct StepCtx<'a> {
     pub state: &'a mut CaseState,
     /// Event stream.
     pub rec: &'a Recorder,
-    /// The run's scratch directory (mount points, temporary files).
-    pub work_dir: &'a Path,
 }
 
 /// What an action produced.

@@ -6,33 +6,71 @@ use thinbench_schema::units::Bytes;
 use super::{ActionOutput, StepCtx};
 
 fn model<'c>(ctx: &'c mut StepCtx<'_>) -> &'c mut thinbench_workloads::model::PoolModel {
-    ctx.state.model.as_mut().expect("step.rs creates the model before any action")
+    ctx.state
+        .model
+        .as_mut()
+        .expect("step.rs creates the model before any action")
 }
 
-pub fn create(ctx: &mut StepCtx<'_>, thin: &Ident, id: Option<ThinId>, size: Bytes) -> Result<ActionOutput, String> {
-    let t = ctx.backend.create_thin(thin, id, size).map_err(|e| e.to_string())?;
+pub fn create(
+    ctx: &mut StepCtx<'_>,
+    thin: &Ident,
+    id: Option<ThinId>,
+    size: Bytes,
+) -> Result<ActionOutput, String> {
+    let t = ctx
+        .backend
+        .create_thin(thin, id, size)
+        .map_err(|e| e.to_string())?;
     model(ctx).create_thin(t.id).map_err(|e| e.to_string())?;
     ctx.state.written.insert(thin.clone(), Default::default());
     ctx.state.log.insert(thin.clone(), Vec::new());
-    Ok(ActionOutput { predicted: Some(0), ..Default::default() })
+    Ok(ActionOutput {
+        predicted: Some(0),
+        ..Default::default()
+    })
 }
 
-pub fn snapshot(ctx: &mut StepCtx<'_>, thin: &Ident, origin: &Ident, id: Option<ThinId>) -> Result<ActionOutput, String> {
-    let oid = ctx.backend.thin(origin).ok_or_else(|| format!("no thin {origin}"))?.id;
-    let t = ctx.backend.snapshot(thin, origin, id).map_err(|e| e.to_string())?;
-    model(ctx).create_snap(t.id, oid).map_err(|e| e.to_string())?;
+pub fn snapshot(
+    ctx: &mut StepCtx<'_>,
+    thin: &Ident,
+    origin: &Ident,
+    id: Option<ThinId>,
+) -> Result<ActionOutput, String> {
+    let oid = ctx
+        .backend
+        .thin(origin)
+        .ok_or_else(|| format!("no thin {origin}"))?
+        .id;
+    let t = ctx
+        .backend
+        .snapshot(thin, origin, id)
+        .map_err(|e| e.to_string())?;
+    model(ctx)
+        .create_snap(t.id, oid)
+        .map_err(|e| e.to_string())?;
     let inherited = ctx.state.written.get(origin).cloned().unwrap_or_default();
     ctx.state.written.insert(thin.clone(), inherited);
     let log = ctx.state.log.get(origin).cloned().unwrap_or_default();
     ctx.state.log.insert(thin.clone(), log);
-    Ok(ActionOutput { predicted: Some(0), ..Default::default() })
+    Ok(ActionOutput {
+        predicted: Some(0),
+        ..Default::default()
+    })
 }
 
 pub fn delete(ctx: &mut StepCtx<'_>, thin: &Ident) -> Result<ActionOutput, String> {
-    let id = ctx.backend.thin(thin).ok_or_else(|| format!("no thin {thin}"))?.id;
+    let id = ctx
+        .backend
+        .thin(thin)
+        .ok_or_else(|| format!("no thin {thin}"))?
+        .id;
     ctx.backend.delete_thin(thin).map_err(|e| e.to_string())?;
     let freed = model(ctx).delete(id).map_err(|e| e.to_string())?;
     ctx.state.written.remove(thin);
     ctx.state.log.remove(thin);
-    Ok(ActionOutput { predicted: Some(-(freed.0 as i64)), ..Default::default() })
+    Ok(ActionOutput {
+        predicted: Some(-(freed.0 as i64)),
+        ..Default::default()
+    })
 }

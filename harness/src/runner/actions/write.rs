@@ -44,13 +44,15 @@ pub struct PhaseResult {
     pub effect: WriteEffect,
     /// Distinct chunks written.
     pub chunks: ChunkSet,
-    /// Stopped by a signal.
-    pub interrupted: bool,
 }
 
 /// Run one phase on `ctx`'s pool.
 pub fn run_phase(ctx: &mut StepCtx<'_>, ph: &Phase) -> Result<PhaseResult, String> {
-    let thin = ctx.backend.thin(&ph.thin).ok_or_else(|| format!("no thin {}", ph.thin))?.clone();
+    let thin = ctx
+        .backend
+        .thin(&ph.thin)
+        .ok_or_else(|| format!("no thin {}", ph.thin))?
+        .clone();
     let generation = ctx.state.next_generation();
     let mut params = SmallWriteParams::new(ctx.pool.chunk, ph.span);
     params.io_size = ph.io_size;
@@ -64,7 +66,8 @@ pub fn run_phase(ctx: &mut StepCtx<'_>, ph: &Phase) -> Result<PhaseResult, Strin
     params.direct = true;
     params.fsync_at_end = true;
     params.record_writes = true;
-    let mut dev = thinbench_workloads::engine::Device::open(thin.dm.devnode(), true).map_err(|e| e.to_string())?;
+    let mut dev = thinbench_workloads::engine::Device::open(thin.dm.devnode(), true)
+        .map_err(|e| e.to_string())?;
     let sampler = Sampler::start(
         ctx.rec.clone(),
         ctx.backend.pool_dm_name().to_owned(),
@@ -77,20 +80,34 @@ pub fn run_phase(ctx: &mut StepCtx<'_>, ph: &Phase) -> Result<PhaseResult, Strin
         &mut dev,
         &params,
         &mut |p: small_write::Progress| {
-            rec.event(EventKind::Progress { case: case.clone(), index, bytes: p.bytes.0, total });
+            rec.event(EventKind::Progress {
+                case: case.clone(),
+                index,
+                bytes: p.bytes.0,
+                total,
+            });
         },
         signals::stop_flag(),
     );
     sampler.stop();
     let out = out.map_err(|e| e.to_string())?;
+    if out.interrupted {
+        return Err("interrupted".into());
+    }
     let model = ctx.state.model.as_mut().ok_or("no model")?;
     let mut effect = WriteEffect::default();
     for (off, len) in &out.writes {
-        effect += model.write(thin.id, *off, *len).map_err(|e| e.to_string())?;
+        effect += model
+            .write(thin.id, *off, *len)
+            .map_err(|e| e.to_string())?;
     }
     let log = ctx.state.log.entry(ph.thin.clone()).or_default();
     log.extend(out.writes.iter().map(|(o, l)| (*o, *l, generation)));
-    Ok(PhaseResult { stats: out.stats, effect, chunks: out.chunks_touched, interrupted: out.interrupted })
+    Ok(PhaseResult {
+        stats: out.stats,
+        effect,
+        chunks: out.chunks_touched,
+    })
 }
 
 /// Chunks of `chunks` not written before in `thin` (recording them as written now).
@@ -101,19 +118,35 @@ pub fn first_touched(ctx: &mut StepCtx<'_>, thin: &Ident, chunks: &ChunkSet) -> 
 
 /// The integrity oracle: every acknowledged write of `thin` reads back with its latest
 /// generation, byte for byte.
-pub fn verify_thin(ctx: &mut StepCtx<'_>, thin: &Ident, what: &str) -> Result<ExpectationResult, String> {
-    let t = ctx.backend.thin(thin).ok_or_else(|| format!("no thin {thin}"))?.clone();
+pub fn verify_thin(
+    ctx: &mut StepCtx<'_>,
+    thin: &Ident,
+    what: &str,
+) -> Result<ExpectationResult, String> {
+    let t = ctx
+        .backend
+        .thin(thin)
+        .ok_or_else(|| format!("no thin {thin}"))?
+        .clone();
     let log = ctx.state.log.get(thin).cloned().unwrap_or_default();
-    let dev = thinbench_workloads::engine::Device::open_read_only(t.dm.devnode(), true).map_err(|e| e.to_string())?;
+    let dev = thinbench_workloads::engine::Device::open_read_only(t.dm.devnode(), true)
+        .map_err(|e| e.to_string())?;
     let rep = small_write::verify_writes(&dev, &log, STAMP_DEVICE).map_err(|e| e.to_string())?;
     let ok = rep.is_clean();
     Ok(ExpectationResult {
         what: format!("integrity: {what}"),
         expected: format!("{} sectors intact", rep.checked_sectors),
-        observed: format!("{} sectors intact", rep.checked_sectors - rep.mismatch_count),
+        observed: format!(
+            "{} sectors intact",
+            rep.checked_sectors - rep.mismatch_count
+        ),
         status: if ok { Status::Passed } else { Status::Failed },
         message: (!ok).then(|| {
-            let first = rep.mismatches.first().map(|(o, m)| format!(" first at byte {}: {m}", o.0)).unwrap_or_default();
+            let first = rep
+                .mismatches
+                .first()
+                .map(|(o, m)| format!(" first at byte {}: {m}", o.0))
+                .unwrap_or_default();
             format!(
                 "step {} ({}): {what}: {} of {} sectors wrong;{first}",
                 ctx.step.index, ctx.step.name, rep.mismatch_count, rep.checked_sectors
@@ -124,7 +157,11 @@ pub fn verify_thin(ctx: &mut StepCtx<'_>, thin: &Ident, what: &str) -> Result<Ex
 
 /// The `small-write` action.
 pub fn small_write(ctx: &mut StepCtx<'_>, w: &SmallWriteSpec) -> Result<ActionOutput, String> {
-    let size = ctx.backend.thin(&w.thin).ok_or_else(|| format!("no thin {}", w.thin))?.size;
+    let size = ctx
+        .backend
+        .thin(&w.thin)
+        .ok_or_else(|| format!("no thin {}", w.thin))?
+        .size;
     let ph = Phase {
         thin: w.thin.clone(),
         pattern: match w.pattern {
