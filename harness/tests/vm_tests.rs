@@ -226,7 +226,7 @@ fn vm_smoke_both_pool_kinds_allocate_exactly_the_chunks_touched() {
 
 #[test]
 #[ignore = "boots a VM (qemu TCG, ~1-2 min); run by ci/test"]
-fn vm_kill_then_cleanup_leaves_nothing() {
+fn vm_in_guest_kill_cleanup_and_wrong_expectation() {
     if !vm_available() {
         return;
     }
@@ -257,7 +257,11 @@ for scen in {scens}; do
 done
 echo "kills: $n"
 dmsetup ls; losetup -a
+{bin} run --env host --out /tmp/wrong {wrong} > /tmp/wrong.log 2>&1
+echo "wrong-expectation-exit: $?"
+grep -h "data blocks allocated: expected" /tmp/wrong.log | head -2
 "#,
+        wrong = fixtures.join("wrong-expectation.toml").display(),
         bin = BIN,
     );
     let out = Command::new(BIN)
