@@ -1,7 +1,7 @@
 //! `thinbench run SCENARIO`: validate, pick the environment, run, print a summary.
 
 use std::fs;
-use std::io::{BufRead, IsTerminal};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -272,32 +272,37 @@ fn incomplete_summary(plan: &Plan, run_id: &str, why: &str) -> RunSummary {
     }
 }
 
-/// Tails the guest's events.jsonl for live progress on the host.
+/// Tails the guest's events.jsonl for live progress on the host, from where it left off.
 struct EventFollower {
     path: PathBuf,
-    lines_seen: usize,
+    pos: u64,
+    partial: String,
 }
 
 impl EventFollower {
     fn new(path: PathBuf) -> Self {
         EventFollower {
             path,
-            lines_seen: 0,
+            pos: 0,
+            partial: String::new(),
         }
     }
     fn poll(&mut self, tty: bool) {
-        let Ok(f) = fs::File::open(&self.path) else {
+        use std::io::{Read, Seek, SeekFrom};
+        let Ok(mut f) = fs::File::open(&self.path) else {
             return;
         };
-        let lines: Vec<String> = std::io::BufReader::new(f)
-            .lines()
-            .map_while(Result::ok)
-            .collect();
-        for l in lines.iter().skip(self.lines_seen) {
-            if let Ok(ev) = serde_json::from_str::<RunEvent>(l) {
+        let mut buf = Vec::new();
+        if f.seek(SeekFrom::Start(self.pos)).is_err() || f.read_to_end(&mut buf).is_err() {
+            return;
+        }
+        self.pos += buf.len() as u64;
+        self.partial.push_str(&String::from_utf8_lossy(&buf));
+        while let Some(nl) = self.partial.find('\n') {
+            let line: String = self.partial.drain(..=nl).collect();
+            if let Ok(ev) = serde_json::from_str::<RunEvent>(line.trim_end()) {
                 summary::progress_line(&ev, tty);
             }
         }
-        self.lines_seen = lines.len().max(self.lines_seen);
     }
 }
