@@ -35,6 +35,17 @@ fn metric(name: &str, value: f64, unit: &str, kind: MetricKind, better: Better) 
 /// How often the monitor reads the pool's status during a fill.
 const POLL: Duration = Duration::from_millis(50);
 
+/// Rewrite the fill's first IO (already provisioned) with the same bytes: while the pool
+/// is out of space this must succeed, and the integrity check still holds after it.
+fn probe_provisioned(dev: &Device, io: Bytes, generation: u64) -> Result<Duration, String> {
+    let mut buf = AlignedBuf::new(io.0 as usize);
+    pattern::stamp(&mut buf, STAMP_DEVICE, Bytes(0), generation, generation);
+    let t = Instant::now();
+    dev.write_at(&buf, Bytes(0))
+        .map(|_| t.elapsed())
+        .map_err(|e| e.to_string())
+}
+
 pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> {
     let thin = ctx
         .backend
@@ -143,15 +154,7 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
                     let pd = &probe_dev;
                     let io = f.io_size;
                     s.spawn(move || {
-                        // The same bytes the fill wrote there: the integrity check still holds.
-                        let mut buf = AlignedBuf::new(io.0 as usize);
-                        pattern::stamp(&mut buf, STAMP_DEVICE, Bytes(0), generation, generation);
-                        let t = Instant::now();
-                        let r = pd
-                            .write_at(&buf, Bytes(0))
-                            .map(|_| t.elapsed())
-                            .map_err(|e| e.to_string());
-                        let _ = tx.send(r);
+                        let _ = tx.send(probe_provisioned(pd, io, generation));
                     });
                     probe_rx = Some(rx);
                 }
@@ -216,6 +219,13 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
             });
         }
         grown_total = grown_total.max(u.data_total);
+        // Under error_if_no_space the writer can meet ENOSPC and finish between two
+        // polls: the pool filled by the writer's end at the latest (time to error 0 at
+        // this resolution), and the provisioned-block probe runs now.
+        if u.mode == PoolMode::OutOfDataSpace && full_at.is_none() {
+            full_at = Some(writer_done_at);
+            provisioned_write = Some(probe_provisioned(&probe_dev, f.io_size, generation));
+        }
     }
     // The step's own before/after comparison must not report these transitions again.
     ctx.state.last_mode = read_pool_status(&dm, ctx.backend.pool_dm_name())
