@@ -81,6 +81,11 @@ pub enum Leftover {
         /// Backing file.
         file: PathBuf,
     },
+    /// A filesystem a run mounted (deferred-removal holders); unmounted first.
+    Mount {
+        /// Mount point.
+        dir: PathBuf,
+    },
     /// A scratch directory.
     Scratch {
         /// Path.
@@ -97,6 +102,7 @@ impl std::fmt::Display for Leftover {
                 write!(f, "loop device {} ({})", dev.display(), file.display())
             }
             Leftover::Scratch { dir } => write!(f, "scratch directory {}", dir.display()),
+            Leftover::Mount { dir } => write!(f, "mount {}", dir.display()),
         }
     }
 }
@@ -136,6 +142,29 @@ fn lvm(args: &[&str]) -> Result<String, crate::errors::CommandError> {
 pub fn find(include_live: bool) -> Vec<Leftover> {
     let mut out = Vec::new();
     let keep = |run: &str| include_live || !is_live(run);
+    // Holder mounts are named `<pid>-…`: ours when that process is gone (or with --all).
+    let mounts = fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    for line in mounts.lines() {
+        let Some(dir) = line.split_whitespace().nth(1) else {
+            continue;
+        };
+        let Some(rest) = dir
+            .strip_prefix(crate::runner::MOUNT_BASE)
+            .and_then(|r| r.strip_prefix('/'))
+        else {
+            continue;
+        };
+        let pid_alive = rest
+            .split('-')
+            .next()
+            .and_then(|p| p.parse::<i32>().ok())
+            .is_some_and(|p| Path::new(&format!("/proc/{p}")).exists());
+        if include_live || !pid_alive {
+            out.push(Leftover::Mount {
+                dir: PathBuf::from(dir),
+            });
+        }
+    }
     // VGs first in the list: removing them removes their dm devices.
     if command::exists("lvm") {
         if let Ok(s) = lvm(&[
@@ -223,6 +252,17 @@ pub fn find(include_live: bool) -> Vec<Leftover> {
 /// Returns (removed, failures).
 pub fn remove(items: &[Leftover]) -> (Vec<String>, Vec<String>) {
     let (mut ok, mut bad) = (Vec::new(), Vec::new());
+    for it in items {
+        if let Leftover::Mount { dir } = it {
+            match command::run("umount", &["-l", &dir.to_string_lossy()]) {
+                Ok(_) => {
+                    let _ = fs::remove_dir(dir);
+                    ok.push(it.to_string());
+                }
+                Err(e) => bad.push(format!("{it}: {e}")),
+            }
+        }
+    }
     let mut removed_vgs = BTreeSet::new();
     for it in items {
         if let Leftover::Vg { name, pvs } = it {

@@ -330,7 +330,7 @@ fn every_independent_mistake_is_reported_in_file_order() {
         (
             29,
             10,
-            "action `deferred-removal` is not supported yet in format v1 (planned)",
+            "action `fault` is not supported yet in format v1 (planned)",
         ),
         (35, 18, "no pool named `nope`"),
         (37, 8, "`mode` must be one of"),

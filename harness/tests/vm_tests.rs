@@ -135,6 +135,7 @@ shipped_scenario_tests! {
     vm_scenario_fill_queue_grow => "fill-queue-grow",
     vm_scenario_fill_queue_timeout => "fill-queue-timeout",
     vm_scenario_fill_delete_thin => "fill-delete-thin",
+    vm_scenario_deferred => "deferred",
 }
 
 /// Every file in scenarios/ has a test above.

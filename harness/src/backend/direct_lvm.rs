@@ -336,6 +336,34 @@ impl PoolBackend for DirectLvmPool {
         self.thin_from_lvm(name, size)
     }
 
+    fn deactivate_thin(&mut self, name: &Ident, deferred: bool) -> Result<(), BackendError> {
+        // Docker managed thin devices with dm calls even on direct-lvm; lvm has no
+        // deferred deactivation. The LV's dm device goes; lvm sees the LV inactive.
+        let t = self
+            .thins
+            .get(name)
+            .ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
+        self.dm.remove(&t.dm.name, deferred)
+    }
+
+    fn delete_inactive_thin(&mut self, name: &Ident) -> Result<(), BackendError> {
+        let t = self
+            .thins
+            .get(name)
+            .ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
+        if self.dm.info(&t.dm.name)?.is_some() {
+            return Err(BackendError::Dm {
+                op: "delete".into(),
+                device: t.dm.name.clone(),
+                message: "EBUSY: the thin's device is still active".into(),
+            });
+        }
+        let lv = format!("{}/{}", self.vg, name);
+        self.lvm(&["lvremove", "--yes", &lv])?;
+        self.thins.remove(name);
+        Ok(())
+    }
+
     fn delete_thin(&mut self, name: &Ident) -> Result<(), BackendError> {
         self.thins
             .remove(name)

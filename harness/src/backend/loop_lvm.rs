@@ -237,6 +237,32 @@ impl PoolBackend for LoopLvmPool {
         self.activate(name, id, o.size)
     }
 
+    fn deactivate_thin(&mut self, name: &Ident, deferred: bool) -> Result<(), BackendError> {
+        let t = self
+            .thins
+            .get(name)
+            .ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
+        self.dm.remove(&t.dm.name, deferred)
+    }
+
+    fn delete_inactive_thin(&mut self, name: &Ident) -> Result<(), BackendError> {
+        let t = self
+            .thins
+            .get(name)
+            .ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
+        if self.dm.info(&t.dm.name)?.is_some() {
+            return Err(BackendError::Dm {
+                op: "delete".into(),
+                device: t.dm.name.clone(),
+                message: "EBUSY: the thin's device is still active".into(),
+            });
+        }
+        self.dm
+            .message(&self.pool_name, &format!("delete {}", t.id))?;
+        self.thins.remove(name);
+        Ok(())
+    }
+
     fn delete_thin(&mut self, name: &Ident) -> Result<(), BackendError> {
         let t = self
             .thins
@@ -325,6 +351,9 @@ impl PoolBackend for LoopLvmPool {
             .rev()
             .collect();
         for t in thins {
+            if matches!(self.dm.info(&t.dm.name), Ok(None)) {
+                continue; // already deactivated (deferred removal)
+            }
             if let Err(e) = self.dm.remove(&t.dm.name, false) {
                 errs.push(e.to_string());
             }

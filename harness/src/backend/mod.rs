@@ -97,6 +97,12 @@ pub trait PoolBackend {
     fn delete_thin(&mut self, name: &Ident) -> Result<(), BackendError>;
     /// An active thin by name.
     fn thin(&self, name: &Ident) -> Option<&ThinDev>;
+    /// Remove the thin's dm device only (the thin stays in the pool). With `deferred`, an
+    /// open device is removed at its last close (`DM_DEFERRED_REMOVE`), as Docker did.
+    fn deactivate_thin(&mut self, name: &Ident, deferred: bool) -> Result<(), BackendError>;
+    /// Delete a thin whose device is gone: one attempt (`delete` message, or `lvremove`);
+    /// the caller retries EBUSY, as Docker's deferred deletion did.
+    fn delete_inactive_thin(&mut self, name: &Ident) -> Result<(), BackendError>;
     /// Grow the data device by `by` and make the pool use it.
     fn grow_data(&mut self, by: Bytes) -> Result<(), BackendError>;
     /// direct-lvm: apply lvm's autoextend policy now (`lvextend --use-policies`), as
@@ -113,6 +119,12 @@ pub trait PoolBackend {
     /// Remove everything, in reverse order of construction; returns what could not be
     /// removed. Idempotent.
     fn teardown(&mut self) -> Vec<String>;
+}
+
+/// Whether a backend error is the kernel's EBUSY.
+pub fn is_busy(e: &BackendError) -> bool {
+    let t = e.to_string();
+    t.contains("EBUSY") || t.contains("Device or resource busy") || t.contains("in use")
 }
 
 /// Status of a named pool device, parsed.

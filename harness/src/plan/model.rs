@@ -183,6 +183,10 @@ pub enum Action {
     CowOverwrite(CowSpec),
     /// `fill`: write until the pool runs out of data space; optionally recover.
     Fill(FillSpec),
+    /// `deferred-removal`: remove a busy thin with `DM_DEFERRED_REMOVE`.
+    DeferredRemoval(DeferredSpec),
+    /// `deferred-deletion`: Docker's userspace deferred deletion with a retry worker.
+    DeferredDeletion(DeferredSpec),
 }
 
 impl Action {
@@ -195,6 +199,8 @@ impl Action {
             Action::SmallWrite(_) => "small-write",
             Action::CowOverwrite(_) => "cow-overwrite",
             Action::Fill(_) => "fill",
+            Action::DeferredRemoval(_) => "deferred-removal",
+            Action::DeferredDeletion(_) => "deferred-deletion",
         }
     }
 }
@@ -296,6 +302,31 @@ pub struct FillSpec {
     /// harness's monitor when usage crosses the profile's threshold (dmeventd does this on
     /// a machine with monitoring; the VM has none). Default false.
     pub autoextend: bool,
+}
+
+/// What keeps a thin busy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// An open file descriptor.
+    Fd,
+    /// An ext4 filesystem (Docker's options) mounted here.
+    Mount,
+    /// An ext4 filesystem mounted in another mount namespace (a leaked mount).
+    MountNamespace,
+}
+
+/// `deferred-removal` / `deferred-deletion` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeferredSpec {
+    /// The thin to remove; must not share blocks with a snapshot or origin when the
+    /// holder makes a filesystem (the model cannot place mkfs's IO).
+    pub thin: Ident,
+    /// What holds it.
+    pub holder: Holder,
+    /// How long the holder keeps it after the removal/deletion was asked for. Default 2s.
+    pub hold: Duration,
+    /// Deletion: the worker's retry interval. Default 1s (Docker: 30s).
+    pub retry_interval: Duration,
 }
 
 /// A scenario expectation checked after a step.

@@ -10,9 +10,9 @@
 //! later step that uses it.
 
 use super::model::{
-    AccessPattern, Action, BlockCount, CowSpec, DeviceSpec, DirectLvmSpec, Expect, FillSpec, Limit,
-    LoopLvmSpec, LowWaterMark, NoSpacePolicy, Plan, PoolKindSpec, PoolSpec, Recover,
-    SmallWriteSpec, StepSpec,
+    AccessPattern, Action, BlockCount, CowSpec, DeferredSpec, DeviceSpec, DirectLvmSpec, Expect,
+    FillSpec, Holder, Limit, LoopLvmSpec, LowWaterMark, NoSpacePolicy, Plan, PoolKindSpec,
+    PoolSpec, Recover, SmallWriteSpec, StepSpec,
 };
 use crate::scenario::raw::{
     Field, IntOrText, RawExpect, RawPool, RawScenario, RawStep, Span, POOL_KEYS, STEP_KEYS,
@@ -135,28 +135,24 @@ enum ActionKind {
     SmallWrite,
     CowOverwrite,
     Fill,
+    DeferredRemoval,
+    DeferredDeletion,
 }
 
-const ACTIONS: [(&str, ActionKind); 6] = [
+const ACTIONS: [(&str, ActionKind); 8] = [
     ("create-thin", ActionKind::CreateThin),
     ("snapshot", ActionKind::Snapshot),
     ("delete-thin", ActionKind::DeleteThin),
     ("small-write", ActionKind::SmallWrite),
     ("cow-overwrite", ActionKind::CowOverwrite),
     ("fill", ActionKind::Fill),
+    ("deferred-removal", ActionKind::DeferredRemoval),
+    ("deferred-deletion", ActionKind::DeferredDeletion),
 ];
 
 /// Action names kept for later versions of the format.
-const RESERVED_ACTIONS: [&str; 9] = [
-    "delete",
-    "deferred-removal",
-    "deferred-deletion",
-    "fault",
-    "fio",
-    "mkfs",
-    "mount",
-    "fstrim",
-    "discard",
+const RESERVED_ACTIONS: [&str; 7] = [
+    "delete", "fault", "fio", "mkfs", "mount", "fstrim", "discard",
 ];
 
 impl ActionKind {
@@ -1289,6 +1285,48 @@ impl Checker {
                     },
                 )
             }
+            ActionKind::DeferredRemoval | ActionKind::DeferredDeletion => {
+                let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);
+                let holders = [
+                    ("fd", Holder::Fd),
+                    ("mount", Holder::Mount),
+                    ("mount-namespace", Holder::MountNamespace),
+                ];
+                let holder = match s.holder.value() {
+                    None => Some(Holder::Fd),
+                    Some(v) => self.choice("holder", v, &holders),
+                };
+                let limits = (Duration::ZERO, Duration::from_secs(600));
+                let hold = self
+                    .duration("hold", &s.hold, limits)
+                    .map(|d| d.unwrap_or(Duration::from_secs(2)));
+                let retry = self
+                    .duration(
+                        "retry_interval",
+                        &s.retry_interval,
+                        (Duration::from_millis(10), Duration::from_secs(600)),
+                    )
+                    .map(|d| d.unwrap_or(Duration::from_secs(1)));
+                let spec = match (thin, holder, hold, retry) {
+                    (Some(thin), Some(holder), Some(hold), Some(retry_interval)) => {
+                        Some(DeferredSpec {
+                            thin,
+                            holder,
+                            hold,
+                            retry_interval,
+                        })
+                    }
+                    _ => None,
+                };
+                let action = spec.map(|d| {
+                    if kind == ActionKind::DeferredRemoval {
+                        Action::DeferredRemoval(d)
+                    } else {
+                        Action::DeferredDeletion(d)
+                    }
+                });
+                (action, Effect::Delete { thin: thin_raw })
+            }
             ActionKind::Fill => {
                 let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);
                 let (spec, _, victim_raw) = self.fill(s, thin);
@@ -1998,8 +2036,8 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     }
     let mut rest = t;
     let mut total: u64 = 0;
-    // Rank of the last unit: 3 = none yet, 2 = h, 1 = m, 0 = s.
-    let mut last = 3;
+    // Rank of the last unit: 4 = none yet, 3 = h, 2 = m, 1 = s, 0 = ms. Total in ms.
+    let mut last = 4;
     while !rest.is_empty() {
         let digits = rest
             .find(|c: char| !c.is_ascii_digit())
@@ -2016,15 +2054,16 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
             .unwrap_or(after.len());
         let (unit, after) = after.split_at(unit_len);
         let (rank, mult) = match unit {
-            "h" => (2, 3600),
-            "m" => (1, 60),
-            "s" => (0, 1),
-            "" => return Err(format!("`{s}` has no unit after {num} (use h, m or s)")),
-            other => return Err(format!("`{s}`: unknown unit `{other}` (use h, m or s)")),
+            "h" => (3, 3_600_000),
+            "m" => (2, 60_000),
+            "s" => (1, 1000),
+            "ms" => (0, 1),
+            "" => return Err(format!("`{s}` has no unit after {num} (use h, m, s or ms)")),
+            other => return Err(format!("`{s}`: unknown unit `{other}` (use h, m, s or ms)")),
         };
         if rank >= last {
             return Err(format!(
-                "`{s}`: units must go from hours to seconds, each once"
+                "`{s}`: units must go from hours to milliseconds, each once"
             ));
         }
         last = rank;
@@ -2036,14 +2075,19 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
             .ok_or_else(|| format!("`{s}` is too long"))?;
         rest = after.trim_start();
     }
-    Ok(Duration::from_secs(total))
+    Ok(Duration::from_millis(total))
 }
 
 /// The shortest `1h30m`-style form of whole seconds.
 fn human_duration(d: Duration) -> String {
     let s = d.as_secs();
+    let ms = d.subsec_millis();
     if s == 0 {
-        return "0s".to_owned();
+        return if ms == 0 {
+            "0s".to_owned()
+        } else {
+            format!("{ms}ms")
+        };
     }
     let (h, m, sec) = (s / 3600, s % 3600 / 60, s % 60);
     let mut out = String::new();
@@ -2055,6 +2099,9 @@ fn human_duration(d: Duration) -> String {
     }
     if sec > 0 {
         out.push_str(&format!("{sec}s"));
+    }
+    if ms > 0 {
+        out.push_str(&format!("{ms}ms"));
     }
     out
 }
@@ -2127,7 +2174,12 @@ mod tests {
         assert!(d("20 minutes")
             .unwrap_err()
             .contains("unknown unit `minutes`"));
-        assert!(d("30m1h").unwrap_err().contains("hours to seconds"));
+        assert!(d("30m1h").unwrap_err().contains("hours to milliseconds"));
+        let ms = |t: &str| parse_duration(t).map(|d| d.as_millis());
+        assert_eq!(ms("500ms"), Ok(500));
+        assert_eq!(ms("1s 250ms"), Ok(1250));
+        assert!(ms("5ms2s").is_err());
+        assert_eq!(human_duration(Duration::from_millis(1250)), "1s250ms");
         assert!(d("1m1m").is_err());
         assert!(d("-5s").is_err());
         assert!(d("99999999999999999999h").unwrap_err().contains("too long"));
@@ -2409,7 +2461,7 @@ mod tests {
         );
         let e = one(&steps("[[step]]\naction = \"frobnicate\"\n"));
         assert!(
-            e.contains("valid actions: create-thin, snapshot, delete-thin, small-write, cow-overwrite, fill"),
+            e.contains("valid actions: create-thin, snapshot, delete-thin, small-write, cow-overwrite, fill, deferred-removal, deferred-deletion"),
             "{e}"
         );
         assert!(one(&steps("[[step]]\nthin = \"t\"\n")).contains("[[step]] has no `action`"));

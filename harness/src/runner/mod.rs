@@ -5,6 +5,8 @@
 
 mod actions;
 pub(crate) mod sampler;
+
+pub use actions::MOUNT_BASE;
 mod step;
 
 use std::collections::BTreeMap;

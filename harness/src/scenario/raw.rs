@@ -385,6 +385,11 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 "autoextend",
             ],
         ),
+        ("deferred-removal", &["thin", "holder", "hold"]),
+        (
+            "deferred-deletion",
+            &["thin", "holder", "hold", "retry_interval"],
+        ),
     ],
 };
 
@@ -487,13 +492,15 @@ pub(crate) struct RawStep {
     pub hold: Field<String>,
     pub error_within: Field<String>,
     pub autoextend: Field<bool>,
+    pub holder: Field<String>,
+    pub retry_interval: Field<String>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 19] = [
+        let fields: [(&'static str, Option<Span>); 21] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -513,6 +520,8 @@ impl RawStep {
             ("hold", self.hold.key()),
             ("error_within", self.error_within.key()),
             ("autoextend", self.autoextend.key()),
+            ("holder", self.holder.key()),
+            ("retry_interval", self.retry_interval.key()),
         ];
         fields
             .into_iter()
@@ -825,6 +834,12 @@ impl RawStep {
             hold: r.string("hold", "a duration string like \"2s\"", d),
             error_within: r.string("error_within", "a duration string like \"5s\"", d),
             autoextend: r.boolean("autoextend", d),
+            holder: r.string(
+                "holder",
+                "a string: \"fd\", \"mount\" or \"mount-namespace\"",
+                d,
+            ),
+            retry_interval: r.string("retry_interval", "a duration string like \"1s\"", d),
             expect,
         };
         r.finish(d);

@@ -3,9 +3,12 @@
 //! (the accounting oracle), which `step.rs` checks against the kernel.
 
 mod cow;
+mod deferred;
 mod fill;
 mod thins;
 mod write;
+
+pub use deferred::MOUNT_BASE;
 
 use thinbench_schema::record::{ExpectationResult, Metric, PhaseStats, WorkloadStats};
 
@@ -54,5 +57,7 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, String> {
         Action::SmallWrite(w) => write::small_write(ctx, w),
         Action::CowOverwrite(c) => cow::run(ctx, c),
         Action::Fill(f) => fill::run(ctx, f),
+        Action::DeferredRemoval(d) => deferred::removal(ctx, d),
+        Action::DeferredDeletion(d) => deferred::deletion(ctx, d),
     }
 }
