@@ -44,6 +44,10 @@ pub struct PoolSpec {
     /// `dm_thin_pool` module's `no_space_timeout` to set for the run (`None`: leave it).
     /// It is global to the kernel, so the runner restores the old value afterwards.
     pub no_space_timeout: Option<Duration>,
+    /// Docker's `dm.min_free_space`: a snapshot is refused when free data or metadata
+    /// space is below this percentage (checked at snapshot creation only). Default 10;
+    /// 0 turns it off.
+    pub min_free_space: u8,
 }
 
 /// Low water mark, as written or resolved against the pool's size.
@@ -340,6 +344,9 @@ pub enum Expect {
     Errors(u64),
     /// The first workload error, as an errno name (`ENOSPC`, `EIO`).
     FirstError(String),
+    /// The step fails with an error containing this text (a refusal that must happen);
+    /// the step then counts as passed.
+    ErrorContains(String),
 }
 
 /// An expected block count.

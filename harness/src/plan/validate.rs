@@ -55,6 +55,8 @@ const DOCKER_METADATA_SIZE: u64 = 2 * GIB;
 const DEFAULT_DEVICE_SIZE: u64 = 20 * GIB;
 /// Docker's base device size.
 const DOCKER_BASE_SIZE: u64 = 10 * GIB;
+/// Docker's `dm.min_free_space` default, percent.
+const DOCKER_MIN_FREE_SPACE: u8 = 10;
 const DEFAULT_IO_SIZE: u64 = 4 * KIB;
 const DEFAULT_SEED: i64 = 1;
 
@@ -717,6 +719,28 @@ impl Checker {
             &p.no_space_timeout,
             (Duration::ZERO, MAX_NO_SPACE_TIMEOUT),
         );
+        let min_free_space = match &p.min_free_space {
+            Field::Absent => Some(DOCKER_MIN_FREE_SPACE),
+            Field::Invalid { .. } => None,
+            Field::Given { value, .. } => {
+                let pct = match value.get_ref() {
+                    IntOrText::Int(n) => u8::try_from(*n).ok(),
+                    IntOrText::Text(t) => t
+                        .trim()
+                        .strip_suffix('%')
+                        .and_then(|n| n.trim_end().parse::<u8>().ok()),
+                }
+                .filter(|n| *n < 100);
+                if pct.is_none() {
+                    self.err_hint(
+                        value.span(),
+                        "invalid `min_free_space`: expected a percentage from 0% to 99%",
+                        "Docker's default is \"10%\"; \"0%\" turns the check off",
+                    );
+                }
+                pct
+            }
+        };
         let kind_spec = match kind? {
             PoolKind::LoopLvm => self.loop_lvm(p, chunk).map(PoolKindSpec::LoopLvm),
             PoolKind::DirectLvm => self.direct_lvm(p).map(PoolKindSpec::DirectLvm),
@@ -730,6 +754,7 @@ impl Checker {
             discard_passdown,
             no_space: no_space?,
             no_space_timeout: no_space_timeout?,
+            min_free_space: min_free_space?,
         })
     }
 
@@ -1687,6 +1712,11 @@ impl Checker {
                 Some(m) => out.push(Expect::Mode(m)),
                 None => ok = false,
             },
+        }
+        match &e.error_contains {
+            Field::Absent => {}
+            Field::Invalid { .. } => ok = false,
+            Field::Given { value, .. } => out.push(Expect::ErrorContains(value.get_ref().clone())),
         }
         match &e.first_error {
             Field::Absent => {}

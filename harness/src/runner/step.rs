@@ -154,7 +154,39 @@ pub fn run_step(
     if let (Some(b), Some(a)) = (&r.pool_before, &r.pool_after) {
         r.data_blocks_allocated = Some(a.data_used.0 as i64 - b.data_used.0 as i64);
     }
+    let wanted_error = step.expect.iter().find_map(|x| match x {
+        Expect::ErrorContains(t) => Some(t.clone()),
+        _ => None,
+    });
     match outcome {
+        // A refusal the scenario asked for: the step did what it should.
+        Err(e)
+            if wanted_error
+                .as_ref()
+                .is_some_and(|w| e.contains(w.as_str())) =>
+        {
+            let w = wanted_error.unwrap_or_default();
+            r.expectations.push(check(
+                "step fails with an error containing",
+                w.clone(),
+                w,
+                step,
+            ));
+            if let (Some(b), Some(a)) = (&r.pool_before, &r.pool_after) {
+                r.expectations.push(check(
+                    "a refused step changes nothing",
+                    b.data_used.0.to_string(),
+                    a.data_used.0.to_string(),
+                    step,
+                ));
+            }
+            r.status = if r.expectations.iter().all(|x| x.status == Status::Passed) {
+                Status::Passed
+            } else {
+                Status::Failed
+            };
+            r.error = Some(e);
+        }
         Err(e) => {
             r.status = Status::Failed;
             r.error = Some(e);
@@ -201,6 +233,12 @@ pub fn run_step(
                             .as_ref()
                             .map(|u| u.mode.as_str().to_owned())
                             .unwrap_or_else(|| "unknown".into()),
+                        step,
+                    ),
+                    Expect::ErrorContains(w) => check(
+                        "step fails with an error containing",
+                        w.clone(),
+                        "no error".into(),
                         step,
                     ),
                     Expect::FirstError(errno) => check(

@@ -333,6 +333,7 @@ pub(crate) const POOL_KEYS: KeySet = KeySet {
         "discard_passdown",
         "no_space",
         "no_space_timeout",
+        "min_free_space",
     ],
     variants: &[
         (
@@ -396,7 +397,13 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
 /// `[step.expect]` keys.
 pub(crate) const EXPECT_KEYS: KeySet = KeySet {
     table: "[step.expect]",
-    common: &["data_blocks_allocated", "mode", "errors", "first_error"],
+    common: &[
+        "data_blocks_allocated",
+        "mode",
+        "errors",
+        "first_error",
+        "error_contains",
+    ],
     variants: &[],
 };
 
@@ -430,6 +437,7 @@ pub(crate) struct RawPool {
     pub discard_passdown: Field<bool>,
     pub no_space: Field<String>,
     pub no_space_timeout: Field<String>,
+    pub min_free_space: Field<IntOrText>,
     pub data_size: Field<IntOrText>,
     pub metadata_size: Field<IntOrText>,
     pub dir: Field<String>,
@@ -537,6 +545,7 @@ pub(crate) struct RawExpect {
     pub mode: Field<String>,
     pub errors: Field<i64>,
     pub first_error: Field<String>,
+    pub error_contains: Field<String>,
 }
 
 /// Reads one table's keys, remembering which were used so the rest can be reported.
@@ -766,6 +775,7 @@ impl RawPool {
             discard_passdown: r.boolean("discard_passdown", d),
             no_space: r.string("no_space", "a string: \"queue\" or \"error\"", d),
             no_space_timeout: r.string("no_space_timeout", "a duration string like \"60s\"", d),
+            min_free_space: r.int_or_text("min_free_space", "a percentage like \"10%\"", d),
             data_size: r.size("data_size", d),
             metadata_size: r.size("metadata_size", d),
             dir: r.string("dir", "a path string", d),
@@ -900,6 +910,11 @@ impl RawExpect {
             ),
             errors: r.integer("errors", "an integer", d),
             first_error: r.string("first_error", "an errno name like \"ENOSPC\"", d),
+            error_contains: r.string(
+                "error_contains",
+                "a string the step's error must contain",
+                d,
+            ),
         };
         r.finish(d);
         expect

@@ -42,6 +42,32 @@ pub fn snapshot(
         .thin(origin)
         .ok_or_else(|| format!("no thin {origin}"))?
         .id;
+    // Docker's dm.min_free_space, checked where Docker checked it: at snapshot creation.
+    let min = u64::from(ctx.pool.min_free_space);
+    if min > 0 {
+        let u = ctx.backend.status().map_err(|e| e.to_string())?;
+        let pct = |used: u64, total: u64| {
+            if total == 0 {
+                0
+            } else {
+                (total - used.min(total)) * 100 / total
+            }
+        };
+        let (data_free, meta_free) = (
+            pct(u.data_used.0, u.data_total.0),
+            pct(u.meta_used.0, u.meta_total.0),
+        );
+        if data_free < min || meta_free < min {
+            let which = if data_free < min {
+                format!("data {data_free}%")
+            } else {
+                format!("metadata {meta_free}%")
+            };
+            return Err(format!(
+                "snapshot {thin} refused: free {which} is below min_free_space {min}% (Docker's dm.min_free_space)"
+            ));
+        }
+    }
     let t = ctx
         .backend
         .snapshot(thin, origin, id)
