@@ -47,11 +47,10 @@ pub fn snapshot(
     if min > 0 {
         let u = ctx.backend.status().map_err(|e| e.to_string())?;
         let pct = |used: u64, total: u64| {
-            if total == 0 {
-                0
-            } else {
-                (total - used.min(total)) * 100 / total
-            }
+            (total - used.min(total))
+                .checked_mul(100)
+                .and_then(|f| f.checked_div(total))
+                .unwrap_or(0)
         };
         let (data_free, meta_free) = (
             pct(u.data_used.0, u.data_total.0),
