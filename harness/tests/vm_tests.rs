@@ -249,7 +249,8 @@ fn vm_in_guest_kill_cleanup_and_wrong_expectation() {
         fixtures.join("kill.toml").display(),
         fixtures.join("kill-direct.toml").display()
     );
-    // Inside one guest: run on the guest kernel with the work dir on tmpfs, SIGKILL it in
+    // Inside one guest (its private /run for outputs: /tmp is the host's): run on the guest
+    // kernel with the work dir on tmpfs, SIGKILL it in
     // the middle of its workload, show the debris, run cleanup, count what is left.
     let script = format!(
         r#"set -u
@@ -257,8 +258,8 @@ mount -t tmpfs -o size=1536m tmpfs /var/tmp
 count() {{ echo $(( $(dmsetup ls | grep -c '^tb') + $(losetup -a | grep -c thinbench) + $(lvm vgs --noheadings -o vg_name 2>/dev/null | grep -c tb_) + $(ls /var/tmp/thinbench 2>/dev/null | wc -l) )); }}
 n=0
 for scen in {scens}; do
-  n=$((n+1)); out=/tmp/out$n; mkdir -p $out
-  {bin} run --env host --out $out $scen > /tmp/run$n.log 2>&1 &
+  n=$((n+1)); out=/run/tbtest/out$n; mkdir -p $out
+  {bin} run --env host --out $out $scen > /run/tbtest/run$n.log 2>&1 &
   pid=$!
   for i in $(seq 1 900); do grep -q '"event":"progress"' $out/events.jsonl 2>/dev/null && break; sleep 0.2; done
   sleep 1
@@ -270,9 +271,9 @@ for scen in {scens}; do
 done
 echo "kills: $n"
 dmsetup ls; losetup -a
-{bin} run --env host --out /tmp/wrong {wrong} > /tmp/wrong.log 2>&1
+{bin} run --env host --out /run/tbtest/wrong {wrong} > /run/tbtest/wrong.log 2>&1
 echo "wrong-expectation-exit: $?"
-grep -h "data blocks allocated: expected" /tmp/wrong.log | head -2
+grep -h "data blocks allocated: expected" /run/tbtest/wrong.log | head -2
 "#,
         wrong = fixtures.join("wrong-expectation.toml").display(),
         bin = BIN,

@@ -26,7 +26,10 @@ $B mount -t 9p -o "$O,ro,multidevs=remap" hostroot /newroot || { say "cannot mou
 $B mount -t proc proc /newroot/proc
 $B mount -t sysfs sys /newroot/sys
 $B mount -t devtmpfs dev /newroot/dev
-$B mount -t tmpfs -o mode=1777 tmp /newroot/tmp
+# The host's /tmp, writable: paths under it (a checkout, a test's temp dir) must mean the
+# same in the guest. A private tmpfs only if that share is missing.
+$B mount -t 9p -o "$O,rw,cache=none,multidevs=remap" hosttmp /newroot/tmp 2>/dev/null \
+  || $B mount -t tmpfs -o mode=1777 tmp /newroot/tmp
 $B mount -t tmpfs -o mode=755 run /newroot/run
 [ -d /newroot/dev/shm ] || $B mkdir -p /newroot/dev/shm
 $B mount -t tmpfs shm /newroot/dev/shm
