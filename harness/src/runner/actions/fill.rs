@@ -3,6 +3,7 @@
 //! is full; optionally recover (grow the data device, or delete a thin) while IO is held,
 //! and check that no acknowledged write was lost.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -55,9 +56,8 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
     let chunk = ctx.pool.chunk.bytes();
     let dm = Dm::open().map_err(|e| e.to_string())?;
     let start = read_pool_status(&dm, ctx.backend.pool_dm_name()).map_err(|e| e.to_string())?;
-    let free = Bytes((start.data_total.0 - start.data_used.0) * chunk.0);
-    // Without an explicit amount: fill what is free and, after a recovery, write half of
-    // what it brought back, so the step ends instead of filling the pool again.
+    // After a recovery, write half of what it brought back, so the step ends instead of
+    // filling the pool again.
     let model = ctx.state.model.as_ref().ok_or("no model")?;
     let extra = match &f.recover {
         Recover::None => Bytes(0),
@@ -71,11 +71,10 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
             Bytes(model.exclusive(id).map_err(|e| e.to_string())?.0 * chunk.0 / 2)
         }
     };
-    let limit = f.bytes.unwrap_or(match f.recover {
-        // Without recovery: until the error (or the end of the thin).
-        Recover::None => thin.size,
-        _ => Bytes((free.0 + extra.0).min(thin.size.0)),
-    });
+    // Until the pool runs out (or the thin ends). Writes to chunks the thin already maps
+    // take no space, so "bytes free" is no measure of when that happens; after a recovery
+    // the monitor stops the writer once `extra` more bytes went in.
+    let limit = f.bytes.unwrap_or(thin.size);
     let generation = ctx.state.next_generation();
     let mut params = SmallWriteParams::new(ctx.pool.chunk, thin.size);
     params.io_size = f.io_size;
@@ -108,12 +107,17 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
     let mut grown_total = start.data_total;
     let mut recovery_error = None;
     let mut deleted = None;
+    let stop = AtomicBool::new(false);
+    let done_bytes = AtomicU64::new(0);
+    let mut stop_after: Option<u64> = None;
     let (writer_done_at, outcome) = std::thread::scope(|s| {
-        let writer = s.spawn(|| {
+        let (stop, done_bytes) = (&stop, &done_bytes);
+        let writer = s.spawn(move || {
             let r = small_write::run(
                 &mut dev,
                 &params,
                 &mut |p: small_write::Progress| {
+                    done_bytes.store(p.bytes.0, Ordering::Relaxed);
                     rec.event(EventKind::Progress {
                         case: case.clone(),
                         index,
@@ -121,12 +125,19 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
                         total: limit.0,
                     });
                 },
-                signals::stop_flag(),
+                stop,
             );
             (t0.elapsed(), r)
         });
         let mut probe_rx: Option<mpsc::Receiver<Result<Duration, String>>> = None;
         while !writer.is_finished() {
+            let done = done_bytes.load(Ordering::Relaxed);
+            if signals::stop_requested() || stop_after.is_some_and(|t| done >= t) {
+                stop.store(true, Ordering::Relaxed);
+            }
+            if recovered_at.is_some() && stop_after.is_none() && f.bytes.is_none() {
+                stop_after = Some(done + extra.0);
+            }
             if let Ok(u) = read_pool_status(&dm, ctx.backend.pool_dm_name()) {
                 if u.mode != mode {
                     rec.event(EventKind::ModeChange {
@@ -324,6 +335,15 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
         MetricKind::Exact,
         Better::Neither,
     ));
+    o.checks.push(ExpectationResult {
+        what: "the pool ran out of data space".into(),
+        expected: "out_of_data_space".into(),
+        observed: if full_at.is_some() { "out_of_data_space".into() } else { format!("never ({} bytes written)", out.stats.bytes.0) },
+        status: if full_at.is_some() { Status::Passed } else { Status::Failed },
+        message: full_at.is_none().then(|| {
+            format!("step {} ({}): the pool never ran out of data space; write more (`bytes`) or use a bigger thin", ctx.step.index, ctx.step.name)
+        }),
+    });
     if full_at.is_some() {
         o.checks.push(match &provisioned_write {
             Some(Ok(d)) => ExpectationResult {
