@@ -351,13 +351,7 @@ impl PoolBackend for DirectLvmPool {
             .thins
             .get(name)
             .ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
-        if self.dm.info(&t.dm.name)?.is_some() {
-            return Err(BackendError::Dm {
-                op: "delete".into(),
-                device: t.dm.name.clone(),
-                message: "EBUSY: the thin's device is still active".into(),
-            });
-        }
+        super::ensure_inactive(&self.dm, t)?;
         let lv = format!("{}/{}", self.vg, name);
         self.lvm(&["lvremove", "--yes", &lv])?;
         self.thins.remove(name);

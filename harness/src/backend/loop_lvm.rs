@@ -250,13 +250,7 @@ impl PoolBackend for LoopLvmPool {
             .thins
             .get(name)
             .ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
-        if self.dm.info(&t.dm.name)?.is_some() {
-            return Err(BackendError::Dm {
-                op: "delete".into(),
-                device: t.dm.name.clone(),
-                message: "EBUSY: the thin's device is still active".into(),
-            });
-        }
+        super::ensure_inactive(&self.dm, t)?;
         self.dm
             .message(&self.pool_name, &format!("delete {}", t.id))?;
         self.thins.remove(name);

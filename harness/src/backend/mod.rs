@@ -121,6 +121,18 @@ pub trait PoolBackend {
     fn teardown(&mut self) -> Vec<String>;
 }
 
+/// EBUSY unless the thin's dm device is gone: a thin is deleted only once inactive.
+pub fn ensure_inactive(dm: &dm::Dm, t: &ThinDev) -> Result<(), BackendError> {
+    if dm.info(&t.dm.name)?.is_some() {
+        return Err(BackendError::Dm {
+            op: "delete".into(),
+            device: t.dm.name.clone(),
+            message: "EBUSY: the thin's device is still active".into(),
+        });
+    }
+    Ok(())
+}
+
 /// Whether a backend error is the kernel's EBUSY.
 pub fn is_busy(e: &BackendError) -> bool {
     let t = e.to_string();

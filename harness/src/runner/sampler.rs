@@ -29,18 +29,13 @@ impl Sampler {
             let Ok(dm) = Dm::open() else { return };
             while !s.load(Ordering::Relaxed) {
                 if let Ok(u) = read_pool_status(&dm, &dm_name) {
-                    rec.sample(&PoolSample {
-                        t_ms: rec.t_ms(),
-                        pool: pool.clone(),
-                        step: Some(step),
-                        reason: "periodic".into(),
-                        data_used: u.data_used.0,
-                        data_total: u.data_total.0,
-                        meta_used: u.meta_used.0,
-                        meta_total: u.meta_total.0,
-                        mode: u.mode.as_str().into(),
-                        needs_check: u.needs_check,
-                    });
+                    rec.sample(&PoolSample::from_usage(
+                        rec.t_ms(),
+                        &pool,
+                        Some(step),
+                        "periodic",
+                        &u,
+                    ));
                 }
                 std::thread::sleep(INTERVAL);
             }

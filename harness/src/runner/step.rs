@@ -57,18 +57,7 @@ impl CaseState {
 }
 
 fn sample(rec: &Recorder, pool: &str, step: Option<usize>, reason: &str, u: &PoolUsage) {
-    rec.sample(&PoolSample {
-        t_ms: rec.t_ms(),
-        pool: pool.to_owned(),
-        step,
-        reason: reason.to_owned(),
-        data_used: u.data_used.0,
-        data_total: u.data_total.0,
-        meta_used: u.meta_used.0,
-        meta_total: u.meta_total.0,
-        mode: u.mode.as_str().to_owned(),
-        needs_check: u.needs_check,
-    });
+    rec.sample(&PoolSample::from_usage(rec.t_ms(), pool, step, reason, u));
 }
 
 /// An expectation check that names the step and both numbers when it fails.

@@ -138,6 +138,30 @@ pub struct PoolSample {
     pub needs_check: bool,
 }
 
+impl PoolSample {
+    /// A row from a status reading.
+    pub fn from_usage(
+        t_ms: u64,
+        pool: &str,
+        step: Option<usize>,
+        reason: &str,
+        u: &PoolUsage,
+    ) -> PoolSample {
+        PoolSample {
+            t_ms,
+            pool: pool.to_owned(),
+            step,
+            reason: reason.to_owned(),
+            data_used: u.data_used.0,
+            data_total: u.data_total.0,
+            meta_used: u.meta_used.0,
+            meta_total: u.meta_total.0,
+            mode: u.mode.as_str().to_owned(),
+            needs_check: u.needs_check,
+        }
+    }
+}
+
 /// Latency percentiles of one workload, in nanoseconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {

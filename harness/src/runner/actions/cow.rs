@@ -2,24 +2,14 @@
 //! the other side of every snapshot relation verified unchanged.
 
 use thinbench_schema::ids::Ident;
-use thinbench_schema::record::{Better, Metric, MetricKind, PhaseStats};
+use thinbench_schema::record::{Better, MetricKind, PhaseStats};
 use thinbench_schema::units::Bytes;
 use thinbench_workloads::model::WriteEffect;
 use thinbench_workloads::offsets::{Limit, OffsetPattern};
 
 use super::write::{first_touched, run_phase, verify_thin, Phase};
-use super::{ActionOutput, StepCtx};
+use super::{metric, ActionOutput, StepCtx};
 use crate::plan::CowSpec;
-
-fn metric(name: &str, value: f64, unit: &str, kind: MetricKind, better: Better) -> Metric {
-    Metric {
-        name: name.into(),
-        value,
-        unit: unit.into(),
-        kind,
-        better,
-    }
-}
 
 pub fn run(ctx: &mut StepCtx<'_>, c: &CowSpec) -> Result<ActionOutput, String> {
     let chunk = ctx.pool.chunk.bytes();

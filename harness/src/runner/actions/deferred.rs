@@ -27,13 +27,7 @@ use crate::sys::command;
 pub const MOUNT_BASE: &str = "/run/thinbench/mnt";
 
 fn metric(name: &str, value: f64, unit: &str, kind: MetricKind) -> Metric {
-    Metric {
-        name: name.into(),
-        value,
-        unit: unit.into(),
-        kind,
-        better: Better::Neither,
-    }
+    super::metric(name, value, unit, kind, Better::Neither)
 }
 
 fn passed(what: &str, observed: String) -> ExpectationResult {
@@ -206,8 +200,17 @@ fn model_delete(
     Ok(-(freed.0 as i64))
 }
 
-/// `deferred-removal`.
-pub fn removal(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput, String> {
+/// A thin made busy by its holder.
+struct Busy {
+    t: crate::backend::ThinDev,
+    dm: Dm,
+    mnt: PathBuf,
+    held: Held,
+    /// Blocks the holder's mkfs took (0 for an fd).
+    fs_blocks: i64,
+}
+
+fn make_busy(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<Busy, String> {
     let t = ctx
         .backend
         .thin(&d.thin)
@@ -215,11 +218,34 @@ pub fn removal(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput, 
         .clone();
     let dm = Dm::open().map_err(|e| e.to_string())?;
     let mnt = mount_point(ctx);
-    let before = ctx.backend.status().map_err(|e| e.to_string())?.data_used;
+    let used = |ctx: &StepCtx<'_>| {
+        ctx.backend
+            .status()
+            .map(|u| u.data_used.0 as i64)
+            .map_err(|e| e.to_string())
+    };
+    let before = used(ctx)?;
     let held = hold(&t.dm.devnode(), d.holder, &mnt)?;
     // Filesystem IO (mkfs) is the kernel's to place: the model learns it from the pool.
-    let fs_blocks =
-        ctx.backend.status().map_err(|e| e.to_string())?.data_used.0 as i64 - before.0 as i64;
+    let fs_blocks = used(ctx)? - before;
+    Ok(Busy {
+        t,
+        dm,
+        mnt,
+        held,
+        fs_blocks,
+    })
+}
+
+/// `deferred-removal`.
+pub fn removal(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput, String> {
+    let Busy {
+        t,
+        dm,
+        mnt,
+        held,
+        fs_blocks,
+    } = make_busy(ctx, d)?;
     let mut out = ActionOutput::default();
     let busy = ctx.backend.deactivate_thin(&d.thin, false);
     out.checks.push(match &busy {
@@ -326,17 +352,13 @@ pub fn removal(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput, 
 
 /// `deferred-deletion`: Docker's userspace deferred deletion with a retry worker.
 pub fn deletion(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput, String> {
-    let t = ctx
-        .backend
-        .thin(&d.thin)
-        .ok_or_else(|| format!("no thin {}", d.thin))?
-        .clone();
-    let dm = Dm::open().map_err(|e| e.to_string())?;
-    let mnt = mount_point(ctx);
-    let before = ctx.backend.status().map_err(|e| e.to_string())?.data_used;
-    let held = hold(&t.dm.devnode(), d.holder, &mnt)?;
-    let fs_blocks =
-        ctx.backend.status().map_err(|e| e.to_string())?.data_used.0 as i64 - before.0 as i64;
+    let Busy {
+        t,
+        dm,
+        mnt,
+        held,
+        fs_blocks,
+    } = make_busy(ctx, d)?;
     let mut out = ActionOutput::default();
     // Docker: deactivate (deferred, since it is busy), then delete.
     ctx.backend

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use thinbench_schema::record::{
-    Better, EventKind, ExpectationResult, Metric, MetricKind, PoolMode, Status,
+    Better, EventKind, ExpectationResult, MetricKind, PoolMode, Status,
 };
 use thinbench_schema::units::Bytes;
 use thinbench_workloads::engine::{AlignedBuf, Device};
@@ -18,20 +18,10 @@ use thinbench_workloads::pattern;
 use thinbench_workloads::small_write::{self, SmallWriteParams};
 
 use super::write::{first_touched, verify_thin, STAMP_DEVICE};
-use super::{ActionOutput, StepCtx};
+use super::{metric, ActionOutput, StepCtx};
 use crate::backend::{dm::Dm, read_pool_status};
 use crate::plan::{FillSpec, PoolKindSpec, Recover};
 use crate::sys::signals;
-
-fn metric(name: &str, value: f64, unit: &str, kind: MetricKind, better: Better) -> Metric {
-    Metric {
-        name: name.into(),
-        value,
-        unit: unit.into(),
-        kind,
-        better,
-    }
-}
 
 /// How often the monitor reads the pool's status during a fill.
 const POLL: Duration = Duration::from_millis(50);

@@ -10,7 +10,9 @@ mod write;
 
 pub use deferred::MOUNT_BASE;
 
-use thinbench_schema::record::{ExpectationResult, Metric, PhaseStats, WorkloadStats};
+use thinbench_schema::record::{
+    Better, ExpectationResult, Metric, MetricKind, PhaseStats, WorkloadStats,
+};
 
 use super::step::CaseState;
 use crate::backend::PoolBackend;
@@ -46,6 +48,17 @@ pub struct ActionOutput {
     pub metrics: Vec<Metric>,
     /// Built-in checks of the action (integrity, …).
     pub checks: Vec<ExpectationResult>,
+}
+
+/// A named figure for [`ActionOutput::metrics`].
+pub fn metric(name: &str, value: f64, unit: &str, kind: MetricKind, better: Better) -> Metric {
+    Metric {
+        name: name.into(),
+        value,
+        unit: unit.into(),
+        kind,
+        better,
+    }
 }
 
 /// Dispatch to the action's module.
