@@ -43,27 +43,13 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
         .thin(&f.thin)
         .ok_or_else(|| format!("no thin {}", f.thin))?
         .clone();
-    let chunk = ctx.pool.chunk.bytes();
     let dm = Dm::open().map_err(|e| e.to_string())?;
     let start = read_pool_status(&dm, ctx.backend.pool_dm_name()).map_err(|e| e.to_string())?;
-    // After a recovery, write half of what it brought back, so the step ends instead of
-    // filling the pool again.
-    let model = ctx.state.model.as_ref().ok_or("no model")?;
-    let extra = match &f.recover {
-        Recover::None => Bytes(0),
-        Recover::Grow { by } => Bytes(by.0 / 2),
-        Recover::DeleteThin { thin: victim } => {
-            let id = ctx
-                .backend
-                .thin(victim)
-                .ok_or_else(|| format!("no thin {victim}"))?
-                .id;
-            Bytes(model.exclusive(id).map_err(|e| e.to_string())?.0 * chunk.0 / 2)
-        }
-    };
     // Until the pool runs out (or the thin ends). Writes to chunks the thin already maps
-    // take no space, so "bytes free" is no measure of when that happens; after a recovery
-    // the monitor stops the writer once `extra` more bytes went in.
+    // take no space, so "bytes free" is no measure of when that happens. With a recovery
+    // the writer is told to stop as the recovery starts: its one IO in flight, the held
+    // one, must then complete, and no second exhaustion can follow (a recovery such as
+    // lvremove runs for seconds while the freed space is already usable).
     let limit = f.bytes.unwrap_or(thin.size);
     let generation = ctx.state.next_generation();
     let mut params = SmallWriteParams::new(ctx.pool.chunk, thin.size);
@@ -99,7 +85,6 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
     let mut deleted = None;
     let stop = AtomicBool::new(false);
     let done_bytes = AtomicU64::new(0);
-    let mut stop_after: Option<u64> = None;
     let (writer_done_at, outcome) = std::thread::scope(|s| {
         let (stop, done_bytes) = (&stop, &done_bytes);
         let writer = s.spawn(move || {
@@ -121,12 +106,8 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
         });
         let mut probe_rx: Option<mpsc::Receiver<Result<Duration, String>>> = None;
         while !writer.is_finished() {
-            let done = done_bytes.load(Ordering::Relaxed);
-            if signals::stop_requested() || stop_after.is_some_and(|t| done >= t) {
+            if signals::stop_requested() {
                 stop.store(true, Ordering::Relaxed);
-            }
-            if recovered_at.is_some() && stop_after.is_none() && f.bytes.is_none() {
-                stop_after = Some(done + extra.0);
             }
             if let Ok(u) = read_pool_status(&dm, ctx.backend.pool_dm_name()) {
                 if u.mode != mode {
@@ -177,6 +158,9 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
             }
             if let (Some(t), None) = (full_at, recovered_at) {
                 if t0.elapsed() >= t + f.hold && f.recover != Recover::None {
+                    if f.bytes.is_none() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
                     let r = match &f.recover {
                         Recover::Grow { by } => ctx.backend.grow_data(*by),
                         Recover::DeleteThin { thin: victim } => {
