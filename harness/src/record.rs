@@ -11,8 +11,16 @@ use std::time::Instant;
 
 use thinbench_schema::record::{EventKind, PoolSample, RunEvent, RunSummary};
 
-/// Something that wants to see events as they happen (the terminal display).
-pub type Listener = Box<dyn Fn(&RunEvent) + Send>;
+/// Something that wants to see events and samples as they happen (the terminal display).
+pub trait Listen: Send + Sync {
+    /// An event, after it was written.
+    fn event(&self, ev: &RunEvent);
+    /// A pool sample, after it was written.
+    fn sample(&self, _s: &PoolSample) {}
+}
+
+/// A boxed [`Listen`]er.
+pub type Listener = Box<dyn Listen>;
 
 struct Inner {
     events: BufWriter<File>,
@@ -68,7 +76,7 @@ impl Recorder {
             let _ = g.events.flush();
         }
         if let Some(l) = &g.listener {
-            l(&ev);
+            l.event(&ev);
         }
     }
 
@@ -77,6 +85,9 @@ impl Recorder {
         let Ok(mut g) = self.inner.lock() else { return };
         let _ = g.samples.serialize(s);
         let _ = g.samples.flush();
+        if let Some(l) = &g.listener {
+            l.sample(s);
+        }
     }
 
     /// Write `summary.json` atomically.

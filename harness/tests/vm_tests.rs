@@ -52,10 +52,15 @@ fn run_shipped(name: &str) -> RunSummary {
             "--out",
         ])
         .arg(out.path())
-        .status()
+        .stderr(std::process::Stdio::inherit())
+        .output()
         .unwrap();
+    let stdout = String::from_utf8_lossy(&status.stdout);
+    eprint!("{stdout}");
+    let status = status.status;
     let text = std::fs::read_to_string(out.path().join("summary.json")).unwrap();
     let s: RunSummary = serde_json::from_str(&text).unwrap();
+    check_report(name, &stdout, out.path(), &s);
     eprintln!(
         "{name}: guest kernel {} dm {} thin-pool {} ({})",
         s.environment.kernel,
@@ -123,6 +128,30 @@ fn run_shipped(name: &str) -> RunSummary {
     );
     assert!(status.success());
     s
+}
+
+/// The run ended by printing its report's path, and the report compares loop-lvm and
+/// direct-lvm for every workload step.
+fn check_report(name: &str, stdout: &str, out: &std::path::Path, s: &RunSummary) {
+    let last = stdout.lines().last().unwrap_or_default();
+    let html = last
+        .strip_prefix("report: ")
+        .unwrap_or_else(|| panic!("{name}: the run's last line is not the report path: {last:?}"));
+    assert_eq!(std::path::Path::new(html), out.join("report/report.html"));
+    let page = std::fs::read_to_string(html).unwrap();
+    assert!(page.contains("<svg"), "{name}: report.html has no inline plot");
+    let mut rows = csv::Reader::from_path(out.join("report/csv/loop-vs-direct.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = rows.records().map(|r| r.unwrap()).collect();
+    let steps = s.cases[0].steps.iter().filter(|st| st.workload.is_some());
+    for st in steps {
+        let row = rows.iter().find(|r| &r[0] == st.name.as_str() && &r[1] == "IOPS");
+        let row = row.unwrap_or_else(|| panic!("{name}: no loop-vs-direct row for {}", st.name));
+        assert!(
+            !row[2].is_empty() && !row[3].is_empty(),
+            "{name}: {} lacks a pool kind: {row:?}",
+            st.name
+        );
+    }
 }
 
 macro_rules! shipped_scenario_tests {

@@ -3,6 +3,8 @@
 
 mod cleanup;
 mod env;
+mod progress;
+mod report;
 mod run;
 pub mod summary;
 mod validate;
@@ -61,6 +63,10 @@ pub struct KernelArgs {
 pub enum Cmd {
     /// Run a scenario.
     Run(run::RunArgs),
+    /// Render a run's report (HTML, Markdown with PNG plots, CSV); several runs side by side.
+    Report(report::ReportArgs),
+    /// Compare two runs of one scenario figure by figure, with the change in %.
+    Compare(report::CompareArgs),
     /// Check scenario files without running anything.
     Validate {
         /// Scenario files.
@@ -87,6 +93,8 @@ pub enum Cmd {
 pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Cmd::Run(a) => run::run(a),
+        Cmd::Report(a) => report::report(a),
+        Cmd::Compare(a) => report::compare(a),
         Cmd::Validate { files } => validate::run(files),
         Cmd::Cleanup { dry_run, all } => cleanup::run(dry_run, all),
         Cmd::Env => env::run(),

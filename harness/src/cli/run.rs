@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use thinbench_schema::record::{RunEvent, RunSummary, Status};
 
+use super::progress::Progress;
 use super::{exit_code, summary, EnvArg, KernelArgs};
 use crate::env::{guest, host, vm};
 use crate::plan::{DeviceSpec, Plan, PoolKindSpec};
@@ -78,6 +79,12 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
     };
     if !a.guest {
         summary::print(&summary, &out);
+        // The results stand without the report: a rendering failure is reported, not
+        // turned into a failed run.
+        match super::report::render_run(&out) {
+            Ok(files) => println!("report: {}", files.html.display()),
+            Err(e) => eprintln!("thinbench: no report: {e:#}"),
+        }
     }
     Ok(match summary.status {
         Status::Passed => exit_code::OK,
@@ -120,7 +127,12 @@ fn run_here(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Resul
         auto_devices,
         started_at: runner::now_rfc3339(),
     };
-    let listener: Option<crate::record::Listener> = (!a.guest).then(|| progress_listener());
+    let listener: Option<crate::record::Listener> = (!a.guest).then(|| {
+        Box::new(Progress::new(
+            plan.steps.len(),
+            std::io::stderr().is_terminal(),
+        )) as crate::record::Listener
+    });
     let rec = Recorder::create(out, Instant::now(), listener)?;
     let summary = runner::run_plan(plan, &ctx, &rec);
     let _ = fs::remove_dir_all(&work_dir);
@@ -128,11 +140,6 @@ fn run_here(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Resul
         let _ = sys::command::run("umount", &[GUEST_DISK]);
     }
     Ok(summary)
-}
-
-fn progress_listener() -> crate::record::Listener {
-    let tty = std::io::stderr().is_terminal();
-    Box::new(move |ev: &RunEvent| summary::progress_line(ev, tty))
 }
 
 /// Boot the VM and run the plan inside it.
@@ -195,8 +202,22 @@ fn run_vm(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Result<
             // Boot and set-up allowance on top of the scenario's own limit.
             timeout: plan.timeout + Duration::from_secs(120),
         };
-        let tty = std::io::stderr().is_terminal();
-        let mut follower = EventFollower::new(out.join("events.jsonl"));
+        let progress = Progress::new(plan.steps.len(), std::io::stderr().is_terminal());
+        let mut events = Follower::new(out.join("events.jsonl"));
+        let mut samples = Follower::new(out.join("samples.csv"));
+        let mut follow = || {
+            for line in samples.poll() {
+                // The header line does not parse as a sample and is skipped.
+                if let Some(s) = parse_sample(&line) {
+                    progress.sample(&s);
+                }
+            }
+            for line in events.poll() {
+                if let Ok(ev) = serde_json::from_str::<RunEvent>(&line) {
+                    progress.event(&ev);
+                }
+            }
+        };
         eprintln!(
             "thinbench: booting {} under qemu ({}, {} MiB, {} CPUs)",
             cfg.kernel.version,
@@ -204,8 +225,9 @@ fn run_vm(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Result<
             cfg.memory_mib,
             cfg.cpus
         );
-        let outcome = vm::run(&cfg, &job, &mut || follower.poll(tty))?;
-        follower.poll(tty);
+        let outcome = vm::run(&cfg, &job, &mut follow)?;
+        follow();
+        progress.finish();
         let mut s = crate::record::read_summary(out)
             .unwrap_or_else(|e| incomplete_summary(plan, run_id, &e));
         s.environment.kind = "vm".into();
@@ -272,37 +294,76 @@ fn incomplete_summary(plan: &Plan, run_id: &str, why: &str) -> RunSummary {
     }
 }
 
-/// Tails the guest's events.jsonl for live progress on the host, from where it left off.
-struct EventFollower {
+impl crate::record::Listen for Progress {
+    fn event(&self, ev: &RunEvent) {
+        Progress::event(self, ev)
+    }
+    fn sample(&self, s: &thinbench_schema::record::PoolSample) {
+        Progress::sample(self, s)
+    }
+}
+
+fn parse_sample(line: &str) -> Option<thinbench_schema::record::PoolSample> {
+    // Fields in file order; the header line does not parse and yields None.
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(line.as_bytes());
+    r.deserialize().next()?.ok()
+}
+
+/// Tails a file the guest appends to (events.jsonl, samples.csv), from where it left
+/// off, for live progress on the host; yields whole lines.
+struct Follower {
     path: PathBuf,
     pos: u64,
     partial: String,
 }
 
-impl EventFollower {
+impl Follower {
     fn new(path: PathBuf) -> Self {
-        EventFollower {
+        Follower {
             path,
             pos: 0,
             partial: String::new(),
         }
     }
-    fn poll(&mut self, tty: bool) {
+    fn poll(&mut self) -> Vec<String> {
         use std::io::{Read, Seek, SeekFrom};
         let Ok(mut f) = fs::File::open(&self.path) else {
-            return;
+            return Vec::new();
         };
         let mut buf = Vec::new();
         if f.seek(SeekFrom::Start(self.pos)).is_err() || f.read_to_end(&mut buf).is_err() {
-            return;
+            return Vec::new();
         }
         self.pos += buf.len() as u64;
         self.partial.push_str(&String::from_utf8_lossy(&buf));
+        let mut lines = Vec::new();
         while let Some(nl) = self.partial.find('\n') {
             let line: String = self.partial.drain(..=nl).collect();
-            if let Ok(ev) = serde_json::from_str::<RunEvent>(line.trim_end()) {
-                summary::progress_line(&ev, tty);
-            }
+            lines.push(line.trim_end().to_owned());
         }
+        lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_sample;
+
+    #[test]
+    fn follows_sample_lines_and_skips_the_header() {
+        let header =
+            "t_ms,pool,step,reason,data_used,data_total,meta_used,meta_total,mode,needs_check";
+        assert!(parse_sample(header).is_none());
+        let s = parse_sample("444,loop-lvm,0,step-start,7,4096,1648,16384,rw,false").unwrap();
+        assert_eq!(
+            (s.t_ms, s.step, s.data_used, s.meta_total),
+            (444, Some(0), 7, 16384)
+        );
+        assert_eq!(
+            parse_sample("9,p,,periodic,1,2,3,4,ro,true").unwrap().step,
+            None
+        );
     }
 }

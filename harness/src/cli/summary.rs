@@ -1,67 +1,8 @@
-//! Human output: progress lines while a run goes, and the summary table at the end.
+//! Human output: the summary table at the end of a run.
 
 use std::path::Path;
 
-use thinbench_schema::record::{EventKind, RunEvent, RunSummary, Status};
-
-fn secs(ms: u64) -> String {
-    format!("{:>7.1}s", ms as f64 / 1000.0)
-}
-
-/// One progress line per interesting event, on stderr. On a terminal, progress updates
-/// rewrite one line; elsewhere (CI) only step boundaries are printed, timestamped.
-pub fn progress_line(ev: &RunEvent, tty: bool) {
-    let t = secs(ev.t_ms);
-    match &ev.kind {
-        EventKind::CaseStarted { case } => eprintln!("{t} case {case}"),
-        EventKind::StepStarted { index, name, .. } => eprintln!("{t}   step {index} {name} ..."),
-        EventKind::Progress { bytes, total, .. } if tty && *total > 0 => {
-            eprint!(
-                "\r{t}     {:>5.1}% of {} MiB written",
-                *bytes as f64 * 100.0 / *total as f64,
-                total >> 20
-            );
-        }
-        EventKind::StepFinished { result, .. } => {
-            if tty {
-                eprint!("\r\x1b[K");
-            }
-            let extra = match &result.workload {
-                Some(w) => format!(
-                    " {:.0} IOPS {:.1} MB/s p99 {:.0} us",
-                    w.iops,
-                    w.mb_per_s,
-                    w.latency.p99_ns as f64 / 1e3
-                ),
-                None => String::new(),
-            };
-            eprintln!(
-                "{t}   step {} {}: {}{extra}",
-                result.index,
-                result.name,
-                status_word(result.status)
-            );
-            if let Some(e) = &result.error {
-                eprintln!("{t}     error: {e}");
-            }
-            for x in result
-                .expectations
-                .iter()
-                .filter(|x| x.status == Status::Failed)
-            {
-                eprintln!("{t}     FAILED {}", x.message.as_deref().unwrap_or(&x.what));
-            }
-        }
-        EventKind::ModeChange { pool, from, to } => {
-            eprintln!("{t}   pool {pool}: {} -> {}", from.as_str(), to.as_str())
-        }
-        EventKind::Error { message } => eprintln!("{t}   error: {message}"),
-        EventKind::CaseFinished { case, status } => {
-            eprintln!("{t} case {case}: {}", status_word(*status))
-        }
-        _ => {}
-    }
-}
+use thinbench_schema::record::{RunSummary, Status};
 
 /// The verdict word.
 pub fn status_word(s: Status) -> &'static str {
