@@ -139,12 +139,17 @@ fn check_report(name: &str, stdout: &str, out: &std::path::Path, s: &RunSummary)
         .unwrap_or_else(|| panic!("{name}: the run's last line is not the report path: {last:?}"));
     assert_eq!(std::path::Path::new(html), out.join("report/report.html"));
     let page = std::fs::read_to_string(html).unwrap();
-    assert!(page.contains("<svg"), "{name}: report.html has no inline plot");
+    assert!(
+        page.contains("<svg"),
+        "{name}: report.html has no inline plot"
+    );
     let mut rows = csv::Reader::from_path(out.join("report/csv/loop-vs-direct.csv")).unwrap();
     let rows: Vec<csv::StringRecord> = rows.records().map(|r| r.unwrap()).collect();
     let steps = s.cases[0].steps.iter().filter(|st| st.workload.is_some());
     for st in steps {
-        let row = rows.iter().find(|r| &r[0] == st.name.as_str() && &r[1] == "IOPS");
+        let row = rows
+            .iter()
+            .find(|r| &r[0] == st.name.as_str() && &r[1] == "IOPS");
         let row = row.unwrap_or_else(|| panic!("{name}: no loop-vs-direct row for {}", st.name));
         assert!(
             !row[2].is_empty() && !row[3].is_empty(),

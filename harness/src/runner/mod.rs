@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use thinbench_schema::record::{
-    CaseResult, EnvironmentInfo, EventKind, PoolReport, RunSummary, ScenarioInfo, Status,
+    CaseResult, EnvironmentInfo, EventKind, PoolReport, PoolSettings, RunSummary, ScenarioInfo,
+    Status,
 };
 
 use crate::backend::direct_lvm::{DirectLvmPool, Pv};
@@ -190,6 +191,20 @@ fn run_case(
             device: None,
             final_usage: None,
             construction: Vec::new(),
+            settings: Some(PoolSettings {
+                min_free_space_pct: pool.min_free_space,
+                error_if_no_space: pool.no_space == crate::plan::NoSpacePolicy::Error,
+                discard_passdown: pool.discard_passdown,
+                block_zeroing: pool.block_zeroing,
+                deferred_removal: plan
+                    .steps
+                    .iter()
+                    .any(|s| s.action.name() == "deferred-removal"),
+                deferred_deletion: plan
+                    .steps
+                    .iter()
+                    .any(|s| s.action.name() == "deferred-deletion"),
+            }),
         },
         steps: Vec::new(),
         error: None,

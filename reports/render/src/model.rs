@@ -671,12 +671,18 @@ fn pool_model(
                 .any(|m| prefixes.iter().any(|pre| m.name.starts_with(pre)))
         })
     };
+    // The recorded settings say what was configured; older runs are read from metrics.
+    let settings = p.settings;
     let deferred = DeferredInfo {
-        removal_enabled: flag("deferred.removal_enabled", &["deferred.removal"]),
-        deletion_enabled: flag(
-            "deferred.deletion_enabled",
-            &["deferred.deletion", "deferred.deleted"],
-        ),
+        removal_enabled: settings
+            .map(|s| s.deferred_removal)
+            .or_else(|| flag("deferred.removal_enabled", &["deferred.removal"])),
+        deletion_enabled: settings.map(|s| s.deferred_deletion).or_else(|| {
+            flag(
+                "deferred.deletion_enabled",
+                &["deferred.deletion", "deferred.deleted"],
+            )
+        }),
         deleted_device_count: last_metric(DEFERRED_COUNT_METRIC),
     };
 
@@ -695,7 +701,9 @@ fn pool_model(
         device: p.device.clone(),
         chunk: p.chunk_bytes,
         usage,
-        min_free_space_pct: last_metric(MIN_FREE_SPACE_METRIC),
+        min_free_space_pct: settings
+            .map(|s| f64::from(s.min_free_space_pct))
+            .or_else(|| last_metric(MIN_FREE_SPACE_METRIC)),
         low_water_mark: last_metric(LOW_WATER_MARK_METRIC)
             .map(|v| DataBlocks(v.max(0.0) as u64))
             .or_else(|| p.construction.iter().find_map(|l| table_low_water_mark(l))),

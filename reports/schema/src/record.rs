@@ -323,6 +323,28 @@ pub struct PoolReport {
     pub final_usage: Option<PoolUsage>,
     /// Details of how it was built (table line, lvm commands) for reproducibility.
     pub construction: Vec<String>,
+    /// The pool's configured behaviour, as Docker's daemon options named it. Absent in
+    /// results written before it was added.
+    #[serde(default)]
+    pub settings: Option<PoolSettings>,
+}
+
+/// A pool's configured behaviour (the `docker info` fields that are settings, not
+/// measurements).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolSettings {
+    /// `dm.min_free_space` in percent (0: off).
+    pub min_free_space_pct: u8,
+    /// `error_if_no_space` (true) or queue when out of data space.
+    pub error_if_no_space: bool,
+    /// Discards passed down to the data device.
+    pub discard_passdown: bool,
+    /// New blocks zeroed on partial writes.
+    pub block_zeroing: bool,
+    /// The scenario removes busy thins with deferred remove (`dm.use_deferred_removal`).
+    pub deferred_removal: bool,
+    /// The scenario defers the deletion of busy thins (`dm.use_deferred_deletion`).
+    pub deferred_deletion: bool,
 }
 
 /// One case: the scenario's steps run against one pool.
