@@ -97,7 +97,8 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
                         case: case.clone(),
                         index,
                         bytes: p.bytes.0,
-                        total: limit.0,
+                        // The limit is a safety cap, not a goal: a fill has no known end.
+                        total: 0,
                     });
                 },
                 stop,
