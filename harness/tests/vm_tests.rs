@@ -349,3 +349,101 @@ grep -h "data blocks allocated: expected" /run/tbtest/wrong.log | head -2
         "a killed run's summary must say incomplete"
     );
 }
+
+/// Device safety on real devices, loop devices standing in for disks, in one guest: each
+/// refusal of a direct-lvm device (signature, mounted, volume group, holders, swap) ends
+/// the run with exit 2 before anything is created, names the device and the reason, and
+/// leaves the device as it was; `--force-device` overrides a signature (the run passes on
+/// it) but never a device in use.
+#[test]
+#[ignore = "boots a VM (qemu TCG, ~1-2 min); run by ci/test"]
+fn vm_device_safety_refusals_on_loop_devices() {
+    if !vm_available() {
+        return;
+    }
+    let script = format!(
+        r#"set -u
+export DM_DISABLE_UDEV=1
+# The host root (and so /var/tmp, the runs' scratch base) is read-only in the guest.
+mount -t tmpfs -o size=256m tmpfs /var/tmp
+d=/run/tbsafe; mkdir -p $d/m; cd $d
+for i in 1 2 3 4 5; do truncate -s 128M f$i; done
+truncate -s 512M f1  # the forced run builds a real pool on it
+L1=$(losetup -f --show f1); L2=$(losetup -f --show f2); L3=$(losetup -f --show f3)
+L4=$(losetup -f --show f4); L5=$(losetup -f --show f5)
+mkfs.ext4 -q -E nodiscard $L1; mkfs.ext4 -q -E nodiscard $L2; mount $L2 $d/m
+lvm pvcreate -q $L3 >/dev/null && lvm vgcreate -q tbsafety_vg $L3 >/dev/null
+dmsetup create tbsafety-holder --table "0 2048 linear $L4 0"
+mkswap -q $L5 >/dev/null && swapon $L5
+scen() {{ cat > $d/$1.toml <<EOT
+format = 1
+[[pool]]
+name = "direct"
+kind = "direct-lvm"
+device = "$2"
+[[step]]
+action = "create-thin"
+thin = "t"
+size = "64MiB"
+[[step]]
+action = "small-write"
+thin = "t"
+bytes = "1MiB"
+expect.data_blocks_allocated = "chunks-touched"
+EOT
+}}
+try() {{ name=$1; dev=$2; shift 2; scen $name $dev
+  {bin} run --env host --out $d/out-$name "$@" $d/$name.toml > $d/$name.log 2>&1; rc=$?
+  echo "case $name rc=$rc created=$(ls $d/out-$name 2>/dev/null | wc -l) msg=$(grep -h refusing $d/$name.log | head -1 || tail -2 $d/$name.log)"; }}
+try signature $L1
+try mounted $L2
+try vg $L3
+try holders $L4
+try swap $L5
+try mounted-forced $L2 --force-device
+echo "after: L1=$(blkid -p -o value -s TYPE $L1) L2=$(blkid -p -o value -s TYPE $L2) vg=$(lvm vgs --noheadings -o vg_name tbsafety_vg 2>/dev/null | tr -d ' ') holder=$(dmsetup ls | grep -c tbsafety-holder)"
+try forced $L1 --force-device
+grep -h -i "error\|^result" $d/forced.log | head -5
+swapoff $L5; dmsetup remove tbsafety-holder; lvm vgremove -qf tbsafety_vg >/dev/null; umount $d/m
+"#,
+        bin = BIN,
+    );
+    let out = Command::new(BIN)
+        .args(["vm", "exec", "--timeout", "600", "--"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    eprintln!("{text}{}", String::from_utf8_lossy(&out.stderr));
+    let case = |name: &str| -> &str {
+        text.lines()
+            .find(|l| l.starts_with(&format!("case {name} ")))
+            .unwrap_or_else(|| panic!("no result for {name}"))
+    };
+    for (name, why) in [
+        (
+            "signature",
+            "carries a ext4 signature; pvcreate would destroy it. Pass --force-device",
+        ),
+        ("mounted", "is mounted at /run/tbsafe/m"),
+        ("vg", "volume group tbsafety_vg"),
+        ("holders", "(tbsafety-holder)); it is in use"),
+        ("swap", "is in use as swap"),
+        ("mounted-forced", "is mounted at /run/tbsafe/m"),
+    ] {
+        let l = case(name);
+        assert!(
+            l.contains("rc=2 created=0") && l.contains("refusing /dev/loop") && l.contains(why),
+            "{name}: expected a refusal ({why}), got: {l}"
+        );
+    }
+    assert!(
+        text.contains("after: L1=ext4 L2=ext4 vg=tbsafety_vg holder=1"),
+        "refused devices must be left as they were"
+    );
+    assert!(
+        case("forced").contains("rc=0"),
+        "--force-device on a signature must run"
+    );
+    assert!(text.contains("result: passed"));
+}

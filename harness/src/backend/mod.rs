@@ -2,6 +2,7 @@
 //! devices; `direct_lvm` follows Docker's direct-lvm recipe with lvm2. Both expose the
 //! same operations to the runner and tear down in reverse order of construction.
 
+pub mod device_safety;
 pub mod direct_lvm;
 pub mod dm;
 pub mod loop_lvm;
@@ -52,6 +53,9 @@ pub enum BackendError {
         /// What is wrong.
         message: String,
     },
+    /// A device the scenario named may not be used (in use, or carries data).
+    #[error(transparent)]
+    Refused(#[from] device_safety::Refusal),
     /// The scenario asked for something this backend cannot do here.
     #[error("{0}")]
     Unsupported(String),

@@ -30,6 +30,11 @@ pub struct RunArgs {
     /// Kernel choice for the VM.
     #[command(flatten)]
     pub kernel: KernelArgs,
+    /// Allow a direct-lvm device that carries a filesystem, partition table or LVM
+    /// signature to be overwritten (Docker's `dm.directlvm_device_force`). A device in use
+    /// (mounted, swap, held, the system's) is refused regardless.
+    #[arg(long)]
+    pub force_device: bool,
     /// Internal: running inside thinbench's VM.
     #[arg(long, hide = true)]
     pub guest: bool,
@@ -61,6 +66,27 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
         EnvArg::Vm => true,
         EnvArg::Auto => !a.guest && host::has_device_mapper().is_err(),
     };
+    // Refuse before anything is created: a usage error, nothing run.
+    for p in &plan.pools {
+        if let PoolKindSpec::DirectLvm(d) = &p.kind {
+            if let DeviceSpec::Path(dev) = &d.device {
+                let refusal = if use_vm {
+                    Some(format!(
+                        "{} is a device of this machine, which the VM does not see; run with --env host on a kernel with device-mapper, or use device = \"auto\" (a scratch disk) in the VM",
+                        dev.display()
+                    ))
+                } else {
+                    crate::backend::device_safety::check(dev, a.force_device)
+                        .err()
+                        .map(|r| r.to_string())
+                };
+                if let Some(r) = refusal {
+                    eprintln!("thinbench: pool {}: {r}", p.name);
+                    return Ok(exit_code::ERROR);
+                }
+            }
+        }
+    }
     let run_id = a.run_id.clone().unwrap_or_else(runner::new_run_id);
     let out = match &a.out {
         Some(o) => o.clone(),
@@ -126,6 +152,7 @@ fn run_here(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Resul
         env,
         auto_devices,
         started_at: runner::now_rfc3339(),
+        force_device: a.force_device,
     };
     let listener: Option<crate::record::Listener> = (!a.guest).then(|| {
         Box::new(Progress::new(
@@ -188,8 +215,9 @@ fn run_vm(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Result<
         }
         let exe = std::env::current_exe()?;
         let script = format!(
-            "export DM_DISABLE_UDEV=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin RUST_BACKTRACE=1\ncd /\nexec {} run --env host --guest --run-id {run_id} --out {} {} > {} 2>&1\n",
+            "export DM_DISABLE_UDEV=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin RUST_BACKTRACE=1\ncd /\nexec {} run --env host --guest{} --run-id {run_id} --out {} {} > {} 2>&1\n",
             exe.display(),
+            if a.force_device { " --force-device" } else { "" },
             out.display(),
             out.join("scenario.toml").display(),
             out.join("guest.log").display()

@@ -20,7 +20,7 @@ use thinbench_schema::record::{
 use crate::backend::direct_lvm::{DirectLvmPool, Pv};
 use crate::backend::loop_lvm::LoopLvmPool;
 use crate::backend::names::Names;
-use crate::backend::{BackendError, PoolBackend};
+use crate::backend::{device_safety, BackendError, PoolBackend};
 use crate::env::kmsg::Kmsg;
 use crate::plan::{DeviceSpec, Plan, PoolKindSpec, PoolSpec};
 use crate::record::Recorder;
@@ -40,6 +40,8 @@ pub struct RunContext {
     pub auto_devices: BTreeMap<usize, PathBuf>,
     /// RFC 3339 start time.
     pub started_at: String,
+    /// `--force-device`: a named device's signatures may be overwritten.
+    pub force_device: bool,
 }
 
 /// Run every case of `plan`; the summary is also written to `out_dir` as it goes.
@@ -142,6 +144,11 @@ fn build_pool(
                 DeviceSpec::LoopBacked { size } => Pv::LoopFile(dir.join("pv.img"), *size),
                 DeviceSpec::Path(p) => Pv::Device(p.clone()),
             };
+            // Checked again here, where the pool is built (the CLI checks before a run
+            // starts): a device that became busy in between is still refused.
+            if let Pv::Device(dev) = &pv {
+                device_safety::check(dev, ctx.force_device)?;
+            }
             Ok(Box::new(DirectLvmPool::create(
                 pool,
                 d,
