@@ -1099,30 +1099,43 @@ fn space_section(b: &mut Builder, m: &ReportModel) {
         "Pool blocks and host bytes given back when thins are deleted, per step (a step per \
          discard setting shows the difference discards make).",
     );
-    let mut units: Vec<String> = Vec::new();
-    for r in &rows {
-        if !units.contains(&r.metric.unit) {
-            units.push(r.metric.unit.clone());
-        }
-    }
+    // Plotted: what came back, in MiB so pools of different chunk sizes compare (the
+    // table below has every space figure).
+    const PLOTTED: [(&str, &str, &str); 2] = [
+        (
+            "space.pool_blocks_returned",
+            "Returned to the pool",
+            "MiB of pool data space",
+        ),
+        (
+            "space.host_bytes_returned",
+            "Returned to the host (loop-lvm's sparse data file)",
+            "MiB of host filesystem space",
+        ),
+    ];
+    let mib = |r: &MetricRow| -> f64 {
+        let bytes = match r.metric.unit.as_str() {
+            "blocks" => r.metric.value * m.pools[r.pool].chunk.0 as f64,
+            _ => r.metric.value,
+        };
+        bytes / (1u64 << 20) as f64
+    };
     let pool_ids = pools_in(rows.iter().map(|r| r.pool));
     let mut panels = Vec::new();
-    for unit in &units {
-        let in_unit: Vec<&&MetricRow> = rows.iter().filter(|r| &r.metric.unit == unit).collect();
-        let mut cats: Vec<(String, String)> = Vec::new();
-        for r in &in_unit {
-            let k = (r.step.clone(), r.metric.name.clone());
-            if !cats.contains(&k) {
-                cats.push(k);
+    for (name, title, y_label) in PLOTTED {
+        let of: Vec<&&MetricRow> = rows.iter().filter(|r| r.metric.name == name).collect();
+        if of.is_empty() {
+            continue;
+        }
+        let mut cats: Vec<String> = Vec::new();
+        for r in &of {
+            if !cats.contains(&r.step) {
+                cats.push(r.step.clone());
             }
         }
-        let (scale, y_label) = match unit.as_str() {
-            "bytes" => (1.0 / (1u64 << 20) as f64, "MiB".to_owned()),
-            "blocks" => (1.0, "pool data blocks".to_owned()),
-            u => (1.0, u.to_owned()),
-        };
         let series = pool_ids
             .iter()
+            .filter(|&&pi| of.iter().any(|r| r.pool == pi))
             .map(|&pi| {
                 let p = &m.pools[pi];
                 Series {
@@ -1130,28 +1143,19 @@ fn space_section(b: &mut Builder, m: &ReportModel) {
                     colour: pool_colour(p.kind, p.shade),
                     values: cats
                         .iter()
-                        .map(|(s, n)| {
-                            in_unit
-                                .iter()
-                                .find(|r| r.pool == pi && &r.step == s && &r.metric.name == n)
-                                .map(|r| r.metric.value * scale)
+                        .map(|s| {
+                            of.iter()
+                                .find(|r| r.pool == pi && &r.step == s)
+                                .map(|r| mib(r))
                         })
                         .collect(),
                 }
             })
             .collect();
-        let title = match unit.as_str() {
-            "bytes" => "Host bytes returned".to_owned(),
-            "blocks" => "Pool blocks returned".to_owned(),
-            u => format!("Space figures in {u}"),
-        };
         panels.push(BarPanel {
-            title,
-            y_label,
-            categories: cats
-                .iter()
-                .map(|(s, n)| format!("{s}: {}", n.trim_start_matches("space.")))
-                .collect(),
+            title: title.to_owned(),
+            y_label: y_label.to_owned(),
+            categories: cats,
             series,
             flags: Vec::new(),
         });
@@ -1187,8 +1191,13 @@ fn space_section(b: &mut Builder, m: &ReportModel) {
             Cell::text(better_str(r.metric.better)),
         ]);
     }
+    if panels.is_empty() {
+        b.blocks.push(Block::Table(t));
+        return;
+    }
     b.figure(
-        "Space returned after delete: pool blocks and host bytes, per step and pool.",
+        "Space returned after delete, per step and pool: to the pool (blocks × chunk size) \
+         and, for loop-lvm, to the filesystem holding its sparse data file.",
         PlotSpec::Bars(BarsPlot {
             title: "Space returned after delete".into(),
             panels,
