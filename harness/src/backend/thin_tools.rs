@@ -173,9 +173,8 @@ fn with_metadata_snap<T>(
 }
 
 fn metadata_device(b: &dyn PoolBackend) -> Result<std::path::PathBuf, BackendError> {
-    b.metadata_device().ok_or_else(|| {
-        BackendError::Unsupported("this pool's metadata device is not known".into())
-    })
+    b.metadata_device()
+        .ok_or_else(|| BackendError::Unsupported("this pool's metadata device is not known".into()))
 }
 
 /// `thin_ls` of the live pool, from a metadata snapshot.
@@ -375,10 +374,7 @@ mod tests {
             "thin_check: failed: x"
         );
         assert_eq!(MetadataCheck::Ok.text(), "thin_check: ok");
-        assert_eq!(
-            MetadataCheck::Skipped("why".into()).text(),
-            "skipped: why"
-        );
+        assert_eq!(MetadataCheck::Skipped("why".into()).text(), "skipped: why");
         assert!(fixture("thin_check_ok.txt").ends_with("rc=0\n"));
     }
 }

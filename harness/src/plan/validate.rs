@@ -10,9 +10,9 @@
 //! later step that uses it.
 
 use super::model::{
-    AccessPattern, Action, BlockCount, CowSpec, DeferredSpec, DeleteMethod, DeleteSpec,
-    DeviceSpec, DirectLvmSpec, Expect, FillSpec, FsKind, Holder, Limit, LoopLvmSpec,
-    LowWaterMark, NoSpacePolicy, Plan, PoolKindSpec, PoolSpec, Recover, SmallWriteSpec, StepSpec,
+    AccessPattern, Action, BlockCount, CowSpec, DeferredSpec, DeleteMethod, DeleteSpec, DeviceSpec,
+    DirectLvmSpec, Expect, FillSpec, FsKind, Holder, Limit, LoopLvmSpec, LowWaterMark,
+    NoSpacePolicy, Plan, PoolKindSpec, PoolSpec, Recover, SmallWriteSpec, StepSpec,
 };
 use crate::scenario::raw::{
     Field, IntOrText, RawExpect, RawPool, RawScenario, RawStep, Span, POOL_KEYS, STEP_KEYS,

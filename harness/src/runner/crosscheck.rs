@@ -52,7 +52,11 @@ fn first_difference(
                 return Some(format!("thin {}: in thin_ls, not in the model", name(*id)))
             }
             (Some(m), Some(k)) if m != k => {
-                let fields = [("mapped", m.0, k.0), ("exclusive", m.1, k.1), ("shared", m.2, k.2)];
+                let fields = [
+                    ("mapped", m.0, k.0),
+                    ("exclusive", m.1, k.1),
+                    ("shared", m.2, k.2),
+                ];
                 let diff: Vec<String> = fields
                     .iter()
                     .filter(|(_, a, b)| a != b)
@@ -88,7 +92,8 @@ pub fn compare(
         } else {
             Status::Failed
         },
-        message: diff.map(|d| format!("step {} ({}): {THIN_LS_AGREES}: {d}", step.index, step.name)),
+        message: diff
+            .map(|d| format!("step {} ({}): {THIN_LS_AGREES}: {d}", step.index, step.name)),
     }
 }
 
@@ -195,6 +200,9 @@ mod tests {
             &name,
             &step(),
         );
-        assert!(extra.message.unwrap().contains("thin 9 (t9): in thin_ls, not in the model"));
+        assert!(extra
+            .message
+            .unwrap()
+            .contains("thin 9 (t9): in thin_ls, not in the model"));
     }
 }

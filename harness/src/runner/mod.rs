@@ -252,7 +252,9 @@ fn run_case(
     }
     if let crate::backend::thin_tools::MetadataCheck::Failed(e) = &check {
         result.status = result.status.worst(Status::Failed);
-        result.error.get_or_insert_with(|| format!("thin_check after teardown: {e}"));
+        result
+            .error
+            .get_or_insert_with(|| format!("thin_check after teardown: {e}"));
     }
     rec.event(EventKind::CaseFinished {
         case: case_id,
