@@ -58,7 +58,7 @@ struct Mounted {
 
 impl Mounted {
     fn mount(dev: &Path, dir: &Path, fs: FsKind, discard: bool) -> Result<Mounted, String> {
-        fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         let mut opts = Vec::new();
         if fs == FsKind::Xfs {
             // Docker mounted xfs with nouuid: snapshots share the origin's uuid.
@@ -74,7 +74,10 @@ impl Mounted {
         }
         let (d, m) = (dev.to_string_lossy(), dir.to_string_lossy());
         args.extend([d.as_ref(), m.as_ref()]);
-        command::run("mount", &args).map_err(|e| e.to_string())?;
+        if let Err(e) = command::run("mount", &args) {
+            let _ = fs::remove_dir(dir);
+            return Err(e.to_string());
+        }
         Ok(Mounted {
             dir: dir.to_owned(),
             mounted: true,
@@ -130,7 +133,9 @@ fn mkfs(fs: FsKind, dev: &Path) -> Result<(), String> {
             ],
         ),
     };
-    command::run(prog, &args).map(|_| ()).map_err(|e| e.to_string())
+    command::run(prog, &args)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// The byte count of `fstrim -v`'s "<dir>: 957.6 MiB (1004126208 bytes) trimmed".
@@ -177,7 +182,10 @@ fn verify_files(dir: &Path, n: u64, generation: u64) -> Result<(u64, u64, Option
             let off = Bytes(i * FILE_SIZE + k as u64 * 512);
             let bad = match pattern::verify(sector, STAMP_DEVICE, off) {
                 Ok(s) if s.generation == generation => None,
-                Ok(s) => Some(format!("generation {}, expected {generation}", s.generation)),
+                Ok(s) => Some(format!(
+                    "generation {}, expected {generation}",
+                    s.generation
+                )),
                 Err(m) => Some(m.to_string()),
             };
             if let Some(b) = bad {
@@ -254,16 +262,20 @@ fn settle(ctx: &StepCtx<'_>) -> Result<u64, String> {
 }
 
 fn model<'c>(ctx: &'c mut StepCtx<'_>) -> Result<&'c mut PoolModel, String> {
-    ctx.state.model.as_mut().ok_or_else(|| "no model".to_owned())
+    ctx.state
+        .model
+        .as_mut()
+        .ok_or_else(|| "no model".to_owned())
 }
 
-/// Rebuild the model from `thin_dump`, after checking that every thin in `untouched`
-/// maps in the kernel exactly the chunks the model has for it.
+/// Rebuild the model from `thin_dump`, after checking that every thin not in `fs_thins`
+/// maps in the kernel exactly the chunks the model has for it. Returns that check and
+/// how many chunks the first of `fs_thins` maps.
 fn resync(
     ctx: &mut StepCtx<'_>,
     fs_thins: &[ThinId],
     when: &str,
-) -> Result<ExpectationResult, String> {
+) -> Result<(ExpectationResult, u64), String> {
     let dump = thin_tools::thin_dump(&*ctx.backend).map_err(|e| e.to_string())?;
     let m = model(ctx)?;
     let (chunk, total) = (m.chunk(), m.total());
@@ -305,6 +317,10 @@ fn resync(
         expected,
         observed,
     );
+    let fs_mapped = fs_thins
+        .first()
+        .and_then(|id| dump.thin(*id))
+        .map_or(0, |t| t.mappings.len() as u64);
     let rebuilt = PoolModel::from_metadata(chunk, total, dump.time, &dump.thins)
         .map_err(|e| format!("model from thin_dump: {e}"))?;
     ctx.state.model = Some(rebuilt);
@@ -320,7 +336,7 @@ fn resync(
             ctx.state.log.insert(name, Vec::new());
         }
     }
-    Ok(check)
+    Ok((check, fs_mapped))
 }
 
 fn thin_names(ctx: &StepCtx<'_>) -> Vec<(Ident, ThinId)> {
@@ -362,7 +378,8 @@ pub fn run(ctx: &mut StepCtx<'_>, d: &DeleteSpec) -> Result<ActionOutput, String
     // Only this thin is written by the filesystem; a snapshot taken below is not, and
     // must stay as the model has it.
     let fs_thins = [t.id];
-    out.checks.push(resync(ctx, &fs_thins, "after mkfs and writing")?);
+    let (check, mapped_written) = resync(ctx, &fs_thins, "after mkfs and writing")?;
+    out.checks.push(check);
     let fs_blocks = settle(ctx)? as i64 - used0 as i64;
 
     // 2. The snapshot that must keep its blocks.
@@ -419,7 +436,9 @@ pub fn run(ctx: &mut StepCtx<'_>, d: &DeleteSpec) -> Result<ActionOutput, String
         DeleteMethod::None | DeleteMethod::Blkdiscard => {}
     }
     m.umount()?;
-    out.checks.push(resync(ctx, &fs_thins, "after deleting")?);
+    let (check, mapped_deleted) = resync(ctx, &fs_thins, "after deleting")?;
+    out.checks.push(check);
+    let mut unmapped = mapped_written as i64 - mapped_deleted as i64;
     let mut note = "resynced from thin_dump: fs-chosen IO".to_owned();
     if d.method == DeleteMethod::Blkdiscard {
         // Docker's delete: discard the whole device, then delete it. Both exactly
@@ -430,6 +449,7 @@ pub fn run(ctx: &mut StepCtx<'_>, d: &DeleteSpec) -> Result<ActionOutput, String
         let discarded = m
             .discard(t.id, Bytes(0), t.size)
             .map_err(|e| e.to_string())?;
+        unmapped += discarded.unmapped.0 as i64;
         ctx.backend
             .delete_thin(&d.thin)
             .map_err(|e| e.to_string())?;
@@ -457,7 +477,12 @@ pub fn run(ctx: &mut StepCtx<'_>, d: &DeleteSpec) -> Result<ActionOutput, String
     let host_after = data_file.as_deref().map(file_bytes).transpose()?;
     let per = |v: u64| v as f64;
     out.metrics.extend([
-        metric("space.files_bytes", per(d.files.0), "bytes", Better::Neither),
+        metric(
+            "space.files_bytes",
+            per(d.files.0),
+            "bytes",
+            Better::Neither,
+        ),
         metric("space.fs_blocks", fs_blocks as f64, "blocks", Better::Lower),
         metric(
             "space.pool_blocks_before",
@@ -474,6 +499,14 @@ pub fn run(ctx: &mut StepCtx<'_>, d: &DeleteSpec) -> Result<ActionOutput, String
         metric(
             "space.pool_blocks_returned",
             blocks_before as f64 - blocks_after as f64,
+            "blocks",
+            Better::Higher,
+        ),
+        // Chunks the thin stopped mapping (the discards dm-thin honoured); with a
+        // snapshot they stay allocated, shared, and pool_blocks_returned stays low.
+        metric(
+            "space.thin_blocks_unmapped",
+            unmapped as f64,
             "blocks",
             Better::Higher,
         ),
