@@ -184,6 +184,7 @@ pub fn run_step(
             r.error = Some(e);
         }
         Ok(out) => {
+            let mut crosscheck_ms = None;
             let observed = r
                 .data_blocks_allocated
                 .map(|d| d.to_string())
@@ -197,13 +198,16 @@ pub fn run_step(
                 };
                 r.expectations
                     .push(check(&what, p.to_string(), observed.clone(), step));
-                // Per thin, the kernel's own metadata (thin_ls) against the model.
+                // Per thin, the kernel's own metadata (thin_ls) against the model. Its
+                // cost is recorded: under TCG every pool message is a metadata commit.
+                let t = Instant::now();
                 r.expectations.push(super::crosscheck::thin_ls(
                     &*backend,
                     state,
                     r.pool_after.as_ref(),
                     step,
                 ));
+                crosscheck_ms = Some(t.elapsed().as_millis() as f64);
             }
             r.expectations.extend(out.checks);
             for e in &step.expect {
@@ -265,6 +269,15 @@ pub fn run_step(
             r.workload = out.workload;
             r.phases = out.phases;
             r.metrics = out.metrics;
+            if let Some(ms) = crosscheck_ms {
+                r.metrics.push(actions::metric(
+                    "oracle.thin_ls_ms",
+                    ms,
+                    "ms",
+                    thinbench_schema::record::MetricKind::Timing,
+                    thinbench_schema::record::Better::Lower,
+                ));
+            }
             if r.expectations.iter().any(|e| e.status == Status::Failed) {
                 r.status = Status::Failed;
             }
