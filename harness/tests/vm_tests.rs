@@ -94,6 +94,10 @@ fn run_shipped(name: &str) -> RunSummary {
                 st.expectations.len(),
                 st.status
             );
+            // The space measurements of `delete` steps, for the README's table.
+            for m in st.metrics.iter().filter(|m| m.name.starts_with("space.")) {
+                eprintln!("    {} = {}", m.name, m.value);
+            }
             for x in st
                 .expectations
                 .iter()
