@@ -99,10 +99,13 @@ impl Recorder {
 /// Write JSON to `path` via a temp file and rename, so readers never see half a file.
 pub fn write_json_atomic<T: serde::Serialize>(path: &Path, v: &T) -> std::io::Result<()> {
     let tmp = path.with_extension("json.tmp");
+    // One write, not serde's thousands of small ones: in the VM the results directory is
+    // 9p under TCG, where each write is a round trip (a 115KB summary took 150s).
+    let mut text = serde_json::to_vec_pretty(v).map_err(std::io::Error::other)?;
+    text.push(b'\n');
     {
         let mut f = File::create(&tmp)?;
-        serde_json::to_writer_pretty(&mut f, v).map_err(std::io::Error::other)?;
-        f.write_all(b"\n")?;
+        f.write_all(&text)?;
         f.sync_all()?;
     }
     fs::rename(&tmp, path)

@@ -186,8 +186,14 @@ fn docker_devicemapper_scenario_loads() {
     };
     assert_eq!(*size, Bytes(10 * GIB), "Docker's base device");
     let tail: Vec<&str> = plan.steps[5..].iter().map(|s| s.action.name()).collect();
-    assert_eq!(tail, ["cow-overwrite", "fill"]);
-    let Action::Fill(f) = &plan.steps[6].action else {
+    assert_eq!(tail, ["cow-overwrite", "create-thin", "delete", "fill"]);
+    // Docker's container removal with dm.blkdiscard, on both pool kinds.
+    let Action::Delete(d) = &plan.steps[7].action else {
+        unreachable!()
+    };
+    assert_eq!(d.method, thinbench_harness::plan::DeleteMethod::Blkdiscard);
+    assert!(plan.steps[7].pools.is_none(), "every pool");
+    let Action::Fill(f) = &plan.steps[8].action else {
         unreachable!()
     };
     assert_eq!(

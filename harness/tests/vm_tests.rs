@@ -81,7 +81,7 @@ fn run_shipped(name: &str) -> RunSummary {
             let model = st
                 .expectations
                 .iter()
-                .find(|x| x.what == "data blocks allocated == model");
+                .find(|x| x.what.starts_with("data blocks allocated == model"));
             eprintln!(
                 "{name} {} [{}] step {:<14} {:<13} kernel {:>5} model {:>5} checks {}/{} {:?}",
                 c.pool.name,
@@ -99,6 +99,10 @@ fn run_shipped(name: &str) -> RunSummary {
                 st.expectations.len(),
                 st.status
             );
+            // The space measurements of `delete` steps, for the README's table.
+            for m in st.metrics.iter().filter(|m| m.name.starts_with("space.")) {
+                eprintln!("    {} = {}", m.name, m.value);
+            }
             for x in st
                 .expectations
                 .iter()
@@ -118,7 +122,31 @@ fn run_shipped(name: &str) -> RunSummary {
                 c.id,
                 st.name
             );
+            // Every model-checked step is also checked per thin against thin_ls.
+            if model.is_some() {
+                let ls = st
+                    .expectations
+                    .iter()
+                    .find(|x| x.what.starts_with("thin_ls agrees with the model"));
+                assert!(
+                    ls.is_some_and(|x| x.status == Status::Passed),
+                    "{name} {}: step {}: thin_ls cross-check missing or not passed: {ls:?}",
+                    c.id,
+                    st.name
+                );
+            }
         }
+        eprintln!(
+            "{name} {}: metadata after teardown: {}",
+            c.id,
+            c.metadata_check.as_deref().unwrap_or("-")
+        );
+        assert_eq!(
+            c.metadata_check.as_deref(),
+            Some("thin_check: ok"),
+            "{name} {}: thin_check after teardown",
+            c.id
+        );
     }
     assert_eq!(
         s.status,
@@ -180,6 +208,7 @@ shipped_scenario_tests! {
     vm_scenario_fill_delete_thin => "fill-delete-thin",
     vm_scenario_deferred => "deferred",
     vm_scenario_min_free_space => "min-free-space",
+    vm_scenario_delete_discard => "delete-discard",
 }
 
 /// Every file in scenarios/ has a test above.
@@ -194,6 +223,7 @@ fn every_shipped_scenario_has_a_vm_test() {
         "fill-delete-thin",
         "deferred",
         "min-free-space",
+        "delete-discard",
         "smoke",
     ];
     for e in std::fs::read_dir(repo().join("scenarios")).unwrap() {

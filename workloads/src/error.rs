@@ -106,6 +106,16 @@ pub enum ModelError {
         /// The id.
         id: ThinId,
     },
+    /// Metadata read from the kernel maps a chunk to a block the pool does not have.
+    #[error("thin {id} maps chunk {chunk} to data block {block}, beyond the pool")]
+    BlockBeyondPool {
+        /// The thin.
+        id: ThinId,
+        /// Its virtual chunk.
+        chunk: u64,
+        /// The data block.
+        block: u64,
+    },
 }
 
 /// `ENOSPC: No space left on device`: errno name and text, the form `first_error` uses so

@@ -124,6 +124,17 @@ pub struct ThinUsage {
     pub shared: DataBlocks,
 }
 
+/// One thin as the kernel's metadata records it, for [`PoolModel::from_metadata`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThinMetadata {
+    /// Thin device id.
+    pub id: ThinId,
+    /// Its `snap_time` (the pool time of the last snapshot it took part in).
+    pub snapshotted_time: u32,
+    /// `(virtual chunk, data block, time)` for every mapped chunk.
+    pub mappings: Vec<(u64, u64, u32)>,
+}
+
 /// A thin pool's data space and thins, as dm-thin allocates them.
 #[derive(Debug, Clone)]
 pub struct PoolModel {
@@ -370,6 +381,61 @@ impl PoolModel {
             exclusive: DataBlocks(exclusive),
             shared: DataBlocks(mapped - exclusive),
         })
+    }
+
+    /// The chunks thin `id` maps, in order (to compare with the kernel's metadata).
+    pub fn mapped_chunks(&self, id: ThinId) -> Result<Vec<u64>, ModelError> {
+        let thin = self.thins.get(&id).ok_or(ModelError::NoSuchThin { id })?;
+        Ok(thin.map.keys().copied().collect())
+    }
+
+    /// The pool as the kernel's own metadata describes it (`thin_dump` of a metadata
+    /// snapshot): its `time`, and per thin its `snap_time` and every mapping (virtual
+    /// chunk, data block, insertion time). For IO the model cannot place (a filesystem's),
+    /// this replaces the whole model: block numbers become the kernel's, so sharing is
+    /// what it is in the kernel (the same data block in two thins), and the time rules of
+    /// the module doc keep applying to later writes.
+    pub fn from_metadata(
+        chunk: ChunkSize,
+        total: DataBlocks,
+        time: u32,
+        thins: &[ThinMetadata],
+    ) -> Result<PoolModel, ModelError> {
+        let mut p = PoolModel::new(chunk, total);
+        p.time = time;
+        for t in thins {
+            if p.thins.contains_key(&t.id) {
+                return Err(ModelError::ThinExists { id: t.id });
+            }
+            let mut map = BTreeMap::new();
+            for &(chunk, block, time) in &t.mappings {
+                if block >= total.0 {
+                    return Err(ModelError::BlockBeyondPool {
+                        id: t.id,
+                        chunk,
+                        block,
+                    });
+                }
+                if map.insert(chunk, Mapping { block, time }).is_none() {
+                    *p.refs.entry(block).or_insert(0) += 1;
+                }
+            }
+            p.thins.insert(
+                t.id,
+                Thin {
+                    map,
+                    snapshotted_time: t.snapshotted_time,
+                },
+            );
+        }
+        // Free blocks: those below the highest one in use that nothing references, then
+        // the never-used rest. Which free block is handed out next matters to no count.
+        p.next_fresh = p.refs.keys().max().map_or(0, |m| m + 1);
+        p.freed = (0..p.next_fresh)
+            .rev()
+            .filter(|b| !p.refs.contains_key(b))
+            .collect();
+        Ok(p)
     }
 
     fn unref(&mut self, block: u64) -> bool {
@@ -720,6 +786,52 @@ mod tests {
         assert!(p.discard(id(9), Bytes(0), Bytes(1)).is_err());
         assert!(p.usage(id(9)).is_err());
         assert_eq!(p.thins().collect::<Vec<_>>(), [id(1)]);
+    }
+
+    #[test]
+    fn from_metadata_keeps_the_kernels_sharing_and_times() {
+        // Origin 1 mapped chunks 0..3 at time 0, snapshot 2 taken at time 1, then the
+        // origin rewrote chunk 0 (new block 7 at time 1): what thin_dump would show.
+        let md = [
+            ThinMetadata {
+                id: id(1),
+                snapshotted_time: 1,
+                mappings: vec![(0, 7, 1), (1, 4, 0), (2, 5, 0)],
+            },
+            ThinMetadata {
+                id: id(2),
+                snapshotted_time: 1,
+                mappings: vec![(0, 3, 0), (1, 4, 0), (2, 5, 0)],
+            },
+        ];
+        let chunk = ChunkSize::new(Bytes(CHUNK)).unwrap();
+        let mut p = PoolModel::from_metadata(chunk, DataBlocks(10), 1, &md).unwrap();
+        assert_eq!(p.data_blocks_used(), DataBlocks(4));
+        assert_eq!(usage(&p, 1), (3, 1, 2));
+        assert_eq!(usage(&p, 2), (3, 1, 2));
+        assert_eq!(p.mapped_chunks(id(1)).unwrap(), [0, 1, 2]);
+        // Chunk 0 of the origin was mapped at time 1: written in place.
+        assert_eq!(w(&mut p, 1, 0, 4 * K).in_place, 1);
+        // Chunk 1 is shared: a copy, into a free block (there are 6).
+        assert_eq!(w(&mut p, 1, CHUNK, 4 * K).copied, DataBlocks(1));
+        assert_eq!(p.data_blocks_used(), DataBlocks(5));
+        // Discarding the snapshot frees its exclusive blocks only (3 and, now, 4).
+        let e = p.discard(id(2), Bytes(0), Bytes(3 * CHUNK)).unwrap();
+        assert_eq!((e.unmapped, e.freed), (DataBlocks(3), DataBlocks(2)));
+        // Every free block can be allocated again: 10 - 3 used.
+        p.create_thin(id(3)).unwrap();
+        assert_eq!(w(&mut p, 3, 0, 8 * CHUNK).provisioned, DataBlocks(7));
+        assert_eq!(w(&mut p, 3, 8 * CHUNK, CHUNK).no_space, 1);
+        // Blocks beyond the pool are refused.
+        let bad = [ThinMetadata {
+            id: id(1),
+            snapshotted_time: 0,
+            mappings: vec![(0, 10, 0)],
+        }];
+        assert!(matches!(
+            PoolModel::from_metadata(chunk, DataBlocks(10), 0, &bad),
+            Err(ModelError::BlockBeyondPool { block: 10, .. })
+        ));
     }
 
     #[test]

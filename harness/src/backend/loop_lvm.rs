@@ -12,7 +12,7 @@ use thinbench_schema::units::{Bytes, DataBlocks};
 use super::dm::{Dm, DmDev};
 use super::loopdev::{self, Loop};
 use super::names::Names;
-use super::{read_pool_status, BackendError, PoolBackend, ThinDev};
+use super::{read_pool_status, thin_tools, BackendError, PoolBackend, ThinDev};
 use crate::plan::{LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolSpec};
 
 /// A live loop-lvm pool.
@@ -338,7 +338,38 @@ impl PoolBackend for LoopLvmPool {
         }
     }
 
+    fn metadata_device(&self) -> Option<PathBuf> {
+        self.loops.get(1).map(|l| l.path.clone())
+    }
+
+    fn data_file(&self) -> Option<PathBuf> {
+        self.loops.first().map(|l| l.file.clone())
+    }
+
+    fn teardown_with_check(&mut self) -> (Vec<String>, thin_tools::MetadataCheck) {
+        let mut errs = self.remove_devices();
+        let check = match (errs.is_empty(), self.metadata_device()) {
+            // The pool is gone; its metadata loop device is still attached (we hold it).
+            (true, Some(meta)) => thin_tools::thin_check(&meta),
+            (true, None) => thin_tools::MetadataCheck::Skipped("no metadata device".into()),
+            (false, _) => thin_tools::MetadataCheck::Skipped(
+                "the pool could not be removed, so its metadata is still live".into(),
+            ),
+        };
+        errs.extend(self.release_backing());
+        (errs, check)
+    }
+
     fn teardown(&mut self) -> Vec<String> {
+        let mut errs = self.remove_devices();
+        errs.extend(self.release_backing());
+        errs
+    }
+}
+
+impl LoopLvmPool {
+    /// Thins, then the pool (the loop devices and files stay).
+    fn remove_devices(&mut self) -> Vec<String> {
         let mut errs = Vec::new();
         let thins: Vec<ThinDev> = std::mem::take(&mut self.thins)
             .into_values()
@@ -357,6 +388,12 @@ impl PoolBackend for LoopLvmPool {
                 errs.push(e.to_string());
             }
         }
+        errs
+    }
+
+    /// Loop devices, then their files.
+    fn release_backing(&mut self) -> Vec<String> {
+        let mut errs = Vec::new();
         for mut l in self.loops.drain(..).rev() {
             if let Err(e) = l.detach() {
                 errs.push(e.to_string());

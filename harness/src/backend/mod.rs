@@ -9,6 +9,7 @@ pub mod loop_lvm;
 pub mod loopdev;
 pub mod names;
 pub mod status;
+pub mod thin_tools;
 
 use std::path::PathBuf;
 
@@ -115,6 +116,22 @@ pub trait PoolBackend {
         Err(BackendError::Unsupported(
             "autoextend is an lvm policy: direct-lvm pools only".into(),
         ))
+    }
+    /// The pool's metadata device, for thin-provisioning-tools on a metadata snapshot
+    /// (loop-lvm: the metadata loop device; direct-lvm: the `_tmeta` LV's dm device).
+    fn metadata_device(&self) -> Option<PathBuf>;
+    /// loop-lvm: the sparse data file behind the pool (its allocated bytes are what the
+    /// pool costs the filesystem holding it). `None` for direct-lvm.
+    fn data_file(&self) -> Option<PathBuf> {
+        None
+    }
+    /// [`teardown`](Self::teardown), running `thin_check` on the metadata once no pool
+    /// uses it (before its backing is removed).
+    fn teardown_with_check(&mut self) -> (Vec<String>, thin_tools::MetadataCheck) {
+        (
+            self.teardown(),
+            thin_tools::MetadataCheck::Skipped("not supported by this backend".into()),
+        )
     }
     /// How the pool was built, for the record (tables, commands).
     fn construction(&self) -> Vec<String>;

@@ -191,6 +191,8 @@ pub enum Action {
     DeferredRemoval(DeferredSpec),
     /// `deferred-deletion`: Docker's userspace deferred deletion with a retry worker.
     DeferredDeletion(DeferredSpec),
+    /// `delete`: files deleted on a filesystem on a thin, and whether the space comes back.
+    Delete(DeleteSpec),
 }
 
 impl Action {
@@ -205,6 +207,7 @@ impl Action {
             Action::Fill(_) => "fill",
             Action::DeferredRemoval(_) => "deferred-removal",
             Action::DeferredDeletion(_) => "deferred-deletion",
+            Action::Delete(_) => "delete",
         }
     }
 }
@@ -331,6 +334,69 @@ pub struct DeferredSpec {
     pub hold: Duration,
     /// Deletion: the worker's retry interval. Default 1s (Docker: 30s).
     pub retry_interval: Duration,
+}
+
+/// The filesystem a `delete` step makes on its thin, as Docker made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsKind {
+    /// `mkfs.xfs -K` (no discard at mkfs). Needs a thin of at least 300MB.
+    Xfs,
+    /// `mkfs.ext4 -E nodiscard,lazy_itable_init=0,lazy_journal_init=0`.
+    Ext4,
+}
+
+impl FsKind {
+    /// As written in scenarios (and to `mount -t`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FsKind::Xfs => "xfs",
+            FsKind::Ext4 => "ext4",
+        }
+    }
+}
+
+/// How a `delete` step tries to give the deleted files' space back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteMethod {
+    /// `rm`, `sync`, `umount`: nothing is discarded (the classic complaint).
+    None,
+    /// `rm`, `sync`, `fstrim`.
+    Fstrim,
+    /// Mounted with `-o discard`: the filesystem discards as it frees.
+    DiscardMount,
+    /// Docker's delete-time discard: `rm`, `umount`, BLKDISCARD over the whole thin,
+    /// then the thin is deleted.
+    Blkdiscard,
+}
+
+impl DeleteMethod {
+    /// As written in scenarios.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeleteMethod::None => "none",
+            DeleteMethod::Fstrim => "fstrim",
+            DeleteMethod::DiscardMount => "discard-mount",
+            DeleteMethod::Blkdiscard => "blkdiscard",
+        }
+    }
+}
+
+/// `delete` settings: a filesystem on `thin`, `files` bytes of 1MiB files written, an
+/// optional snapshot, the files deleted, space given back by `method`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeleteSpec {
+    /// The thin the filesystem goes on (must exist; it is reformatted).
+    pub thin: Ident,
+    /// Filesystem. Default xfs.
+    pub fs: FsKind,
+    /// Total bytes of files, written as 1MiB files with fsync; a multiple of 1MiB.
+    /// Default 32MiB.
+    pub files: Bytes,
+    /// Snapshot the thin (named `<step>-snap`) after writing, before deleting: the
+    /// blocks it shares must not come back. Default false.
+    pub snapshot: bool,
+    /// How the space is given back. Default fstrim.
+    pub method: DeleteMethod,
 }
 
 /// A scenario expectation checked after a step.

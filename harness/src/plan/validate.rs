@@ -10,9 +10,9 @@
 //! later step that uses it.
 
 use super::model::{
-    AccessPattern, Action, BlockCount, CowSpec, DeferredSpec, DeviceSpec, DirectLvmSpec, Expect,
-    FillSpec, Holder, Limit, LoopLvmSpec, LowWaterMark, NoSpacePolicy, Plan, PoolKindSpec,
-    PoolSpec, Recover, SmallWriteSpec, StepSpec,
+    AccessPattern, Action, BlockCount, CowSpec, DeferredSpec, DeleteMethod, DeleteSpec, DeviceSpec,
+    DirectLvmSpec, Expect, FillSpec, FsKind, Holder, Limit, LoopLvmSpec, LowWaterMark,
+    NoSpacePolicy, Plan, PoolKindSpec, PoolSpec, Recover, SmallWriteSpec, StepSpec,
 };
 use crate::scenario::raw::{
     Field, IntOrText, RawExpect, RawPool, RawScenario, RawStep, Span, POOL_KEYS, STEP_KEYS,
@@ -108,6 +108,13 @@ const COW_REGION: SizeRule = SizeRule {
     max_why: "a CoW region is written several times; keep it small",
 };
 
+const FILES: SizeRule = SizeRule {
+    min: MIB,
+    max: 16 * GIB,
+    multiple_of: SECTOR_SIZE,
+    max_why: "files are written through a filesystem under emulation; keep them small",
+};
+
 const GROW_BY: SizeRule = SizeRule {
     min: MIB,
     max: 16 * TIB,
@@ -139,9 +146,10 @@ enum ActionKind {
     Fill,
     DeferredRemoval,
     DeferredDeletion,
+    Delete,
 }
 
-const ACTIONS: [(&str, ActionKind); 8] = [
+const ACTIONS: [(&str, ActionKind); 9] = [
     ("create-thin", ActionKind::CreateThin),
     ("snapshot", ActionKind::Snapshot),
     ("delete-thin", ActionKind::DeleteThin),
@@ -150,12 +158,11 @@ const ACTIONS: [(&str, ActionKind); 8] = [
     ("fill", ActionKind::Fill),
     ("deferred-removal", ActionKind::DeferredRemoval),
     ("deferred-deletion", ActionKind::DeferredDeletion),
+    ("delete", ActionKind::Delete),
 ];
 
 /// Action names kept for later versions of the format.
-const RESERVED_ACTIONS: [&str; 7] = [
-    "delete", "fault", "fio", "mkfs", "mount", "fstrim", "discard",
-];
+const RESERVED_ACTIONS: [&str; 6] = ["fault", "fio", "mkfs", "mount", "fstrim", "discard"];
 
 impl ActionKind {
     fn name(self) -> &'static str {
@@ -1104,6 +1111,24 @@ impl Checker {
             }
             effect = Effect::Many(effects);
         }
+        // delete: the filesystem writes the thin; `snapshot = true` makes `<step>-snap`;
+        // blkdiscard ends with the thin deleted.
+        if let Some(Action::Delete(d)) = &action {
+            let thin = s.thin.value().cloned();
+            let mut effects = vec![effect];
+            if let (true, Some(step_name)) = (d.snapshot, &shown_name) {
+                let at = s.name.value().map_or(s.table.clone(), |v| v.span());
+                effects.push(Effect::Snapshot {
+                    thin: Some(Spanned::new(at, format!("{step_name}-snap"))),
+                    origin: thin.clone(),
+                    id: None,
+                });
+            }
+            if d.method == DeleteMethod::Blkdiscard {
+                effects.push(Effect::Delete { thin });
+            }
+            effect = Effect::Many(effects);
+        }
         let expect = match &s.expect {
             Field::Absent => Some(Vec::new()),
             Field::Invalid { .. } => None,
@@ -1352,6 +1377,16 @@ impl Checker {
                 });
                 (action, Effect::Delete { thin: thin_raw })
             }
+            ActionKind::Delete => {
+                let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);
+                (
+                    self.delete(s, thin).map(Action::Delete),
+                    Effect::Write {
+                        thin: thin_raw,
+                        region: None,
+                    },
+                )
+            }
             ActionKind::Fill => {
                 let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);
                 let (spec, _, victim_raw) = self.fill(s, thin);
@@ -1410,6 +1445,47 @@ impl Checker {
             _ => None,
         };
         (spec, region)
+    }
+
+    /// `delete` settings.
+    fn delete(&mut self, s: &RawStep, thin: Option<Ident>) -> Option<DeleteSpec> {
+        let fs = self.choice_or(
+            "fs",
+            &s.fs,
+            FsKind::Xfs,
+            &[("xfs", FsKind::Xfs), ("ext4", FsKind::Ext4)],
+        );
+        let files = self.size("files", &s.files, 32 * MIB, &FILES);
+        let files = match (files, s.files.value()) {
+            (Some(b), Some(v)) if !b.0.is_multiple_of(MIB) => {
+                self.err_hint(
+                    v.span(),
+                    format!("`files` is {}, not a whole number of MiB", b.human()),
+                    "files are written as 1MiB files",
+                );
+                None
+            }
+            (f, _) => f,
+        };
+        let snapshot = s.snapshot.value().is_some_and(|v| *v.get_ref());
+        let method = self.choice_or(
+            "method",
+            &s.method,
+            DeleteMethod::Fstrim,
+            &[
+                ("none", DeleteMethod::None),
+                ("fstrim", DeleteMethod::Fstrim),
+                ("discard-mount", DeleteMethod::DiscardMount),
+                ("blkdiscard", DeleteMethod::Blkdiscard),
+            ],
+        );
+        Some(DeleteSpec {
+            thin: thin?,
+            fs: fs?,
+            files: files?,
+            snapshot,
+            method: method?,
+        })
     }
 
     /// `fill` settings.
@@ -2491,7 +2567,7 @@ mod tests {
         );
         let e = one(&steps("[[step]]\naction = \"frobnicate\"\n"));
         assert!(
-            e.contains("valid actions: create-thin, snapshot, delete-thin, small-write, cow-overwrite, fill, deferred-removal, deferred-deletion"),
+            e.contains("valid actions: create-thin, snapshot, delete-thin, small-write, cow-overwrite, fill, deferred-removal, deferred-deletion, delete"),
             "{e}"
         );
         assert!(one(&steps("[[step]]\nthin = \"t\"\n")).contains("[[step]] has no `action`"));

@@ -4,6 +4,7 @@
 //! (`thinbench_workloads::model`), then reverse-order teardown.
 
 mod actions;
+mod crosscheck;
 pub(crate) mod sampler;
 
 pub use actions::MOUNT_BASE;
@@ -172,6 +173,7 @@ fn run_case(
 ) -> CaseResult {
     let mut state = step::CaseState {
         kmsg: Some(Kmsg::open()),
+        scratch: ctx.work_dir.join(pool.name.as_str()),
         ..Default::default()
     };
     let mut logged = 0;
@@ -216,6 +218,7 @@ fn run_case(
         steps: Vec::new(),
         error: None,
         teardown_errors: Vec::new(),
+        metadata_check: None,
     };
     let built = build_pool(index, pool, ctx, names);
     flush_kernel(&mut state, &mut logged, kernel_log);
@@ -262,10 +265,18 @@ fn run_case(
     }
     result.pool.final_usage = backend.status().ok();
     result.pool.construction = backend.construction();
-    result.teardown_errors = backend.teardown();
+    let (teardown_errors, check) = backend.teardown_with_check();
+    result.teardown_errors = teardown_errors;
+    result.metadata_check = Some(check.text());
     flush_kernel(&mut state, &mut logged, kernel_log);
     if !result.teardown_errors.is_empty() {
         result.status = result.status.worst(Status::Failed);
+    }
+    if let crate::backend::thin_tools::MetadataCheck::Failed(e) = &check {
+        result.status = result.status.worst(Status::Failed);
+        result
+            .error
+            .get_or_insert_with(|| format!("thin_check after teardown: {e}"));
     }
     rec.event(EventKind::CaseFinished {
         case: case_id,

@@ -38,6 +38,9 @@ pub struct CaseState {
     pub kmsg: Option<crate::env::kmsg::Kmsg>,
     /// Every kernel log line seen during the case.
     pub kernel_lines: Vec<String>,
+    /// The case's scratch directory (under the run's work dir, so its path carries the
+    /// run id): filesystems of `delete` steps are mounted below it.
+    pub scratch: std::path::PathBuf,
 }
 
 impl CaseState {
@@ -181,18 +184,30 @@ pub fn run_step(
             r.error = Some(e);
         }
         Ok(out) => {
+            let mut crosscheck_ms = None;
             let observed = r
                 .data_blocks_allocated
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| "unknown".into());
             if let Some(p) = out.predicted {
-                // The accounting oracle: the model's prediction, always checked.
-                r.expectations.push(check(
-                    "data blocks allocated == model",
-                    p.to_string(),
-                    observed.clone(),
+                // The accounting oracle: the model's prediction, always checked. A note
+                // says where the model's figure comes from when it is not a prediction.
+                let what = match &out.predicted_note {
+                    Some(n) => format!("data blocks allocated == model ({n})"),
+                    None => "data blocks allocated == model".to_owned(),
+                };
+                r.expectations
+                    .push(check(&what, p.to_string(), observed.clone(), step));
+                // Per thin, the kernel's own metadata (thin_ls) against the model. Its
+                // cost is recorded: under TCG every pool message is a metadata commit.
+                let t = Instant::now();
+                r.expectations.push(super::crosscheck::thin_ls(
+                    &*backend,
+                    state,
+                    r.pool_after.as_ref(),
                     step,
                 ));
+                crosscheck_ms = Some(t.elapsed().as_millis() as f64);
             }
             r.expectations.extend(out.checks);
             for e in &step.expect {
@@ -254,6 +269,15 @@ pub fn run_step(
             r.workload = out.workload;
             r.phases = out.phases;
             r.metrics = out.metrics;
+            if let Some(ms) = crosscheck_ms {
+                r.metrics.push(actions::metric(
+                    "oracle.thin_ls_ms",
+                    ms,
+                    "ms",
+                    thinbench_schema::record::MetricKind::Timing,
+                    thinbench_schema::record::Better::Lower,
+                ));
+            }
             if r.expectations.iter().any(|e| e.status == Status::Failed) {
                 r.status = Status::Failed;
             }

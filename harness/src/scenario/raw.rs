@@ -391,6 +391,7 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
             "deferred-deletion",
             &["thin", "holder", "hold", "retry_interval"],
         ),
+        ("delete", &["thin", "fs", "files", "snapshot", "method"]),
     ],
 };
 
@@ -502,13 +503,17 @@ pub(crate) struct RawStep {
     pub autoextend: Field<bool>,
     pub holder: Field<String>,
     pub retry_interval: Field<String>,
+    pub fs: Field<String>,
+    pub files: Field<IntOrText>,
+    pub snapshot: Field<bool>,
+    pub method: Field<String>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 21] = [
+        let fields: [(&'static str, Option<Span>); 25] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -530,6 +535,10 @@ impl RawStep {
             ("autoextend", self.autoextend.key()),
             ("holder", self.holder.key()),
             ("retry_interval", self.retry_interval.key()),
+            ("fs", self.fs.key()),
+            ("files", self.files.key()),
+            ("snapshot", self.snapshot.key()),
+            ("method", self.method.key()),
         ];
         fields
             .into_iter()
@@ -850,6 +859,14 @@ impl RawStep {
                 d,
             ),
             retry_interval: r.string("retry_interval", "a duration string like \"1s\"", d),
+            fs: r.string("fs", "a string: \"xfs\" or \"ext4\"", d),
+            files: r.size("files", d),
+            snapshot: r.boolean("snapshot", d),
+            method: r.string(
+                "method",
+                "a string: \"none\", \"fstrim\", \"discard-mount\" or \"blkdiscard\"",
+                d,
+            ),
             expect,
         };
         r.finish(d);

@@ -362,6 +362,11 @@ pub struct CaseResult {
     pub error: Option<String>,
     /// Teardown problems; a case that leaked is failed.
     pub teardown_errors: Vec<String>,
+    /// `thin_check` of the pool's metadata after teardown: `thin_check: ok`,
+    /// `thin_check: failed: <problems>` (fails the case), or `skipped: <reason>`.
+    /// Absent in runs made before it existed.
+    #[serde(default)]
+    pub metadata_check: Option<String>,
 }
 
 /// Where a run ran.

@@ -4,6 +4,7 @@
 
 mod cow;
 mod deferred;
+mod delete;
 mod fill;
 mod thins;
 mod write;
@@ -38,6 +39,10 @@ pub struct StepCtx<'a> {
 pub struct ActionOutput {
     /// Model prediction of the pool's data-block change during the step.
     pub predicted: Option<i64>,
+    /// Where `predicted` comes from when the model could not predict it (a filesystem
+    /// placed the IO and the model was resynced from the kernel's metadata): shown in the
+    /// expectation, so nobody mistakes it for a prediction.
+    pub predicted_note: Option<String>,
     /// Chunks touched for the first time in their thin (workloads).
     pub first_touched: Option<u64>,
     /// Whole-step workload figures.
@@ -72,5 +77,6 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, String> {
         Action::Fill(f) => fill::run(ctx, f),
         Action::DeferredRemoval(d) => deferred::removal(ctx, d),
         Action::DeferredDeletion(d) => deferred::deletion(ctx, d),
+        Action::Delete(d) => delete::run(ctx, d),
     }
 }

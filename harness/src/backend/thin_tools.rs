@@ -1,0 +1,380 @@
+//! thin-provisioning-tools against the kernel's own metadata: `thin_ls` and `thin_dump`
+//! on a reserved metadata snapshot of a live pool (`reserve_metadata_snap`, read with
+//! `--metadata-snap`, `release_metadata_snap`), and `thin_check` on an inactive pool's
+//! metadata. Written for thin-provisioning-tools 0.9.0 (Debian 12); the parsers are
+//! tested on its recorded output (`harness/tests/fixtures/thin-tools/`).
+//!
+//! While a metadata snapshot is held, unmapping does not free data blocks (the snapshot
+//! still references them), so the snapshot is held only around one tool call, with no IO
+//! of ours in flight.
+
+use std::path::Path;
+
+use thinbench_schema::ids::ThinId;
+use thinbench_workloads::model::ThinMetadata;
+
+use super::dm::Dm;
+use super::{BackendError, PoolBackend};
+use crate::sys::command;
+
+/// One `thin_ls -o DEV,MAPPED_BLOCKS,EXCLUSIVE_BLOCKS,SHARED_BLOCKS` row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThinLsRow {
+    /// Thin device id.
+    pub dev: u64,
+    /// Chunks mapped.
+    pub mapped: u64,
+    /// Mapped blocks no other thin references.
+    pub exclusive: u64,
+    /// Mapped blocks another thin references too.
+    pub shared: u64,
+}
+
+/// The `thin_ls` fields asked for, in this order (0.9.0's names).
+pub const THIN_LS_FIELDS: &str = "DEV,MAPPED_BLOCKS,EXCLUSIVE_BLOCKS,SHARED_BLOCKS";
+
+/// Parse `thin_ls -o DEV,MAPPED_BLOCKS,EXCLUSIVE_BLOCKS,SHARED_BLOCKS`, with or without
+/// its header line.
+pub fn parse_thin_ls(text: &str) -> Result<Vec<ThinLsRow>, String> {
+    let mut rows = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.is_empty() || (n == 0 && f.first() == Some(&"DEV")) {
+            continue;
+        }
+        let nums: Result<Vec<u64>, _> = f.iter().map(|x| x.parse::<u64>()).collect();
+        match nums.as_deref() {
+            Ok([dev, mapped, exclusive, shared]) => rows.push(ThinLsRow {
+                dev: *dev,
+                mapped: *mapped,
+                exclusive: *exclusive,
+                shared: *shared,
+            }),
+            _ => return Err(format!("thin_ls line {}: cannot read {line:?}", n + 1)),
+        }
+    }
+    Ok(rows)
+}
+
+/// A `thin_dump` (XML) of a pool's metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dump {
+    /// The superblock's `time` (the pool's snapshot clock).
+    pub time: u32,
+    /// `data_block_size`, sectors.
+    pub data_block_size: u64,
+    /// Every thin with its mappings.
+    pub thins: Vec<ThinMetadata>,
+}
+
+impl Dump {
+    /// The thin with id `id`, if the metadata has it.
+    pub fn thin(&self, id: ThinId) -> Option<&ThinMetadata> {
+        self.thins.iter().find(|t| t.id == id)
+    }
+}
+
+fn attr<'a>(line: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!(" {name}=\"");
+    let start = line.find(&key)? + key.len();
+    let len = line[start..].find('"')?;
+    Some(&line[start..start + len])
+}
+
+fn num<T: std::str::FromStr>(line: &str, name: &str, n: usize) -> Result<T, String> {
+    attr(line, name)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("thin_dump line {n}: no numeric `{name}` in {line:?}"))
+}
+
+/// Parse `thin_dump`'s XML (0.9.0: `superblock`, `device`, `range_mapping`,
+/// `single_mapping`; one element per line). Anything else is an error rather than
+/// silently skipped, since a missed mapping would make the model wrong.
+pub fn parse_thin_dump(text: &str) -> Result<Dump, String> {
+    let mut dump: Option<Dump> = None;
+    let mut current: Option<ThinMetadata> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        let line = raw.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let tag = line
+            .strip_prefix('<')
+            .and_then(|l| l.split([' ', '>']).next())
+            .map(|t| t.trim_end_matches('/'))
+            .ok_or_else(|| format!("thin_dump line {n}: not an element: {line:?}"))?;
+        let d = dump.as_mut();
+        match (tag, d) {
+            ("superblock", None) => {
+                dump = Some(Dump {
+                    time: num(line, "time", n)?,
+                    data_block_size: num(line, "data_block_size", n)?,
+                    thins: Vec::new(),
+                })
+            }
+            ("device", Some(_)) if current.is_none() => {
+                let id: u64 = num(line, "dev_id", n)?;
+                current = Some(ThinMetadata {
+                    id: ThinId::new(id).map_err(|e| format!("thin_dump line {n}: {e}"))?,
+                    snapshotted_time: num(line, "snap_time", n)?,
+                    mappings: Vec::new(),
+                });
+            }
+            ("range_mapping", Some(_)) => {
+                let t = current
+                    .as_mut()
+                    .ok_or_else(|| format!("thin_dump line {n}: mapping outside a device"))?;
+                let (o, d, len, time): (u64, u64, u64, u32) = (
+                    num(line, "origin_begin", n)?,
+                    num(line, "data_begin", n)?,
+                    num(line, "length", n)?,
+                    num(line, "time", n)?,
+                );
+                t.mappings.extend((0..len).map(|k| (o + k, d + k, time)));
+            }
+            ("single_mapping", Some(_)) => {
+                let t = current
+                    .as_mut()
+                    .ok_or_else(|| format!("thin_dump line {n}: mapping outside a device"))?;
+                t.mappings.push((
+                    num(line, "origin_block", n)?,
+                    num(line, "data_block", n)?,
+                    num(line, "time", n)?,
+                ));
+            }
+            ("/device", Some(d)) => {
+                let t = current
+                    .take()
+                    .ok_or_else(|| format!("thin_dump line {n}: </device> without <device>"))?;
+                d.thins.push(t);
+            }
+            ("/superblock", Some(_)) if current.is_none() => {
+                return dump.ok_or_else(|| "thin_dump: no superblock".to_owned());
+            }
+            _ => return Err(format!("thin_dump line {n}: unexpected {line:?}")),
+        }
+    }
+    Err("thin_dump: output ends before </superblock>".into())
+}
+
+/// Hold a metadata snapshot of `pool` while `f` runs; always released.
+fn with_metadata_snap<T>(
+    pool: &str,
+    f: impl FnOnce() -> Result<T, BackendError>,
+) -> Result<T, BackendError> {
+    let dm = Dm::open()?;
+    dm.message(pool, "reserve_metadata_snap")?;
+    let r = f();
+    let released = dm.message(pool, "release_metadata_snap");
+    let v = r?;
+    released?;
+    Ok(v)
+}
+
+fn metadata_device(b: &dyn PoolBackend) -> Result<std::path::PathBuf, BackendError> {
+    b.metadata_device()
+        .ok_or_else(|| BackendError::Unsupported("this pool's metadata device is not known".into()))
+}
+
+/// `thin_ls` of the live pool, from a metadata snapshot.
+pub fn thin_ls(b: &dyn PoolBackend) -> Result<Vec<ThinLsRow>, BackendError> {
+    let meta = metadata_device(b)?;
+    let out = with_metadata_snap(b.pool_dm_name(), || {
+        Ok(command::run(
+            "thin_ls",
+            &[
+                "--metadata-snap",
+                "--no-headers",
+                "-o",
+                THIN_LS_FIELDS,
+                &meta.to_string_lossy(),
+            ],
+        )?)
+    })?;
+    parse_thin_ls(&out).map_err(|message| BackendError::Status {
+        pool: b.pool_dm_name().into(),
+        message,
+    })
+}
+
+/// `thin_dump` of the live pool, from a metadata snapshot.
+pub fn thin_dump(b: &dyn PoolBackend) -> Result<Dump, BackendError> {
+    let meta = metadata_device(b)?;
+    let out = with_metadata_snap(b.pool_dm_name(), || {
+        Ok(command::run(
+            "thin_dump",
+            &["--metadata-snap", &meta.to_string_lossy()],
+        )?)
+    })?;
+    parse_thin_dump(&out).map_err(|message| BackendError::Status {
+        pool: b.pool_dm_name().into(),
+        message,
+    })
+}
+
+/// What `thin_check` said of a pool's metadata after teardown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetadataCheck {
+    /// Clean.
+    Ok,
+    /// Errors found (its output).
+    Failed(String),
+    /// Not run, and why.
+    Skipped(String),
+}
+
+impl MetadataCheck {
+    /// The `CaseResult.metadata_check` text: `thin_check: ok`, `thin_check: failed: …`,
+    /// `skipped: …`.
+    pub fn text(&self) -> String {
+        match self {
+            MetadataCheck::Ok => "thin_check: ok".into(),
+            MetadataCheck::Failed(e) => format!("thin_check: failed: {e}"),
+            MetadataCheck::Skipped(why) => format!("skipped: {why}"),
+        }
+    }
+}
+
+/// `thin_check` on metadata no live pool uses.
+pub fn thin_check(meta: &Path) -> MetadataCheck {
+    match command::run("thin_check", &[&meta.to_string_lossy()]) {
+        Ok(_) => MetadataCheck::Ok,
+        Err(e) if e.status == "not started" => {
+            MetadataCheck::Skipped(format!("thin_check could not run: {}", e.stderr))
+        }
+        Err(e) => MetadataCheck::Failed(thin_check_problems(&e.stderr)),
+    }
+}
+
+/// The lines of `thin_check`'s report that name problems (its progress lines dropped),
+/// joined with "; ".
+pub fn thin_check_problems(output: &str) -> String {
+    let progress = |l: &str| {
+        l.starts_with("examining ")
+            || l.starts_with("checking ")
+            || l.starts_with("TRANSACTION_ID=")
+            || l.starts_with("METADATA_FREE_BLOCKS=")
+    };
+    let lines: Vec<&str> = output
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !progress(l))
+        .collect();
+    if lines.is_empty() {
+        output.trim().to_owned()
+    } else {
+        lines.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/thin-tools/");
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(format!("{FX}{name}")).unwrap()
+    }
+
+    fn row(dev: u64, mapped: u64, exclusive: u64, shared: u64) -> ThinLsRow {
+        ThinLsRow {
+            dev,
+            mapped,
+            exclusive,
+            shared,
+        }
+    }
+
+    #[test]
+    fn thin_ls_with_and_without_headers() {
+        let want = vec![
+            row(1, 1040, 2, 1038),
+            row(2, 1040, 2, 1038),
+            row(7, 0, 0, 0),
+        ];
+        assert_eq!(parse_thin_ls(&fixture("thin_ls_snap.txt")).unwrap(), want);
+        assert_eq!(
+            parse_thin_ls(&fixture("thin_ls_snap_noheaders.txt")).unwrap(),
+            want
+        );
+        assert_eq!(
+            parse_thin_ls(&fixture("thin_ls_empty.txt")).unwrap(),
+            vec![row(1, 0, 0, 0), row(7, 0, 0, 0)]
+        );
+        assert_eq!(parse_thin_ls("").unwrap(), vec![]);
+        let e = parse_thin_ls("1 2 3\n").unwrap_err();
+        assert!(e.contains("line 1"), "{e}");
+        assert!(parse_thin_ls("DEV X\n1 2 3 x\n").is_err());
+    }
+
+    #[test]
+    fn thin_dump_of_an_origin_and_its_snapshot() {
+        let d = parse_thin_dump(&fixture("thin_dump_snap.xml")).unwrap();
+        assert_eq!((d.time, d.data_block_size), (1, 128));
+        let ids: Vec<u32> = d.thins.iter().map(|t| t.id.get()).collect();
+        assert_eq!(ids, [1, 2, 7]);
+        let t1 = d.thin(ThinId::new(1).unwrap()).unwrap();
+        assert_eq!(t1.snapshotted_time, 1);
+        // mapped_blocks="1040"; ranges expanded.
+        assert_eq!(t1.mappings.len(), 1040);
+        assert_eq!(t1.mappings[0], (0, 1040, 1));
+        assert!(t1.mappings.contains(&(3003, 1038, 0)));
+        assert!(t1.mappings.contains(&(8193 + 1023, 4 + 1023, 0)));
+        assert_eq!(d.thins[2].mappings, vec![]);
+        // The model built from it agrees with thin_ls on the same metadata.
+        let chunk =
+            thinbench_schema::units::ChunkSize::new(thinbench_schema::units::Bytes(64 * 1024))
+                .unwrap();
+        let m = thinbench_workloads::model::PoolModel::from_metadata(
+            chunk,
+            thinbench_schema::units::DataBlocks(4096),
+            d.time,
+            &d.thins,
+        )
+        .unwrap();
+        for r in parse_thin_ls(&fixture("thin_ls_snap.txt")).unwrap() {
+            let u = m.usage(ThinId::new(r.dev).unwrap()).unwrap();
+            assert_eq!(
+                (u.mapped.0, u.exclusive.0, u.shared.0),
+                (r.mapped, r.exclusive, r.shared),
+                "thin {}",
+                r.dev
+            );
+        }
+        // The status line of the same moment said 1042 blocks used.
+        assert_eq!(m.data_blocks_used().0, 1042);
+    }
+
+    #[test]
+    fn thin_dump_empty_and_broken() {
+        let d = parse_thin_dump(&fixture("thin_dump_empty.xml")).unwrap();
+        assert_eq!(d.thins.len(), 2);
+        assert!(d.thins.iter().all(|t| t.mappings.is_empty()));
+        let full = fixture("thin_dump_snap.xml");
+        // Truncated output is an error, not a smaller pool.
+        let cut: String = full.lines().take(5).collect::<Vec<_>>().join("\n");
+        assert!(parse_thin_dump(&cut).unwrap_err().contains("ends before"));
+        // An element this parser does not know is an error.
+        let odd = full.replacen("<single_mapping", "<def name=\"x\"/>\n<single_mapping", 1);
+        assert!(parse_thin_dump(&odd).unwrap_err().contains("unexpected"));
+        assert!(parse_thin_dump("<superblock time=\"x\">").is_err());
+    }
+
+    #[test]
+    fn thin_check_reports_only_the_problems() {
+        let bad = fixture("thin_check_bad.txt");
+        assert_eq!(
+            thin_check_problems(bad.trim_end().trim_end_matches("rc=1")),
+            "thin device 7 is missing mappings [0, -]; bad checksum in btree node (block 17)"
+        );
+        assert_eq!(
+            MetadataCheck::Failed("x".into()).text(),
+            "thin_check: failed: x"
+        );
+        assert_eq!(MetadataCheck::Ok.text(), "thin_check: ok");
+        assert_eq!(MetadataCheck::Skipped("why".into()).text(), "skipped: why");
+        assert!(fixture("thin_check_ok.txt").ends_with("rc=0\n"));
+    }
+}
