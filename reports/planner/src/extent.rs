@@ -11,8 +11,8 @@
 //! * Reference counts are kept per block *range* ([`RefMap`]), split only where counts
 //!   differ.
 //! * Block numbers are not the kernel's: which free block dm-thin picks never changes a
-//!   count, so a block is named `epoch << 40 | chunk`, where the epoch is renewed whenever
-//!   the thin is snapshotted. A thin's consecutive writes then land on consecutive block
+//!   count, so a block is named `epoch << 40 | chunk`, where the epoch is renewed at a thin's
+//!   first write after it was snapshotted. A thin's consecutive writes then land on consecutive block
 //!   numbers and merge into one extent, whatever other thins allocate in between.
 //! * The kernel decides "shared" by time (`thin.snapshotted_time > mapping.time`). Every
 //!   mapping a thin inserts after its last snapshot behaves the same until the next one,
@@ -61,6 +61,9 @@ struct Thin {
     exts: Vec<Ext>,
     snapshotted_time: u32,
     epoch: u64,
+    /// `snapshotted_time` when `epoch` was taken: a write after a later snapshot takes a
+    /// new epoch first (lazily, so an image layer snapshotted 10^5 times takes none).
+    epoch_at: u32,
     mapped: u64,
     /// Chunks this thin allocated itself and still maps (provisioned or copied).
     own: u64,
@@ -248,6 +251,7 @@ impl ExtentPool {
                 exts: Vec::new(),
                 snapshotted_time: self.time,
                 epoch,
+                epoch_at: self.time,
                 mapped: 0,
                 own: 0,
                 own_runs: 0,
@@ -265,14 +269,11 @@ impl ExtentPool {
         if !self.thins.contains_key(&origin) {
             return Err(ExtentError::NoSuchThin(origin));
         }
-        let e_origin = self.epoch(origin)?;
         let e_snap = self.epoch(id)?;
         self.time += 1;
         let time = self.time;
         let o = self.thins.get_mut(&origin).expect("checked above");
         o.snapshotted_time = time;
-        o.epoch = e_origin;
-        o.epochs.push(e_origin);
         let exts = o.exts.clone();
         let mapped = o.mapped;
         for e in &exts {
@@ -284,6 +285,7 @@ impl ExtentPool {
                 exts,
                 snapshotted_time: time,
                 epoch: e_snap,
+                epoch_at: time,
                 mapped,
                 own: 0,
                 own_runs: 0,
@@ -321,10 +323,21 @@ impl ExtentPool {
             refs,
             used,
             owner,
+            next_epoch,
             ..
         } = self;
         let t = thins.get_mut(&id).ok_or(ExtentError::NoSuchThin(id))?;
         let st = t.snapshotted_time;
+        if st > t.epoch_at {
+            if *next_epoch > MAX_EPOCH {
+                return Err(ExtentError::TooManyEpochs);
+            }
+            *next_epoch += 1;
+            t.epoch = *next_epoch;
+            t.epoch_at = st;
+            t.epochs.push(t.epoch);
+            owner.insert(t.epoch, id);
+        }
         let base = t.epoch << 40;
         let mut eff = Effect::default();
         let mut old = std::mem::take(&mut t.exts);

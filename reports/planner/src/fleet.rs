@@ -921,6 +921,15 @@ pub fn region(
     Ok((Bytes(off), Bytes(span)))
 }
 
+/// A lineage's end after a write at `[o, o+s)`: only new data moves it (overwrites and
+/// writes at explicit offsets land among what is there).
+pub fn advance(w: &WriteSpec, hw: Bytes, o: Bytes, s: Bytes) -> Bytes {
+    match w.target {
+        Target::New => hw.max(Bytes(o.0 + s.0)),
+        Target::Image | Target::At(_) => hw,
+    }
+}
+
 /// The lineage end after `writes`, starting from `hw`.
 fn lineage_end(
     f: &Fleet,
@@ -930,7 +939,7 @@ fn lineage_end(
 ) -> Result<Bytes, String> {
     for w in writes {
         let (o, s) = region(w, f.thin_size, hw, image_end)?;
-        hw = hw.max(Bytes(o.0 + s.0));
+        hw = advance(w, hw, o, s);
     }
     Ok(hw)
 }

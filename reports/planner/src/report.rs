@@ -122,12 +122,13 @@ impl SimSummary {
             }
             prev = Some(r);
         }
-        // Not full in the simulated period: extrapolate the last step's growth.
+        // Not full in the simulated period: extrapolate the growth of its second half
+        // (churn makes single steps jumpy).
         let n = self.rows.len();
         if n < 2 {
             return None;
         }
-        let (a, b) = (&self.rows[n - 2], &self.rows[n - 1]);
+        let (a, b) = (&self.rows[(n - 1) / 2], &self.rows[n - 1]);
         let rate = (b.data_used as f64 - a.data_used as f64) / (b.t_s - a.t_s) as f64;
         if rate <= 0.0 {
             return None;

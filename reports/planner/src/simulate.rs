@@ -83,6 +83,7 @@ pub(crate) struct Sim<'a> {
     events: Vec<Event>,
     fired: Vec<&'static str>,
     refused: u64,
+    last_meta: u64,
 }
 
 impl<'a> Sim<'a> {
@@ -101,6 +102,7 @@ impl<'a> Sim<'a> {
             events: Vec::new(),
             fired: Vec::new(),
             refused: 0,
+            last_meta: 0,
         }
     }
 
@@ -130,13 +132,15 @@ impl<'a> Sim<'a> {
         let e = self.pool.write(id, &ranges)?;
         self.broken += e.broken;
         add(eff, e);
-        Ok(hw.max(Bytes(off.0 + span.0)))
+        Ok(crate::fleet::advance(w, hw, off, span))
     }
 
     fn free_pct_ok(&self) -> bool {
         let p = u64::from(self.fleet.pool.min_free_space_pct);
         let free = self.data_total.saturating_sub(self.pool.used());
-        let meta = self.meta().status_used;
+        // Metadata as of the last recorded step: re-estimating it per container start
+        // would be quadratic in thins; it moves by a few blocks per container.
+        let meta = self.last_meta;
         let mfree = self.meta_total.saturating_sub(meta);
         free * 100 >= p * self.data_total && mfree * 100 >= p * self.meta_total
     }
@@ -190,6 +194,7 @@ impl<'a> Sim<'a> {
 
     fn record(&mut self, t_s: u64, containers: u64) {
         let meta = self.meta();
+        self.last_meta = meta.status_used;
         let used = self.pool.used();
         let mapped: u64 = self.pool.thin_stats().map(|t| t.mapped).sum();
         let thins = self.pool.thin_count() as u64;
@@ -347,6 +352,7 @@ impl<'a> Sim<'a> {
                 started: 0,
             });
         }
+        self.last_meta = self.meta().status_used;
         for (i, im) in f.images.iter().enumerate() {
             let mut eff = Effect::default();
             let mut st = std::mem::replace(
