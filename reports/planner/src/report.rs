@@ -381,10 +381,12 @@ impl PlanReport {
                 peer_vs_model_pct: (peer_bytes as f64 - (peak_meta * 4096) as f64)
                     / ((peak_meta * 4096) as f64).max(1.0)
                     * 100.0,
-                model_error: "calibrated on Debian's 6.1 kernel: exact on fresh pools and \
-                    create-thin, within ±2 blocks or ±15% (the larger) per step on the \
-                    shipped scenarios; snapshot-heavy fleets are under-estimated by the \
-                    ref-count tree the model leaves out"
+                model_error: "not yet measured per step on the kernel (plan --validate is \
+                    pending); calibrated on one Debian 6.1 run: fixed blocks of a fresh \
+                    pool exact, 543 random mappings in one thin 4 blocks (kernel +3 from \
+                    an empty thin), 3,303 sequential mappings 16 blocks (kernel 14); \
+                    the data space map's ref-count tree is left out, so snapshot-heavy \
+                    fleets are under-estimated"
                     .into(),
             },
             recommendation,
