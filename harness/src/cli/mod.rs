@@ -3,6 +3,7 @@
 
 mod cleanup;
 mod env;
+mod plan;
 mod progress;
 mod report;
 mod run;
@@ -67,6 +68,9 @@ pub enum Cmd {
     Report(report::ReportArgs),
     /// Compare two runs of one scenario figure by figure, with the change in %.
     Compare(report::CompareArgs),
+    /// Capacity planning: predict data and metadata blocks, free space over time and
+    /// time-to-full for a fleet of images and containers (docs/plan-format.md).
+    Plan(plan::PlanArgs),
     /// Check scenario files without running anything.
     Validate {
         /// Scenario files.
@@ -95,6 +99,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Cmd::Run(a) => run::run(a),
         Cmd::Report(a) => report::report(a),
         Cmd::Compare(a) => report::compare(a),
+        Cmd::Plan(a) => plan::run(a),
         Cmd::Validate { files } => validate::run(files),
         Cmd::Cleanup { dry_run, all } => cleanup::run(dry_run, all),
         Cmd::Env => env::run(),
