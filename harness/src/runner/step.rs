@@ -235,6 +235,15 @@ pub fn run_step(
                             .unwrap_or_else(|| "unknown".into()),
                         step,
                     ),
+                    Expect::NeedsCheck(b) => check(
+                        "pool needs_check flag",
+                        b.to_string(),
+                        r.pool_after
+                            .as_ref()
+                            .map(|u| u.needs_check.to_string())
+                            .unwrap_or_else(|| "unknown".into()),
+                        step,
+                    ),
                     Expect::ErrorContains(w) => check(
                         "step fails with an error containing",
                         w.clone(),
