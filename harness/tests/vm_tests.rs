@@ -146,6 +146,7 @@ shipped_scenario_tests! {
     vm_scenario_fill_delete_thin => "fill-delete-thin",
     vm_scenario_deferred => "deferred",
     vm_scenario_min_free_space => "min-free-space",
+    vm_scenario_metadata_exhaustion => "metadata-exhaustion",
 }
 
 /// Every file in scenarios/ has a test above.
@@ -160,6 +161,7 @@ fn every_shipped_scenario_has_a_vm_test() {
         "fill-delete-thin",
         "deferred",
         "min-free-space",
+        "metadata-exhaustion",
         "smoke",
     ];
     for e in std::fs::read_dir(repo().join("scenarios")).unwrap() {

@@ -38,6 +38,10 @@ pub struct CaseState {
     pub kmsg: Option<crate::env::kmsg::Kmsg>,
     /// Every kernel log line seen during the case.
     pub kernel_lines: Vec<String>,
+    /// Data blocks the kernel allocated and committed for writes that then failed when
+    /// the metadata ran out (`metadata-fill`): counted by the pool, mapped by no thin,
+    /// so in no model. The whole-pool accounting checks add them.
+    pub leaked_data_blocks: u64,
     /// The case's scratch directory (under the run's work dir, so its path carries the
     /// run id): filesystems of `delete` steps are mounted below it.
     pub scratch: std::path::PathBuf,
