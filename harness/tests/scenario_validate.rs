@@ -487,3 +487,46 @@ fn mutated_files_never_panic() {
         );
     }
 }
+
+#[test]
+fn metadata_exhaustion_scenario_loads() {
+    let plan = load_ok(&repo_file("scenarios/metadata-exhaustion.toml"));
+    match &plan.steps[1].action {
+        Action::MetadataFill(m) => {
+            assert_eq!(m.thin.as_str(), "base");
+            assert_eq!((m.span, m.io_size), (Bytes(512 * MIB), Bytes(4 * KIB)));
+            assert_eq!((m.stride, m.snapshots), (64, 16));
+        }
+        other => panic!("step 1 is {other:?}"),
+    }
+    assert_eq!(plan.steps[1].expect, vec![Expect::Mode(PoolMode::Ro)]);
+    match &plan.steps[2].action {
+        Action::RepairMetadata(r) => assert_eq!(r.grow_by, Bytes(4 * MIB)),
+        other => panic!("step 2 is {other:?}"),
+    }
+    assert!(plan.steps[2].expect.contains(&Expect::NeedsCheck(false)));
+}
+
+#[test]
+fn metadata_fill_rules() {
+    let head = "format = 1\nname = \"m\"\n[[pool]]\nname = \"p\"\nkind = \"loop-lvm\"\n[[step]]\naction = \"create-thin\"\nthin = \"t\"\nsize = \"1GiB\"\n";
+    let ok = format!("{head}[[step]]\naction = \"metadata-fill\"\nthin = \"t\"\n[[step]]\naction = \"repair-metadata\"\n");
+    let plan = load_plan_str(Path::new("m.toml"), &ok).unwrap();
+    match &plan.steps[1].action {
+        Action::MetadataFill(m) => {
+            assert_eq!((m.span, m.stride, m.snapshots), (Bytes(512 * MIB), 64, 32))
+        }
+        other => panic!("{other:?}"),
+    }
+    for (bad, fragment) in [
+        ("snapshots = 0", "`snapshots` must be 1 to 1000"),
+        ("span = \"2GiB\"", "goes past the end of thin"),
+        ("grow_by = \"1MiB\"", "`grow_by`"),
+    ] {
+        let text = format!("{head}[[step]]\naction = \"metadata-fill\"\nthin = \"t\"\n{bad}\n");
+        let e = load_plan_str(Path::new("m.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(fragment), "{bad}: {e}");
+    }
+}

@@ -16,6 +16,7 @@ use thinbench_schema::units::Bytes;
 
 use super::dm::{Dm, DmDev};
 use super::loopdev::{self, Loop};
+use super::metadata_repair::{self, MetadataRepair};
 use super::names::{Names, VG_TAG};
 use super::{read_pool_status, thin_tools, BackendError, PoolBackend, ThinDev};
 use crate::plan::{DirectLvmSpec, NoSpacePolicy, PoolSpec};
@@ -295,6 +296,50 @@ impl DirectLvmPool {
     }
 }
 
+impl DirectLvmPool {
+    /// The pool's metadata LV size, from lvm.
+    fn metadata_size(&mut self) -> Result<Bytes, BackendError> {
+        let pool = format!("{}/thinpool", self.vg);
+        let out = self.lvm(&[
+            "lvs",
+            "--noheadings",
+            "--nosuffix",
+            "--units",
+            "b",
+            "-o",
+            "lv_metadata_size",
+            &pool,
+        ])?;
+        out.trim()
+            .parse::<u64>()
+            .map(Bytes)
+            .map_err(|_| BackendError::Status {
+                pool: self.vg.clone(),
+                message: format!("lvs lv_metadata_size: cannot read {:?}", out.trim()),
+            })
+    }
+
+    /// After the VG was activated again: the thins' dm devices (new minors) and the
+    /// pool's name.
+    fn refresh_thins(&mut self) -> Result<(), BackendError> {
+        let names: Vec<Ident> = self.thins.keys().cloned().collect();
+        for n in names {
+            let dm_name = lv_dm_name(&self.vg, n.as_str());
+            let dev = self
+                .dm
+                .info(&dm_name)?
+                .ok_or_else(|| BackendError::Status {
+                    pool: self.vg.clone(),
+                    message: format!("lvm did not activate {dm_name} again"),
+                })?;
+            if let Some(t) = self.thins.get_mut(&n) {
+                t.dm = dev;
+            }
+        }
+        self.refresh_pool_name()
+    }
+}
+
 impl PoolBackend for DirectLvmPool {
     fn pool_dm_name(&self) -> &str {
         &self.pool_dm
@@ -409,6 +454,44 @@ impl PoolBackend for DirectLvmPool {
         self.lvm(&["lvextend", "--use-policies", &pool])?;
         self.refresh_pool_name()?;
         Ok(self.status()?.data_total > before)
+    }
+
+    fn repair_metadata(&mut self, grow_by: Bytes) -> Result<MetadataRepair, BackendError> {
+        // What lvm2 documents for a pool out of metadata space, done offline: deactivate,
+        // check the metadata (lvm's read-only component activation of `_tmeta`), grow
+        // it with `lvextend --poolmetadatasize`, activate again. lvm itself runs
+        // `thin_check -q --clear-needs-check-flag` on the metadata before it activates a
+        // pool (its default `global/thin_check_options`): that clears the flag.
+        let start = self.construction.len();
+        let vg = self.vg.clone();
+        let pool = format!("{vg}/thinpool");
+        let meta_before = self.metadata_size()?;
+        self.lvm(&["vgchange", "-an", &vg])?;
+        let tmeta = format!("{vg}/thinpool_tmeta");
+        self.lvm(&["lvchange", "-ay", "-y", &tmeta])?;
+        let check = match self.metadata_device() {
+            Some(dev) => {
+                self.construction
+                    .push(format!("thin_check {}", dev.display()));
+                metadata_repair::check(&dev)
+            }
+            None => thin_tools::MetadataCheck::Skipped(format!(
+                "{tmeta} activated but has no dm device"
+            )),
+        };
+        self.lvm(&["lvchange", "-an", &tmeta])?;
+        let by = format!("+{}s", grow_by.sectors().0);
+        self.lvm(&["lvextend", "--poolmetadatasize", &by, &pool])?;
+        self.lvm(&["vgchange", "-ay", &vg])?;
+        self.refresh_thins()?;
+        let meta_after = self.metadata_size()?;
+        Ok(MetadataRepair {
+            check,
+            cleared_by: "lvm at activation (thin_check -q --clear-needs-check-flag)".into(),
+            meta_before,
+            meta_after,
+            commands: self.construction[start..].to_vec(),
+        })
     }
 
     fn construction(&self) -> Vec<String> {

@@ -11,6 +11,7 @@ use thinbench_schema::units::{Bytes, DataBlocks};
 
 use super::dm::{Dm, DmDev};
 use super::loopdev::{self, Loop};
+use super::metadata_repair::{self, MetadataRepair};
 use super::names::Names;
 use super::{read_pool_status, thin_tools, BackendError, PoolBackend, ThinDev};
 use crate::plan::{LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolSpec};
@@ -325,6 +326,88 @@ impl PoolBackend for LoopLvmPool {
         self.table = Some((sectors, params));
         self.data_size = new;
         Ok(())
+    }
+
+    fn repair_metadata(&mut self, grow_by: Bytes) -> Result<MetadataRepair, BackendError> {
+        let (sectors, params) = self
+            .table
+            .clone()
+            .ok_or_else(|| BackendError::Unsupported("pool is torn down".into()))?;
+        let meta = self
+            .loops
+            .get(1)
+            .map(|l| (l.path.clone(), l.file.clone()))
+            .ok_or_else(|| BackendError::Unsupported("no metadata loop device".into()))?;
+        let (meta_dev, meta_file) = meta;
+        let mut commands = Vec::new();
+        // Deactivate: thins, then the pool. The metadata loop device stays attached.
+        let thins: Vec<ThinDev> = self.thins.values().cloned().collect();
+        for t in &thins {
+            if self.dm.info(&t.dm.name)?.is_some() {
+                self.dm.remove(&t.dm.name, false)?;
+                commands.push(format!("dmsetup remove {}", t.dm.name));
+            }
+        }
+        if let Some(p) = self.pool.take() {
+            if let Err(e) = self.dm.remove(&p.name, false) {
+                self.pool = Some(p);
+                return Err(e);
+            }
+            commands.push(format!("dmsetup remove {}", self.pool_name));
+        }
+        let check = metadata_repair::check(&meta_dev);
+        commands.push(format!("thin_check {}", meta_dev.display()));
+        commands.push(metadata_repair::clear_needs_check(&meta_dev)?);
+        // Grow the file, then the loop device's capacity: the kernel sees the bigger
+        // device when the pool is loaded again and grows its metadata space map.
+        let io = |what: &str, path: &Path, source| BackendError::Io {
+            what: what.into(),
+            path: path.to_owned(),
+            source,
+        };
+        let meta_before = Bytes(
+            std::fs::metadata(&meta_file)
+                .map_err(|e| io("reading the size of", &meta_file, e))?
+                .len(),
+        );
+        let meta_after = Bytes(meta_before.0 + grow_by.0);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&meta_file)
+            .and_then(|f| f.set_len(meta_after.0))
+            .map_err(|e| io("growing", &meta_file, e))?;
+        ::loopdev::LoopDevice::open(&meta_dev)
+            .and_then(|d| d.set_capacity())
+            .map_err(|e| io("refreshing capacity of", &meta_dev, e))?;
+        commands.push(format!(
+            "truncate -s {} {}; losetup -c {}",
+            meta_after.0,
+            meta_file.display(),
+            meta_dev.display()
+        ));
+        let uuid = self.names.uuid(self.pool_name_part(), "pool");
+        self.pool = Some(self.dm.create(
+            &self.pool_name,
+            &uuid,
+            &[(0, sectors, "thin-pool".into(), params.clone())],
+        )?);
+        commands.push(format!(
+            "dmsetup create {} --table '0 {sectors} thin-pool {params}'",
+            self.pool_name
+        ));
+        for t in thins {
+            let name = t.dm.name.clone();
+            self.activate(&t.name, t.id, t.size)?;
+            commands.push(format!("dmsetup create {name} (thin {})", t.id));
+        }
+        self.construction.extend(commands.iter().cloned());
+        Ok(MetadataRepair {
+            check,
+            cleared_by: format!("thin_check --clear-needs-check-flag {}", meta_dev.display()),
+            meta_before,
+            meta_after,
+            commands,
+        })
     }
 
     fn construction(&self) -> Vec<String> {

@@ -7,6 +7,7 @@ pub mod direct_lvm;
 pub mod dm;
 pub mod loop_lvm;
 pub mod loopdev;
+pub mod metadata_repair;
 pub mod names;
 pub mod status;
 pub mod thin_tools;
@@ -132,6 +133,19 @@ pub trait PoolBackend {
             self.teardown(),
             thin_tools::MetadataCheck::Skipped("not supported by this backend".into()),
         )
+    }
+    /// The offline repair of a pool out of metadata space, as a user would do it:
+    /// deactivate the pool, `thin_check` its metadata, clear `needs_check`, grow the
+    /// metadata device by `grow_by`, reactivate the pool and its thins (whose dm devices
+    /// may come back with other minors).
+    fn repair_metadata(
+        &mut self,
+        grow_by: Bytes,
+    ) -> Result<metadata_repair::MetadataRepair, BackendError> {
+        let _ = grow_by;
+        Err(BackendError::Unsupported(
+            "this backend cannot repair metadata".into(),
+        ))
     }
     /// How the pool was built, for the record (tables, commands).
     fn construction(&self) -> Vec<String>;

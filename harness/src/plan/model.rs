@@ -193,6 +193,11 @@ pub enum Action {
     DeferredDeletion(DeferredSpec),
     /// `delete`: files deleted on a filesystem on a thin, and whether the space comes back.
     Delete(DeleteSpec),
+    /// `metadata-fill`: map an origin densely, then snapshot it and unshare its b-tree
+    /// leaves until the pool runs out of metadata space.
+    MetadataFill(MetadataFillSpec),
+    /// `repair-metadata`: the offline repair of a pool out of metadata space.
+    RepairMetadata(RepairMetadataSpec),
 }
 
 impl Action {
@@ -208,6 +213,8 @@ impl Action {
             Action::DeferredRemoval(_) => "deferred-removal",
             Action::DeferredDeletion(_) => "deferred-deletion",
             Action::Delete(_) => "delete",
+            Action::MetadataFill(_) => "metadata-fill",
+            Action::RepairMetadata(_) => "repair-metadata",
         }
     }
 }
@@ -309,6 +316,29 @@ pub struct FillSpec {
     /// harness's monitor when usage crosses the profile's threshold (dmeventd does this on
     /// a machine with monitoring; the VM has none). Default false.
     pub autoextend: bool,
+}
+
+/// `metadata-fill` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetadataFillSpec {
+    /// The origin: one IO per chunk over `[0, span)`, then snapshots of it.
+    pub thin: Ident,
+    /// IO size (at most a chunk: one IO maps one chunk). Default 4KiB.
+    pub io_size: Bytes,
+    /// Region of the origin mapped. Default 512MiB.
+    pub span: Bytes,
+    /// Chunks between two writes in each snapshot. Default 64 (a dm-thin leaf maps at
+    /// most 252 chunks, so every leaf of a densely mapped origin gets written).
+    pub stride: u64,
+    /// The most snapshots taken before giving up. Default 32.
+    pub snapshots: u32,
+}
+
+/// `repair-metadata` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepairMetadataSpec {
+    /// How much the metadata device grows. Default 4MiB (one lvm extent).
+    pub grow_by: Bytes,
 }
 
 /// What keeps a thin busy.
@@ -413,6 +443,8 @@ pub enum Expect {
     /// The step fails with an error containing this text (a refusal that must happen);
     /// the step then counts as passed.
     ErrorContains(String),
+    /// The pool's `needs_check` flag after the step.
+    NeedsCheck(bool),
 }
 
 /// An expected block count.

@@ -12,7 +12,8 @@
 use super::model::{
     AccessPattern, Action, BlockCount, CowSpec, DeferredSpec, DeleteMethod, DeleteSpec, DeviceSpec,
     DirectLvmSpec, Expect, FillSpec, FsKind, Holder, Limit, LoopLvmSpec, LowWaterMark,
-    NoSpacePolicy, Plan, PoolKindSpec, PoolSpec, Recover, SmallWriteSpec, StepSpec,
+    MetadataFillSpec, NoSpacePolicy, Plan, PoolKindSpec, PoolSpec, Recover, RepairMetadataSpec,
+    SmallWriteSpec, StepSpec,
 };
 use crate::scenario::raw::{
     Field, IntOrText, RawExpect, RawPool, RawScenario, RawStep, Span, POOL_KEYS, STEP_KEYS,
@@ -115,6 +116,12 @@ const FILES: SizeRule = SizeRule {
     max_why: "files are written through a filesystem under emulation; keep them small",
 };
 
+const METADATA_SPAN: SizeRule = SizeRule {
+    min: MIB,
+    max: 16 * TIB,
+    multiple_of: 64 * 1024,
+    max_why: "thin devices are capped at 16TiB here",
+};
 const GROW_BY: SizeRule = SizeRule {
     min: MIB,
     max: 16 * TIB,
@@ -147,9 +154,11 @@ enum ActionKind {
     DeferredRemoval,
     DeferredDeletion,
     Delete,
+    MetadataFill,
+    RepairMetadata,
 }
 
-const ACTIONS: [(&str, ActionKind); 9] = [
+const ACTIONS: [(&str, ActionKind); 11] = [
     ("create-thin", ActionKind::CreateThin),
     ("snapshot", ActionKind::Snapshot),
     ("delete-thin", ActionKind::DeleteThin),
@@ -159,6 +168,8 @@ const ACTIONS: [(&str, ActionKind); 9] = [
     ("deferred-removal", ActionKind::DeferredRemoval),
     ("deferred-deletion", ActionKind::DeferredDeletion),
     ("delete", ActionKind::Delete),
+    ("metadata-fill", ActionKind::MetadataFill),
+    ("repair-metadata", ActionKind::RepairMetadata),
 ];
 
 /// Action names kept for later versions of the format.
@@ -175,7 +186,10 @@ impl ActionKind {
     fn is_workload(self) -> bool {
         matches!(
             self,
-            ActionKind::SmallWrite | ActionKind::CowOverwrite | ActionKind::Fill
+            ActionKind::SmallWrite
+                | ActionKind::CowOverwrite
+                | ActionKind::Fill
+                | ActionKind::MetadataFill
         )
     }
 }
@@ -1387,6 +1401,24 @@ impl Checker {
                     },
                 )
             }
+            ActionKind::MetadataFill => {
+                let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);
+                let (spec, region) = self.metadata_fill(s, thin);
+                (
+                    spec.map(Action::MetadataFill),
+                    Effect::Write {
+                        thin: thin_raw,
+                        region,
+                    },
+                )
+            }
+            ActionKind::RepairMetadata => {
+                let grow_by = self.size("grow_by", &s.grow_by, 4 * MIB, &GROW_BY);
+                (
+                    grow_by.map(|grow_by| Action::RepairMetadata(RepairMetadataSpec { grow_by })),
+                    Effect::Nothing,
+                )
+            }
             ActionKind::Fill => {
                 let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);
                 let (spec, _, victim_raw) = self.fill(s, thin);
@@ -1486,6 +1518,55 @@ impl Checker {
             snapshot,
             method: method?,
         })
+    }
+
+    /// `metadata-fill` settings, and the origin region it maps (checked against the
+    /// thin's size). Chunk-dependent rules (IO at most a chunk) are checked at run time.
+    fn metadata_fill(
+        &mut self,
+        s: &RawStep,
+        thin: Option<Ident>,
+    ) -> (Option<MetadataFillSpec>, Option<Region>) {
+        let io_size = self.size("io_size", &s.io_size, DEFAULT_IO_SIZE, &IO_SIZE);
+        let span = self.size("span", &s.span, 512 * MIB, &METADATA_SPAN);
+        let stride = self.int(
+            "stride",
+            &s.stride,
+            64,
+            (1, 1 << 20),
+            Some("a stride is a number of chunks between two writes"),
+        );
+        let snapshots = self.int(
+            "snapshots",
+            &s.snapshots,
+            32,
+            (1, 1000),
+            Some("each snapshot is a pool message (loop-lvm) or an lvcreate (direct-lvm)"),
+        );
+        let region = match (io_size, span) {
+            (Some(io_size), Some(span)) => Some(Region {
+                io_size,
+                offset: Spanned::new(s.table.clone(), Bytes(0)),
+                span: Some(Spanned::new(
+                    s.span.value().map_or(s.table.clone(), |v| v.span()),
+                    span,
+                )),
+            }),
+            _ => None,
+        };
+        let spec = match (thin, io_size, span, stride, snapshots) {
+            (Some(thin), Some(io_size), Some(span), Some(stride), Some(snapshots)) => {
+                Some(MetadataFillSpec {
+                    thin,
+                    io_size,
+                    span,
+                    stride: stride as u64,
+                    snapshots: snapshots as u32,
+                })
+            }
+            _ => None,
+        };
+        (spec, region)
     }
 
     /// `fill` settings.
@@ -1788,6 +1869,11 @@ impl Checker {
                 Some(m) => out.push(Expect::Mode(m)),
                 None => ok = false,
             },
+        }
+        match &e.needs_check {
+            Field::Absent => {}
+            Field::Invalid { .. } => ok = false,
+            Field::Given { value, .. } => out.push(Expect::NeedsCheck(*value.get_ref())),
         }
         match &e.error_contains {
             Field::Absent => {}

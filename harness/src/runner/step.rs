@@ -38,6 +38,10 @@ pub struct CaseState {
     pub kmsg: Option<crate::env::kmsg::Kmsg>,
     /// Every kernel log line seen during the case.
     pub kernel_lines: Vec<String>,
+    /// Data blocks the kernel allocated and committed for writes that then failed when
+    /// the metadata ran out (`metadata-fill`): counted by the pool, mapped by no thin,
+    /// so in no model. The whole-pool accounting checks add them.
+    pub leaked_data_blocks: u64,
     /// The case's scratch directory (under the run's work dir, so its path carries the
     /// run id): filesystems of `delete` steps are mounted below it.
     pub scratch: std::path::PathBuf,
@@ -236,6 +240,15 @@ pub fn run_step(
                         r.pool_after
                             .as_ref()
                             .map(|u| u.mode.as_str().to_owned())
+                            .unwrap_or_else(|| "unknown".into()),
+                        step,
+                    ),
+                    Expect::NeedsCheck(b) => check(
+                        "pool needs_check flag",
+                        b.to_string(),
+                        r.pool_after
+                            .as_ref()
+                            .map(|u| u.needs_check.to_string())
                             .unwrap_or_else(|| "unknown".into()),
                         step,
                     ),

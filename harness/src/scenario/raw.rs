@@ -392,6 +392,11 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
             &["thin", "holder", "hold", "retry_interval"],
         ),
         ("delete", &["thin", "fs", "files", "snapshot", "method"]),
+        (
+            "metadata-fill",
+            &["thin", "io_size", "span", "stride", "snapshots"],
+        ),
+        ("repair-metadata", &["grow_by"]),
     ],
 };
 
@@ -404,6 +409,7 @@ pub(crate) const EXPECT_KEYS: KeySet = KeySet {
         "errors",
         "first_error",
         "error_contains",
+        "needs_check",
     ],
     variants: &[],
 };
@@ -507,13 +513,15 @@ pub(crate) struct RawStep {
     pub files: Field<IntOrText>,
     pub snapshot: Field<bool>,
     pub method: Field<String>,
+    pub stride: Field<i64>,
+    pub snapshots: Field<i64>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 25] = [
+        let fields: [(&'static str, Option<Span>); 27] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -539,6 +547,8 @@ impl RawStep {
             ("files", self.files.key()),
             ("snapshot", self.snapshot.key()),
             ("method", self.method.key()),
+            ("stride", self.stride.key()),
+            ("snapshots", self.snapshots.key()),
         ];
         fields
             .into_iter()
@@ -555,6 +565,7 @@ pub(crate) struct RawExpect {
     pub errors: Field<i64>,
     pub first_error: Field<String>,
     pub error_contains: Field<String>,
+    pub needs_check: Field<bool>,
 }
 
 /// Reads one table's keys, remembering which were used so the rest can be reported.
@@ -867,6 +878,8 @@ impl RawStep {
                 "a string: \"none\", \"fstrim\", \"discard-mount\" or \"blkdiscard\"",
                 d,
             ),
+            stride: r.integer("stride", "an integer number of chunks", d),
+            snapshots: r.integer("snapshots", "an integer (the most snapshots to take)", d),
             expect,
         };
         r.finish(d);
@@ -932,6 +945,7 @@ impl RawExpect {
                 "a string the step's error must contain",
                 d,
             ),
+            needs_check: r.boolean("needs_check", d),
         };
         r.finish(d);
         expect

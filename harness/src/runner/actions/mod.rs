@@ -6,6 +6,7 @@ mod cow;
 mod deferred;
 mod delete;
 mod fill;
+mod metadata;
 mod thins;
 mod write;
 
@@ -78,5 +79,7 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, String> {
         Action::DeferredRemoval(d) => deferred::removal(ctx, d),
         Action::DeferredDeletion(d) => deferred::deletion(ctx, d),
         Action::Delete(d) => delete::run(ctx, d),
+        Action::MetadataFill(m) => metadata::fill(ctx, m),
+        Action::RepairMetadata(r) => metadata::repair(ctx, r),
     }
 }
