@@ -4,6 +4,12 @@
 use clap::Parser;
 
 fn main() {
+    // Die quietly on a closed pipe (`thinbench report … | head`) as command-line tools do,
+    // instead of panicking in println!.
+    // SAFETY: restoring a signal's default disposition before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = thinbench_harness::cli::Cli::parse();
     thinbench_harness::sys::signals::install();
     match thinbench_harness::cli::dispatch(cli) {

@@ -261,8 +261,10 @@ pub struct TimelineMark {
 pub enum MarkKind {
     /// The pool changed mode.
     ModeChange,
-    /// The kernel logged "reached low water mark".
+    /// The kernel logged "reached low water mark for data device".
     LowWaterMark,
+    /// The kernel logged "reached low water mark for metadata device".
+    MetadataLowWaterMark,
     /// Data space ran out.
     DataFull,
     /// Metadata space ran out.
@@ -798,10 +800,19 @@ fn timeline_marks(
             EventKind::KernelLog { line }
                 if in_window(e.t_ms) && line.contains("low water mark") =>
             {
+                let meta = line.contains("metadata device");
                 marks.push(TimelineMark {
                     t_ms: e.t_ms,
-                    kind: MarkKind::LowWaterMark,
-                    label: "low water mark event".into(),
+                    kind: if meta {
+                        MarkKind::MetadataLowWaterMark
+                    } else {
+                        MarkKind::LowWaterMark
+                    },
+                    label: if meta {
+                        "metadata low water mark event".into()
+                    } else {
+                        "low water mark event".into()
+                    },
                 });
             }
             _ => {}

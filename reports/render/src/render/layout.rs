@@ -493,6 +493,15 @@ fn usage_section(b: &mut Builder, m: &ReportModel) {
                 .map(|x| x.data_pct())
                 .unwrap_or(0.0)
         };
+        let meta_at = |t: u64| {
+            tl.points
+                .iter()
+                .take_while(|x| x.t_ms <= t)
+                .last()
+                .or(tl.points.first())
+                .map(|x| x.meta_pct())
+                .unwrap_or(0.0)
+        };
         let mut hlines = Vec::new();
         if let Some(l) = p.low_water_mark {
             if total > 0 {
@@ -546,7 +555,12 @@ fn usage_section(b: &mut Builder, m: &ReportModel) {
             vmarks: tl
                 .marks
                 .iter()
-                .filter(|mk| mk.kind != MarkKind::LowWaterMark)
+                .filter(|mk| {
+                    !matches!(
+                        mk.kind,
+                        MarkKind::LowWaterMark | MarkKind::MetadataLowWaterMark
+                    )
+                })
                 .map(|mk| VMark {
                     x: secs(mk.t_ms),
                     label: mk.label.clone(),
@@ -557,12 +571,21 @@ fn usage_section(b: &mut Builder, m: &ReportModel) {
             points: tl
                 .marks
                 .iter()
-                .filter(|mk| mk.kind == MarkKind::LowWaterMark)
-                .map(|mk| PointMark {
-                    x: secs(mk.t_ms),
-                    y: data_at(mk.t_ms),
-                    label: "kernel: reached low water mark".into(),
-                    colour: LWM,
+                .filter_map(|mk| match mk.kind {
+                    MarkKind::LowWaterMark => Some(PointMark {
+                        x: secs(mk.t_ms),
+                        y: data_at(mk.t_ms),
+                        label: "kernel: data low water mark".into(),
+                        colour: LWM,
+                    }),
+                    // On the metadata curve, where the kernel saw it.
+                    MarkKind::MetadataLowWaterMark => Some(PointMark {
+                        x: secs(mk.t_ms),
+                        y: meta_at(mk.t_ms),
+                        label: "kernel: metadata low water mark".into(),
+                        colour: LWM,
+                    }),
+                    _ => None,
                 })
                 .collect(),
         };
