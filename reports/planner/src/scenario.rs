@@ -29,9 +29,13 @@ use crate::simulate::chunk_ranges;
 /// Live thins at most in the scaled scenario.
 pub const MAX_THINS: u64 = 20;
 /// Timeline steps run at most.
-pub const MAX_TIMELINE_STEPS: u64 = 2;
+pub const MAX_TIMELINE_STEPS: u64 = 1;
 /// Bytes written, and data blocks in use at the peak, at most.
-pub const DATA_BUDGET: u64 = 160 << 20;
+pub const DATA_BUDGET: u64 = 64 << 20;
+/// IOs issued at most (qemu TCG does a few hundred small IOs a second).
+pub const IO_BUDGET: u64 = 2000;
+/// Largest IO a sequential write is issued with (see [`seq_io`]).
+pub const MAX_SEQ_IO: u64 = 1 << 20;
 
 /// One scenario step and its prediction.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -81,6 +85,8 @@ pub struct ValidationScenario {
     pub steps: Vec<PredictedStep>,
     /// Bytes the scenario writes.
     pub bytes_written: u64,
+    /// IOs it issues.
+    pub ios: u64,
     /// Peak data blocks in use.
     pub peak_used: u64,
     /// Containers per image in the scaled fleet.
@@ -97,13 +103,18 @@ pub fn scale_down(f: &Fleet) -> Result<ValidationScenario, String> {
     let mut factor = 1u64;
     while factor <= 1 << 20 {
         match build(f, factor) {
-            Ok(v) if v.bytes_written <= DATA_BUDGET && v.peak_used * v.chunk <= DATA_BUDGET => {
+            Ok(v)
+                if v.bytes_written <= DATA_BUDGET
+                    && v.peak_used * v.chunk <= DATA_BUDGET
+                    && v.ios <= IO_BUDGET =>
+            {
                 return Ok(v)
             }
             Ok(v) => {
                 last = format!(
-                    "factor {factor}: {} written, {} in use",
+                    "factor {factor}: {} written in {} IOs, {} in use",
                     Bytes(v.bytes_written).human(),
+                    v.ios,
                     Bytes(v.peak_used * v.chunk).human()
                 )
             }
@@ -160,7 +171,19 @@ struct Builder {
     ids: std::collections::HashMap<String, u32>,
     next_id: u32,
     written: u64,
+    ios: u64,
     peak: u64,
+}
+
+/// The IO size a sequential write of `len` bytes at `off` is issued with: the largest
+/// power of two up to [`MAX_SEQ_IO`] dividing both. It covers the same bytes, so the same
+/// chunks, as the plan's IO size, in fewer IOs.
+pub fn seq_io(off: u64, len: u64, io: u64) -> u64 {
+    let mut s = io;
+    while s * 2 <= MAX_SEQ_IO && off % (s * 2) == 0 && len % (s * 2) == 0 {
+        s *= 2;
+    }
+    s
 }
 
 impl Builder {
@@ -229,25 +252,30 @@ impl Builder {
     ) -> Result<Bytes, String> {
         let (off, span) = region(w, Bytes(self.thin_size), hw, image_end)?;
         let io = w.io_size.0;
-        let mut body = format!("io_size = {io}\noffset = {}\n", off.0);
-        let ios = match w.pattern {
+        let (ios, bytes, body) = match w.pattern {
             Pattern::Sequential => {
                 // The planner writes the region once (IOs past its end are not issued).
-                let n = w.ios().min(span.0 / io);
-                let _ = writeln!(body, "pattern = \"sequential\"\ncount = {n}");
-                n
+                let len = w.ios().min(span.0 / io) * io;
+                let big = seq_io(off.0, len, io);
+                let body = format!(
+                    "io_size = {big}\noffset = {}\npattern = \"sequential\"\ncount = {}\n",
+                    off.0,
+                    len / big
+                );
+                (len / big, len, body)
             }
             Pattern::Random { seed } => {
-                let _ = writeln!(
-                    body,
-                    "pattern = \"random\"\nseed = {seed}\ncount = {}\nspan = {}",
+                let body = format!(
+                    "io_size = {io}\noffset = {}\npattern = \"random\"\nseed = {seed}\ncount = {}\nspan = {}\n",
+                    off.0,
                     w.ios(),
                     span.0
                 );
-                w.ios()
+                (w.ios(), w.ios() * io, body)
             }
         };
-        self.written += ios * io;
+        self.written += bytes;
+        self.ios += ios;
         let ranges = chunk_ranges(w, off, span, self.chunk);
         let before = self.pool.used();
         self.pool
@@ -302,6 +330,7 @@ fn build(f: &Fleet, factor: u64) -> Result<ValidationScenario, String> {
         ids: Default::default(),
         next_id: 0,
         written: 0,
+        ios: 0,
         peak: 0,
     };
     let e = |e: ExtentError| e.to_string();
@@ -443,6 +472,7 @@ fn build(f: &Fleet, factor: u64) -> Result<ValidationScenario, String> {
         data_size,
         steps: b.steps,
         bytes_written: b.written,
+        ios: b.ios,
         peak_used: b.peak,
         containers: f
             .images
