@@ -46,6 +46,10 @@ pub struct PlanArgs {
     /// With --validate: results directory (default: runs/plan-validate-<plan>).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// With --validate: do not run, compare the run already in `--out DIR/run` again
+    /// (e.g. after a model change).
+    #[arg(long)]
+    pub compare_only: bool,
 }
 
 pub fn run(a: PlanArgs) -> anyhow::Result<i32> {
@@ -172,25 +176,30 @@ fn validate(a: &PlanArgs, fleet: &thinbench_planner::Fleet) -> anyhow::Result<i3
         EnvArg::Host => "host",
         EnvArg::Vm => "vm",
     };
-    // The run's own output goes to stderr: stdout is the comparison.
-    let stdout_to_stderr: Stdio = {
-        use std::os::fd::AsFd;
-        std::io::stderr().as_fd().try_clone_to_owned()?.into()
+    let st = if a.compare_only {
+        None
+    } else {
+        // The run's own output goes to stderr: stdout is the comparison.
+        let stdout_to_stderr: Stdio = {
+            use std::os::fd::AsFd;
+            std::io::stderr().as_fd().try_clone_to_owned()?.into()
+        };
+        let exe = std::env::current_exe().context("locating thinbench")?;
+        let st = Command::new(exe)
+            .args(["run", "--env", env, "--out"])
+            .arg(&run_dir)
+            .arg(&scen)
+            .stdout(stdout_to_stderr)
+            .status()
+            .context("running thinbench run")?;
+        Some(st)
     };
-    let exe = std::env::current_exe().context("locating thinbench")?;
-    let st = Command::new(exe)
-        .args(["run", "--env", env, "--out"])
-        .arg(&run_dir)
-        .arg(&scen)
-        .stdout(stdout_to_stderr)
-        .status()
-        .context("running thinbench run")?;
     let sum_path = run_dir.join("summary.json");
     let text = match std::fs::read_to_string(&sum_path) {
         Ok(t) => t,
         Err(e) => {
             eprintln!(
-                "no run summary at {}: {e} (run exit {st})",
+                "no run summary at {}: {e} (run exit {st:?})",
                 sum_path.display()
             );
             return Ok(exit_code::FAILED);
@@ -199,10 +208,11 @@ fn validate(a: &PlanArgs, fleet: &thinbench_planner::Fleet) -> anyhow::Result<i3
     let s: RunSummary = serde_json::from_str(&text).context("reading summary.json")?;
     let rows = compare(&v, &s);
     let ok = report(a, fleet, &v, &s, &rows, &out, &run_dir)?;
-    if !ok || !st.success() || s.status != Status::Passed {
+    let run_ok = st.is_none_or(|st| st.success());
+    if !ok || !run_ok || s.status != Status::Passed {
         println!(
-            "validation FAILED (run exit {}, status {:?})",
-            st.code().unwrap_or(-1),
+            "validation FAILED (run exit {:?}, status {:?})",
+            st.and_then(|st| st.code()),
             s.status
         );
         return Ok(exit_code::FAILED);
