@@ -490,6 +490,7 @@ swapoff $L5; dmsetup remove tbsafety-holder; lvm vgremove -qf tbsafety_vg >/dev/
         "--force-device on a signature must run"
     );
     assert!(text.contains("result: passed"));
+}
 
 #[test]
 #[ignore = "boots a VM (qemu TCG; 14 min on a loaded 2-core host, over the 3 min aimed for: direct-lvm setup and the guest's summary writes dominate); run by ci/test"]
