@@ -95,18 +95,10 @@ pub fn compare(a: CompareArgs) -> anyhow::Result<i32> {
             d.field, d.a, d.b
         );
     }
-    let counts: Vec<String> = [
-        Verdict::Regressed,
-        Verdict::Changed,
-        Verdict::Improved,
-        Verdict::WithinNoise,
-        Verdict::Same,
-        Verdict::OnlyInA,
-        Verdict::OnlyInB,
-    ]
-    .into_iter()
-    .map(|v| format!("{} {}", c.count(v), v.label()))
-    .collect();
+    let counts: Vec<String> = Verdict::ALL
+        .into_iter()
+        .map(|v| format!("{} {}", c.count(v), v.label()))
+        .collect();
     println!("{} figures: {}", c.rows.len(), counts.join(", "));
     for r in c
         .rows

@@ -92,6 +92,16 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, worst first: the order summaries count them in.
+    pub const ALL: [Verdict; 7] = [
+        Verdict::Regressed,
+        Verdict::Changed,
+        Verdict::Improved,
+        Verdict::WithinNoise,
+        Verdict::Same,
+        Verdict::OnlyInA,
+        Verdict::OnlyInB,
+    ];
     /// Text for tables.
     pub fn label(self) -> &'static str {
         match self {

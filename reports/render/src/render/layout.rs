@@ -1379,19 +1379,11 @@ pub(crate) fn comparison(c: &Comparison) -> Document {
     if c.a.is_tcg() || c.b.is_tcg() {
         b.callout(Tone::Warn, TCG_NOTE);
     }
-    let counts = [
-        Verdict::Regressed,
-        Verdict::Changed,
-        Verdict::Improved,
-        Verdict::WithinNoise,
-        Verdict::Same,
-        Verdict::OnlyInA,
-        Verdict::OnlyInB,
-    ]
-    .iter()
-    .map(|v| format!("{} {}", c.count(*v), v.label()))
-    .collect::<Vec<_>>()
-    .join(", ");
+    let counts = Verdict::ALL
+        .iter()
+        .map(|v| format!("{} {}", c.count(*v), v.label()))
+        .collect::<Vec<_>>()
+        .join(", ");
     let bad = c.count(Verdict::Regressed) + c.count(Verdict::Changed) > 0;
     b.callout(
         if bad { Tone::Bad } else { Tone::Good },
