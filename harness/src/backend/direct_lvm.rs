@@ -164,12 +164,16 @@ impl DirectLvmPool {
         let run_tag = names.run_tag();
         self.lvm(&["pvcreate", "--yes", &pv])?;
         self.pv_created = true;
+        let extent = format!("{}k", d.extent_size.0 / 1024);
         self.lvm(&[
-            "vgcreate", "--addtag", VG_TAG, "--addtag", &run_tag, &vg, &pv,
+            "vgcreate", "-s", &extent, "--addtag", VG_TAG, "--addtag", &run_tag, &vg, &pv,
         ])?;
         self.vg_created = true;
         let data_pct = format!("{}%VG", d.thinpool_percent);
-        let meta_pct = format!("{}%VG", d.metadata_percent);
+        let (meta_flag, meta_amount) = match d.metadata_size {
+            Some(b) => ("-L", format!("{}k", b.0.div_ceil(1024))),
+            None => ("-l", format!("{}%VG", d.metadata_percent)),
+        };
         self.lvm(&[
             "lvcreate",
             "--yes",
@@ -188,8 +192,8 @@ impl DirectLvmPool {
             "y",
             "-n",
             "thinpoolmeta",
-            "-l",
-            &meta_pct,
+            meta_flag,
+            &meta_amount,
             &vg,
         ])?;
         let chunk = format!("{}s", spec.chunk.sectors().0);

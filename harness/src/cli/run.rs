@@ -35,6 +35,11 @@ pub struct RunArgs {
     /// (mounted, swap, held, the system's) is refused regardless.
     #[arg(long)]
     pub force_device: bool,
+    /// Override the scenario's `timeout` (e.g. `90s`, `20m`). Past it the run stops in
+    /// order (teardown, results marked incomplete); if IO held in the kernel keeps it from
+    /// stopping within a grace period, it exits anyway and says what it left.
+    #[arg(long, value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
     /// Internal: running inside thinbench's VM.
     #[arg(long, hide = true)]
     pub guest: bool,
@@ -48,14 +53,30 @@ pub const HOST_SCRATCH: &str = "/var/tmp/thinbench";
 /// Where the guest mounts its work disk.
 pub const GUEST_DISK: &str = "/run/thinbench/disk";
 
+/// How long a run that passed its timeout gets to stop in order before it gives up.
+pub const TIMEOUT_GRACE: Duration = Duration::from_secs(20);
+
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    crate::plan::parse_duration(s).and_then(|d| {
+        if d.is_zero() || d > Duration::from_secs(24 * 3600) {
+            Err(format!("`{s}`: a timeout is between 1s and 24h"))
+        } else {
+            Ok(d)
+        }
+    })
+}
+
 pub fn run(a: RunArgs) -> anyhow::Result<i32> {
-    let plan = match crate::scenario::load_plan(&a.scenario) {
+    let mut plan = match crate::scenario::load_plan(&a.scenario) {
         Ok(p) => p,
         Err(errs) => {
             eprintln!("{errs}");
             return Ok(exit_code::ERROR);
         }
     };
+    if let Some(t) = a.timeout {
+        plan.timeout = t;
+    }
     if !sys::is_root() {
         return Err(
             crate::errors::EnvError::NotRoot("loop devices, dm devices, lvm".into()).into(),
@@ -161,6 +182,7 @@ fn run_here(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Resul
         )) as crate::record::Listener
     });
     let rec = Recorder::create(out, Instant::now(), listener)?;
+    let _watchdog = Watchdog::start(plan.timeout, out, a.guest);
     let summary = runner::run_plan(plan, &ctx, &rec);
     let _ = fs::remove_dir_all(&work_dir);
     if a.guest {
@@ -214,21 +236,30 @@ fn run_vm(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Result<
             }
         }
         let exe = std::env::current_exe()?;
+        let fault = GuestFault::from_env()?;
         let script = format!(
-            "export DM_DISABLE_UDEV=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin RUST_BACKTRACE=1\ncd /\nexec {} run --env host --guest{} --run-id {run_id} --out {} {} > {} 2>&1\n",
+            "export DM_DISABLE_UDEV=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin RUST_BACKTRACE=1\ncd /\n{}exec {} run --env host --guest{} --timeout {}s --run-id {run_id} --out {} {} > {} 2>&1\n",
+            fault.map(|f| f.guest_script(out)).unwrap_or_default(),
             exe.display(),
             if a.force_device { " --force-device" } else { "" },
+            plan.timeout.as_secs(),
             out.display(),
             out.join("scenario.toml").display(),
             out.join("guest.log").display()
         );
+        // The guest's run stops itself at the timeout, then gives up after the grace; the
+        // guest init's watchdog covers a run that cannot even exit (IO stuck in the
+        // kernel); qemu's own limit adds the boot on top, for a guest that hangs early.
+        let guest_limit = plan.timeout + TIMEOUT_GRACE + Duration::from_secs(90);
         let job = vm::VmJob {
             name: format!("thinbench-{run_id}"),
             out_dir: out.to_owned(),
             script,
             disks,
-            // Boot and set-up allowance on top of the scenario's own limit.
-            timeout: plan.timeout + Duration::from_secs(120),
+            timeout: guest_limit + Duration::from_secs(120),
+            guest_limit: Some(guest_limit),
+            crash_qemu_when: (fault == Some(GuestFault::QemuCrash))
+                .then(|| (out.join("events.jsonl"), GuestFault::TRIGGER.to_owned())),
         };
         let progress = Progress::new(plan.steps.len(), std::io::stderr().is_terminal());
         let mut events = Follower::new(out.join("events.jsonl"));
@@ -267,16 +298,25 @@ fn run_vm(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Result<
                 s.kernel_problems.push(p.clone());
             }
         }
+        let console = outcome.console.display();
         let why = if outcome.interrupted {
             Some("interrupted".to_owned())
+        } else if let Some(p) = &outcome.panic {
+            Some(format!(
+                "the guest kernel panicked: `{p}`; console: {console}"
+            ))
+        } else if outcome.guest_watchdog {
+            Some(format!(
+                "hung: the guest's watchdog dumped the blocked tasks to {console} and powered off"
+            ))
         } else if outcome.timed_out {
             Some(format!(
-                "the VM was killed at its timeout ({}s)",
+                "the VM was killed at its timeout ({}s); console: {console}",
                 job.timeout.as_secs()
             ))
         } else if outcome.exit_code.is_none() {
             Some(format!(
-                "the guest died without reporting ({}); see console.log",
+                "qemu died before the guest reported ({}); console: {console}",
                 outcome.qemu_status
             ))
         } else {
@@ -284,7 +324,11 @@ fn run_vm(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Result<
         };
         if let Some(w) = why {
             s.status = Status::Incomplete;
-            s.error = Some(w);
+            // The guest's own reason (e.g. its timeout) comes first when it gave one.
+            s.error = Some(match s.error.take() {
+                Some(g) if !g.starts_with("no summary") => format!("{g}; {w}"),
+                _ => w,
+            });
         } else if !outcome.kernel_problems.is_empty() {
             s.status = s.status.worst(Status::Failed);
         }
@@ -393,5 +437,135 @@ mod tests {
             parse_sample("9,p,,periodic,1,2,3,4,ro,true").unwrap().step,
             None
         );
+    }
+}
+
+/// Enforces the scenario's timeout on a run on this kernel: first an orderly stop (the
+/// runner tears down and marks the results incomplete), then, if IO held in the kernel
+/// (e.g. `queue_if_no_space` with no timeout) keeps the run from stopping, an exit that
+/// leaves the devices for `thinbench cleanup` rather than a harness hung for ever.
+struct Watchdog {
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Watchdog {
+    fn start(timeout: Duration, out: &Path, guest: bool) -> Watchdog {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let done = std::sync::Arc::new(AtomicBool::new(false));
+        let d = done.clone();
+        let out = out.to_owned();
+        let wait = move |limit: Duration| {
+            let t0 = Instant::now();
+            while t0.elapsed() < limit {
+                if d.load(Ordering::SeqCst) {
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            d.load(Ordering::SeqCst)
+        };
+        std::thread::spawn(move || {
+            if wait(timeout) {
+                return;
+            }
+            let why = format!(
+                "timed out: the run passed its timeout of {}s",
+                timeout.as_secs()
+            );
+            eprintln!("thinbench: {why}; stopping");
+            sys::signals::request_stop(&why);
+            if wait(TIMEOUT_GRACE) {
+                eprintln!("thinbench: stopped within the grace period");
+                return;
+            }
+            // Still stuck: some IO does not return. Say so in the results, show where the
+            // kernel is blocked (in the guest: on the console), and leave.
+            let stuck = format!(
+                "{why}, and it could not stop within {}s: IO is held in the kernel; {}",
+                TIMEOUT_GRACE.as_secs(),
+                if guest {
+                    "the VM is powered off with it"
+                } else {
+                    "its devices are left for `thinbench cleanup`"
+                }
+            );
+            eprintln!("thinbench: {stuck}");
+            if let Ok(mut s) = crate::record::read_summary(&out) {
+                s.status = Status::Incomplete;
+                s.error = Some(stuck);
+                let _ = write_json_atomic(&out.join("summary.json"), &s);
+            }
+            if guest {
+                // A process with a thread stuck in the kernel cannot exit, so the guest
+                // would wait for it for ever: tell the host (the console marker its
+                // watcher knows), dump the blocked tasks and their stacks to the console
+                // (KERN_INFO lines), and power the VM off; the results are on the host.
+                let _ = fs::write(
+                    "/dev/ttyS0",
+                    "thinbench-guest: watchdog: the run is stuck in the kernel; blocked tasks follow\n",
+                );
+                let _ = fs::write("/proc/sys/kernel/printk", "7");
+                let _ = fs::write("/proc/sysrq-trigger", "w");
+                std::thread::sleep(Duration::from_secs(2));
+                let _ = fs::write("/proc/sysrq-trigger", "o");
+            }
+            std::process::exit(exit_code::INCOMPLETE);
+        });
+        Watchdog { done }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Test hook (`THINBENCH_TEST_GUEST_FAULT`): a real guest fault in the middle of a VM run,
+/// once the first step has started, to show that each ends in a verdict and a saved
+/// console, never a hung harness. Not a scenario feature: it breaks the environment, not
+/// the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GuestFault {
+    /// `echo c > /proc/sysrq-trigger`: a real kernel panic.
+    Panic,
+    /// A kernel-problem line through `/dev/kmsg`. Debian's kernel has no lkdtm to provoke a
+    /// real Oops, and with `oops=panic` a real one is a panic (the case above).
+    OopsLine,
+    /// qemu killed with SIGSEGV from the host.
+    QemuCrash,
+}
+
+impl GuestFault {
+    const TRIGGER: &'static str = "\"step_started\"";
+
+    fn from_env() -> anyhow::Result<Option<GuestFault>> {
+        Ok(
+            match std::env::var("THINBENCH_TEST_GUEST_FAULT").as_deref() {
+                Err(_) | Ok("") => None,
+                Ok("panic") => Some(GuestFault::Panic),
+                Ok("oops-line") => Some(GuestFault::OopsLine),
+                Ok("qemu-crash") => Some(GuestFault::QemuCrash),
+                Ok(o) => anyhow::bail!(
+                    "THINBENCH_TEST_GUEST_FAULT={o}: expected panic, oops-line or qemu-crash"
+                ),
+            },
+        )
+    }
+
+    /// Guest shell lines starting the fault in the background.
+    fn guest_script(self, out: &Path) -> String {
+        let act = match self {
+            GuestFault::Panic => "echo c > /proc/sysrq-trigger",
+            GuestFault::OopsLine => {
+                "echo '<2>Oops: thinbench test: a kernel-problem line injected via /dev/kmsg' > /dev/kmsg"
+            }
+            GuestFault::QemuCrash => return String::new(),
+        };
+        format!(
+            "( while ! grep -q '{}' {} 2>/dev/null; do sleep 0.2; done; {act} ) &\n",
+            Self::TRIGGER,
+            out.join("events.jsonl").display()
+        )
     }
 }

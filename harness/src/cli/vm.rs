@@ -59,6 +59,8 @@ pub fn run(c: VmCmd) -> anyhow::Result<i32> {
         script,
         disks: vec![],
         timeout: Duration::from_secs(timeout),
+        guest_limit: None,
+        crash_qemu_when: None,
     };
     let out = vm::run(&cfg, &job, &mut || {})?;
     let console = std::fs::read_to_string(&out.console).unwrap_or_default();

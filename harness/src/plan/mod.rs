@@ -4,5 +4,5 @@ mod model;
 mod validate;
 
 pub use model::*;
-pub use validate::SCENARIO_FORMAT_VERSION;
 pub(crate) use validate::{check_format_version, validate};
+pub use validate::{parse_duration, SCENARIO_FORMAT_VERSION};

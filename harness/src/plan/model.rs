@@ -99,6 +99,11 @@ pub struct DirectLvmSpec {
     pub thinpool_percent: u8,
     /// `lvcreate -l N%VG` for the metadata LV. Docker: 1.
     pub metadata_percent: u8,
+    /// `lvcreate -L SIZE` for the metadata LV instead of the percentage (lvm rounds it
+    /// up to whole extents); `None`: Docker's percentage.
+    pub metadata_size: Option<Bytes>,
+    /// `vgcreate -s`: the VG's extent size, lvm's allocation unit. Docker: lvm's 4MiB.
+    pub extent_size: Bytes,
     /// `thin_pool_autoextend_threshold`. Docker: 80.
     pub autoextend_threshold: u8,
     /// `thin_pool_autoextend_percent`. Docker: 20.

@@ -89,6 +89,15 @@ const METADATA_SIZE: SizeRule = SizeRule {
     multiple_of: SECTOR_SIZE,
     max_why: "dm-thin uses at most 16GiB of metadata",
 };
+/// lvm's own floor for a thin pool's metadata LV is 2MiB.
+const DIRECT_METADATA_SIZE: SizeRule = SizeRule {
+    min: 2 * MIB,
+    max: 16 * GIB,
+    multiple_of: SECTOR_SIZE,
+    max_why: "dm-thin uses at most 16GiB of metadata",
+};
+/// lvm's default extent.
+const DEFAULT_EXTENT: u64 = 4 * MIB;
 const DEVICE_SIZE: SizeRule = SizeRule {
     min: 64 * MIB,
     max: 16 * TIB,
@@ -968,6 +977,21 @@ impl Checker {
         if !sum_ok {
             return None;
         }
+        let extent = self.extent_size(p)?;
+        let metadata_size = match &p.metadata_size {
+            Field::Absent => None,
+            f => {
+                if let (Some(k), Some(_)) = (p.metadata_percent.key(), p.metadata_size.key()) {
+                    self.err_hint(
+                        k,
+                        "`metadata_percent` and `metadata_size` both size the metadata LV",
+                        "keep one: `metadata_size` for an exact size, `metadata_percent` for Docker's share of the VG",
+                    );
+                    return None;
+                }
+                Some(self.size("metadata_size", f, 0, &DIRECT_METADATA_SIZE)?)
+            }
+        };
         // lvm allocates whole extents (4MiB by default) and rounds a percentage down: on a
         // small disk Docker's 1% metadata LV is 0 extents and lvcreate refuses.
         if let (
@@ -976,13 +1000,40 @@ impl Checker {
             Some(t),
         ) = (&device, metadata_percent, thinpool_percent)
         {
-            const EXTENT: u64 = 4 * MIB;
-            for (key, pct, field) in [
-                ("metadata_percent", m, &p.metadata_percent),
-                ("thinpool_percent", t, &p.thinpool_percent),
-            ] {
+            let checks: &[(&str, u8, &Field<i64>)] = if metadata_size.is_some() {
+                &[("thinpool_percent", t, &p.thinpool_percent)]
+            } else {
+                &[
+                    ("metadata_percent", m, &p.metadata_percent),
+                    ("thinpool_percent", t, &p.thinpool_percent),
+                ]
+            };
+            let mib = extent.0 / MIB;
+            if let Some(ms) = metadata_size {
+                // The metadata LV, and lvm's spare of the same size for repairs.
+                let total = size.0.saturating_sub(MIB) / extent.0;
+                let data = total * u64::from(t) / 100;
+                let meta = ms.0.div_ceil(extent.0);
+                if data + 2 * meta > total {
+                    let at = p
+                        .metadata_size
+                        .value()
+                        .map_or(p.table.clone(), |v| v.span());
+                    self.err_hint(
+                        at,
+                        format!(
+                            "the data LV ({t}% = {data} extents), the metadata LV and lvm's spare copy of it ({meta} extents each) need {} of the VG's {total} {} extents",
+                            data + 2 * meta,
+                            extent.human()
+                        ),
+                        "lower `thinpool_percent` or raise `device_size`",
+                    );
+                    return None;
+                }
+            }
+            for &(key, pct, field) in checks {
                 // The VG is the device less lvm's metadata area (1MiB by default).
-                let extents = size.0.saturating_sub(MIB) / EXTENT * u64::from(pct) / 100;
+                let extents = size.0.saturating_sub(MIB) / extent.0 * u64::from(pct) / 100;
                 if extents == 0 {
                     let at = field.value().map_or(
                         p.device_size.value().map_or(p.table.clone(), |v| v.span()),
@@ -991,12 +1042,13 @@ impl Checker {
                     self.err_hint(
                         at,
                         format!(
-                            "`{key}` = {pct}% of a {} device is less than one 4MiB lvm extent",
-                            size.human()
+                            "`{key}` = {pct}% of a {} device is less than one {} lvm extent",
+                            size.human(),
+                            extent.human()
                         ),
                         format!(
                             "raise `{key}` or `device_size` (at least {}MiB at {pct}%)",
-                            (100 * 4 / u64::from(pct.max(1))) + 1
+                            (100 * mib / u64::from(pct.max(1))) + 1
                         ),
                     );
                     return None;
@@ -1007,9 +1059,33 @@ impl Checker {
             device: device?,
             thinpool_percent: thinpool_percent?,
             metadata_percent: metadata_percent?,
+            metadata_size,
+            extent_size: extent,
             autoextend_threshold: autoextend_threshold?,
             autoextend_percent: autoextend_percent?,
         })
+    }
+
+    /// `extent_size`: a power of two from 1MiB to 1GiB (lvm takes smaller ones, but a
+    /// thin pool's chunks and metadata are sized in MiB).
+    fn extent_size(&mut self, p: &RawPool) -> Option<Bytes> {
+        const RULE: SizeRule = SizeRule {
+            min: MIB,
+            max: GIB,
+            multiple_of: MIB,
+            max_why: "lvm extents larger than 1GiB only waste space here",
+        };
+        let b = self.size("extent_size", &p.extent_size, DEFAULT_EXTENT, &RULE)?;
+        if !b.0.is_power_of_two() {
+            let at = p.extent_size.value().map_or(p.table.clone(), |v| v.span());
+            self.err_hint(
+                at,
+                format!("`extent_size` is {}, not a power of two", b.human()),
+                "lvm extents are powers of two: 1MiB, 2MiB, 4MiB (lvm's default), ...",
+            );
+            return None;
+        }
+        Some(b)
     }
 
     fn device_path(&mut self, v: &Spanned<String>, s: &str) -> Option<PathBuf> {
@@ -2221,7 +2297,7 @@ impl<'a> PoolWalk<'a> {
 
 /// `"90s"`, `"20m"`, `"1h"`, `"1h30m"`, `"1h 30m 10s"`, `"20 m"`: whole hours, minutes and seconds,
 /// each at most once, largest first.
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     if t.is_empty() {
         return Err("empty duration".to_owned());
@@ -2586,6 +2662,39 @@ mod tests {
         assert!(one(&p("device = \"/dev/vdb\"\ndevice_size = \"1GiB\""))
             .contains("does not apply to a device path"));
         assert!(one(&p("device_size = \"32MiB\"")).contains("below the minimum of 64MiB"));
+    }
+
+    #[test]
+    fn direct_lvm_metadata_size_and_extent_size() {
+        let p = |extra: &str| pool("direct-lvm", extra);
+        let plan = ok(&p(
+            "device_size = \"1GiB\"\nextent_size = \"1MiB\"\nmetadata_size = \"2MiB\"",
+        ));
+        let PoolKindSpec::DirectLvm(d) = &plan.pools[0].kind else {
+            panic!("direct-lvm")
+        };
+        assert_eq!(d.metadata_size, Some(Bytes(2 * MIB)));
+        assert_eq!(d.extent_size, Bytes(MIB));
+        let PoolKindSpec::DirectLvm(d) = &ok(&p("")).pools[0].kind else {
+            panic!("direct-lvm")
+        };
+        assert_eq!((d.metadata_size, d.extent_size), (None, Bytes(4 * MIB)));
+        assert!(one(&p("metadata_size = \"1MiB\"")).contains("below the minimum of 2MiB"));
+        assert!(one(&p("metadata_size = \"8MiB\"\nmetadata_percent = 2"))
+            .contains("both size the metadata LV"));
+        assert!(one(&p("extent_size = \"3MiB\"")).contains("not a power of two"));
+        assert!(one(&p("extent_size = \"512KiB\"")).contains("below the minimum of 1MiB"));
+        // 95% data leaves 5% of a 256MiB VG: no room for 2 × 16MiB of metadata.
+        let e = one(&p("device_size = \"256MiB\"\nmetadata_size = \"16MiB\""));
+        assert!(
+            e.contains("lvm's spare copy") && e.contains("lower `thinpool_percent`"),
+            "{e}"
+        );
+        // A smaller extent makes a small percentage possible.
+        assert!(one(&p("device_size = \"256MiB\"")).contains("less than one 4MiB lvm extent"));
+        ok(&p(
+            "device_size = \"256MiB\"\nextent_size = \"1MiB\"\nmetadata_percent = 1",
+        ));
     }
 
     #[test]

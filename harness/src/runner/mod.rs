@@ -98,7 +98,7 @@ pub fn run_plan(plan: &Plan, ctx: &RunContext, rec: &Recorder) -> RunSummary {
     }
     if signals::stop_requested() {
         overall = Status::Incomplete;
-        summary.error = Some("interrupted".into());
+        summary.error = Some(signals::stop_reason());
     }
     summary.status = overall;
     summary.finished_at = Some(now_rfc3339());

@@ -347,6 +347,8 @@ pub(crate) const POOL_KEYS: KeySet = KeySet {
                 "device_size",
                 "thinpool_percent",
                 "metadata_percent",
+                "metadata_size",
+                "extent_size",
                 "autoextend_threshold",
                 "autoextend_percent",
             ],
@@ -453,6 +455,7 @@ pub(crate) struct RawPool {
     pub device_size: Field<IntOrText>,
     pub thinpool_percent: Field<i64>,
     pub metadata_percent: Field<i64>,
+    pub extent_size: Field<IntOrText>,
     pub autoextend_threshold: Field<i64>,
     pub autoextend_percent: Field<i64>,
 }
@@ -460,7 +463,7 @@ pub(crate) struct RawPool {
 impl RawPool {
     /// Kind-specific keys that are present: `(key, where)`.
     pub fn kind_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 10] = [
+        let fields: [(&'static str, Option<Span>); 11] = [
             ("data_size", self.data_size.key()),
             ("metadata_size", self.metadata_size.key()),
             ("dir", self.dir.key()),
@@ -469,6 +472,7 @@ impl RawPool {
             ("device_size", self.device_size.key()),
             ("thinpool_percent", self.thinpool_percent.key()),
             ("metadata_percent", self.metadata_percent.key()),
+            ("extent_size", self.extent_size.key()),
             ("autoextend_threshold", self.autoextend_threshold.key()),
             ("autoextend_percent", self.autoextend_percent.key()),
         ];
@@ -808,6 +812,7 @@ impl RawPool {
             device_size: r.size("device_size", d),
             thinpool_percent: r.integer("thinpool_percent", percent, d),
             metadata_percent: r.integer("metadata_percent", percent, d),
+            extent_size: r.size("extent_size", d),
             autoextend_threshold: r.integer("autoextend_threshold", percent, d),
             autoextend_percent: r.integer("autoextend_percent", percent, d),
         };

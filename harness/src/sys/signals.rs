@@ -34,3 +34,21 @@ pub fn stop_flag() -> &'static AtomicBool {
 pub fn stop_requested() -> bool {
     STOP.load(Ordering::SeqCst)
 }
+
+static REASON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Ask the run to stop for `reason` (e.g. its timeout passed): the same orderly path as
+/// SIGINT, with the reason recorded. The first reason given wins.
+pub fn request_stop(reason: &str) {
+    let _ = REASON.set(reason.to_owned());
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// Why the run was asked to stop: the reason given to [`request_stop`], or
+/// `interrupted` for a signal.
+pub fn stop_reason() -> String {
+    REASON
+        .get()
+        .cloned()
+        .unwrap_or_else(|| "interrupted".to_owned())
+}

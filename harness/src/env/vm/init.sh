@@ -6,11 +6,12 @@ B=/bin/busybox
 $B mount -t proc proc /proc
 $B mount -t sysfs sys /sys
 $B mount -t devtmpfs dev /dev
-OUT= JOB=
+OUT= JOB= LIMIT=
 for x in $($B cat /proc/cmdline); do
   case "$x" in
     tb.out=*) OUT="${x#tb.out=}" ;;
     tb.job=*) JOB="${x#tb.job=}" ;;
+    tb.timeout=*) LIMIT="${x#tb.timeout=}" ;;
   esac
 done
 say() { echo "thinbench-guest: $*" > /dev/ttyS0; }
@@ -39,6 +40,15 @@ if [ -n "$OUT" ]; then
 fi
 [ -n "$JOB" ] || { say "no tb.job on the kernel command line"; finish 125; }
 say "job uptime=$($B cut -d' ' -f1 /proc/uptime)"
+# Last resort for a job stuck in the kernel (its own timeout could not stop it): dump the
+# blocked tasks to the console, then power off, so the host gets a verdict, not a hang.
+if [ -n "$LIMIT" ]; then
+  ( $B sleep "$LIMIT"
+    say "watchdog: the job ran past ${LIMIT}s; blocked tasks follow"
+    echo 7 > /proc/sys/kernel/printk  # the dump is KERN_INFO; the console shows up to 5
+    echo w > /proc/sysrq-trigger; $B sleep 2
+    finish 124 ) &
+fi
 $B chroot /newroot /bin/sh "$JOB" < /dev/null
 rc=$?
 $B umount "/newroot$OUT" 2>/dev/null

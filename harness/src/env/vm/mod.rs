@@ -81,6 +81,12 @@ pub struct VmJob {
     pub disks: Vec<Disk>,
     /// Wall-clock limit from qemu start; qemu is killed past it.
     pub timeout: Duration,
+    /// The guest's own limit on the job, from its start: past it the guest init dumps the
+    /// blocked tasks to the console and powers off (a job stuck in the kernel).
+    pub guest_limit: Option<Duration>,
+    /// Test hook: kill qemu with SIGSEGV once this file contains this text, standing in
+    /// for a qemu crash in the middle of a job.
+    pub crash_qemu_when: Option<(PathBuf, String)>,
 }
 
 /// Guest boot milestones (guest uptime, seconds) and host wall times.
@@ -113,6 +119,10 @@ pub struct VmOutcome {
     pub console: PathBuf,
     /// Kernel BUG/WARNING/Oops/panic lines seen on the console.
     pub kernel_problems: Vec<String>,
+    /// The guest kernel's panic line, if it panicked.
+    pub panic: Option<String>,
+    /// The guest's watchdog stopped a job stuck past its limit (blocked tasks dumped).
+    pub guest_watchdog: bool,
     /// Milestones.
     pub boot: BootTimes,
     /// Host wall seconds for the whole boot.
@@ -144,11 +154,14 @@ pub fn run(cfg: &VmConfig, job: &VmJob, tick: &mut dyn FnMut()) -> Result<VmOutc
     fs::write(&job_path, &job.script).map_err(|e| EnvError::io(&job_path, e))?;
     let console = job.out_dir.join("console.log");
     let _ = fs::remove_file(&console);
-    let extra = format!(
+    let mut extra = format!(
         "tb.out={} tb.job={}",
         job.out_dir.display(),
         job_path.display()
     );
+    if let Some(l) = job.guest_limit {
+        extra.push_str(&format!(" tb.timeout={}", l.as_secs().max(1)));
+    }
     let argv = qemu_args::qemu_args(&qemu_args::QemuSpec {
         name: &job.name,
         accel: cfg.accel,
@@ -204,6 +217,12 @@ pub fn run(cfg: &VmConfig, job: &VmJob, tick: &mut dyn FnMut()) -> Result<VmOutc
         }
         watcher.poll(start);
         tick();
+        if let Some((file, text)) = &job.crash_qemu_when {
+            if fs::read_to_string(file).is_ok_and(|s| s.contains(text.as_str())) {
+                // SAFETY: kill(2) on our own child's pid.
+                unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGSEGV) };
+            }
+        }
         if start.elapsed() > job.timeout {
             timed_out = true;
         }
@@ -231,6 +250,8 @@ pub fn run(cfg: &VmConfig, job: &VmJob, tick: &mut dyn FnMut()) -> Result<VmOutc
         qemu_status: status.to_string(),
         console,
         kernel_problems: watcher.problems,
+        panic: watcher.panic,
+        guest_watchdog: watcher.watchdog,
         boot: watcher.boot,
         wall_secs: start.elapsed().as_secs_f64(),
     })
@@ -243,6 +264,8 @@ struct ConsoleWatcher {
     partial: String,
     exit_code: Option<i32>,
     problems: Vec<String>,
+    panic: Option<String>,
+    watchdog: bool,
     boot: BootTimes,
 }
 
@@ -254,6 +277,8 @@ impl ConsoleWatcher {
             partial: String::new(),
             exit_code: None,
             problems: Vec::new(),
+            panic: None,
+            watchdog: false,
             boot: BootTimes::default(),
         }
     }
@@ -292,11 +317,20 @@ impl ConsoleWatcher {
             } else if rest.starts_with("job ") {
                 self.boot.guest_job = uptime;
                 self.boot.wall_to_job = wall;
+            } else if rest.starts_with("watchdog:") {
+                self.watchdog = true;
             } else if let Some(code) = rest.strip_prefix("exit=") {
                 self.exit_code = code.split_whitespace().next().and_then(|c| c.parse().ok());
             }
-        } else if is_kernel_problem(line) && self.problems.len() < 200 {
-            self.problems.push(line.to_owned());
+        } else if self.watchdog {
+            // The blocked-task dump the watchdog asked for: stacks, not kernel problems.
+        } else if is_kernel_problem(line) {
+            if self.panic.is_none() && line.contains("Kernel panic") {
+                self.panic = Some(line.trim().to_owned());
+            }
+            if self.problems.len() < 200 {
+                self.problems.push(line.to_owned());
+            }
         }
     }
 }
@@ -339,6 +373,8 @@ pub fn probe_accel(qemu: &Path, kernel: &Kernel) -> Result<Accel, EnvError> {
         script: "exit 0\n".into(),
         disks: vec![],
         timeout: Duration::from_secs(20),
+        guest_limit: None,
+        crash_qemu_when: None,
     };
     let works = matches!(run(&cfg, &job, &mut || {}), Ok(o) if o.exit_code == Some(0));
     let _ = fs::remove_dir_all(&dir);
