@@ -123,15 +123,25 @@ pub fn verify_thin(
     thin: &Ident,
     what: &str,
 ) -> Result<ExpectationResult, String> {
+    let log = ctx.state.log.get(thin).cloned().unwrap_or_default();
+    verify_log(ctx, thin, &log, what)
+}
+
+/// Like [`verify_thin`], over the given writes (a subset of the thin's log).
+pub fn verify_log(
+    ctx: &mut StepCtx<'_>,
+    thin: &Ident,
+    log: &[(Bytes, Bytes, u64)],
+    what: &str,
+) -> Result<ExpectationResult, String> {
     let t = ctx
         .backend
         .thin(thin)
         .ok_or_else(|| format!("no thin {thin}"))?
         .clone();
-    let log = ctx.state.log.get(thin).cloned().unwrap_or_default();
     let dev = thinbench_workloads::engine::Device::open_read_only(t.dm.devnode(), true)
         .map_err(|e| e.to_string())?;
-    let rep = small_write::verify_writes(&dev, &log, STAMP_DEVICE).map_err(|e| e.to_string())?;
+    let rep = small_write::verify_writes(&dev, log, STAMP_DEVICE).map_err(|e| e.to_string())?;
     let ok = rep.is_clean();
     Ok(ExpectationResult {
         what: format!("integrity: {what}"),
