@@ -122,7 +122,7 @@ fn lvm_conf_dir() -> PathBuf {
     let _ = fs::write(
         dir.join("lvm.conf"),
         format!(
-            "devices {{ obtain_device_list_from_udev = {udev} use_devicesfile = 0 }}\nactivation {{ udev_sync = {udev} udev_rules = {udev} monitoring = 0 }}\nglobal {{ use_lvmpolld = 0 locking_dir = \"{}\" }}\nbackup {{ backup = 0 archive = 0 }}\n",
+            "devices {{ obtain_device_list_from_udev = {udev} use_devicesfile = 0 ignore_suspended_devices = 1 }}\nactivation {{ udev_sync = {udev} udev_rules = {udev} monitoring = 0 }}\nglobal {{ use_lvmpolld = 0 locking_dir = \"{}\" }}\nbackup {{ backup = 0 archive = 0 }}\n",
             dir.join("lock").display()
         ),
     );
@@ -260,6 +260,43 @@ pub fn remove(items: &[Leftover]) -> (Vec<String>, Vec<String>) {
                     ok.push(it.to_string());
                 }
                 Err(e) => bad.push(format!("{it}: {e}")),
+            }
+        }
+    }
+    // A run killed between a suspend and its resume (a pool reload, lvm's own
+    // suspend/resume) leaves a suspended device: IO to it, lvm's scans and removal would
+    // wait for ever. Ours only, and first.
+    if let Ok(dm) = Dm::open() {
+        // Our own devices, and lvm's in our VGs (named `<vg>-<lv>`, `-` doubled).
+        let vg_prefixes: Vec<String> = items
+            .iter()
+            .filter_map(|it| match it {
+                Leftover::Vg { name, .. } => Some(format!("{}-", name.replace('-', "--"))),
+                _ => None,
+            })
+            .collect();
+        let mut names: Vec<String> = items
+            .iter()
+            .filter_map(|it| match it {
+                Leftover::DmDevice { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        if let Ok(all) = dm.list() {
+            names.extend(
+                all.into_iter()
+                    .map(|l| l.0)
+                    .filter(|n| vg_prefixes.iter().any(|p| n.starts_with(p.as_str()))),
+            );
+        }
+        for name in &names {
+            {
+                if dm.is_suspended(name).ok().flatten() == Some(true) {
+                    match dm.resume(name) {
+                        Ok(()) => ok.push(format!("resumed suspended {name}")),
+                        Err(e) => bad.push(format!("resuming suspended {name}: {e}")),
+                    }
+                }
             }
         }
     }

@@ -393,7 +393,7 @@ fn vm_robustness_random_kills_concurrency_wrong_expectation() {
     let script = format!(
         r#"set -u
 mount -t tmpfs -o size=1536m tmpfs /var/tmp
-count() {{ echo $(( $(dmsetup ls | grep -c '^tb') + $(losetup -a | grep -c thinbench) + $(lvm vgs --noheadings -o vg_name 2>/dev/null | grep -c tb_) + $(ls /var/tmp/thinbench 2>/dev/null | wc -l) + $(grep -c ' /var/tmp/thinbench' /proc/mounts) )); }}
+count() {{ echo $(( $(dmsetup ls | grep -c '^tb') + $(losetup -a | grep -c thinbench) + $(timeout 60 lvm vgs --config 'devices {{ ignore_suspended_devices = 1 }}' --noheadings -o vg_name 2>/dev/null | grep -c tb_) + $(ls /var/tmp/thinbench 2>/dev/null | wc -l) + $(grep -c ' /var/tmp/thinbench' /proc/mounts) )); }}
 kill_at() {{
   n=$1; out=/run/tbtest/out$n; mkdir -p $out
   {bin} run --env host --out $out $4 > /run/tbtest/run$n.log 2>&1 &
@@ -408,8 +408,9 @@ kill_at() {{
   else
     wait $pid; echo "kill $n: $(basename $4) finished (exit $?) before event $2 + $3s: not a kill"
   fi
+  echo "suspended-$n: $(dmsetup info -c --noheadings -o name,attr 2>/dev/null | grep '^tb' | grep -c ':.*s')"
   echo "before-cleanup-$n: $(count)"
-  {bin} cleanup > /run/tbtest/cleanup$n.log 2>&1 || echo "cleanup-$n failed: $(tail -n 3 /run/tbtest/cleanup$n.log)"
+  timeout 300 {bin} cleanup > /run/tbtest/cleanup$n.log 2>&1 || echo "cleanup-$n failed: $(tail -n 5 /run/tbtest/cleanup$n.log)"
   echo "after-cleanup-$n: $(count)"
 }}
 {kills}

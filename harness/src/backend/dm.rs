@@ -129,6 +129,15 @@ impl Dm {
         }
     }
 
+    /// Whether `name` exists and is suspended (`None`: no such device).
+    pub fn is_suspended(&self, name: &str) -> Result<Option<bool>, BackendError> {
+        let dn = DmName::new(name).map_err(|e| err("info", name, e))?;
+        match self.dm.device_info(&DevId::Name(dn)) {
+            Ok(i) => Ok(Some(i.flags().contains(DmFlags::DM_SUSPEND))),
+            Err(_) => Ok(None),
+        }
+    }
+
     /// Suspend (`flush` false = noflush, as a power cut wants).
     pub fn suspend(&self, name: &str, flush: bool) -> Result<(), BackendError> {
         let dn = DmName::new(name).map_err(|e| err("suspend", name, e))?;
