@@ -314,3 +314,36 @@ fn run_refuses_bad_shards_and_duplicate_scenarios_before_anything_runs() {
     assert!(text(&o.stderr).contains("shard 3/3: 0 of the 2-entry matrix"));
     assert!(text(&o.stdout).contains("nothing to run"));
 }
+
+/// The example workflow calls thinbench with flags that exist: every `bin/thinbench SUB
+/// … --flag` in it is checked against `thinbench SUB --help`.
+#[test]
+fn example_workflow_uses_real_flags() {
+    let wf = std::fs::read_to_string(repo().join("ci/github-actions-example.yml")).unwrap();
+    // Join continued lines, then take each invocation.
+    let joined = wf.replace("\\\n", " ");
+    let mut checked = 0;
+    for line in joined.lines() {
+        let Some(rest) = line.trim().split("bin/thinbench ").nth(1) else {
+            continue;
+        };
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        let sub: Vec<&str> = words
+            .iter()
+            .take_while(|w| !w.starts_with('-') && !w.contains('/') && !w.contains('$'))
+            .copied()
+            .collect();
+        let mut args = sub.clone();
+        args.push("--help");
+        let help = text(&thinbench(&args).stdout);
+        for flag in words.iter().filter(|w| w.starts_with("--")) {
+            assert!(
+                help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")),
+                "`thinbench {}` has no {flag}",
+                sub.join(" ")
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 4, "found {checked} thinbench invocations");
+}
