@@ -3,6 +3,7 @@
 
 mod cleanup;
 mod env;
+mod gate;
 mod plan;
 mod progress;
 mod report;
@@ -26,6 +27,9 @@ pub mod exit_code {
     pub const INCOMPLETE: i32 = 3;
     /// Everything that ran passed but something was skipped (with a reason).
     pub const SKIPPED: i32 = 4;
+    /// `gate`: nothing regressed, but something could not be judged (too few samples, too
+    /// noisy, unstable); `--inconclusive fail|pass` turns it into 1 or 0.
+    pub const GATE_INCONCLUSIVE: i32 = 3;
 }
 
 /// thinbench: fault-injection and benchmarking harness for device-mapper thin pools.
@@ -68,6 +72,17 @@ pub enum Cmd {
     Report(report::ReportArgs),
     /// Compare two runs of one scenario figure by figure, with the change in %.
     Compare(report::CompareArgs),
+    /// CI regression gate: a candidate's runs against a baseline (docs/gate.md).
+    ///
+    /// Exit 0 pass, 1 regression, 2 usage or config error or no baseline for the
+    /// candidate's environment, 3 inconclusive. Writes gate.json, junit.xml, gate.md,
+    /// Bencher and github-action-benchmark JSON.
+    Gate(gate::GateArgs),
+    /// Baselines kept in the repository (ci/baselines/<environment>/).
+    #[command(subcommand)]
+    Baseline(gate::BaselineCmd),
+    /// Combine result directories (CI shards) into one that `report` and `gate` read.
+    Merge(gate::MergeArgs),
     /// Capacity planning: predict data and metadata blocks, free space over time and
     /// time-to-full for a fleet of images and containers (docs/plan-format.md).
     Plan(plan::PlanArgs),
@@ -99,6 +114,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Cmd::Run(a) => run::run(a),
         Cmd::Report(a) => report::report(a),
         Cmd::Compare(a) => report::compare(a),
+        Cmd::Gate(a) => gate::gate(a),
+        Cmd::Baseline(c) => gate::baseline(c),
+        Cmd::Merge(a) => gate::merge(a),
         Cmd::Plan(a) => plan::run(a),
         Cmd::Validate { files } => validate::run(files),
         Cmd::Cleanup { dry_run, all } => cleanup::run(dry_run, all),

@@ -11,7 +11,8 @@ use super::exit_code;
 /// Options of `report`.
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// Run directories (one gives that run's report; several are shown side by side).
+    /// Run directories (one gives that run's report; several are shown side by side), or
+    /// directories holding them (`run --repeat`, `merge` outputs).
     #[arg(required = true)]
     pub runs: Vec<PathBuf>,
     /// Output directory (default: RUN/report for one run, else runs/report-<first run id>).
@@ -49,9 +50,31 @@ pub fn render_run(run_dir: &Path) -> anyhow::Result<ReportFiles> {
         .with_context(|| format!("writing the report into {}", out.display()))
 }
 
+/// Render the runs in `dirs` side by side into `out`.
+pub fn render_runs(dirs: &[PathBuf], out: &Path) -> anyhow::Result<ReportFiles> {
+    let runs = dirs
+        .iter()
+        .map(|d| load(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let model = thinbench_reports::build_model(&runs);
+    thinbench_reports::write_report(&model, out)
+        .with_context(|| format!("writing the report into {}", out.display()))
+}
+
 pub fn report(a: ReportArgs) -> anyhow::Result<i32> {
-    let runs = a
-        .runs
+    // A directory without summary.json holds runs (a `--repeat` or `merge` output).
+    let mut dirs = Vec::new();
+    for d in &a.runs {
+        let found = thinbench_gate::find_run_dirs(d)?;
+        if found.is_empty() {
+            anyhow::bail!(
+                "{}: no run directory (one with summary.json) in it",
+                d.display()
+            );
+        }
+        dirs.extend(found);
+    }
+    let runs = dirs
         .iter()
         .map(|d| load(d))
         .collect::<Result<Vec<_>, _>>()?;
@@ -60,13 +83,14 @@ pub fn report(a: ReportArgs) -> anyhow::Result<i32> {
             eprintln!("thinbench: {}: {w}", r.dir.display());
         }
     }
-    let out = match (&a.out, runs.as_slice()) {
-        (Some(o), _) => o.clone(),
-        (None, [one]) => one.dir.join("report"),
-        (None, [first, ..]) => {
+    // One path given (a run, or a directory of runs): its report goes beside the runs.
+    let out = match (&a.out, a.runs.as_slice(), runs.first()) {
+        (Some(o), _, _) => o.clone(),
+        (None, [one], _) => one.join("report"),
+        (None, _, Some(first)) => {
             PathBuf::from("runs").join(format!("report-{}", first.summary.run_id))
         }
-        (None, []) => unreachable!("clap requires at least one run"),
+        (None, _, None) => unreachable!("clap requires at least one run"),
     };
     let model = thinbench_reports::build_model(&runs);
     let files = thinbench_reports::write_report(&model, &out)

@@ -11,7 +11,7 @@ use thinbench_schema::record::{RunEvent, RunSummary, Status};
 use super::progress::Progress;
 use super::{exit_code, summary, EnvArg, KernelArgs};
 use crate::env::{guest, host, vm};
-use crate::plan::{DeviceSpec, Plan, PoolKindSpec};
+use crate::plan::{DeviceSpec, Plan, PoolKindSpec, Shard};
 use crate::record::{write_json_atomic, Recorder};
 use crate::runner::{self, RunContext};
 use crate::sys;
@@ -19,12 +19,15 @@ use crate::sys;
 /// Options of `run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Scenario file.
-    pub scenario: PathBuf,
+    /// Scenario files: one, or several (run one after another; the matrix `--shard`
+    /// splits).
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
     /// Where the kernel under test runs.
     #[arg(long, value_enum, default_value_t = EnvArg::Auto)]
     pub env: EnvArg,
-    /// Results directory (default: runs/<run-id>-<scenario>).
+    /// Results directory (default: runs/<run-id>-<scenario>). With several scenarios, one
+    /// subdirectory per scenario; with --repeat N, `sample-1` … `sample-N` in it.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Kernel choice for the VM.
@@ -40,12 +43,35 @@ pub struct RunArgs {
     /// stopping within a grace period, it exits anyway and says what it left.
     #[arg(long, value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
+    /// Take N independent samples for the CI gate: each scenario run N times, each time
+    /// on fresh pools, one after another in one environment (one VM boot).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
+    /// Run only shard I of N of the matrix of (scenario, pool) pairs, sorted by scenario,
+    /// pool kind and pool name and dealt round robin: `--shard 2/4`.
+    #[arg(long)]
+    pub shard: Option<Shard>,
     /// Internal: running inside thinbench's VM.
     #[arg(long, hide = true)]
     pub guest: bool,
     /// Internal: the run id chosen by the host.
     #[arg(long, hide = true)]
     pub run_id: Option<String>,
+    /// Internal: only these pools of the scenario (the host's shard, for the guest).
+    #[arg(long = "only-pool", hide = true)]
+    pub only_pools: Vec<String>,
+}
+
+/// One run to make: a plan (its pools possibly narrowed to a shard's), where its results
+/// go and under which id.
+struct Job {
+    plan: Plan,
+    /// The pools kept, when the plan was narrowed (the guest applies the same filter).
+    pools: Option<Vec<String>>,
+    run_id: String,
+    out: PathBuf,
+    /// (k, N) of `--repeat`.
+    sample: (u32, u32),
 }
 
 /// Base of per-run scratch directories on a host.
@@ -67,15 +93,62 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
 }
 
 pub fn run(a: RunArgs) -> anyhow::Result<i32> {
-    let mut plan = match crate::scenario::load_plan(&a.scenario) {
-        Ok(p) => p,
-        Err(errs) => {
-            eprintln!("{errs}");
-            return Ok(exit_code::ERROR);
+    let mut plans = Vec::new();
+    let mut bad = false;
+    for f in &a.scenarios {
+        match crate::scenario::load_plan(f) {
+            Ok(p) => plans.push(p),
+            Err(errs) => {
+                eprintln!("{errs}");
+                bad = true;
+            }
+        }
+    }
+    if bad {
+        return Ok(exit_code::ERROR);
+    }
+    if let Some(t) = a.timeout {
+        for p in &mut plans {
+            p.timeout = t;
+        }
+    }
+    if let Some(dup) = duplicate_name(&plans) {
+        eprintln!("thinbench: two scenario files are both named `{dup}`: results would collide");
+        return Ok(exit_code::ERROR);
+    }
+    if !a.only_pools.is_empty() {
+        for p in &mut plans {
+            if let Err(e) = p.retain_pools(&a.only_pools) {
+                eprintln!("thinbench: {e}");
+                return Ok(exit_code::ERROR);
+            }
+        }
+    }
+    let units = match a.shard {
+        None => plans
+            .into_iter()
+            .zip(a.scenarios.iter().cloned())
+            .map(|(p, f)| (p, f, None))
+            .collect::<Vec<_>>(),
+        Some(shard) => {
+            let m = crate::plan::matrix(&plans);
+            let picked = crate::plan::select(&m, shard);
+            eprintln!(
+                "thinbench: shard {shard}: {} of the {}-entry matrix: {}",
+                picked.len(),
+                m.len(),
+                picked
+                    .iter()
+                    .map(|e| format!("{}/{}", e.scenario, e.pool))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            shard_units(plans, &a.scenarios, &picked)
         }
     };
-    if let Some(t) = a.timeout {
-        plan.timeout = t;
+    if units.is_empty() {
+        println!("nothing to run: this shard has no entries of the matrix");
+        return Ok(exit_code::OK);
     }
     if !sys::is_root() {
         return Err(
@@ -88,6 +161,179 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
         EnvArg::Auto => !a.guest && host::has_device_mapper().is_err(),
     };
     // Refuse before anything is created: a usage error, nothing run.
+    for (plan, _, _) in &units {
+        if let Some(code) = refuse_devices(plan, use_vm, a.force_device) {
+            return Ok(code);
+        }
+    }
+    let batch = a.scenarios.len() > 1 || a.repeat > 1 || a.shard.is_some();
+    // One run: its id names its directory too, as before batches existed.
+    let single_id = a.run_id.clone().unwrap_or_else(runner::new_run_id);
+    let base = match (&a.out, batch) {
+        (Some(o), _) => o.clone(),
+        (None, false) => PathBuf::from("runs").join(format!("{single_id}-{}", units[0].0.name)),
+        (None, true) => PathBuf::from("runs").join(format!("{}-batch", runner::new_run_id())),
+    };
+    fs::create_dir_all(&base).with_context(|| format!("creating {}", base.display()))?;
+    let base = fs::canonicalize(&base)?;
+    let mut jobs = Vec::new();
+    let mut ids = std::collections::BTreeSet::new();
+    for (plan, file, pools) in units {
+        for (k, out) in sample_dirs(&base, a.scenarios.len(), plan.name.as_str(), a.repeat)
+            .into_iter()
+            .enumerate()
+        {
+            // Fresh ids, distinct within the batch: every device and result carries one.
+            let run_id = match batch {
+                false => single_id.clone(),
+                true => loop {
+                    let id = runner::new_run_id();
+                    if ids.insert(id.clone()) {
+                        break id;
+                    }
+                },
+            };
+            fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+            if !a.guest {
+                fs::copy(&file, out.join("scenario.toml"))
+                    .with_context(|| format!("copying {}", file.display()))?;
+            }
+            jobs.push(Job {
+                plan: plan.clone(),
+                pools: pools.clone(),
+                run_id,
+                out,
+                sample: (k as u32 + 1, a.repeat),
+            });
+        }
+    }
+    let summaries = if use_vm {
+        run_vm(&jobs, &a, &base)?
+    } else {
+        let mut v = Vec::new();
+        for (i, j) in jobs.iter().enumerate() {
+            if batch {
+                announce(j, i, jobs.len());
+            }
+            v.push(run_here(
+                &j.plan,
+                a.guest,
+                a.force_device,
+                &j.run_id,
+                &j.out,
+            )?);
+            if sys::signals::stop_requested() {
+                break;
+            }
+        }
+        v
+    };
+    let mut overall = Status::Passed;
+    if !a.guest {
+        for (j, summary) in jobs.iter().zip(&summaries) {
+            summary::print(summary, &j.out);
+            // The results stand without the report: a rendering failure is reported, not
+            // turned into a failed run.
+            match super::report::render_run(&j.out) {
+                Ok(files) => println!("report: {}", files.html.display()),
+                Err(e) => eprintln!("thinbench: no report: {e:#}"),
+            }
+        }
+        if batch {
+            println!(
+                "\n{} run(s) in {}: gate them with `thinbench gate --candidate {} --baseline …`",
+                summaries.len(),
+                base.display(),
+                base.display()
+            );
+        }
+    }
+    for s in &summaries {
+        overall = overall.worst(s.status);
+    }
+    if summaries.len() < jobs.len() {
+        overall = Status::Incomplete;
+    }
+    Ok(match overall {
+        Status::Passed => exit_code::OK,
+        Status::Failed => exit_code::FAILED,
+        Status::Skipped => exit_code::SKIPPED,
+        Status::Incomplete => exit_code::INCOMPLETE,
+    })
+}
+
+fn duplicate_name(plans: &[Plan]) -> Option<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    plans
+        .iter()
+        .map(|p| p.name.to_string())
+        .find(|n| !seen.insert(n.clone()))
+}
+
+/// The plans narrowed to the shard's entries, in the order the files were given; plans
+/// with no entry in the shard are dropped.
+fn shard_units(
+    plans: Vec<Plan>,
+    files: &[PathBuf],
+    picked: &[crate::plan::MatrixEntry],
+) -> Vec<(Plan, PathBuf, Option<Vec<String>>)> {
+    let mut out = Vec::new();
+    for (i, (mut plan, file)) in plans.into_iter().zip(files.iter().cloned()).enumerate() {
+        let pools: Vec<String> = picked
+            .iter()
+            .filter(|e| e.plan == i)
+            .map(|e| e.pool.clone())
+            .collect();
+        if pools.is_empty() {
+            continue;
+        }
+        plan.retain_pools(&pools)
+            .expect("matrix entries name the plan's own pools");
+        out.push((plan, file, Some(pools)));
+    }
+    out
+}
+
+/// Where each sample of a scenario goes: the base itself for one scenario run once,
+/// `<base>/<scenario>` when several scenarios share the base, `…/sample-<k>` when
+/// repeated.
+fn sample_dirs(base: &Path, scenarios: usize, scenario: &str, repeat: u32) -> Vec<PathBuf> {
+    let dir = if scenarios > 1 {
+        base.join(scenario)
+    } else {
+        base.to_path_buf()
+    };
+    if repeat > 1 {
+        (1..=repeat)
+            .map(|k| dir.join(format!("sample-{k}")))
+            .collect()
+    } else {
+        vec![dir]
+    }
+}
+
+fn announce(j: &Job, i: usize, total: usize) {
+    let (k, n) = j.sample;
+    eprintln!(
+        "thinbench: run {}/{total}: {}{}{} -> {}",
+        i + 1,
+        j.plan.name,
+        if n > 1 {
+            format!(" sample {k}/{n}")
+        } else {
+            String::new()
+        },
+        j.pools
+            .as_ref()
+            .map(|p| format!(" (pools {})", p.join(", ")))
+            .unwrap_or_default(),
+        j.out.display()
+    );
+}
+
+/// A direct-lvm device path in the plan that must not be used: the exit code to stop
+/// with (the refusal printed), or `None`.
+fn refuse_devices(plan: &Plan, use_vm: bool, force_device: bool) -> Option<i32> {
     for p in &plan.pools {
         if let PoolKindSpec::DirectLvm(d) = &p.kind {
             if let DeviceSpec::Path(dev) = &d.device {
@@ -97,57 +343,33 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
                         dev.display()
                     ))
                 } else {
-                    crate::backend::device_safety::check(dev, a.force_device)
+                    crate::backend::device_safety::check(dev, force_device)
                         .err()
                         .map(|r| r.to_string())
                 };
                 if let Some(r) = refusal {
                     eprintln!("thinbench: pool {}: {r}", p.name);
-                    return Ok(exit_code::ERROR);
+                    return Some(exit_code::ERROR);
                 }
             }
         }
     }
-    let run_id = a.run_id.clone().unwrap_or_else(runner::new_run_id);
-    let out = match &a.out {
-        Some(o) => o.clone(),
-        None => PathBuf::from("runs").join(format!("{run_id}-{}", plan.name)),
-    };
-    fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let out = fs::canonicalize(&out)?;
-    if !a.guest {
-        fs::copy(&a.scenario, out.join("scenario.toml"))
-            .with_context(|| format!("copying {}", a.scenario.display()))?;
-    }
-    let summary = if use_vm {
-        run_vm(&plan, &a, &run_id, &out)?
-    } else {
-        run_here(&plan, &a, &run_id, &out)?
-    };
-    if !a.guest {
-        summary::print(&summary, &out);
-        // The results stand without the report: a rendering failure is reported, not
-        // turned into a failed run.
-        match super::report::render_run(&out) {
-            Ok(files) => println!("report: {}", files.html.display()),
-            Err(e) => eprintln!("thinbench: no report: {e:#}"),
-        }
-    }
-    Ok(match summary.status {
-        Status::Passed => exit_code::OK,
-        Status::Failed => exit_code::FAILED,
-        Status::Skipped => exit_code::SKIPPED,
-        Status::Incomplete => exit_code::INCOMPLETE,
-    })
+    None
 }
 
 /// Run on the running kernel (a host with dm, or inside the VM).
-fn run_here(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Result<RunSummary> {
+fn run_here(
+    plan: &Plan,
+    guest: bool,
+    force_device: bool,
+    run_id: &str,
+    out: &Path,
+) -> anyhow::Result<RunSummary> {
     if let Err(e) = host::has_device_mapper() {
         anyhow::bail!("{e}; use --env vm to boot a kernel that has it");
     }
     let mut auto_devices = std::collections::BTreeMap::new();
-    let base = if a.guest {
+    let base = if guest {
         guest::prepare_work_disk(Path::new(GUEST_DISK)).map_err(anyhow::Error::msg)?;
         let disks = guest::disks_by_serial();
         for i in 0..plan.pools.len() {
@@ -162,8 +384,8 @@ fn run_here(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Resul
     let work_dir = base.join(run_id);
     fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
     let _lock = crate::cleanup::RunLock::acquire(run_id)?;
-    let mut env = host::environment_info(if a.guest { "vm" } else { "host" });
-    if a.guest {
+    let mut env = host::environment_info(if guest { "vm" } else { "host" });
+    if guest {
         env.host_cpu_model = String::new();
     }
     let ctx = RunContext {
@@ -173,45 +395,94 @@ fn run_here(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Resul
         env,
         auto_devices,
         started_at: runner::now_rfc3339(),
-        force_device: a.force_device,
+        force_device,
     };
-    let listener: Option<crate::record::Listener> = (!a.guest).then(|| {
+    let listener: Option<crate::record::Listener> = (!guest).then(|| {
         Box::new(Progress::new(
             plan.steps.len(),
             std::io::stderr().is_terminal(),
         )) as crate::record::Listener
     });
     let rec = Recorder::create(out, Instant::now(), listener)?;
-    let _watchdog = Watchdog::start(plan.timeout, out, a.guest);
+    let _watchdog = Watchdog::start(plan.timeout, out, guest);
     let summary = runner::run_plan(plan, &ctx, &rec);
     let _ = fs::remove_dir_all(&work_dir);
-    if a.guest {
+    if guest {
         let _ = sys::command::run("umount", &[GUEST_DISK]);
     }
     Ok(summary)
 }
 
-/// Boot the VM and run the plan inside it.
-fn run_vm(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Result<RunSummary> {
+/// Quote `s` for the guest's /bin/sh.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// The guest's job script: every job in turn, each a `thinbench run --guest` of one
+/// scenario into its own directory; a failed job does not stop the next.
+fn guest_script(exe: &Path, jobs: &[Job], force_device: bool, fault: Option<GuestFault>) -> String {
+    let mut script = String::from(
+        "export DM_DISABLE_UDEV=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin RUST_BACKTRACE=1\ncd /\nrc=0\n",
+    );
+    if let (Some(f), Some(j)) = (fault, jobs.first()) {
+        script.push_str(&f.guest_script(&j.out));
+    }
+    for j in jobs {
+        let q = |p: &Path| sh_quote(&p.display().to_string());
+        let mut cmd = format!(
+            "{} run --env host --guest{} --timeout {}s --run-id {}",
+            q(exe),
+            if force_device { " --force-device" } else { "" },
+            j.plan.timeout.as_secs(),
+            j.run_id
+        );
+        for p in j.pools.iter().flatten() {
+            cmd.push_str(&format!(" --only-pool {}", sh_quote(p)));
+        }
+        cmd.push_str(&format!(
+            " --out {} {} > {} 2>&1 || rc=$?\n",
+            q(&j.out),
+            q(&j.out.join("scenario.toml")),
+            q(&j.out.join("guest.log"))
+        ));
+        script.push_str(&cmd);
+    }
+    script.push_str("exit $rc\n");
+    script
+}
+
+/// Boot the VM once and run every job inside it, one after another. Why one boot for
+/// `--repeat N`: a boot under TCG costs about 15 s, and the gate's samples must differ
+/// only by what varies between runs on fresh pools; the boot-to-boot variance (page
+/// cache, host load at boot) is left to the baseline and candidate being separate boots.
+fn run_vm(jobs: &[Job], a: &RunArgs, base: &Path) -> anyhow::Result<Vec<RunSummary>> {
     let kernel = match (&a.kernel.kernel, &a.kernel.modules) {
         (Some(k), Some(m)) => Some(vm::Kernel::explicit(k, m)?),
         _ => None,
     };
     let cfg = vm::VmConfig::discover(kernel)?;
+    let run_id = &jobs[0].run_id;
     let scratch = PathBuf::from(HOST_SCRATCH).join(run_id);
     fs::create_dir_all(&scratch)?;
     let _lock = crate::cleanup::RunLock::acquire(run_id)?;
-    let result = (|| -> anyhow::Result<RunSummary> {
+    let result = (|| -> anyhow::Result<Vec<RunSummary>> {
         let mut disks = Vec::new();
-        // The work disk holds loop-lvm's sparse files: room for all of them, filled.
-        let loop_bytes: u64 = plan
-            .pools
+        // The work disk holds loop-lvm's sparse files: room for all of one job's, filled
+        // (each job formats it afresh).
+        let loop_bytes: u64 = jobs
             .iter()
-            .map(|p| match &p.kind {
-                PoolKindSpec::LoopLvm(l) => l.data_size.0 + l.metadata_size.0,
-                _ => 0,
+            .map(|j| {
+                j.plan
+                    .pools
+                    .iter()
+                    .map(|p| match &p.kind {
+                        PoolKindSpec::LoopLvm(l) => l.data_size.0 + l.metadata_size.0,
+                        _ => 0,
+                    })
+                    .sum::<u64>()
             })
-            .sum();
+            .max()
+            .unwrap_or(0);
         let work = scratch.join("work.img");
         // O_DIRECT (cache=none) needs whole blocks: sizes are rounded up to MiB.
         let mib = |b: u64| b.div_ceil(1 << 20) << 20;
@@ -223,80 +494,101 @@ fn run_vm(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Result<
             serial: guest::WORK_SERIAL.into(),
             path: work,
         });
-        for (i, p) in plan.pools.iter().enumerate() {
-            if let PoolKindSpec::DirectLvm(d) = &p.kind {
-                if let DeviceSpec::Auto { size } = d.device {
-                    let img = scratch.join(format!("pv{i}.img"));
-                    crate::backend::loopdev::sparse_file(&img, mib(size.0))?;
-                    disks.push(vm::Disk {
-                        serial: guest::pv_serial(i),
-                        path: img,
-                    });
+        // One PV disk per direct-lvm pool position, as large as any job needs there; the
+        // guest finds it by the pool's index in its (same) plan.
+        let mut pv_sizes: std::collections::BTreeMap<usize, u64> = Default::default();
+        for j in jobs {
+            for (i, p) in j.plan.pools.iter().enumerate() {
+                if let PoolKindSpec::DirectLvm(d) = &p.kind {
+                    if let DeviceSpec::Auto { size } = d.device {
+                        let e = pv_sizes.entry(i).or_default();
+                        *e = (*e).max(size.0);
+                    }
                 }
             }
         }
+        for (i, size) in pv_sizes {
+            let img = scratch.join(format!("pv{i}.img"));
+            crate::backend::loopdev::sparse_file(&img, mib(size))?;
+            disks.push(vm::Disk {
+                serial: guest::pv_serial(i),
+                path: img,
+            });
+        }
         let exe = std::env::current_exe()?;
         let fault = GuestFault::from_env()?;
-        let script = format!(
-            "export DM_DISABLE_UDEV=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin RUST_BACKTRACE=1\ncd /\n{}exec {} run --env host --guest{} --timeout {}s --run-id {run_id} --out {} {} > {} 2>&1\n",
-            fault.map(|f| f.guest_script(out)).unwrap_or_default(),
-            exe.display(),
-            if a.force_device { " --force-device" } else { "" },
-            plan.timeout.as_secs(),
-            out.display(),
-            out.join("scenario.toml").display(),
-            out.join("guest.log").display()
-        );
-        // The guest's run stops itself at the timeout, then gives up after the grace; the
+        // Each guest run stops itself at its timeout, then gives up after the grace; the
         // guest init's watchdog covers a run that cannot even exit (IO stuck in the
         // kernel); qemu's own limit adds the boot on top, for a guest that hangs early.
-        let guest_limit = plan.timeout + TIMEOUT_GRACE + Duration::from_secs(90);
+        let guest_limit = jobs
+            .iter()
+            .map(|j| j.plan.timeout + TIMEOUT_GRACE)
+            .sum::<Duration>()
+            + Duration::from_secs(90);
         let job = vm::VmJob {
             name: format!("thinbench-{run_id}"),
-            out_dir: out.to_owned(),
-            script,
+            out_dir: base.to_owned(),
+            script: guest_script(&exe, jobs, a.force_device, fault),
             disks,
             timeout: guest_limit + Duration::from_secs(120),
             guest_limit: Some(guest_limit),
             crash_qemu_when: (fault == Some(GuestFault::QemuCrash))
-                .then(|| (out.join("events.jsonl"), GuestFault::TRIGGER.to_owned())),
+                .then(|| (jobs[0].out.join("events.jsonl"), GuestFault::TRIGGER.to_owned())),
         };
-        let progress = Progress::new(plan.steps.len(), std::io::stderr().is_terminal());
-        let mut events = Follower::new(out.join("events.jsonl"));
-        let mut samples = Follower::new(out.join("samples.csv"));
+        let tty = std::io::stderr().is_terminal();
+        struct Live {
+            progress: Progress,
+            events: Follower,
+            samples: Follower,
+            seen: bool,
+        }
+        let mut live: Vec<Live> = jobs
+            .iter()
+            .map(|j| Live {
+                progress: Progress::new(j.plan.steps.len(), tty),
+                events: Follower::new(j.out.join("events.jsonl")),
+                samples: Follower::new(j.out.join("samples.csv")),
+                seen: false,
+            })
+            .collect();
+        let total = jobs.len();
         let mut follow = || {
-            for line in samples.poll() {
-                // The header line does not parse as a sample and is skipped.
-                if let Some(s) = parse_sample(&line) {
-                    progress.sample(&s);
+            for (i, l) in live.iter_mut().enumerate() {
+                let sample_lines = l.samples.poll();
+                let event_lines = l.events.poll();
+                if total > 1 && !l.seen && !event_lines.is_empty() {
+                    l.seen = true;
+                    announce(&jobs[i], i, total);
                 }
-            }
-            for line in events.poll() {
-                if let Ok(ev) = serde_json::from_str::<RunEvent>(&line) {
-                    progress.event(&ev);
+                for line in sample_lines {
+                    // The header line does not parse as a sample and is skipped.
+                    if let Some(s) = parse_sample(&line) {
+                        l.progress.sample(&s);
+                    }
+                }
+                for line in event_lines {
+                    if let Ok(ev) = serde_json::from_str::<RunEvent>(&line) {
+                        l.progress.event(&ev);
+                    }
                 }
             }
         };
         eprintln!(
-            "thinbench: booting {} under qemu ({}, {} MiB, {} CPUs)",
+            "thinbench: booting {} under qemu ({}, {} MiB, {} CPUs){}",
             cfg.kernel.version,
             cfg.accel.as_str(),
             cfg.memory_mib,
-            cfg.cpus
+            cfg.cpus,
+            if total > 1 {
+                format!(" for {total} runs")
+            } else {
+                String::new()
+            }
         );
         let outcome = vm::run(&cfg, &job, &mut follow)?;
         follow();
-        progress.finish();
-        let mut s = crate::record::read_summary(out)
-            .unwrap_or_else(|e| incomplete_summary(plan, run_id, &e));
-        s.environment.kind = "vm".into();
-        s.environment.accel = Some(cfg.accel.as_str().into());
-        s.environment.qemu_version = cfg.qemu_version();
-        s.environment.host_cpu_model = host::cpu_model();
-        for p in &outcome.kernel_problems {
-            if !s.kernel_problems.contains(p) {
-                s.kernel_problems.push(p.clone());
-            }
+        for l in &live {
+            l.progress.finish();
         }
         let console = outcome.console.display();
         let why = if outcome.interrupted {
@@ -322,17 +614,57 @@ fn run_vm(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Result<
         } else {
             None
         };
-        if let Some(w) = why {
-            s.status = Status::Incomplete;
-            // The guest's own reason (e.g. its timeout) comes first when it gave one.
-            s.error = Some(match s.error.take() {
-                Some(g) if !g.starts_with("no summary") => format!("{g}; {w}"),
-                _ => w,
-            });
-        } else if !outcome.kernel_problems.is_empty() {
-            s.status = s.status.worst(Status::Failed);
+        let mut summaries: Vec<RunSummary> = jobs
+            .iter()
+            .map(|j| {
+                crate::record::read_summary(&j.out)
+                    .unwrap_or_else(|e| incomplete_summary(&j.plan, &j.run_id, &e))
+            })
+            .collect();
+        // When the VM died, the job it was running and every later one are incomplete;
+        // jobs that finished before keep their verdicts. (With every summary finished,
+        // the last job is the one it died in.)
+        if let Some(w) = &why {
+            let first_unfinished = summaries
+                .iter()
+                .position(|s| s.status == Status::Incomplete || s.finished_at.is_none())
+                .unwrap_or(summaries.len() - 1);
+            for s in &mut summaries[first_unfinished..] {
+                s.status = Status::Incomplete;
+                // The guest's own reason (e.g. its timeout) comes first when it gave one.
+                s.error = Some(match s.error.take() {
+                    Some(g) if !g.starts_with("no summary") => format!("{g}; {w}"),
+                    _ => w.clone(),
+                });
+            }
         }
-        write_json_atomic(&out.join("summary.json"), &s)?;
+        // Kernel problems the guest's own log reading did not pin on a run (at boot,
+        // between runs) go on every run: a kernel that misbehaved taints them all.
+        let unclaimed: Vec<&String> = outcome
+            .kernel_problems
+            .iter()
+            .filter(|p| {
+                let m = log_message(p);
+                !summaries
+                    .iter()
+                    .any(|s| s.kernel_problems.iter().any(|k| log_message(k) == m))
+            })
+            .collect();
+        for (j, s) in jobs.iter().zip(&mut summaries) {
+            s.environment.kind = "vm".into();
+            s.environment.accel = Some(cfg.accel.as_str().into());
+            s.environment.qemu_version = cfg.qemu_version();
+            s.environment.host_cpu_model = host::cpu_model();
+            for p in &unclaimed {
+                if !s.kernel_problems.contains(p) {
+                    s.kernel_problems.push((*p).clone());
+                }
+            }
+            if !s.kernel_problems.is_empty() {
+                s.status = s.status.worst(Status::Failed);
+            }
+            write_json_atomic(&j.out.join("summary.json"), &*s)?;
+        }
         let b = &outcome.boot;
         eprintln!(
             "thinbench: vm boot: init at {:.1}s, job at {:.1}s wall (guest uptime {:.1}s); whole VM run {:.1}s",
@@ -341,10 +673,20 @@ fn run_vm(plan: &Plan, a: &RunArgs, run_id: &str, out: &Path) -> anyhow::Result<
             b.guest_job.unwrap_or(f64::NAN),
             outcome.wall_secs
         );
-        Ok(s)
+        Ok(summaries)
     })();
     let _ = fs::remove_dir_all(&scratch);
     result
+}
+
+/// A kernel log line without its `[ seconds.micros]` stamp (the console and /dev/kmsg
+/// stamp the same message alike, but not byte for byte).
+fn log_message(line: &str) -> &str {
+    let t = line.trim();
+    match (t.starts_with('['), t.find(']')) {
+        (true, Some(i)) => t[i + 1..].trim(),
+        _ => t,
+    }
 }
 
 fn incomplete_summary(plan: &Plan, run_id: &str, why: &str) -> RunSummary {
@@ -421,7 +763,82 @@ impl Follower {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_sample;
+    use super::*;
+
+    fn plan(name: &str) -> Plan {
+        let text = format!(
+            "format = 1\nname = \"{name}\"\n[[pool]]\nname = \"loop\"\nkind = \"loop-lvm\"\n\
+             [[pool]]\nname = \"direct\"\nkind = \"direct-lvm\"\ndevice = \"auto\"\n\
+             [[step]]\naction = \"create-thin\"\nthin = \"t\"\nsize = \"1GiB\"\n"
+        );
+        crate::scenario::load_plan_str(Path::new("s.toml"), &text).unwrap()
+    }
+
+    #[test]
+    fn sample_directories() {
+        let b = Path::new("/out");
+        assert_eq!(sample_dirs(b, 1, "smoke", 1), [PathBuf::from("/out")]);
+        assert_eq!(
+            sample_dirs(b, 1, "smoke", 3),
+            ["/out/sample-1", "/out/sample-2", "/out/sample-3"].map(PathBuf::from)
+        );
+        assert_eq!(sample_dirs(b, 2, "cow", 1), [PathBuf::from("/out/cow")]);
+        assert_eq!(
+            sample_dirs(b, 2, "cow", 2),
+            ["/out/cow/sample-1", "/out/cow/sample-2"].map(PathBuf::from)
+        );
+    }
+
+    #[test]
+    fn shard_units_narrow_each_plan_to_its_entries() {
+        let plans = vec![plan("b"), plan("a")];
+        let files = [PathBuf::from("b.toml"), PathBuf::from("a.toml")];
+        let m = crate::plan::matrix(&plans);
+        // Sorted: a/direct, a/loop, b/direct, b/loop; shard 2/2 takes a/loop and b/loop.
+        let picked = crate::plan::select(&m, "2/2".parse().unwrap());
+        let units = shard_units(plans, &files, &picked);
+        assert_eq!(units.len(), 2);
+        for (p, _, pools) in &units {
+            assert_eq!(p.pools.len(), 1);
+            assert_eq!(p.pools[0].name.as_str(), "loop");
+            assert_eq!(pools.as_deref(), Some(&["loop".to_owned()][..]));
+        }
+        // In the order the files were given.
+        assert_eq!(units[0].1, PathBuf::from("b.toml"));
+    }
+
+    #[test]
+    fn guest_script_runs_every_job_into_its_own_directory() {
+        let mut narrowed = plan("smoke");
+        narrowed.retain_pools(&["direct".into()]).unwrap();
+        let jobs: Vec<Job> = (1..=2)
+            .map(|k| Job {
+                plan: narrowed.clone(),
+                pools: Some(vec!["direct".into()]),
+                run_id: format!("20260101T00000{k}-abcd"),
+                out: PathBuf::from(format!("/r/it's/sample-{k}")),
+                sample: (k, 2),
+            })
+            .collect();
+        let s = guest_script(Path::new("/bin/thinbench"), &jobs, true, None);
+        let lines: Vec<&str> = s.lines().collect();
+        assert_eq!(lines[2], "rc=0");
+        assert_eq!(
+            lines[3],
+            "'/bin/thinbench' run --env host --guest --force-device --timeout 1800s --run-id 20260101T000001-abcd \
+             --only-pool 'direct' --out '/r/it'\\''s/sample-1' '/r/it'\\''s/sample-1/scenario.toml' \
+             > '/r/it'\\''s/sample-1/guest.log' 2>&1 || rc=$?"
+        );
+        assert!(lines[4].contains("--run-id 20260101T000002-abcd"));
+        assert_eq!(lines.last(), Some(&"exit $rc"));
+    }
+
+    #[test]
+    fn kernel_lines_compare_without_their_stamp() {
+        assert_eq!(log_message("[   12.345678] WARNING: x"), "WARNING: x");
+        assert_eq!(log_message("[12.3] WARNING: x"), "WARNING: x");
+        assert_eq!(log_message("BUG: y"), "BUG: y");
+    }
 
     #[test]
     fn follows_sample_lines_and_skips_the_header() {
