@@ -377,7 +377,7 @@ fn vm_robustness_random_kills_concurrency_wrong_expectation() {
     let fixtures = repo().join("harness/tests/fixtures/vm");
     let scen = |n: usize| {
         fixtures
-            .join(if n % 2 == 0 {
+            .join(if n.is_multiple_of(2) {
                 "kill.toml"
             } else {
                 "kill-direct.toml"

@@ -532,8 +532,12 @@ fn run_vm(jobs: &[Job], a: &RunArgs, base: &Path) -> anyhow::Result<Vec<RunSumma
             disks,
             timeout: guest_limit + Duration::from_secs(120),
             guest_limit: Some(guest_limit),
-            crash_qemu_when: (fault == Some(GuestFault::QemuCrash))
-                .then(|| (jobs[0].out.join("events.jsonl"), GuestFault::TRIGGER.to_owned())),
+            crash_qemu_when: (fault == Some(GuestFault::QemuCrash)).then(|| {
+                (
+                    jobs[0].out.join("events.jsonl"),
+                    GuestFault::TRIGGER.to_owned(),
+                )
+            }),
         };
         let tty = std::io::stderr().is_terminal();
         struct Live {

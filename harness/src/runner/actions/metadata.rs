@@ -441,7 +441,7 @@ pub fn repair(ctx: &mut StepCtx<'_>, r: &RepairMetadataSpec) -> Result<ActionOut
     // catch a snapshot mapped to the wrong blocks; reading 16 snapshots' shared copies in
     // full costs minutes of emulated IO and checks the same blocks again).
     const INHERITED_SAMPLE: usize = 64;
-    let mut thins: Vec<(Ident, Vec<(Bytes, Bytes, u64)>)> = ctx
+    let mut thins: Vec<(Ident, Vec<crate::runner::step::LoggedWrite>)> = ctx
         .state
         .log
         .iter()
@@ -461,7 +461,7 @@ pub fn repair(ctx: &mut StepCtx<'_>, r: &RepairMetadataSpec) -> Result<ActionOut
             })
             .max()
             .unwrap_or(0);
-        let subset: Vec<(Bytes, Bytes, u64)> = log[..shared]
+        let subset: Vec<crate::runner::step::LoggedWrite> = log[..shared]
             .iter()
             .step_by(INHERITED_SAMPLE)
             .chain(&log[shared..])
