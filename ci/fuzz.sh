@@ -43,12 +43,14 @@ if ! cargo fuzz --version 2>/dev/null | grep -qF "$CARGO_FUZZ_VERSION"; then
   cargo install --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION"
 fi
 
-# libFuzzer needs no sanitizer here (safe Rust: panics and overflow checks are the
-# crashes looked for), and without one cargo-fuzz passes rustc only stable flags.
-# It still assumes a nightly toolchain (its docs, `-Z` options, and the sanitizer flags
-# of other modes), and CI machines have only stable: RUSTC_BOOTSTRAP=1 lets stable
-# accept whatever unstable flag a cargo-fuzz version may add. Set for these cargo fuzz
-# commands only, never for the project's own build.
+# No sanitizer: the code fuzzed is safe Rust, and the crashes looked for are panics,
+# overflows (built with overflow checks), timeouts and memory blow-ups. cargo-fuzz is
+# written for nightly (its default mode passes rustc `-Zsanitizer`), and a CI machine has
+# only the stable toolchain. With `--sanitizer none`, cargo-fuzz 0.13.2 passes only
+# stable flags (checked: `cargo +stable fuzz build --sanitizer none` builds as is);
+# RUSTC_BOOTSTRAP=1 keeps stable accepting it should a cargo-fuzz version add an
+# unstable flag. It is set for these cargo fuzz commands only, never for the project's
+# own build (it also changes how proc-macro2 builds, hence a target dir of its own).
 fuzz() { RUSTC_BOOTSTRAP=1 cargo fuzz "$@"; }
 # The instrumented build is kept beside the VM kernel (setup.sh's cache), outside the
 # clone, so that a later CI run on the same machine rebuilds only what changed.
@@ -75,6 +77,7 @@ run_target() {
   else
     artifact=$(grep -o "Test unit written to [^ ]*" "$log" | tail -1 | sed 's/Test unit written to //')
     result="FAILED${artifact:+: $artifact}"
+    cp "$log" "fuzz/artifacts/$t/fuzz.log"
   fi
   secs=$(($(date +%s) - t0))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -103,6 +106,7 @@ for t in "${TARGETS[@]}"; do
     echo "--- $t:" >&2
     grep -E "panicked at|^==[0-9]+== ERROR|ALARM|out-of-memory|SUMMARY|Test unit written|Reproduce with" "$out/$t.log" >&2 ||
       tail -40 "$out/$t.log" >&2
+    echo "(whole log: fuzz/artifacts/$t/fuzz.log)" >&2
   fi
 done
 echo "fuzz: total $(($(date +%s) - start)) s (build, then ${#TARGETS[@]} targets ${SECONDS_EACH} s each, $JOBS at a time)"
