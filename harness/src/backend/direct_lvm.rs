@@ -18,6 +18,7 @@ use super::dm::{Dm, DmDev};
 use super::loopdev::{self, Loop};
 use super::metadata_repair::{self, MetadataRepair};
 use super::names::{Names, VG_TAG};
+use super::table::{PoolTable, ThinTable};
 use super::{read_pool_status, thin_tools, BackendError, PoolBackend, ThinDev};
 use crate::plan::{DirectLvmSpec, NoSpacePolicy, PoolSpec};
 use crate::sys::command;
@@ -224,7 +225,37 @@ impl DirectLvmPool {
         if spec.no_space == NoSpacePolicy::Error {
             self.lvm(&["lvchange", "--errorwhenfull", "y", &pool])?;
         }
-        self.refresh_pool_name()
+        self.refresh_pool_name()?;
+        self.check_pool_table(spec)
+    }
+
+    /// lvm wrote the pool's table: check that it has the chunk size and block zeroing the
+    /// scenario asked for, since a pool built otherwise would measure something else.
+    fn check_pool_table(&self, spec: &PoolSpec) -> Result<(), BackendError> {
+        let status = |message: String| BackendError::Status {
+            pool: self.pool_dm.clone(),
+            message,
+        };
+        let table = self.dm.table(&self.pool_dm)?;
+        let line = table
+            .iter()
+            .find(|l| l.2 == "thin-pool")
+            .ok_or_else(|| status("no thin-pool target".into()))?;
+        let t = PoolTable::parse(&line.3).map_err(status)?;
+        if t.block_sectors != spec.chunk.sectors().0 {
+            return Err(status(format!(
+                "lvm made {}-sector chunks, the scenario asked for {}",
+                t.block_sectors,
+                spec.chunk.sectors().0
+            )));
+        }
+        if t.has_feature("skip_block_zeroing") == spec.block_zeroing {
+            return Err(status(format!(
+                "lvm's pool table `{t}` does not have block zeroing {}",
+                if spec.block_zeroing { "on" } else { "off" }
+            )));
+        }
+        Ok(())
     }
 
     /// lvm names the thin-pool target `<vg>-thinpool` until a thin LV exists, then
@@ -257,12 +288,13 @@ impl DirectLvmPool {
         let id = table
             .iter()
             .find(|l| l.2 == "thin")
-            .and_then(|l| l.3.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .and_then(|i| ThinId::new(i).ok())
-            .ok_or_else(|| BackendError::Status {
+            .ok_or_else(|| format!("{dm_name} has no thin table"))
+            .and_then(|l| ThinTable::parse(&l.3).map_err(|e| format!("{dm_name}: {e}")))
+            .map_err(|message| BackendError::Status {
                 pool: self.vg.clone(),
-                message: format!("{dm_name} has no thin table"),
-            })?;
+                message,
+            })?
+            .dev_id;
         self.refresh_pool_name()?;
         let t = ThinDev {
             name: name.clone(),

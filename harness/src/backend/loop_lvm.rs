@@ -13,6 +13,7 @@ use super::dm::{Dm, DmDev};
 use super::loopdev::{self, Loop};
 use super::metadata_repair::{self, MetadataRepair};
 use super::names::Names;
+use super::table::PoolTable;
 use super::{read_pool_status, thin_tools, BackendError, PoolBackend, ThinDev};
 use crate::plan::{LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolSpec};
 
@@ -57,18 +58,14 @@ pub fn low_water_mark(lwm: LowWaterMark, blocks: DataBlocks) -> DataBlocks {
 
 /// The thin-pool table params string.
 pub fn pool_params(meta: &str, data: &str, spec: &PoolSpec, blocks: DataBlocks) -> String {
-    let f = features(spec);
-    let mut s = format!(
-        "{meta} {data} {} {} {}",
-        spec.chunk.sectors().0,
-        low_water_mark(spec.low_water_mark, blocks).0,
-        f.len()
-    );
-    for x in f {
-        s.push(' ');
-        s.push_str(x);
+    PoolTable {
+        metadata_dev: meta.to_owned(),
+        data_dev: data.to_owned(),
+        block_sectors: spec.chunk.sectors().0,
+        low_water_mark: low_water_mark(spec.low_water_mark, blocks).0,
+        features: features(spec).into_iter().map(str::to_owned).collect(),
     }
-    s
+    .to_string()
 }
 
 impl LoopLvmPool {

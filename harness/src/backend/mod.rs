@@ -10,6 +10,7 @@ pub mod loopdev;
 pub mod metadata_repair;
 pub mod names;
 pub mod status;
+pub mod table;
 pub mod thin_tools;
 
 use std::path::PathBuf;

@@ -11,6 +11,7 @@
 use std::path::Path;
 
 use thinbench_schema::ids::ThinId;
+use thinbench_schema::units::DataBlocks;
 use thinbench_workloads::model::ThinMetadata;
 
 use super::dm::Dm;
@@ -88,11 +89,16 @@ fn num<T: std::str::FromStr>(line: &str, name: &str, n: usize) -> Result<T, Stri
 }
 
 /// Parse `thin_dump`'s XML (0.9.0: `superblock`, `device`, `range_mapping`,
-/// `single_mapping`; one element per line). Anything else is an error rather than
-/// silently skipped, since a missed mapping would make the model wrong.
-pub fn parse_thin_dump(text: &str) -> Result<Dump, String> {
+/// `single_mapping`; one element per line) of a pool of `data_blocks` data blocks.
+/// Anything else is an error rather than silently skipped, since a missed mapping would
+/// make the model wrong; so is a mapping past the pool's end, a device with more mappings
+/// than its `mapped_blocks` or than the pool has blocks, and a range whose end overflows.
+/// (Ranges are expanded to one entry per chunk: these checks bound the memory that takes
+/// by the pool's size, whatever lengths the text claims.)
+pub fn parse_thin_dump(text: &str, data_blocks: DataBlocks) -> Result<Dump, String> {
     let mut dump: Option<Dump> = None;
-    let mut current: Option<ThinMetadata> = None;
+    // The device being read, and the `mapped_blocks` it announced.
+    let mut current: Option<(ThinMetadata, u64)> = None;
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
         let line = raw.trim();
@@ -115,14 +121,22 @@ pub fn parse_thin_dump(text: &str) -> Result<Dump, String> {
             }
             ("device", Some(_)) if current.is_none() => {
                 let id: u64 = num(line, "dev_id", n)?;
-                current = Some(ThinMetadata {
+                let mapped: u64 = num(line, "mapped_blocks", n)?;
+                if mapped > data_blocks.0 {
+                    return Err(format!(
+                        "thin_dump line {n}: device {id} has {mapped} mapped blocks, more than the pool's {}",
+                        data_blocks.0
+                    ));
+                }
+                let t = ThinMetadata {
                     id: ThinId::new(id).map_err(|e| format!("thin_dump line {n}: {e}"))?,
                     snapshotted_time: num(line, "snap_time", n)?,
                     mappings: Vec::new(),
-                });
+                };
+                current = Some((t, mapped));
             }
             ("range_mapping", Some(_)) => {
-                let t = current
+                let (t, mapped) = current
                     .as_mut()
                     .ok_or_else(|| format!("thin_dump line {n}: mapping outside a device"))?;
                 let (o, d, len, time): (u64, u64, u64, u32) = (
@@ -131,20 +145,28 @@ pub fn parse_thin_dump(text: &str) -> Result<Dump, String> {
                     num(line, "length", n)?,
                     num(line, "time", n)?,
                 );
+                if o.checked_add(len).is_none() {
+                    return Err(format!(
+                        "thin_dump line {n}: range of {len} chunks at chunk {o} overflows"
+                    ));
+                }
+                check_mappings(n, t, *mapped, d, len, data_blocks)?;
                 t.mappings.extend((0..len).map(|k| (o + k, d + k, time)));
             }
             ("single_mapping", Some(_)) => {
-                let t = current
+                let (t, mapped) = current
                     .as_mut()
                     .ok_or_else(|| format!("thin_dump line {n}: mapping outside a device"))?;
-                t.mappings.push((
+                let m = (
                     num(line, "origin_block", n)?,
                     num(line, "data_block", n)?,
                     num(line, "time", n)?,
-                ));
+                );
+                check_mappings(n, t, *mapped, m.1, 1, data_blocks)?;
+                t.mappings.push(m);
             }
             ("/device", Some(d)) => {
-                let t = current
+                let (t, _) = current
                     .take()
                     .ok_or_else(|| format!("thin_dump line {n}: </device> without <device>"))?;
                 d.thins.push(t);
@@ -156,6 +178,32 @@ pub fn parse_thin_dump(text: &str) -> Result<Dump, String> {
         }
     }
     Err("thin_dump: output ends before </superblock>".into())
+}
+
+/// Whether `len` more mappings of device `t`, to data blocks from `data`, fit its
+/// announced `mapped` blocks and the pool's `data_blocks`.
+fn check_mappings(
+    n: usize,
+    t: &ThinMetadata,
+    mapped: u64,
+    data: u64,
+    len: u64,
+    data_blocks: DataBlocks,
+) -> Result<(), String> {
+    if data.checked_add(len).is_none_or(|end| end > data_blocks.0) {
+        return Err(format!(
+            "thin_dump line {n}: data blocks {data}+{len} are past the pool's end ({} blocks)",
+            data_blocks.0
+        ));
+    }
+    let have = t.mappings.len() as u64;
+    if have.checked_add(len).is_none_or(|total| total > mapped) {
+        return Err(format!(
+            "thin_dump line {n}: device {} maps more than its mapped_blocks ({mapped})",
+            t.id
+        ));
+    }
+    Ok(())
 }
 
 /// Hold a metadata snapshot of `pool` while `f` runs; always released.
@@ -198,8 +246,8 @@ pub fn thin_ls(b: &dyn PoolBackend) -> Result<Vec<ThinLsRow>, BackendError> {
     })
 }
 
-/// `thin_dump` of the live pool, from a metadata snapshot.
-pub fn thin_dump(b: &dyn PoolBackend) -> Result<Dump, BackendError> {
+/// `thin_dump` of the live pool of `data_blocks` data blocks, from a metadata snapshot.
+pub fn thin_dump(b: &dyn PoolBackend, data_blocks: DataBlocks) -> Result<Dump, BackendError> {
     let meta = metadata_device(b)?;
     let out = with_metadata_snap(b.pool_dm_name(), || {
         Ok(command::run(
@@ -207,7 +255,7 @@ pub fn thin_dump(b: &dyn PoolBackend) -> Result<Dump, BackendError> {
             &["--metadata-snap", &meta.to_string_lossy()],
         )?)
     })?;
-    parse_thin_dump(&out).map_err(|message| BackendError::Status {
+    parse_thin_dump(&out, data_blocks).map_err(|message| BackendError::Status {
         pool: b.pool_dm_name().into(),
         message,
     })
@@ -272,6 +320,9 @@ pub fn thin_check_problems(output: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The fixtures' pool: 1GiB of 64KiB chunks.
+    const POOL: DataBlocks = DataBlocks(16_384);
+
     const FX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/thin-tools/");
 
     fn fixture(name: &str) -> String {
@@ -311,7 +362,7 @@ mod tests {
 
     #[test]
     fn thin_dump_of_an_origin_and_its_snapshot() {
-        let d = parse_thin_dump(&fixture("thin_dump_snap.xml")).unwrap();
+        let d = parse_thin_dump(&fixture("thin_dump_snap.xml"), POOL).unwrap();
         assert_eq!((d.time, d.data_block_size), (1, 128));
         let ids: Vec<u32> = d.thins.iter().map(|t| t.id.get()).collect();
         assert_eq!(ids, [1, 2, 7]);
@@ -349,17 +400,55 @@ mod tests {
 
     #[test]
     fn thin_dump_empty_and_broken() {
-        let d = parse_thin_dump(&fixture("thin_dump_empty.xml")).unwrap();
+        let d = parse_thin_dump(&fixture("thin_dump_empty.xml"), POOL).unwrap();
         assert_eq!(d.thins.len(), 2);
         assert!(d.thins.iter().all(|t| t.mappings.is_empty()));
         let full = fixture("thin_dump_snap.xml");
         // Truncated output is an error, not a smaller pool.
         let cut: String = full.lines().take(5).collect::<Vec<_>>().join("\n");
-        assert!(parse_thin_dump(&cut).unwrap_err().contains("ends before"));
+        assert!(parse_thin_dump(&cut, POOL)
+            .unwrap_err()
+            .contains("ends before"));
         // An element this parser does not know is an error.
         let odd = full.replacen("<single_mapping", "<def name=\"x\"/>\n<single_mapping", 1);
-        assert!(parse_thin_dump(&odd).unwrap_err().contains("unexpected"));
-        assert!(parse_thin_dump("<superblock time=\"x\">").is_err());
+        assert!(parse_thin_dump(&odd, POOL)
+            .unwrap_err()
+            .contains("unexpected"));
+        assert!(parse_thin_dump("<superblock time=\"x\">", POOL).is_err());
+    }
+
+    /// A device of `mapped_blocks` with one mapping line, in a whole dump.
+    fn dump_with(mapped_blocks: u64, mapping: &str) -> String {
+        format!(
+            "<superblock uuid=\"\" time=\"1\" transaction=\"0\" flags=\"0\" version=\"2\" data_block_size=\"128\" nr_data_blocks=\"0\">\n\
+             <device dev_id=\"1\" mapped_blocks=\"{mapped_blocks}\" transaction=\"0\" creation_time=\"0\" snap_time=\"0\">\n\
+             {mapping}\n</device>\n</superblock>\n"
+        )
+    }
+
+    #[test]
+    fn thin_dump_lengths_are_bounded_by_the_pool() {
+        // Found by fuzzing (fuzz/ thin_dump): a range's length was expanded as given, so
+        // `length="18446744073709551615"` panicked (capacity overflow) and a length in
+        // the billions exhausted memory, before anything checked it against the pool.
+        let range = |o: u64, d: u64, len: u64| {
+            format!("<range_mapping origin_begin=\"{o}\" data_begin=\"{d}\" length=\"{len}\" time=\"0\"/>")
+        };
+        let e = |mapped: u64, m: &str| parse_thin_dump(&dump_with(mapped, m), POOL).unwrap_err();
+        assert!(e(16, &range(0, 4, u64::MAX)).contains("past the pool's end"));
+        assert!(e(16, &range(8193, 4, u64::MAX)).contains("overflows"));
+        assert!(e(16, &range(0, 0, 3_000_000_000)).contains("past the pool's end"));
+        assert!(e(16, &range(u64::MAX - 1, 0, 4)).contains("overflows"));
+        assert!(e(3, &range(0, 0, 4)).contains("more than its mapped_blocks (3)"));
+        assert!(e(16_385, "").contains("more than the pool's 16384"));
+        let single = "<single_mapping origin_block=\"0\" data_block=\"1046144\" time=\"0\"/>";
+        assert!(e(1, single).contains("past the pool's end"));
+        // At the limits: the last block of the pool, a range ending at u64::MAX.
+        let d = parse_thin_dump(&dump_with(4, &range(u64::MAX - 4, 16_380, 4)), POOL).unwrap();
+        assert_eq!(d.thins[0].mappings.last(), Some(&(u64::MAX - 1, 16_383, 0)));
+        // The fuzzer's own input, kept as it was found.
+        let found = fixture("thin_dump_fuzz_capacity_overflow.xml");
+        assert!(parse_thin_dump(&found, POOL).is_err());
     }
 
     #[test]

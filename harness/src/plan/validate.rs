@@ -3051,4 +3051,36 @@ mod tests {
             "{e:#?}"
         );
     }
+
+    #[test]
+    fn messages_stay_one_line() {
+        // Found by fuzzing (fuzz/ scenario): a thin name written as a multi-line string
+        // came back inside "no thin named `...`" with its newlines, so one error printed
+        // as several lines. Control characters in messages and hints are now escaped.
+        let found = include_str!("../../tests/fixtures/scenarios/fuzz-multiline-thin.toml");
+        let e = load(found).unwrap_err();
+        assert!(
+            e.iter().any(|e| e
+                .message
+                .starts_with("no thin named `cault.\\nformat = 1\\n")),
+            "{e:#?}"
+        );
+        let e = errors(&steps(
+            "[[step]]\naction = \"create-thin\"\nthin = \"a\\tb\\u001b[31m\\r\"\n",
+        ));
+        assert_eq!(
+            e,
+            [concat!(
+                "invalid thin name: `a\\tb\\u{1b}[31m\\r` contains `\\t`: use letters, digits, `-` and `_` only",
+                " [hint: names are 1 to 32 ASCII letters, digits, `-` and `_`, starting with a letter]"
+            )]
+        );
+        for e in load(found).unwrap_err().iter() {
+            assert!(!e.to_string().contains(['\r', '\t', '\u{1b}']));
+            assert_eq!(
+                e.to_string().lines().count(),
+                1 + usize::from(e.hint.is_some())
+            );
+        }
+    }
 }

@@ -124,10 +124,28 @@ impl<'a> LineIndex<'a> {
             file: file.to_path_buf(),
             line,
             col,
-            message: d.message,
-            hint: d.hint,
+            message: one_line(d.message),
+            hint: d.hint.map(one_line),
         }
     }
+}
+
+/// `s` with control characters escaped (`\n`, `\t`, `\u{1b}`): messages quote values
+/// from the file, which TOML strings can fill with newlines and terminal escapes, and a
+/// message stays one line.
+fn one_line(s: String) -> String {
+    if !s.chars().any(char::is_control) {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The candidate closest to `word` for a "did you mean" hint: edit distance at most 2

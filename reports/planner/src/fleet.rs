@@ -421,6 +421,10 @@ struct Validator {
 
 const DAY: u64 = 86_400;
 
+/// Most IOs in one random write: the simulation draws every offset of one (16 bytes
+/// each), so more would take gigabytes and minutes. 2^26 IOs of 4KiB is 256GiB.
+pub const MAX_RANDOM_IOS: u64 = 1 << 26;
+
 impl Validator {
     fn err(&mut self, span: Range<usize>, message: impl Into<String>, hint: Option<&str>) {
         self.diags.push(Diag {
@@ -884,6 +888,37 @@ impl Validator {
                 return None;
             }
         }
+        if let (Some(Amount::Count(n)), Some(cs)) = (amount, &w.count) {
+            if n.checked_mul(io.0).is_none() {
+                self.err(
+                    cs.span(),
+                    format!(
+                        "count = {n} IOs of {} overflows 64 bits of bytes",
+                        io.human()
+                    ),
+                    Some("write less: the region a write covers must fit in its thin"),
+                );
+                return None;
+            }
+        }
+        let ios = match amount {
+            Some(Amount::Bytes(b)) => b.0 / io.0,
+            Some(Amount::Count(n)) => n,
+            None => 0,
+        };
+        if let (Some(Pattern::Random { .. }), true) = (pattern, ios > MAX_RANDOM_IOS) {
+            let at = match (&w.count, &w.bytes) {
+                (Some(c), _) => c.span(),
+                (None, Some(b)) => b.span(),
+                (None, None) => span.clone(),
+            };
+            self.err(
+                at,
+                format!("a random write of {ios} IOs: at most {MAX_RANDOM_IOS}"),
+                Some("the planner simulates every IO of a random write; use larger IOs or a sequential pattern"),
+            );
+            return None;
+        }
         Some(WriteSpec {
             target,
             amount: amount?,
@@ -904,19 +939,30 @@ pub fn region(
     image_end: Bytes,
 ) -> Result<(Bytes, Bytes), String> {
     let io = w.io_size.0;
-    let (off, default_span) = match w.target {
-        Target::New => (hw.0.div_ceil(io) * io, w.bytes().0),
-        Target::Image => (0, (image_end.0 / io * io).max(io)),
-        Target::At(o) => (o.0, w.bytes().0),
-    };
-    let span = w.span.map(|s| s.0).unwrap_or(default_span).max(io);
-    if off + span > thin_size.0 {
-        return Err(format!(
+    let past = |off: u64, span: u64| {
+        format!(
             "region {}..{} is past the thin's end ({})",
             Bytes(off).human(),
-            Bytes(off + span).human(),
+            off.checked_add(span)
+                .map_or_else(|| "2^64".to_owned(), |e| Bytes(e).human()),
             thin_size.human()
-        ));
+        )
+    };
+    let bytes = w.ios().checked_mul(io);
+    let (off, default_span) = match w.target {
+        Target::New => (hw.0.div_ceil(io).checked_mul(io), bytes),
+        Target::Image => (Some(0), Some((image_end.0 / io * io).max(io))),
+        Target::At(o) => (Some(o.0), bytes),
+    };
+    let off = off.ok_or_else(|| past(hw.0, io))?;
+    let span = w
+        .span
+        .map(|s| s.0)
+        .or(default_span)
+        .ok_or_else(|| past(off, u64::MAX))?
+        .max(io);
+    if off.checked_add(span).is_none_or(|end| end > thin_size.0) {
+        return Err(past(off, span));
     }
     Ok((Bytes(off), Bytes(span)))
 }
@@ -1044,6 +1090,49 @@ seed = 3
     fn writes_past_the_thin_are_refused() {
         let e = load(&OK.replace("\"10MiB\"", "\"11GiB\"")).unwrap_err();
         assert!(e.contains("past the thin's end (10GiB)"), "{e}");
+    }
+
+    #[test]
+    fn huge_writes_are_refused_not_overflowed() {
+        // `count` times `io_size` overflowed (a panic in debug builds) while checking
+        // the write's region; huge offsets and thin sizes overflowed the region's end.
+        let layer = |w: &str| {
+            format!(
+                "format = 1\n[pool]\ndata_size = \"100GiB\"\n[base]\nsize = \"15EiB\"\n\
+                 [[image]]\nname = \"app\"\n[[image.layer]]\n{w}\n"
+            )
+        };
+        let e = load(&layer("count = 9223372036854775807")).unwrap_err();
+        assert!(
+            e.contains(
+                "p.toml:9:9: error: count = 9223372036854775807 IOs of 4KiB overflows 64 bits"
+            ),
+            "{e}"
+        );
+        let e = load(&layer("count = 1\noffset = \"15EiB\"")).unwrap_err();
+        assert!(e.contains("past the thin's end (15EiB)"), "{e}");
+        // A sequential write in a small span costs nothing per IO: only the overflow
+        // of its byte count is refused.
+        let seq = |n: u64| {
+            load(&layer(&format!(
+                "count = {n}\nspan = \"4KiB\"\noffset = \"0\""
+            )))
+        };
+        assert!(seq((1 << 52) - 1).is_ok());
+        assert!(seq(1 << 52).unwrap_err().contains("overflows 64 bits"));
+        // A random write's IOs are simulated one by one: bounded.
+        let e = load(&layer(
+            "count = 67108865\npattern = \"random\"\nspan = \"1GiB\"\noffset = \"0\"",
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("p.toml:9:9: error: a random write of 67108865 IOs: at most 67108864"),
+            "{e}"
+        );
+        assert!(load(&layer(
+            "count = 67108864\npattern = \"random\"\nspan = \"1GiB\"\noffset = \"0\""
+        ))
+        .is_ok());
     }
 
     #[test]

@@ -276,9 +276,10 @@ fn resync(
     fs_thins: &[ThinId],
     when: &str,
 ) -> Result<(ExpectationResult, u64), String> {
-    let dump = thin_tools::thin_dump(&*ctx.backend).map_err(|e| e.to_string())?;
+    let total = model(ctx)?.total();
+    let dump = thin_tools::thin_dump(&*ctx.backend, total).map_err(|e| e.to_string())?;
     let m = model(ctx)?;
-    let (chunk, total) = (m.chunk(), m.total());
+    let chunk = m.chunk();
     let mut problems = Vec::new();
     let (mut thins, mut chunks) = (0u64, 0u64);
     let model_ids: BTreeSet<ThinId> = m.thins().collect();

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Fuzzes thinbench's parsers with cargo-fuzz (libFuzzer): every target in fuzz/ for
+# FUZZ_SECONDS each (default 30, what CI runs), seeded from fuzz/seeds/<target>/, growing
+# a corpus in fuzz/corpus/<target>/ (not committed). Exits non-zero if any target
+# crashed, panicked, timed out or ran out of memory; the input that did it is left in
+# fuzz/artifacts/<target>/ and its path printed. Idempotent: installs cargo-fuzz if it
+# is missing, then builds only what changed.
+#
+#   bash ci/fuzz.sh                        # CI: every target, 30 s each
+#   FUZZ_SECONDS=3600 bash ci/fuzz.sh      # a long run: an hour per target
+#   FUZZ_SECONDS=600 bash ci/fuzz.sh scenario plan   # some targets only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_FUZZ_VERSION=0.13.2
+SECONDS_EACH="${FUZZ_SECONDS:-30}"
+ALL=(scenario plan pool_status thin_status thin_ls thin_dump dm_table bytes_human)
+TARGETS=("$@")
+[ "$#" -gt 0 ] || TARGETS=("${ALL[@]}")
+
+# Longest input per target: room for the largest seed and then some; more only slows
+# the search down.
+max_len() {
+  case "$1" in
+    scenario | plan) echo 8192 ;;
+    thin_dump) echo 4096 ;;
+    thin_ls) echo 1024 ;;
+    pool_status | dm_table) echo 256 ;;
+    *) echo 128 ;;
+  esac
+}
+dict() {
+  case "$1" in
+    scenario) echo fuzz/dicts/scenario.dict ;;
+    plan) echo fuzz/dicts/plan.dict ;;
+    thin_dump) echo fuzz/dicts/thin_dump.dict ;;
+    pool_status | thin_status | dm_table) echo fuzz/dicts/status.dict ;;
+  esac
+}
+
+if ! cargo fuzz --version 2>/dev/null | grep -qF "$CARGO_FUZZ_VERSION"; then
+  echo "fuzz: installing cargo-fuzz $CARGO_FUZZ_VERSION" >&2
+  cargo install --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION"
+fi
+
+# No sanitizer: the code fuzzed is safe Rust, and the crashes looked for are panics,
+# overflows (built with overflow checks), timeouts and memory blow-ups. cargo-fuzz is
+# written for nightly (its default mode passes rustc `-Zsanitizer`), and a CI machine has
+# only the stable toolchain. With `--sanitizer none`, cargo-fuzz 0.13.2 passes only
+# stable flags (checked: `cargo +stable fuzz build --sanitizer none` builds as is);
+# RUSTC_BOOTSTRAP=1 keeps stable accepting it should a cargo-fuzz version add an
+# unstable flag. It is set for these cargo fuzz commands only, never for the project's
+# own build (it also changes how proc-macro2 builds, hence a target dir of its own).
+fuzz() { RUSTC_BOOTSTRAP=1 cargo fuzz "$@"; }
+# The instrumented build is kept beside the VM kernel (setup.sh's cache), outside the
+# clone, so that a later CI run on the same machine rebuilds only what changed.
+TARGET_DIR="${FUZZ_TARGET_DIR:-${THINBENCH_CACHE:-/var/cache/thinbench}/fuzz-target}"
+mkdir -p "$TARGET_DIR" 2>/dev/null && [ -w "$TARGET_DIR" ] || TARGET_DIR=fuzz/target
+# Each clone's path gives its own copies of the project's crates (1.3 GiB for the first
+# build, about 0.3 more per clone): start again past 4 GiB.
+if [ "$(du -sm "$TARGET_DIR" | cut -f1)" -gt 4096 ]; then
+  echo "fuzz: $TARGET_DIR is over 4 GiB: emptying it" >&2
+  rm -rf "${TARGET_DIR:?}"/*
+fi
+FLAGS=(--sanitizer none --debug-assertions --target-dir "$TARGET_DIR")
+
+start=$(date +%s)
+fuzz build "${FLAGS[@]}"
+echo "fuzz: build took $(($(date +%s) - start)) s"
+
+# One target: libFuzzer's log in $out/$t.log, a summary row in $out/$t.row.
+run_target() {
+  local t=$1 corpus="fuzz/corpus/$1" log="$out/$1.log" d result artifact t0 secs execs rate files
+  mkdir -p "$corpus" "fuzz/artifacts/$t"
+  local args=(-max_total_time="$SECONDS_EACH" -max_len="$(max_len "$t")" -timeout=10
+              -rss_limit_mb=2048 -print_final_stats=1)
+  d=$(dict "$t")
+  [ -z "$d" ] || args+=(-dict="$d")
+  t0=$(date +%s)
+  # The corpus dir first: libFuzzer adds new inputs there; the seeds are only read.
+  if fuzz run "${FLAGS[@]}" "$t" "$corpus" "fuzz/seeds/$t" -- "${args[@]}" >"$log" 2>&1; then
+    result=ok
+  else
+    artifact=$(grep -o "Test unit written to [^ ]*" "$log" | tail -1 | sed 's/Test unit written to //')
+    result="FAILED${artifact:+: $artifact}"
+    cp "$log" "fuzz/artifacts/$t/fuzz.log"
+  fi
+  secs=$(($(date +%s) - t0))
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  files=$(find "$corpus" -type f | wc -l)
+  printf '%-12s %12s %8s %6s %8s  %s\n' "$t" "${execs:-?}" "${rate:-?}" "$secs" "$files" "$result" >"$out/$t.row"
+}
+
+# libFuzzer runs one thread: run as many targets at once as there are cores.
+JOBS="${FUZZ_JOBS:-$(nproc)}"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+for t in "${TARGETS[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+  run_target "$t" &
+done
+wait
+
+failed=()
+printf '%-12s %12s %8s %6s %8s  %s\n' target executions exec/s secs corpus result
+for t in "${TARGETS[@]}"; do
+  cat "$out/$t.row"
+  if ! grep -q ' ok$' "$out/$t.row"; then
+    failed+=("$t")
+    # What went wrong, for the CI log: the panic message or libFuzzer's verdict.
+    echo "--- $t:" >&2
+    grep -E "panicked at|^==[0-9]+== ERROR|ALARM|out-of-memory|SUMMARY|Test unit written|Reproduce with" "$out/$t.log" >&2 ||
+      tail -40 "$out/$t.log" >&2
+    echo "(whole log: fuzz/artifacts/$t/fuzz.log)" >&2
+  fi
+done
+echo "fuzz: total $(($(date +%s) - start)) s (build, then ${#TARGETS[@]} targets ${SECONDS_EACH} s each, $JOBS at a time)"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: FAILED: ${failed[*]}; reproduce with: RUSTC_BOOTSTRAP=1 cargo fuzz run ${FLAGS[*]} <target> <artifact>" >&2
+  exit 1
+fi
+echo "fuzz: ${#TARGETS[@]} passed, 0 failed"
