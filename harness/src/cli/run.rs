@@ -346,8 +346,19 @@ fn run_here(
         anyhow::bail!("{e}; use --env vm to boot a kernel that has it");
     }
     let mut auto_devices = std::collections::BTreeMap::new();
+    // Guest set-up milestones go to guest.log: the time between samples is spent here.
+    let t0 = Instant::now();
+    let milestone = |what: &str| {
+        if guest {
+            eprintln!(
+                "thinbench: guest: {what} at {:.1}s",
+                t0.elapsed().as_secs_f64()
+            );
+        }
+    };
     let base = if guest {
         guest::prepare_work_disk(Path::new(GUEST_DISK)).map_err(anyhow::Error::msg)?;
+        milestone("work disk formatted and mounted");
         let disks = guest::disks_by_serial();
         for i in 0..plan.pools.len() {
             if let Some(d) = disks.get(&guest::pv_serial(i)) {
@@ -361,7 +372,12 @@ fn run_here(
     let work_dir = base.join(run_id);
     fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
     let _lock = crate::cleanup::RunLock::acquire(run_id)?;
-    let mut env = host::environment_info(if guest { "vm" } else { "host" });
+    let mut env = if guest {
+        host::environment_info("vm", guest::tool_versions_once_per_boot())
+    } else {
+        host::environment_info("host", host::tool_versions())
+    };
+    milestone("environment read");
     if guest {
         env.host_cpu_model = String::new();
     }
@@ -400,7 +416,13 @@ fn guest_script(exe: &Path, jobs: &[Job], force_device: bool) -> String {
     let mut script = String::from(
         "export DM_DISABLE_UDEV=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin RUST_BACKTRACE=1\ncd /\nrc=0\n",
     );
-    for j in jobs {
+    for (i, j) in jobs.iter().enumerate() {
+        // A console milestone per job: where a batch's time goes, in console.log.
+        script.push_str(&format!(
+            "echo \"thinbench-guest: run {}/{} uptime=$(cut -d' ' -f1 /proc/uptime)\" > /dev/ttyS0 2>/dev/null\n",
+            i + 1,
+            jobs.len()
+        ));
         let q = |p: &Path| sh_quote(&p.display().to_string());
         let mut cmd = format!(
             "{} run --env host --guest{} --run-id {}",
@@ -773,13 +795,15 @@ mod tests {
         let s = guest_script(Path::new("/bin/thinbench"), &jobs, true);
         let lines: Vec<&str> = s.lines().collect();
         assert_eq!(lines[2], "rc=0");
+        assert!(lines[3].starts_with("echo \"thinbench-guest: run 1/2 uptime="));
         assert_eq!(
-            lines[3],
+            lines[4],
             "'/bin/thinbench' run --env host --guest --force-device --run-id 20260101T000001-abcd \
              --only-pool 'direct' --out '/r/it'\\''s/sample-1' '/r/it'\\''s/sample-1/scenario.toml' \
              > '/r/it'\\''s/sample-1/guest.log' 2>&1 || rc=$?"
         );
-        assert!(lines[4].contains("--run-id 20260101T000002-abcd"));
+        assert!(lines[5].starts_with("echo \"thinbench-guest: run 2/2 uptime="));
+        assert!(lines[6].contains("--run-id 20260101T000002-abcd"));
         assert_eq!(lines.last(), Some(&"exit $rc"));
     }
 
