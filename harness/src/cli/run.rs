@@ -624,6 +624,10 @@ fn run_vm(jobs: &[Job], a: &RunArgs, base: &Path) -> anyhow::Result<Vec<RunSumma
             .collect();
         for (j, s) in jobs.iter().zip(&mut summaries) {
             s.environment.kind = "vm".into();
+            if s.environment.kernel.is_empty() {
+                // A sample the guest never started: the kernel it would have run on.
+                s.environment.kernel = cfg.kernel.version.clone();
+            }
             s.environment.accel = Some(cfg.accel.as_str().into());
             s.environment.qemu_version = cfg.qemu_version();
             s.environment.host_cpu_model = host::cpu_model();
@@ -673,7 +677,10 @@ fn incomplete_summary(plan: &Plan, run_id: &str, why: &str) -> RunSummary {
         status: Status::Incomplete,
         started_at: runner::now_rfc3339(),
         finished_at: None,
-        environment: Default::default(),
+        environment: thinbench_schema::record::EnvironmentInfo {
+            thinbench_version: env!("CARGO_PKG_VERSION").to_owned(),
+            ..Default::default()
+        },
         cases: vec![],
         kernel_problems: vec![],
         error: Some(format!("no summary from the guest: {why}")),
