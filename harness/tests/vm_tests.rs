@@ -407,6 +407,13 @@ grep -h "data blocks allocated: expected" /run/tbtest/wrong.log | head -2
         text.contains("volume group tb_"),
         "the direct-lvm kill must leave a VG for cleanup to find"
     );
+    // kill.toml's loop pool sits on a dm-delay layer: cleanup must find it by its name and
+    // remove it (after the pool above it: `after` is 0 only if it went).
+    assert!(
+        text.lines()
+            .any(|l| l.contains("dm device tb-") && l.contains("-loop-data-delay")),
+        "cleanup did not list the loop pool's fault layer"
+    );
     assert_eq!(
         text.matches("summary \"status\": \"incomplete\"").count(),
         2,
