@@ -58,7 +58,7 @@ pub fn is_live(run_id: &str) -> bool {
 /// One thing found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Leftover {
-    /// A dm device of ours (removed before pools: thins first).
+    /// A dm device of ours (thins first, then pools, then the fault layers under them).
     DmDevice {
         /// Name.
         name: String,
@@ -248,7 +248,8 @@ pub fn find(include_live: bool) -> Vec<Leftover> {
     out
 }
 
-/// Remove what [`find`] found, in dependency order: VGs, thins, pools, loops, files.
+/// Remove what [`find`] found, in dependency order: VGs, thins, pools, fault layers,
+/// loops, files.
 /// Returns (removed, failures).
 pub fn remove(items: &[Leftover]) -> (Vec<String>, Vec<String>) {
     let (mut ok, mut bad) = (Vec::new(), Vec::new());
@@ -322,17 +323,35 @@ pub fn remove(items: &[Leftover]) -> (Vec<String>, Vec<String>) {
         }
     }
     if let Ok(dm) = Dm::open() {
-        for pools in [false, true] {
-            for it in items {
-                if let Leftover::DmDevice { name, is_pool, .. } = it {
-                    if *is_pool != pools {
-                        continue;
+        // Thins, then pools, then fault layers (under the pools): each pass removes what
+        // nothing above holds any more; a device still busy is retried in the next pass,
+        // and its last error reported when a pass makes no progress.
+        let mut left: Vec<&Leftover> = items
+            .iter()
+            .filter(|it| matches!(it, Leftover::DmDevice { .. }))
+            .collect();
+        left.sort_by_key(|it| matches!(it, Leftover::DmDevice { is_pool: true, .. }));
+        loop {
+            let mut errors = Vec::new();
+            let before = left.len();
+            left.retain(|it| {
+                let Leftover::DmDevice { name, .. } = it else {
+                    return false;
+                };
+                match dm.remove(name, false) {
+                    Ok(()) => {
+                        ok.push(it.to_string());
+                        false
                     }
-                    match dm.remove(name, false) {
-                        Ok(()) => ok.push(it.to_string()),
-                        Err(e) => bad.push(format!("{it}: {e}")),
+                    Err(e) => {
+                        errors.push(format!("{it}: {e}"));
+                        true
                     }
                 }
+            });
+            if left.is_empty() || left.len() == before {
+                bad.extend(errors);
+                break;
             }
         }
     }

@@ -10,12 +10,13 @@ use thinbench_schema::record::PoolUsage;
 use thinbench_schema::units::{Bytes, DataBlocks};
 
 use super::dm::{Dm, DmDev};
+use super::fault::FaultStack;
 use super::loopdev::{self, Loop};
 use super::metadata_repair::{self, MetadataRepair};
 use super::names::Names;
 use super::table::PoolTable;
 use super::{read_pool_status, thin_tools, BackendError, PoolBackend, ThinDev};
-use crate::plan::{LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolSpec};
+use crate::plan::{FaultDevice, LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolSpec};
 
 /// A live loop-lvm pool.
 pub struct LoopLvmPool {
@@ -31,6 +32,10 @@ pub struct LoopLvmPool {
     /// Pool table params and length, for reloads.
     table: Option<(u64, String)>,
     data_size: Bytes,
+    /// Fault layers over the data loop device (the pool's data device is the top one).
+    data_faults: FaultStack,
+    /// Fault layers over the metadata loop device.
+    meta_faults: FaultStack,
 }
 
 /// The pool's feature arguments, from the plan.
@@ -89,6 +94,8 @@ impl LoopLvmPool {
             construction: Vec::new(),
             table: None,
             data_size: l.data_size,
+            data_faults: FaultStack::default(),
+            meta_faults: FaultStack::default(),
         };
         match p.build(spec, l, dir) {
             Ok(()) => Ok(p),
@@ -124,6 +131,30 @@ impl LoopLvmPool {
             meta.display()
         ));
         self.loops.push(meta_loop);
+
+        // Fault layers (`[[fault]]`) between the loop devices and the pool, bottom up.
+        let (stack, data_majmin) = FaultStack::build(
+            &self.dm,
+            &self.names,
+            spec.name.as_str(),
+            FaultDevice::Data,
+            &spec.faults,
+            &data_majmin,
+            l.data_size.sectors().0,
+            &mut self.construction,
+        )?;
+        self.data_faults = stack;
+        let (stack, meta_majmin) = FaultStack::build(
+            &self.dm,
+            &self.names,
+            spec.name.as_str(),
+            FaultDevice::Metadata,
+            &spec.faults,
+            &meta_majmin,
+            l.metadata_size.sectors().0,
+            &mut self.construction,
+        )?;
+        self.meta_faults = stack;
 
         let sectors = l.data_size.sectors();
         let blocks = spec.chunk.whole_blocks_in(l.data_size);
@@ -309,6 +340,8 @@ impl PoolBackend for LoopLvmPool {
             .clone()
             .ok_or_else(|| BackendError::Unsupported("pool is torn down".into()))?;
         let sectors = new.sectors().0;
+        self.data_faults
+            .resize(&self.dm, sectors, &mut self.construction)?;
         self.dm.reload(
             &self.pool_name,
             &[(0, sectors, "thin-pool".into(), params.clone())],
@@ -382,6 +415,8 @@ impl PoolBackend for LoopLvmPool {
             meta_file.display(),
             meta_dev.display()
         ));
+        self.meta_faults
+            .resize(&self.dm, meta_after.sectors().0, &mut commands)?;
         let uuid = self.names.uuid(self.pool_name_part(), "pool");
         self.pool = Some(self.dm.create(
             &self.pool_name,
@@ -471,9 +506,10 @@ impl LoopLvmPool {
         errs
     }
 
-    /// Loop devices, then their files.
+    /// Fault layers (top down), loop devices, then their files.
     fn release_backing(&mut self) -> Vec<String> {
-        let mut errs = Vec::new();
+        let mut errs = self.meta_faults.teardown(&self.dm);
+        errs.extend(self.data_faults.teardown(&self.dm));
         for mut l in self.loops.drain(..).rev() {
             if let Err(e) = l.detach() {
                 errs.push(e.to_string());

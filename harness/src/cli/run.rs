@@ -369,8 +369,19 @@ fn run_here(
         anyhow::bail!("{e}; use --env vm to boot a kernel that has it");
     }
     let mut auto_devices = std::collections::BTreeMap::new();
+    // Guest set-up milestones go to guest.log: the time between samples is spent here.
+    let t0 = Instant::now();
+    let milestone = |what: &str| {
+        if guest {
+            eprintln!(
+                "thinbench: guest: {what} at {:.1}s",
+                t0.elapsed().as_secs_f64()
+            );
+        }
+    };
     let base = if guest {
         guest::prepare_work_disk(Path::new(GUEST_DISK)).map_err(anyhow::Error::msg)?;
+        milestone("work disk formatted and mounted");
         let disks = guest::disks_by_serial();
         for i in 0..plan.pools.len() {
             if let Some(d) = disks.get(&guest::pv_serial(i)) {
@@ -384,7 +395,12 @@ fn run_here(
     let work_dir = base.join(run_id);
     fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
     let _lock = crate::cleanup::RunLock::acquire(run_id)?;
-    let mut env = host::environment_info(if guest { "vm" } else { "host" });
+    let mut env = if guest {
+        host::environment_info("vm", guest::tool_versions_once_per_boot())
+    } else {
+        host::environment_info("host", host::tool_versions())
+    };
+    milestone("environment read");
     if guest {
         env.host_cpu_model = String::new();
     }
@@ -427,7 +443,13 @@ fn guest_script(exe: &Path, jobs: &[Job], force_device: bool, fault: Option<Gues
     if let (Some(f), Some(j)) = (fault, jobs.first()) {
         script.push_str(&f.guest_script(&j.out));
     }
-    for j in jobs {
+    for (i, j) in jobs.iter().enumerate() {
+        // A console milestone per job: where a batch's time goes, in console.log.
+        script.push_str(&format!(
+            "echo \"thinbench-guest: run {}/{} uptime=$(cut -d' ' -f1 /proc/uptime)\" > /dev/ttyS0 2>/dev/null\n",
+            i + 1,
+            jobs.len()
+        ));
         let q = |p: &Path| sh_quote(&p.display().to_string());
         let mut cmd = format!(
             "{} run --env host --guest{} --timeout {}s --run-id {}",
@@ -656,6 +678,10 @@ fn run_vm(jobs: &[Job], a: &RunArgs, base: &Path) -> anyhow::Result<Vec<RunSumma
             .collect();
         for (j, s) in jobs.iter().zip(&mut summaries) {
             s.environment.kind = "vm".into();
+            if s.environment.kernel.is_empty() {
+                // A sample the guest never started: the kernel it would have run on.
+                s.environment.kernel = cfg.kernel.version.clone();
+            }
             s.environment.accel = Some(cfg.accel.as_str().into());
             s.environment.qemu_version = cfg.qemu_version();
             s.environment.host_cpu_model = host::cpu_model();
@@ -705,7 +731,10 @@ fn incomplete_summary(plan: &Plan, run_id: &str, why: &str) -> RunSummary {
         status: Status::Incomplete,
         started_at: runner::now_rfc3339(),
         finished_at: None,
-        environment: Default::default(),
+        environment: thinbench_schema::record::EnvironmentInfo {
+            thinbench_version: env!("CARGO_PKG_VERSION").to_owned(),
+            ..Default::default()
+        },
         cases: vec![],
         kernel_problems: vec![],
         error: Some(format!("no summary from the guest: {why}")),
@@ -827,13 +856,15 @@ mod tests {
         let s = guest_script(Path::new("/bin/thinbench"), &jobs, true, None);
         let lines: Vec<&str> = s.lines().collect();
         assert_eq!(lines[2], "rc=0");
+        assert!(lines[3].starts_with("echo \"thinbench-guest: run 1/2 uptime="));
         assert_eq!(
-            lines[3],
+            lines[4],
             "'/bin/thinbench' run --env host --guest --force-device --timeout 1800s --run-id 20260101T000001-abcd \
              --only-pool 'direct' --out '/r/it'\\''s/sample-1' '/r/it'\\''s/sample-1/scenario.toml' \
              > '/r/it'\\''s/sample-1/guest.log' 2>&1 || rc=$?"
         );
-        assert!(lines[4].contains("--run-id 20260101T000002-abcd"));
+        assert!(lines[5].starts_with("echo \"thinbench-guest: run 2/2 uptime="));
+        assert!(lines[6].contains("--run-id 20260101T000002-abcd"));
         assert_eq!(lines.last(), Some(&"exit $rc"));
     }
 

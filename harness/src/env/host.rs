@@ -40,25 +40,39 @@ fn first_line(prog: &str, args: &[&str]) -> Option<String> {
     })
 }
 
-/// Facts about the kernel that runs the pools (call where the pools run).
-pub fn environment_info(kind: &str) -> EnvironmentInfo {
+/// The versions of the tools runs use (`lvm`, `thin_check`, `fio`, `mkfs.xfs`), those
+/// installed. Probed in parallel: in the VM each probe loads its binary and libraries over
+/// 9p, seconds apiece under TCG.
+pub fn tool_versions() -> Vec<(String, String)> {
+    let probes: [(&str, &str, &[&str]); 4] = [
+        ("lvm", "lvm", &["version"]),
+        ("thin_check", "thin_check", &["-V"]),
+        ("fio", "fio", &["--version"]),
+        ("mkfs.xfs", "mkfs.xfs", &["-V"]),
+    ];
+    std::thread::scope(|s| {
+        let handles: Vec<_> = probes
+            .iter()
+            .map(|(name, prog, args)| {
+                s.spawn(move || first_line(prog, args).map(|v| ((*name).to_owned(), v)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().ok().flatten())
+            .collect()
+    })
+}
+
+/// Facts about the kernel that runs the pools (call where the pools run), with the tool
+/// versions given (see [`tool_versions`]).
+pub fn environment_info(kind: &str, tools: Vec<(String, String)>) -> EnvironmentInfo {
     let uname = nix::sys::utsname::uname().ok();
     let (dm_version, targets) = match Dm::open() {
         Ok(dm) => (dm.version().ok(), dm.targets().unwrap_or_default()),
         Err(_) => (None, vec![]),
     };
     let target = |n: &str| targets.iter().find(|(t, _)| t == n).map(|(_, v)| v.clone());
-    let mut tools = Vec::new();
-    for (name, prog, args) in [
-        ("lvm", "lvm", &["version"][..]),
-        ("thin_check", "thin_check", &["-V"][..]),
-        ("fio", "fio", &["--version"][..]),
-        ("mkfs.xfs", "mkfs.xfs", &["-V"][..]),
-    ] {
-        if let Some(v) = first_line(prog, args) {
-            tools.push((name.to_owned(), v));
-        }
-    }
     EnvironmentInfo {
         kind: kind.to_owned(),
         kernel: uname

@@ -48,6 +48,98 @@ pub struct PoolSpec {
     /// space is below this percentage (checked at snapshot creation only). Default 10;
     /// 0 turns it off.
     pub min_free_space: u8,
+    /// Fault layers stacked under the pool's devices (`[[fault]]` tables naming it), in
+    /// file order: the first is nearest the backing device.
+    pub faults: Vec<FaultSpec>,
+}
+
+/// One `[[fault]]`: a dm target stacked between a pool's backing device and the pool.
+/// The fault stack of tracker issue 5 (flakey, error, log-writes, schedules) adds
+/// `FaultTarget` variants and `FaultAt` variants; the stacking, naming, recording and
+/// teardown stay as they are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultSpec {
+    /// Which of the pool's devices it sits on.
+    pub device: FaultDevice,
+    /// When it is in force.
+    pub at: FaultAt,
+    /// The dm target and its settings.
+    pub target: FaultTarget,
+}
+
+/// A pool's backing device a fault layer goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultDevice {
+    /// The data device.
+    Data,
+    /// The metadata device.
+    Metadata,
+}
+
+impl FaultDevice {
+    /// As written in scenarios and used in dm names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultDevice::Data => "data",
+            FaultDevice::Metadata => "metadata",
+        }
+    }
+}
+
+/// When a fault is in force. Only from the pool's construction, for now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultAt {
+    /// From the pool's construction to its teardown.
+    Start,
+}
+
+impl FaultAt {
+    /// As written in scenarios.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultAt::Start => "start",
+        }
+    }
+}
+
+/// The dm target of a fault layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultTarget {
+    /// `delay`: every bio held for a fixed time before it is passed on.
+    Delay(DelaySpec),
+}
+
+impl FaultTarget {
+    /// The dm target type name.
+    pub fn dm_target(&self) -> &'static str {
+        match self {
+            FaultTarget::Delay(_) => "delay",
+        }
+    }
+}
+
+/// dm-delay's delays, whole milliseconds (its table's unit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DelaySpec {
+    /// Reads.
+    pub read_ms: u32,
+    /// Writes (and flushes, unless `flush_ms` is given).
+    pub write_ms: u32,
+    /// Flushes; `Some` needs dm-delay's 9-argument table (target ≥ 1.2).
+    pub flush_ms: Option<u32>,
+}
+
+impl DelaySpec {
+    /// The table params over the device `dev` (`major:minor`): dm-delay's 6-argument
+    /// form (flushes take the write delay), or the 9-argument form when a flush delay is
+    /// given.
+    pub fn params(&self, dev: &str) -> String {
+        let mut s = format!("{dev} 0 {} {dev} 0 {}", self.read_ms, self.write_ms);
+        if let Some(f) = self.flush_ms {
+            s.push_str(&format!(" {dev} 0 {f}"));
+        }
+        s
+    }
 }
 
 /// Low water mark, as written or resolved against the pool's size.

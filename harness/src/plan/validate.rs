@@ -10,13 +10,14 @@
 //! later step that uses it.
 
 use super::model::{
-    AccessPattern, Action, BlockCount, CowSpec, DeferredSpec, DeleteMethod, DeleteSpec, DeviceSpec,
-    DirectLvmSpec, Expect, FillSpec, FsKind, Holder, Limit, LoopLvmSpec, LowWaterMark,
-    MetadataFillSpec, NoSpacePolicy, Plan, PoolKindSpec, PoolSpec, Recover, RepairMetadataSpec,
-    SmallWriteSpec, StepSpec,
+    AccessPattern, Action, BlockCount, CowSpec, DeferredSpec, DelaySpec, DeleteMethod, DeleteSpec,
+    DeviceSpec, DirectLvmSpec, Expect, FaultAt, FaultDevice, FaultSpec, FaultTarget, FillSpec,
+    FsKind, Holder, Limit, LoopLvmSpec, LowWaterMark, MetadataFillSpec, NoSpacePolicy, Plan,
+    PoolKindSpec, PoolSpec, Recover, RepairMetadataSpec, SmallWriteSpec, StepSpec,
 };
 use crate::scenario::raw::{
-    Field, IntOrText, RawExpect, RawPool, RawScenario, RawStep, Span, POOL_KEYS, STEP_KEYS,
+    Field, IntOrText, RawExpect, RawFault, RawPool, RawScenario, RawStep, Span, FAULT_KEYS,
+    POOL_KEYS, STEP_KEYS,
 };
 use crate::scenario::{suggest, Diagnostic};
 use serde_spanned::Spanned;
@@ -42,6 +43,8 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const MIN_TIMEOUT: Duration = Duration::from_secs(1);
 const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 const MAX_NO_SPACE_TIMEOUT: Duration = Duration::from_secs(3600);
+/// dm-delay takes any `unsigned` ms; past a minute a delay is a hang, not a slowdown.
+const MAX_FAULT_DELAY: Duration = Duration::from_secs(60);
 
 /// Docker's loop-lvm chunk (`128` sectors in its pool table).
 const LOOP_LVM_CHUNK: u64 = 64 * KIB;
@@ -564,6 +567,30 @@ impl Checker {
             }
         }
 
+        let raw_faults: &[RawFault] = raw.faults.value().map_or(&[], |v| v.get_ref());
+        let mut faults: Vec<(String, Option<FaultSpec>)> = Vec::new();
+        let mut fault_slots: HashMap<(String, &'static str, &'static str), usize> = HashMap::new();
+        for (i, f) in raw_faults.iter().enumerate() {
+            if let Some((pool, spec)) = self.fault(f, raw_pools) {
+                if let Some(spec) = &spec {
+                    let slot = (pool.clone(), spec.device.as_str(), spec.target.dm_target());
+                    if let Some(first) = fault_slots.get(&slot) {
+                        self.err_hint(
+                            f.table.clone(),
+                            format!(
+                                "a second `{}` fault on pool `{pool}`'s {} device",
+                                slot.2, slot.1
+                            ),
+                            format!("fault #{first} already puts one there (faults are numbered from 0); give one the sum of both delays"),
+                        );
+                    } else {
+                        fault_slots.insert(slot, i);
+                    }
+                }
+                faults.push((pool, spec));
+            }
+        }
+
         let raw_steps: &[RawStep] = raw.steps.value().map_or(&[], |v| v.get_ref());
         self.count_limits(&raw.steps, &file_start, "step", MAX_STEPS, |s: &RawStep| {
             s.table.clone()
@@ -578,8 +605,19 @@ impl Checker {
         self.unique_step_names(&facts);
         self.walk(&pool_names, &facts);
 
-        let pools: Option<Vec<PoolSpec>> = pools.into_iter().collect();
+        let mut pools: Option<Vec<PoolSpec>> = pools.into_iter().collect();
         let steps: Option<Vec<StepSpec>> = steps.into_iter().collect();
+        for (pool, spec) in faults {
+            match (spec, pools.as_mut()) {
+                (Some(spec), Some(ps)) => {
+                    if let Some(p) = ps.iter_mut().find(|p| p.name.as_str() == pool) {
+                        p.faults.push(spec);
+                    }
+                }
+                (None, _) => pools = None,
+                (Some(_), None) => {}
+            }
+        }
         Some(Plan {
             name: name?,
             description,
@@ -785,7 +823,151 @@ impl Checker {
             no_space: no_space?,
             no_space_timeout: no_space_timeout?,
             min_free_space: min_free_space?,
+            faults: Vec::new(),
         })
+    }
+
+    /// One `[[fault]]`: the pool it names (as written) and its spec (`None` when the
+    /// table has errors). `None` altogether when it names no pool that exists.
+    fn fault(
+        &mut self,
+        f: &RawFault,
+        raw_pools: &[RawPool],
+    ) -> Option<(String, Option<FaultSpec>)> {
+        let pool = self.required(
+            &f.pool,
+            &f.table,
+            "[[fault]] has no `pool`",
+            "add `pool = \"...\"`, the name of the pool whose device it goes under",
+        )?;
+        let names: Vec<&str> = raw_pools
+            .iter()
+            .filter_map(|p| p.name.value().map(|v| v.get_ref().as_str()))
+            .collect();
+        let Some(raw_pool) = raw_pools.iter().find(|p| {
+            p.name
+                .value()
+                .is_some_and(|v| v.get_ref() == pool.get_ref())
+        }) else {
+            let mut hint = format!("pools: {}", names.join(", "));
+            if let Some(m) = suggest(pool.get_ref(), &names) {
+                hint = format!("did you mean `{m}`? {hint}");
+            }
+            self.err_hint(
+                pool.span(),
+                format!("[[fault]] names no pool: `{}`", pool.get_ref()),
+                hint,
+            );
+            return None;
+        };
+        let pool_name = pool.get_ref().clone();
+        let device = self
+            .required(
+                &f.device,
+                &f.table,
+                "[[fault]] has no `device`",
+                "add `device = \"data\"` or `device = \"metadata\"`",
+            )
+            .and_then(|v| {
+                self.choice(
+                    "device",
+                    v,
+                    &[
+                        ("data", FaultDevice::Data),
+                        ("metadata", FaultDevice::Metadata),
+                    ],
+                )
+            });
+        let at = match &f.at {
+            Field::Absent => Some(FaultAt::Start),
+            Field::Invalid { .. } => None,
+            Field::Given { value, .. } => match value.get_ref().as_str() {
+                "start" => Some(FaultAt::Start),
+                other => {
+                    self.err_hint(
+                        value.span(),
+                        format!("not yet: `at = \"{other}\"`: a fault is in force from the pool's construction (`at = \"start\"`) only, for now"),
+                        "scheduled faults (at a step, for a while) are planned (tracker issue 5); drop `at` or write `at = \"start\"`",
+                    );
+                    None
+                }
+            },
+        };
+        const TARGETS: [&str; 1] = ["delay"];
+        const PLANNED: [&str; 4] = ["flakey", "error", "log-writes", "dust"];
+        let target_name = self
+            .required(
+                &f.target,
+                &f.table,
+                "[[fault]] has no `target`",
+                "add `target = \"delay\"`",
+            )
+            .and_then(|v| {
+                let t = v.get_ref().as_str();
+                if TARGETS.contains(&t) {
+                    Some(t)
+                } else if PLANNED.contains(&t) {
+                    self.err_hint(
+                        v.span(),
+                        format!("not yet: `target = \"{t}\"`: only \"delay\" is supported for now"),
+                        "the flakey, error and log-writes fault targets are planned (tracker issue 5)",
+                    );
+                    None
+                } else {
+                    self.choice("target", v, &[("delay", "delay")])
+                }
+            });
+        if let Some(t) = target_name {
+            for (key, span) in f.target_keys() {
+                if !FAULT_KEYS.takes(t, key) {
+                    let owners = FAULT_KEYS.variants_taking(key).join(" and ");
+                    self.err_hint(
+                        span,
+                        format!("`{key}` is a key of the {owners} target, and this fault is {t}"),
+                        format!("{t} faults take: {}", FAULT_KEYS.keys_of(t)),
+                    );
+                }
+            }
+        }
+        // direct-lvm: lvm owns the stack above the PV, so a layer needs a dm device over
+        // the PV disk that lvm's filter accepts instead of the disk; not done yet.
+        let kind = raw_pool.kind.value().map(|v| v.get_ref().as_str());
+        let mut supported = true;
+        if kind == Some("direct-lvm") {
+            self.err_hint(
+                pool.span(),
+                format!("not yet: a fault under a direct-lvm pool (`{pool_name}`): only loop-lvm pools take fault layers for now"),
+                "a direct-lvm layer must sit over the PV disk with lvm's filter accepting the dm device instead of the disk (planned with tracker issue 5); put the fault on a loop-lvm pool",
+            );
+            supported = false;
+        }
+        let target = match target_name {
+            Some("delay") => {
+                let read = self.delay_ms("read", &f.read);
+                let write = self.delay_ms("write", &f.write);
+                let flush = self.delay_ms("flush", &f.flush);
+                match (read, write, flush) {
+                    (Some(r), Some(w), Some(fl)) => Some(FaultTarget::Delay(DelaySpec {
+                        read_ms: r.unwrap_or(0),
+                        write_ms: w.unwrap_or(0),
+                        flush_ms: fl,
+                    })),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let spec = match (device, at, target, supported) {
+            (Some(device), Some(at), Some(target), true) => Some(FaultSpec { device, at, target }),
+            _ => None,
+        };
+        Some((pool_name, spec))
+    }
+
+    /// A dm-delay delay: whole milliseconds, 0 to 60s; `Some(None)` when absent.
+    fn delay_ms(&mut self, key: &str, f: &Field<String>) -> Option<Option<u32>> {
+        self.duration(key, f, (Duration::ZERO, MAX_FAULT_DELAY))
+            .map(|d| d.map(|d| d.as_millis() as u32))
     }
 
     fn low_water_mark(&mut self, v: &Spanned<IntOrText>) -> Option<LowWaterMark> {
@@ -3082,5 +3264,104 @@ mod tests {
                 1 + usize::from(e.hint.is_some())
             );
         }
+    }
+
+    #[test]
+    fn faults() {
+        let f = |extra: &str| {
+            steps(&format!("{CREATE_T}[[fault]]\npool = \"a\"\ndevice = \"data\"\ntarget = \"delay\"\n{extra}\n"))
+        };
+        let plan = ok(&f("write = \"5ms\""));
+        assert_eq!(
+            plan.pools[0].faults,
+            [FaultSpec {
+                device: FaultDevice::Data,
+                at: FaultAt::Start,
+                target: FaultTarget::Delay(DelaySpec {
+                    read_ms: 0,
+                    write_ms: 5,
+                    flush_ms: None
+                })
+            }]
+        );
+        assert!(plan.pools[1].faults.is_empty());
+        let plan = ok(&f(
+            "read = \"1s\"\nwrite = \"2ms\"\nflush = \"0ms\"\nat = \"start\"",
+        ));
+        assert_eq!(
+            plan.pools[0].faults[0].target,
+            FaultTarget::Delay(DelaySpec {
+                read_ms: 1000,
+                write_ms: 2,
+                flush_ms: Some(0)
+            })
+        );
+        // The pool narrowing of a shard keeps a pool's faults with it.
+        let mut p = ok(&f("write = \"5ms\""));
+        p.retain_pools(&["a".into()]).unwrap();
+        assert_eq!(p.pools[0].faults.len(), 1);
+
+        assert!(one(&f("write = \"2m\"")).contains("`write` must be 0s to 1m, not 2m"));
+        assert!(one(&f("write = \"5\"")).contains("has no unit"));
+        assert!(one(&f("write = 5")).contains("`write` must be a duration string"));
+        assert!(one(&f("at = \"step2\"")).starts_with("not yet: `at = \"step2\"`"));
+        assert!(one(&f("wrte = \"1ms\"")).contains("did you mean `write`?"));
+        let e = one(&steps(&format!(
+            "{CREATE_T}[[fault]]\npool = \"a\"\ndevice = \"data\"\ntarget = \"flakey\"\n"
+        )));
+        assert!(e.starts_with("not yet: `target = \"flakey\"`"), "{e}");
+        let e = one(&steps(&format!(
+            "{CREATE_T}[[fault]]\npool = \"a\"\ndevice = \"data\"\ntarget = \"dealy\"\n"
+        )));
+        assert!(e.contains("did you mean \"delay\"?"), "{e}");
+        let e = one(&steps(&format!(
+            "{CREATE_T}[[fault]]\npool = \"a\"\ndevice = \"journal\"\ntarget = \"delay\"\n"
+        )));
+        assert!(
+            e.contains("`device` must be one of \"data\", \"metadata\""),
+            "{e}"
+        );
+        let e = one(&steps(&format!(
+            "{CREATE_T}[[fault]]\npool = \"c\"\ndevice = \"data\"\ntarget = \"delay\"\n"
+        )));
+        assert!(e.starts_with("[[fault]] names no pool: `c`"), "{e}");
+        let e = errors(&steps(&format!("{CREATE_T}[[fault]]\npool = \"a\"\n")));
+        assert_eq!(e.len(), 2, "{e:#?}");
+        assert!(
+            e[0].starts_with("[[fault]] has no `device`")
+                && e[1].starts_with("[[fault]] has no `target`")
+        );
+        // Two delays on one device: one layer of a target per device.
+        let e = one(&f(
+            "write = \"1ms\"\n[[fault]]\npool = \"a\"\ndevice = \"data\"\ntarget = \"delay\"\n",
+        ));
+        assert!(
+            e.starts_with("a second `delay` fault on pool `a`'s data device"),
+            "{e}"
+        );
+        // ... but one on each device is fine.
+        let plan = ok(&f(
+            "[[fault]]\npool = \"a\"\ndevice = \"metadata\"\ntarget = \"delay\"\nread = \"1ms\"",
+        ));
+        assert_eq!(plan.pools[0].faults.len(), 2);
+    }
+
+    #[test]
+    fn faults_under_direct_lvm_are_refused_where_written() {
+        let text = steps(&format!(
+            "{CREATE_T}[[fault]]\npool = \"b\"\ndevice = \"data\"\ntarget = \"delay\"\nwrite = \"5ms\"\n"
+        ));
+        let errs = load(&text).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:#?}");
+        let shown = errs[0].to_string();
+        // `pool = "b"` is on line 13 (7 of pools, 4 of step, the header), its value at column 8.
+        assert!(
+            shown.starts_with("t.toml:13:8: error: not yet: a fault under a direct-lvm pool (`b`)"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("hint: a direct-lvm layer must sit over the PV disk"),
+            "{shown}"
+        );
     }
 }

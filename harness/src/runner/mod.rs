@@ -213,6 +213,11 @@ fn run_case(
                     .steps
                     .iter()
                     .any(|s| s.action.name() == "deferred-deletion"),
+                faults: pool
+                    .faults
+                    .iter()
+                    .map(|f| fault_info(f, names, pool.name.as_str()))
+                    .collect(),
             }),
         },
         steps: Vec::new(),
@@ -220,6 +225,34 @@ fn run_case(
         teardown_errors: Vec::new(),
         metadata_check: None,
     };
+    // A fault target the kernel lacks: the case cannot run here, which is a skip, not a
+    // pass (and not the pool's failure).
+    if !pool.faults.is_empty() {
+        crate::backend::fault::load_modules(&pool.faults);
+        let targets = crate::backend::dm::Dm::open()
+            .and_then(|dm| dm.targets())
+            .unwrap_or_default();
+        if let Some(settings) = result.pool.settings.as_mut() {
+            for f in &mut settings.faults {
+                f.target_version = targets
+                    .iter()
+                    .find(|(n, _)| *n == f.target)
+                    .map(|(_, v)| v.clone());
+            }
+        }
+        if let Some(why) = crate::backend::fault::unsupported(&pool.faults, &targets) {
+            result.status = Status::Skipped;
+            result.error = Some(format!("skipped: {why}"));
+            rec.event(EventKind::Error {
+                message: format!("case {case_id} skipped: {why}"),
+            });
+            rec.event(EventKind::CaseFinished {
+                case: case_id,
+                status: result.status,
+            });
+            return result;
+        }
+    }
     let built = build_pool(index, pool, ctx, names);
     flush_kernel(&mut state, &mut logged, kernel_log);
     let mut backend = match built {
@@ -283,6 +316,27 @@ fn run_case(
         status: result.status,
     });
     result
+}
+
+/// What the results record of a fault layer.
+fn fault_info(
+    f: &crate::plan::FaultSpec,
+    names: &Names,
+    pool: &str,
+) -> thinbench_schema::record::FaultInfo {
+    let crate::plan::FaultTarget::Delay(d) = f.target;
+    thinbench_schema::record::FaultInfo {
+        device: f.device.as_str().into(),
+        target: f.target.dm_target().into(),
+        at: f.at.as_str().into(),
+        dm_name: names.dm(pool, &crate::backend::fault::part(f.device, &f.target)),
+        target_version: None,
+        delay: Some(thinbench_schema::record::DelayInfo {
+            read_ms: d.read_ms,
+            write_ms: d.write_ms,
+            flush_ms: d.flush_ms,
+        }),
+    }
 }
 
 /// Sets `dm_thin_pool`'s `no_space_timeout` for a case and restores the old value after:

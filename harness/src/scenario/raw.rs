@@ -317,7 +317,15 @@ impl KeySet {
 /// Top-level keys.
 pub(crate) const TOP_KEYS: KeySet = KeySet {
     table: "the top level",
-    common: &["format", "name", "description", "timeout", "pool", "step"],
+    common: &[
+        "format",
+        "name",
+        "description",
+        "timeout",
+        "pool",
+        "fault",
+        "step",
+    ],
     variants: &[],
 };
 
@@ -354,6 +362,13 @@ pub(crate) const POOL_KEYS: KeySet = KeySet {
             ],
         ),
     ],
+};
+
+/// `[[fault]]` keys; variants are dm targets.
+pub(crate) const FAULT_KEYS: KeySet = KeySet {
+    table: "[[fault]]",
+    common: &["pool", "device", "target", "at"],
+    variants: &[("delay", &["read", "write", "flush"])],
 };
 
 /// `[[step]]` keys; variants are actions.
@@ -429,8 +444,38 @@ pub(crate) struct RawScenario {
     pub timeout: Field<String>,
     /// `[[pool]]` tables (only the ones that are tables).
     pub pools: Field<Vec<RawPool>>,
+    /// `[[fault]]` tables (only the ones that are tables).
+    pub faults: Field<Vec<RawFault>>,
     /// `[[step]]` tables (only the ones that are tables).
     pub steps: Field<Vec<RawStep>>,
+}
+
+/// One `[[fault]]`.
+#[derive(Debug)]
+pub(crate) struct RawFault {
+    /// Span of the table (its `[[fault]]` header).
+    pub table: Span,
+    pub pool: Field<String>,
+    pub device: Field<String>,
+    pub target: Field<String>,
+    pub at: Field<String>,
+    pub read: Field<String>,
+    pub write: Field<String>,
+    pub flush: Field<String>,
+}
+
+impl RawFault {
+    /// Target-specific keys that are present: `(key, where)`.
+    pub fn target_keys(&self) -> Vec<(&'static str, Span)> {
+        [
+            ("read", self.read.key()),
+            ("write", self.write.key()),
+            ("flush", self.flush.key()),
+        ]
+        .into_iter()
+        .filter_map(|(k, s)| s.map(|s| (k, s)))
+        .collect()
+    }
 }
 
 /// One `[[pool]]`.
@@ -770,6 +815,7 @@ impl RawScenario {
             description: r.string("description", "a string", d),
             timeout: r.string("timeout", "a duration string like \"20m\"", d),
             pools: array_of_tables(&mut r, "pool", d, RawPool::read),
+            faults: array_of_tables(&mut r, "fault", d, RawFault::read),
             steps: array_of_tables(&mut r, "step", d, RawStep::read),
         };
         r.finish(d);
@@ -818,6 +864,29 @@ impl RawPool {
         };
         r.finish(d);
         pool
+    }
+}
+
+impl RawFault {
+    fn read(
+        table: &Spanned<Node>,
+        entries: &[(Spanned<String>, Spanned<Node>)],
+        d: &mut Vec<Diagnostic>,
+    ) -> RawFault {
+        let mut r = TableReader::new(&FAULT_KEYS, entries);
+        let delay = "a duration string like \"5ms\"";
+        let fault = RawFault {
+            table: table.span(),
+            pool: r.string("pool", "a string (a pool name)", d),
+            device: r.string("device", "a string: \"data\" or \"metadata\"", d),
+            target: r.string("target", "a string: \"delay\"", d),
+            at: r.string("at", "a string: \"start\"", d),
+            read: r.string("read", delay, d),
+            write: r.string("write", delay, d),
+            flush: r.string("flush", delay, d),
+        };
+        r.finish(d);
+        fault
     }
 }
 
@@ -975,6 +1044,10 @@ mod tests {
             String::from("format = 1\nname = \"x\"\ndescription = \"d\"\ntimeout = \"1m\"\n");
         text.push_str("[[pool]]\n");
         for k in POOL_KEYS.all() {
+            text.push_str(&format!("{k} = 1\n"));
+        }
+        text.push_str("[[fault]]\n");
+        for k in FAULT_KEYS.all() {
             text.push_str(&format!("{k} = 1\n"));
         }
         text.push_str("[[step]]\n");

@@ -674,7 +674,7 @@ fn pool_model(
         })
     };
     // The recorded settings say what was configured; older runs are read from metrics.
-    let settings = p.settings;
+    let settings = p.settings.as_ref();
     let deferred = DeferredInfo {
         removal_enabled: settings
             .map(|s| s.deferred_removal)

@@ -331,7 +331,7 @@ pub struct PoolReport {
 
 /// A pool's configured behaviour (the `docker info` fields that are settings, not
 /// measurements).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolSettings {
     /// `dm.min_free_space` in percent (0: off).
     pub min_free_space_pct: u8,
@@ -345,6 +345,42 @@ pub struct PoolSettings {
     pub deferred_removal: bool,
     /// The scenario defers the deletion of busy thins (`dm.use_deferred_deletion`).
     pub deferred_deletion: bool,
+    /// Fault layers stacked under the pool's devices (`[[fault]]`), bottom first; their
+    /// tables are in `construction`. Absent when there are none (and in results written
+    /// before faults existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultInfo>,
+}
+
+/// One fault layer under a pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultInfo {
+    /// The pool device it sits on: `data` or `metadata`.
+    pub device: String,
+    /// dm target: `delay`.
+    pub target: String,
+    /// When it is in force: `start` (from the pool's construction).
+    pub at: String,
+    /// Its dm device name (`tb-<run>-<pool>-<device>-<target>`).
+    pub dm_name: String,
+    /// The kernel's version of the target (`dmsetup targets`), when it has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_version: Option<String>,
+    /// dm-delay's delays (target `delay`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<DelayInfo>,
+}
+
+/// dm-delay's delays, milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelayInfo {
+    /// Reads.
+    pub read_ms: u32,
+    /// Writes.
+    pub write_ms: u32,
+    /// Flushes; absent: flushes take the write delay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flush_ms: Option<u32>,
 }
 
 /// One case: the scenario's steps run against one pool.
