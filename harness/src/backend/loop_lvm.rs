@@ -385,9 +385,12 @@ impl PoolBackend for LoopLvmPool {
             }
             commands.push(format!("dmsetup remove {}", self.pool_name));
         }
-        let check = metadata_repair::check(&meta_dev);
-        commands.push(format!("thin_check {}", meta_dev.display()));
-        commands.push(metadata_repair::clear_needs_check(&meta_dev)?);
+        // The pool's view of its metadata: the top fault layer when there are any (the
+        // tools' exclusive open of the loop device under a layer would fail with EBUSY).
+        let meta_top = self.metadata_device().unwrap_or_else(|| meta_dev.clone());
+        let check = metadata_repair::check(&meta_top);
+        commands.push(format!("thin_check {}", meta_top.display()));
+        commands.push(metadata_repair::clear_needs_check(&meta_top)?);
         // Grow the file, then the loop device's capacity: the kernel sees the bigger
         // device when the pool is loaded again and grows its metadata space map.
         let io = |what: &str, path: &Path, source| BackendError::Io {
@@ -435,7 +438,7 @@ impl PoolBackend for LoopLvmPool {
         self.construction.extend(commands.iter().cloned());
         Ok(MetadataRepair {
             check,
-            cleared_by: format!("thin_check --clear-needs-check-flag {}", meta_dev.display()),
+            cleared_by: format!("thin_check --clear-needs-check-flag {}", meta_top.display()),
             meta_before,
             meta_after,
             commands,
@@ -454,7 +457,12 @@ impl PoolBackend for LoopLvmPool {
     }
 
     fn metadata_device(&self) -> Option<PathBuf> {
-        self.loops.get(1).map(|l| l.path.clone())
+        // What the pool reads its metadata from: the top fault layer over the metadata
+        // loop device, if any (the loop device under it is held by the layer).
+        match self.meta_faults.layers.last() {
+            Some(l) => Some(l.dev.devnode()),
+            None => self.loops.get(1).map(|l| l.path.clone()),
+        }
     }
 
     fn data_file(&self) -> Option<PathBuf> {
