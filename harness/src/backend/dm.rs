@@ -160,6 +160,15 @@ impl Dm {
             .map_err(|e| err("resume", name, e))
     }
 
+    /// Load `table` into the inactive slot only (it takes effect at the next resume).
+    pub fn load(&self, name: &str, table: &[TableLine]) -> Result<(), BackendError> {
+        let dn = DmName::new(name).map_err(|e| err("load", name, e))?;
+        self.dm
+            .table_load(&DevId::Name(dn), table, DmOptions::default())
+            .map(|_| ())
+            .map_err(|e| err("load table", name, e))
+    }
+
     /// Load `table` into the inactive slot and resume with noflush: what lvm does to
     /// resize a pool, and what works while the pool holds IO for lack of space (a
     /// flushing suspend would wait for that IO forever).

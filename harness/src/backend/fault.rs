@@ -1,15 +1,24 @@
-//! Fault layers: dm targets stacked between a pool's backing device and the pool
+//! Fault layers: dm targets stacked between a pool's backing devices and the pool
 //! (`[[fault]]` in a scenario). Each layer is a dm device named
 //! `tb-<run>-<pool>-<device>-<target>` (uuid `THINBENCH-<run>-…`), so `thinbench cleanup`
-//! finds one a crashed run left, and it is built bottom up over the backing device and
+//! finds one a crashed run left; it is built bottom up over the backing device and
 //! removed top down after the pool.
 //!
-//! The stack is target-agnostic: a layer is a target type and its table params over the
-//! device below. Tracker issue 5 (flakey, error, log-writes, scheduled faults) adds
-//! targets to [`FaultTarget`] and table swaps to [`FaultStack`]; names, recording and
-//! teardown stay as they are.
+//! A layer whose fault is not in force holds a `linear` pass-through table; going in and
+//! out of force is a live swap ([`swap`]): every layer that changes is suspended with
+//! noflush and no lockfs first (IO in flight is requeued, not completed, as at a power
+//! cut), then every new table is loaded, then all resume — so faults that start together
+//! (a power cut's data and metadata `drop_writes`) start at one instant.
+//!
+//! `log-writes` goes under the whole pool ([`PoolLog`]): the metadata and data loop
+//! devices are joined by a `linear` concat, the log-writes device sits on that, and two
+//! `linear` parts split it again for the pool. One log then holds every write of the
+//! pool in completion order, so replaying a prefix of it is a crash state of both.
 
-use super::dm::{Dm, DmDev};
+use std::path::PathBuf;
+
+use super::dm::{Dm, DmDev, TableLine};
+use super::loopdev::{self, Loop};
 use super::names::Names;
 use super::BackendError;
 use crate::plan::{FaultDevice, FaultSpec, FaultTarget};
@@ -22,6 +31,17 @@ pub struct FaultLayer {
     /// The dm device.
     pub dev: DmDev,
     /// `major:minor` of the device below it.
+    pub under: String,
+}
+
+/// What the scheduler needs of a layer to swap its table (from any thread).
+#[derive(Debug, Clone)]
+pub struct LayerRef {
+    /// The fault.
+    pub spec: FaultSpec,
+    /// Its dm name.
+    pub dm_name: String,
+    /// `major:minor` below it.
     pub under: String,
 }
 
@@ -38,31 +58,65 @@ pub fn part(device: FaultDevice, target: &FaultTarget) -> String {
     format!("{}-{}", device.as_str(), target.dm_target())
 }
 
-/// The table params of `target` over `under` (`major:minor`).
-pub fn params(target: &FaultTarget, under: &str) -> String {
+/// The table of a layer over `under` (`major:minor`) of `sectors`: the fault's when
+/// `active`, else a `linear` pass-through.
+pub fn table(target: &FaultTarget, under: &str, sectors: u64, active: bool) -> Vec<TableLine> {
+    let line = |t: &str, p: String| vec![(0, sectors, t.to_owned(), p)];
+    if !active {
+        return line("linear", format!("{under} 0"));
+    }
     match target {
-        FaultTarget::Delay(d) => d.params(under),
+        FaultTarget::Delay(d) => line("delay", d.params(under)),
+        FaultTarget::Flakey(f) => line("flakey", f.params(under)),
+        FaultTarget::Error(e) => e.table(under, sectors),
+        FaultTarget::Dust(d) => line("dust", format!("{under} 0 {}", d.block_size.0)),
+        // Not a swappable layer (see `PoolLog`); a pass-through if ever asked.
+        FaultTarget::LogWrites(_) => line("linear", format!("{under} 0")),
     }
 }
 
-/// Why `faults` cannot run on this kernel (a target it lacks, or too old for a feature),
+/// A table as `dmsetup` would print it, for the construction record.
+pub fn table_text(t: &[TableLine]) -> String {
+    t.iter()
+        .map(|(s, l, ty, p)| format!("{s} {l} {ty} {p}").trim_end().to_owned())
+        .collect::<Vec<_>>()
+        .join("\\n")
+}
+
+/// Why `faults` cannot run on this kernel (a target it lacks, or a feature it rejects),
 /// as the reason a case is skipped; `None` when they can. `targets` is the kernel's
-/// `(name, version)` list after loading the modules.
-pub fn unsupported(faults: &[FaultSpec], targets: &[(String, String)]) -> Option<String> {
+/// `(name, version)` list after loading the modules; `probe` tries a table on a scratch
+/// device and says whether the kernel took it (the only reliable test of a flakey
+/// feature: they came and went with kernel versions, not target versions).
+pub fn unsupported(
+    faults: &[FaultSpec],
+    targets: &[(String, String)],
+    probe: &mut dyn FnMut(&FaultTarget) -> Result<(), String>,
+) -> Option<String> {
     for f in faults {
         let name = f.target.dm_target();
+        // The error target is built in; the others are modules.
         let Some((_, version)) = targets.iter().find(|(n, _)| n == name) else {
             return Some(format!(
-                "the kernel has no dm `{name}` target (module dm_{name} not available)"
+                "the kernel has no dm `{name}` target (module dm_{} not available)",
+                name.replace('-', "_")
             ));
         };
-        let FaultTarget::Delay(d) = &f.target;
-        // A flush delay needs the 9-argument table, which dm-delay 1.2 introduced (1.1
-        // had read and write classes only).
-        if d.flush_ms.is_some() && version_below(version, (1, 2)) {
-            return Some(format!(
-                "a flush delay needs dm-delay 1.2 or later; this kernel's is {version}"
-            ));
+        if let FaultTarget::Delay(d) = &f.target {
+            // A flush delay needs the 9-argument table, which dm-delay 1.2 introduced.
+            if d.flush_ms.is_some() && version_below(version, (1, 2)) {
+                return Some(format!(
+                    "a flush delay needs dm-delay 1.2 or later; this kernel's is {version}"
+                ));
+            }
+        }
+        if let FaultTarget::Flakey(fl) = &f.target {
+            if let Err(e) = probe(&f.target) {
+                return Some(format!(
+                    "this kernel's dm-flakey {version} refuses mode `{}`: {e}",
+                    fl.mode.as_str()
+                ));
+            }
         }
     }
     None
@@ -77,15 +131,109 @@ fn version_below(version: &str, (major, minor): (u32, u32)) -> bool {
 /// Load the dm modules `faults` need (a missing one is found by [`unsupported`] next).
 pub fn load_modules(faults: &[FaultSpec]) {
     for f in faults {
+        if matches!(f.target, FaultTarget::Error(_)) {
+            continue; // built in
+        }
         let module = format!("dm_{}", f.target.dm_target().replace('-', "_"));
         let _ = crate::sys::command::run("modprobe", &[&module]);
     }
 }
 
+/// Try `target`'s table on a scratch `error` device (built in) of the run (`tb-<run>-probe-…`, so
+/// cleanup finds one a crash left); both are removed before this returns.
+pub fn probe(dm: &Dm, names: &Names, target: &FaultTarget) -> Result<(), String> {
+    const SECTORS: u64 = 8;
+    let base = names.dm("probe", "base");
+    let zero = dm
+        .create(
+            &base,
+            &names.uuid("probe", "base"),
+            &[(0, SECTORS, "error".into(), String::new())],
+        )
+        .map_err(|e| e.to_string())?;
+    let top = names.dm("probe", target.dm_target());
+    let made = dm.create(
+        &top,
+        &names.uuid("probe", target.dm_target()),
+        &table(target, &zero.majmin(), SECTORS, true),
+    );
+    if made.is_ok() {
+        let _ = dm.remove(&top, false);
+    }
+    let _ = dm.remove(&base, false);
+    made.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Total length of a live device's table.
+fn live_sectors(dm: &Dm, name: &str) -> Result<u64, BackendError> {
+    Ok(dm.table(name)?.iter().map(|l| l.0 + l.1).max().unwrap_or(0))
+}
+
+/// Put `layers` into (`active`) or out of force at one instant: suspend every one (noflush,
+/// no lockfs), load every new table, resume every one (bottom first). Each keeps its
+/// current length. Returns the tables loaded, for the record; on error every suspended
+/// layer is resumed before returning.
+pub fn swap(dm: &Dm, layers: &[LayerRef], active: bool) -> Result<Vec<String>, BackendError> {
+    let mut tables = Vec::with_capacity(layers.len());
+    for l in layers {
+        let sectors = live_sectors(dm, &l.dm_name)?;
+        tables.push(table(&l.spec.target, &l.under, sectors, active));
+    }
+    let mut suspended = Vec::new();
+    let mut result = Ok(());
+    for l in layers {
+        match dm.suspend(&l.dm_name, false) {
+            Ok(()) => suspended.push(l.dm_name.as_str()),
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    if result.is_ok() {
+        for (l, t) in layers.iter().zip(&tables) {
+            if let Err(e) = dm.load(&l.dm_name, t) {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    // Resume whatever was suspended, also after an error: a suspended layer under a pool
+    // would hang it. (A failed load leaves the old table, which resumes.)
+    for name in suspended {
+        if let Err(e) = dm.resume(name) {
+            result = result.and(Err(e));
+        }
+    }
+    result?;
+    let mut record = Vec::new();
+    for (l, t) in layers.iter().zip(&tables) {
+        record.push(format!(
+            "dmsetup suspend --noflush --nolockfs {0}; dmsetup load {0} --table '{1}'; dmsetup resume {0}",
+            l.dm_name,
+            table_text(t)
+        ));
+        // dm-dust starts with no bad blocks and passes IO through until enabled.
+        if let (FaultTarget::Dust(d), true) = (&l.spec.target, active) {
+            for b in &d.bad_blocks {
+                dm.message(&l.dm_name, &format!("addbadblock {b}"))?;
+            }
+            dm.message(&l.dm_name, "enable")?;
+            record.push(format!(
+                "dmsetup message {} 0 addbadblock … ({} blocks); enable",
+                l.dm_name,
+                d.bad_blocks.len()
+            ));
+        }
+    }
+    Ok(record)
+}
+
 impl FaultStack {
     /// Stack `faults` (those on `device`, in order) over `under` (`major:minor`, `sectors`
-    /// long). Returns the stack and the `major:minor` the pool must use. On failure the
-    /// layers already made are removed. Every table goes to `construction`.
+    /// long): in force now when `at = "start"`, else a pass-through until the scheduler
+    /// swaps them in. Returns the stack and the `major:minor` the pool must use. On
+    /// failure the layers already made are removed. Every table goes to `construction`.
     #[allow(clippy::too_many_arguments)]
     pub fn build(
         dm: &Dm,
@@ -102,14 +250,9 @@ impl FaultStack {
         for f in faults.iter().filter(|f| f.device == device) {
             let part = part(device, &f.target);
             let name = names.dm(pool, &part);
-            let p = params(&f.target, &top);
-            let target = f.target.dm_target();
-            let made = dm.create(
-                &name,
-                &names.uuid(pool, &part),
-                &[(0, sectors, target.into(), p.clone())],
-            );
-            let dev = match made {
+            let active = f.at == crate::plan::FaultAt::Start;
+            let t = table(&f.target, &top, sectors, active);
+            let dev = match dm.create(&name, &names.uuid(pool, &part), &t) {
                 Ok(d) => d,
                 Err(e) => {
                     stack.teardown(dm);
@@ -117,21 +260,43 @@ impl FaultStack {
                 }
             };
             construction.push(format!(
-                "dmsetup create {name} --table '0 {sectors} {target} {p}'  # fault at {}",
-                f.at.as_str()
+                "dmsetup create {name} --table '{}'  # fault at {}, until {}",
+                table_text(&t),
+                f.at.text(),
+                f.until.text()
             ));
-            let majmin = dev.majmin();
-            stack.layers.push(FaultLayer {
+            let layer = FaultLayer {
                 spec: f.clone(),
                 dev,
                 under: top,
-            });
-            top = majmin;
+            };
+            if active {
+                if let Err(e) = swap_in_extras(dm, &layer) {
+                    stack.layers.push(layer);
+                    stack.teardown(dm);
+                    return Err(e);
+                }
+            }
+            top = layer.dev.majmin();
+            stack.layers.push(layer);
         }
         Ok((stack, top))
     }
 
-    /// Reload every layer with a new length (the device below grew), bottom up.
+    /// The layers as the scheduler sees them.
+    pub fn refs(&self) -> Vec<LayerRef> {
+        self.layers
+            .iter()
+            .map(|l| LayerRef {
+                spec: l.spec.clone(),
+                dm_name: l.dev.name.clone(),
+                under: l.under.clone(),
+            })
+            .collect()
+    }
+
+    /// Reload every layer with a new length (the device below grew), bottom up, keeping
+    /// whether its fault is in force (read from its live table).
     pub fn resize(
         &self,
         dm: &Dm,
@@ -139,12 +304,14 @@ impl FaultStack {
         construction: &mut Vec<String>,
     ) -> Result<(), BackendError> {
         for l in &self.layers {
-            let target = l.spec.target.dm_target();
-            let p = params(&l.spec.target, &l.under);
-            dm.reload(&l.dev.name, &[(0, sectors, target.into(), p.clone())])?;
+            let live = dm.table(&l.dev.name)?;
+            let active = live.iter().any(|(_, _, t, _)| t != "linear");
+            let t = table(&l.spec.target, &l.under, sectors, active);
+            dm.reload(&l.dev.name, &t)?;
             construction.push(format!(
-                "dmsetup reload {} --table '0 {sectors} {target} {p}'; dmsetup resume --noflush",
-                l.dev.name
+                "dmsetup reload {} --table '{}'; dmsetup resume --noflush",
+                l.dev.name,
+                table_text(&t)
             ));
         }
         Ok(())
@@ -162,28 +329,201 @@ impl FaultStack {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::plan::{DelaySpec, FaultAt};
+/// What a layer needs after its fault table is first loaded (dust's bad blocks).
+fn swap_in_extras(dm: &Dm, l: &FaultLayer) -> Result<(), BackendError> {
+    if let FaultTarget::Dust(d) = &l.spec.target {
+        for b in &d.bad_blocks {
+            dm.message(&l.dev.name, &format!("addbadblock {b}"))?;
+        }
+        dm.message(&l.dev.name, "enable")?;
+    }
+    Ok(())
+}
 
-    fn delay(flush: Option<u32>) -> FaultSpec {
-        FaultSpec {
-            device: FaultDevice::Data,
-            at: FaultAt::Start,
-            target: FaultTarget::Delay(DelaySpec {
-                read_ms: 0,
-                write_ms: 5,
-                flush_ms: flush,
+/// A `log-writes` layer under a whole pool: concat → log-writes → metadata and data parts.
+#[derive(Debug)]
+pub struct PoolLog {
+    /// `tb-…-pool-concat`: metadata then data.
+    pub concat: DmDev,
+    /// `tb-…-pool-log-writes`.
+    pub log_writes: DmDev,
+    /// `tb-…-metadata-part` and `tb-…-data-part`, what the pool (or further layers) uses.
+    pub meta_part: DmDev,
+    /// See `meta_part`.
+    pub data_part: DmDev,
+    /// The log device (a loop device over a sparse file) and its file.
+    pub log: Loop,
+    /// The log file.
+    pub log_file: PathBuf,
+    /// Metadata region length, sectors (the data region starts there).
+    pub meta_sectors: u64,
+    /// Data region length, sectors.
+    pub data_sectors: u64,
+}
+
+impl PoolLog {
+    /// Build it over the metadata and data devices (`major:minor`), with a log of
+    /// `log_size` bytes in `log_file`. On failure what was made is removed.
+    #[allow(clippy::too_many_arguments)]
+    pub fn build(
+        dm: &Dm,
+        names: &Names,
+        pool: &str,
+        (meta, meta_sectors): (&str, u64),
+        (data, data_sectors): (&str, u64),
+        log_file: PathBuf,
+        log_size: u64,
+        construction: &mut Vec<String>,
+    ) -> Result<PoolLog, BackendError> {
+        loopdev::sparse_file(&log_file, log_size)?;
+        construction.push(format!("truncate -s {log_size} {}", log_file.display()));
+        let mut log = match loopdev::attach(&log_file) {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = std::fs::remove_file(&log_file);
+                return Err(e);
+            }
+        };
+        construction.push(format!(
+            "losetup {} {}",
+            log.path.display(),
+            log_file.display()
+        ));
+        let mut made: Vec<String> = Vec::new();
+        let mut mk = |part: &str, t: Vec<TableLine>, made: &mut Vec<String>| {
+            let name = names.dm(pool, part);
+            let d = dm.create(&name, &names.uuid(pool, part), &t)?;
+            construction.push(format!("dmsetup create {name} --table '{}'", table_text(&t)));
+            made.push(name);
+            Ok::<DmDev, BackendError>(d)
+        };
+        let total = meta_sectors + data_sectors;
+        let built = (|| {
+            let concat = mk(
+                "pool-concat",
+                vec![
+                    (0, meta_sectors, "linear".into(), format!("{meta} 0")),
+                    (meta_sectors, data_sectors, "linear".into(), format!("{data} 0")),
+                ],
+                &mut made,
+            )?;
+            let lw = mk(
+                "pool-log-writes",
+                vec![(
+                    0,
+                    total,
+                    "log-writes".into(),
+                    format!("{} {}", concat.majmin(), log.majmin),
+                )],
+                &mut made,
+            )?;
+            let meta_part = mk(
+                "metadata-part",
+                vec![(0, meta_sectors, "linear".into(), format!("{} 0", lw.majmin()))],
+                &mut made,
+            )?;
+            let data_part = mk(
+                "data-part",
+                vec![(
+                    0,
+                    data_sectors,
+                    "linear".into(),
+                    format!("{} {meta_sectors}", lw.majmin()),
+                )],
+                &mut made,
+            )?;
+            Ok::<_, BackendError>((concat, lw, meta_part, data_part))
+        })();
+        match built {
+            Ok((concat, log_writes, meta_part, data_part)) => Ok(PoolLog {
+                concat,
+                log_writes,
+                meta_part,
+                data_part,
+                log,
+                log_file,
+                meta_sectors,
+                data_sectors,
             }),
+            Err(e) => {
+                for name in made.iter().rev() {
+                    let _ = dm.remove(name, false);
+                }
+                let _ = log.detach();
+                let _ = std::fs::remove_file(&log_file);
+                Err(e)
+            }
         }
     }
 
+    /// Write a mark into the log (`dmsetup message … 0 mark <label>`).
+    pub fn mark(&self, dm: &Dm, label: &str) -> Result<(), BackendError> {
+        dm.message(&self.log_writes.name, &format!("mark {label}"))
+    }
+
+    /// Remove it, top down, then the log device and file; the errors.
+    pub fn teardown(self, dm: &Dm) -> Vec<String> {
+        let mut errs = Vec::new();
+        for d in [&self.data_part, &self.meta_part, &self.log_writes, &self.concat] {
+            if let Err(e) = dm.remove(&d.name, false) {
+                errs.push(e.to_string());
+            }
+        }
+        let mut log = self.log;
+        if let Err(e) = log.detach() {
+            errs.push(e.to_string());
+        }
+        if let Err(e) = std::fs::remove_file(&self.log_file) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                errs.push(format!("removing {}: {e}", self.log_file.display()));
+            }
+        }
+        errs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{
+        DelaySpec, ErrorSpec, FaultAt, FaultUntil, FlakeyMode, FlakeySpec,
+    };
+    use thinbench_schema::units::Bytes;
+
+    fn fault(target: FaultTarget) -> FaultSpec {
+        FaultSpec {
+            device: FaultDevice::Data,
+            at: FaultAt::Start,
+            until: FaultUntil::End,
+            target,
+        }
+    }
+
+    fn delay(flush: Option<u32>) -> FaultSpec {
+        fault(FaultTarget::Delay(DelaySpec {
+            read_ms: 0,
+            write_ms: 5,
+            flush_ms: flush,
+        }))
+    }
+
+    fn flakey(mode: FlakeyMode) -> FaultTarget {
+        FaultTarget::Flakey(FlakeySpec {
+            up_s: 0,
+            down_s: 60,
+            mode,
+        })
+    }
+
     #[test]
-    fn delay_tables() {
-        let FaultTarget::Delay(d) = delay(None).target;
+    fn tables() {
+        let FaultTarget::Delay(d) = delay(None).target else {
+            unreachable!()
+        };
         assert_eq!(d.params("7:0"), "7:0 0 0 7:0 0 5");
-        let FaultTarget::Delay(d) = delay(Some(9)).target;
+        let FaultTarget::Delay(d) = delay(Some(9)).target else {
+            unreachable!()
+        };
         assert_eq!(d.params("7:0"), "7:0 0 0 7:0 0 5 7:0 0 9");
         assert_eq!(part(FaultDevice::Data, &delay(None).target), "data-delay");
         let n = Names::new("20261123T124501-1a2b");
@@ -193,26 +533,92 @@ mod tests {
             super::super::names::run_id_of(&name),
             Some("20261123T124501-1a2b")
         );
+        // Flakey: no feature, one feature, corrupt_bio_byte's four arguments.
+        let t = |m| table(&flakey(m), "7:1", 100, true)[0].3.clone();
+        assert_eq!(t(FlakeyMode::Fail), "7:1 0 0 60");
+        assert_eq!(t(FlakeyMode::DropWrites), "7:1 0 0 60 1 drop_writes");
+        assert_eq!(t(FlakeyMode::ErrorWrites), "7:1 0 0 60 1 error_writes");
+        assert_eq!(
+            t(FlakeyMode::CorruptBioByte {
+                nth: 32,
+                writes: true,
+                value: 1,
+                flags: 0
+            }),
+            "7:1 0 0 60 5 corrupt_bio_byte 32 w 1 0"
+        );
+        // Out of force: a pass-through of the same length.
+        assert_eq!(
+            table(&flakey(FlakeyMode::Fail), "7:1", 100, false),
+            vec![(0, 100, "linear".to_owned(), "7:1 0".to_owned())]
+        );
     }
 
     #[test]
-    fn missing_or_old_targets_skip() {
+    fn error_segments_splice_into_linear() {
+        let e = FaultTarget::Error(ErrorSpec {
+            bad: vec![(Bytes(4096), Bytes(1024)), (Bytes(8192), Bytes(512))],
+        });
+        let t = table(&e, "7:2", 32, true);
+        let l = |s, n, ty: &str, p: &str| (s, n, ty.to_owned(), p.to_owned());
+        assert_eq!(
+            t,
+            vec![
+                l(0, 8, "linear", "7:2 0"),
+                l(8, 2, "error", ""),
+                l(10, 6, "linear", "7:2 10"),
+                l(16, 1, "error", ""),
+                l(17, 15, "linear", "7:2 17"),
+            ]
+        );
+        // "all" (a range past the end) is one error segment, cut at the device's end.
+        let all = FaultTarget::Error(ErrorSpec {
+            bad: vec![(Bytes(0), Bytes(u64::MAX / 2))],
+        });
+        assert_eq!(table(&all, "7:2", 32, true), vec![l(0, 32, "error", "")]);
+        // Segments tile the device exactly.
+        let mut end = 0;
+        for (s, n, ..) in &t {
+            assert_eq!(*s, end);
+            end += n;
+        }
+        assert_eq!(end, 32);
+    }
+
+    #[test]
+    fn missing_or_refused_targets_skip() {
         let t = |v: &str| {
             vec![
                 ("thin-pool".to_owned(), "1.22.0".to_owned()),
                 ("delay".to_owned(), v.to_owned()),
+                ("flakey".to_owned(), "1.5.0".to_owned()),
             ]
         };
-        assert_eq!(unsupported(&[delay(Some(1))], &t("1.2.1")), None);
-        assert_eq!(unsupported(&[delay(None)], &t("1.1.0")), None);
-        assert!(unsupported(&[delay(Some(1))], &t("1.1.0"))
+        let mut ok = |_: &FaultTarget| Ok(());
+        assert_eq!(unsupported(&[delay(Some(1))], &t("1.2.1"), &mut ok), None);
+        assert_eq!(unsupported(&[delay(None)], &t("1.1.0"), &mut ok), None);
+        assert!(unsupported(&[delay(Some(1))], &t("1.1.0"), &mut ok)
             .unwrap()
             .contains("needs dm-delay 1.2"));
         let none = vec![("thin-pool".to_owned(), "1.22.0".to_owned())];
         assert_eq!(
-            unsupported(&[delay(None)], &none).as_deref(),
+            unsupported(&[delay(None)], &none, &mut ok).as_deref(),
             Some("the kernel has no dm `delay` target (module dm_delay not available)")
         );
-        assert_eq!(unsupported(&[], &none), None);
+        let dust = fault(FaultTarget::Dust(crate::plan::DustSpec {
+            block_size: Bytes(4096),
+            bad_blocks: vec![1],
+        }));
+        assert_eq!(
+            unsupported(&[dust], &t("1.2.0"), &mut ok).as_deref(),
+            Some("the kernel has no dm `dust` target (module dm_dust not available)")
+        );
+        let mut refuse = |_: &FaultTarget| Err("Invalid argument".to_owned());
+        let er = fault(flakey(FlakeyMode::ErrorReads));
+        assert_eq!(
+            unsupported(&[er], &t("1.2.0"), &mut refuse).as_deref(),
+            Some("this kernel's dm-flakey 1.5.0 refuses mode `error_reads`: Invalid argument")
+        );
+        assert_eq!(unsupported(&[], &none, &mut refuse), None);
     }
 }

@@ -10,13 +10,13 @@ use thinbench_schema::record::PoolUsage;
 use thinbench_schema::units::{Bytes, DataBlocks};
 
 use super::dm::{Dm, DmDev};
-use super::fault::FaultStack;
+use super::fault::{FaultStack, LayerRef, PoolLog};
 use super::loopdev::{self, Loop};
 use super::metadata_repair::{self, MetadataRepair};
 use super::names::Names;
 use super::table::PoolTable;
 use super::{read_pool_status, thin_tools, BackendError, PoolBackend, ThinDev};
-use crate::plan::{FaultDevice, LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolSpec};
+use crate::plan::{FaultDevice, FaultTarget, LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolSpec};
 
 /// A live loop-lvm pool.
 pub struct LoopLvmPool {
@@ -36,6 +36,8 @@ pub struct LoopLvmPool {
     data_faults: FaultStack,
     /// Fault layers over the metadata loop device.
     meta_faults: FaultStack,
+    /// A `log-writes` layer under the whole pool (below the other layers).
+    pool_log: Option<PoolLog>,
 }
 
 /// The pool's feature arguments, from the plan.
@@ -96,6 +98,7 @@ impl LoopLvmPool {
             data_size: l.data_size,
             data_faults: FaultStack::default(),
             meta_faults: FaultStack::default(),
+            pool_log: None,
         };
         match p.build(spec, l, dir) {
             Ok(()) => Ok(p),
@@ -131,6 +134,27 @@ impl LoopLvmPool {
             meta.display()
         ));
         self.loops.push(meta_loop);
+
+        // A log of every write of the pool, under everything else.
+        let (mut meta_majmin, mut data_majmin) = (meta_majmin, data_majmin);
+        if let Some(lw) = spec.faults.iter().find_map(|f| match &f.target {
+            FaultTarget::LogWrites(lw) if f.device == FaultDevice::Pool => Some(lw),
+            _ => None,
+        }) {
+            let log = PoolLog::build(
+                &self.dm,
+                &self.names,
+                spec.name.as_str(),
+                (&meta_majmin, l.metadata_size.sectors().0),
+                (&data_majmin, l.data_size.sectors().0),
+                dir.join("log-writes.log"),
+                lw.log_size.0,
+                &mut self.construction,
+            )?;
+            meta_majmin = log.meta_part.majmin();
+            data_majmin = log.data_part.majmin();
+            self.pool_log = Some(log);
+        }
 
         // Fault layers (`[[fault]]`) between the loop devices and the pool, bottom up.
         let (stack, data_majmin) = FaultStack::build(
@@ -313,6 +337,11 @@ impl PoolBackend for LoopLvmPool {
     fn grow_data(&mut self, by: Bytes) -> Result<(), BackendError> {
         // Docker's recipe for a full loop-lvm pool: grow the file, refresh the loop
         // device's capacity, reload the pool table with the new length.
+        if self.pool_log.is_some() {
+            return Err(BackendError::Unsupported(
+                "growing the data device of a pool under a log-writes layer (its concat and log would have to grow with it)".into(),
+            ));
+        }
         let new = Bytes(self.data_size.0 + by.0);
         let data = &self.loops[0];
         let f = std::fs::OpenOptions::new()
@@ -445,6 +474,81 @@ impl PoolBackend for LoopLvmPool {
         })
     }
 
+    fn reboot(
+        &mut self,
+        power_on: &mut dyn FnMut() -> Result<Vec<String>, String>,
+        repair: bool,
+    ) -> Result<metadata_repair::Reboot, BackendError> {
+        let (sectors, params) = self
+            .table
+            .clone()
+            .ok_or_else(|| BackendError::Unsupported("pool is torn down".into()))?;
+        let mut commands = Vec::new();
+        // Down with the faults in force: what the pool writes as it goes is lost.
+        let thins: Vec<ThinDev> = self.thins.values().cloned().collect();
+        for t in &thins {
+            if self.dm.info(&t.dm.name)?.is_some() {
+                self.dm.remove(&t.dm.name, false)?;
+                commands.push(format!("dmsetup remove {}", t.dm.name));
+            }
+        }
+        if let Some(p) = self.pool.take() {
+            if let Err(e) = self.dm.remove(&p.name, false) {
+                self.pool = Some(p);
+                return Err(e);
+            }
+            commands.push(format!("dmsetup remove {}", self.pool_name));
+        }
+        commands.extend(power_on().map_err(BackendError::Unsupported)?);
+        let meta = self
+            .metadata_device()
+            .ok_or_else(|| BackendError::Unsupported("no metadata device".into()))?;
+        let check = metadata_repair::check(&meta);
+        commands.push(format!("thin_check {}", meta.display()));
+        let (mut repaired, mut check_after_repair) = (None, None);
+        if let thin_tools::MetadataCheck::Failed(_) = &check {
+            if !repair {
+                return Err(BackendError::Unsupported(format!(
+                    "the metadata is damaged after the power cut ({}); the pool stays down (`repair = true` runs thin_repair)",
+                    check.text()
+                )));
+            }
+            let size = self.loops[1]
+                .file
+                .metadata()
+                .map(|m| m.len())
+                .unwrap_or(0);
+            let tmp = self.loops[1].file.with_extension("repair");
+            let cmd = metadata_repair::thin_repair_in_place(&meta, &tmp, size)?;
+            commands.push(cmd.clone());
+            repaired = Some(cmd);
+            check_after_repair = Some(metadata_repair::check(&meta));
+        }
+        commands.push(metadata_repair::clear_needs_check(&meta)?);
+        let uuid = self.names.uuid(self.pool_name_part(), "pool");
+        self.pool = Some(self.dm.create(
+            &self.pool_name,
+            &uuid,
+            &[(0, sectors, "thin-pool".into(), params.clone())],
+        )?);
+        commands.push(format!(
+            "dmsetup create {} --table '0 {sectors} thin-pool {params}'",
+            self.pool_name
+        ));
+        for t in thins {
+            let name = t.dm.name.clone();
+            self.activate(&t.name, t.id, t.size)?;
+            commands.push(format!("dmsetup create {name} (thin {})", t.id));
+        }
+        self.construction.extend(commands.iter().cloned());
+        Ok(metadata_repair::Reboot {
+            check,
+            repaired,
+            check_after_repair,
+            commands,
+        })
+    }
+
     fn construction(&self) -> Vec<String> {
         self.construction.clone()
     }
@@ -459,10 +563,21 @@ impl PoolBackend for LoopLvmPool {
     fn metadata_device(&self) -> Option<PathBuf> {
         // What the pool reads its metadata from: the top fault layer over the metadata
         // loop device, if any (the loop device under it is held by the layer).
-        match self.meta_faults.layers.last() {
-            Some(l) => Some(l.dev.devnode()),
-            None => self.loops.get(1).map(|l| l.path.clone()),
+        match (self.meta_faults.layers.last(), &self.pool_log) {
+            (Some(l), _) => Some(l.dev.devnode()),
+            (None, Some(log)) => Some(log.meta_part.devnode()),
+            (None, None) => self.loops.get(1).map(|l| l.path.clone()),
         }
+    }
+
+    fn fault_layers(&self) -> Vec<LayerRef> {
+        let mut v = self.data_faults.refs();
+        v.extend(self.meta_faults.refs());
+        v
+    }
+
+    fn pool_log(&self) -> Option<&PoolLog> {
+        self.pool_log.as_ref()
     }
 
     fn data_file(&self) -> Option<PathBuf> {
@@ -518,6 +633,9 @@ impl LoopLvmPool {
     fn release_backing(&mut self) -> Vec<String> {
         let mut errs = self.meta_faults.teardown(&self.dm);
         errs.extend(self.data_faults.teardown(&self.dm));
+        if let Some(log) = self.pool_log.take() {
+            errs.extend(log.teardown(&self.dm));
+        }
         for mut l in self.loops.drain(..).rev() {
             if let Err(e) = l.detach() {
                 errs.push(e.to_string());

@@ -37,3 +37,56 @@ pub fn clear_needs_check(meta: &Path) -> Result<String, BackendError> {
 pub fn check(meta: &Path) -> MetadataCheck {
     thin_tools::thin_check(meta)
 }
+
+/// What [`super::PoolBackend::reboot`] did.
+#[derive(Debug, Clone)]
+pub struct Reboot {
+    /// `thin_check` of the metadata as the power cut left it.
+    pub check: MetadataCheck,
+    /// `thin_repair`'s command, when the check failed and repair was asked for.
+    pub repaired: Option<String>,
+    /// `thin_check` after the repair, when there was one.
+    pub check_after_repair: Option<MetadataCheck>,
+    /// Commands run, in order.
+    pub commands: Vec<String>,
+}
+
+/// `thin_repair` of `meta` in place, through a scratch file `tmp` of the same size: the
+/// repaired metadata is written back over the device (inactive pool).
+pub fn thin_repair_in_place(meta: &Path, tmp: &Path, size: u64) -> Result<String, BackendError> {
+    super::loopdev::sparse_file(tmp, size)?;
+    let result = (|| {
+        command::run(
+            "thin_repair",
+            &["-i", &meta.to_string_lossy(), "-o", &tmp.to_string_lossy()],
+        )?;
+        let data = std::fs::read(tmp).map_err(|e| BackendError::Io {
+            what: "reading".into(),
+            path: tmp.to_owned(),
+            source: e,
+        })?;
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(meta)
+            .map_err(|e| BackendError::Io {
+                what: "opening".into(),
+                path: meta.to_owned(),
+                source: e,
+            })?;
+        f.write_all(&data)
+            .and_then(|()| f.sync_all())
+            .map_err(|e| BackendError::Io {
+                what: "writing repaired metadata to".into(),
+                path: meta.to_owned(),
+                source: e,
+            })?;
+        Ok(format!(
+            "thin_repair -i {0} -o {1}; dd if={1} of={0}",
+            meta.display(),
+            tmp.display()
+        ))
+    })();
+    let _ = std::fs::remove_file(tmp);
+    result
+}

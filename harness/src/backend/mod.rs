@@ -123,6 +123,27 @@ pub trait PoolBackend {
     /// The pool's metadata device, for thin-provisioning-tools on a metadata snapshot
     /// (loop-lvm: the metadata loop device; direct-lvm: the `_tmeta` LV's dm device).
     fn metadata_device(&self) -> Option<PathBuf>;
+    /// A power cycle: the thins and the pool go down with the faults still in force (what
+    /// they drop stays dropped), `power_on` ends the faults, then `thin_check` (with
+    /// `repair`, `thin_repair` if it fails), `needs_check` cleared, and the pool and its
+    /// thins come back from the same backing devices.
+    fn reboot(
+        &mut self,
+        _power_on: &mut dyn FnMut() -> Result<Vec<String>, String>,
+        _repair: bool,
+    ) -> Result<metadata_repair::Reboot, BackendError> {
+        Err(BackendError::Unsupported(
+            "a reboot of this pool kind (only loop-lvm pools take fault layers)".into(),
+        ))
+    }
+    /// The fault layers over the data and metadata devices, for the scheduler.
+    fn fault_layers(&self) -> Vec<fault::LayerRef> {
+        Vec::new()
+    }
+    /// The `log-writes` layer under the whole pool, if there is one.
+    fn pool_log(&self) -> Option<&fault::PoolLog> {
+        None
+    }
     /// loop-lvm: the sparse data file behind the pool (its allocated bytes are what the
     /// pool costs the filesystem holding it). `None` for direct-lvm.
     fn data_file(&self) -> Option<PathBuf> {

@@ -367,8 +367,25 @@ pub(crate) const POOL_KEYS: KeySet = KeySet {
 /// `[[fault]]` keys; variants are dm targets.
 pub(crate) const FAULT_KEYS: KeySet = KeySet {
     table: "[[fault]]",
-    common: &["pool", "device", "target", "at"],
-    variants: &[("delay", &["read", "write", "flush"])],
+    common: &["pool", "device", "target", "at", "until"],
+    variants: &[
+        ("delay", &["read", "write", "flush"]),
+        (
+            "flakey",
+            &[
+                "up",
+                "down",
+                "mode",
+                "corrupt_byte",
+                "corrupt_value",
+                "corrupt_reads",
+                "corrupt_flags",
+            ],
+        ),
+        ("error", &["bad"]),
+        ("log-writes", &["log_size"]),
+        ("dust", &["block_size", "bad_blocks"]),
+    ],
 };
 
 /// `[[step]]` keys; variants are actions.
@@ -414,6 +431,8 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
             &["thin", "io_size", "span", "stride", "snapshots"],
         ),
         ("repair-metadata", &["grow_by"]),
+        ("reboot", &["repair"]),
+        ("replay", &["points"]),
     ],
 };
 
@@ -427,6 +446,8 @@ pub(crate) const EXPECT_KEYS: KeySet = KeySet {
         "first_error",
         "error_contains",
         "needs_check",
+        "p50_at_least",
+        "kernel_log",
     ],
     variants: &[],
 };
@@ -459,9 +480,22 @@ pub(crate) struct RawFault {
     pub device: Field<String>,
     pub target: Field<String>,
     pub at: Field<String>,
+    pub until: Field<String>,
     pub read: Field<String>,
     pub write: Field<String>,
     pub flush: Field<String>,
+    pub up: Field<String>,
+    pub down: Field<String>,
+    pub mode: Field<String>,
+    pub corrupt_byte: Field<i64>,
+    pub corrupt_value: Field<i64>,
+    pub corrupt_reads: Field<bool>,
+    pub corrupt_flags: Field<i64>,
+    /// Bad ranges (`"8MiB+64KiB"`, or `"all"`); `Invalid` when any is not a string.
+    pub bad: Field<Vec<Spanned<String>>>,
+    pub log_size: Field<IntOrText>,
+    pub block_size: Field<IntOrText>,
+    pub bad_blocks: Field<Vec<Spanned<i64>>>,
 }
 
 impl RawFault {
@@ -471,6 +505,17 @@ impl RawFault {
             ("read", self.read.key()),
             ("write", self.write.key()),
             ("flush", self.flush.key()),
+            ("up", self.up.key()),
+            ("down", self.down.key()),
+            ("mode", self.mode.key()),
+            ("corrupt_byte", self.corrupt_byte.key()),
+            ("corrupt_value", self.corrupt_value.key()),
+            ("corrupt_reads", self.corrupt_reads.key()),
+            ("corrupt_flags", self.corrupt_flags.key()),
+            ("bad", self.bad.key()),
+            ("log_size", self.log_size.key()),
+            ("block_size", self.block_size.key()),
+            ("bad_blocks", self.bad_blocks.key()),
         ]
         .into_iter()
         .filter_map(|(k, s)| s.map(|s| (k, s)))
@@ -564,13 +609,15 @@ pub(crate) struct RawStep {
     pub method: Field<String>,
     pub stride: Field<i64>,
     pub snapshots: Field<i64>,
+    pub repair: Field<bool>,
+    pub points: Field<IntOrText>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 27] = [
+        let fields: [(&'static str, Option<Span>); 29] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -598,6 +645,8 @@ impl RawStep {
             ("method", self.method.key()),
             ("stride", self.stride.key()),
             ("snapshots", self.snapshots.key()),
+            ("repair", self.repair.key()),
+            ("points", self.points.key()),
         ];
         fields
             .into_iter()
@@ -615,6 +664,8 @@ pub(crate) struct RawExpect {
     pub first_error: Field<String>,
     pub error_contains: Field<String>,
     pub needs_check: Field<bool>,
+    pub p50_at_least: Field<String>,
+    pub kernel_log: Field<String>,
 }
 
 /// Reads one table's keys, remembering which were used so the rest can be reported.
@@ -879,11 +930,56 @@ impl RawFault {
             table: table.span(),
             pool: r.string("pool", "a string (a pool name)", d),
             device: r.string("device", "a string: \"data\" or \"metadata\"", d),
-            target: r.string("target", "a string: \"delay\"", d),
-            at: r.string("at", "a string: \"start\"", d),
+            target: r.string(
+                "target",
+                "a string: \"delay\", \"flakey\", \"error\", \"log-writes\" or \"dust\"",
+                d,
+            ),
+            at: r.string(
+                "at",
+                "a string: \"start\", \"step:NAME\", \"time:5s\", \"written:64MiB\" or \"usage:50%\"",
+                d,
+            ),
+            until: r.string(
+                "until",
+                "a string: \"end\", \"step:NAME\" or \"after:5s\"",
+                d,
+            ),
             read: r.string("read", delay, d),
             write: r.string("write", delay, d),
             flush: r.string("flush", delay, d),
+            up: r.string("up", "a duration string in whole seconds, like \"2s\"", d),
+            down: r.string("down", "a duration string in whole seconds, like \"2s\"", d),
+            mode: r.string(
+                "mode",
+                "a string: \"fail\", \"drop_writes\", \"error_writes\", \"error_reads\" or \"corrupt_bio_byte\"",
+                d,
+            ),
+            corrupt_byte: r.integer("corrupt_byte", "an integer (1-based byte of the bio)", d),
+            corrupt_value: r.integer("corrupt_value", "an integer from 0 to 255", d),
+            corrupt_reads: r.boolean("corrupt_reads", d),
+            corrupt_flags: r.integer("corrupt_flags", "an integer (bio flags to match; 0: all)", d),
+            bad: read_array(
+                &mut r,
+                "bad",
+                "an array of ranges like [\"8MiB+64KiB\"], or [\"all\"]",
+                "a range string",
+                string_node,
+                d,
+            ),
+            log_size: r.size("log_size", d),
+            block_size: r.size("block_size", d),
+            bad_blocks: read_array(
+                &mut r,
+                "bad_blocks",
+                "an array of block numbers, like [16, 17]",
+                "an integer block number",
+                |n| match n {
+                    Node::Integer(i) => Some(*i),
+                    _ => None,
+                },
+                d,
+            ),
         };
         r.finish(d);
         fault
@@ -954,6 +1050,12 @@ impl RawStep {
             ),
             stride: r.integer("stride", "an integer number of chunks", d),
             snapshots: r.integer("snapshots", "an integer (the most snapshots to take)", d),
+            repair: r.boolean("repair", d),
+            points: r.int_or_text(
+                "points",
+                "\"all\" or an integer number of replay points",
+                d,
+            ),
             expect,
         };
         r.finish(d);
@@ -963,26 +1065,52 @@ impl RawStep {
 
 /// `pools = ["a", "b"]`: an array of strings; any non-string makes the field `Invalid`.
 fn read_pools(r: &mut TableReader<'_>, d: &mut Vec<Diagnostic>) -> Field<Vec<Spanned<String>>> {
-    const EXPECTED: &str = "an array of pool names, like [\"loop\"]";
-    let Some((k, v)) = r.take("pools") else {
+    read_array(
+        r,
+        "pools",
+        "an array of pool names, like [\"loop\"]",
+        "a pool name string",
+        string_node,
+        d,
+    )
+}
+
+fn string_node(n: &Node) -> Option<String> {
+    match n {
+        Node::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// An array whose every element `conv` accepts; any other element makes the field
+/// `Invalid` (each reported where it is).
+fn read_array<T>(
+    r: &mut TableReader<'_>,
+    key: &str,
+    expected: &str,
+    element: &str,
+    conv: impl Fn(&Node) -> Option<T>,
+    d: &mut Vec<Diagnostic>,
+) -> Field<Vec<Spanned<T>>> {
+    let Some((k, v)) = r.take(key) else {
         return Field::Absent;
     };
     let Node::Array(items) = v.get_ref() else {
-        d.push(wrong_type("pools", EXPECTED, v));
+        d.push(wrong_type(key, expected, v));
         return Field::Invalid { key: k.span() };
     };
-    let mut names = Vec::with_capacity(items.len());
+    let mut out = Vec::with_capacity(items.len());
     let mut ok = true;
     for item in items {
-        match item.get_ref() {
-            Node::String(s) => names.push(Spanned::new(item.span(), s.clone())),
-            other => {
+        match conv(item.get_ref()) {
+            Some(x) => out.push(Spanned::new(item.span(), x)),
+            None => {
                 ok = false;
                 d.push(Diagnostic::new(
                     item.span(),
                     format!(
-                        "each of `pools` must be a pool name string, not {}",
-                        other.type_name()
+                        "each of `{key}` must be {element}, not {}",
+                        item.get_ref().type_name()
                     ),
                 ));
             }
@@ -991,7 +1119,7 @@ fn read_pools(r: &mut TableReader<'_>, d: &mut Vec<Diagnostic>) -> Field<Vec<Spa
     if ok {
         Field::Given {
             key: k.span(),
-            value: Spanned::new(v.span(), names),
+            value: Spanned::new(v.span(), out),
         }
     } else {
         Field::Invalid { key: k.span() }
@@ -1020,6 +1148,12 @@ impl RawExpect {
                 d,
             ),
             needs_check: r.boolean("needs_check", d),
+            p50_at_least: r.string("p50_at_least", "a duration string like \"10ms\"", d),
+            kernel_log: r.string(
+                "kernel_log",
+                "a string a kernel log line of the step must contain",
+                d,
+            ),
         };
         r.finish(d);
         expect

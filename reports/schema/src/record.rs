@@ -359,8 +359,16 @@ pub struct FaultInfo {
     pub device: String,
     /// dm target: `delay`.
     pub target: String,
-    /// When it is in force: `start` (from the pool's construction).
+    /// When it goes into force: `start` (the pool's construction), `step:NAME`,
+    /// `time:<ms>ms`, `written:<bytes>`, `usage:<pct>%`.
     pub at: String,
+    /// When it goes out of force: `end`, `step:NAME`, `after:<ms>ms` (absent in runs
+    /// made before scheduling existed: `end`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// The target's table params when in force (`<dev>` for the device below).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<String>,
     /// Its dm device name (`tb-<run>-<pool>-<device>-<target>`).
     pub dm_name: String,
     /// The kernel's version of the target (`dmsetup targets`), when it has it.
@@ -403,6 +411,22 @@ pub struct CaseResult {
     /// Absent in runs made before it existed.
     #[serde(default)]
     pub metadata_check: Option<String>,
+    /// What happened to the pool, in time order: faults in and out of force, mode
+    /// changes, kernel log lines, workload errors, replay points. Empty (and absent) for
+    /// a case without faults.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// One line of a case's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// Milliseconds since the run started.
+    pub t_ms: u64,
+    /// `fault-on`, `fault-off`, `mode`, `kernel`, `error`, `step`, `mark`.
+    pub kind: String,
+    /// What, in words.
+    pub text: String,
 }
 
 /// Where a run ran.
@@ -558,6 +582,17 @@ pub enum EventKind {
         case: String,
         /// Verdict.
         status: Status,
+    },
+    /// A fault went into or out of force.
+    Fault {
+        /// Pool name.
+        pool: String,
+        /// The fault (`metadata-flakey`).
+        fault: String,
+        /// Whether it is now in force.
+        active: bool,
+        /// Why now (`at = "usage:50%"` reached at 51%, …).
+        reason: String,
     },
     /// Something went wrong outside a step.
     Error {
