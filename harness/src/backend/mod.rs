@@ -6,6 +6,7 @@ pub mod device_safety;
 pub mod direct_lvm;
 pub mod dm;
 pub mod fault;
+pub mod log_writes;
 pub mod loop_lvm;
 pub mod loopdev;
 pub mod metadata_repair;
