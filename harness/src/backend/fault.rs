@@ -341,7 +341,6 @@ fn swap_in_extras(dm: &Dm, l: &FaultLayer) -> Result<(), BackendError> {
 }
 
 /// A `log-writes` layer under a whole pool: concat → log-writes → metadata and data parts.
-#[derive(Debug)]
 pub struct PoolLog {
     /// `tb-…-pool-concat`: metadata then data.
     pub concat: DmDev,

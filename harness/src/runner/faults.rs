@@ -152,11 +152,6 @@ impl Scheduler {
         self.lock().error.take()
     }
 
-    /// Whether anything is scheduled at all.
-    pub fn is_empty(&self) -> bool {
-        self.lock().slots.is_empty()
-    }
-
     /// Swap the slots `idx` to `active`, recording why. Runs with the lock held, so the
     /// trigger thread and the runner never swap the same layer at once.
     fn apply(&self, inner: &mut Inner, dm: &Dm, idx: &[usize], active: bool, reason: &str) {

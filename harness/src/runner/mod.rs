@@ -5,6 +5,7 @@
 
 mod actions;
 mod crosscheck;
+pub(crate) mod faults;
 pub(crate) mod sampler;
 
 pub use actions::MOUNT_BASE;
@@ -182,6 +183,13 @@ fn run_case(
             state.drain_kernel();
             for line in &state.kernel_lines[*logged..] {
                 log_kernel_line(rec, kernel_log, line);
+                // The timeline keeps the kernel's words on the pool's devices (bounded:
+                // a failing device can log thousands of lines).
+                if let Some(f) = &state.faults {
+                    if *logged < MAX_TIMELINE_KERNEL_LINES {
+                        f.note("kernel", line.clone());
+                    }
+                }
             }
             *logged = state.kernel_lines.len();
         };
@@ -224,13 +232,17 @@ fn run_case(
         error: None,
         teardown_errors: Vec::new(),
         metadata_check: None,
+        timeline: Vec::new(),
     };
     // A fault target the kernel lacks: the case cannot run here, which is a skip, not a
     // pass (and not the pool's failure).
     if !pool.faults.is_empty() {
         crate::backend::fault::load_modules(&pool.faults);
-        let targets = crate::backend::dm::Dm::open()
-            .and_then(|dm| dm.targets())
+        let dm = crate::backend::dm::Dm::open();
+        let targets = dm
+            .as_ref()
+            .ok()
+            .and_then(|dm| dm.targets().ok())
             .unwrap_or_default();
         if let Some(settings) = result.pool.settings.as_mut() {
             for f in &mut settings.faults {
@@ -240,7 +252,12 @@ fn run_case(
                     .map(|(_, v)| v.clone());
             }
         }
-        if let Some(why) = crate::backend::fault::unsupported(&pool.faults, &targets) {
+        let mut probe = |t: &crate::plan::FaultTarget| match &dm {
+            Ok(dm) => crate::backend::fault::probe(dm, names, t),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Some(why) = crate::backend::fault::unsupported(&pool.faults, &targets, &mut probe)
+        {
             result.status = Status::Skipped;
             result.error = Some(format!("skipped: {why}"));
             rec.event(EventKind::Error {
@@ -271,17 +288,56 @@ fn run_case(
         }
     };
     result.pool.device = Some(backend.device());
+    let fault_dm = crate::backend::dm::Dm::open().ok();
+    if !pool.faults.is_empty() {
+        state.faults = Some(faults::Scheduler::new(
+            backend.fault_layers(),
+            rec.clone(),
+            pool.name.as_str(),
+        ));
+    }
     for step in plan.steps.iter().filter(|s| s.applies_to(&pool.name)) {
         if signals::stop_requested() {
             result.status = Status::Incomplete;
             break;
         }
+        if let (Some(f), Some(dm)) = (&state.faults, &fault_dm) {
+            f.step_starts(dm, &step.name);
+            f.note("step", format!("step {} ({}) starts", step.index, step.name));
+        }
+        if let (Some(log), Some(dm)) = (backend.pool_log(), &fault_dm) {
+            // Marks at steps: a replay point names where in the scenario it is.
+            let _ = log.mark(dm, &format!("step-{}-{}", step.index, step.name));
+        }
+        let trigger = state
+            .faults
+            .as_ref()
+            .and_then(|f| f.trigger(backend.pool_dm_name()));
         rec.event(EventKind::StepStarted {
             case: case_id.clone(),
             index: step.index,
             name: step.name.to_string(),
         });
         let sr = step::run_step(step, pool, backend.as_mut(), &mut state, rec);
+        if let Some(t) = trigger {
+            t.stop();
+        }
+        if let Some(f) = &state.faults {
+            if let Some(e) = &sr.error {
+                f.note("error", format!("step {} ({}): {e}", step.index, step.name));
+            }
+            if let Some(e) = sr.workload.as_ref().and_then(|w| w.first_error.as_ref()) {
+                f.note(
+                    "error",
+                    format!(
+                        "step {} ({}): workload: {} error(s), first {e}",
+                        step.index,
+                        step.name,
+                        sr.workload.as_ref().map_or(0, |w| w.errors)
+                    ),
+                );
+            }
+        }
         flush_kernel(&mut state, &mut logged, kernel_log);
         result.status = result.status.worst(sr.status);
         rec.event(EventKind::StepFinished {
@@ -297,11 +353,20 @@ fn run_case(
         }
     }
     result.pool.final_usage = backend.status().ok();
+    // Faults end before teardown, so the final thin_check reads the device as it is.
+    if let (Some(f), Some(dm)) = (&state.faults, &fault_dm) {
+        if let Err(e) = f.end_all(dm, "the case ends") {
+            result.teardown_errors.push(e);
+        }
+    }
     result.pool.construction = backend.construction();
     let (teardown_errors, check) = backend.teardown_with_check();
-    result.teardown_errors = teardown_errors;
+    result.teardown_errors.extend(teardown_errors);
     result.metadata_check = Some(check.text());
     flush_kernel(&mut state, &mut logged, kernel_log);
+    if let Some(f) = &state.faults {
+        result.timeline = f.timeline();
+    }
     if !result.teardown_errors.is_empty() {
         result.status = result.status.worst(Status::Failed);
     }
@@ -324,20 +389,36 @@ fn fault_info(
     names: &Names,
     pool: &str,
 ) -> thinbench_schema::record::FaultInfo {
-    let crate::plan::FaultTarget::Delay(d) = f.target;
+    use crate::plan::FaultTarget;
+    let params = match &f.target {
+        FaultTarget::LogWrites(l) => format!("<pool concat> <log device of {} bytes>", l.log_size.0),
+        t => crate::backend::fault::table_text(&crate::backend::fault::table(t, "<dev>", 0, true)),
+    };
+    let dm_name = match f.target {
+        FaultTarget::LogWrites(_) => names.dm(pool, "pool-log-writes"),
+        _ => names.dm(pool, &crate::backend::fault::part(f.device, &f.target)),
+    };
     thinbench_schema::record::FaultInfo {
         device: f.device.as_str().into(),
         target: f.target.dm_target().into(),
-        at: f.at.as_str().into(),
-        dm_name: names.dm(pool, &crate::backend::fault::part(f.device, &f.target)),
+        at: f.at.text(),
+        until: Some(f.until.text()),
+        params: Some(params),
+        dm_name,
         target_version: None,
-        delay: Some(thinbench_schema::record::DelayInfo {
-            read_ms: d.read_ms,
-            write_ms: d.write_ms,
-            flush_ms: d.flush_ms,
-        }),
+        delay: match &f.target {
+            FaultTarget::Delay(d) => Some(thinbench_schema::record::DelayInfo {
+                read_ms: d.read_ms,
+                write_ms: d.write_ms,
+                flush_ms: d.flush_ms,
+            }),
+            _ => None,
+        },
     }
 }
+
+/// Kernel lines a case's timeline keeps.
+const MAX_TIMELINE_KERNEL_LINES: usize = 200;
 
 /// Sets `dm_thin_pool`'s `no_space_timeout` for a case and restores the old value after:
 /// the parameter is global to the kernel.

@@ -30,6 +30,10 @@ pub struct CaseState {
     /// Acknowledged writes per thin, oldest first (snapshots inherit their origin's),
     /// for the integrity oracle.
     pub log: BTreeMap<Ident, Vec<LoggedWrite>>,
+    /// Every acknowledged write per thin, append-only (snapshots start with their
+    /// origin's): what a power cut may have kept, for the power-cut oracles, which
+    /// `log` (cut back to what is known to be on disk after a reboot) no longer holds.
+    pub acked: BTreeMap<Ident, Vec<LoggedWrite>>,
     /// Last generation handed out; each workload phase gets a new one.
     pub generation: u64,
     /// Last pool mode seen.
@@ -45,6 +49,22 @@ pub struct CaseState {
     /// The case's scratch directory (under the run's work dir, so its path carries the
     /// run id): filesystems of `delete` steps are mounted below it.
     pub scratch: std::path::PathBuf,
+    /// The fault schedule (a case with `[[fault]]` layers).
+    pub faults: Option<super::faults::Scheduler>,
+    /// Completed flushes, oldest first: when each completed, and how long each thin's
+    /// write log was then — the writes a power cut after it must not lose.
+    pub flushes: Vec<Flushed>,
+}
+
+/// A completed flush of the workload (see [`CaseState::flushes`]).
+#[derive(Debug, Clone)]
+pub struct Flushed {
+    /// Taken after the flush returned (so never earlier than its completion).
+    pub at: Instant,
+    /// The `log-writes` mark written right after it, if the pool has a log.
+    pub mark: Option<String>,
+    /// `acked` length per thin.
+    pub lens: BTreeMap<Ident, usize>,
 }
 
 impl CaseState {
@@ -54,6 +74,23 @@ impl CaseState {
         let n = new.len();
         self.kernel_lines.extend(new);
         n
+    }
+
+    /// Record a completed flush (after a workload's `fdatasync` returned); with a
+    /// `log-writes` layer under the pool, also mark the log with it.
+    pub fn flushed(&mut self, backend: &dyn PoolBackend) {
+        // Under a fault that drops or damages writes a completed flush promises nothing.
+        if self.faults.as_ref().is_some_and(|f| f.damage_since().is_some()) {
+            return;
+        }
+        let at = Instant::now();
+        let mark = backend.pool_log().and_then(|log| {
+            let label = format!("flush-{}", self.flushes.len());
+            let dm = crate::backend::dm::Dm::open().ok()?;
+            log.mark(&dm, &label).ok().map(|()| label)
+        });
+        let lens = self.acked.iter().map(|(k, v)| (k.clone(), v.len())).collect();
+        self.flushes.push(Flushed { at, mark, lens });
     }
 
     /// A fresh generation number for a phase's writes.
@@ -70,6 +107,28 @@ fn sample(rec: &Recorder, pool: &str, step: Option<usize>, reason: &str, u: &Poo
 /// An expectation check that names the step and both numbers when it fails.
 pub fn check(what: &str, expected: String, observed: String, step: &StepSpec) -> ExpectationResult {
     let ok = expected == observed;
+    ExpectationResult {
+        message: (!ok).then(|| {
+            format!(
+                "step {} ({}): {what}: expected {expected}, observed {observed}",
+                step.index, step.name
+            )
+        }),
+        what: what.to_owned(),
+        expected,
+        observed,
+        status: if ok { Status::Passed } else { Status::Failed },
+    }
+}
+
+/// An expectation that holds when `ok` (not by string equality).
+pub fn verdict(
+    what: &str,
+    expected: String,
+    observed: String,
+    ok: bool,
+    step: &StepSpec,
+) -> ExpectationResult {
     ExpectationResult {
         message: (!ok).then(|| {
             format!(
@@ -110,6 +169,7 @@ pub fn run_step(
         error: None,
     };
     let pname = pool.name.as_str();
+    let kernel_from = state.kernel_lines.len();
     r.pool_before = backend.status().ok();
     if let Some(u) = &r.pool_before {
         sample(rec, pname, Some(step.index), "step-start", u);
@@ -138,6 +198,17 @@ pub fn run_step(
         });
         if let Some(prev) = state.last_mode {
             if prev != u.mode {
+                if let Some(f) = &state.faults {
+                    f.note(
+                        "mode",
+                        format!(
+                            "pool {} → {}{}",
+                            prev.as_str(),
+                            u.mode.as_str(),
+                            if u.needs_check { " (needs_check)" } else { "" }
+                        ),
+                    );
+                }
                 rec.event(EventKind::ModeChange {
                     pool: pname.to_owned(),
                     from: prev,
@@ -149,6 +220,20 @@ pub fn run_step(
     }
     if let (Some(b), Some(a)) = (&r.pool_before, &r.pool_after) {
         r.data_blocks_allocated = Some(a.data_used.0 as i64 - b.data_used.0 as i64);
+    }
+    state.drain_kernel();
+    let step_kernel: Vec<String> = state.kernel_lines[kernel_from..].to_vec();
+    if let Some(f) = &state.faults {
+        if let Some(e) = f.take_error() {
+            r.expectations.push(ExpectationResult {
+                what: "the fault schedule is kept".into(),
+                expected: "every swap done".into(),
+                observed: e.clone(),
+                status: Status::Failed,
+                message: Some(format!("step {} ({}): {e}", step.index, step.name)),
+            });
+            r.status = Status::Failed;
+        }
     }
     let wanted_error = step.expect.iter().find_map(|x| match x {
         Expect::ErrorContains(t) => Some(t.clone()),
@@ -193,7 +278,28 @@ pub fn run_step(
                 .data_blocks_allocated
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| "unknown".into());
-            if let Some(p) = out.predicted {
+            // Under a fault that drops or damages writes, the on-disk metadata is not the
+            // pool's (thin_ls reads the disk), and a transaction the pool aborted takes
+            // its allocations since the last commit with it: the model cannot know which,
+            // so these checks are skipped, saying why; a `reboot` resyncs the model.
+            let at_risk = state
+                .faults
+                .as_ref()
+                .is_some_and(|f| f.damage_since().is_some());
+            let live = |u: &Option<PoolUsage>| {
+                u.as_ref()
+                    .is_some_and(|u| matches!(u.mode, PoolMode::Rw | PoolMode::OutOfDataSpace))
+            };
+            let aborted = at_risk && live(&r.pool_before) && !live(&r.pool_after);
+            if let (Some(p), true) = (out.predicted, aborted) {
+                r.expectations.push(ExpectationResult {
+                    what: "data blocks allocated == model".into(),
+                    expected: p.to_string(),
+                    observed: format!("skipped: the pool aborted its transaction under a fault (now {}): what it allocated since the last commit is gone, observed {observed}", r.pool_after.as_ref().map_or("unknown", |u| u.mode.as_str())),
+                    status: Status::Skipped,
+                    message: None,
+                });
+            } else if let Some(p) = out.predicted {
                 // The accounting oracle: the model's prediction, always checked. A note
                 // says where the model's figure comes from when it is not a prediction.
                 let what = match &out.predicted_note {
@@ -202,6 +308,15 @@ pub fn run_step(
                 };
                 r.expectations
                     .push(check(&what, p.to_string(), observed.clone(), step));
+              if at_risk {
+                r.expectations.push(ExpectationResult {
+                    what: "thin_ls agrees with the model".into(),
+                    expected: "per-thin blocks as the model has them".into(),
+                    observed: "skipped: a fault that drops or damages writes is in force, so the metadata on disk (what thin_ls reads) is not the pool's".into(),
+                    status: Status::Skipped,
+                    message: None,
+                });
+              } else {
                 // Per thin, the kernel's own metadata (thin_ls) against the model. Its
                 // cost is recorded: under TCG every pool message is a metadata commit.
                 let t = Instant::now();
@@ -212,6 +327,7 @@ pub fn run_step(
                     step,
                 ));
                 crosscheck_ms = Some(t.elapsed().as_millis() as f64);
+              }
             }
             r.expectations.extend(out.checks);
             for e in &step.expect {
@@ -277,6 +393,29 @@ pub fn run_step(
                             .unwrap_or_else(|| "n/a".into()),
                         step,
                     ),
+                    Expect::P50AtLeast(d) => {
+                        let p50 = out.workload.as_ref().map(|w| w.latency.p50_ns);
+                        let shown = |ns: u64| format!("{:.2} ms", ns as f64 / 1e6);
+                        verdict(
+                            "workload p50 latency",
+                            format!(">= {}", shown(d.as_nanos() as u64)),
+                            p50.map(shown).unwrap_or_else(|| "n/a".into()),
+                            p50.is_some_and(|p| u128::from(p) >= d.as_nanos()),
+                            step,
+                        )
+                    }
+                    Expect::KernelLog(text) => {
+                        let hit = step_kernel.iter().find(|l| l.contains(text.as_str()));
+                        verdict(
+                            "a kernel log line contains",
+                            text.clone(),
+                            hit.cloned().unwrap_or_else(|| {
+                                format!("none of {} line(s) during the step", step_kernel.len())
+                            }),
+                            hit.is_some(),
+                            step,
+                        )
+                    }
                 });
             }
             r.workload = out.workload;

@@ -88,10 +88,12 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
     let (writer_done_at, outcome) = std::thread::scope(|s| {
         let (stop, done_bytes) = (&stop, &done_bytes);
         let writer = s.spawn(move || {
+            let mut meter = crate::runner::faults::WrittenMeter::default();
             let r = small_write::run(
                 &mut dev,
                 &params,
                 &mut |p: small_write::Progress| {
+                    meter.progress(p.bytes.0);
                     done_bytes.store(p.bytes.0, Ordering::Relaxed);
                     rec.event(EventKind::Progress {
                         case: case.clone(),
@@ -237,6 +239,11 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
     net += effect.net_blocks();
     ctx.state
         .log
+        .entry(f.thin.clone())
+        .or_default()
+        .extend(out.writes.iter().map(|(o, l)| (*o, *l, generation)));
+    ctx.state
+        .acked
         .entry(f.thin.clone())
         .or_default()
         .extend(out.writes.iter().map(|(o, l)| (*o, *l, generation)));

@@ -7,6 +7,7 @@ mod deferred;
 mod delete;
 mod fill;
 mod metadata;
+mod power;
 mod thins;
 mod write;
 
@@ -81,5 +82,7 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, String> {
         Action::Delete(d) => delete::run(ctx, d),
         Action::MetadataFill(m) => metadata::fill(ctx, m),
         Action::RepairMetadata(r) => metadata::repair(ctx, r),
+        Action::Reboot(r) => power::reboot(ctx, r),
+        Action::Replay(r) => power::replay(ctx, r),
     }
 }

@@ -78,6 +78,8 @@ pub fn snapshot(
     ctx.state.written.insert(thin.clone(), inherited);
     let log = ctx.state.log.get(origin).cloned().unwrap_or_default();
     ctx.state.log.insert(thin.clone(), log);
+    let acked = ctx.state.acked.get(origin).cloned().unwrap_or_default();
+    ctx.state.acked.insert(thin.clone(), acked);
     Ok(ActionOutput {
         predicted: Some(0),
         ..Default::default()
