@@ -1,5 +1,5 @@
 //! Planner plan text → `load_fleet_str` (TOML, raw tables, validation). Never panics;
-//! errors are positioned inside the text; a fleet loads the same twice.
+//! errors are positioned inside the text and one line each; a fleet loads the same twice.
 #![no_main]
 
 use std::path::Path;
@@ -21,8 +21,14 @@ fuzz_target!(|data: &[u8]| {
                     (1..=lines).contains(&err.line) && err.col >= 1,
                     "error outside the text ({lines} lines): {err:?}"
                 );
+                // One error, one line (its hint one more), whatever the text quotes.
+                let shown = err.to_string();
+                assert_eq!(
+                    shown.lines().count(),
+                    1 + usize::from(err.hint.is_some()),
+                    "multi-line error: {err:?}"
+                );
             }
-            let _ = e.to_string();
         }
         Ok(fleet) => {
             let again = load_fleet_str(path, text).expect("a fleet loads twice");

@@ -3,150 +3,25 @@
 //!
 //! Inside the crate, checks report a [`Diagnostic`] carrying a byte span of the scenario
 //! text; the loader turns spans into 1-based line:column once, at the end, with
-//! [`LineIndex`].
+//! [`LineIndex`]. Both, and the error itself, are `thinbench_schema::positioned`'s,
+//! shared with the planner's plans and the gate's config.
 
-use std::fmt;
-use std::ops::Range;
-use std::path::PathBuf;
+use thinbench_schema::positioned::Positioned;
+pub(crate) use thinbench_schema::positioned::{Diagnostic, LineIndex};
 
 /// Every error found in one scenario file, in file order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", render_list(&self.errors))]
+#[error("{}", Positioned::display_list(&self.errors))]
 pub struct ScenarioErrors {
     /// The errors; never empty when returned by the loader.
     pub errors: Vec<ScenarioError>,
 }
 
-/// One mistake in a scenario file.
-///
-/// Displays as `FILE:LINE:COL: error: MESSAGE`, plus `\n  hint: HINT` when there is a
-/// hint. Line and column are 1-based (the column counts characters); line 0 means the
-/// error is about the file as a whole (it could not be read) and displays as
-/// `FILE: error: MESSAGE`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", render_one(self))]
-pub struct ScenarioError {
-    /// The scenario file.
-    pub file: PathBuf,
-    /// 1-based line; 0 when the error has no position.
-    pub line: usize,
-    /// 1-based column in characters; 0 when the error has no position.
-    pub col: usize,
-    /// What is wrong, lowercase, one line.
-    pub message: String,
-    /// How to fix it, when there is something to say.
-    pub hint: Option<String>,
-}
-
-fn render_one(e: &ScenarioError) -> String {
-    let mut s = if e.line == 0 {
-        format!("{}: error: {}", e.file.display(), e.message)
-    } else {
-        format!(
-            "{}:{}:{}: error: {}",
-            e.file.display(),
-            e.line,
-            e.col,
-            e.message
-        )
-    };
-    if let Some(h) = &e.hint {
-        s.push_str("\n  hint: ");
-        s.push_str(h);
-    }
-    s
-}
-
-fn render_list(errors: &[ScenarioError]) -> String {
-    errors.iter().map(render_one).collect::<Vec<_>>().join("\n")
-}
-
-/// A mistake found while checking the text: where (byte range), what, and a hint.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct Diagnostic {
-    /// Byte range of the offending key or value in the scenario text.
-    pub span: Range<usize>,
-    /// One line, lowercase.
-    pub message: String,
-    /// Optional advice.
-    pub hint: Option<String>,
-}
-
-impl Diagnostic {
-    /// A diagnostic without a hint.
-    pub fn new(span: Range<usize>, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            span,
-            message: message.into(),
-            hint: None,
-        }
-    }
-
-    /// The same diagnostic with a hint.
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
-        self.hint = Some(hint.into());
-        self
-    }
-}
-
-/// Byte offset → 1-based line and character column, for one text.
-pub(crate) struct LineIndex<'a> {
-    text: &'a str,
-    /// Byte offset at which each line starts.
-    starts: Vec<usize>,
-}
-
-impl<'a> LineIndex<'a> {
-    pub fn new(text: &'a str) -> LineIndex<'a> {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
-    }
-
-    /// Line and column of byte `offset` (clamped to the text; a position inside a
-    /// multi-byte character counts as that character).
-    pub fn position(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        // `starts[0] == 0`, so the partition point is at least 1.
-        let line = self.starts.partition_point(|&s| s <= offset);
-        let start = self.starts[line - 1];
-        let col = self.text[start..]
-            .char_indices()
-            .take_while(|(i, c)| start + i + c.len_utf8() <= offset)
-            .count();
-        (line, col + 1)
-    }
-
-    /// The positioned, user-facing form of `d`.
-    pub fn error(&self, file: &std::path::Path, d: Diagnostic) -> ScenarioError {
-        let (line, col) = self.position(d.span.start);
-        ScenarioError {
-            file: file.to_path_buf(),
-            line,
-            col,
-            message: one_line(d.message),
-            hint: d.hint.map(one_line),
-        }
-    }
-}
-
-/// `s` with control characters escaped (`\n`, `\t`, `\u{1b}`): messages quote values
-/// from the file, which TOML strings can fill with newlines and terminal escapes, and a
-/// message stays one line.
-fn one_line(s: String) -> String {
-    if !s.chars().any(char::is_control) {
-        return s;
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+/// One mistake in a scenario file: `FILE:LINE:COL: error: MESSAGE`, plus
+/// `\n  hint: HINT` when there is a hint; line and column 1-based, the column in
+/// characters; line 0 for the file as a whole (`FILE: error: MESSAGE`). The shape every
+/// thinbench input file's errors share: see [`Positioned`].
+pub type ScenarioError = Positioned;
 
 /// The candidate closest to `word` for a "did you mean" hint: edit distance at most 2
 /// (ignoring case; a swap of neighbours counts 1), and at most half the candidate's
@@ -186,35 +61,9 @@ fn edit_distance(a: &[char], b: &[char]) -> usize {
     prev[b.len()]
 }
 
-impl fmt::Debug for LineIndex<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LineIndex")
-            .field("lines", &self.starts.len())
-            .finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
-
-    #[test]
-    fn positions_are_one_based_and_count_chars() {
-        let idx = LineIndex::new("ab\nçé = 1\n\nx");
-        assert_eq!(idx.position(0), (1, 1));
-        assert_eq!(idx.position(1), (1, 2));
-        assert_eq!(idx.position(2), (1, 3)); // the newline itself
-        assert_eq!(idx.position(3), (2, 1));
-        // `ç` and `é` are two bytes each: byte 7 is the third character.
-        assert_eq!(idx.position(7), (2, 3));
-        assert_eq!(idx.position(12), (3, 1));
-        assert_eq!(idx.position(13), (4, 1));
-        assert_eq!(idx.position(14), (4, 2)); // end of text
-        assert_eq!(idx.position(999), (4, 2));
-        // Inside a multi-byte character: that character's column.
-        assert_eq!(idx.position(4), (2, 1));
-    }
 
     #[test]
     fn suggestions() {
@@ -232,35 +81,5 @@ mod tests {
         let b: Vec<char> = "sitting".chars().collect();
         assert_eq!(edit_distance(&a, &b), 3);
         assert_eq!(edit_distance(&[], &b), 7);
-    }
-
-    #[test]
-    fn display_formats() {
-        let e = ScenarioError {
-            file: "s.toml".into(),
-            line: 3,
-            col: 7,
-            message: "bad".into(),
-            hint: Some("fix it".into()),
-        };
-        assert_eq!(e.to_string(), "s.toml:3:7: error: bad\n  hint: fix it");
-        let unread = ScenarioError {
-            file: "s.toml".into(),
-            line: 0,
-            col: 0,
-            message: "cannot read: gone".into(),
-            hint: None,
-        };
-        assert_eq!(unread.to_string(), "s.toml: error: cannot read: gone");
-        let all = ScenarioErrors {
-            errors: vec![unread, e],
-        };
-        assert_eq!(
-            all.to_string(),
-            "s.toml: error: cannot read: gone\ns.toml:3:7: error: bad\n  hint: fix it"
-        );
-        let idx = LineIndex::new("a\nb");
-        let pe = idx.error(Path::new("f"), Diagnostic::new(2..3, "m"));
-        assert_eq!((pe.line, pe.col, pe.hint), (2, 1, None));
     }
 }

@@ -6,21 +6,15 @@ use crate::scenario::error::{Diagnostic, LineIndex, ScenarioError, ScenarioError
 use crate::scenario::raw::{Node, RawScenario};
 use serde_spanned::Spanned;
 use std::path::Path;
+use thinbench_schema::positioned::fold_lines;
 
 /// Reads, parses and validates the scenario file at `path`.
 ///
 /// Errors name `path` as given. A file that cannot be read, or is not UTF-8, gives a
 /// single error; otherwise every mistake found is reported, in file order.
 pub fn load_plan(path: &Path) -> Result<Plan, ScenarioErrors> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        single(ScenarioError {
-            file: path.to_path_buf(),
-            line: 0,
-            col: 0,
-            message: format!("cannot read: {e}"),
-            hint: None,
-        })
-    })?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| single(ScenarioError::whole_file(path, format!("cannot read: {e}"))))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let err = e.utf8_error();
         let valid = &e.as_bytes()[..err.valid_up_to()];
@@ -46,10 +40,7 @@ pub fn load_plan(path: &Path) -> Result<Plan, ScenarioErrors> {
 pub fn load_plan_str(path_for_messages: &Path, text: &str) -> Result<Plan, ScenarioErrors> {
     let index = LineIndex::new(text);
     let fail = |diags: Vec<Diagnostic>| ScenarioErrors {
-        errors: diags
-            .into_iter()
-            .map(|d| index.error(path_for_messages, d))
-            .collect(),
+        errors: index.errors(path_for_messages, diags),
     };
     let tree: Spanned<Node> = toml::from_str(text).map_err(|e| fail(vec![toml_error(&e)]))?;
     let mut diags = Vec::new();
@@ -69,8 +60,9 @@ pub fn load_plan_str(path_for_messages: &Path, text: &str) -> Result<Plan, Scena
                     "internal error: no plan and no reason",
                 ));
             }
-            // File order; checks run by table, not by line. Stable, so errors at one
-            // position keep the order they were found in.
+            // File order (checks run by table, not by line), as `fail` sorts them; sorted
+            // here first so that a check reached twice by one mistake reports it once.
+            // Stable, so errors at one position keep the order they were found in.
             diags.sort_by_key(|d| d.span.start);
             diags.dedup();
             Err(fail(diags))
@@ -92,11 +84,5 @@ fn toml_error(e: &toml::de::Error) -> Diagnostic {
         return Diagnostic::new(span, "date-times are not used in scenario files")
             .with_hint("write durations and sizes as strings, like \"20m\" or \"64KiB\"");
     }
-    let text = message
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(": ");
-    Diagnostic::new(span, format!("invalid TOML: {text}"))
+    Diagnostic::new(span, format!("invalid TOML: {}", fold_lines(message)))
 }

@@ -8,77 +8,27 @@
 
 use std::fmt;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use serde_spanned::Spanned;
+use thinbench_schema::positioned::{fold_lines, Diagnostic, LineIndex, Positioned};
 use thinbench_schema::units::{Bytes, ChunkSize};
 
 // ---------------------------------------------------------------------------------------
 // Errors
 
-/// One mistake in a plan file: `FILE:LINE:COL: error: MESSAGE` (+ `\n  hint: HINT`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanError {
-    /// The plan file.
-    pub file: PathBuf,
-    /// 1-based line; 0 for the file as a whole.
-    pub line: usize,
-    /// 1-based column in characters; 0 for the file as a whole.
-    pub col: usize,
-    /// What is wrong, one line.
-    pub message: String,
-    /// How to fix it.
-    pub hint: Option<String>,
-}
-
-impl fmt::Display for PlanError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}: error: {}", self.file.display(), self.message)?;
-        } else {
-            write!(
-                f,
-                "{}:{}:{}: error: {}",
-                self.file.display(),
-                self.line,
-                self.col,
-                self.message
-            )?;
-        }
-        if let Some(h) = &self.hint {
-            write!(f, "\n  hint: {h}")?;
-        }
-        Ok(())
-    }
-}
+/// One mistake in a plan file: `FILE:LINE:COL: error: MESSAGE` (+ `\n  hint: HINT`);
+/// line and column 1-based, the column in characters; line 0 for the file as a whole.
+/// The shape every thinbench input file's errors share: see [`Positioned`].
+pub type PlanError = Positioned;
 
 /// Every mistake found in one plan file, in file order; never empty.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", Positioned::display_list(&self.errors))]
 pub struct PlanErrors {
     /// The errors.
     pub errors: Vec<PlanError>,
-}
-
-impl fmt::Display for PlanErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let lines: Vec<String> = self.errors.iter().map(|e| e.to_string()).collect();
-        f.write_str(&lines.join("\n"))
-    }
-}
-
-struct Diag {
-    span: Range<usize>,
-    message: String,
-    hint: Option<String>,
-}
-
-fn position(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    (line, text[start..offset].chars().count() + 1)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -357,54 +307,23 @@ pub struct Fleet {
 /// Reads and validates the plan at `path`.
 pub fn load_fleet(path: &Path) -> Result<Fleet, PlanErrors> {
     let text = std::fs::read_to_string(path).map_err(|e| PlanErrors {
-        errors: vec![PlanError {
-            file: path.to_owned(),
-            line: 0,
-            col: 0,
-            message: format!("cannot read: {e}"),
-            hint: None,
-        }],
+        errors: vec![PlanError::whole_file(path, format!("cannot read: {e}"))],
     })?;
     load_fleet_str(path, &text)
 }
 
 /// Validates plan `text`; errors name `path`, whose stem is the default name.
 pub fn load_fleet_str(path: &Path, text: &str) -> Result<Fleet, PlanErrors> {
-    let fail = |diags: Vec<Diag>| {
-        let mut errors: Vec<(usize, PlanError)> = diags
-            .into_iter()
-            .map(|d| {
-                let (line, col) = position(text, d.span.start);
-                (
-                    d.span.start,
-                    PlanError {
-                        file: path.to_owned(),
-                        line,
-                        col,
-                        message: d.message,
-                        hint: d.hint,
-                    },
-                )
-            })
-            .collect();
-        errors.sort_by_key(|e| e.0);
-        PlanErrors {
-            errors: errors.into_iter().map(|e| e.1).collect(),
-        }
+    let index = LineIndex::new(text);
+    let fail = |diags: Vec<Diagnostic>| PlanErrors {
+        errors: index.errors(path, diags),
     };
     let raw: RawPlan = toml::from_str(text).map_err(|e| {
-        let msg = e
-            .message()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect::<Vec<_>>()
-            .join(": ");
-        fail(vec![Diag {
-            span: e.span().unwrap_or(0..0),
-            message: msg,
-            hint: Some("the plan format is in docs/plan-format.md".into()),
-        }])
+        fail(vec![Diagnostic::new(
+            e.span().unwrap_or(0..0),
+            fold_lines(e.message()),
+        )
+        .with_hint("the plan format is in docs/plan-format.md")])
     })?;
     let mut v = Validator { diags: Vec::new() };
     let fleet = v.plan(raw, path);
@@ -416,7 +335,7 @@ pub fn load_fleet_str(path: &Path, text: &str) -> Result<Fleet, PlanErrors> {
 }
 
 struct Validator {
-    diags: Vec<Diag>,
+    diags: Vec<Diagnostic>,
 }
 
 const DAY: u64 = 86_400;
@@ -427,10 +346,10 @@ pub const MAX_RANDOM_IOS: u64 = 1 << 26;
 
 impl Validator {
     fn err(&mut self, span: Range<usize>, message: impl Into<String>, hint: Option<&str>) {
-        self.diags.push(Diag {
-            span,
-            message: message.into(),
-            hint: hint.map(str::to_owned),
+        let d = Diagnostic::new(span, message);
+        self.diags.push(match hint {
+            Some(h) => d.with_hint(h),
+            None => d,
         });
     }
 
@@ -1084,6 +1003,59 @@ seed = 3
             lines[1].starts_with("p.toml:13:11: error: unknown pattern `zigzag`"),
             "{e}"
         );
+    }
+
+    /// Each error is one line, and its hint (if any) one more: no value from the file,
+    /// however written, breaks that.
+    fn assert_one_line_each(e: &PlanErrors) {
+        for err in &e.errors {
+            let shown = err.to_string();
+            assert!(!shown.contains(['\r', '\t', '\u{1b}']), "{shown:?}");
+            assert_eq!(
+                shown.lines().count(),
+                1 + usize::from(err.hint.is_some()),
+                "{shown:?}"
+            );
+            assert!(!err.message.contains('\n'), "{err:?}");
+        }
+        assert_eq!(
+            e.to_string().lines().count(),
+            e.errors
+                .iter()
+                .map(|e| 1 + usize::from(e.hint.is_some()))
+                .sum::<usize>()
+        );
+    }
+
+    #[test]
+    fn messages_stay_one_line() {
+        // Values quoted in messages: a multi-line string and terminal escapes. The
+        // scenario loader's fuzzing finding, for plans (they share the error type).
+        let t = OK
+            .replace("\"random\"", "\"\"\"zig\nzag\\u001b[31m\\r\"\"\"")
+            .replace("\"100GiB\"", "\"12\\tfur\\nlongs\"");
+        let e = load_fleet_str(Path::new("p.toml"), &t).unwrap_err();
+        assert_eq!(e.errors.len(), 2, "{e}");
+        assert_one_line_each(&e);
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with("p.toml:4:13: error: invalid `data_size`: `12\\tfur\\nlongs`"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("p.toml:13:11: error: unknown pattern `zig\\nzag\\u{1b}[31m\\r`"),
+            "{shown}"
+        );
+        // A key serde does not know, quoted with a newline in it: toml's (multi-line)
+        // message is folded, the key's own newline with it.
+        let t = OK.replace("data_size", "\"data\\nsise\\u001b\"");
+        let e = load_fleet_str(Path::new("p.toml"), &t).unwrap_err();
+        assert_one_line_each(&e);
+        assert!(e.errors[0].message.contains("unknown field"), "{e}");
+        // A file name with a newline in it is shown escaped too.
+        let e = load_fleet_str(Path::new("a\nb.toml"), "format = 1\n").unwrap_err();
+        assert_one_line_each(&e);
+        assert!(e.to_string().starts_with("a\\nb.toml:"), "{e}");
     }
 
     #[test]

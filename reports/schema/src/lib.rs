@@ -1,5 +1,7 @@
 //! The result contract of thinbench: typed units, validated ids, and the records a run
-//! writes (`summary.json`, `events.jsonl`, `samples.csv`).
+//! writes (`summary.json`, `events.jsonl`, `samples.csv`); and the one shape of an error
+//! in an input file ([`positioned`]: `FILE:LINE:COL: error: …`), which the scenario,
+//! plan and gate-config readers share.
 //!
 //! This crate is a leaf (serde only) so that every other crate, and outside tools that
 //! read results, can depend on it without pulling the harness in. Changes are additive;
@@ -7,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod ids;
+pub mod positioned;
 pub mod record;
 pub mod units;
 

@@ -1,92 +1,23 @@
 //! Errors of a gate config: positioned (`FILE:LINE:COL: error: …`, then `  hint: …`),
-//! every one found in the file reported at once, like scenario files'.
+//! every one found in the file reported at once. The error, the [`Diagnostic`] a check
+//! reports and the [`LineIndex`] that positions it are `thinbench_schema::positioned`'s,
+//! shared with scenario files and planner plans.
 
-use std::fmt;
-use std::ops::Range;
-use std::path::PathBuf;
+use thinbench_schema::positioned::Positioned;
+pub(crate) use thinbench_schema::positioned::{Diagnostic, LineIndex};
 
 /// Every mistake found in one config file, in file order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", self.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+#[error("{}", Positioned::display_list(&self.errors))]
 pub struct ConfigErrors {
     /// The errors; never empty.
     pub errors: Vec<ConfigError>,
 }
 
-/// One mistake. Line and column are 1-based (columns count characters); line 0 means
-/// the whole file (it could not be read).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The config file.
-    pub file: PathBuf,
-    /// 1-based line, or 0.
-    pub line: usize,
-    /// 1-based column, or 0.
-    pub col: usize,
-    /// What is wrong, one line.
-    pub message: String,
-    /// How to fix it.
-    pub hint: Option<String>,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}: error: {}", self.file.display(), self.message)?;
-        } else {
-            write!(
-                f,
-                "{}:{}:{}: error: {}",
-                self.file.display(),
-                self.line,
-                self.col,
-                self.message
-            )?;
-        }
-        if let Some(h) = &self.hint {
-            write!(f, "\n  hint: {h}")?;
-        }
-        Ok(())
-    }
-}
-
-/// A mistake at a byte range, before positions are computed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Diagnostic {
-    pub span: Range<usize>,
-    pub message: String,
-    pub hint: Option<String>,
-}
-
-impl Diagnostic {
-    pub fn new(span: Range<usize>, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            span,
-            message: message.into(),
-            hint: None,
-        }
-    }
-    pub fn hint(mut self, hint: impl Into<String>) -> Diagnostic {
-        self.hint = Some(hint.into());
-        self
-    }
-}
-
-/// Byte offset → 1-based (line, character column).
-pub(crate) fn position(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..floor_char_boundary(text, offset)];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    (line, before[line_start..].chars().count() + 1)
-}
-
-fn floor_char_boundary(s: &str, mut i: usize) -> usize {
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
+/// One mistake: `FILE:LINE:COL: error: MESSAGE` (+ `\n  hint: HINT`). Line and column
+/// are 1-based (columns count characters); line 0 means the whole file (it could not be
+/// read). The shape every thinbench input file's errors share: see [`Positioned`].
+pub type ConfigError = Positioned;
 
 /// The closest of `candidates` to `word` (edit distance ≤ 2, and at most half the
 /// candidate's length), for "did you mean" hints.
@@ -116,16 +47,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn positions() {
-        let t = "ab\nçd = 1\n";
-        assert_eq!(position(t, 0), (1, 1));
-        assert_eq!(position(t, 3), (2, 1));
-        assert_eq!(position(t, 5), (2, 2)); // after the two-byte ç
-        assert_eq!(position(t, 4), (2, 1)); // inside ç
-        assert_eq!(position(t, 99), (3, 1));
-    }
 
     #[test]
     fn suggestions() {

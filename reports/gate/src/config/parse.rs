@@ -6,10 +6,11 @@ use std::ops::Range;
 use std::path::Path;
 use std::time::Duration;
 
+use thinbench_schema::positioned::fold_lines;
 use thinbench_schema::record::Better;
 use toml_edit::{ImDocument, Item, Key, TableLike, Value};
 
-use super::error::{position, suggest, ConfigError, ConfigErrors, Diagnostic};
+use super::error::{suggest, ConfigError, ConfigErrors, Diagnostic, LineIndex};
 use super::model::{
     ExactPolicy, Floor, GateConfig, Glob, Globs, KindOverride, Matcher, MissingPolicy, Overrides,
     Ratio, Rule, Settings,
@@ -48,51 +49,24 @@ const SET_KEYS: &[&str] = &[
 /// Read and validate the config at `path`.
 pub fn load_config(path: &Path) -> Result<GateConfig, ConfigErrors> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigErrors {
-        errors: vec![ConfigError {
-            file: path.to_path_buf(),
-            line: 0,
-            col: 0,
-            message: format!("cannot read: {e}"),
-            hint: None,
-        }],
+        errors: vec![ConfigError::whole_file(path, format!("cannot read: {e}"))],
     })?;
     parse_config(path, &text)
 }
 
 /// Validate config `text`; errors name `path`.
 pub fn parse_config(path: &Path, text: &str) -> Result<GateConfig, ConfigErrors> {
-    let fail = |diags: Vec<Diagnostic>| {
-        let mut diags = diags;
-        diags.sort_by_key(|d| d.span.start);
-        ConfigErrors {
-            errors: diags
-                .into_iter()
-                .map(|d| {
-                    let (line, col) = position(text, d.span.start);
-                    ConfigError {
-                        file: path.to_path_buf(),
-                        line,
-                        col,
-                        message: d.message,
-                        hint: d.hint,
-                    }
-                })
-                .collect(),
-        }
+    let index = LineIndex::new(text);
+    let fail = |diags: Vec<Diagnostic>| ConfigErrors {
+        errors: index.errors(path, diags),
     };
     let doc = ImDocument::parse(text.to_owned()).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        let msg = e
-            .message()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect::<Vec<_>>()
-            .join(": ");
+        let msg = fold_lines(e.message());
         fail(vec![Diagnostic::new(span, format!("invalid TOML: {msg}"))])
     })?;
     let mut r = Reader {
-        text,
+        index: &index,
         diags: Vec::new(),
     };
     let cfg = r.config(doc.as_table(), path);
@@ -104,7 +78,7 @@ pub fn parse_config(path: &Path, text: &str) -> Result<GateConfig, ConfigErrors>
 }
 
 struct Reader<'t> {
-    text: &'t str,
+    index: &'t LineIndex<'t>,
     diags: Vec<Diagnostic>,
 }
 
@@ -136,7 +110,9 @@ impl Reader<'_> {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("valid keys in {table}: {}", known.join(", ")),
             };
-            self.err(Diagnostic::new(span, format!("unknown key `{k}` in {table}")).hint(hint));
+            self.err(
+                Diagnostic::new(span, format!("unknown key `{k}` in {table}")).with_hint(hint),
+            );
         }
     }
 
@@ -145,14 +121,15 @@ impl Reader<'_> {
         match top.get_key_value("format") {
             None => self.err(
                 Diagnostic::new(0..0, "missing `format`")
-                    .hint(format!("start the file with `format = {CONFIG_FORMAT}`")),
+                    .with_hint(format!("start the file with `format = {CONFIG_FORMAT}`")),
             ),
             Some((k, item)) => match item.as_integer() {
                 Some(CONFIG_FORMAT) => {}
                 Some(n) => self.err(
-                    Diagnostic::new(item_span(k, item), format!("format {n} is not known")).hint(
-                        format!("this thinbench reads gate config format {CONFIG_FORMAT}"),
-                    ),
+                    Diagnostic::new(item_span(k, item), format!("format {n} is not known"))
+                        .with_hint(format!(
+                            "this thinbench reads gate config format {CONFIG_FORMAT}"
+                        )),
                 ),
                 None => self.err(Diagnostic::new(
                     item_span(k, item),
@@ -183,7 +160,7 @@ impl Reader<'_> {
                 }
                 _ => self.err(
                     Diagnostic::new(item_span(k, item), "`rule` must be an array of tables")
-                        .hint("write each rule as a [[rule]] table"),
+                        .with_hint("write each rule as a [[rule]] table"),
                 ),
             }
         }
@@ -221,7 +198,7 @@ impl Reader<'_> {
                     Some(n) if (100..=1_000_000).contains(&n) => d.resamples = n as u32,
                     Some(n) => self.err(
                         Diagnostic::new(span, format!("resamples = {n} is out of range"))
-                            .hint("use 100 to 1000000 (2000 is plenty for a 95 % interval)"),
+                            .with_hint("use 100 to 1000000 (2000 is plenty for a 95 % interval)"),
                     ),
                     None => self.err(Diagnostic::new(span, "`resamples` must be an integer")),
                 },
@@ -252,7 +229,7 @@ impl Reader<'_> {
                     Some("beyond-noise") => d.decision = Decision::BeyondNoise,
                     _ => self.err(
                         Diagnostic::new(span, "`decision` must be \"significant\" or \"beyond-noise\"")
-                            .hint("\"beyond-noise\": the whole interval past the noise threshold (fewer false alarms, less power)"),
+                            .with_hint("\"beyond-noise\": the whole interval past the noise threshold (fewer false alarms, less power)"),
                     ),
                 },
                 "exact" => {
@@ -265,7 +242,7 @@ impl Reader<'_> {
                     Some("ignore") => d.missing = MissingPolicy::Ignore,
                     _ => self.err(
                         Diagnostic::new(span, "`missing` must be \"fail\" or \"ignore\"")
-                            .hint("what a figure in the baseline but not in the candidate means"),
+                            .with_hint("what a figure in the baseline but not in the candidate means"),
                     ),
                 },
                 _ => {}
@@ -293,7 +270,7 @@ impl Reader<'_> {
                         smallest_p(n, n)
                     ),
                 )
-                .hint(format!("use min_samples = {need} or more")),
+                .with_hint(format!("use min_samples = {need} or more")),
             );
             return false;
         }
@@ -317,7 +294,7 @@ impl Reader<'_> {
             Some(n) => {
                 self.err(
                     Diagnostic::new(span, format!("min_samples = {n} is out of range"))
-                        .hint("a median and its interval need at least 2 samples a side; 5 is the default"),
+                        .with_hint("a median and its interval need at least 2 samples a side; 5 is the default"),
                 );
                 None
             }
@@ -373,7 +350,7 @@ impl Reader<'_> {
             }
             Some(p) => {
                 self.err(
-                    Diagnostic::new(span, format!("{name} = {p}% is out of range")).hint(
+                    Diagnostic::new(span, format!("{name} = {p}% is out of range")).with_hint(
                         if nonzero {
                             "use a percentage above 0%"
                         } else {
@@ -386,7 +363,7 @@ impl Reader<'_> {
             None => {
                 self.err(
                     Diagnostic::new(span, format!("`{name}` must be a percentage string"))
-                        .hint(format!("write it like {name} = \"5%\"")),
+                        .with_hint(format!("write it like {name} = \"5%\"")),
                 );
                 None
             }
@@ -414,7 +391,7 @@ impl Reader<'_> {
                 span,
                 "`floor` must be a number (in the figure's unit) or a duration",
             )
-            .hint("like floor = 3 (blocks, IOPS, …) or floor = \"50us\" (ns, us, ms, s)"),
+            .with_hint("like floor = 3 (blocks, IOPS, …) or floor = \"50us\" (ns, us, ms, s)"),
         );
         None
     }
@@ -426,7 +403,7 @@ impl Reader<'_> {
             _ => {
                 self.err(
                     Diagnostic::new(span, "`exact` must be \"changed\" or \"directional\"")
-                        .hint("\"changed\": any difference fails; \"directional\": judged by the figure's direction"),
+                        .with_hint("\"changed\": any difference fails; \"directional\": judged by the figure's direction"),
                 );
                 None
             }
@@ -453,7 +430,7 @@ impl Reader<'_> {
                     span,
                     format!("`{name}` must be a glob or an array of globs"),
                 )
-                .hint("non-empty strings: `*` matches anything, `?` one character"),
+                .with_hint("non-empty strings: `*` matches anything, `?` one character"),
             );
         }
         parsed.map(Globs)
@@ -525,19 +502,19 @@ impl Reader<'_> {
         if !any_match {
             self.err(
                 Diagnostic::new(span.clone(), "this rule matches every figure")
-                    .hint("give figure, case, step or action (globs); settings for every figure go in [defaults]"),
+                    .with_hint("give figure, case, step or action (globs); settings for every figure go in [defaults]"),
             );
         }
         if !any_set {
             self.err(
                 Diagnostic::new(span.clone(), "this rule changes nothing")
-                    .hint(format!("set one of: {}", SET_KEYS.join(", "))),
+                    .with_hint(format!("set one of: {}", SET_KEYS.join(", "))),
             );
         }
         if self.diags.len() > before {
             return None;
         }
-        let (line, col) = position(self.text, span.start);
+        let (line, col) = self.index.position(span.start);
         Some(Rule {
             line,
             col,

@@ -206,6 +206,39 @@ fn format_and_syntax() {
 }
 
 #[test]
+fn messages_stay_one_line() {
+    // A key quoted with a newline and a terminal escape in it comes back in "unknown key
+    // `...`": escaped, so each error stays one line (its hint one more). The scenario
+    // loader's fuzzing finding, for the gate config (they share the error type).
+    let e = parse_config(
+        Path::new("gate.toml"),
+        "format = 1\n\"x\\r\\ty\" = 1\n[defaults]\n\"nose\\n\\u001b[31m\" = \"5%\"\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.errors.len(), 2, "{e}");
+    for err in &e.errors {
+        let shown = err.to_string();
+        assert!(!shown.contains(['\r', '\u{1b}']), "{shown:?}");
+        assert_eq!(
+            shown.lines().count(),
+            1 + usize::from(err.hint.is_some()),
+            "{shown:?}"
+        );
+    }
+    assert_eq!(
+        e.errors[1].to_string(),
+        "gate.toml:4:1: error: unknown key `nose\\n\\u{1b}[31m` in [defaults]\n  hint: valid keys in [defaults]: min_samples, alpha, confidence, resamples, seed, noise, max_ci_width, floor, decision, exact, missing"
+    );
+    let e = errs("format = 1\n[[rule]]\nfigure = \"a\\u0007b\\r\"\nset = 1\n");
+    assert!(!e.contains(['\r', '\u{7}']), "{e:?}");
+    assert_eq!(
+        e.lines().filter(|l| !l.starts_with("  hint: ")).count(),
+        e.matches(": error: ").count(),
+        "{e}"
+    );
+}
+
+#[test]
 fn durations() {
     use super::parse::parse_duration;
     assert_eq!(parse_duration("50us"), Some(Duration::from_micros(50)));
