@@ -259,6 +259,12 @@ fn every_shipped_scenario_has_a_vm_test() {
         "delete-discard",
         "metadata-exhaustion",
         "smoke",
+        // vm_fault_scenarios_verdicts_replay_and_skip, one boot for all of them:
+        "fault-metadata-flakey",
+        "fault-metadata-error",
+        "fault-slow-data",
+        "fault-bad-sectors",
+        "power-cut",
     ];
     for e in std::fs::read_dir(repo().join("scenarios")).unwrap() {
         let p = e.unwrap().path();
@@ -1093,4 +1099,139 @@ fn vm_gate_flags_a_chunk_size_change_exactly() {
     let r = rows(&g, "base", "data_blocks_allocated");
     assert_eq!(r.len(), 1);
     assert_eq!(r[0]["verdict"], "unchanged", "{}", r[0]);
+}
+
+/// The metric `name` of `step` in case `case` of `s`.
+fn step_metric(s: &RunSummary, case: usize, step: &str, name: &str) -> f64 {
+    let st = s.cases[case]
+        .steps
+        .iter()
+        .find(|x| x.name == step)
+        .unwrap_or_else(|| panic!("{}: no step {step}", s.scenario.name));
+    st.metrics
+        .iter()
+        .find(|m| m.name == name)
+        .unwrap_or_else(|| panic!("{}: step {step} has no metric {name}", s.scenario.name))
+        .value
+}
+
+/// Every shipped fault scenario, and one needing a target the kernel lacks, in one boot:
+/// each prints its verdicts; the figures that make them true are checked here too.
+#[test]
+#[ignore = "boots a VM (qemu TCG, ~4 min); run by ci/test"]
+fn vm_fault_scenarios_verdicts_replay_and_skip() {
+    if !vm_available() {
+        return;
+    }
+    let shipped = [
+        "fault-metadata-flakey",
+        "fault-metadata-error",
+        "fault-slow-data",
+        "fault-bad-sectors",
+        "power-cut",
+    ];
+    let out = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = vec!["run".into()];
+    args.extend(shipped.iter().map(|n| format!("scenarios/{n}.toml")));
+    args.push("harness/tests/fixtures/vm/needs-dust.toml".into());
+    args.extend(["--env".into(), "vm".into(), "--out".into()]);
+    let run = Command::new(BIN)
+        .current_dir(repo())
+        .args(&args)
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    eprint!("{stdout}{}", String::from_utf8_lossy(&run.stderr));
+    // The batch's worst case is the skipped one: a skip is not a pass, so the exit code
+    // is SKIPPED (4), not 0.
+    assert_eq!(run.status.code(), Some(4), "exit code of the batch");
+    let summary = |n: &str| -> RunSummary {
+        let text = std::fs::read_to_string(out.path().join(n).join("summary.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    for n in shipped {
+        let s = summary(n);
+        for c in &s.cases {
+            for st in &c.steps {
+                for e in &st.expectations {
+                    eprintln!(
+                        "{n}/{}: {}: {:?}: {} (expected {})",
+                        st.name, e.what, e.status, e.observed, e.expected
+                    );
+                }
+            }
+            assert!(!c.timeline.is_empty(), "{n}: a fault case has a timeline");
+            assert!(
+                c.timeline.iter().any(|t| t.kind == "fault-on"),
+                "{n}: the timeline shows a fault going into force"
+            );
+        }
+        assert_eq!(s.status, Status::Passed, "{n}: {:?}", s.error);
+        assert!(s.kernel_problems.is_empty(), "{n}: {:?}", s.kernel_problems);
+    }
+    // Flakey metadata: ro + needs_check, then rw after the reboot.
+    let s = summary("fault-metadata-flakey");
+    let mode = |s: &RunSummary, step: &str| {
+        let u = s.cases[0]
+            .steps
+            .iter()
+            .find(|x| x.name == step)
+            .unwrap()
+            .pool_after
+            .clone()
+            .unwrap();
+        (u.mode.as_str().to_owned(), u.needs_check)
+    };
+    assert_eq!(mode(&s, "break"), ("ro".to_owned(), true));
+    assert_eq!(mode(&s, "repair"), ("rw".to_owned(), false));
+    // Error over the metadata: Fail.
+    let s = summary("fault-metadata-error");
+    assert_eq!(mode(&s, "break").0, "Fail");
+    // Slow data: the delay shows in the step it is in force, and only there.
+    let s = summary("fault-slow-data");
+    let p50 = |step: &str| {
+        s.cases[0]
+            .steps
+            .iter()
+            .find(|x| x.name == step)
+            .unwrap()
+            .workload
+            .as_ref()
+            .unwrap()
+            .latency
+            .p50_ns as f64
+            / 1e6
+    };
+    let (before, slow, fast) = (p50("before"), p50("slow"), p50("fast"));
+    eprintln!("slow data: p50 {before:.2} ms before, {slow:.2} ms with a 25 ms write delay, {fast:.2} ms after");
+    assert!(slow >= 20.0 && before < 20.0 && fast < 20.0);
+    // Power cuts: replay points checked, none inconsistent; nothing flushed lost.
+    let s = summary("power-cut");
+    for (i, c) in s.cases.iter().enumerate() {
+        let checked = step_metric(&s, i, "replay", "replay.points_checked");
+        let data = step_metric(&s, i, "replay", "replay.points_data_checked");
+        let bad = step_metric(&s, i, "replay", "replay.inconsistent_points")
+            + step_metric(&s, i, "replay", "replay.damaged_points");
+        let lost = step_metric(&s, i, "reboot", "reboot.flushed_sectors_lost");
+        let flushed = step_metric(&s, i, "reboot", "reboot.flushed_sectors_checked");
+        eprintln!(
+            "power-cut/{}: replay {checked} points checked ({} in the log, {data} with data read back), {bad} inconsistent; reboot: {flushed} flushed sectors checked, {lost} lost",
+            c.pool.name,
+            step_metric(&s, i, "replay", "replay.points_in_log"),
+        );
+        assert!(checked >= 1.0 && data >= 1.0 && bad == 0.0 && lost == 0.0 && flushed > 0.0);
+    }
+    // The absent target: skipped with its reason, never passed.
+    let s = summary("needs-dust");
+    assert_eq!(s.status, Status::Skipped);
+    let c = &s.cases[0];
+    assert_eq!(c.status, Status::Skipped);
+    let why = c.error.as_deref().unwrap_or_default();
+    assert!(
+        why.starts_with("skipped: ") && why.contains("dust"),
+        "{why}"
+    );
+    assert!(c.steps.is_empty(), "a skipped case runs no step");
+    eprintln!("needs-dust: {why}");
 }

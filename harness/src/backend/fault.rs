@@ -392,7 +392,10 @@ impl PoolLog {
         let mut mk = |part: &str, t: Vec<TableLine>, made: &mut Vec<String>| {
             let name = names.dm(pool, part);
             let d = dm.create(&name, &names.uuid(pool, part), &t)?;
-            construction.push(format!("dmsetup create {name} --table '{}'", table_text(&t)));
+            construction.push(format!(
+                "dmsetup create {name} --table '{}'",
+                table_text(&t)
+            ));
             made.push(name);
             Ok::<DmDev, BackendError>(d)
         };
@@ -402,7 +405,12 @@ impl PoolLog {
                 "pool-concat",
                 vec![
                     (0, meta_sectors, "linear".into(), format!("{meta} 0")),
-                    (meta_sectors, data_sectors, "linear".into(), format!("{data} 0")),
+                    (
+                        meta_sectors,
+                        data_sectors,
+                        "linear".into(),
+                        format!("{data} 0"),
+                    ),
                 ],
                 &mut made,
             )?;
@@ -418,7 +426,12 @@ impl PoolLog {
             )?;
             let meta_part = mk(
                 "metadata-part",
-                vec![(0, meta_sectors, "linear".into(), format!("{} 0", lw.majmin()))],
+                vec![(
+                    0,
+                    meta_sectors,
+                    "linear".into(),
+                    format!("{} 0", lw.majmin()),
+                )],
                 &mut made,
             )?;
             let data_part = mk(
@@ -463,7 +476,12 @@ impl PoolLog {
     /// Remove it, top down, then the log device and file; the errors.
     pub fn teardown(self, dm: &Dm) -> Vec<String> {
         let mut errs = Vec::new();
-        for d in [&self.data_part, &self.meta_part, &self.log_writes, &self.concat] {
+        for d in [
+            &self.data_part,
+            &self.meta_part,
+            &self.log_writes,
+            &self.concat,
+        ] {
             if let Err(e) = dm.remove(&d.name, false) {
                 errs.push(e.to_string());
             }
@@ -484,9 +502,7 @@ impl PoolLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{
-        DelaySpec, ErrorSpec, FaultAt, FaultUntil, FlakeyMode, FlakeySpec,
-    };
+    use crate::plan::{DelaySpec, ErrorSpec, FaultAt, FaultUntil, FlakeyMode, FlakeySpec};
     use thinbench_schema::units::Bytes;
 
     fn fault(target: FaultTarget) -> FaultSpec {

@@ -513,11 +513,7 @@ impl PoolBackend for LoopLvmPool {
                     check.text()
                 )));
             }
-            let size = self.loops[1]
-                .file
-                .metadata()
-                .map(|m| m.len())
-                .unwrap_or(0);
+            let size = self.loops[1].file.metadata().map(|m| m.len()).unwrap_or(0);
             let tmp = self.loops[1].file.with_extension("repair");
             let cmd = metadata_repair::thin_repair_in_place(&meta, &tmp, size)?;
             commands.push(cmd.clone());
@@ -535,10 +531,22 @@ impl PoolBackend for LoopLvmPool {
             "dmsetup create {} --table '0 {sectors} thin-pool {params}'",
             self.pool_name
         ));
+        // A thin created after the metadata's last commit is not in it: its activation
+        // fails (ENODATA), and it is gone, as after a real power cut.
+        let mut lost_thins = Vec::new();
         for t in thins {
             let name = t.dm.name.clone();
-            self.activate(&t.name, t.id, t.size)?;
-            commands.push(format!("dmsetup create {name} (thin {})", t.id));
+            match self.activate(&t.name, t.id, t.size) {
+                Ok(_) => commands.push(format!("dmsetup create {name} (thin {})", t.id)),
+                Err(e) => {
+                    self.thins.remove(&t.name);
+                    commands.push(format!(
+                        "dmsetup create {name} (thin {}): failed: not in the metadata",
+                        t.id
+                    ));
+                    lost_thins.push((t.name.clone(), e.to_string()));
+                }
+            }
         }
         self.construction.extend(commands.iter().cloned());
         Ok(metadata_repair::Reboot {
@@ -546,6 +554,7 @@ impl PoolBackend for LoopLvmPool {
             repaired,
             check_after_repair,
             commands,
+            lost_thins,
         })
     }
 

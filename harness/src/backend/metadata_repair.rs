@@ -49,6 +49,9 @@ pub struct Reboot {
     pub check_after_repair: Option<MetadataCheck>,
     /// Commands run, in order.
     pub commands: Vec<String>,
+    /// Thins the metadata no longer has (created after its last commit), with why their
+    /// activation failed; they are gone from the pool.
+    pub lost_thins: Vec<(thinbench_schema::ids::Ident, String)>,
 }
 
 /// `thin_repair` of `meta` in place, through a scratch file `tmp` of the same size: the

@@ -261,7 +261,10 @@ impl ErrorSpec {
         let mut t = Vec::new();
         let mut pos = 0u64;
         for &(off, len) in &self.bad {
-            let (s, e) = ((off.0 / 512).min(sectors), ((off.0 + len.0) / 512).min(sectors));
+            let (s, e) = (
+                (off.0 / 512).min(sectors),
+                ((off.0 + len.0) / 512).min(sectors),
+            );
             if s > pos {
                 t.push((pos, s - pos, "linear".into(), format!("{dev} {pos}")));
             }

@@ -12,10 +12,10 @@
 use super::model::{
     AccessPattern, Action, BlockCount, CowSpec, DeferredSpec, DelaySpec, DeleteMethod, DeleteSpec,
     DeviceSpec, DirectLvmSpec, DustSpec, ErrorSpec, Expect, FaultAt, FaultDevice, FaultSpec,
-    FaultTarget, FaultUntil, FillSpec, FlakeyMode, FlakeySpec, LogWritesSpec, RebootSpec,
-    ReplayPoints, ReplaySpec,
-    FsKind, Holder, Limit, LoopLvmSpec, LowWaterMark, MetadataFillSpec, NoSpacePolicy, Plan,
-    PoolKindSpec, PoolSpec, Recover, RepairMetadataSpec, SmallWriteSpec, StepSpec,
+    FaultTarget, FaultUntil, FillSpec, FlakeyMode, FlakeySpec, FsKind, Holder, Limit,
+    LogWritesSpec, LoopLvmSpec, LowWaterMark, MetadataFillSpec, NoSpacePolicy, Plan, PoolKindSpec,
+    PoolSpec, RebootSpec, Recover, RepairMetadataSpec, ReplayPoints, ReplaySpec, SmallWriteSpec,
+    StepSpec,
 };
 use crate::scenario::raw::{
     Field, IntOrText, RawExpect, RawFault, RawPool, RawScenario, RawStep, Span, FAULT_KEYS,
@@ -1048,7 +1048,10 @@ impl Checker {
             "time" => match parse_duration(arg) {
                 Ok(d) if d <= MAX_FAULT_AT => Some(FaultAt::Time(d)),
                 Ok(_) => {
-                    self.err(v.span(), format!("`at` time is above {}", human_duration(MAX_FAULT_AT)));
+                    self.err(
+                        v.span(),
+                        format!("`at` time is above {}", human_duration(MAX_FAULT_AT)),
+                    );
                     None
                 }
                 Err(e) => {
@@ -1071,7 +1074,9 @@ impl Checker {
                 if pct.is_none() {
                     self.err_hint(
                         v.span(),
-                        format!("invalid `at` usage \"{arg}\": expected a percentage from 1% to 100%"),
+                        format!(
+                            "invalid `at` usage \"{arg}\": expected a percentage from 1% to 100%"
+                        ),
                         hint,
                     );
                 }
@@ -1096,7 +1101,13 @@ impl Checker {
             "after" => match parse_duration(arg) {
                 Ok(d) if d > Duration::ZERO && d <= MAX_FAULT_AT => Some(FaultUntil::After(d)),
                 Ok(_) => {
-                    self.err(v.span(), format!("`until` after must be above 0 and at most {}", human_duration(MAX_FAULT_AT)));
+                    self.err(
+                        v.span(),
+                        format!(
+                            "`until` after must be above 0 and at most {}",
+                            human_duration(MAX_FAULT_AT)
+                        ),
+                    );
                     None
                 }
                 Err(e) => {
@@ -1120,7 +1131,11 @@ impl Checker {
                 Some(i)
             }
             Err(e) => {
-                self.err_hint(v.span(), format!("invalid step name `{name}`: {e}"), IDENT_HINT);
+                self.err_hint(
+                    v.span(),
+                    format!("invalid step name `{name}`: {e}"),
+                    IDENT_HINT,
+                );
                 None
             }
         }
@@ -1133,7 +1148,11 @@ impl Checker {
             let Some(d) = d else { return Some(default) };
             if d.subsec_nanos() != 0 {
                 if let Field::Given { value, .. } = field {
-                    me.err_hint(value.span(), format!("`{key}` must be whole seconds"), "dm-flakey's intervals are in seconds");
+                    me.err_hint(
+                        value.span(),
+                        format!("`{key}` must be whole seconds"),
+                        "dm-flakey's intervals are in seconds",
+                    );
                 }
                 return None;
             }
@@ -1166,7 +1185,11 @@ impl Checker {
         if mode_name.is_some_and(|m| m != "corrupt_bio_byte") {
             for (k, span) in corrupt_keys {
                 if let Some(span) = span {
-                    self.err_hint(span, format!("`{k}` is for `mode = \"corrupt_bio_byte\"`"), "drop it, or set that mode");
+                    self.err_hint(
+                        span,
+                        format!("`{k}` is for `mode = \"corrupt_bio_byte\"`"),
+                        "drop it, or set that mode",
+                    );
                 }
             }
         }
@@ -1176,9 +1199,15 @@ impl Checker {
             "error_writes" => FlakeyMode::ErrorWrites,
             "error_reads" => FlakeyMode::ErrorReads,
             _ => {
-                let nth = self.small_int("corrupt_byte", &f.corrupt_byte, 1, (1, i64::from(u32::MAX)))?;
+                let nth =
+                    self.small_int("corrupt_byte", &f.corrupt_byte, 1, (1, i64::from(u32::MAX)))?;
                 let value = self.small_int("corrupt_value", &f.corrupt_value, 0, (0, 255))?;
-                let flags = self.small_int("corrupt_flags", &f.corrupt_flags, 0, (0, i64::from(u32::MAX)))?;
+                let flags = self.small_int(
+                    "corrupt_flags",
+                    &f.corrupt_flags,
+                    0,
+                    (0, i64::from(u32::MAX)),
+                )?;
                 let writes = match &f.corrupt_reads {
                     Field::Given { value, .. } => !*value.get_ref(),
                     Field::Invalid { .. } => return None,
@@ -1194,14 +1223,28 @@ impl Checker {
         };
         let (up, down) = (up?, down?);
         if up == 0 && down == 0 {
-            self.err_hint(f.table.clone(), "flakey with `up` and `down` both 0 does nothing", "give `down` a length (absent: down the whole time it is in force)");
+            self.err_hint(
+                f.table.clone(),
+                "flakey with `up` and `down` both 0 does nothing",
+                "give `down` a length (absent: down the whole time it is in force)",
+            );
             return None;
         }
-        Some(FlakeySpec { up_s: up, down_s: down, mode })
+        Some(FlakeySpec {
+            up_s: up,
+            down_s: down,
+            mode,
+        })
     }
 
     /// An integer key within `lo..=hi`, `default` when absent.
-    fn small_int(&mut self, key: &str, f: &Field<i64>, default: i64, range: (i64, i64)) -> Option<i64> {
+    fn small_int(
+        &mut self,
+        key: &str,
+        f: &Field<i64>,
+        default: i64,
+        range: (i64, i64),
+    ) -> Option<i64> {
         match f {
             Field::Absent => Some(default),
             Field::Invalid { .. } => None,
@@ -1226,7 +1269,13 @@ impl Checker {
             return None;
         }
         if items.get_ref().len() > MAX_BAD_RANGES {
-            self.err(items.span(), format!("`bad` has {} ranges; at most {MAX_BAD_RANGES}", items.get_ref().len()));
+            self.err(
+                items.span(),
+                format!(
+                    "`bad` has {} ranges; at most {MAX_BAD_RANGES}",
+                    items.get_ref().len()
+                ),
+            );
             return None;
         }
         let mut ranges = Vec::new();
@@ -1240,14 +1289,23 @@ impl Checker {
             let parsed = t
                 .split_once('+')
                 .ok_or_else(|| "expected OFFSET+LENGTH".to_owned())
-                .and_then(|(o, l)| Ok((Bytes::parse_human(o.trim())?, Bytes::parse_human(l.trim())?)));
+                .and_then(|(o, l)| {
+                    Ok((Bytes::parse_human(o.trim())?, Bytes::parse_human(l.trim())?))
+                });
             match parsed {
                 Ok((o, l)) if o.0 % SECTOR_SIZE != 0 || l.0 % SECTOR_SIZE != 0 || l.0 == 0 => {
-                    self.err_hint(item.span(), format!("bad range \"{t}\" is not whole sectors"), "offsets and lengths are multiples of 512 bytes, and lengths are above 0");
+                    self.err_hint(
+                        item.span(),
+                        format!("bad range \"{t}\" is not whole sectors"),
+                        "offsets and lengths are multiples of 512 bytes, and lengths are above 0",
+                    );
                     ok = false;
                 }
                 Ok((o, l)) if o.0.checked_add(l.0).is_none_or(|e| e > MAX_DEVICE_BYTES) => {
-                    self.err(item.span(), format!("bad range \"{t}\" ends beyond any device"));
+                    self.err(
+                        item.span(),
+                        format!("bad range \"{t}\" ends beyond any device"),
+                    );
                     ok = false;
                 }
                 Ok(r) => ranges.push(r),
@@ -1301,7 +1359,10 @@ impl Checker {
                 out
             }
         };
-        Some(DustSpec { block_size, bad_blocks })
+        Some(DustSpec {
+            block_size,
+            bad_blocks,
+        })
     }
 
     /// A dm-delay delay: whole milliseconds, 0 to 60s; `Some(None)` when absent.
@@ -2023,7 +2084,10 @@ impl Checker {
                     Field::Invalid { .. } => None,
                     Field::Given { value, .. } => Some(*value.get_ref()),
                 };
-                (repair.map(|repair| Action::Reboot(RebootSpec { repair })), Effect::Nothing)
+                (
+                    repair.map(|repair| Action::Reboot(RebootSpec { repair })),
+                    Effect::Nothing,
+                )
             }
             ActionKind::Replay => {
                 let points = match &s.points {
@@ -2032,10 +2096,18 @@ impl Checker {
                     Field::Given { value, .. } => match value.get_ref() {
                         IntOrText::Text(t) if t == "all" => Some(ReplayPoints::All),
                         IntOrText::Int(_) => self
-                            .int_value("points", &Spanned::new(value.span(), match value.get_ref() {
-                                IntOrText::Int(i) => *i,
-                                IntOrText::Text(_) => 0,
-                            }), (1, MAX_REPLAY_POINTS), None)
+                            .int_value(
+                                "points",
+                                &Spanned::new(
+                                    value.span(),
+                                    match value.get_ref() {
+                                        IntOrText::Int(i) => *i,
+                                        IntOrText::Text(_) => 0,
+                                    },
+                                ),
+                                (1, MAX_REPLAY_POINTS),
+                                None,
+                            )
                             .map(|n| ReplayPoints::Sampled(n as u32)),
                         IntOrText::Text(t) => {
                             self.err_hint(
@@ -2047,7 +2119,10 @@ impl Checker {
                         }
                     },
                 };
-                (points.map(|points| Action::Replay(ReplaySpec { points })), Effect::Nothing)
+                (
+                    points.map(|points| Action::Replay(ReplaySpec { points })),
+                    Effect::Nothing,
+                )
             }
             ActionKind::Fill => {
                 let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);
@@ -2561,11 +2636,18 @@ impl Checker {
                 if let Some(k) = not_workload {
                     self.err(
                         e.p50_at_least.key().unwrap_or_default(),
-                        format!("`p50_at_least` is a workload's latency, and {} steps run no workload", k.name()),
+                        format!(
+                            "`p50_at_least` is a workload's latency, and {} steps run no workload",
+                            k.name()
+                        ),
                     );
                     ok = false;
                 } else {
-                    match self.duration("p50_at_least", &e.p50_at_least, (Duration::ZERO, MAX_FAULT_DELAY)) {
+                    match self.duration(
+                        "p50_at_least",
+                        &e.p50_at_least,
+                        (Duration::ZERO, MAX_FAULT_DELAY),
+                    ) {
                         Some(Some(d)) => out.push(Expect::P50AtLeast(d)),
                         _ => ok = false,
                     }
@@ -2577,7 +2659,10 @@ impl Checker {
             Field::Invalid { .. } => ok = false,
             Field::Given { value, .. } => {
                 if value.get_ref().trim().is_empty() {
-                    self.err(value.span(), "`kernel_log` is empty: every line would match");
+                    self.err(
+                        value.span(),
+                        "`kernel_log` is empty: every line would match",
+                    );
                     ok = false;
                 } else {
                     out.push(Expect::KernelLog(value.get_ref().clone()));

@@ -95,7 +95,10 @@ impl Scheduler {
                     timeline.push(TimelineEntry {
                         t_ms: rec.t_ms(),
                         kind: "fault-on".into(),
-                        text: format!("{} in force from the pool's construction", layer.spec.label()),
+                        text: format!(
+                            "{} in force from the pool's construction",
+                            layer.spec.label()
+                        ),
                     });
                     if damages_writes(&layer.spec.target) {
                         damage_since.get_or_insert(now);
@@ -164,7 +167,11 @@ impl Scheduler {
             Ok(_) => {
                 for &i in idx {
                     let slot = &mut inner.slots[i];
-                    slot.state = if active { State::Active(now) } else { State::Done };
+                    slot.state = if active {
+                        State::Active(now)
+                    } else {
+                        State::Done
+                    };
                     if active && damages_writes(&slot.layer.spec.target) {
                         inner.damage_since.get_or_insert(now);
                     }
@@ -178,7 +185,10 @@ impl Scheduler {
                     inner.timeline.push(TimelineEntry {
                         t_ms: self.rec.t_ms(),
                         kind: if active { "fault-on" } else { "fault-off" }.into(),
-                        text: format!("{label} {}: {reason}", if active { "in force" } else { "out of force" }),
+                        text: format!(
+                            "{label} {}: {reason}",
+                            if active { "in force" } else { "out of force" }
+                        ),
                     });
                 }
             }
@@ -186,7 +196,10 @@ impl Scheduler {
                 let msg = format!(
                     "swapping {} {}: {e}",
                     if active { "in" } else { "out" },
-                    refs.iter().map(|r| r.spec.label()).collect::<Vec<_>>().join(", ")
+                    refs.iter()
+                        .map(|r| r.spec.label())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
                 inner.timeline.push(TimelineEntry {
                     t_ms: self.rec.t_ms(),
@@ -207,7 +220,8 @@ impl Scheduler {
             .iter()
             .enumerate()
             .filter(|(_, s)| {
-                matches!(s.state, State::Active(_)) && s.layer.spec.until == FaultUntil::Step(name.clone())
+                matches!(s.state, State::Active(_))
+                    && s.layer.spec.until == FaultUntil::Step(name.clone())
             })
             .map(|(i, _)| i)
             .collect();
@@ -216,7 +230,9 @@ impl Scheduler {
             .slots
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.state == State::Pending && s.layer.spec.at == FaultAt::Step(name.clone()))
+            .filter(|(_, s)| {
+                s.state == State::Pending && s.layer.spec.at == FaultAt::Step(name.clone())
+            })
             .map(|(i, _)| i)
             .collect();
         self.apply(&mut inner, dm, &on, true, &format!("step {name} starts"));
@@ -233,7 +249,10 @@ impl Scheduler {
             .filter(|(_, s)| matches!(s.state, State::Active(_)))
             .map(|(i, _)| i)
             .collect();
-        let names: Vec<String> = off.iter().map(|&i| inner.slots[i].layer.spec.label()).collect();
+        let names: Vec<String> = off
+            .iter()
+            .map(|&i| inner.slots[i].layer.spec.label())
+            .collect();
         self.apply(&mut inner, dm, &off, false, reason);
         for s in &mut inner.slots {
             if s.state == State::Pending {

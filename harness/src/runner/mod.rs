@@ -256,8 +256,7 @@ fn run_case(
             Ok(dm) => crate::backend::fault::probe(dm, names, t),
             Err(e) => Err(e.to_string()),
         };
-        if let Some(why) = crate::backend::fault::unsupported(&pool.faults, &targets, &mut probe)
-        {
+        if let Some(why) = crate::backend::fault::unsupported(&pool.faults, &targets, &mut probe) {
             result.status = Status::Skipped;
             result.error = Some(format!("skipped: {why}"));
             rec.event(EventKind::Error {
@@ -303,7 +302,10 @@ fn run_case(
         }
         if let (Some(f), Some(dm)) = (&state.faults, &fault_dm) {
             f.step_starts(dm, &step.name);
-            f.note("step", format!("step {} ({}) starts", step.index, step.name));
+            f.note(
+                "step",
+                format!("step {} ({}) starts", step.index, step.name),
+            );
         }
         if let (Some(log), Some(dm)) = (backend.pool_log(), &fault_dm) {
             // Marks at steps: a replay point names where in the scenario it is.
@@ -391,7 +393,9 @@ fn fault_info(
 ) -> thinbench_schema::record::FaultInfo {
     use crate::plan::FaultTarget;
     let params = match &f.target {
-        FaultTarget::LogWrites(l) => format!("<pool concat> <log device of {} bytes>", l.log_size.0),
+        FaultTarget::LogWrites(l) => {
+            format!("<pool concat> <log device of {} bytes>", l.log_size.0)
+        }
         t => crate::backend::fault::table_text(&crate::backend::fault::table(t, "<dev>", 0, true)),
     };
     let dm_name = match f.target {

@@ -80,7 +80,11 @@ impl CaseState {
     /// `log-writes` layer under the pool, also mark the log with it.
     pub fn flushed(&mut self, backend: &dyn PoolBackend) {
         // Under a fault that drops or damages writes a completed flush promises nothing.
-        if self.faults.as_ref().is_some_and(|f| f.damage_since().is_some()) {
+        if self
+            .faults
+            .as_ref()
+            .is_some_and(|f| f.damage_since().is_some())
+        {
             return;
         }
         let at = Instant::now();
@@ -89,7 +93,11 @@ impl CaseState {
             let dm = crate::backend::dm::Dm::open().ok()?;
             log.mark(&dm, &label).ok().map(|()| label)
         });
-        let lens = self.acked.iter().map(|(k, v)| (k.clone(), v.len())).collect();
+        let lens = self
+            .acked
+            .iter()
+            .map(|(k, v)| (k.clone(), v.len()))
+            .collect();
         self.flushes.push(Flushed { at, mark, lens });
     }
 
@@ -308,26 +316,26 @@ pub fn run_step(
                 };
                 r.expectations
                     .push(check(&what, p.to_string(), observed.clone(), step));
-              if at_risk {
-                r.expectations.push(ExpectationResult {
+                if at_risk {
+                    r.expectations.push(ExpectationResult {
                     what: "thin_ls agrees with the model".into(),
                     expected: "per-thin blocks as the model has them".into(),
                     observed: "skipped: a fault that drops or damages writes is in force, so the metadata on disk (what thin_ls reads) is not the pool's".into(),
                     status: Status::Skipped,
                     message: None,
                 });
-              } else {
-                // Per thin, the kernel's own metadata (thin_ls) against the model. Its
-                // cost is recorded: under TCG every pool message is a metadata commit.
-                let t = Instant::now();
-                r.expectations.push(super::crosscheck::thin_ls(
-                    &*backend,
-                    state,
-                    r.pool_after.as_ref(),
-                    step,
-                ));
-                crosscheck_ms = Some(t.elapsed().as_millis() as f64);
-              }
+                } else {
+                    // Per thin, the kernel's own metadata (thin_ls) against the model. Its
+                    // cost is recorded: under TCG every pool message is a metadata commit.
+                    let t = Instant::now();
+                    r.expectations.push(super::crosscheck::thin_ls(
+                        &*backend,
+                        state,
+                        r.pool_after.as_ref(),
+                        step,
+                    ));
+                    crosscheck_ms = Some(t.elapsed().as_millis() as f64);
+                }
             }
             r.expectations.extend(out.checks);
             for e in &step.expect {

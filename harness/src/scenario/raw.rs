@@ -1051,11 +1051,7 @@ impl RawStep {
             stride: r.integer("stride", "an integer number of chunks", d),
             snapshots: r.integer("snapshots", "an integer (the most snapshots to take)", d),
             repair: r.boolean("repair", d),
-            points: r.int_or_text(
-                "points",
-                "\"all\" or an integer number of replay points",
-                d,
-            ),
+            points: r.int_or_text("points", "\"all\" or an integer number of replay points", d),
             expect,
         };
         r.finish(d);

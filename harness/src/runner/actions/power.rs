@@ -45,7 +45,11 @@ struct Durable {
 
 /// Read back `durable` (a thin's writes flushed before the cut, oldest first) from `dev`:
 /// each sector must hold its last durable write, or a write of `later` to it.
-fn verify_durable(dev: &Device, durable: &[LoggedWrite], later: &[LoggedWrite]) -> Result<Durable, String> {
+fn verify_durable(
+    dev: &Device,
+    durable: &[LoggedWrite],
+    later: &[LoggedWrite],
+) -> Result<Durable, String> {
     const SECTOR: u64 = 512;
     let mut want: HashMap<u64, u64> = HashMap::new();
     for &(off, len, g) in durable {
@@ -70,12 +74,20 @@ fn verify_durable(dev: &Device, durable: &[LoggedWrite], later: &[LoggedWrite]) 
         // A run of consecutive sectors, at most one buffer long.
         let first = sectors[i];
         let mut n = 1;
-        while i + n < sectors.len() && sectors[i + n] == first + n as u64 && (n as u64 + 1) * SECTOR <= buf.len() as u64 {
+        while i + n < sectors.len()
+            && sectors[i + n] == first + n as u64
+            && (n as u64 + 1) * SECTOR <= buf.len() as u64
+        {
             n += 1;
         }
         let bytes = &mut buf[..n * SECTOR as usize];
-        dev.read_at(bytes, Bytes(first * SECTOR))
-            .map_err(|e| format!("reading {} at byte {}: {e}", dev.path().display(), first * SECTOR))?;
+        dev.read_at(bytes, Bytes(first * SECTOR)).map_err(|e| {
+            format!(
+                "reading {} at byte {}: {e}",
+                dev.path().display(),
+                first * SECTOR
+            )
+        })?;
         for (k, sector) in bytes.chunks_exact(SECTOR as usize).enumerate() {
             let s = first + k as u64;
             d.checked += 1;
@@ -87,7 +99,11 @@ fn verify_durable(dev: &Device, durable: &[LoggedWrite], later: &[LoggedWrite]) 
                     d.bad += 1;
                     if d.first_bad.is_none() {
                         d.first_bad = Some(match other {
-                            Ok(st) => format!("byte {}: generation {} (flushed: {g})", s * SECTOR, st.generation),
+                            Ok(st) => format!(
+                                "byte {}: generation {} (flushed: {g})",
+                                s * SECTOR,
+                                st.generation
+                            ),
                             Err(m) => format!("byte {}: {m} (flushed generation {g})", s * SECTOR),
                         });
                     }
@@ -127,6 +143,38 @@ pub fn reboot(ctx: &mut StepCtx<'_>, r: &RebootSpec) -> Result<ActionOutput, Str
     let took = t.elapsed();
     let after = ctx.backend.status().map_err(|e| e.to_string())?;
     let mut o = ActionOutput::default();
+    // A thin may be gone only if it did not exist at the last flush before the cut (its
+    // creation was never committed).
+    let wrongly_lost: Vec<String> = rb
+        .lost_thins
+        .iter()
+        .filter(|(n, _)| durable.contains_key(n))
+        .map(|(n, e)| format!("{n}: {e}"))
+        .collect();
+    o.checks.push(verdict(
+        "thins that existed at the last flush before the cut survive it",
+        "all".into(),
+        if wrongly_lost.is_empty() {
+            format!(
+                "all ({} created after it gone: {})",
+                rb.lost_thins.len(),
+                rb.lost_thins
+                    .iter()
+                    .map(|(n, _)| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            wrongly_lost.join("; ")
+        },
+        wrongly_lost.is_empty(),
+        step,
+    ));
+    for (n, _) in &rb.lost_thins {
+        ctx.state.log.remove(n);
+        ctx.state.acked.remove(n);
+        ctx.state.written.remove(n);
+    }
     let check = rb.check.text();
     let after_repair = rb.check_after_repair.as_ref().map(|c| c.text());
     o.checks.push(verdict(
@@ -142,7 +190,11 @@ pub fn reboot(ctx: &mut StepCtx<'_>, r: &RebootSpec) -> Result<ActionOutput, Str
     o.checks.push(verdict(
         "the pool comes back rw without needs_check",
         "rw (needs_check false)".into(),
-        format!("{} (needs_check {})", after.mode.as_str(), after.needs_check),
+        format!(
+            "{} (needs_check {})",
+            after.mode.as_str(),
+            after.needs_check
+        ),
         after.mode == PoolMode::Rw && !after.needs_check,
         step,
     ));
@@ -150,7 +202,9 @@ pub fn reboot(ctx: &mut StepCtx<'_>, r: &RebootSpec) -> Result<ActionOutput, Str
     let (mut checked, mut newer, mut lost_durable) = (0u64, 0u64, 0u64);
     let names: Vec<Ident> = ctx.state.acked.keys().cloned().collect();
     for name in &names {
-        let Some(thin) = ctx.backend.thin(name).cloned() else { continue };
+        let Some(thin) = ctx.backend.thin(name).cloned() else {
+            continue;
+        };
         let log = ctx.state.acked.get(name).cloned().unwrap_or_default();
         let n = durable.get(name).copied().unwrap_or(0).min(log.len());
         if n == 0 {
@@ -168,7 +222,9 @@ pub fn reboot(ctx: &mut StepCtx<'_>, r: &RebootSpec) -> Result<ActionOutput, Str
                 "{} intact ({} hold a later unflushed write){}",
                 d.checked - d.bad,
                 d.newer,
-                d.first_bad.map(|b| format!("; first bad {b}")).unwrap_or_default()
+                d.first_bad
+                    .map(|b| format!("; first bad {b}"))
+                    .unwrap_or_default()
             ),
             d.bad == 0,
             step,
@@ -204,7 +260,11 @@ pub fn reboot(ctx: &mut StepCtx<'_>, r: &RebootSpec) -> Result<ActionOutput, Str
     o.checks.push(verdict(
         "the kernel maps every chunk of a flushed write after the reboot",
         "all mapped".into(),
-        if missing.is_empty() { "all mapped".into() } else { missing.join("; ") },
+        if missing.is_empty() {
+            "all mapped".into()
+        } else {
+            missing.join("; ")
+        },
         missing.is_empty(),
         step,
     ));
@@ -215,10 +275,23 @@ pub fn reboot(ctx: &mut StepCtx<'_>, r: &RebootSpec) -> Result<ActionOutput, Str
     // No prediction: what the pool held in memory and lost at the cut is the kernel's
     // to say; the model is the kernel's metadata from here (checked above to cover every
     // flushed write).
-    let exact = |n: &str, v: f64, unit: &str| metric(n, v, unit, MetricKind::Exact, Better::Neither);
-    o.metrics.push(exact("reboot.flushed_sectors_checked", checked as f64, "sectors"));
-    o.metrics.push(exact("reboot.sectors_with_later_writes", newer as f64, "sectors"));
-    o.metrics.push(exact("reboot.flushed_sectors_lost", lost_durable as f64, "sectors"));
+    let exact =
+        |n: &str, v: f64, unit: &str| metric(n, v, unit, MetricKind::Exact, Better::Neither);
+    o.metrics.push(exact(
+        "reboot.flushed_sectors_checked",
+        checked as f64,
+        "sectors",
+    ));
+    o.metrics.push(exact(
+        "reboot.sectors_with_later_writes",
+        newer as f64,
+        "sectors",
+    ));
+    o.metrics.push(exact(
+        "reboot.flushed_sectors_lost",
+        lost_durable as f64,
+        "sectors",
+    ));
     o.metrics.push(exact(
         "reboot.thin_repair_run",
         f64::from(u8::from(rb.repaired.is_some())),
@@ -252,7 +325,9 @@ fn settle_log(dm: &Dm, lw: &str, log_file: &Path) -> Result<(), String> {
             .and_then(|l| l.3.split_whitespace().next())
             .and_then(|n| n.parse().ok())
             .ok_or_else(|| format!("unreadable log-writes status of {lw}: {status:?}"))?;
-        let counted = LogReader::open(log_file).map(|r| r.nr_entries()).unwrap_or(0);
+        let counted = LogReader::open(log_file)
+            .map(|r| r.nr_entries())
+            .unwrap_or(0);
         if counted >= logged {
             // The last entry's own data IO is not waited for by the kernel (see
             // `log_writes`); the last entry is our mark, which has none, but give the
@@ -261,7 +336,9 @@ fn settle_log(dm: &Dm, lw: &str, log_file: &Path) -> Result<(), String> {
             return Ok(());
         }
         if Instant::now() > deadline {
-            return Err(format!("the log of {lw} did not settle: {logged} logged, {counted} in its superblock"));
+            return Err(format!(
+                "the log of {lw} did not settle: {logged} logged, {counted} in its superblock"
+            ));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -277,14 +354,17 @@ pub fn replay(ctx: &mut StepCtx<'_>, r: &ReplaySpec) -> Result<ActionOutput, Str
     let dm = Dm::open().map_err(|e| e.to_string())?;
     let (lw, log_file) = (log.log_writes.name.clone(), log.log_file.clone());
     let (meta_sectors, data_sectors) = (log.meta_sectors, log.data_sectors);
-    log.mark(&dm, &format!("replay-{}", step.index)).map_err(|e| e.to_string())?;
+    log.mark(&dm, &format!("replay-{}", step.index))
+        .map_err(|e| e.to_string())?;
     settle_log(&dm, &lw, &log_file)?;
     let t = Instant::now();
     let reader = LogReader::open(&log_file).map_err(|e| e.to_string())?;
     let summary = reader.summary();
     let select = match r.points {
         ReplayPoints::All => Select::All,
-        ReplayPoints::Sampled(n) => Select::Sampled(NonZeroUsize::new(n as usize).unwrap_or(NonZeroUsize::MIN)),
+        ReplayPoints::Sampled(n) => {
+            Select::Sampled(NonZeroUsize::new(n as usize).unwrap_or(NonZeroUsize::MIN))
+        }
     };
     let all = reader.points(Select::All).len();
     // Before the pool's first commit its superblock is not written: such a point is the
@@ -312,8 +392,16 @@ pub fn replay(ctx: &mut StepCtx<'_>, r: &ReplaySpec) -> Result<ActionOutput, Str
     let mut replayer = Replayer::new(
         &reader,
         vec![
-            Region { start: Sectors(0), len: Sectors(meta_sectors), file: meta_img.clone() },
-            Region { start: Sectors(meta_sectors), len: Sectors(data_sectors), file: data_img.clone() },
+            Region {
+                start: Sectors(0),
+                len: Sectors(meta_sectors),
+                file: meta_img.clone(),
+            },
+            Region {
+                start: Sectors(meta_sectors),
+                len: Sectors(data_sectors),
+                file: data_img.clone(),
+            },
         ],
     )
     .map_err(|e| e.to_string())?;
@@ -338,7 +426,9 @@ pub fn replay(ctx: &mut StepCtx<'_>, r: &ReplaySpec) -> Result<ActionOutput, Str
                 PointKind::Mark { label } => format!("mark {label}"),
             }
         );
-        if let thin_tools::MetadataCheck::Failed(e) | thin_tools::MetadataCheck::Skipped(e) = thin_tools::thin_check(&meta_img) {
+        if let thin_tools::MetadataCheck::Failed(e) | thin_tools::MetadataCheck::Skipped(e) =
+            thin_tools::thin_check(&meta_img)
+        {
             inconsistent.push(format!("{what}: thin_check: {e}"));
             continue;
         }
@@ -362,24 +452,57 @@ pub fn replay(ctx: &mut StepCtx<'_>, r: &ReplaySpec) -> Result<ActionOutput, Str
     }
     let _ = std::fs::remove_dir_all(&scratch);
     let took = t.elapsed();
-    let first = |v: &[String]| v.first().cloned().map(|f| format!("; first: {f}")).unwrap_or_default();
-    o_checks(step, &points, &inconsistent, &damaged, data_checked, first)
-        .map(|mut o| {
-            let exact = |n: &str, v: f64, unit: &str| metric(n, v, unit, MetricKind::Exact, Better::Neither);
-            o.metrics.push(exact("replay.points_checked", points.len() as f64, "count"));
-            o.metrics.push(exact("replay.points_in_log", all as f64, "count"));
-            o.metrics.push(exact("replay.points_data_checked", data_checked as f64, "count"));
-            o.metrics.push(exact("replay.sectors_checked", sectors_checked as f64, "sectors"));
-            o.metrics.push(exact("replay.inconsistent_points", inconsistent.len() as f64, "count"));
-            o.metrics.push(exact("replay.damaged_points", damaged.len() as f64, "count"));
-            o.metrics.push(exact("replay.log_entries", summary.entries as f64, "count"));
-            o.metrics.push(exact("replay.log_fuas", summary.fuas as f64, "count"));
-            o.metrics.push(exact("replay.log_flushes", summary.flushes as f64, "count"));
-            o.metrics.push(exact("replay.log_marks", summary.marks as f64, "count"));
-            o.metrics.push(metric("replay.duration_ms", took.as_secs_f64() * 1000.0, "ms", MetricKind::Timing, Better::Lower));
-            o.predicted = Some(0);
-            o
-        })
+    let first = |v: &[String]| {
+        v.first()
+            .cloned()
+            .map(|f| format!("; first: {f}"))
+            .unwrap_or_default()
+    };
+    o_checks(step, &points, &inconsistent, &damaged, data_checked, first).map(|mut o| {
+        let exact =
+            |n: &str, v: f64, unit: &str| metric(n, v, unit, MetricKind::Exact, Better::Neither);
+        o.metrics
+            .push(exact("replay.points_checked", points.len() as f64, "count"));
+        o.metrics
+            .push(exact("replay.points_in_log", all as f64, "count"));
+        o.metrics.push(exact(
+            "replay.points_data_checked",
+            data_checked as f64,
+            "count",
+        ));
+        o.metrics.push(exact(
+            "replay.sectors_checked",
+            sectors_checked as f64,
+            "sectors",
+        ));
+        o.metrics.push(exact(
+            "replay.inconsistent_points",
+            inconsistent.len() as f64,
+            "count",
+        ));
+        o.metrics.push(exact(
+            "replay.damaged_points",
+            damaged.len() as f64,
+            "count",
+        ));
+        o.metrics
+            .push(exact("replay.log_entries", summary.entries as f64, "count"));
+        o.metrics
+            .push(exact("replay.log_fuas", summary.fuas as f64, "count"));
+        o.metrics
+            .push(exact("replay.log_flushes", summary.flushes as f64, "count"));
+        o.metrics
+            .push(exact("replay.log_marks", summary.marks as f64, "count"));
+        o.metrics.push(metric(
+            "replay.duration_ms",
+            took.as_secs_f64() * 1000.0,
+            "ms",
+            MetricKind::Timing,
+            Better::Lower,
+        ));
+        o.predicted = Some(0);
+        o
+    })
 }
 
 fn o_checks(
@@ -394,14 +517,24 @@ fn o_checks(
     o.checks.push(verdict(
         "replay: thin_check at every chosen crash point",
         format!("{} points consistent", points.len()),
-        format!("{} consistent, {} not{}", points.len() - inconsistent.len(), inconsistent.len(), first(inconsistent)),
+        format!(
+            "{} consistent, {} not{}",
+            points.len() - inconsistent.len(),
+            inconsistent.len(),
+            first(inconsistent)
+        ),
         inconsistent.is_empty() && !points.is_empty(),
         step,
     ));
     o.checks.push(verdict(
         "replay: flushed writes intact at every crash point after a flush",
         format!("{data_checked} points intact"),
-        format!("{} intact, {} not{}", data_checked as usize - damaged.len().min(data_checked as usize), damaged.len(), first(damaged)),
+        format!(
+            "{} intact, {} not{}",
+            data_checked as usize - damaged.len().min(data_checked as usize),
+            damaged.len(),
+            first(damaged)
+        ),
         damaged.is_empty(),
         step,
     ));
@@ -428,7 +561,9 @@ fn check_point(
     let pool_part = ctx.pool.name.as_str();
     let names = crate::backend::names::Names::new(run_id_of(ctx));
     let pool_name = names.dm(pool_part, "replay-pool");
-    let sectors = std::fs::metadata(data_img).map(|m| m.len() / 512).unwrap_or(0);
+    let sectors = std::fs::metadata(data_img)
+        .map(|m| m.len() / 512)
+        .unwrap_or(0);
     let blocks = sectors / ctx.pool.chunk.sectors().0;
     let table = PoolTable {
         metadata_dev: meta.majmin.clone(),
@@ -441,12 +576,23 @@ fn check_point(
     let mut made: Vec<String> = Vec::new();
     let result = (|| {
         let pool = dm
-            .create(&pool_name, &names.uuid(pool_part, "replay-pool"), &[(0, blocks * ctx.pool.chunk.sectors().0, "thin-pool".into(), table.to_string())])
+            .create(
+                &pool_name,
+                &names.uuid(pool_part, "replay-pool"),
+                &[(
+                    0,
+                    blocks * ctx.pool.chunk.sectors().0,
+                    "thin-pool".into(),
+                    table.to_string(),
+                )],
+            )
             .map_err(|e| e.to_string())?;
         made.push(pool_name.clone());
         let (mut n, mut bad) = (0u64, None);
         for (thin, &len) in lens {
-            let Some(t) = ctx.backend.thin(thin).cloned() else { continue };
+            let Some(t) = ctx.backend.thin(thin).cloned() else {
+                continue;
+            };
             let log = ctx.state.acked.get(thin).cloned().unwrap_or_default();
             let len = len.min(log.len());
             if len == 0 {
@@ -455,14 +601,28 @@ fn check_point(
             let part = format!("replay-{thin}");
             let name = names.dm(pool_part, &part);
             let d = dm
-                .create(&name, &names.uuid(pool_part, &part), &[(0, t.size.sectors().0, "thin".into(), format!("{} {}", pool.majmin(), t.id))])
+                .create(
+                    &name,
+                    &names.uuid(pool_part, &part),
+                    &[(
+                        0,
+                        t.size.sectors().0,
+                        "thin".into(),
+                        format!("{} {}", pool.majmin(), t.id),
+                    )],
+                )
                 .map_err(|e| e.to_string())?;
             made.push(name);
             let dev = Device::open_read_only(d.devnode(), true).map_err(|e| e.to_string())?;
             let r = verify_durable(&dev, &log[..len], &log[len..])?;
             n += r.checked;
             if r.bad > 0 && bad.is_none() {
-                bad = Some(format!("{thin}: {} of {} flushed sectors wrong; first {}", r.bad, r.checked, r.first_bad.unwrap_or_default()));
+                bad = Some(format!(
+                    "{thin}: {} of {} flushed sectors wrong; first {}",
+                    r.bad,
+                    r.checked,
+                    r.first_bad.unwrap_or_default()
+                ));
             }
         }
         Ok((n, bad))
