@@ -3764,6 +3764,7 @@ mod tests {
             [FaultSpec {
                 device: FaultDevice::Data,
                 at: FaultAt::Start,
+                until: FaultUntil::End,
                 target: FaultTarget::Delay(DelaySpec {
                     read_ms: 0,
                     write_ms: 5,
@@ -3791,12 +3792,80 @@ mod tests {
         assert!(one(&f("write = \"2m\"")).contains("`write` must be 0s to 1m, not 2m"));
         assert!(one(&f("write = \"5\"")).contains("has no unit"));
         assert!(one(&f("write = 5")).contains("`write` must be a duration string"));
-        assert!(one(&f("at = \"step2\"")).starts_with("not yet: `at = \"step2\"`"));
+        assert!(one(&f("at = \"step2\"")).starts_with("invalid `at` \"step2\""));
         assert!(one(&f("wrte = \"1ms\"")).contains("did you mean `write`?"));
-        let e = one(&steps(&format!(
-            "{CREATE_T}[[fault]]\npool = \"a\"\ndevice = \"data\"\ntarget = \"flakey\"\n"
-        )));
-        assert!(e.starts_with("not yet: `target = \"flakey\"`"), "{e}");
+        // Schedules: a step that exists (CREATE_T's is `step0-create-thin`), times, amounts, usage.
+        let plan = ok(&f("at = \"step:step0-create-thin\"\nuntil = \"after:2s\""));
+        assert_eq!(
+            plan.pools[0].faults[0].at,
+            FaultAt::Step(Ident::new("step0-create-thin").unwrap())
+        );
+        assert_eq!(
+            plan.pools[0].faults[0].until,
+            FaultUntil::After(Duration::from_secs(2))
+        );
+        assert_eq!(
+            ok(&f("at = \"usage:50%\"")).pools[0].faults[0].at,
+            FaultAt::Usage(50)
+        );
+        assert_eq!(
+            ok(&f("at = \"written:1MiB\"")).pools[0].faults[0].at,
+            FaultAt::Written(Bytes(1 << 20))
+        );
+        let e = one(&f("at = \"step:nope\""));
+        assert!(e.starts_with("the fault names no step `nope`"), "{e}");
+        assert!(one(&f("at = \"usage:0%\"")).contains("from 1% to 100%"));
+        assert!(one(&f("until = \"after:0s\"")).contains("above 0"));
+        // flakey, error, log-writes, dust.
+        let g = |target: &str, device: &str, extra: &str| {
+            steps(&format!("{CREATE_T}[[fault]]\npool = \"a\"\ndevice = \"{device}\"\ntarget = \"{target}\"\n{extra}\n"))
+        };
+        let plan = ok(&g("flakey", "metadata", "mode = \"drop_writes\""));
+        assert_eq!(
+            plan.pools[0].faults[0].target,
+            FaultTarget::Flakey(FlakeySpec {
+                up_s: 0,
+                down_s: 86_400,
+                mode: FlakeyMode::DropWrites
+            })
+        );
+        assert!(one(&g("flakey", "data", "up = \"1500ms\"")).contains("whole seconds"));
+        assert!(one(&g("flakey", "data", "corrupt_byte = 3"))
+            .contains("is for `mode = \"corrupt_bio_byte\"`"));
+        let plan = ok(&g(
+            "error",
+            "data",
+            "bad = [\"8MiB+64KiB\", \"8MiB+4KiB\", \"1MiB+512\"]",
+        ));
+        assert_eq!(
+            plan.pools[0].faults[0].target,
+            FaultTarget::Error(ErrorSpec {
+                bad: vec![
+                    (Bytes(1 << 20), Bytes(512)),
+                    (Bytes(8 << 20), Bytes(64 << 10))
+                ]
+            })
+        );
+        assert!(one(&g("error", "data", "bad = [\"1MiB+100\"]")).contains("not whole sectors"));
+        assert!(one(&g("error", "data", "")).starts_with("an error fault has no `bad` ranges"));
+        assert!(one(&g("log-writes", "data", ""))
+            .starts_with("a log-writes fault goes under the whole pool"));
+        assert!(
+            one(&g("delay", "pool", "")).starts_with("`device = \"pool\"` is for log-writes only")
+        );
+        assert!(
+            one(&g("log-writes", "pool", "at = \"step:step0-create-thin\""))
+                .contains("logs from the pool's construction")
+        );
+        assert!(
+            ok(&g("log-writes", "pool", "log_size = \"64MiB\"")).pools[0]
+                .faults
+                .len()
+                == 1
+        );
+        assert!(one(&g("dust", "data", "block_size = 1024")).contains("512 or 4096"));
+        assert!(one(&g("delay", "data", "mode = \"drop_writes\""))
+            .contains("`mode` is a key of the flakey target"));
         let e = one(&steps(&format!(
             "{CREATE_T}[[fault]]\npool = \"a\"\ndevice = \"data\"\ntarget = \"dealy\"\n"
         )));
@@ -3805,7 +3874,7 @@ mod tests {
             "{CREATE_T}[[fault]]\npool = \"a\"\ndevice = \"journal\"\ntarget = \"delay\"\n"
         )));
         assert!(
-            e.contains("`device` must be one of \"data\", \"metadata\""),
+            e.contains("`device` must be one of \"data\", \"metadata\", \"pool\""),
             "{e}"
         );
         let e = one(&steps(&format!(
@@ -3815,8 +3884,8 @@ mod tests {
         let e = errors(&steps(&format!("{CREATE_T}[[fault]]\npool = \"a\"\n")));
         assert_eq!(e.len(), 2, "{e:#?}");
         assert!(
-            e[0].starts_with("[[fault]] has no `device`")
-                && e[1].starts_with("[[fault]] has no `target`")
+            e.iter().any(|x| x.starts_with("[[fault]] has no `device`"))
+                && e.iter().any(|x| x.starts_with("[[fault]] has no `target`"))
         );
         // Two delays on one device: one layer of a target per device.
         let e = one(&f(

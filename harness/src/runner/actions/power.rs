@@ -435,8 +435,7 @@ pub fn replay(ctx: &mut StepCtx<'_>, r: &ReplaySpec) -> Result<ActionOutput, Str
         // The writes flushed before the last flush mark at or before this point.
         let lens = mark_at
             .iter()
-            .filter(|(i, m)| *i <= p.index && m.starts_with("flush-"))
-            .next_back()
+            .rfind(|(i, m)| *i <= p.index && m.starts_with("flush-"))
             .and_then(|(_, m)| flush_lens.get(m));
         let Some(lens) = lens else { continue };
         match check_point(ctx, &dm, &meta_img, &data_img, lens) {
