@@ -5,6 +5,7 @@
 //! * [`engine`]: aligned buffers, a [`Device`] opened for (O_DIRECT) positional IO, and
 //!   the [`IoEngine`] trait workloads drive ([`SyncEngine`], depth 1).
 //! * [`uring`]: [`UringEngine`], the io_uring engine with a queue depth.
+//! * [`fio`]: fio job text (generated, or a user's, checked) and fio's JSON parsed.
 //! * [`io`]: the `io` workload (fio-shaped: read/write, seq/random, queue depth, jobs).
 //! * [`pattern`]: self-describing 512-byte sectors, so a read-back sector says whether it
 //!   is the last write to that place ([`pattern::stamp`], [`pattern::verify`]).
@@ -21,6 +22,7 @@
 
 pub mod engine;
 pub mod error;
+pub mod fio;
 pub mod io;
 pub mod latency;
 pub mod model;
