@@ -70,8 +70,10 @@ pub struct Shape {
     pub offset: Bytes,
     /// Region length (split among the jobs, whole IOs each).
     pub span: Bytes,
-    /// Time-based run length; `None`: each job does its slice once.
+    /// Time-based run length; `None`: each job does its slice once (or `ios_per_job`).
     pub runtime: Option<Duration>,
+    /// IOs per job (fio's `number_ios`), when the run is counted, not timed.
+    pub ios_per_job: Option<u64>,
 }
 
 /// fio job text for `shape` with io_uring, O_DIRECT, total-latency percentiles, random
@@ -99,6 +101,9 @@ pub fn job_text(shape: &Shape) -> String {
     let _ = writeln!(s, "numjobs={}", shape.jobs);
     let _ = writeln!(s, "offset={}", shape.offset.0);
     let _ = writeln!(s, "size={slice}");
+    if let Some(n) = shape.ios_per_job {
+        let _ = writeln!(s, "number_ios={n}");
+    }
     if shape.jobs > 1 {
         let _ = writeln!(s, "offset_increment={slice}");
     }
@@ -433,6 +438,7 @@ mod tests {
             offset: Bytes(1 << 20),
             span: Bytes(8 << 20),
             runtime: Some(Duration::from_secs(2)),
+            ios_per_job: None,
         };
         let t = job_text(&shape);
         check_job_text(&t).unwrap();

@@ -414,6 +414,28 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
             &["thin", "io_size", "span", "stride", "snapshots"],
         ),
         ("repair-metadata", &["grow_by"]),
+        (
+            "io",
+            &[
+                "thin",
+                "engine",
+                "rw",
+                "io_size",
+                "queue_depth",
+                "jobs",
+                "offset",
+                "span",
+                "runtime",
+                "count",
+                "seed",
+                "job",
+                "job_file",
+            ],
+        ),
+        (
+            "engine-vs-fio",
+            &["thin", "span", "runtime", "rounds", "sampling_cost"],
+        ),
     ],
 };
 
@@ -564,13 +586,22 @@ pub(crate) struct RawStep {
     pub method: Field<String>,
     pub stride: Field<i64>,
     pub snapshots: Field<i64>,
+    pub engine: Field<String>,
+    pub rw: Field<String>,
+    pub queue_depth: Field<i64>,
+    pub jobs: Field<i64>,
+    pub runtime: Field<String>,
+    pub job: Field<String>,
+    pub job_file: Field<String>,
+    pub rounds: Field<i64>,
+    pub sampling_cost: Field<bool>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 27] = [
+        let fields: [(&'static str, Option<Span>); 36] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -598,6 +629,15 @@ impl RawStep {
             ("method", self.method.key()),
             ("stride", self.stride.key()),
             ("snapshots", self.snapshots.key()),
+            ("engine", self.engine.key()),
+            ("rw", self.rw.key()),
+            ("queue_depth", self.queue_depth.key()),
+            ("jobs", self.jobs.key()),
+            ("runtime", self.runtime.key()),
+            ("job", self.job.key()),
+            ("job_file", self.job_file.key()),
+            ("rounds", self.rounds.key()),
+            ("sampling_cost", self.sampling_cost.key()),
         ];
         fields
             .into_iter()
@@ -954,6 +994,19 @@ impl RawStep {
             ),
             stride: r.integer("stride", "an integer number of chunks", d),
             snapshots: r.integer("snapshots", "an integer (the most snapshots to take)", d),
+            engine: r.string("engine", "a string: \"thinbench\" or \"fio\"", d),
+            rw: r.string(
+                "rw",
+                "a string: \"randwrite\", \"write\", \"randread\" or \"read\"",
+                d,
+            ),
+            queue_depth: r.integer("queue_depth", "an integer (IOs in flight per job)", d),
+            jobs: r.integer("jobs", "an integer (jobs, each a thread)", d),
+            runtime: r.string("runtime", "a duration string like \"2s\"", d),
+            job: r.string("job", "a string: a fio job file's text", d),
+            job_file: r.string("job_file", "a string: a path to a fio job file", d),
+            rounds: r.integer("rounds", "an integer (A B pairs per case)", d),
+            sampling_cost: r.boolean("sampling_cost", d),
             expect,
         };
         r.finish(d);

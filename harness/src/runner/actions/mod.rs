@@ -6,6 +6,7 @@ mod cow;
 mod deferred;
 mod delete;
 mod fill;
+mod io;
 mod metadata;
 mod thins;
 mod write;
@@ -81,5 +82,7 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, String> {
         Action::Delete(d) => delete::run(ctx, d),
         Action::MetadataFill(m) => metadata::fill(ctx, m),
         Action::RepairMetadata(r) => metadata::repair(ctx, r),
+        Action::Io(s) => io::io(ctx, s),
+        Action::EngineVsFio(p) => io::engine_vs_fio(ctx, p),
     }
 }
