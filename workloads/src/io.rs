@@ -23,7 +23,7 @@ use crate::latency::LatencyRecorder;
 use crate::offsets::{OffsetPattern, Offsets, Region};
 use crate::pattern;
 use crate::small_write::ChunkSet;
-use crate::uring::UringEngine;
+use crate::uring::{RingSetup, UringEngine};
 
 /// The workload's name in results (with the engine that ran: `io/io_uring`).
 pub const WORKLOAD: &str = "io";
@@ -130,6 +130,8 @@ pub struct IoOutcome {
     pub engine: EngineKind,
     /// Why io_uring did not run, when the engine is the fallback.
     pub fallback: Option<String>,
+    /// How io_uring's ring was set up (`None` for the synchronous engine).
+    pub ring_setup: Option<RingSetup>,
     /// Most IOs in flight at once in any job (io_uring: should equal the queue depth).
     pub max_in_flight: usize,
     /// Chunks written successfully (empty for reads).
@@ -148,6 +150,7 @@ struct JobOut {
     max_in_flight: usize,
     engine: EngineKind,
     fallback: Option<String>,
+    ring_setup: Option<RingSetup>,
     interrupted: bool,
 }
 
@@ -251,6 +254,7 @@ pub fn run(path: &Path, p: &IoParams, stop: &AtomicBool) -> Result<IoOutcome, Wo
         latency,
         engine: first.engine,
         fallback: first.fallback.clone(),
+        ring_setup: first.ring_setup,
         max_in_flight: jobs.iter().map(|j| j.max_in_flight).max().unwrap_or(0),
         chunks_touched: chunks,
         interrupted: jobs.iter().any(|j| j.interrupted),
@@ -331,6 +335,7 @@ fn job(
             let mut out = ctx.run(&mut eng, io_len, start, path)?;
             out.max_in_flight = eng.max_in_flight();
             out.engine = EngineKind::IoUring;
+            out.ring_setup = Some(eng.setup());
             Ok(out)
         }
         Err(why) if p.engine == EngineChoice::IoUring => {
@@ -511,6 +516,7 @@ impl Loop<'_> {
             max_in_flight: 0,
             engine: EngineKind::Sync,
             fallback: None,
+            ring_setup: None,
             interrupted,
         })
     }

@@ -535,9 +535,10 @@ pub fn engine_vs_fio(ctx: &mut StepCtx<'_>, spec: &PeerSpec) -> Result<ActionOut
             let mut chk = engine_check(&r, c.queue_depth);
             chk.what = format!("{n}: {}", chk.what);
             chk.observed = format!(
-                "{}, {min_in_flight} in flight (least of {} rounds)",
+                "{}, {min_in_flight} in flight (least of {} rounds; ring {})",
                 r.engine.as_str(),
-                spec.rounds
+                spec.rounds,
+                r.ring_setup.map_or("-", |s| s.as_str())
             );
             chk.status = if r.engine == EngineKind::IoUring && min_in_flight == c.queue_depth {
                 Status::Passed
