@@ -59,6 +59,11 @@ impl Recorder {
         })
     }
 
+    /// The results directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Milliseconds since the run started.
     pub fn t_ms(&self) -> u64 {
         self.start.elapsed().as_millis() as u64

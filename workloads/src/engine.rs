@@ -1,11 +1,11 @@
 //! The IO path: an aligned buffer, a device opened for (optionally) O_DIRECT IO, and the
 //! [`IoEngine`] trait workloads drive.
 //!
-//! Workloads see the device only through [`IoEngine`]'s submit/complete shape, even
-//! though the only engine today ([`SyncEngine`]) runs one `pwrite` at a time: a
-//! queue-depth engine (io_uring) must own its buffers while the kernel holds them and
-//! measures latency from submission to completion, so the trait is shaped for that and
-//! the synchronous engine is its depth-1 case. Errors keep the OS errno ([`io::Error`]
+//! Workloads see the device only through [`IoEngine`]'s submit/complete shape: a
+//! queue-depth engine ([`crate::uring::UringEngine`]) must own its buffers while the
+//! kernel holds them and measures latency from submission to completion, so the trait is
+//! shaped for that and the synchronous engine ([`SyncEngine`], the fallback where
+//! io_uring is unavailable) is its depth-1 case. Errors keep the OS errno ([`io::Error`]
 //! from the syscall, untouched) because ENOSPC from a full pool is a result a scenario
 //! checks for, not a failure to hide.
 
@@ -151,6 +151,11 @@ impl Device {
             direct,
             block,
         })
+    }
+
+    /// The file descriptor, for engines that issue IO themselves (io_uring).
+    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+        self.file.as_raw_fd()
     }
 
     /// The path it was opened as.

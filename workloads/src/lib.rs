@@ -3,7 +3,10 @@
 //! The pieces, bottom up:
 //!
 //! * [`engine`]: aligned buffers, a [`Device`] opened for (O_DIRECT) positional IO, and
-//!   the [`IoEngine`] trait workloads drive ([`SyncEngine`] today, io_uring later).
+//!   the [`IoEngine`] trait workloads drive ([`SyncEngine`], depth 1).
+//! * [`uring`]: [`UringEngine`], the io_uring engine with a queue depth.
+//! * [`fio`]: fio job text (generated, or a user's, checked) and fio's JSON parsed.
+//! * [`io`]: the `io` workload (fio-shaped: read/write, seq/random, queue depth, jobs).
 //! * [`pattern`]: self-describing 512-byte sectors, so a read-back sector says whether it
 //!   is the last write to that place ([`pattern::stamp`], [`pattern::verify`]).
 //! * [`offsets`]: reproducible offset streams ([`OffsetPattern`], [`Region`], [`Limit`]).
@@ -19,11 +22,14 @@
 
 pub mod engine;
 pub mod error;
+pub mod fio;
+pub mod io;
 pub mod latency;
 pub mod model;
 pub mod offsets;
 pub mod pattern;
 pub mod small_write;
+pub mod uring;
 
 pub use engine::{AlignedBuf, Completion, Device, IoEngine, IoOp, IoRequest, SyncEngine};
 pub use error::{ModelError, WorkloadError};
@@ -34,3 +40,4 @@ pub use pattern::{Corruption, Mismatch, Stamp};
 pub use small_write::{
     verify_writes, ChunkSet, Progress, SmallWriteOutcome, SmallWriteParams, VerifyReport,
 };
+pub use uring::UringEngine;

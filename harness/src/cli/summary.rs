@@ -102,6 +102,7 @@ pub fn print(s: &RunSummary, out: &Path) {
             if let Some(err) = &st.error {
                 println!("      error: {err}");
             }
+            print_peer(st);
         }
         if let Some(u) = &c.pool.final_usage {
             println!(
@@ -128,4 +129,52 @@ pub fn print(s: &RunSummary, out: &Path) {
         status_word(s.status),
         out.display()
     );
+}
+
+/// The peer benchmark's table (`engine-vs-fio` metrics), under its step.
+fn print_peer(st: &thinbench_schema::record::StepResult) {
+    let get = |name: String| st.metrics.iter().find(|m| m.name == name).map(|m| m.value);
+    let mut cases: Vec<&str> = st
+        .metrics
+        .iter()
+        .filter_map(|m| m.name.strip_prefix("peer.")?.strip_suffix(".iops_ratio"))
+        .collect();
+    cases.dedup();
+    if !cases.is_empty() {
+        println!(
+            "      {:<20} {:>11} {:>11} {:>7} {:>11} {:>11} {:>7} {:>9}",
+            "thinbench / fio",
+            "IOPS tb",
+            "IOPS fio",
+            "ratio",
+            "p99 us tb",
+            "p99 us fio",
+            "ratio",
+            "QD/max"
+        );
+    }
+    for c in cases {
+        let v = |k: &str| get(format!("peer.{c}.{k}")).unwrap_or(f64::NAN);
+        println!(
+            "      {:<20} {:>11.0} {:>11.0} {:>7.3} {:>11.0} {:>11.0} {:>7.3} {:>5}/{:<3}",
+            c,
+            v("thinbench_iops"),
+            v("fio_iops"),
+            v("iops_ratio"),
+            v("thinbench_p99_ns") / 1e3,
+            v("fio_p99_ns") / 1e3,
+            v("p99_ratio"),
+            v("queue_depth"),
+            v("max_in_flight")
+        );
+    }
+    if let (Some(off), Some(on), Some(cost)) = (
+        get("sampling.iops_off".into()),
+        get("sampling.iops_on".into()),
+        get("sampling.cost_pct".into()),
+    ) {
+        println!(
+            "      status sampling: {off:.0} IOPS off, {on:.0} IOPS on: cost {cost:.2}% of throughput"
+        );
+    }
 }

@@ -479,6 +479,11 @@ pub enum Action {
     /// `replay`: the pool's `log-writes` log replayed onto scratch copies, each chosen
     /// point checked.
     Replay(ReplaySpec),
+    /// `io`: fio-shaped IO on a thin, by thinbench's engine or by fio.
+    Io(IoSpec),
+    /// `engine-vs-fio`: the peer benchmark, thinbench's engine and fio alternating on
+    /// one thin.
+    EngineVsFio(PeerSpec),
 }
 
 impl Action {
@@ -498,6 +503,8 @@ impl Action {
             Action::RepairMetadata(_) => "repair-metadata",
             Action::Reboot(_) => "reboot",
             Action::Replay(_) => "replay",
+            Action::Io(_) => "io",
+            Action::EngineVsFio(_) => "engine-vs-fio",
         }
     }
 }
@@ -615,6 +622,80 @@ pub struct MetadataFillSpec {
     pub stride: u64,
     /// The most snapshots taken before giving up. Default 32.
     pub snapshots: u32,
+}
+
+/// `io` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IoSpec {
+    /// Target thin.
+    pub thin: Ident,
+    /// Who runs the IO, and what IO.
+    pub engine: IoEngineSpec,
+}
+
+/// The engine of an `io` step and what it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IoEngineSpec {
+    /// thinbench's engine (io_uring, else the synchronous one).
+    Thinbench(IoShape),
+    /// fio, with a job generated from the same keys thinbench's engine takes.
+    FioShape(IoShape),
+    /// fio, with the scenario's own job (checked: it names no file; the step's thin is
+    /// given on fio's command line).
+    FioJob {
+        /// The job text.
+        text: String,
+        /// Where it came from (`job` inline, or the file `job_file` named).
+        file: Option<PathBuf>,
+    },
+}
+
+/// What an `io` step does, engine aside.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IoShape {
+    /// Direction and order (fio's `rw`).
+    pub rw: thinbench_workloads::fio::FioRw,
+    /// Bytes per IO. Default 4KiB.
+    pub io_size: Bytes,
+    /// IOs in flight per job. Default 1.
+    pub queue_depth: u32,
+    /// Jobs (threads, each its own ring and slice of the region). Default 1.
+    pub jobs: u32,
+    /// Region start; a multiple of `io_size`.
+    pub offset: Bytes,
+    /// Region length; `None`: to the end of the thin.
+    pub span: Option<Bytes>,
+    /// How long.
+    pub length: IoLength,
+    /// Seed of random offsets (thinbench's engine; fio draws its own).
+    pub seed: u64,
+}
+
+/// How long an `io` step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoLength {
+    /// Each job runs this long.
+    Runtime(Duration),
+    /// This many IOs in all.
+    Count(u64),
+}
+
+/// `engine-vs-fio` settings: four cases (4KiB random write QD1 and QD32, 64KiB
+/// sequential write QD8, 4KiB random read QD32), each run `rounds` times by thinbench's
+/// engine and by fio, alternating, over a region written in full first; then the cost of
+/// status sampling (thinbench's engine, sampling on and off, alternating).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeerSpec {
+    /// Thin to run on (must exist).
+    pub thin: Ident,
+    /// Region, from offset 0. Default 64MiB.
+    pub span: Bytes,
+    /// Length of each run. Default 2s.
+    pub runtime: Duration,
+    /// A B pairs per case. Default 2.
+    pub rounds: u32,
+    /// Measure the cost of status sampling too. Default true.
+    pub sampling_cost: bool,
 }
 
 /// `repair-metadata` settings.

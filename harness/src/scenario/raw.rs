@@ -433,6 +433,28 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
         ("repair-metadata", &["grow_by"]),
         ("reboot", &["repair"]),
         ("replay", &["points"]),
+        (
+            "io",
+            &[
+                "thin",
+                "engine",
+                "rw",
+                "io_size",
+                "queue_depth",
+                "jobs",
+                "offset",
+                "span",
+                "runtime",
+                "count",
+                "seed",
+                "job",
+                "job_file",
+            ],
+        ),
+        (
+            "engine-vs-fio",
+            &["thin", "span", "runtime", "rounds", "sampling_cost"],
+        ),
     ],
 };
 
@@ -611,13 +633,22 @@ pub(crate) struct RawStep {
     pub snapshots: Field<i64>,
     pub repair: Field<bool>,
     pub points: Field<IntOrText>,
+    pub engine: Field<String>,
+    pub rw: Field<String>,
+    pub queue_depth: Field<i64>,
+    pub jobs: Field<i64>,
+    pub runtime: Field<String>,
+    pub job: Field<String>,
+    pub job_file: Field<String>,
+    pub rounds: Field<i64>,
+    pub sampling_cost: Field<bool>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 29] = [
+        let fields: [(&'static str, Option<Span>); 38] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -647,6 +678,15 @@ impl RawStep {
             ("snapshots", self.snapshots.key()),
             ("repair", self.repair.key()),
             ("points", self.points.key()),
+            ("engine", self.engine.key()),
+            ("rw", self.rw.key()),
+            ("queue_depth", self.queue_depth.key()),
+            ("jobs", self.jobs.key()),
+            ("runtime", self.runtime.key()),
+            ("job", self.job.key()),
+            ("job_file", self.job_file.key()),
+            ("rounds", self.rounds.key()),
+            ("sampling_cost", self.sampling_cost.key()),
         ];
         fields
             .into_iter()
@@ -1052,6 +1092,19 @@ impl RawStep {
             snapshots: r.integer("snapshots", "an integer (the most snapshots to take)", d),
             repair: r.boolean("repair", d),
             points: r.int_or_text("points", "\"all\" or an integer number of replay points", d),
+            engine: r.string("engine", "a string: \"thinbench\" or \"fio\"", d),
+            rw: r.string(
+                "rw",
+                "a string: \"randwrite\", \"write\", \"randread\" or \"read\"",
+                d,
+            ),
+            queue_depth: r.integer("queue_depth", "an integer (IOs in flight per job)", d),
+            jobs: r.integer("jobs", "an integer (jobs, each a thread)", d),
+            runtime: r.string("runtime", "a duration string like \"2s\"", d),
+            job: r.string("job", "a string: a fio job file's text", d),
+            job_file: r.string("job_file", "a string: a path to a fio job file", d),
+            rounds: r.integer("rounds", "an integer (A B pairs per case)", d),
+            sampling_cost: r.boolean("sampling_cost", d),
             expect,
         };
         r.finish(d);

@@ -271,7 +271,7 @@ fn model<'c>(ctx: &'c mut StepCtx<'_>) -> Result<&'c mut PoolModel, String> {
 /// Rebuild the model from `thin_dump`, after checking that every thin not in `fs_thins`
 /// maps in the kernel exactly the chunks the model has for it. Returns that check and
 /// how many chunks the first of `fs_thins` maps.
-fn resync(
+pub(super) fn resync(
     ctx: &mut StepCtx<'_>,
     fs_thins: &[ThinId],
     when: &str,

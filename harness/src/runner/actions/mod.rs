@@ -6,6 +6,7 @@ mod cow;
 mod deferred;
 mod delete;
 mod fill;
+mod io;
 mod metadata;
 mod power;
 mod thins;
@@ -84,5 +85,7 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, String> {
         Action::RepairMetadata(r) => metadata::repair(ctx, r),
         Action::Reboot(r) => power::reboot(ctx, r),
         Action::Replay(r) => power::replay(ctx, r),
+        Action::Io(s) => io::io(ctx, s),
+        Action::EngineVsFio(p) => io::engine_vs_fio(ctx, p),
     }
 }
