@@ -39,6 +39,8 @@ if ! compgen -G "$kdir/vmlinuz-*" >/dev/null; then
   mkdir -p "$kdir/lib/modules"
   rm -rf "$kdir/lib/modules/$ver"
   mv "$tmp/x/lib/modules/$ver" "$kdir/lib/modules/$ver"
+  # Its config: the VM reads CONFIG_HZ from it (lpj= for a boot without delay calibration).
+  cp "$tmp/x/boot/config-$ver" "$kdir/config-$ver" 2>/dev/null || true
   # The image last: its presence marks a complete extraction.
   cp "$tmp/x/boot/vmlinuz-$ver" "$kdir/vmlinuz-$ver.part" && mv "$kdir/vmlinuz-$ver.part" "$kdir/vmlinuz-$ver"
   echo "setup: kernel $ver ready" >&2

@@ -983,7 +983,7 @@ fn vm_gate_aa_no_false_alarm_and_injected_delay_detected() {
                 .iter()
                 .any(|l| l.contains(&f.dm_name)
                     && l.contains(" delay ")
-                    && l.ends_with("# fault at start")),
+                    && l.contains("# fault at start")),
             "{:?}",
             s.cases[0].pool.construction
         );

@@ -135,7 +135,7 @@ pub fn load_modules(faults: &[FaultSpec]) {
             continue; // built in
         }
         let module = format!("dm_{}", f.target.dm_target().replace('-', "_"));
-        let _ = crate::sys::command::run("modprobe", &[&module]);
+        let _ = crate::env::modules::ensure(&module);
     }
 }
 

@@ -76,13 +76,17 @@ pub fn run(c: VmCmd) -> anyhow::Result<i32> {
         }
     }
     eprintln!(
-        "thinbench: vm {} kernel {} accel {}: boot-to-job {:.1}s, total {:.1}s",
+        "thinbench: vm {} kernel {} ({}) accel {}: boot-to-job {:.1}s, total {:.1}s",
         cfg.qemu_version().unwrap_or_default(),
         cfg.kernel.version,
+        out.boot.image,
         cfg.accel.as_str(),
         out.boot.wall_to_job.unwrap_or(f64::NAN),
         out.wall_secs
     );
+    if let Some(b) = out.boot.breakdown() {
+        eprintln!("thinbench: boot breakdown: {b}");
+    }
     if temp {
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -4,4 +4,5 @@
 pub mod guest;
 pub mod host;
 pub mod kmsg;
+pub mod modules;
 pub mod vm;

@@ -6,6 +6,7 @@
 //! console goes to `console.log`. qemu dies with its parent (PDEATHSIG), and every exit
 //! path of the guest init powers off.
 
+pub mod fast_boot;
 pub mod initramfs;
 pub mod kernel;
 pub mod qemu_args;
@@ -102,6 +103,29 @@ pub struct BootTimes {
     pub guest_modules: Option<f64>,
     /// Guest uptime when the job started.
     pub guest_job: Option<f64>,
+    /// What `-kernel` was: "PVH vmlinux", or "bzImage (why not PVH)".
+    pub image: String,
+}
+
+impl BootTimes {
+    /// "qemu+firmware A s, kernel B s, modules C s, mounts D s" from the milestones: the
+    /// guest's clock starts at the kernel's entry, so what the host waited before it is
+    /// qemu's start, the firmware and the kernel's loading.
+    pub fn breakdown(&self) -> Option<String> {
+        let (init, modules, job, wall) = (
+            self.guest_init?,
+            self.guest_modules?,
+            self.guest_job?,
+            self.wall_to_job?,
+        );
+        Some(format!(
+            "qemu+firmware {:.1}s, kernel {:.1}s, modules {:.1}s, mounts {:.1}s",
+            (wall - job).max(0.0),
+            init,
+            modules - init,
+            job - modules
+        ))
+    }
 }
 
 /// How a boot ended.
@@ -150,6 +174,7 @@ pub fn is_kernel_problem(line: &str) -> bool {
 /// display); it must not block.
 pub fn run(cfg: &VmConfig, job: &VmJob, tick: &mut dyn FnMut()) -> Result<VmOutcome, EnvError> {
     let initrd = initramfs::build(&cfg.kernel, &kernel::cache_dir())?;
+    let (image, image_kind) = fast_boot::boot_image(&cfg.kernel, &kernel::cache_dir());
     let job_path = job.out_dir.join(".guest-job.sh");
     fs::write(&job_path, &job.script).map_err(|e| EnvError::io(&job_path, e))?;
     let console = job.out_dir.join("console.log");
@@ -162,12 +187,16 @@ pub fn run(cfg: &VmConfig, job: &VmJob, tick: &mut dyn FnMut()) -> Result<VmOutc
     if let Some(l) = job.guest_limit {
         extra.push_str(&format!(" tb.timeout={}", l.as_secs().max(1)));
     }
+    if let Some(lpj) = fast_boot::lpj_arg(&cfg.kernel) {
+        extra.push(' ');
+        extra.push_str(&lpj);
+    }
     let argv = qemu_args::qemu_args(&qemu_args::QemuSpec {
         name: &job.name,
         accel: cfg.accel,
         memory_mib: cfg.memory_mib,
         cpus: cfg.cpus,
-        kernel: &cfg.kernel.image,
+        kernel: &image,
         initrd: &initrd.path,
         cmdline_extra: &extra,
         out_dir: &job.out_dir,
@@ -252,7 +281,10 @@ pub fn run(cfg: &VmConfig, job: &VmJob, tick: &mut dyn FnMut()) -> Result<VmOutc
         kernel_problems: watcher.problems,
         panic: watcher.panic,
         guest_watchdog: watcher.watchdog,
-        boot: watcher.boot,
+        boot: BootTimes {
+            image: image_kind,
+            ..watcher.boot
+        },
         wall_secs: start.elapsed().as_secs_f64(),
     })
 }

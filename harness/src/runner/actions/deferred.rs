@@ -61,6 +61,9 @@ enum Held {
 }
 
 fn mkfs(dev: &Path) -> Result<(), String> {
+    // The mount that follows needs ext4 (loaded in the VM's background); a failure shows
+    // as mount's own error.
+    let _ = crate::env::modules::ensure("ext4");
     // Docker's ext4 options for thin devices.
     command::run(
         "mkfs.ext4",

@@ -59,6 +59,8 @@ struct Mounted {
 impl Mounted {
     fn mount(dev: &Path, dir: &Path, fs: FsKind, discard: bool) -> Result<Mounted, String> {
         fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        // xfs is loaded on demand in the VM; a failure shows as mount's own error.
+        let _ = crate::env::modules::ensure(fs.as_str());
         let mut opts = Vec::new();
         if fs == FsKind::Xfs {
             // Docker mounted xfs with nouuid: snapshots share the origin's uuid.
