@@ -105,6 +105,10 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
                 },
                 stop,
             );
+            // The last stretch after the last progress report counts too.
+            if let Ok(out) = &r {
+                meter.progress(out.stats.bytes.0);
+            }
             (t0.elapsed(), r)
         });
         let mut probe_rx: Option<mpsc::Receiver<Result<Duration, String>>> = None;

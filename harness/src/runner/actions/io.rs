@@ -439,48 +439,58 @@ pub fn engine_vs_fio(ctx: &mut StepCtx<'_>, spec: &PeerSpec) -> Result<ActionOut
         let mut min_in_flight = usize::MAX;
         let mut last_engine = None;
         for round in 1..=spec.rounds {
-            // A B A B: thinbench then fio, the same shape, sampling on as in every run.
-            let seed = u64::from(round);
-            let r = run_engine(
-                ctx,
-                &dev,
-                &shape,
-                IoLimit::Runtime(spec.runtime),
-                seed,
-                true,
-            )?;
-            if r.stats.ops == 0 || r.stats.errors > 0 {
-                return Err(format!(
-                    "{} round {round}: thinbench's engine did {} IOs, {} errors ({})",
-                    c.name,
-                    r.stats.ops,
-                    r.stats.errors,
-                    r.stats.first_error.as_deref().unwrap_or("no error")
-                ));
+            // A B B A …: thinbench first in odd rounds, fio first in even ones, so neither
+            // engine always runs on the colder device or the later, drifted machine.
+            let order = if round % 2 == 1 {
+                [true, false]
+            } else {
+                [false, true]
+            };
+            for thinbench_turn in order {
+                if thinbench_turn {
+                    let seed = u64::from(round);
+                    let r = run_engine(
+                        ctx,
+                        &dev,
+                        &shape,
+                        IoLimit::Runtime(spec.runtime),
+                        seed,
+                        true,
+                    )?;
+                    if r.stats.ops == 0 || r.stats.errors > 0 {
+                        return Err(format!(
+                            "{} round {round}: thinbench's engine did {} IOs, {} errors ({})",
+                            c.name,
+                            r.stats.ops,
+                            r.stats.errors,
+                            r.stats.first_error.as_deref().unwrap_or("no error")
+                        ));
+                    }
+                    tb_iops.push(r.stats.iops);
+                    tb_p99.push(r.stats.latency.p99_ns as f64);
+                    min_in_flight = min_in_flight.min(r.max_in_flight);
+                    io_uring_everywhere &= r.engine == EngineKind::IoUring;
+                    out.phases
+                        .push(phase(format!("{}/thinbench/{round}", c.name), &r.stats));
+                    last_engine = Some(r);
+                } else {
+                    let f = run_fio(ctx, &dev, &job, &format!("{}-{round}", c.name), true)?;
+                    if f.stats.ops == 0 || f.stats.errors > 0 {
+                        return Err(format!(
+                            "{} round {round}: fio did {} IOs, {} errors ({})",
+                            c.name,
+                            f.stats.ops,
+                            f.stats.errors,
+                            f.stats.first_error.as_deref().unwrap_or("no error")
+                        ));
+                    }
+                    fio_iops.push(f.stats.iops);
+                    fio_p99.push(f.stats.latency.p99_ns as f64);
+                    all_parsed.push(format!("{} {round}: {}", c.name, f.version));
+                    out.phases
+                        .push(phase(format!("{}/fio/{round}", c.name), &f.stats));
+                }
             }
-            tb_iops.push(r.stats.iops);
-            tb_p99.push(r.stats.latency.p99_ns as f64);
-            min_in_flight = min_in_flight.min(r.max_in_flight);
-            io_uring_everywhere &= r.engine == EngineKind::IoUring;
-            out.phases
-                .push(phase(format!("{}/thinbench/{round}", c.name), &r.stats));
-            last_engine = Some(r);
-
-            let f = run_fio(ctx, &dev, &job, &format!("{}-{round}", c.name), true)?;
-            if f.stats.ops == 0 || f.stats.errors > 0 {
-                return Err(format!(
-                    "{} round {round}: fio did {} IOs, {} errors ({})",
-                    c.name,
-                    f.stats.ops,
-                    f.stats.errors,
-                    f.stats.first_error.as_deref().unwrap_or("no error")
-                ));
-            }
-            fio_iops.push(f.stats.iops);
-            fio_p99.push(f.stats.latency.p99_ns as f64);
-            all_parsed.push(format!("{} {round}: {}", c.name, f.version));
-            out.phases
-                .push(phase(format!("{}/fio/{round}", c.name), &f.stats));
         }
         let n = c.name;
         let (ti, fi, tp, fp) = (

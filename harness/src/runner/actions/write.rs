@@ -93,6 +93,9 @@ pub fn run_phase(ctx: &mut StepCtx<'_>, ph: &Phase) -> Result<PhaseResult, Strin
     );
     sampler.stop();
     let out = out.map_err(|e| e.to_string())?;
+    // Progress comes at most every PROGRESS_EVERY: a phase shorter than that reports
+    // none, so `written:` triggers are fed the final count here.
+    meter.progress(out.stats.bytes.0);
     if out.interrupted {
         return Err("interrupted".into());
     }
