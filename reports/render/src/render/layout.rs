@@ -452,7 +452,9 @@ fn usage_section(b: &mut Builder, m: &ReportModel) {
         "Data and metadata used, in percent of the pool's total, from samples.csv. Grey \
          vertical lines are step starts; red lines mark mode changes and exhaustion; \
          triangles mark the kernel's low-water-mark events; dashed horizontal lines are \
-         the low water mark and Docker's min_free_space when known.",
+         the low water mark and Docker's min_free_space when known; amber bands are \
+         fault layers in force, listed with the pool's mode changes and kernel lines in \
+         its fault timeline.",
     );
     for p in with_data {
         let tl = &p.timeline;
@@ -568,6 +570,7 @@ fn usage_section(b: &mut Builder, m: &ReportModel) {
                 })
                 .collect(),
             hlines,
+            bands: fault_bands(&tl.faults, hi),
             points: tl
                 .marks
                 .iter()
@@ -648,6 +651,21 @@ fn usage_section(b: &mut Builder, m: &ReportModel) {
             )
         };
         b.figure(&caption, PlotSpec::Timeline(plot), t);
+        if !tl.events.is_empty() {
+            let mut ev = b.table(
+                &format!("timeline-{}", p.label),
+                &format!("Fault timeline: {}", p.label),
+                &[("t (s)", true), ("kind", false), ("what", false)],
+            );
+            for e in &tl.events {
+                ev.rows.push(vec![
+                    Cell::num(secs(e.t_ms), format!("{:.2}", secs(e.t_ms))),
+                    Cell::text(&e.kind),
+                    Cell::text(&e.text),
+                ]);
+            }
+            b.blocks.push(Block::Table(ev));
+        }
         // Every sample, for whoever wants to plot it differently.
         let mut raw = b.table(
             &format!("samples-{}", p.label),
@@ -679,6 +697,30 @@ fn usage_section(b: &mut Builder, m: &ReportModel) {
         }
         b.csv_only.push(raw);
     }
+}
+
+/// Fault windows as plot bands; layers swapped at one instant (a power cut takes data and
+/// metadata together) share one band and one label.
+fn fault_bands(windows: &[crate::model::FaultWindow], hi: u64) -> Vec<(f64, f64, String)> {
+    let mut bands: Vec<(u64, u64, String)> = Vec::new();
+    for w in windows {
+        let end = w.end_ms.unwrap_or(hi);
+        let near = |a: u64, b: u64| a.abs_diff(b) <= 100;
+        match bands
+            .iter_mut()
+            .find(|(a, b, _)| near(*a, w.start_ms) && near(*b, end))
+        {
+            Some(band) => {
+                band.2.push_str(" + ");
+                band.2.push_str(&w.label);
+            }
+            None => bands.push((w.start_ms, end, w.label.clone())),
+        }
+    }
+    bands
+        .into_iter()
+        .map(|(a, b, l)| (secs(a), secs(b), l))
+        .collect()
 }
 
 fn workload_sections(b: &mut Builder, m: &ReportModel) {

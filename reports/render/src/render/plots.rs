@@ -50,6 +50,8 @@ const STEP_LINE: RGBColor = RGBColor(185, 185, 185);
 const TEXT: RGBColor = RGBColor(40, 40, 40);
 /// Mode changes and exhaustion.
 pub(crate) const ALERT: Rgb = Rgb(200, 30, 30);
+/// Fault windows: a light amber behind the curves.
+pub(crate) const FAULT: Rgb = Rgb(240, 170, 40);
 /// Low water mark line and events.
 pub(crate) const LWM: Rgb = Rgb(70, 70, 70);
 /// Docker's min_free_space line.
@@ -79,6 +81,8 @@ pub(crate) struct TimelinePlot {
     pub vmarks: Vec<VMark>,
     pub hlines: Vec<HLine>,
     pub points: Vec<PointMark>,
+    /// Shaded spans (faults in force): from, to, label.
+    pub bands: Vec<(f64, f64, String)>,
 }
 
 /// A line series.
@@ -526,6 +530,30 @@ fn draw_timeline<DB: DrawingBackend>(
             GRID_BOLD.stroke_width(1),
         )))
         .map_err(err)?;
+
+    // Faults in force: shaded behind everything else, labelled at the bottom, stacked
+    // when several overlap.
+    for (i, (a, b, label)) in t.bands.iter().enumerate() {
+        let (a, b) = (a.max(x0), b.min(x1));
+        if b <= a {
+            continue;
+        }
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(a, 0.0), (b, ytop)],
+                FAULT.c().mix(0.18).filled(),
+            )))
+            .map_err(err)?;
+        let (px, py) = chart.backend_coord(&(a, 0.0));
+        top.draw(&Text::new(
+            format!("fault: {label}"),
+            (px + 4, py - 6 - 15 * i as i32),
+            font(12)
+                .color(&Rgb(150, 90, 0).c())
+                .pos(Pos::new(HPos::Left, VPos::Bottom)),
+        ))
+        .map_err(err)?;
+    }
 
     // Step boundaries, labelled above the top in three rows; a label that fits in
     // neither row shrinks to the step index, then disappears (the table under the plot
