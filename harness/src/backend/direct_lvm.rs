@@ -160,6 +160,10 @@ impl DirectLvmPool {
             source: e,
         })?;
 
+        // `lvcreate -s` checks for the snapshot target and runs modprobe when it is
+        // missing; in the VM (modules loaded on demand, no /lib/modules for the guest
+        // kernel) it must already be there. Without it lvm's own error says so.
+        let _ = crate::env::modules::ensure("dm_snapshot");
         let pv = self.pv.to_string_lossy().into_owned();
         let vg = self.vg.clone();
         let run_tag = names.run_tag();
