@@ -374,6 +374,19 @@ fn phase(name: String, stats: &WorkloadStats) -> PhaseStats {
     }
 }
 
+/// A peer run counts only if it did IO and none failed.
+fn ran_clean(who: &str, stats: &WorkloadStats) -> Result<(), String> {
+    if stats.ops == 0 || stats.errors > 0 {
+        return Err(format!(
+            "{who} did {} IOs, {} errors ({})",
+            stats.ops,
+            stats.errors,
+            stats.first_error.as_deref().unwrap_or("no error")
+        ));
+    }
+    Ok(())
+}
+
 /// The `engine-vs-fio` action.
 pub fn engine_vs_fio(ctx: &mut StepCtx<'_>, spec: &PeerSpec) -> Result<ActionOutput, String> {
     let (dev, size) = thin_dev(ctx, &spec.thin)?;
@@ -457,15 +470,10 @@ pub fn engine_vs_fio(ctx: &mut StepCtx<'_>, spec: &PeerSpec) -> Result<ActionOut
                         seed,
                         true,
                     )?;
-                    if r.stats.ops == 0 || r.stats.errors > 0 {
-                        return Err(format!(
-                            "{} round {round}: thinbench's engine did {} IOs, {} errors ({})",
-                            c.name,
-                            r.stats.ops,
-                            r.stats.errors,
-                            r.stats.first_error.as_deref().unwrap_or("no error")
-                        ));
-                    }
+                    ran_clean(
+                        &format!("{} round {round}: thinbench's engine", c.name),
+                        &r.stats,
+                    )?;
                     tb_iops.push(r.stats.iops);
                     tb_p99.push(r.stats.latency.p99_ns as f64);
                     min_in_flight = min_in_flight.min(r.max_in_flight);
@@ -475,15 +483,7 @@ pub fn engine_vs_fio(ctx: &mut StepCtx<'_>, spec: &PeerSpec) -> Result<ActionOut
                     last_engine = Some(r);
                 } else {
                     let f = run_fio(ctx, &dev, &job, &format!("{}-{round}", c.name), true)?;
-                    if f.stats.ops == 0 || f.stats.errors > 0 {
-                        return Err(format!(
-                            "{} round {round}: fio did {} IOs, {} errors ({})",
-                            c.name,
-                            f.stats.ops,
-                            f.stats.errors,
-                            f.stats.first_error.as_deref().unwrap_or("no error")
-                        ));
-                    }
+                    ran_clean(&format!("{} round {round}: fio", c.name), &f.stats)?;
                     fio_iops.push(f.stats.iops);
                     fio_p99.push(f.stats.latency.p99_ns as f64);
                     all_parsed.push(format!("{} {round}: {}", c.name, f.version));
