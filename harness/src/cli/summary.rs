@@ -176,5 +176,10 @@ fn print_peer(st: &thinbench_schema::record::StepResult) {
         println!(
             "      status sampling: {off:.0} IOPS off, {on:.0} IOPS on: cost {cost:.2}% of throughput"
         );
+        if let Some(cpu) = get("sampling.cpu_pct".into()) {
+            println!(
+                "      status sampling: the sampler thread used {cpu:.3}% of a CPU while it ran"
+            );
+        }
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use thinbench_schema::record::PoolSample;
 
@@ -17,7 +17,31 @@ pub const INTERVAL: Duration = Duration::from_millis(250);
 /// A running sampler; `stop` joins it.
 pub struct Sampler {
     stop: Arc<AtomicBool>,
-    handle: Option<JoinHandle<()>>,
+    handle: Option<JoinHandle<SamplerCost>>,
+    started: Instant,
+}
+
+/// What a sampler cost while it ran: its own thread's CPU time, measured by the kernel
+/// (`RUSAGE_THREAD`), against the wall time it ran for.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SamplerCost {
+    /// Status reads done.
+    pub samples: u64,
+    /// CPU time (user + system) of the sampler thread.
+    pub cpu: Duration,
+    /// Wall time from start to stop.
+    pub wall: Duration,
+}
+
+/// CPU time of the calling thread so far.
+fn thread_cpu() -> Duration {
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_THREAD is the caller only.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) } != 0 {
+        return Duration::ZERO;
+    }
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
 impl Sampler {
@@ -26,8 +50,13 @@ impl Sampler {
         let stop = Arc::new(AtomicBool::new(false));
         let s = stop.clone();
         let handle = std::thread::spawn(move || {
-            let Ok(dm) = Dm::open() else { return };
+            let cpu_at_start = thread_cpu();
+            let mut samples = 0;
+            let Ok(dm) = Dm::open() else {
+                return SamplerCost::default();
+            };
             while !s.load(Ordering::Relaxed) {
+                samples += 1;
                 if let Ok(u) = read_pool_status(&dm, &dm_name) {
                     rec.sample(&PoolSample::from_usage(
                         rec.t_ms(),
@@ -39,18 +68,27 @@ impl Sampler {
                 }
                 std::thread::sleep(INTERVAL);
             }
+            SamplerCost {
+                samples,
+                cpu: thread_cpu().saturating_sub(cpu_at_start),
+                wall: Duration::ZERO,
+            }
         });
         Sampler {
             stop,
             handle: Some(handle),
+            started: Instant::now(),
         }
     }
 
-    /// Stop and join.
-    pub fn stop(mut self) {
+    /// Stop, join, and say what sampling cost.
+    pub fn stop(mut self) -> SamplerCost {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
+        let wall = self.started.elapsed();
+        self.handle
+            .take()
+            .and_then(|h| h.join().ok())
+            .map(|c| SamplerCost { wall, ..c })
+            .unwrap_or_default()
     }
 }

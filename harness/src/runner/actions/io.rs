@@ -27,7 +27,7 @@ use thinbench_workloads::small_write::ChunkSet;
 use super::write::{first_touched, STAMP_DEVICE};
 use super::{metric, ActionOutput, StepCtx};
 use crate::plan::{IoEngineSpec, IoLength, IoShape, IoSpec, PeerSpec};
-use crate::runner::sampler::Sampler;
+use crate::runner::sampler::{Sampler, SamplerCost};
 use crate::sys::signals;
 
 /// The device node and id of `thin`.
@@ -66,7 +66,7 @@ fn run_engine(
     limit: IoLimit,
     seed: u64,
     sampling: bool,
-) -> Result<IoOutcome, String> {
+) -> Result<(IoOutcome, Option<SamplerCost>), String> {
     let op = match shape.rw {
         FioRw::RandWrite | FioRw::Write => IoOp::Write,
         FioRw::RandRead | FioRw::Read => IoOp::Read,
@@ -96,14 +96,12 @@ fn run_engine(
     };
     let s = sampler(ctx, sampling);
     let out = tbio::run(dev, &p, signals::stop_flag());
-    if let Some(s) = s {
-        s.stop();
-    }
+    let cost = s.map(Sampler::stop);
     let out = out.map_err(|e| e.to_string())?;
     if out.interrupted {
         return Err("interrupted".into());
     }
-    Ok(out)
+    Ok((out, cost))
 }
 
 /// fio on `dev` with `job`; its job file and JSON are kept in the run's `fio/` directory
@@ -203,7 +201,7 @@ pub fn io(ctx: &mut StepCtx<'_>, spec: &IoSpec) -> Result<ActionOutput, String> 
     match &spec.engine {
         IoEngineSpec::Thinbench(s) => {
             let shape = to_shape(s, size);
-            let r = run_engine(ctx, &dev, &shape, limit_of(s.length), s.seed, true)?;
+            let (r, _) = run_engine(ctx, &dev, &shape, limit_of(s.length), s.seed, true)?;
             let (net, first) = account_writes(
                 ctx,
                 &spec.thin,
@@ -414,7 +412,7 @@ pub fn engine_vs_fio(ctx: &mut StepCtx<'_>, spec: &PeerSpec) -> Result<ActionOut
         runtime: None,
         ios_per_job: None,
     };
-    let r = run_engine(
+    let (r, _) = run_engine(
         ctx,
         &dev,
         &pre,
@@ -462,7 +460,7 @@ pub fn engine_vs_fio(ctx: &mut StepCtx<'_>, spec: &PeerSpec) -> Result<ActionOut
             for thinbench_turn in order {
                 if thinbench_turn {
                     let seed = u64::from(round);
-                    let r = run_engine(
+                    let (r, _) = run_engine(
                         ctx,
                         &dev,
                         &shape,
@@ -582,9 +580,10 @@ pub fn engine_vs_fio(ctx: &mut StepCtx<'_>, spec: &PeerSpec) -> Result<ActionOut
         // off and on alternating (off first, so neither always runs second).
         let shape = shape_of(&CASES[1]);
         let (mut off, mut on) = (vec![], vec![]);
+        let mut cost = SamplerCost::default();
         for round in 1..=spec.rounds {
             for sampling in [false, true] {
-                let r = run_engine(
+                let (r, c) = run_engine(
                     ctx,
                     &dev,
                     &shape,
@@ -596,6 +595,11 @@ pub fn engine_vs_fio(ctx: &mut StepCtx<'_>, spec: &PeerSpec) -> Result<ActionOut
                 out.phases
                     .push(phase(format!("sampling-{label}/{round}"), &r.stats));
                 if sampling { &mut on } else { &mut off }.push(r.stats.iops);
+                if let Some(c) = c {
+                    cost.samples += c.samples;
+                    cost.cpu += c.cpu;
+                    cost.wall += c.wall;
+                }
             }
         }
         let (off, on) = (mean(&off), mean(&on));
@@ -611,6 +615,26 @@ pub fn engine_vs_fio(ctx: &mut StepCtx<'_>, spec: &PeerSpec) -> Result<ActionOut
                 },
                 "%",
                 Better::Lower,
+            ),
+            // The sampler thread's own CPU time over the time it ran: what sampling
+            // takes from a CPU-bound workload, measured by the kernel rather than read
+            // out of two noisy throughputs.
+            pct(
+                "sampling.cpu_pct",
+                if cost.wall.is_zero() {
+                    0.0
+                } else {
+                    cost.cpu.as_secs_f64() / cost.wall.as_secs_f64() * 100.0
+                },
+                "%",
+                Better::Lower,
+            ),
+            metric(
+                "sampling.samples",
+                cost.samples as f64,
+                "count",
+                MetricKind::Exact,
+                Better::Neither,
             ),
             metric(
                 "sampling.interval_ms",
