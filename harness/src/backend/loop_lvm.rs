@@ -400,20 +400,7 @@ impl PoolBackend for LoopLvmPool {
         let (meta_dev, meta_file) = meta;
         let mut commands = Vec::new();
         // Deactivate: thins, then the pool. The metadata loop device stays attached.
-        let thins: Vec<ThinDev> = self.thins.values().cloned().collect();
-        for t in &thins {
-            if self.dm.info(&t.dm.name)?.is_some() {
-                self.dm.remove(&t.dm.name, false)?;
-                commands.push(format!("dmsetup remove {}", t.dm.name));
-            }
-        }
-        if let Some(p) = self.pool.take() {
-            if let Err(e) = self.dm.remove(&p.name, false) {
-                self.pool = Some(p);
-                return Err(e);
-            }
-            commands.push(format!("dmsetup remove {}", self.pool_name));
-        }
+        let thins = self.take_down(&mut commands)?;
         // The pool's view of its metadata: the top fault layer when there are any (the
         // tools' exclusive open of the loop device under a layer would fail with EBUSY).
         let meta_top = self.metadata_device().unwrap_or_else(|| meta_dev.clone());
@@ -485,20 +472,7 @@ impl PoolBackend for LoopLvmPool {
             .ok_or_else(|| BackendError::Unsupported("pool is torn down".into()))?;
         let mut commands = Vec::new();
         // Down with the faults in force: what the pool writes as it goes is lost.
-        let thins: Vec<ThinDev> = self.thins.values().cloned().collect();
-        for t in &thins {
-            if self.dm.info(&t.dm.name)?.is_some() {
-                self.dm.remove(&t.dm.name, false)?;
-                commands.push(format!("dmsetup remove {}", t.dm.name));
-            }
-        }
-        if let Some(p) = self.pool.take() {
-            if let Err(e) = self.dm.remove(&p.name, false) {
-                self.pool = Some(p);
-                return Err(e);
-            }
-            commands.push(format!("dmsetup remove {}", self.pool_name));
-        }
+        let thins = self.take_down(&mut commands)?;
         commands.extend(power_on().map_err(BackendError::Unsupported)?);
         let meta = self
             .metadata_device()
@@ -615,6 +589,27 @@ impl PoolBackend for LoopLvmPool {
 }
 
 impl LoopLvmPool {
+    /// Remove the thins, then the pool, keeping the backing devices (and any fault layers)
+    /// in place; each removal is logged as its dmsetup command. Returns the thins, to
+    /// bring back afterwards.
+    fn take_down(&mut self, commands: &mut Vec<String>) -> Result<Vec<ThinDev>, BackendError> {
+        let thins: Vec<ThinDev> = self.thins.values().cloned().collect();
+        for t in &thins {
+            if self.dm.info(&t.dm.name)?.is_some() {
+                self.dm.remove(&t.dm.name, false)?;
+                commands.push(format!("dmsetup remove {}", t.dm.name));
+            }
+        }
+        if let Some(p) = self.pool.take() {
+            if let Err(e) = self.dm.remove(&p.name, false) {
+                self.pool = Some(p);
+                return Err(e);
+            }
+            commands.push(format!("dmsetup remove {}", self.pool_name));
+        }
+        Ok(thins)
+    }
+
     /// Thins, then the pool (the loop devices and files stay).
     fn remove_devices(&mut self) -> Vec<String> {
         let mut errs = Vec::new();

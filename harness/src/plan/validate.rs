@@ -327,6 +327,29 @@ struct Region {
     span: Option<Spanned<Bytes>>,
 }
 
+/// A step's checked IO region, its offset and span positioned where the step gave them
+/// (the step's table when it did not).
+fn region_of(
+    s: &RawStep,
+    io_size: Option<Bytes>,
+    offset: Option<Bytes>,
+    span: Option<Option<Bytes>>,
+    ok: bool,
+) -> Option<Region> {
+    match (io_size, offset, span, ok) {
+        (Some(io_size), Some(offset), Some(span), true) => Some(Region {
+            io_size,
+            offset: Spanned::new(
+                s.offset.value().map_or(s.table.clone(), |v| v.span()),
+                offset,
+            ),
+            span: span
+                .map(|b| Spanned::new(s.span.value().map_or(s.table.clone(), |v| v.span()), b)),
+        }),
+        _ => None,
+    }
+}
+
 impl Checker {
     fn err(&mut self, span: Span, message: impl Into<String>) {
         self.d.push(Diagnostic::new(span, message));
@@ -2638,18 +2661,7 @@ impl Checker {
                 region_ok = false;
             }
         }
-        let region = match (io_size, offset, span, region_ok) {
-            (Some(io_size), Some(offset), Some(span), true) => Some(Region {
-                io_size,
-                offset: Spanned::new(
-                    s.offset.value().map_or(s.table.clone(), |v| v.span()),
-                    offset,
-                ),
-                span: span
-                    .map(|b| Spanned::new(s.span.value().map_or(s.table.clone(), |v| v.span()), b)),
-            }),
-            _ => None,
-        };
+        let region = region_of(s, io_size, offset, span, region_ok);
         let shape = match (rw, &region, queue_depth, jobs, length, seed) {
             (Some(rw), Some(r), Some(queue_depth), Some(jobs), Some(length), Some(seed)) => {
                 Some(IoShape {
@@ -2855,18 +2867,7 @@ impl Checker {
                 }
             }
         }
-        let region = match (io_size, offset, span, region_ok) {
-            (Some(io_size), Some(offset), Some(span), true) => Some(Region {
-                io_size,
-                offset: Spanned::new(
-                    s.offset.value().map_or(s.table.clone(), |v| v.span()),
-                    offset,
-                ),
-                span: span
-                    .map(|b| Spanned::new(s.span.value().map_or(s.table.clone(), |v| v.span()), b)),
-            }),
-            _ => None,
-        };
+        let region = region_of(s, io_size, offset, span, region_ok);
         let spec = match (thin, &region, pattern, limit) {
             (Some(thin), Some(r), Some(pattern), Some(limit)) => Some(SmallWriteSpec {
                 thin,
