@@ -11,7 +11,6 @@ fn main() {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = thinbench_harness::cli::Cli::parse();
-    thinbench_harness::sys::signals::install();
     match thinbench_harness::cli::dispatch(cli) {
         Ok(code) => std::process::exit(code),
         Err(err) => {

@@ -119,7 +119,11 @@ pub fn write_json_atomic<T: serde::Serialize>(path: &Path, v: &T) -> std::io::Re
 /// Read a `summary.json`.
 pub fn read_summary(dir: &Path) -> Result<RunSummary, String> {
     let p = dir.join("summary.json");
-    let text = fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+    let text = thinbench_schema::untrusted::read_text(
+        &p,
+        thinbench_schema::untrusted::limit::SUMMARY_JSON,
+    )
+    .map_err(|e| e.to_string())?;
     let s: RunSummary = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
     if s.format_version > thinbench_schema::FORMAT_VERSION {
         return Err(format!(

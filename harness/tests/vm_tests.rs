@@ -546,9 +546,20 @@ fn vm_device_safety_refusals_on_loop_devices() {
     if !vm_available() {
         return;
     }
+    // The guest may write no host path but its results directory (tracker issue 22):
+    // it tries every mount point, the top-level directories and a host temp dir; the
+    // host then looks for each probe file on its side. The share is the positive
+    // control: a probe there must arrive.
+    let share = tempfile::tempdir().unwrap();
+    let host_tmp = tempfile::tempdir().unwrap();
+    let token = format!(".tb-writable-probe-{}", std::process::id());
     let script = format!(
         r#"set -u
 export DM_DISABLE_UDEV=1
+for p in / /tmp /var/tmp /root /home /etc /usr /opt /srv /var /boot /mnt /media {host_tmp} {share} $(cut -d' ' -f2 /proc/mounts); do
+  [ -d "$p" ] || continue
+  if ( echo x > "$p/{token}" ) 2>/dev/null; then echo "probe wrote $p"; else echo "probe refused $p"; fi
+done
 # The host root (and so /var/tmp, the runs' scratch base) is read-only in the guest.
 mount -t tmpfs -o size=256m tmpfs /var/tmp
 d=/run/tbsafe; mkdir -p $d/m; cd $d
@@ -578,8 +589,11 @@ expect.data_blocks_allocated = "chunks-touched"
 EOT
 }}
 try() {{ name=$1; dev=$2; shift 2; scen $name $dev
-  {bin} run --env host --out $d/out-$name "$@" $d/$name.toml > $d/$name.log 2>&1; rc=$?
+  {bin} run --env host --allow-host-paths --out $d/out-$name "$@" $d/$name.toml > $d/$name.log 2>&1; rc=$?
   echo "case $name rc=$rc created=$(ls $d/out-$name 2>/dev/null | wc -l) msg=$(grep -h refusing $d/$name.log | head -1 || tail -2 $d/$name.log)"; }}
+# A scenario alone cannot name a device: only the command line can allow it.
+scen nogrant $L1; {bin} run --env host --out $d/out-nogrant $d/nogrant.toml > $d/nogrant.log 2>&1
+echo "case nogrant rc=$? created=$(ls $d/out-nogrant 2>/dev/null | wc -l) msg=$(grep -h -e 'names a block device' -e allow-host-paths $d/nogrant.log | tr '\n' ' ')"
 try signature $L1
 try mounted $L2
 try vg $L3
@@ -592,19 +606,65 @@ grep -h -i "error\|^result" $d/forced.log | head -5
 swapoff $L5; dmsetup remove tbsafety-holder; lvm vgremove -qf tbsafety_vg >/dev/null; umount $d/m
 "#,
         bin = BIN,
+        host_tmp = host_tmp.path().display(),
+        share = share.path().display(),
     );
     let out = Command::new(BIN)
-        .args(["vm", "exec", "--timeout", "600", "--"])
+        .args(["vm", "exec", "--timeout", "600", "--share"])
+        .arg(share.path())
+        .arg("--")
         .arg(&script)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     eprintln!("{text}{}", String::from_utf8_lossy(&out.stderr));
+    let probed: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("probe wrote ")
+                .or(l.strip_prefix("probe refused "))
+        })
+        .collect();
+    assert!(
+        probed.len() >= 10 && probed.contains(&"/tmp"),
+        "the probe ran: {probed:?}"
+    );
+    let mut leaked = Vec::new();
+    for p in &probed {
+        let on_host = Path::new(p).join(&token);
+        if Path::new(p) == share.path() {
+            assert!(
+                text.contains(&format!("probe wrote {p}")) && on_host.is_file(),
+                "the results share must be writable from the guest"
+            );
+            std::fs::remove_file(&on_host).unwrap();
+        } else if on_host.exists() {
+            leaked.push(on_host.display().to_string());
+            let _ = std::fs::remove_file(&on_host);
+        }
+    }
+    eprintln!(
+        "writable-host-path probe: {} guest paths tried ({} writable in the guest, RAM or the share), none but the share reached the host: {:?}",
+        probed.len(),
+        probed
+            .iter()
+            .filter(|p| text.contains(&format!("probe wrote {p}\n")))
+            .count(),
+        leaked
+    );
+    assert!(leaked.is_empty(), "the guest wrote host paths: {leaked:?}");
     let case = |name: &str| -> &str {
         text.lines()
             .find(|l| l.starts_with(&format!("case {name} ")))
             .unwrap_or_else(|| panic!("no result for {name}"))
     };
+    let nogrant = case("nogrant");
+    assert!(
+        nogrant.contains("rc=2 created=0")
+            && nogrant.contains("names a block device of the machine")
+            && nogrant.contains("--allow-host-paths"),
+        "a scenario naming a device without --allow-host-paths: {nogrant}"
+    );
     for (name, why) in [
         (
             "signature",

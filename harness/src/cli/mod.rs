@@ -91,6 +91,11 @@ pub enum Cmd {
         /// Scenario files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Trust the scenarios with host paths: absolute or `..` paths, symlinks out of
+        /// their directory, a named block device (docs/security.md). Never for a
+        /// scenario you have not read.
+        #[arg(long)]
+        allow_host_paths: bool,
     },
     /// Remove devices, loop devices, VGs and scratch files left by killed runs.
     Cleanup {
@@ -110,6 +115,12 @@ pub enum Cmd {
 
 /// Run a subcommand; returns the process exit code.
 pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    // Only commands that build something take SIGINT/SIGTERM as "stop in order, tear
+    // down": the others hold nothing to undo, so the default action (end now) is the
+    // right one, and no blocking read can make them ignore a signal.
+    if matches!(cli.command, Cmd::Run(_) | Cmd::Cleanup { .. } | Cmd::Vm(_)) {
+        crate::sys::signals::install();
+    }
     match cli.command {
         Cmd::Run(a) => run::run(a),
         Cmd::Report(a) => report::report(a),
@@ -118,7 +129,15 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Cmd::Baseline(c) => gate::baseline(c),
         Cmd::Merge(a) => gate::merge(a),
         Cmd::Plan(a) => plan::run(a),
-        Cmd::Validate { files } => validate::run(files),
+        Cmd::Validate {
+            files,
+            allow_host_paths,
+        } => validate::run(
+            files,
+            &crate::plan::Grants {
+                host_paths: allow_host_paths,
+            },
+        ),
         Cmd::Cleanup { dry_run, all } => cleanup::run(dry_run, all),
         Cmd::Env => env::run(),
         Cmd::Vm(c) => vm::run(c),

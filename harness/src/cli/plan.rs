@@ -195,13 +195,13 @@ fn validate(a: &PlanArgs, fleet: &thinbench_planner::Fleet) -> anyhow::Result<i3
         Some(st)
     };
     let sum_path = run_dir.join("summary.json");
-    let text = match std::fs::read_to_string(&sum_path) {
+    let text = match thinbench_schema::untrusted::read_text(
+        &sum_path,
+        thinbench_schema::untrusted::limit::SUMMARY_JSON,
+    ) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!(
-                "no run summary at {}: {e} (run exit {st:?})",
-                sum_path.display()
-            );
+            eprintln!("no run summary: {e} (run exit {st:?})");
             return Ok(exit_code::FAILED);
         }
     };

@@ -38,6 +38,11 @@ pub struct RunArgs {
     /// (mounted, swap, held, the system's) is refused regardless.
     #[arg(long)]
     pub force_device: bool,
+    /// Trust the scenarios with host paths: absolute or `..` paths, symlinks out of
+    /// their directory, a named block device (docs/security.md). Never for a scenario
+    /// you have not read.
+    #[arg(long)]
+    pub allow_host_paths: bool,
     /// Override the scenario's `timeout` (e.g. `90s`, `20m`). Past it the run stops in
     /// order (teardown, results marked incomplete); if IO held in the kernel keeps it from
     /// stopping within a grace period, it exits anyway and says what it left.
@@ -95,8 +100,11 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
 pub fn run(a: RunArgs) -> anyhow::Result<i32> {
     let mut plans = Vec::new();
     let mut bad = false;
+    let grants = crate::plan::Grants {
+        host_paths: a.allow_host_paths,
+    };
     for f in &a.scenarios {
-        match crate::scenario::load_plan(f) {
+        match crate::scenario::load_plan_granted(f, &grants) {
             Ok(p) => plans.push(p),
             Err(errs) => {
                 eprintln!("{errs}");
@@ -195,8 +203,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
             };
             fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             if !a.guest {
-                fs::copy(&file, out.join("scenario.toml"))
-                    .with_context(|| format!("copying {}", file.display()))?;
+                copy_inputs(&plan, &file, &out)?;
             }
             jobs.push(Job {
                 plan: plan.clone(),
@@ -429,14 +436,58 @@ fn run_here(
     Ok(summary)
 }
 
+/// The scenario as `scenario.toml` in the results, and beside it every fio job file it
+/// names by a relative path (resolved inside the scenario's directory at validation):
+/// the guest runs that copy, so its relative paths must mean the same there.
+fn copy_inputs(plan: &Plan, scenario: &Path, out: &Path) -> anyhow::Result<()> {
+    fs::copy(scenario, out.join("scenario.toml"))
+        .with_context(|| format!("copying {}", scenario.display()))?;
+    let dir = scenario.parent().unwrap_or(Path::new(""));
+    for step in &plan.steps {
+        let crate::plan::Action::Io(io) = &step.action else {
+            continue;
+        };
+        let crate::plan::IoEngineSpec::FioJob {
+            text,
+            file: Some(file),
+        } = &io.engine
+        else {
+            continue;
+        };
+        let Ok(rel) = file.strip_prefix(dir) else {
+            continue; // absolute, allowed by the command line: the same path in the guest
+        };
+        if rel
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            continue;
+        }
+        let to = out.join(rel);
+        if let Some(p) = to.parent() {
+            fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
+        }
+        // The text validated, not the file again: it cannot have changed in between.
+        fs::write(&to, text).with_context(|| format!("writing {}", to.display()))?;
+    }
+    Ok(())
+}
+
 /// Quote `s` for the guest's /bin/sh.
 fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
+/// What the host's command line passes on to the guest's `thinbench run`.
+#[derive(Debug, Clone, Copy, Default)]
+struct GuestFlags {
+    force_device: bool,
+    allow_host_paths: bool,
+}
+
 /// The guest's job script: every job in turn, each a `thinbench run --guest` of one
 /// scenario into its own directory; a failed job does not stop the next.
-fn guest_script(exe: &Path, jobs: &[Job], force_device: bool, fault: Option<GuestFault>) -> String {
+fn guest_script(exe: &Path, jobs: &[Job], flags: GuestFlags, fault: Option<GuestFault>) -> String {
     let mut script = String::from(
         "export DM_DISABLE_UDEV=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin RUST_BACKTRACE=1\ncd /\nrc=0\n",
     );
@@ -452,9 +503,18 @@ fn guest_script(exe: &Path, jobs: &[Job], force_device: bool, fault: Option<Gues
         ));
         let q = |p: &Path| sh_quote(&p.display().to_string());
         let mut cmd = format!(
-            "{} run --env host --guest{} --timeout {}s --run-id {}",
+            "{} run --env host --guest{}{} --timeout {}s --run-id {}",
             q(exe),
-            if force_device { " --force-device" } else { "" },
+            if flags.force_device {
+                " --force-device"
+            } else {
+                ""
+            },
+            if flags.allow_host_paths {
+                " --allow-host-paths"
+            } else {
+                ""
+            },
             j.plan.timeout.as_secs(),
             j.run_id
         );
@@ -550,7 +610,15 @@ fn run_vm(jobs: &[Job], a: &RunArgs, base: &Path) -> anyhow::Result<Vec<RunSumma
         let job = vm::VmJob {
             name: format!("thinbench-{run_id}"),
             out_dir: base.to_owned(),
-            script: guest_script(&exe, jobs, a.force_device, fault),
+            script: guest_script(
+                &exe,
+                jobs,
+                GuestFlags {
+                    force_device: a.force_device,
+                    allow_host_paths: a.allow_host_paths,
+                },
+                fault,
+            ),
             disks,
             timeout: guest_limit + Duration::from_secs(120),
             guest_limit: Some(guest_limit),
@@ -853,7 +921,11 @@ mod tests {
                 sample: (k, 2),
             })
             .collect();
-        let s = guest_script(Path::new("/bin/thinbench"), &jobs, true, None);
+        let flags = GuestFlags {
+            force_device: true,
+            allow_host_paths: false,
+        };
+        let s = guest_script(Path::new("/bin/thinbench"), &jobs, flags, None);
         let lines: Vec<&str> = s.lines().collect();
         assert_eq!(lines[2], "rc=0");
         assert!(lines[3].starts_with("echo \"thinbench-guest: run 1/2 uptime="));

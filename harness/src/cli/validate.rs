@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use super::exit_code;
 
-pub fn run(files: Vec<PathBuf>) -> anyhow::Result<i32> {
+pub fn run(files: Vec<PathBuf>, grants: &crate::plan::Grants) -> anyhow::Result<i32> {
     let mut bad = 0;
     for f in &files {
-        match crate::scenario::load_plan(f) {
+        match crate::scenario::load_plan_granted(f, grants) {
             Ok(p) => println!(
                 "{}: ok — scenario {}, {} pool(s), {} step(s)",
                 f.display(),

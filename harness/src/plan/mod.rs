@@ -7,4 +7,4 @@ mod validate;
 pub use matrix::{matrix, select, MatrixEntry, Shard};
 pub use model::*;
 pub(crate) use validate::{check_format_version, validate};
-pub use validate::{parse_duration, SCENARIO_FORMAT_VERSION};
+pub use validate::{parse_duration, Grants, HOST_PATHS_FLAG, SCENARIO_FORMAT_VERSION};

@@ -260,11 +260,17 @@ pub(crate) fn check_format_version(raw: &RawScenario) -> Option<Diagnostic> {
 
 /// Checks `raw` and builds its plan. Every problem goes to `d`; the plan is returned
 /// only when this found none (the caller also discards it if reading `raw` had errors).
-pub(crate) fn validate(raw: &RawScenario, source: &Path, d: &mut Vec<Diagnostic>) -> Option<Plan> {
+pub(crate) fn validate(
+    raw: &RawScenario,
+    source: &Path,
+    grants: &Grants,
+    d: &mut Vec<Diagnostic>,
+) -> Option<Plan> {
     let mut c = Checker {
         d: Vec::new(),
         fault_steps: Vec::new(),
         base: source.parent().map(Path::to_owned).unwrap_or_default(),
+        grants: grants.clone(),
     };
     let plan = c.scenario(raw, source);
     let clean = c.d.is_empty();
@@ -279,7 +285,22 @@ struct Checker {
     fault_steps: Vec<(Span, Ident)>,
     /// The scenario file's directory: relative paths in it (`job_file`) start here.
     base: PathBuf,
+    /// What the command line allows beyond the file's own directory.
+    grants: Grants,
 }
+
+/// What the command line grants a scenario; a scenario cannot grant itself anything
+/// (docs/security.md). The default grants nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// `--allow-host-paths`: absolute and `..` paths in the file (`job_file`, loop-lvm
+    /// `dir` with `allow_outside_workdir`), symlinks out of its directory, and direct-lvm
+    /// on a named block device.
+    pub host_paths: bool,
+}
+
+/// The command-line flag that sets [`Grants::host_paths`], as messages name it.
+pub const HOST_PATHS_FLAG: &str = "--allow-host-paths";
 
 /// What the per-pool walk needs to know of one step.
 struct Facts {
@@ -1451,6 +1472,18 @@ impl Checker {
             &METADATA_SIZE,
         );
         let allow_outside = p.allow_outside_workdir.value().map(|v| *v.get_ref());
+        if let (Some(true), Some(key), false) = (
+            allow_outside,
+            p.allow_outside_workdir.key(),
+            self.grants.host_paths,
+        ) {
+            self.err_hint(
+                key,
+                "`allow_outside_workdir = true` needs the command line's consent: a scenario file cannot grant itself host paths",
+                format!("run with `{HOST_PATHS_FLAG}` if you trust this scenario, or use a `dir` relative to the work dir"),
+            );
+        }
+        // Refused above without the grant, so the plan is not built: no second error.
         let dir = match &p.dir {
             Field::Absent => {
                 if let (Some(true), Some(key)) = (allow_outside, p.allow_outside_workdir.key()) {
@@ -1503,7 +1536,7 @@ impl Checker {
                 self.err_hint(
                     v.span(),
                     format!("`dir` {why}, so the pool's files could land outside the run's work dir"),
-                    "use a path relative to the work dir, or set `allow_outside_workdir = true` on this pool",
+                    format!("use a path relative to the work dir, or set `allow_outside_workdir = true` on this pool and run with `{HOST_PATHS_FLAG}`"),
                 );
                 return None;
             }
@@ -1710,6 +1743,14 @@ impl Checker {
             && rest
                 .split('/')
                 .all(|c| !c.is_empty() && c != "." && c != "..");
+        if ok && !self.grants.host_paths {
+            self.err_hint(
+                v.span(),
+                format!("`device = \"{s}\"` names a block device of the machine: a scenario file cannot choose one by itself"),
+                format!("run with `{HOST_PATHS_FLAG}` if you trust this scenario with {s}, or use `device = \"auto\"` (a scratch disk in the VM) or \"loop\""),
+            );
+            return None;
+        }
         if ok {
             return Some(PathBuf::from(s));
         }
@@ -2512,13 +2553,34 @@ impl Checker {
             }
             (Some(j), None) => (j.get_ref().clone(), None, j.span()),
             (None, Some(f)) => {
-                let path = self.base.join(f.get_ref());
-                match std::fs::read_to_string(&path) {
-                    Ok(t) => (t, Some(path), f.span()),
-                    Err(e) => {
+                use thinbench_schema::untrusted;
+                let written = f.get_ref();
+                let path = match untrusted::resolve_inside(
+                    &self.base,
+                    written,
+                    self.grants.host_paths,
+                ) {
+                    Ok(p) => p,
+                    Err(why) => {
                         self.err_hint(
                             f.span(),
-                            format!("cannot read fio job file {}: {e}", path.display()),
+                            format!("`job_file` {why}"),
+                            format!("`job_file` is relative to the scenario file's directory and stays inside it (unless run with `{HOST_PATHS_FLAG}`)"),
+                        );
+                        return None;
+                    }
+                };
+                // The job file's contents are never quoted: it may be a file the
+                // scenario's author could not read themselves.
+                let text = untrusted::read(&path, untrusted::limit::FIO_JOB)
+                    .map_err(|e| e.reason())
+                    .and_then(|b| String::from_utf8(b).map_err(|_| "not UTF-8 text".to_owned()));
+                match text {
+                    Ok(t) => (t, Some(path), f.span()),
+                    Err(why) => {
+                        self.err_hint(
+                            f.span(),
+                            format!("cannot read fio job file {}: {why}", path.display()),
                             "`job_file` is relative to the scenario file's directory",
                         );
                         return None;
@@ -3421,6 +3483,23 @@ mod tests {
         load(text).unwrap_or_else(|e| panic!("should load: {e:#?}"))
     }
 
+    /// `ok` with `--allow-host-paths`.
+    fn ok_granted(text: &str) -> Plan {
+        let g = Grants { host_paths: true };
+        crate::scenario::load_plan_str_granted(Path::new("t.toml"), text, &g)
+            .unwrap_or_else(|e| panic!("should load: {e:#?}"))
+    }
+
+    /// The one error of `text` with `--allow-host-paths`.
+    fn one_granted(text: &str) -> String {
+        let g = Grants { host_paths: true };
+        let e = crate::scenario::load_plan_str_granted(Path::new("t.toml"), text, &g)
+            .expect_err("should fail")
+            .errors;
+        assert_eq!(e.len(), 1, "{e:#?}");
+        e[0].to_string()
+    }
+
     /// Messages (with hints) of a file that must fail.
     fn errors(text: &str) -> Vec<String> {
         match load(text) {
@@ -3638,9 +3717,16 @@ mod tests {
             dir_of("dir = \"pool-files/x\""),
             Some(PathBuf::from("pool-files/x"))
         );
-        assert_eq!(
-            dir_of("dir = \"/var/tmp/x\"\nallow_outside_workdir = true"),
-            Some(PathBuf::from("/var/tmp/x"))
+        let outside = "dir = \"/var/tmp/x\"\nallow_outside_workdir = true";
+        let PoolKindSpec::LoopLvm(l) = &ok_granted(&pool("loop-lvm", outside)).pools[0].kind else {
+            panic!()
+        };
+        assert_eq!(l.dir, Some(PathBuf::from("/var/tmp/x")));
+        // The file alone cannot let itself out: one error, naming the flag.
+        let e = one(&pool("loop-lvm", outside));
+        assert!(
+            e.contains("cannot grant itself host paths") && e.contains("--allow-host-paths"),
+            "{e}"
         );
         let p = |extra: &str| pool("loop-lvm", extra);
         assert!(one(&p("dir = \"/var/tmp\"")).contains("`dir` is absolute"));
@@ -3669,9 +3755,19 @@ mod tests {
             device_of("device = \"loop\"\ndevice_size = \"1GiB\""),
             DeviceSpec::LoopBacked { size: Bytes(GIB) }
         );
+        let PoolKindSpec::DirectLvm(d) =
+            &ok_granted(&pool("direct-lvm", "device = \"/dev/disk/by-id/x\"")).pools[0].kind
+        else {
+            panic!()
+        };
         assert_eq!(
-            device_of("device = \"/dev/disk/by-id/x\""),
+            d.device,
             DeviceSpec::Path(PathBuf::from("/dev/disk/by-id/x"))
+        );
+        let e = one(&pool("direct-lvm", "device = \"/dev/sda\""));
+        assert!(
+            e.contains("names a block device of the machine") && e.contains("--allow-host-paths"),
+            "{e}"
         );
         let p = |extra: &str| pool("direct-lvm", extra);
         assert!(one(&p("device = \"vdb\"")).contains("like \"/dev/vdb\""));
@@ -3688,8 +3784,10 @@ mod tests {
                 "{bad}"
             );
         }
-        assert!(one(&p("device = \"/dev/vdb\"\ndevice_size = \"1GiB\""))
-            .contains("does not apply to a device path"));
+        assert!(
+            one_granted(&p("device = \"/dev/vdb\"\ndevice_size = \"1GiB\""))
+                .contains("does not apply to a device path")
+        );
         assert!(one(&p("device_size = \"32MiB\"")).contains("below the minimum of 64MiB"));
     }
 

@@ -12,7 +12,7 @@ pub use actions::MOUNT_BASE;
 mod step;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use thinbench_schema::record::{
     CaseResult, EnvironmentInfo, EventKind, PoolReport, PoolSettings, RunSummary, ScenarioInfo,
@@ -484,11 +484,6 @@ pub fn new_run_id() -> String {
         .unwrap_or(0);
     let x = (nanos ^ std::process::id().rotate_left(16)) & 0xffff;
     format!("{}-{x:04x}", &t[..15])
-}
-
-/// Whether `dir` looks like a results directory.
-pub fn is_run_dir(dir: &Path) -> bool {
-    dir.join("summary.json").is_file()
 }
 
 #[cfg(test)]

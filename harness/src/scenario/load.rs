@@ -1,20 +1,33 @@
 //! Reading a scenario: file → text → TOML tree → raw tables → validated [`Plan`], with
 //! every problem turned into a positioned [`ScenarioError`].
 
-use crate::plan::{check_format_version, validate, Plan};
+use crate::plan::{check_format_version, validate, Grants, Plan};
 use crate::scenario::error::{Diagnostic, LineIndex, ScenarioError, ScenarioErrors};
 use crate::scenario::raw::{Node, RawScenario};
 use serde_spanned::Spanned;
 use std::path::Path;
 use thinbench_schema::positioned::fold_lines;
+use thinbench_schema::untrusted;
 
-/// Reads, parses and validates the scenario file at `path`.
-///
-/// Errors name `path` as given. A file that cannot be read, or is not UTF-8, gives a
-/// single error; otherwise every mistake found is reported, in file order.
+/// Reads, parses and validates the scenario file at `path`, granting it nothing beyond
+/// its own directory (see [`load_plan_granted`]).
 pub fn load_plan(path: &Path) -> Result<Plan, ScenarioErrors> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| single(ScenarioError::whole_file(path, format!("cannot read: {e}"))))?;
+    load_plan_granted(path, &Grants::default())
+}
+
+/// Reads, parses and validates the scenario file at `path` with what the command line
+/// `grants` it.
+///
+/// Errors name `path` as given. A file that cannot be read (not a regular file, a kernel
+/// file, over [`untrusted::limit::INPUT_TOML`]), or is not UTF-8, gives a single error;
+/// otherwise every mistake found is reported, in file order.
+pub fn load_plan_granted(path: &Path, grants: &Grants) -> Result<Plan, ScenarioErrors> {
+    let bytes = untrusted::read(path, untrusted::limit::INPUT_TOML).map_err(|e| {
+        single(ScenarioError::whole_file(
+            path,
+            format!("cannot read: {}", e.reason()),
+        ))
+    })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let err = e.utf8_error();
         let valid = &e.as_bytes()[..err.valid_up_to()];
@@ -32,12 +45,21 @@ pub fn load_plan(path: &Path) -> Result<Plan, ScenarioErrors> {
             ),
         )
     })?;
-    load_plan_str(path, &text)
+    load_plan_str_granted(path, &text, grants)
 }
 
 /// Parses and validates scenario `text`; errors name `path_for_messages`, which is also
 /// the plan's `source` and gives the default scenario name (its file stem).
 pub fn load_plan_str(path_for_messages: &Path, text: &str) -> Result<Plan, ScenarioErrors> {
+    load_plan_str_granted(path_for_messages, text, &Grants::default())
+}
+
+/// [`load_plan_str`] with what the command line `grants`.
+pub fn load_plan_str_granted(
+    path_for_messages: &Path,
+    text: &str,
+    grants: &Grants,
+) -> Result<Plan, ScenarioErrors> {
     let index = LineIndex::new(text);
     let fail = |diags: Vec<Diagnostic>| ScenarioErrors {
         errors: index.errors(path_for_messages, diags),
@@ -48,7 +70,7 @@ pub fn load_plan_str(path_for_messages: &Path, text: &str) -> Result<Plan, Scena
     if let Some(e) = check_format_version(&raw) {
         return Err(fail(vec![e]));
     }
-    let plan = validate(&raw, path_for_messages, &mut diags);
+    let plan = validate(&raw, path_for_messages, grants, &mut diags);
     match plan {
         Some(plan) if diags.is_empty() => Ok(plan),
         _ => {

@@ -10,4 +10,4 @@ pub(crate) mod raw;
 
 pub(crate) use error::{suggest, Diagnostic};
 pub use error::{ScenarioError, ScenarioErrors};
-pub use load::{load_plan, load_plan_str};
+pub use load::{load_plan, load_plan_granted, load_plan_str, load_plan_str_granted};

@@ -11,6 +11,10 @@ use crate::fingerprint::{FieldDifference, Fingerprint};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GateError {
+    /// A file refused before reading: not a regular file, a kernel file, too large,
+    /// not text (docs/security.md).
+    #[error("cannot read {}", .0.path().display())]
+    Refused(#[source] thinbench_schema::untrusted::ReadError),
     /// A file or directory could not be read.
     #[error("cannot read {path}")]
     Read {

@@ -6,6 +6,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use thinbench_schema::untrusted;
 
 use thinbench_schema::record::{RunSummary, Status};
 use thinbench_schema::FORMAT_VERSION;
@@ -45,7 +46,9 @@ pub fn find_run_dirs(root: &Path) -> Result<Vec<PathBuf>, GateError> {
 }
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), GateError> {
-    if dir.join("summary.json").is_file() {
+    // Anything named summary.json makes a run directory, so that reading it says what
+    // is wrong with it (a FIFO, a device, a symlink out) instead of passing it over.
+    if dir.join("summary.json").symlink_metadata().is_ok() {
         found.push(dir.to_path_buf());
         return Ok(());
     }
@@ -65,7 +68,8 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), GateError> {
 /// changed the shape, and "newer format" is the useful message then).
 pub fn load_run(dir: &Path) -> Result<LoadedRun, GateError> {
     let path = dir.join("summary.json");
-    let text = fs::read_to_string(&path).map_err(|e| GateError::read(&path, e))?;
+    let text =
+        untrusted::read_text(&path, untrusted::limit::SUMMARY_JSON).map_err(GateError::Refused)?;
     let bad = |source| GateError::Summary {
         path: path.clone(),
         source,

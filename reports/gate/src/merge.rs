@@ -13,6 +13,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use thinbench_schema::untrusted;
 
 use serde::Serialize;
 use thinbench_schema::record::Status;
@@ -54,10 +55,26 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), GateError> {
     for entry in fs::read_dir(from).map_err(|e| GateError::read(from, e))? {
         let entry = entry.map_err(|e| GateError::read(from, e))?;
         let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+        let t = entry.file_type().map_err(|e| GateError::read(&src, e))?;
+        if t.is_dir() {
             copy_tree(&src, &dst)?;
+        } else if t.is_file() {
+            // Bounded and type-checked: a results directory is another run's, untrusted.
+            let (mut f, _) =
+                untrusted::open(&src, untrusted::limit::RESULT_FILE).map_err(GateError::Refused)?;
+            let mut out = fs::File::create(&dst).map_err(|e| GateError::write(&dst, e))?;
+            std::io::copy(&mut f, &mut out).map_err(|e| GateError::write(&dst, e))?;
         } else {
-            fs::copy(&src, &dst).map_err(|e| GateError::write(&dst, e))?;
+            // A symlink could copy a file from outside the results into them; thinbench
+            // writes none, nor FIFOs or devices.
+            return Err(GateError::Refused(untrusted::ReadError::NotRegular {
+                path: src,
+                kind: if t.is_symlink() {
+                    "a symlink"
+                } else {
+                    "not a file"
+                },
+            }));
         }
     }
     Ok(())

@@ -306,9 +306,14 @@ pub struct Fleet {
 
 /// Reads and validates the plan at `path`.
 pub fn load_fleet(path: &Path) -> Result<Fleet, PlanErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| PlanErrors {
-        errors: vec![PlanError::whole_file(path, format!("cannot read: {e}"))],
-    })?;
+    use thinbench_schema::untrusted;
+    let text =
+        untrusted::read_text(path, untrusted::limit::INPUT_TOML).map_err(|e| PlanErrors {
+            errors: vec![PlanError::whole_file(
+                path,
+                format!("cannot read: {}", e.reason()),
+            )],
+        })?;
     load_fleet_str(path, &text)
 }
 

@@ -7,6 +7,10 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReportError {
+    /// A file refused before reading: not a regular file, a kernel file, too large,
+    /// not text (docs/security.md).
+    #[error("cannot read {}", .0.path().display())]
+    Refused(#[source] thinbench_schema::untrusted::ReadError),
     /// A result file could not be read.
     #[error("cannot read {path}")]
     Read {

@@ -3,9 +3,9 @@
 //! confusing parse error.
 
 use crate::error::ReportError;
-use std::fs;
 use std::path::{Path, PathBuf};
 use thinbench_schema::record::{PoolSample, RunEvent, RunSummary};
+use thinbench_schema::untrusted;
 use thinbench_schema::FORMAT_VERSION;
 
 /// One run's results, as read from its directory.
@@ -80,15 +80,12 @@ pub fn load_run(dir: &Path) -> Result<LoadedRun, ReportError> {
     })
 }
 
-fn read_text(path: &Path) -> Result<String, ReportError> {
-    fs::read_to_string(path).map_err(|source| ReportError::Read {
-        path: path.to_path_buf(),
-        source,
-    })
+fn read_text(path: &Path, limit: u64) -> Result<String, ReportError> {
+    untrusted::read_text(path, limit).map_err(ReportError::Refused)
 }
 
 fn read_summary(path: &Path) -> Result<RunSummary, ReportError> {
-    let text = read_text(path)?;
+    let text = read_text(path, untrusted::limit::SUMMARY_JSON)?;
     let bad = |source| ReportError::Summary {
         path: path.to_path_buf(),
         source,
@@ -109,10 +106,9 @@ fn read_summary(path: &Path) -> Result<RunSummary, ReportError> {
 }
 
 fn read_samples(path: &Path) -> Result<Vec<PoolSample>, ReportError> {
-    let mut rd = csv::Reader::from_path(path).map_err(|source| ReportError::Sample {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let (f, _) =
+        untrusted::open(path, untrusted::limit::EVENT_LOG).map_err(ReportError::Refused)?;
+    let mut rd = csv::Reader::from_reader(f);
     rd.deserialize()
         .collect::<Result<Vec<PoolSample>, _>>()
         .map_err(|source| ReportError::Sample {
@@ -122,7 +118,7 @@ fn read_samples(path: &Path) -> Result<Vec<PoolSample>, ReportError> {
 }
 
 fn read_events(path: &Path, warnings: &mut Vec<String>) -> Result<Vec<RunEvent>, ReportError> {
-    let text = read_text(path)?;
+    let text = read_text(path, untrusted::limit::EVENT_LOG)?;
     let torn_tail = !text.is_empty() && !text.ends_with('\n');
     let lines: Vec<&str> = text.lines().collect();
     let mut events = Vec::with_capacity(lines.len());

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod positioned;
 pub mod record;
 pub mod units;
+pub mod untrusted;
 
 /// Version of the on-disk result format (`summary.json` `format_version`). Readers refuse
 /// a major version they do not know.

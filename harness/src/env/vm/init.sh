@@ -37,10 +37,20 @@ $B mount -t 9p -o "$O,ro,cache=loose,multidevs=remap" hostroot /newroot || { say
 $B mount -t proc proc /newroot/proc
 $B mount -t sysfs sys /newroot/sys
 $B mount -t devtmpfs dev /newroot/dev
-# The host's /tmp, writable: paths under it (a checkout, a test's temp dir) must mean the
-# same in the guest. A private tmpfs only if that share is missing.
-$B mount -t 9p -o "$O,rw,cache=none,multidevs=remap" hosttmp /newroot/tmp 2>/dev/null \
-  || $B mount -t tmpfs -o mode=1777 tmp /newroot/tmp
+# The host's /tmp: paths under it (a checkout, a test's temp dir) must mean the same in
+# the guest, but nothing of the host but the results directory may be written
+# (docs/security.md). So the share is read-only (qemu refuses writes to it too) and lies
+# under an overlay whose upper layer is guest RAM: what the guest writes to /tmp stays
+# in the guest. Without overlayfs, the share read-only as it is.
+$B mkdir -p /hosttmp /tmpupper
+if $B mount -t 9p -o "$O,ro,cache=none,multidevs=remap" hosttmp /hosttmp; then
+  $B mount -t tmpfs -o mode=755 tmpupper /tmpupper && $B mkdir -p /tmpupper/u /tmpupper/w \
+    && $B chmod 1777 /tmpupper/u \
+    && $B mount -t overlay -o lowerdir=/hosttmp,upperdir=/tmpupper/u,workdir=/tmpupper/w tmp /newroot/tmp \
+    || { say "no overlay on /tmp: the host's /tmp is read-only in the guest"; $B mount -o bind /hosttmp /newroot/tmp; }
+else
+  $B mount -t tmpfs -o mode=1777 tmp /newroot/tmp
+fi
 $B mount -t tmpfs -o mode=755 run /newroot/run
 # The packed modules, for the ones loaded on demand (xfs, fault targets).
 $B mkdir -p /newroot/run/thinbench/modules

@@ -23,6 +23,8 @@ pub const REQUIRED_MODULES: &[&str] = &[
     "virtio_pci",
     "9pnet_virtio",
     "9p",
+    // The RAM layer over the host's read-only /tmp (init.sh).
+    "overlay",
     "virtio_blk",
     "loop",
     "dm_mod",

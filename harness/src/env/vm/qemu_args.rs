@@ -88,14 +88,15 @@ pub fn kernel_cmdline(extra: &str) -> String {
 }
 
 /// The 9p shares: host root read-only (the guest runs the host's binaries), the host's
-/// /tmp read-write (so a checkout, binary or fixture under /tmp has the same path in the
-/// guest; a private tmpfs there would hide them), and the run's output directory.
+/// /tmp read-only (so a checkout, binary or fixture under /tmp has the same path in the
+/// guest; the guest lays a RAM overlay over it to write), and the run's output directory,
+/// the one host path the guest may write (docs/security.md).
 pub fn plan9_args(out_dir: &Path) -> Vec<OsString> {
     vec![
         "-virtfs".into(),
         "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap".into(),
         "-virtfs".into(),
-        "local,path=/tmp,mount_tag=hosttmp,security_model=none,multidevs=remap".into(),
+        "local,path=/tmp,mount_tag=hosttmp,security_model=none,readonly=on,multidevs=remap".into(),
         "-virtfs".into(),
         format!(
             "local,path={},mount_tag=tbout,security_model=none",
@@ -192,7 +193,7 @@ mod tests {
              -accel tcg,thread=multi -cpu max -kernel /k/vmlinuz -initrd /k/initrd \
              -append console=ttyS0 panic=-1 oops=panic loglevel=5 quiet cryptomgr.notests=1 tb.job=/o/job.sh \
              -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-             -virtfs local,path=/tmp,mount_tag=hosttmp,security_model=none,multidevs=remap \
+             -virtfs local,path=/tmp,mount_tag=hosttmp,security_model=none,readonly=on,multidevs=remap \
              -virtfs local,path=/o,mount_tag=tbout,security_model=none \
              -drive file=/var/tmp/tb/a,,b.img,if=none,id=d0,format=raw,cache=none,aio=threads \
              -device virtio-blk-pci,drive=d0,serial=tb-work -serial file:/o/console.log"

@@ -118,6 +118,14 @@ fn run_fio(
     let stem = format!("{}-{}-{tag}", ctx.pool.name, ctx.step.name);
     let job_path = dir.join(format!("{stem}.fio"));
     let json_path = dir.join(format!("{stem}.json"));
+    // The exact text fio will read, checked again (validation checked the scenario's;
+    // this covers the generated jobs and anything between validation and here).
+    fio::check_job_text(job).map_err(|e| {
+        format!(
+            "refusing to run fio: line {} of the job: {}",
+            e.line, e.message
+        )
+    })?;
     std::fs::write(&job_path, job).map_err(|e| format!("{}: {e}", job_path.display()))?;
     let args = [
         "--output-format=json".to_owned(),
@@ -134,8 +142,11 @@ fn run_fio(
         s.stop();
     }
     ran.map_err(|e| e.to_string())?;
-    let text = std::fs::read_to_string(&json_path)
-        .map_err(|e| format!("fio's JSON {}: {e}", json_path.display()))?;
+    let text = thinbench_schema::untrusted::read_text(
+        &json_path,
+        thinbench_schema::untrusted::limit::TOOL_OUTPUT,
+    )
+    .map_err(|e| format!("fio's JSON {e}"))?;
     fio::parse_json(&text).map_err(|e| format!("{e} (in {})", json_path.display()))
 }
 

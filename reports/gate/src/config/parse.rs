@@ -48,9 +48,14 @@ const SET_KEYS: &[&str] = &[
 
 /// Read and validate the config at `path`.
 pub fn load_config(path: &Path) -> Result<GateConfig, ConfigErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigErrors {
-        errors: vec![ConfigError::whole_file(path, format!("cannot read: {e}"))],
-    })?;
+    use thinbench_schema::untrusted;
+    let text =
+        untrusted::read_text(path, untrusted::limit::INPUT_TOML).map_err(|e| ConfigErrors {
+            errors: vec![ConfigError::whole_file(
+                path,
+                format!("cannot read: {}", e.reason()),
+            )],
+        })?;
     parse_config(path, &text)
 }
 
