@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 CARGO_FUZZ_VERSION=0.13.2
 SECONDS_EACH="${FUZZ_SECONDS:-30}"
-ALL=(scenario plan pool_status thin_status thin_ls thin_dump dm_table bytes_human)
+ALL=(scenario plan fio_job pool_status thin_status thin_ls thin_dump dm_table bytes_human)
 TARGETS=("$@")
 [ "$#" -gt 0 ] || TARGETS=("${ALL[@]}")
 
@@ -23,7 +23,7 @@ TARGETS=("$@")
 max_len() {
   case "$1" in
     scenario | plan) echo 8192 ;;
-    thin_dump) echo 4096 ;;
+    thin_dump | fio_job) echo 4096 ;;
     thin_ls) echo 1024 ;;
     pool_status | dm_table) echo 256 ;;
     *) echo 128 ;;
@@ -34,6 +34,7 @@ dict() {
     scenario) echo fuzz/dicts/scenario.dict ;;
     plan) echo fuzz/dicts/plan.dict ;;
     thin_dump) echo fuzz/dicts/thin_dump.dict ;;
+    fio_job) echo fuzz/dicts/fio_job.dict ;;
     pool_status | thin_status | dm_table) echo fuzz/dicts/status.dict ;;
   esac
 }

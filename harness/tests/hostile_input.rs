@@ -49,6 +49,8 @@ fn thinbench(args: &[OsString], cwd: &Path) -> Ran {
             Ok(())
         });
     }
+    // Reaped below with wait4, which also gives its peak RSS.
+    #[allow(clippy::zombie_processes)]
     let mut child = cmd.spawn().unwrap();
     let pid = child.id() as libc::pid_t;
     let drain = |mut r: Box<dyn Read + Send>| {
@@ -83,10 +85,6 @@ fn thinbench(args: &[OsString], cwd: &Path) -> Ran {
         secs,
         max_rss_kib: ru.ru_maxrss,
     }
-}
-
-fn os(v: &[&str]) -> Vec<OsString> {
-    v.iter().map(OsString::from).collect()
 }
 
 fn mkfifo(p: &Path) {
@@ -364,13 +362,13 @@ fn setup() -> tempfile::TempDir {
 fn every_command_refuses_hostile_files_quickly_in_bounded_memory_leaking_nothing() {
     let t = setup();
     let root = t.path();
+    let cases = corpus(root);
     let mut before = Vec::new();
     snapshot(&root.join("scen"), &mut before);
     snapshot(&root.join("secret"), &mut before);
     snapshot(&root.join("results"), &mut before);
     let mut failures = Vec::new();
     let (mut worst_secs, mut worst_rss) = (0.0f64, 0i64);
-    let cases = corpus(root);
     for (name, args, says) in &cases {
         let r = thinbench(args, root);
         worst_secs = worst_secs.max(r.secs);

@@ -1,7 +1,8 @@
 //! fio as a workload engine, without running it: the job text thinbench generates for a
-//! workload shape, the check of a user's job text (nothing in it may choose the file fio
-//! works on: thinbench points it at the step's thin), and the parser of fio's
-//! `--output-format=json` into the result model ([`WorkloadStats`], per direction).
+//! workload shape, the check of a scenario's job text by allowlist ([`check_job_text`],
+//! [`ALLOWED_OPTIONS`]: only options that shape IO on the step's thin, which thinbench
+//! gives fio on its command line), and the parser of fio's `--output-format=json` into
+//! the result model ([`WorkloadStats`], per direction).
 //!
 //! fio's JSON is read through `serde_json::Value` with named paths, not derived structs:
 //! its layout varies with version and options (percentiles appear only when IO was done
@@ -14,21 +15,13 @@ use serde_json::Value;
 use thinbench_schema::record::{LatencySummary, PhaseStats, WorkloadStats};
 use thinbench_schema::units::Bytes;
 
+pub use crate::fio_job::{
+    check_job_text, JobTextError, ALLOWED_IOENGINES, ALLOWED_OPTIONS, ALLOWED_VERIFY,
+    MAX_JOB_BYTES, MAX_JOB_LINES, MAX_LINE_BYTES, MAX_NAME_CHARS,
+};
+
 /// The workload name fio's results carry.
 pub const WORKLOAD: &str = "fio";
-
-/// Job options that choose files or run commands: refused in a scenario's fio job, since
-/// the step's thin device is the only thing fio may touch.
-pub const FORBIDDEN_OPTIONS: [&str; 8] = [
-    "filename",
-    "directory",
-    "filename_format",
-    "opendir",
-    "exec_prerun",
-    "exec_postrun",
-    "nrfiles",
-    "unique_filename",
-];
 
 /// fio's `rw`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +71,8 @@ pub struct Shape {
 
 /// fio job text for `shape` with io_uring, O_DIRECT, total-latency percentiles, random
 /// offsets drawn with replacement (`norandommap`, as thinbench's engine draws them) and
-/// one merged report (`group_reporting`). The file is given on fio's command line.
+/// one merged report (`group_reporting`). The file is given on fio's command line. The
+/// text passes [`check_job_text`] (as the harness checks before fio starts).
 pub fn job_text(shape: &Shape) -> String {
     let slots = shape.span.0 / shape.io_size.0.max(1) / shape.jobs.max(1) as u64;
     let slice = slots * shape.io_size.0;
@@ -107,69 +101,8 @@ pub fn job_text(shape: &Shape) -> String {
     if shape.jobs > 1 {
         let _ = writeln!(s, "offset_increment={slice}");
     }
+    debug_assert_eq!(check_job_text(&s), Ok(()), "{s}");
     s
-}
-
-/// A problem in a fio job's text, at a 1-based line of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobTextError {
-    /// 1-based line in the job text (0: the text as a whole).
-    pub line: usize,
-    /// What is wrong.
-    pub message: String,
-}
-
-/// Check a user's fio job: ini syntax as fio reads it, at least one job section (other
-/// than `[global]`), no [`FORBIDDEN_OPTIONS`], no `include`. Values are fio's to judge.
-pub fn check_job_text(text: &str) -> Result<(), JobTextError> {
-    let mut jobs = 0;
-    let mut in_section = false;
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        let at = |message: String| {
-            Err(JobTextError {
-                line: i + 1,
-                message,
-            })
-        };
-        if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix('[') {
-            let Some(name) = rest.strip_suffix(']') else {
-                return at(format!("section header `{line}` has no closing `]`"));
-            };
-            in_section = true;
-            if name.trim() != "global" {
-                jobs += 1;
-            }
-            continue;
-        }
-        if !in_section {
-            return at(format!("`{line}` comes before any [section]"));
-        }
-        let key = line
-            .split('=')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if FORBIDDEN_OPTIONS.contains(&key.as_str()) {
-            return at(format!(
-                "option `{key}` is not allowed: thinbench runs the job on the step's thin device"
-            ));
-        }
-        if key.starts_with("include") {
-            return at("`include` is not allowed: put the whole job in the text".into());
-        }
-    }
-    if jobs == 0 {
-        return Err(JobTextError {
-            line: 0,
-            message: "the fio job has no job section (only [global] or nothing)".into(),
-        });
-    }
-    Ok(())
 }
 
 /// What fio reported, in the result model.
@@ -457,6 +390,41 @@ mod tests {
         ] {
             assert!(t.lines().any(|l| l == line), "{line} missing from\n{t}");
         }
+    }
+
+    #[test]
+    fn every_generated_job_passes_the_allowlist() {
+        let mut n = 0;
+        for rw in [FioRw::RandWrite, FioRw::Write, FioRw::RandRead, FioRw::Read] {
+            for (io, qd, jobs) in [
+                (512, 1, 1),
+                (4096, 32, 4),
+                (65536, 8, 64),
+                (1 << 20, 256, 3),
+            ] {
+                for (runtime, ios) in [
+                    (None, None),
+                    (Some(Duration::from_millis(1)), None),
+                    (None, Some(1000)),
+                    (Some(Duration::from_secs(3600)), Some(u64::MAX)),
+                ] {
+                    let shape = Shape {
+                        rw,
+                        io_size: Bytes(io),
+                        queue_depth: qd,
+                        jobs,
+                        offset: Bytes(io * 7),
+                        span: Bytes(io * 1000),
+                        runtime,
+                        ios_per_job: ios,
+                    };
+                    let t = job_text(&shape);
+                    assert_eq!(check_job_text(&t), Ok(()), "{shape:?}\n{t}");
+                    n += 1;
+                }
+            }
+        }
+        assert_eq!(n, 64);
     }
 
     #[test]

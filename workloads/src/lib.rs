@@ -23,6 +23,7 @@
 pub mod engine;
 pub mod error;
 pub mod fio;
+mod fio_job;
 pub mod io;
 pub mod latency;
 pub mod model;

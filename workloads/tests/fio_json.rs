@@ -59,3 +59,64 @@ fn truncated_vm_output_is_an_error_not_a_panic() {
         assert!(parse_json(&text[..cut]).is_err(), "cut at {cut}");
     }
 }
+
+/// Every fio job thinbench ships passes the job check (an allowlist): the VM fixtures
+/// here and the jobs inside the shipped scenarios (`job = """..."""`, `job_file`).
+#[test]
+fn every_shipped_fio_job_passes_the_allowlist() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut checked = Vec::new();
+    let fixtures = root.join("tests/fixtures/fio");
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "fio") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            check_job_text(&text).unwrap_or_else(|e| panic!("{}: {e:?}", p.display()));
+            checked.push(p);
+        }
+    }
+    let scenarios = root.join("../scenarios");
+    for entry in std::fs::read_dir(&scenarios).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        for job in inline_jobs(&text) {
+            check_job_text(job).unwrap_or_else(|e| panic!("{} job: {e:?}", p.display()));
+            checked.push(p.clone());
+        }
+        for line in text.lines() {
+            let Some(rest) = line.trim().strip_prefix("job_file") else {
+                continue;
+            };
+            let file = rest.trim_start_matches([' ', '=']).trim().trim_matches('"');
+            let job = p.parent().unwrap().join(file);
+            let job_text = std::fs::read_to_string(&job)
+                .unwrap_or_else(|e| panic!("{}: {}: {e}", p.display(), job.display()));
+            check_job_text(&job_text).unwrap_or_else(|e| panic!("{}: {e:?}", job.display()));
+            checked.push(job);
+        }
+    }
+    // The two VM fixtures and the peer benchmark's own job at least.
+    assert!(checked.len() >= 3, "{checked:?}");
+    assert!(
+        checked.iter().any(|p| p.ends_with("engine-vs-fio.toml")),
+        "{checked:?}"
+    );
+}
+
+/// The `job = """..."""` strings of a scenario's text (TOML's multi-line basic string,
+/// whose first newline is not part of the value).
+fn inline_jobs(toml: &str) -> Vec<&str> {
+    let mut jobs = Vec::new();
+    let mut rest = toml;
+    while let Some(i) = rest.find("job = \"\"\"") {
+        let body = &rest[i + "job = \"\"\"".len()..];
+        let body = body.strip_prefix('\n').unwrap_or(body);
+        let end = body.find("\"\"\"").expect("a closed multi-line string");
+        jobs.push(&body[..end]);
+        rest = &body[end + 3..];
+    }
+    jobs
+}

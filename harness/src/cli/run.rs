@@ -440,7 +440,12 @@ fn run_here(
 /// names by a relative path (resolved inside the scenario's directory at validation):
 /// the guest runs that copy, so its relative paths must mean the same there.
 fn copy_inputs(plan: &Plan, scenario: &Path, out: &Path) -> anyhow::Result<()> {
-    fs::copy(scenario, out.join("scenario.toml"))
+    // Read as validation read it (bounded, a regular file), not `fs::copy`: the path may
+    // name something else by now.
+    let text =
+        thinbench_schema::untrusted::read(scenario, thinbench_schema::untrusted::limit::INPUT_TOML)
+            .with_context(|| format!("copying {}", scenario.display()))?;
+    fs::write(out.join("scenario.toml"), text)
         .with_context(|| format!("copying {}", scenario.display()))?;
     let dir = scenario.parent().unwrap_or(Path::new(""));
     for step in &plan.steps {

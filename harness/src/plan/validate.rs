@@ -1472,10 +1472,12 @@ impl Checker {
             &METADATA_SIZE,
         );
         let allow_outside = p.allow_outside_workdir.value().map(|v| *v.get_ref());
-        if let (Some(true), Some(key), false) = (
+        let has_dir = !matches!(p.dir, Field::Absent);
+        if let (Some(true), Some(key), false, true) = (
             allow_outside,
             p.allow_outside_workdir.key(),
             self.grants.host_paths,
+            has_dir,
         ) {
             self.err_hint(
                 key,
@@ -2561,6 +2563,17 @@ impl Checker {
                     self.grants.host_paths,
                 ) {
                     Ok(p) => p,
+                    Err(untrusted::PathRefusal::Unresolvable(e)) => {
+                        self.err_hint(
+                            f.span(),
+                            format!(
+                                "cannot read fio job file {}: {e}",
+                                self.base.join(written).display()
+                            ),
+                            "`job_file` is relative to the scenario file's directory",
+                        );
+                        return None;
+                    }
                     Err(why) => {
                         self.err_hint(
                             f.span(),
@@ -2599,7 +2612,7 @@ impl Checker {
             self.err_hint(
                 at,
                 format!("fio job: {where_}{}", e.message),
-                "the job runs on the step's thin device, given on fio's command line; fio's own options are otherwise fio's to check",
+                "the job runs on the step's thin device, given on fio's command line; only options that shape IO on it are allowed (docs/security.md)",
             );
             return None;
         }

@@ -154,6 +154,8 @@ fn pseudo_fs(f: &File) -> Option<&'static str> {
         return None;
     }
     // SAFETY: fstatfs succeeded, so it filled `s`.
+    // f_type's width differs by architecture (i64 on x86_64, u32 or i32 elsewhere).
+    #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
     let magic = unsafe { s.assume_init() }.f_type as i64;
     Some(match magic {
         0x9fa0 => "proc",

@@ -131,6 +131,11 @@ fn run_fio(
         "--output-format=json".to_owned(),
         format!("--output={}", json_path.display()),
         format!("--filename={}", dev.display()),
+        // Whatever fio writes besides its JSON (verify state when a verify job is cut
+        // short) goes into the run's fio/ directory, never fio's working directory; and
+        // no verify state is written at all (the allowlist admits only 0 for it).
+        format!("--aux-path={}", dir.display()),
+        "--verify_state_save=0".to_owned(),
         // One merged entry per group: percentiles cannot be merged afterwards.
         "--group_reporting".to_owned(),
         job_path.display().to_string(),
