@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 CARGO_FUZZ_VERSION=0.13.2
 SECONDS_EACH="${FUZZ_SECONDS:-30}"
-ALL=(scenario plan fio_job pool_status thin_status thin_ls thin_dump dm_table bytes_human)
+ALL=(scenario plan fio_job untrusted_path pool_status thin_status thin_ls thin_dump dm_table bytes_human)
 TARGETS=("$@")
 [ "$#" -gt 0 ] || TARGETS=("${ALL[@]}")
 
