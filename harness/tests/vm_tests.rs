@@ -106,7 +106,7 @@ fn run_shipped(name: &str, only: Option<&str>) -> RunSummary {
                 st.expectations.len(),
                 st.status
             );
-            // The space measurements of `delete` steps, for the README's table.
+            // The space measurements of `delete` steps, for docs/measurements.md.
             for m in st.metrics.iter().filter(|m| m.name.starts_with("space.")) {
                 eprintln!("    {} = {}", m.name, m.value);
             }

@@ -1,5 +1,5 @@
 //! The planner at scale: a 1 PiB pool, 100,000 thins, over 10^9 mapped chunks, planned
-//! with the extent model; prints time and peak memory (README, "Capacity planning").
+//! with the extent model; prints time and peak memory (docs/planner.md).
 //!
 //! `cargo run --release -p thinbench-planner --example scale`
 
