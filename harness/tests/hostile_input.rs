@@ -276,8 +276,20 @@ fn corpus(root: &Path) -> Vec<(String, Vec<OsString>, &'static str)> {
             says,
         ));
         if name.starts_with("events") {
-            continue; // the gate reads summary.json only
+            continue; // the gate and the baseline store read summary.json only
         }
+        v.push((
+            format!("baseline-{name}"),
+            vec![
+                "baseline".into(),
+                "update".into(),
+                "--from".into(),
+                d.clone().into(),
+                "--store".into(),
+                out.join("store").into(),
+            ],
+            says,
+        ));
         v.push((
             format!("gate-{name}"),
             vec![
