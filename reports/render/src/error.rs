@@ -7,19 +7,10 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReportError {
-    /// A file refused before reading: not a regular file, a kernel file, too large,
-    /// not text (docs/security.md).
+    /// A result file could not be read, or was refused before reading: not a regular
+    /// file, a kernel file, too large, not text (docs/security.md).
     #[error("cannot read {}", .0.path().display())]
-    Refused(#[source] thinbench_schema::untrusted::ReadError),
-    /// A result file could not be read.
-    #[error("cannot read {path}")]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
+    Read(#[source] thinbench_schema::untrusted::ReadError),
     /// `summary.json` is not JSON, or not a run summary of a known shape.
     #[error("{path} is not a thinbench run summary")]
     Summary {

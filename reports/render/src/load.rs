@@ -81,7 +81,7 @@ pub fn load_run(dir: &Path) -> Result<LoadedRun, ReportError> {
 }
 
 fn read_text(path: &Path, limit: u64) -> Result<String, ReportError> {
-    untrusted::read_text(path, limit).map_err(ReportError::Refused)
+    untrusted::read_text(path, limit).map_err(ReportError::Read)
 }
 
 fn read_summary(path: &Path) -> Result<RunSummary, ReportError> {
@@ -106,8 +106,7 @@ fn read_summary(path: &Path) -> Result<RunSummary, ReportError> {
 }
 
 fn read_samples(path: &Path) -> Result<Vec<PoolSample>, ReportError> {
-    let (f, _) =
-        untrusted::open(path, untrusted::limit::EVENT_LOG).map_err(ReportError::Refused)?;
+    let (f, _) = untrusted::open(path, untrusted::limit::EVENT_LOG).map_err(ReportError::Read)?;
     let mut rd = csv::Reader::from_reader(f);
     rd.deserialize()
         .collect::<Result<Vec<PoolSample>, _>>()
