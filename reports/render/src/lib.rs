@@ -26,6 +26,7 @@ mod error;
 mod load;
 mod model;
 mod render;
+mod run_info;
 
 pub use analysis::compare::{Comparison, ComparisonRow, EnvDifference, Verdict, NOISE_PCT};
 pub use analysis::pairing::{KindComparisonRow, KindValue};
@@ -34,14 +35,15 @@ pub use error::ReportError;
 pub use load::{load_run, LoadedRun};
 pub use model::{
     build_model, DeferredInfo, ExpectationCounts, MarkKind, MetricRow, ModelCheck, PhaseEntry,
-    PhaseGroup, PoolModel, Problem, ReportModel, RunInfo, StepSpan, Timeline, TimelineMark,
-    UsagePoint, UsageSource, WorkloadEntry, WorkloadGroup, DEFERRED_COUNT_METRIC,
-    LOW_WATER_MARK_METRIC, MIN_FREE_SPACE_METRIC,
+    PhaseGroup, PoolModel, Problem, ReportModel, StepSpan, Timeline, TimelineMark, UsagePoint,
+    UsageSource, WorkloadEntry, WorkloadGroup, DEFERRED_COUNT_METRIC, LOW_WATER_MARK_METRIC,
+    MIN_FREE_SPACE_METRIC,
 };
 pub use render::plots::FONT_ENV;
 pub use render::{
     comparison_markdown, report_markdown, write_comparison, write_report, ReportFiles,
 };
+pub use run_info::RunInfo;
 
 /// Compare run `b` against baseline `a` (the same scenario, twice): every metric and
 /// workload figure side by side with its change in percent, and the scenario or

@@ -4,11 +4,10 @@
 use crate::analysis::pairing::{pair, KindComparisonRow};
 use crate::analysis::stats::{latency_curve, Nanos, Percentile};
 use crate::load::LoadedRun;
+use crate::run_info::RunInfo;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use thinbench_schema::record::{
-    Better, EnvironmentInfo, EventKind, Metric, PoolKind, PoolMode, PoolUsage, Status,
-    WorkloadStats,
+    Better, EventKind, Metric, PoolKind, PoolMode, PoolUsage, Status, WorkloadStats,
 };
 use thinbench_schema::units::{Bytes, DataBlocks, MetaBlocks};
 
@@ -43,54 +42,6 @@ pub struct ReportModel {
     pub problems: Vec<Problem>,
     /// Things tolerated while loading.
     pub warnings: Vec<String>,
-}
-
-/// Identity and environment of one run.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct RunInfo {
-    /// Run id.
-    pub run_id: String,
-    /// Scenario name.
-    pub scenario: String,
-    /// Scenario description.
-    pub description: Option<String>,
-    /// Overall verdict.
-    pub status: Status,
-    /// Start time (RFC 3339).
-    pub started_at: String,
-    /// End time, if it finished.
-    pub finished_at: Option<String>,
-    /// Where it ran.
-    pub environment: EnvironmentInfo,
-    /// Run-level error.
-    pub error: Option<String>,
-    /// The run directory.
-    pub dir: PathBuf,
-}
-
-impl RunInfo {
-    /// The identity of `run`.
-    pub fn of(run: &LoadedRun) -> RunInfo {
-        let s = &run.summary;
-        RunInfo {
-            run_id: s.run_id.clone(),
-            scenario: s.scenario.name.clone(),
-            description: s.scenario.description.clone(),
-            status: s.status,
-            started_at: s.started_at.clone(),
-            finished_at: s.finished_at.clone(),
-            environment: s.environment.clone(),
-            error: s.error.clone(),
-            dir: run.dir.clone(),
-        }
-    }
-
-    /// Whether the pools ran under emulation (qemu TCG): timings are then only
-    /// comparable within the same environment.
-    pub fn is_tcg(&self) -> bool {
-        self.environment.accel.as_deref() == Some("tcg")
-    }
 }
 
 /// One pool (one case of one run).

@@ -4,7 +4,7 @@
 
 use super::stats::pct_change;
 use crate::load::LoadedRun;
-use crate::model::RunInfo;
+use crate::run_info::RunInfo;
 use thinbench_schema::record::{Better, MetricKind, PoolKind, WorkloadStats};
 
 /// Timing changes within ± this many percent are called noise.

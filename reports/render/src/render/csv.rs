@@ -2,7 +2,7 @@
 //! with plain numbers (no units in cells; units are in the headers).
 
 use super::document::Document;
-use super::{create_dir, Renderer, Written};
+use super::renderer::{create_dir, Renderer, Written};
 use crate::error::ReportError;
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! tables and figures (a plot with the table of its data). Built from the model by
 //! `layout`; Markdown, HTML and CSV only translate it.
 
-use super::plots::PlotSpec;
+use super::plot_spec::{PlotSpec, Rgb};
 
 /// A report or comparison, laid out.
 #[derive(Debug, Clone)]
@@ -71,7 +71,7 @@ pub(crate) enum Block {
         title: String,
         rows: Vec<(String, String)>,
         /// Colour of the thing described (a pool), shown beside it where the format can.
-        colour: Option<super::plots::Rgb>,
+        colour: Option<Rgb>,
     },
     /// A table.
     Table(Table),

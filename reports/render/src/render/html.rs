@@ -4,7 +4,7 @@
 
 use super::document::{Block, Cell, Document, Table, Tone};
 use super::plots::{Plotter, SvgPlotter};
-use super::{write_file, Renderer, Written};
+use super::renderer::{write_file, Renderer, Written};
 use crate::error::ReportError;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -42,7 +42,7 @@ pub(crate) fn esc(s: &str) -> String {
     o
 }
 
-/// Inline `code` spans of Markdown-ish text as <code>; everything else escaped.
+/// Inline `code` spans of Markdown-ish text as `<code>`; everything else escaped.
 fn inline(s: &str) -> String {
     let mut out = String::new();
     for (i, part) in s.split('`').enumerate() {

@@ -3,7 +3,7 @@
 
 use super::document::{Block, Cell, Document, Table, Tone};
 use super::plots::{Plotter, PngPlotter};
-use super::{write_file, Renderer, Written};
+use super::renderer::{write_file, Renderer, Written};
 use crate::error::ReportError;
 use std::fmt::Write as _;
 use std::path::Path;

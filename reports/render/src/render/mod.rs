@@ -7,12 +7,15 @@ mod format;
 mod html;
 pub(crate) mod layout;
 mod markdown;
+mod plot_spec;
 pub(crate) mod plots;
+mod renderer;
 
 use crate::analysis::compare::Comparison;
 use crate::error::ReportError;
 use crate::model::ReportModel;
 use document::Document;
+use renderer::{create_dir, Renderer};
 use std::path::{Path, PathBuf};
 
 /// The files a report or comparison was written to.
@@ -27,32 +30,6 @@ pub struct ReportFiles {
     pub csv: Vec<PathBuf>,
     /// The Markdown's plots.
     pub pngs: Vec<PathBuf>,
-}
-
-/// What a renderer wrote: its main file (if it has one) and the others.
-pub(crate) struct Written {
-    pub main: Option<PathBuf>,
-    pub files: Vec<PathBuf>,
-}
-
-/// Writes a laid-out document in one format.
-pub(crate) trait Renderer {
-    /// Write `doc` under `out_dir`.
-    fn render(&self, doc: &Document, out_dir: &Path) -> Result<Written, ReportError>;
-}
-
-pub(crate) fn write_file(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
-    std::fs::write(path, contents).map_err(|source| ReportError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-pub(crate) fn create_dir(path: &Path) -> Result<(), ReportError> {
-    std::fs::create_dir_all(path).map_err(|source| ReportError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
 fn write_document(doc: &Document, out_dir: &Path) -> Result<ReportFiles, ReportError> {

@@ -1,0 +1,54 @@
+//! [`RunInfo`]: who a run was and where it ran, read off its summary. Shared by the
+//! report model and the run-vs-run comparison, so neither imports the other for it.
+
+use crate::load::LoadedRun;
+use std::path::PathBuf;
+use thinbench_schema::record::{EnvironmentInfo, Status};
+
+/// Identity and environment of one run.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RunInfo {
+    /// Run id.
+    pub run_id: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario description.
+    pub description: Option<String>,
+    /// Overall verdict.
+    pub status: Status,
+    /// Start time (RFC 3339).
+    pub started_at: String,
+    /// End time, if it finished.
+    pub finished_at: Option<String>,
+    /// Where it ran.
+    pub environment: EnvironmentInfo,
+    /// Run-level error.
+    pub error: Option<String>,
+    /// The run directory.
+    pub dir: PathBuf,
+}
+
+impl RunInfo {
+    /// The identity of `run`.
+    pub fn of(run: &LoadedRun) -> RunInfo {
+        let s = &run.summary;
+        RunInfo {
+            run_id: s.run_id.clone(),
+            scenario: s.scenario.name.clone(),
+            description: s.scenario.description.clone(),
+            status: s.status,
+            started_at: s.started_at.clone(),
+            finished_at: s.finished_at.clone(),
+            environment: s.environment.clone(),
+            error: s.error.clone(),
+            dir: run.dir.clone(),
+        }
+    }
+
+    /// Whether the pools ran under emulation (qemu TCG): timings are then only
+    /// comparable within the same environment.
+    pub fn is_tcg(&self) -> bool {
+        self.environment.accel.as_deref() == Some("tcg")
+    }
+}
