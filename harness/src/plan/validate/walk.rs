@@ -1,0 +1,371 @@
+//! The second pass, once per pool: thins exist before steps use them, names and ids are
+//! unique, writes stay inside their thin. `Facts` is what it needs of each step.
+
+use super::Checker;
+use crate::scenario::raw::{RawStep, Span};
+use crate::scenario::{suggest, Diagnostic};
+use serde_spanned::Spanned;
+use std::collections::HashMap;
+use thinbench_schema::units::Bytes;
+
+/// What the per-pool walk needs to know of one step.
+pub(super) struct Facts {
+    pub(super) index: usize,
+    /// The name as written, or the default name; `None` when neither is known.
+    pub(super) name: Option<String>,
+    /// Where the name is written, if it is.
+    pub(super) name_span: Option<Span>,
+    /// `step `name`` or `step #N`, for messages about other steps.
+    pub(super) label: String,
+    /// Pools named in `pools` (as written); `None`: every pool.
+    pub(super) pools: Option<Vec<String>>,
+    pub(super) effect: Effect,
+}
+
+/// A step's effect on a pool's set of thins.
+pub(super) enum Effect {
+    Create {
+        thin: Option<Spanned<String>>,
+        size: Option<Bytes>,
+        id: Option<Spanned<u32>>,
+    },
+    Snapshot {
+        thin: Option<Spanned<String>>,
+        origin: Option<Spanned<String>>,
+        id: Option<Spanned<u32>>,
+    },
+    Delete {
+        thin: Option<Spanned<String>>,
+    },
+    Write {
+        thin: Option<Spanned<String>>,
+        region: Option<Region>,
+    },
+    /// Several effects in order (a fill that deletes a thin to recover).
+    Many(Vec<Effect>),
+    /// Unknown or invalid action: nothing to track.
+    Nothing,
+}
+
+/// Where a write workload writes, to check against the thin's size.
+pub(super) struct Region {
+    pub(super) io_size: Bytes,
+    pub(super) offset: Spanned<Bytes>,
+    pub(super) span: Option<Spanned<Bytes>>,
+}
+
+/// A step's checked IO region, its offset and span positioned where the step gave them
+/// (the step's table when it did not).
+pub(super) fn region_of(
+    s: &RawStep,
+    io_size: Option<Bytes>,
+    offset: Option<Bytes>,
+    span: Option<Option<Bytes>>,
+    ok: bool,
+) -> Option<Region> {
+    match (io_size, offset, span, ok) {
+        (Some(io_size), Some(offset), Some(span), true) => Some(Region {
+            io_size,
+            offset: Spanned::new(
+                s.offset.value().map_or(s.table.clone(), |v| v.span()),
+                offset,
+            ),
+            span: span
+                .map(|b| Spanned::new(s.span.value().map_or(s.table.clone(), |v| v.span()), b)),
+        }),
+        _ => None,
+    }
+}
+
+impl Checker {
+    pub(super) fn unique_step_names(&mut self, facts: &[Facts]) {
+        // name → (step index, where the name is written)
+        let mut seen: HashMap<&str, (usize, Option<&Span>)> = HashMap::new();
+        for f in facts {
+            let Some(name) = f.name.as_deref() else {
+                continue;
+            };
+            match seen.get(name) {
+                None => {
+                    seen.insert(name, (f.index, f.name_span.as_ref()));
+                }
+                Some(&(first, first_span)) => {
+                    // Point at a written name: this one, else the first (a default name
+                    // can clash only with a written one).
+                    if let Some(at) = f.name_span.as_ref().or(first_span) {
+                        self.err_hint(
+                            at.clone(),
+                            format!(
+                                "duplicate step name `{name}`: steps #{first} and #{} (numbered from 0)",
+                                f.index
+                            ),
+                            "step names must be unique; an unnamed step is called `step<N>-<action>`",
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The per-pool walk: thins exist before they are used, names and ids are unique,
+    /// writes stay inside their thin. Problems found in several pools are reported once.
+    pub(super) fn walk(&mut self, pool_names: &[&str], facts: &[Facts]) {
+        // Where each thin name is created, for hints.
+        let mut creators: HashMap<&str, Vec<usize>> = HashMap::new();
+        for f in facts {
+            if let Effect::Create { thin: Some(t), .. } | Effect::Snapshot { thin: Some(t), .. } =
+                &f.effect
+            {
+                creators.entry(t.get_ref()).or_default().push(f.index);
+            }
+        }
+        // Without named pools, still walk once so thin references get checked.
+        let walk_pools: Vec<Option<&str>> = if pool_names.is_empty() {
+            vec![None]
+        } else {
+            pool_names.iter().map(|p| Some(*p)).collect()
+        };
+        let applies = |f: &Facts, pool: Option<&str>| match (&f.pools, pool) {
+            (None, _) => true,
+            (Some(list), Some(p)) => list.iter().any(|n| n == p),
+            (Some(_), None) => false,
+        };
+
+        // (diagnostic, step index, pools it was found in), in first-seen order; `seen`
+        // indexes it so that big files stay linear.
+        let mut found: Vec<(Diagnostic, usize, Vec<&str>)> = Vec::new();
+        let mut seen: HashMap<(Diagnostic, usize), usize> = HashMap::new();
+        for &pool in &walk_pools {
+            let mut w = PoolWalk {
+                facts,
+                creators: &creators,
+                live: HashMap::new(),
+                deleted: HashMap::new(),
+                ids: HashMap::new(),
+                d: Vec::new(),
+            };
+            for f in facts.iter().filter(|f| applies(f, pool)) {
+                w.step(f);
+            }
+            for (diag, step) in w.d {
+                match seen.get(&(diag.clone(), step)) {
+                    Some(&i) => found[i].2.extend(pool),
+                    None => {
+                        seen.insert((diag.clone(), step), found.len());
+                        found.push((diag, step, pool.into_iter().collect()));
+                    }
+                }
+            }
+        }
+        for (mut diag, step, pools) in found {
+            let runs_on = walk_pools
+                .iter()
+                .filter(|p| applies(&facts[step], **p))
+                .count();
+            if !pools.is_empty() && pools.len() < runs_on {
+                let names = pools
+                    .iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let s = if pools.len() == 1 { "" } else { "s" };
+                diag.message.push_str(&format!(" (in pool{s} {names})"));
+            }
+            self.d.push(diag);
+        }
+    }
+}
+
+/// One pool's view of the step list.
+struct PoolWalk<'a> {
+    facts: &'a [Facts],
+    creators: &'a HashMap<&'a str, Vec<usize>>,
+    /// Live thins: name → (virtual size if known, creating step).
+    live: HashMap<&'a str, (Option<Bytes>, usize)>,
+    /// Deleted thins: name → deleting step.
+    deleted: HashMap<&'a str, usize>,
+    /// Explicit thin ids used: id → step.
+    ids: HashMap<u32, usize>,
+    /// Problems, with the step they belong to.
+    d: Vec<(Diagnostic, usize)>,
+}
+
+impl<'a> PoolWalk<'a> {
+    fn step(&mut self, f: &'a Facts) {
+        match &f.effect {
+            Effect::Nothing => {}
+            Effect::Create { thin, size, id } => {
+                self.claim_id(f, id.as_ref());
+                self.create(f, thin.as_ref(), *size);
+            }
+            Effect::Snapshot { thin, origin, id } => {
+                let size = origin.as_ref().and_then(|o| self.existing(f, o)).flatten();
+                self.claim_id(f, id.as_ref());
+                self.create(f, thin.as_ref(), size);
+            }
+            Effect::Delete { thin } => {
+                if let Some(t) = thin {
+                    if self.existing(f, t).is_some() {
+                        self.live.remove(t.get_ref().as_str());
+                        self.deleted.insert(t.get_ref(), f.index);
+                    }
+                }
+            }
+            Effect::Write { thin, region } => self.write(f, thin.as_ref(), region.as_ref()),
+            Effect::Many(effects) => {
+                for e in effects {
+                    match e {
+                        Effect::Write { thin, region } => {
+                            self.write(f, thin.as_ref(), region.as_ref())
+                        }
+                        Effect::Snapshot { thin, origin, id } => {
+                            let size = origin.as_ref().and_then(|o| self.existing(f, o)).flatten();
+                            self.claim_id(f, id.as_ref());
+                            self.create(f, thin.as_ref(), size);
+                        }
+                        Effect::Delete { thin: Some(t) } if self.existing(f, t).is_some() => {
+                            self.live.remove(t.get_ref().as_str());
+                            self.deleted.insert(t.get_ref(), f.index);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    fn write(&mut self, f: &'a Facts, thin: Option<&'a Spanned<String>>, region: Option<&Region>) {
+        let Some(t) = thin else { return };
+        let size = self.existing(f, t).flatten();
+        if let (Some(size), Some(r)) = (size, region) {
+            self.check_region(f, t.get_ref(), size, r);
+        }
+    }
+
+    fn report(&mut self, f: &Facts, d: Diagnostic) {
+        self.d.push((d, f.index));
+    }
+
+    fn label(&self, index: usize) -> &str {
+        self.facts
+            .get(index)
+            .map_or("an earlier step", |f| f.label.as_str())
+    }
+
+    fn create(&mut self, f: &Facts, thin: Option<&'a Spanned<String>>, size: Option<Bytes>) {
+        let Some(t) = thin else { return };
+        if let Some((_, by)) = self.live.get(t.get_ref().as_str()) {
+            let d = Diagnostic::new(
+                t.span(),
+                format!(
+                    "thin `{}` already exists: {} made it",
+                    t.get_ref(),
+                    self.label(*by)
+                ),
+            )
+            .with_hint("use another name, or delete it first with a delete-thin step");
+            self.report(f, d);
+            return;
+        }
+        self.deleted.remove(t.get_ref().as_str());
+        self.live.insert(t.get_ref(), (size, f.index));
+    }
+
+    fn claim_id(&mut self, f: &Facts, id: Option<&Spanned<u32>>) {
+        let Some(id) = id else { return };
+        if let Some(by) = self.ids.get(id.get_ref()) {
+            let d = Diagnostic::new(
+                id.span(),
+                format!("thin id {} is already used by {}", id.get_ref(), self.label(*by)),
+            )
+            .with_hint("explicit ids must be unique among a pool's steps; leave `id` out to use the next free one");
+            self.report(f, d);
+        } else {
+            self.ids.insert(*id.get_ref(), f.index);
+        }
+    }
+
+    /// The size of live thin `t` (`Some(None)`: live, size unknown), or a report of why
+    /// it does not exist.
+    fn existing(&mut self, f: &Facts, t: &Spanned<String>) -> Option<Option<Bytes>> {
+        let name = t.get_ref().as_str();
+        if let Some((size, _)) = self.live.get(name) {
+            return Some(*size);
+        }
+        let (message, hint) = if let Some(by) = self.deleted.get(name) {
+            (
+                format!(
+                    "thin `{name}` no longer exists: {} deleted it",
+                    self.label(*by)
+                ),
+                "create it again, or use another thin".to_owned(),
+            )
+        } else {
+            let made_by = self.creators.get(name).map(Vec::as_slice).unwrap_or(&[]);
+            match made_by.iter().find(|&&i| i != f.index) {
+                Some(&later) if later > f.index => (
+                    format!(
+                        "thin `{name}` does not exist yet: {} makes it later",
+                        self.label(later)
+                    ),
+                    "steps run in file order; move this step after it".to_owned(),
+                ),
+                Some(&other) => (
+                    format!("thin `{name}` does not exist here"),
+                    format!(
+                        "{} makes it, but not on this pool: compare the two steps' `pools`",
+                        self.label(other)
+                    ),
+                ),
+                None => {
+                    let names: Vec<&str> = self.creators.keys().copied().collect();
+                    let hint = match suggest(name, &names) {
+                        Some(m) => format!("did you mean `{m}`?"),
+                        None => "make it first with a create-thin or snapshot step".to_owned(),
+                    };
+                    (format!("no thin named `{name}`"), hint)
+                }
+            }
+        };
+        let d = Diagnostic::new(t.span(), message).with_hint(hint);
+        self.report(f, d);
+        None
+    }
+
+    fn check_region(&mut self, f: &Facts, thin: &str, size: Bytes, r: &Region) {
+        let offset = *r.offset.get_ref();
+        let d = match &r.span {
+            Some(span) => {
+                let end = offset.0.checked_add(span.get_ref().0);
+                (end.is_none_or(|e| e > size.0)).then(|| {
+                    Diagnostic::new(
+                        span.span(),
+                        format!(
+                            "`offset` + `span` ({} + {}) goes past the end of thin `{thin}` ({})",
+                            offset.human(),
+                            span.get_ref().human(),
+                            size.human()
+                        ),
+                    )
+                })
+            }
+            None => {
+                let end = offset.0.checked_add(r.io_size.0);
+                (end.is_none_or(|e| e > size.0)).then(|| {
+                    Diagnostic::new(
+                        r.offset.span(),
+                        format!(
+                            "`offset` {} leaves no room for one {} IO in thin `{thin}` ({})",
+                            offset.human(),
+                            r.io_size.human(),
+                            size.human()
+                        ),
+                    )
+                })
+            }
+        };
+        if let Some(d) = d {
+            self.report(f, d);
+        }
+    }
+}

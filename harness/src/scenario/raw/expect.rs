@@ -1,0 +1,71 @@
+//! `[step.expect]` tables: what a step expects to find after it ran.
+
+use super::{Field, IntOrText, KeySet, Node, TableReader};
+use crate::scenario::error::Diagnostic;
+use serde_spanned::Spanned;
+
+/// `[step.expect]` keys.
+pub(crate) const EXPECT_KEYS: KeySet = KeySet {
+    table: "[step.expect]",
+    common: &[
+        "data_blocks_allocated",
+        "mode",
+        "errors",
+        "first_error",
+        "error_contains",
+        "needs_check",
+        "p50_at_least",
+        "kernel_log",
+    ],
+    variants: &[],
+};
+
+/// A step's `[step.expect]`.
+#[derive(Debug)]
+pub(crate) struct RawExpect {
+    pub data_blocks_allocated: Field<IntOrText>,
+    pub mode: Field<String>,
+    pub errors: Field<i64>,
+    pub first_error: Field<String>,
+    pub error_contains: Field<String>,
+    pub needs_check: Field<bool>,
+    pub p50_at_least: Field<String>,
+    pub kernel_log: Field<String>,
+}
+
+impl RawExpect {
+    pub(super) fn read(
+        entries: &[(Spanned<String>, Spanned<Node>)],
+        d: &mut Vec<Diagnostic>,
+    ) -> RawExpect {
+        let mut r = TableReader::new(&EXPECT_KEYS, entries);
+        let expect = RawExpect {
+            data_blocks_allocated: r.int_or_text(
+                "data_blocks_allocated",
+                "an integer or \"chunks-touched\"",
+                d,
+            ),
+            mode: r.string(
+                "mode",
+                "a string: \"rw\", \"ro\", \"out_of_data_space\", \"Fail\" or \"Error\"",
+                d,
+            ),
+            errors: r.integer("errors", "an integer", d),
+            first_error: r.string("first_error", "an errno name like \"ENOSPC\"", d),
+            error_contains: r.string(
+                "error_contains",
+                "a string the step's error must contain",
+                d,
+            ),
+            needs_check: r.boolean("needs_check", d),
+            p50_at_least: r.string("p50_at_least", "a duration string like \"10ms\"", d),
+            kernel_log: r.string(
+                "kernel_log",
+                "a string a kernel log line of the step must contain",
+                d,
+            ),
+        };
+        r.finish(d);
+        expect
+    }
+}
