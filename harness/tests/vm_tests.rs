@@ -567,7 +567,10 @@ for i in 1 2 3 4 5; do truncate -s 128M f$i; done
 truncate -s 512M f1  # the forced run builds a real pool on it
 L1=$(losetup -f --show f1); L2=$(losetup -f --show f2); L3=$(losetup -f --show f3)
 L4=$(losetup -f --show f4); L5=$(losetup -f --show f5)
-mkfs.ext4 -q -E nodiscard $L1; mkfs.ext4 -q -E nodiscard $L2; mount $L2 $d/m
+mkfs.ext4 -q -E nodiscard $L1; mkfs.ext4 -q -E nodiscard $L2
+# The guest loads ext4 in the background at boot: wait for it, or the mount can fail.
+for i in $(seq 100); do grep -qw ext4 /proc/filesystems && break; sleep 0.1; done
+mount $L2 $d/m || echo "mount of $L2 failed"
 lvm pvcreate -q $L3 >/dev/null && lvm vgcreate -q tbsafety_vg $L3 >/dev/null
 dmsetup create tbsafety-holder --table "0 2048 linear $L4 0"
 mkswap -q $L5 >/dev/null && swapon $L5

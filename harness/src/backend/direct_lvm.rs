@@ -15,11 +15,13 @@ use thinbench_schema::record::PoolUsage;
 use thinbench_schema::units::Bytes;
 
 use super::dm::{Dm, DmDev};
+use super::error::BackendError;
 use super::loopdev::{self, Loop};
 use super::metadata_repair::{self, MetadataRepair};
 use super::names::{Names, VG_TAG};
+use super::pool::{read_pool_status, PoolBackend, ThinDev};
 use super::table::{PoolTable, ThinTable};
-use super::{read_pool_status, thin_tools, BackendError, PoolBackend, ThinDev};
+use super::thin_tools;
 use crate::plan::{DirectLvmSpec, NoSpacePolicy, PoolSpec};
 use crate::sys::command;
 
@@ -163,7 +165,7 @@ impl DirectLvmPool {
         // `lvcreate -s` checks for the snapshot target and runs modprobe when it is
         // missing; in the VM (modules loaded on demand, no /lib/modules for the guest
         // kernel) it must already be there. Without it lvm's own error says so.
-        let _ = crate::env::modules::ensure("dm_snapshot");
+        let _ = crate::sys::modules::ensure("dm_snapshot");
         let pv = self.pv.to_string_lossy().into_owned();
         let vg = self.vg.clone();
         let run_tag = names.run_tag();
@@ -461,7 +463,7 @@ impl PoolBackend for DirectLvmPool {
             .thins
             .get(name)
             .ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
-        super::ensure_inactive(&self.dm, t)?;
+        super::pool::ensure_inactive(&self.dm, t)?;
         let lv = format!("{}/{}", self.vg, name);
         self.lvm(&["lvremove", "--yes", &lv])?;
         self.thins.remove(name);

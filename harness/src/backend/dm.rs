@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use devicemapper::{DevId, DmFlags, DmName, DmOptions, DmUuid, DM};
 
-use crate::backend::BackendError;
+use crate::backend::error::BackendError;
 
 /// One dm device we created, by name, with its block device node.
 #[derive(Debug, Clone, PartialEq, Eq)]

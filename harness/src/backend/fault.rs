@@ -18,9 +18,9 @@
 use std::path::PathBuf;
 
 use super::dm::{Dm, DmDev, TableLine};
+use super::error::BackendError;
 use super::loopdev::{self, Loop};
 use super::names::Names;
-use super::BackendError;
 use crate::plan::{FaultDevice, FaultSpec, FaultTarget};
 
 /// One live layer.
@@ -135,7 +135,7 @@ pub fn load_modules(faults: &[FaultSpec]) {
             continue; // built in
         }
         let module = format!("dm_{}", f.target.dm_target().replace('-', "_"));
-        let _ = crate::env::modules::ensure(&module);
+        let _ = crate::sys::modules::ensure(&module);
     }
 }
 

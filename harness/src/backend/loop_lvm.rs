@@ -10,12 +10,14 @@ use thinbench_schema::record::PoolUsage;
 use thinbench_schema::units::{Bytes, DataBlocks};
 
 use super::dm::{Dm, DmDev};
+use super::error::BackendError;
 use super::fault::{FaultStack, LayerRef, PoolLog};
 use super::loopdev::{self, Loop};
 use super::metadata_repair::{self, MetadataRepair};
 use super::names::Names;
+use super::pool::{read_pool_status, PoolBackend, ThinDev};
 use super::table::PoolTable;
-use super::{read_pool_status, thin_tools, BackendError, PoolBackend, ThinDev};
+use super::thin_tools;
 use crate::plan::{FaultDevice, FaultTarget, LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolSpec};
 
 /// A live loop-lvm pool.
@@ -303,7 +305,7 @@ impl PoolBackend for LoopLvmPool {
             .thins
             .get(name)
             .ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
-        super::ensure_inactive(&self.dm, t)?;
+        super::pool::ensure_inactive(&self.dm, t)?;
         self.dm
             .message(&self.pool_name, &format!("delete {}", t.id))?;
         self.thins.remove(name);

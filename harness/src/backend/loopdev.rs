@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use loopdev::{LoopControl, LoopDevice};
 
-use super::BackendError;
+use super::error::BackendError;
 
 /// An attached loop device and its backing file.
 pub struct Loop {

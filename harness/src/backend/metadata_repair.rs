@@ -6,11 +6,11 @@ use std::path::Path;
 
 use thinbench_schema::units::Bytes;
 
+use super::error::BackendError;
 use super::thin_tools::{self, MetadataCheck};
-use super::BackendError;
 use crate::sys::command;
 
-/// What [`super::PoolBackend::repair_metadata`] did, in order.
+/// What [`super::pool::PoolBackend::repair_metadata`] did, in order.
 #[derive(Debug, Clone)]
 pub struct MetadataRepair {
     /// `thin_check` of the inactive metadata before anything changed: is it consistent?
@@ -38,7 +38,7 @@ pub fn check(meta: &Path) -> MetadataCheck {
     thin_tools::thin_check(meta)
 }
 
-/// What [`super::PoolBackend::reboot`] did.
+/// What [`super::pool::PoolBackend::reboot`] did.
 #[derive(Debug, Clone)]
 pub struct Reboot {
     /// `thin_check` of the metadata as the power cut left it.

@@ -15,7 +15,7 @@ use thinbench_schema::units::DataBlocks;
 use thinbench_workloads::model::ThinMetadata;
 
 use super::dm::Dm;
-use super::{BackendError, PoolBackend};
+use super::error::BackendError;
 use crate::sys::command;
 
 /// One `thin_ls -o DEV,MAPPED_BLOCKS,EXCLUSIVE_BLOCKS,SHARED_BLOCKS` row.
@@ -220,15 +220,10 @@ fn with_metadata_snap<T>(
     Ok(v)
 }
 
-fn metadata_device(b: &dyn PoolBackend) -> Result<std::path::PathBuf, BackendError> {
-    b.metadata_device()
-        .ok_or_else(|| BackendError::Unsupported("this pool's metadata device is not known".into()))
-}
-
-/// `thin_ls` of the live pool, from a metadata snapshot.
-pub fn thin_ls(b: &dyn PoolBackend) -> Result<Vec<ThinLsRow>, BackendError> {
-    let meta = metadata_device(b)?;
-    let out = with_metadata_snap(b.pool_dm_name(), || {
+/// `thin_ls` of the live pool `pool` (its dm name) whose metadata device is `meta`, from
+/// a metadata snapshot.
+pub fn thin_ls(pool: &str, meta: &Path) -> Result<Vec<ThinLsRow>, BackendError> {
+    let out = with_metadata_snap(pool, || {
         Ok(command::run(
             "thin_ls",
             &[
@@ -241,22 +236,22 @@ pub fn thin_ls(b: &dyn PoolBackend) -> Result<Vec<ThinLsRow>, BackendError> {
         )?)
     })?;
     parse_thin_ls(&out).map_err(|message| BackendError::Status {
-        pool: b.pool_dm_name().into(),
+        pool: pool.into(),
         message,
     })
 }
 
-/// `thin_dump` of the live pool of `data_blocks` data blocks, from a metadata snapshot.
-pub fn thin_dump(b: &dyn PoolBackend, data_blocks: DataBlocks) -> Result<Dump, BackendError> {
-    let meta = metadata_device(b)?;
-    let out = with_metadata_snap(b.pool_dm_name(), || {
+/// `thin_dump` of the live pool `pool` of `data_blocks` data blocks whose metadata device
+/// is `meta`, from a metadata snapshot.
+pub fn thin_dump(pool: &str, meta: &Path, data_blocks: DataBlocks) -> Result<Dump, BackendError> {
+    let out = with_metadata_snap(pool, || {
         Ok(command::run(
             "thin_dump",
             &["--metadata-snap", &meta.to_string_lossy()],
         )?)
     })?;
     parse_thin_dump(&out, data_blocks).map_err(|message| BackendError::Status {
-        pool: b.pool_dm_name().into(),
+        pool: pool.into(),
         message,
     })
 }

@@ -1,8 +1,10 @@
 //! Command-line interface: clap types and one module per subcommand, each a thin layer
 //! over a library call. Only this module and `main.rs` print.
 
+mod args;
 mod cleanup;
 mod env;
+pub mod exit_code;
 mod gate;
 mod plan;
 mod progress;
@@ -12,25 +14,10 @@ pub mod summary;
 mod validate;
 mod vm;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
+use clap::{Parser, Subcommand};
 
-/// Documented exit codes.
-pub mod exit_code {
-    /// Everything ran and every check passed.
-    pub const OK: i32 = 0;
-    /// The run finished and something checked failed.
-    pub const FAILED: i32 = 1;
-    /// Usage, scenario or environment error: nothing (more) was run.
-    pub const ERROR: i32 = 2;
-    /// The run is incomplete: interrupted, killed guest, timeout.
-    pub const INCOMPLETE: i32 = 3;
-    /// Everything that ran passed but something was skipped (with a reason).
-    pub const SKIPPED: i32 = 4;
-    /// `gate`: nothing regressed, but something could not be judged (too few samples, too
-    /// noisy, unstable); `--inconclusive fail|pass` turns it into 1 or 0.
-    pub const GATE_INCONCLUSIVE: i32 = 3;
-}
+pub use args::{EnvArg, KernelArgs};
+use std::path::PathBuf;
 
 /// thinbench: fault-injection and benchmarking harness for device-mapper thin pools.
 #[derive(Debug, Parser)]
@@ -39,28 +26,6 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Cmd,
-}
-
-/// Where the kernel under test runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EnvArg {
-    /// The host's device-mapper if it has one, else the VM.
-    Auto,
-    /// The running kernel (root, device-mapper needed).
-    Host,
-    /// A kernel booted under qemu.
-    Vm,
-}
-
-/// Options choosing the VM's kernel.
-#[derive(Debug, Clone, clap::Args)]
-pub struct KernelArgs {
-    /// Kernel image for the VM (default: the cached Debian kernel).
-    #[arg(long, requires = "modules")]
-    pub kernel: Option<PathBuf>,
-    /// The kernel's `lib/modules/<version>` directory.
-    #[arg(long, requires = "kernel")]
-    pub modules: Option<PathBuf>,
 }
 
 /// Subcommands.
@@ -134,7 +99,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             allow_host_paths,
         } => validate::run(
             files,
-            &crate::plan::Grants {
+            &crate::scenario::Grants {
                 host_paths: allow_host_paths,
             },
         ),

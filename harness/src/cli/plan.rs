@@ -10,7 +10,8 @@ use thinbench_planner::metadata;
 use thinbench_planner::scenario::{scale_down, ValidationScenario};
 use thinbench_schema::record::{RunSummary, Status};
 
-use super::{exit_code, EnvArg};
+use super::args::EnvArg;
+use super::exit_code;
 
 /// Metadata tolerance of `--validate`: the model may be off by this percentage of the
 /// kernel's metadata blocks (used minus the reserve) ...

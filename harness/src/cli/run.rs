@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use thinbench_schema::record::{RunEvent, RunSummary, Status};
 
+use super::args::{EnvArg, KernelArgs};
 use super::progress::Progress;
-use super::{exit_code, summary, EnvArg, KernelArgs};
+use super::{exit_code, summary};
 use crate::env::{guest, host, vm};
 use crate::plan::{DeviceSpec, Plan, PoolKindSpec, Shard};
 use crate::record::{write_json_atomic, Recorder};
@@ -88,7 +89,7 @@ pub const GUEST_DISK: &str = "/run/thinbench/disk";
 pub const TIMEOUT_GRACE: Duration = Duration::from_secs(20);
 
 fn parse_timeout(s: &str) -> Result<Duration, String> {
-    crate::plan::parse_duration(s).and_then(|d| {
+    crate::scenario::parse_duration(s).and_then(|d| {
         if d.is_zero() || d > Duration::from_secs(24 * 3600) {
             Err(format!("`{s}`: a timeout is between 1s and 24h"))
         } else {
@@ -100,7 +101,7 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
 pub fn run(a: RunArgs) -> anyhow::Result<i32> {
     let mut plans = Vec::new();
     let mut bad = false;
-    let grants = crate::plan::Grants {
+    let grants = crate::scenario::Grants {
         host_paths: a.allow_host_paths,
     };
     for f in &a.scenarios {

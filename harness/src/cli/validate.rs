@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::exit_code;
 
-pub fn run(files: Vec<PathBuf>, grants: &crate::plan::Grants) -> anyhow::Result<i32> {
+pub fn run(files: Vec<PathBuf>, grants: &crate::scenario::Grants) -> anyhow::Result<i32> {
     let mut bad = 0;
     for f in &files {
         match crate::scenario::load_plan_granted(f, grants) {

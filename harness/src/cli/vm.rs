@@ -3,7 +3,7 @@
 use anyhow::Context;
 use std::time::Duration;
 
-use super::KernelArgs;
+use super::args::KernelArgs;
 use crate::env::vm::{self, Kernel, VmConfig, VmJob};
 
 /// VM subcommands.

@@ -52,7 +52,7 @@ pub fn prepare_work_disk(mountpoint: &Path) -> Result<(), String> {
     fs::create_dir_all(mountpoint).map_err(|e| format!("{}: {e}", mountpoint.display()))?;
     let m = mountpoint.to_string_lossy().into_owned();
     // The init loads ext4 in the background; a failure shows as mount's own error.
-    let _ = crate::env::modules::ensure("ext4");
+    let _ = crate::sys::modules::ensure("ext4");
     command::run("mount", &["-t", "ext4", &d, &m]).map_err(|e| e.to_string())?;
     Ok(())
 }

@@ -4,5 +4,4 @@
 pub mod guest;
 pub mod host;
 pub mod kmsg;
-pub mod modules;
 pub mod vm;

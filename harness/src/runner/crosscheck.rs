@@ -8,8 +8,8 @@ use thinbench_schema::ids::ThinId;
 use thinbench_schema::record::{ExpectationResult, PoolMode, PoolUsage, Status};
 use thinbench_workloads::model::PoolModel;
 
-use super::step::CaseState;
-use crate::backend::thin_tools::{self, ThinLsRow};
+use super::case::CaseState;
+use crate::backend::thin_tools::ThinLsRow;
 use crate::backend::PoolBackend;
 use crate::plan::StepSpec;
 
@@ -132,7 +132,7 @@ pub fn thin_ls(
         Some(n) => format!("{id} ({n})"),
         None => id.to_string(),
     };
-    match thin_tools::thin_ls(backend) {
+    match backend.thin_ls() {
         Ok(rows) => compare(&rows, model, &name, step),
         Err(e) => ExpectationResult {
             what: format!("{THIN_LS_AGREES} (per thin id: mapped/exclusive/shared blocks)"),

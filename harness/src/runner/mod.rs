@@ -4,6 +4,7 @@
 //! (`thinbench_workloads::model`), then reverse-order teardown.
 
 mod actions;
+mod case;
 mod crosscheck;
 pub(crate) mod faults;
 pub(crate) mod sampler;
@@ -172,14 +173,14 @@ fn run_case(
     rec: &Recorder,
     kernel_log: &mut String,
 ) -> CaseResult {
-    let mut state = step::CaseState {
+    let mut state = case::CaseState {
         kmsg: Some(Kmsg::open()),
         scratch: ctx.work_dir.join(pool.name.as_str()),
         ..Default::default()
     };
     let mut logged = 0;
     let flush_kernel =
-        |state: &mut step::CaseState, logged: &mut usize, kernel_log: &mut String| {
+        |state: &mut case::CaseState, logged: &mut usize, kernel_log: &mut String| {
             state.drain_kernel();
             for line in &state.kernel_lines[*logged..] {
                 log_kernel_line(rec, kernel_log, line);

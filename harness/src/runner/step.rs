@@ -1,155 +1,18 @@
 //! One step of one case: status before and after, the action, the accounting oracle, the
 //! scenario's expectations.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
-use thinbench_schema::ids::Ident;
 use thinbench_schema::record::{
-    EventKind, ExpectationResult, PoolMode, PoolSample, PoolUsage, Status, StepResult,
+    EventKind, ExpectationResult, PoolMode, PoolUsage, Status, StepResult,
 };
-use thinbench_schema::units::Bytes;
 use thinbench_workloads::model::PoolModel;
 
 use super::actions::{self, StepCtx};
+use super::case::{check, sample, verdict, CaseState};
 use crate::backend::PoolBackend;
 use crate::plan::{BlockCount, Expect, PoolSpec, StepSpec};
 use crate::record::Recorder;
-
-/// A write as the integrity oracle remembers it: offset, length, generation.
-pub type LoggedWrite = (Bytes, Bytes, u64);
-
-/// What a case carries from step to step.
-#[derive(Default)]
-pub struct CaseState {
-    /// The accounting oracle (created at the first step, sized from the real pool).
-    pub model: Option<PoolModel>,
-    /// Chunks written per thin by this run (snapshots inherit the origin's set): the
-    /// independent count behind `chunks-touched`.
-    pub written: BTreeMap<Ident, BTreeSet<u64>>,
-    /// Acknowledged writes per thin, oldest first (snapshots inherit their origin's),
-    /// for the integrity oracle.
-    pub log: BTreeMap<Ident, Vec<LoggedWrite>>,
-    /// Every acknowledged write per thin, append-only (snapshots start with their
-    /// origin's): what a power cut may have kept, for the power-cut oracles, which
-    /// `log` (cut back to what is known to be on disk after a reboot) no longer holds.
-    pub acked: BTreeMap<Ident, Vec<LoggedWrite>>,
-    /// Last generation handed out; each workload phase gets a new one.
-    pub generation: u64,
-    /// Last pool mode seen.
-    pub last_mode: Option<PoolMode>,
-    /// The kernel log reader (opened when the case starts).
-    pub kmsg: Option<crate::env::kmsg::Kmsg>,
-    /// Every kernel log line seen during the case.
-    pub kernel_lines: Vec<String>,
-    /// Data blocks the kernel allocated and committed for writes that then failed when
-    /// the metadata ran out (`metadata-fill`): counted by the pool, mapped by no thin,
-    /// so in no model. The whole-pool accounting checks add them.
-    pub leaked_data_blocks: u64,
-    /// The case's scratch directory (under the run's work dir, so its path carries the
-    /// run id): filesystems of `delete` steps are mounted below it.
-    pub scratch: std::path::PathBuf,
-    /// The fault schedule (a case with `[[fault]]` layers).
-    pub faults: Option<super::faults::Scheduler>,
-    /// Completed flushes, oldest first: when each completed, and how long each thin's
-    /// write log was then — the writes a power cut after it must not lose.
-    pub flushes: Vec<Flushed>,
-}
-
-/// A completed flush of the workload (see [`CaseState::flushes`]).
-#[derive(Debug, Clone)]
-pub struct Flushed {
-    /// Taken after the flush returned (so never earlier than its completion).
-    pub at: Instant,
-    /// The `log-writes` mark written right after it, if the pool has a log.
-    pub mark: Option<String>,
-    /// `acked` length per thin.
-    pub lens: BTreeMap<Ident, usize>,
-}
-
-impl CaseState {
-    /// Read new kernel log lines into `kernel_lines`; returns how many arrived.
-    pub fn drain_kernel(&mut self) -> usize {
-        let new = self.kmsg.as_mut().map(|k| k.drain()).unwrap_or_default();
-        let n = new.len();
-        self.kernel_lines.extend(new);
-        n
-    }
-
-    /// Record a completed flush (after a workload's `fdatasync` returned); with a
-    /// `log-writes` layer under the pool, also mark the log with it.
-    pub fn flushed(&mut self, backend: &dyn PoolBackend) {
-        // Under a fault that drops or damages writes a completed flush promises nothing.
-        if self
-            .faults
-            .as_ref()
-            .is_some_and(|f| f.damage_since().is_some())
-        {
-            return;
-        }
-        let at = Instant::now();
-        let mark = backend.pool_log().and_then(|log| {
-            let label = format!("flush-{}", self.flushes.len());
-            let dm = crate::backend::dm::Dm::open().ok()?;
-            log.mark(&dm, &label).ok().map(|()| label)
-        });
-        let lens = self
-            .acked
-            .iter()
-            .map(|(k, v)| (k.clone(), v.len()))
-            .collect();
-        self.flushes.push(Flushed { at, mark, lens });
-    }
-
-    /// A fresh generation number for a phase's writes.
-    pub fn next_generation(&mut self) -> u64 {
-        self.generation += 1;
-        self.generation
-    }
-}
-
-fn sample(rec: &Recorder, pool: &str, step: Option<usize>, reason: &str, u: &PoolUsage) {
-    rec.sample(&PoolSample::from_usage(rec.t_ms(), pool, step, reason, u));
-}
-
-/// An expectation check that names the step and both numbers when it fails.
-pub fn check(what: &str, expected: String, observed: String, step: &StepSpec) -> ExpectationResult {
-    let ok = expected == observed;
-    ExpectationResult {
-        message: (!ok).then(|| {
-            format!(
-                "step {} ({}): {what}: expected {expected}, observed {observed}",
-                step.index, step.name
-            )
-        }),
-        what: what.to_owned(),
-        expected,
-        observed,
-        status: if ok { Status::Passed } else { Status::Failed },
-    }
-}
-
-/// An expectation that holds when `ok` (not by string equality).
-pub fn verdict(
-    what: &str,
-    expected: String,
-    observed: String,
-    ok: bool,
-    step: &StepSpec,
-) -> ExpectationResult {
-    ExpectationResult {
-        message: (!ok).then(|| {
-            format!(
-                "step {} ({}): {what}: expected {expected}, observed {observed}",
-                step.index, step.name
-            )
-        }),
-        what: what.to_owned(),
-        expected,
-        observed,
-        status: if ok { Status::Passed } else { Status::Failed },
-    }
-}
 
 /// Run one step.
 pub fn run_step(

@@ -1,7 +1,8 @@
 //! Reading a scenario: file → text → TOML tree → raw tables → validated [`Plan`], with
 //! every problem turned into a positioned [`ScenarioError`].
 
-use crate::plan::{check_format_version, validate, Grants, Plan};
+use super::validate::{check_format_version, validate, Grants};
+use crate::plan::Plan;
 use crate::scenario::error::{Diagnostic, LineIndex, ScenarioError, ScenarioErrors};
 use crate::scenario::raw::{Node, RawScenario};
 use serde_spanned::Spanned;

@@ -1,6 +1,8 @@
-//! Small system helpers: running tools with stderr captured, signals, privilege checks.
+//! Small system helpers: running tools with stderr captured, kernel modules on demand,
+//! signals, privilege checks.
 
 pub mod command;
+pub mod modules;
 pub mod signals;
 
 /// Whether the process runs as root.

@@ -33,11 +33,11 @@ pub const REQUIRED_MODULES: &[&str] = &[
 
 /// Modules every run needs, but not before the job's first minute of work: the init loads
 /// them in the background while the job starts (ext4, for the work disk: ~0.8 s of insmod
-/// under TCG), and [`crate::env::modules::ensure`] waits for one a step needs sooner.
+/// under TCG), and [`crate::sys::modules::ensure`] waits for one a step needs sooner.
 pub const BACKGROUND_MODULES: &[&str] = &["ext4"];
 
 /// Modules packed when the kernel has them but loaded only when a run asks for them
-/// ([`crate::env::modules::ensure`]): a boot pays for no filesystem or fault target it
+/// ([`crate::sys::modules::ensure`]): a boot pays for no filesystem or fault target it
 /// does not use (xfs alone is ~2 s of insmod under TCG). Their absence is a capability,
 /// reported by the probe (e.g. Debian 6.1 has no dm-dust).
 pub const OPTIONAL_MODULES: &[&str] = &[
@@ -49,10 +49,6 @@ pub const OPTIONAL_MODULES: &[&str] = &[
     "dm_dust",
     "dm_zero",
 ];
-
-/// Where the init puts the packed modules inside the guest's root, with `lazy` listing
-/// each on-demand module's files in load order (`name a.ko b.ko ...`).
-pub const GUEST_MODULES_DIR: &str = "/run/thinbench/modules";
 
 /// Where static busybox is looked for.
 const BUSYBOX_PATHS: &[&str] = &["/bin/busybox", "/usr/bin/busybox"];

@@ -7,8 +7,8 @@ use thinbench_schema::units::Bytes;
 use thinbench_workloads::model::WriteEffect;
 use thinbench_workloads::offsets::{Limit, OffsetPattern};
 
+use super::ctx::{metric, ActionOutput, StepCtx};
 use super::write::{first_touched, run_phase, verify_thin, Phase};
-use super::{metric, ActionOutput, StepCtx};
 use crate::plan::CowSpec;
 
 pub fn run(ctx: &mut StepCtx<'_>, c: &CowSpec) -> Result<ActionOutput, String> {

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use thinbench_schema::ids::Ident;
 use thinbench_schema::record::{Better, ExpectationResult, Metric, MetricKind, Status};
 
-use super::{ActionOutput, StepCtx};
+use super::ctx::{ActionOutput, StepCtx};
 use crate::backend::{dm::Dm, is_busy};
 use crate::plan::{DeferredSpec, Holder};
 use crate::sys::command;
@@ -27,7 +27,7 @@ use crate::sys::command;
 pub const MOUNT_BASE: &str = "/run/thinbench/mnt";
 
 fn metric(name: &str, value: f64, unit: &str, kind: MetricKind) -> Metric {
-    super::metric(name, value, unit, kind, Better::Neither)
+    super::ctx::metric(name, value, unit, kind, Better::Neither)
 }
 
 fn passed(what: &str, observed: String) -> ExpectationResult {
@@ -63,7 +63,7 @@ enum Held {
 fn mkfs(dev: &Path) -> Result<(), String> {
     // The mount that follows needs ext4 (loaded in the VM's background); a failure shows
     // as mount's own error.
-    let _ = crate::env::modules::ensure("ext4");
+    let _ = crate::sys::modules::ensure("ext4");
     // Docker's ext4 options for thin devices.
     command::run(
         "mkfs.ext4",

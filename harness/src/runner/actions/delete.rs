@@ -25,9 +25,8 @@ use thinbench_schema::units::Bytes;
 use thinbench_workloads::model::PoolModel;
 use thinbench_workloads::pattern;
 
+use super::ctx::{ActionOutput, StepCtx};
 use super::write::STAMP_DEVICE;
-use super::{ActionOutput, StepCtx};
-use crate::backend::thin_tools;
 use crate::plan::{DeleteMethod, DeleteSpec, FsKind};
 use crate::sys::command;
 
@@ -38,7 +37,7 @@ const BLKDISCARD: u64 = 0x1277;
 const XFS_MIN: u64 = 300 * Bytes::MIB;
 
 fn metric(name: &str, value: f64, unit: &str, better: Better) -> Metric {
-    super::metric(name, value, unit, MetricKind::Exact, better)
+    super::ctx::metric(name, value, unit, MetricKind::Exact, better)
 }
 
 fn expectation(
@@ -47,7 +46,7 @@ fn expectation(
     expected: String,
     observed: String,
 ) -> ExpectationResult {
-    super::super::step::check(what, expected, observed, ctx.step)
+    crate::runner::case::check(what, expected, observed, ctx.step)
 }
 
 /// A mounted filesystem, unmounted (and its directory removed) on every path.
@@ -60,7 +59,7 @@ impl Mounted {
     fn mount(dev: &Path, dir: &Path, fs: FsKind, discard: bool) -> Result<Mounted, String> {
         fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         // xfs is loaded on demand in the VM; a failure shows as mount's own error.
-        let _ = crate::env::modules::ensure(fs.as_str());
+        let _ = crate::sys::modules::ensure(fs.as_str());
         let mut opts = Vec::new();
         if fs == FsKind::Xfs {
             // Docker mounted xfs with nouuid: snapshots share the origin's uuid.
@@ -279,7 +278,7 @@ pub(super) fn resync(
     when: &str,
 ) -> Result<(ExpectationResult, u64), String> {
     let total = model(ctx)?.total();
-    let dump = thin_tools::thin_dump(&*ctx.backend, total).map_err(|e| e.to_string())?;
+    let dump = ctx.backend.thin_dump(total).map_err(|e| e.to_string())?;
     let m = model(ctx)?;
     let chunk = m.chunk();
     let mut problems = Vec::new();

@@ -17,8 +17,8 @@ use thinbench_workloads::offsets::{Limit, OffsetPattern};
 use thinbench_workloads::pattern;
 use thinbench_workloads::small_write::{self, SmallWriteParams};
 
+use super::ctx::{metric, ActionOutput, StepCtx};
 use super::write::{first_touched, verify_thin, STAMP_DEVICE};
-use super::{metric, ActionOutput, StepCtx};
 use crate::backend::{dm::Dm, read_pool_status};
 use crate::plan::{FillSpec, PoolKindSpec, Recover};
 use crate::sys::signals;

@@ -24,8 +24,8 @@ use thinbench_workloads::io::{
 use thinbench_workloads::offsets::OffsetPattern;
 use thinbench_workloads::small_write::ChunkSet;
 
+use super::ctx::{metric, ActionOutput, StepCtx};
 use super::write::{first_touched, STAMP_DEVICE};
-use super::{metric, ActionOutput, StepCtx};
 use crate::plan::{IoEngineSpec, IoLength, IoShape, IoSpec, PeerSpec};
 use crate::runner::sampler::{Sampler, SamplerCost};
 use crate::sys::signals;

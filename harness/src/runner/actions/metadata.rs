@@ -25,8 +25,8 @@ use thinbench_workloads::engine::{AlignedBuf, Device};
 use thinbench_workloads::offsets::{Limit, OffsetPattern};
 use thinbench_workloads::pattern;
 
+use super::ctx::{metric, ActionOutput, StepCtx};
 use super::write::{first_touched, run_phase, verify_log, verify_thin, Phase, STAMP_DEVICE};
-use super::{metric, ActionOutput, StepCtx};
 use crate::plan::{MetadataFillSpec, RepairMetadataSpec};
 
 /// Kernel log lines of dm-thin about metadata space or pool modes.
@@ -441,7 +441,7 @@ pub fn repair(ctx: &mut StepCtx<'_>, r: &RepairMetadataSpec) -> Result<ActionOut
     // catch a snapshot mapped to the wrong blocks; reading 16 snapshots' shared copies in
     // full costs minutes of emulated IO and checks the same blocks again).
     const INHERITED_SAMPLE: usize = 64;
-    let mut thins: Vec<(Ident, Vec<crate::runner::step::LoggedWrite>)> = ctx
+    let mut thins: Vec<(Ident, Vec<crate::runner::case::LoggedWrite>)> = ctx
         .state
         .log
         .iter()
@@ -461,7 +461,7 @@ pub fn repair(ctx: &mut StepCtx<'_>, r: &RepairMetadataSpec) -> Result<ActionOut
             })
             .max()
             .unwrap_or(0);
-        let subset: Vec<crate::runner::step::LoggedWrite> = log[..shared]
+        let subset: Vec<crate::runner::case::LoggedWrite> = log[..shared]
             .iter()
             .step_by(INHERITED_SAMPLE)
             .chain(&log[shared..])

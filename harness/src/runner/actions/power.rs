@@ -21,14 +21,14 @@ use thinbench_workloads::engine::{AlignedBuf, Device};
 use thinbench_workloads::model::PoolModel;
 use thinbench_workloads::pattern;
 
+use super::ctx::{metric, ActionOutput, StepCtx};
 use super::write::STAMP_DEVICE;
-use super::{metric, ActionOutput, StepCtx};
 use crate::backend::dm::Dm;
 use crate::backend::log_writes::{LogReader, PointKind, Region, Replayer, Select};
 use crate::backend::table::PoolTable;
 use crate::backend::{loopdev, thin_tools};
 use crate::plan::{RebootSpec, ReplayPoints, ReplaySpec};
-use crate::runner::step::{verdict, LoggedWrite};
+use crate::runner::case::{verdict, LoggedWrite};
 
 /// What a durable-write check found.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -237,7 +237,7 @@ pub fn reboot(ctx: &mut StepCtx<'_>, r: &RebootSpec) -> Result<ActionOutput, Str
     // flushed write.
     let total = ctx.state.model.as_ref().ok_or("no model")?.total();
     let chunk = ctx.state.model.as_ref().ok_or("no model")?.chunk();
-    let dump = thin_tools::thin_dump(&*ctx.backend, total).map_err(|e| e.to_string())?;
+    let dump = ctx.backend.thin_dump(total).map_err(|e| e.to_string())?;
     let mut missing = Vec::new();
     for name in &names {
         let (Some(thin), Some(log)) = (ctx.backend.thin(name), ctx.state.log.get(name)) else {

@@ -3,7 +3,7 @@
 use thinbench_schema::ids::{Ident, ThinId};
 use thinbench_schema::units::Bytes;
 
-use super::{ActionOutput, StepCtx};
+use super::ctx::{ActionOutput, StepCtx};
 
 fn model<'c>(ctx: &'c mut StepCtx<'_>) -> &'c mut thinbench_workloads::model::PoolModel {
     ctx.state

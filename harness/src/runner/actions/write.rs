@@ -9,7 +9,7 @@ use thinbench_workloads::model::WriteEffect;
 use thinbench_workloads::offsets::{Limit, OffsetPattern};
 use thinbench_workloads::small_write::{self, ChunkSet, SmallWriteParams};
 
-use super::{ActionOutput, StepCtx};
+use super::ctx::{ActionOutput, StepCtx};
 use crate::plan::{AccessPattern, SmallWriteSpec};
 use crate::runner::sampler::Sampler;
 use crate::sys::signals;

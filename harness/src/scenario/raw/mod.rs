@@ -1,6 +1,6 @@
 //! Scenario files as written: one struct per TOML table, one field per key, every value
 //! with its position. Nothing is interpreted here beyond TOML types (no units, no
-//! defaults, no cross references); that is `plan::validate`'s job.
+//! defaults, no cross references); that is `scenario::validate`'s job.
 //!
 //! The text is parsed once, with serde, into a tree of spanned values ([`Node`]); the
 //! structs are then read from the tree by hand rather than by `#[derive(Deserialize)]`,

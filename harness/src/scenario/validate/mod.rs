@@ -36,7 +36,7 @@ mod tests;
 pub use duration::parse_duration;
 pub(crate) use scenario::check_format_version;
 
-use super::model::Plan;
+use crate::plan::Plan;
 use crate::scenario::raw::{Field, IntOrText, RawScenario, Span};
 use crate::scenario::{suggest, Diagnostic};
 use duration::human_duration;

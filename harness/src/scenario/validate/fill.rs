@@ -3,7 +3,7 @@
 
 use super::actions::ActionKind;
 use super::{Checker, GROW_BY, IO_SIZE, THIN_SIZE};
-use crate::plan::model::{FillSpec, Recover};
+use crate::plan::{FillSpec, Recover};
 use crate::scenario::raw::{Field, RawStep};
 use serde_spanned::Spanned;
 use std::time::Duration;

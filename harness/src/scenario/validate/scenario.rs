@@ -2,7 +2,7 @@
 //! unique names; runs the per-table checks and the per-pool walk, and builds the plan.
 
 use super::{Checker, IDENT_HINT, SCENARIO_FORMAT_VERSION};
-use crate::plan::model::{FaultSpec, Plan, PoolSpec, StepSpec};
+use crate::plan::{FaultSpec, Plan, PoolSpec, StepSpec};
 use crate::scenario::raw::{Field, RawFault, RawPool, RawScenario, RawStep, Span};
 use crate::scenario::{suggest, Diagnostic};
 use std::collections::HashMap;

@@ -2,7 +2,7 @@
 //! asked) and `replay` (the log-writes log replayed, the points it checks).
 
 use super::Checker;
-use crate::plan::model::{RebootSpec, ReplayPoints, ReplaySpec};
+use crate::plan::{RebootSpec, ReplayPoints, ReplaySpec};
 use crate::scenario::raw::{Field, IntOrText, RawStep};
 use serde_spanned::Spanned;
 

@@ -3,7 +3,7 @@
 
 use super::duration::{human_duration, parse_duration};
 use super::{Checker, SizeRule, GIB, IDENT_HINT, KIB, MAX_FAULT_DELAY, MIB, TIB};
-use crate::plan::model::{
+use crate::plan::{
     DelaySpec, DustSpec, ErrorSpec, FaultAt, FaultDevice, FaultSpec, FaultTarget, FaultUntil,
     FlakeyMode, FlakeySpec, LogWritesSpec,
 };

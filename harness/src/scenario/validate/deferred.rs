@@ -2,7 +2,7 @@
 //! long, and how often the deletion worker retries.
 
 use super::Checker;
-use crate::plan::model::{DeferredSpec, Holder};
+use crate::plan::{DeferredSpec, Holder};
 use crate::scenario::raw::RawStep;
 use std::time::Duration;
 use thinbench_schema::ids::Ident;

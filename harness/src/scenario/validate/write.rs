@@ -3,7 +3,7 @@
 
 use super::walk::{region_of, Region};
 use super::{Checker, SizeRule, DEFAULT_IO_SIZE, DEFAULT_SEED, GIB, IO_SIZE, MIB, TIB};
-use crate::plan::model::{AccessPattern, CowSpec, Limit, SmallWriteSpec};
+use crate::plan::{AccessPattern, CowSpec, Limit, SmallWriteSpec};
 use crate::scenario::raw::{Field, RawStep};
 use serde_spanned::Spanned;
 use thinbench_schema::ids::Ident;

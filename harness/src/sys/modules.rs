@@ -9,8 +9,11 @@
 use std::fs;
 use std::path::Path;
 
-use crate::env::vm::initramfs::GUEST_MODULES_DIR;
 use crate::sys::command;
+
+/// Where the VM's init puts the packed modules inside the guest's root, with `lazy`
+/// listing each on-demand module's files in load order (`name a.ko b.ko ...`).
+pub const GUEST_MODULES_DIR: &str = "/run/thinbench/modules";
 
 /// Make sure module `name` (`xfs`, `dm_flakey`, ...) is loaded. An error says why not;
 /// callers that probe a capability afterwards may ignore it.

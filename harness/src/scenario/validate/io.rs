@@ -3,7 +3,7 @@
 
 use super::walk::{region_of, Region};
 use super::{Checker, SizeRule, DEFAULT_IO_SIZE, DEFAULT_SEED, HOST_PATHS_FLAG, IO_SIZE, MIB};
-use crate::plan::model::{IoEngineSpec, IoLength, IoShape, IoSpec, PeerSpec};
+use crate::plan::{IoEngineSpec, IoLength, IoShape, IoSpec, PeerSpec};
 use crate::scenario::raw::{Field, RawStep};
 use serde_spanned::Spanned;
 use std::path::PathBuf;

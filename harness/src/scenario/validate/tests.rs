@@ -4,7 +4,7 @@ use super::actions::RESERVED_ACTIONS;
 use super::pool::CHUNK_HINT;
 use super::scenario::DEFAULT_TIMEOUT;
 use super::*;
-use crate::plan::model::{
+use crate::plan::{
     AccessPattern, Action, BlockCount, DelaySpec, DeviceSpec, ErrorSpec, Expect, FaultAt,
     FaultDevice, FaultSpec, FaultTarget, FaultUntil, FlakeyMode, FlakeySpec, Limit, LowWaterMark,
     NoSpacePolicy, PoolKindSpec,

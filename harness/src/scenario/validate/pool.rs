@@ -2,7 +2,7 @@
 //! and direct-lvm (the device, percentages of the volume group, extents).
 
 use super::{Checker, SizeRule, GIB, HOST_PATHS_FLAG, KIB, MIB, TIB};
-use crate::plan::model::{
+use crate::plan::{
     DeviceSpec, DirectLvmSpec, LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolKindSpec, PoolSpec,
 };
 use crate::scenario::raw::{Field, IntOrText, RawPool, POOL_KEYS};

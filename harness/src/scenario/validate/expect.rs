@@ -3,7 +3,7 @@
 
 use super::actions::ActionKind;
 use super::{Checker, MAX_FAULT_DELAY};
-use crate::plan::model::{BlockCount, Expect};
+use crate::plan::{BlockCount, Expect};
 use crate::scenario::raw::{Field, IntOrText, RawExpect};
 use std::time::Duration;
 use thinbench_schema::record::PoolMode;

@@ -3,7 +3,7 @@
 
 use super::walk::Region;
 use super::{Checker, SizeRule, DEFAULT_IO_SIZE, GROW_BY, IO_SIZE, MIB, TIB};
-use crate::plan::model::{MetadataFillSpec, RepairMetadataSpec};
+use crate::plan::{MetadataFillSpec, RepairMetadataSpec};
 use crate::scenario::raw::RawStep;
 use serde_spanned::Spanned;
 use thinbench_schema::ids::Ident;

@@ -4,7 +4,7 @@
 use super::actions::ActionKind;
 use super::walk::Effect;
 use super::{Checker, GIB, THIN_SIZE};
-use crate::plan::model::Action;
+use crate::plan::Action;
 use crate::scenario::raw::{Field, RawStep, Span};
 use serde_spanned::Spanned;
 use thinbench_schema::ids::{Ident, ThinId};

@@ -4,7 +4,7 @@
 use super::actions::{ActionKind, ACTIONS, RESERVED_ACTIONS};
 use super::walk::{Effect, Facts};
 use super::{Checker, SCENARIO_FORMAT_VERSION};
-use crate::plan::model::{Action, DeleteMethod, StepSpec};
+use crate::plan::{Action, DeleteMethod, StepSpec};
 use crate::scenario::raw::{Field, RawStep, STEP_KEYS};
 use crate::scenario::suggest;
 use serde_spanned::Spanned;

@@ -2,7 +2,7 @@
 //! deleted (`method`), with or without a snapshot kept.
 
 use super::{Checker, SizeRule, GIB, MIB};
-use crate::plan::model::{DeleteMethod, DeleteSpec, FsKind};
+use crate::plan::{DeleteMethod, DeleteSpec, FsKind};
 use crate::scenario::raw::RawStep;
 use thinbench_schema::ids::Ident;
 use thinbench_schema::units::SECTOR_SIZE;

@@ -1,0 +1,171 @@
+//! A live pool as the runner sees it ([`PoolBackend`], one implementation per pool kind)
+//! and its thins ([`ThinDev`]), with the dm helpers both kinds share.
+
+use std::path::PathBuf;
+use thinbench_schema::ids::{Ident, ThinId};
+use thinbench_schema::record::PoolUsage;
+
+use thinbench_schema::units::{Bytes, DataBlocks};
+
+use super::error::BackendError;
+use super::{dm, fault, metadata_repair, status, thin_tools};
+
+/// An active thin device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThinDev {
+    /// Scenario name.
+    pub name: Ident,
+    /// dm-thin device id (lvm chooses it for direct-lvm; read back from the table).
+    pub id: ThinId,
+    /// Virtual size.
+    pub size: Bytes,
+    /// dm device.
+    pub dm: dm::DmDev,
+}
+
+/// What both pool kinds offer the runner.
+pub trait PoolBackend {
+    /// dm name of the thin-pool target device (for status sampling from other threads).
+    fn pool_dm_name(&self) -> &str;
+    /// Current status (noflush).
+    fn status(&self) -> Result<PoolUsage, BackendError>;
+    /// A new thin device.
+    fn create_thin(
+        &mut self,
+        name: &Ident,
+        id: Option<ThinId>,
+        size: Bytes,
+    ) -> Result<ThinDev, BackendError>;
+    /// A snapshot of an existing thin.
+    fn snapshot(
+        &mut self,
+        name: &Ident,
+        origin: &Ident,
+        id: Option<ThinId>,
+    ) -> Result<ThinDev, BackendError>;
+    /// Deactivate and delete a thin.
+    fn delete_thin(&mut self, name: &Ident) -> Result<(), BackendError>;
+    /// An active thin by name.
+    fn thin(&self, name: &Ident) -> Option<&ThinDev>;
+    /// Remove the thin's dm device only (the thin stays in the pool). With `deferred`, an
+    /// open device is removed at its last close (`DM_DEFERRED_REMOVE`), as Docker did.
+    fn deactivate_thin(&mut self, name: &Ident, deferred: bool) -> Result<(), BackendError>;
+    /// Delete a thin whose device is gone: one attempt (`delete` message, or `lvremove`);
+    /// the caller retries EBUSY, as Docker's deferred deletion did.
+    fn delete_inactive_thin(&mut self, name: &Ident) -> Result<(), BackendError>;
+    /// Grow the data device by `by` and make the pool use it.
+    fn grow_data(&mut self, by: Bytes) -> Result<(), BackendError>;
+    /// direct-lvm: apply lvm's autoextend policy now (`lvextend --use-policies`), as
+    /// dmeventd would; returns whether lvm extended the pool.
+    fn apply_autoextend_policy(&mut self) -> Result<bool, BackendError> {
+        Err(BackendError::Unsupported(
+            "autoextend is an lvm policy: direct-lvm pools only".into(),
+        ))
+    }
+    /// The pool's metadata device, for thin-provisioning-tools on a metadata snapshot
+    /// (loop-lvm: the metadata loop device; direct-lvm: the `_tmeta` LV's dm device).
+    fn metadata_device(&self) -> Option<PathBuf>;
+    /// A power cycle: the thins and the pool go down with the faults still in force (what
+    /// they drop stays dropped), `power_on` ends the faults, then `thin_check` (with
+    /// `repair`, `thin_repair` if it fails), `needs_check` cleared, and the pool and its
+    /// thins come back from the same backing devices.
+    fn reboot(
+        &mut self,
+        _power_on: &mut dyn FnMut() -> Result<Vec<String>, String>,
+        _repair: bool,
+    ) -> Result<metadata_repair::Reboot, BackendError> {
+        Err(BackendError::Unsupported(
+            "a reboot of this pool kind (only loop-lvm pools take fault layers)".into(),
+        ))
+    }
+    /// The fault layers over the data and metadata devices, for the scheduler.
+    fn fault_layers(&self) -> Vec<fault::LayerRef> {
+        Vec::new()
+    }
+    /// The `log-writes` layer under the whole pool, if there is one.
+    fn pool_log(&self) -> Option<&fault::PoolLog> {
+        None
+    }
+    /// loop-lvm: the sparse data file behind the pool (its allocated bytes are what the
+    /// pool costs the filesystem holding it). `None` for direct-lvm.
+    fn data_file(&self) -> Option<PathBuf> {
+        None
+    }
+    /// [`teardown`](Self::teardown), running `thin_check` on the metadata once no pool
+    /// uses it (before its backing is removed).
+    fn teardown_with_check(&mut self) -> (Vec<String>, thin_tools::MetadataCheck) {
+        (
+            self.teardown(),
+            thin_tools::MetadataCheck::Skipped("not supported by this backend".into()),
+        )
+    }
+    /// The offline repair of a pool out of metadata space, as a user would do it:
+    /// deactivate the pool, `thin_check` its metadata, clear `needs_check`, grow the
+    /// metadata device by `grow_by`, reactivate the pool and its thins (whose dm devices
+    /// may come back with other minors).
+    fn repair_metadata(
+        &mut self,
+        grow_by: Bytes,
+    ) -> Result<metadata_repair::MetadataRepair, BackendError> {
+        let _ = grow_by;
+        Err(BackendError::Unsupported(
+            "this backend cannot repair metadata".into(),
+        ))
+    }
+    /// How the pool was built, for the record (tables, commands).
+    fn construction(&self) -> Vec<String>;
+    /// The pool's device as `name (/dev/dm-N)`.
+    fn device(&self) -> String;
+    /// Remove everything, in reverse order of construction; returns what could not be
+    /// removed. Idempotent.
+    fn teardown(&mut self) -> Vec<String>;
+
+    /// `thin_ls` of the live pool, from a metadata snapshot (the accounting cross-check).
+    fn thin_ls(&self) -> Result<Vec<thin_tools::ThinLsRow>, BackendError> {
+        thin_tools::thin_ls(self.pool_dm_name(), &self.known_metadata_device()?)
+    }
+
+    /// `thin_dump` of the live pool of `data_blocks` data blocks, from a metadata snapshot.
+    fn thin_dump(&self, data_blocks: DataBlocks) -> Result<thin_tools::Dump, BackendError> {
+        thin_tools::thin_dump(
+            self.pool_dm_name(),
+            &self.known_metadata_device()?,
+            data_blocks,
+        )
+    }
+
+    /// [`PoolBackend::metadata_device`], or why there is none.
+    fn known_metadata_device(&self) -> Result<PathBuf, BackendError> {
+        self.metadata_device().ok_or_else(|| {
+            BackendError::Unsupported("this pool's metadata device is not known".into())
+        })
+    }
+}
+
+/// EBUSY unless the thin's dm device is gone: a thin is deleted only once inactive.
+pub fn ensure_inactive(dm: &dm::Dm, t: &ThinDev) -> Result<(), BackendError> {
+    if dm.info(&t.dm.name)?.is_some() {
+        return Err(BackendError::Dm {
+            op: "delete".into(),
+            device: t.dm.name.clone(),
+            message: "EBUSY: the thin's device is still active".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Status of a named pool device, parsed.
+pub fn read_pool_status(dm: &dm::Dm, pool: &str) -> Result<PoolUsage, BackendError> {
+    let lines = dm.status(pool)?;
+    let line = lines
+        .iter()
+        .find(|l| l.2 == "thin-pool")
+        .ok_or_else(|| BackendError::Status {
+            pool: pool.into(),
+            message: "no thin-pool target".into(),
+        })?;
+    status::parse_pool_status(&line.3).map_err(|message| BackendError::Status {
+        pool: pool.into(),
+        message,
+    })
+}

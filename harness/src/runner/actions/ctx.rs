@@ -1,0 +1,57 @@
+//! What every action works with ([`StepCtx`]) and gives back ([`ActionOutput`], figures
+//! made by [`metric`]): below the actions and their dispatcher, so both import it.
+
+use thinbench_schema::record::{
+    Better, ExpectationResult, Metric, MetricKind, PhaseStats, WorkloadStats,
+};
+
+use crate::backend::PoolBackend;
+use crate::plan::{PoolSpec, StepSpec};
+use crate::record::Recorder;
+use crate::runner::case::CaseState;
+
+/// What an action works with.
+pub struct StepCtx<'a> {
+    /// The step.
+    pub step: &'a StepSpec,
+    /// Its pool's spec.
+    pub pool: &'a PoolSpec,
+    /// The live pool.
+    pub backend: &'a mut dyn PoolBackend,
+    /// Case state (model, write logs).
+    pub state: &'a mut CaseState,
+    /// Event stream.
+    pub rec: &'a Recorder,
+}
+
+/// What an action produced.
+#[derive(Default)]
+pub struct ActionOutput {
+    /// Model prediction of the pool's data-block change during the step.
+    pub predicted: Option<i64>,
+    /// Where `predicted` comes from when the model could not predict it (a filesystem
+    /// placed the IO and the model was resynced from the kernel's metadata): shown in the
+    /// expectation, so nobody mistakes it for a prediction.
+    pub predicted_note: Option<String>,
+    /// Chunks touched for the first time in their thin (workloads).
+    pub first_touched: Option<u64>,
+    /// Whole-step workload figures.
+    pub workload: Option<WorkloadStats>,
+    /// Per-phase figures.
+    pub phases: Vec<PhaseStats>,
+    /// Named figures.
+    pub metrics: Vec<Metric>,
+    /// Built-in checks of the action (integrity, …).
+    pub checks: Vec<ExpectationResult>,
+}
+
+/// A named figure for [`ActionOutput::metrics`].
+pub fn metric(name: &str, value: f64, unit: &str, kind: MetricKind, better: Better) -> Metric {
+    Metric {
+        name: name.into(),
+        value,
+        unit: unit.into(),
+        kind,
+        better,
+    }
+}
