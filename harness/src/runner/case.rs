@@ -114,18 +114,7 @@ pub fn sample(rec: &Recorder, pool: &str, step: Option<usize>, reason: &str, u: 
 /// An expectation check that names the step and both numbers when it fails.
 pub fn check(what: &str, expected: String, observed: String, step: &StepSpec) -> ExpectationResult {
     let ok = expected == observed;
-    ExpectationResult {
-        message: (!ok).then(|| {
-            format!(
-                "step {} ({}): {what}: expected {expected}, observed {observed}",
-                step.index, step.name
-            )
-        }),
-        what: what.to_owned(),
-        expected,
-        observed,
-        status: if ok { Status::Passed } else { Status::Failed },
-    }
+    verdict(what, expected, observed, ok, step)
 }
 
 /// An expectation that holds when `ok` (not by string equality).
