@@ -104,8 +104,10 @@ run_target() {
   d=$(dict "$t")
   [ -z "$d" ] || args+=(-dict="$HERE/$d")
   t0=$(date +%s)
+  # Scratch files a target makes (untrusted_path's directory of symlinks) go with $out.
+  mkdir -p "$out/tmp-$t"
   # The corpus dir first: libFuzzer adds new inputs there; the seeds are only read.
-  if fuzz run "${FLAGS[@]}" "$t" "$corpus" "$HERE/fuzz/seeds/$t" -- "${args[@]}" >"$log" 2>&1; then
+  if TMPDIR="$out/tmp-$t" fuzz run "${FLAGS[@]}" "$t" "$corpus" "$HERE/fuzz/seeds/$t" -- "${args[@]}" >"$log" 2>&1; then
     result=ok
   else
     artifact=$(grep -o "Test unit written to [^ ]*" "$log" | tail -1 | sed 's/Test unit written to //')

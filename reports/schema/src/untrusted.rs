@@ -336,20 +336,16 @@ mod tests {
     use super::*;
     use std::time::Instant;
 
-    fn tmp() -> PathBuf {
-        let d = std::env::temp_dir().join(format!(
-            "thinbench-untrusted-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    /// A scratch directory, removed when the guard drops.
+    fn tmp() -> (tempfile::TempDir, PathBuf) {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().to_owned();
+        (t, p)
     }
 
     #[test]
     fn regular_files_read_within_the_limit() {
-        let d = tmp();
+        let (_guard, d) = tmp();
         let f = d.join("a.toml");
         std::fs::write(&f, b"x = 1\n").unwrap();
         assert_eq!(read(&f, 6).unwrap(), b"x = 1\n");
@@ -370,7 +366,7 @@ mod tests {
 
     #[test]
     fn devices_fifos_directories_and_kernel_files_are_refused_at_once() {
-        let d = tmp();
+        let (_guard, d) = tmp();
         let fifo = d.join("fifo");
         let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
         // SAFETY: a valid C string path.
@@ -398,7 +394,7 @@ mod tests {
 
     #[test]
     fn paths_stay_inside_their_directory() {
-        let d = tmp();
+        let (_guard, d) = tmp();
         std::fs::create_dir_all(d.join("sub")).unwrap();
         std::fs::write(d.join("sub/job.fio"), "[j]\n").unwrap();
         std::os::unix::fs::symlink("/etc/hostname", d.join("out")).unwrap();
@@ -429,6 +425,5 @@ mod tests {
             resolve_inside(&d, "/etc/shadow", true).unwrap(),
             PathBuf::from("/etc/shadow")
         );
-        std::fs::remove_dir_all(&d).unwrap();
     }
 }
