@@ -1,6 +1,6 @@
 //! `[[fault]]` tables: the keys every fault takes and those of each dm target.
 
-use super::{read_array, string_node, Field, IntOrText, KeySet, Node, Span, TableReader};
+use super::{present, read_array, string_node, Field, IntOrText, KeySet, Node, Span, TableReader};
 use crate::scenario::error::Diagnostic;
 use serde_spanned::Spanned;
 
@@ -58,7 +58,7 @@ pub(crate) struct RawFault {
 impl RawFault {
     /// Target-specific keys that are present: `(key, where)`.
     pub fn target_keys(&self) -> Vec<(&'static str, Span)> {
-        [
+        present([
             ("read", self.read.key()),
             ("write", self.write.key()),
             ("flush", self.flush.key()),
@@ -73,10 +73,7 @@ impl RawFault {
             ("log_size", self.log_size.key()),
             ("block_size", self.block_size.key()),
             ("bad_blocks", self.bad_blocks.key()),
-        ]
-        .into_iter()
-        .filter_map(|(k, s)| s.map(|s| (k, s)))
-        .collect()
+        ])
     }
 
     pub(super) fn read(

@@ -35,6 +35,16 @@ use std::ops::Range;
 /// Byte range in the scenario text.
 pub(crate) type Span = Range<usize>;
 
+/// The keys of `fields` that the table has, with where each is written.
+pub(super) fn present<const N: usize>(
+    fields: [(&'static str, Option<Span>); N],
+) -> Vec<(&'static str, Span)> {
+    fields
+        .into_iter()
+        .filter_map(|(k, s)| s.map(|s| (k, s)))
+        .collect()
+}
+
 /// Any TOML value, with positions all the way down.
 #[derive(Debug)]
 pub(crate) enum Node {

@@ -1,6 +1,6 @@
 //! `[[pool]]` tables: the keys every pool takes and those of each pool kind.
 
-use super::{Field, IntOrText, KeySet, Node, Span, TableReader};
+use super::{present, Field, IntOrText, KeySet, Node, Span, TableReader};
 use crate::scenario::error::Diagnostic;
 use serde_spanned::Spanned;
 
@@ -82,10 +82,7 @@ impl RawPool {
             ("autoextend_threshold", self.autoextend_threshold.key()),
             ("autoextend_percent", self.autoextend_percent.key()),
         ];
-        fields
-            .into_iter()
-            .filter_map(|(k, s)| s.map(|s| (k, s)))
-            .collect()
+        present(fields)
     }
 
     pub(super) fn read(

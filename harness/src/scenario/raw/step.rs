@@ -1,6 +1,8 @@
 //! `[[step]]` tables: the keys every step takes and those of each action.
 
-use super::{read_array, string_node, table_entries, Field, IntOrText, KeySet, Node, Span};
+use super::{
+    present, read_array, string_node, table_entries, Field, IntOrText, KeySet, Node, Span,
+};
 use super::{RawExpect, TableReader};
 use crate::scenario::error::Diagnostic;
 use serde_spanned::Spanned;
@@ -168,10 +170,7 @@ impl RawStep {
             ("rounds", self.rounds.key()),
             ("sampling_cost", self.sampling_cost.key()),
         ];
-        fields
-            .into_iter()
-            .filter_map(|(k, s)| s.map(|s| (k, s)))
-            .collect()
+        present(fields)
     }
 
     pub(super) fn read(
