@@ -1,4 +1,4 @@
-//! Scenario text → `load_plan_str` (TOML, raw tables, validation). Never panics; errors
+//! Scenario text → `load_scenario_str` (TOML, raw tables, validation). Never panics; errors
 //! are positioned inside the text; a plan loads the same twice, and what the backends
 //! derive from a pool spec (loop-lvm's pool table) is a table the table parser reads back
 //! with the chunk size the plan has.
@@ -9,15 +9,15 @@ use std::path::Path;
 use libfuzzer_sys::fuzz_target;
 use thinbench_harness::backend::loop_lvm::{features, low_water_mark, pool_params};
 use thinbench_harness::backend::table::PoolTable;
-use thinbench_harness::plan::PoolKindSpec;
-use thinbench_harness::scenario::load_plan_str;
+use thinbench_harness::spec::PoolKindSpec;
+use thinbench_harness::scenario::load_scenario_str;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     let path = Path::new("fuzz.toml");
-    match load_plan_str(path, text) {
+    match load_scenario_str(path, text) {
         Err(e) => {
             assert!(!e.errors.is_empty(), "an error list must not be empty");
             let lines = text.split('\n').count();
@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
             let _ = e.to_string();
         }
         Ok(plan) => {
-            let again = load_plan_str(path, text).expect("a plan loads twice");
+            let again = load_scenario_str(path, text).expect("a plan loads twice");
             assert_eq!(plan, again);
             for pool in &plan.pools {
                 let PoolKindSpec::LoopLvm(l) = &pool.kind else {

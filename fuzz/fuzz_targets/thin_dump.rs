@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 use thinbench_harness::backend::thin_tools::parse_thin_dump;
 use thinbench_schema::units::{Bytes, ChunkSize, DataBlocks};
-use thinbench_workloads::model::PoolModel;
+use thinbench_model::chunk::PoolModel;
 
 /// A 1GiB pool of 64KiB chunks.
 const POOL_BLOCKS: u64 = 16_384;

@@ -6,11 +6,11 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use thinbench_model::chunk::PoolModel;
 use thinbench_schema::ids::ThinId;
 use thinbench_schema::units::{Bytes, ChunkSize, DataBlocks};
 use thinbench_workloads::engine::AlignedBuf;
 use thinbench_workloads::latency::LatencyRecorder;
-use thinbench_workloads::model::PoolModel;
 use thinbench_workloads::pattern;
 
 fn patterns(c: &mut Criterion) {

@@ -1,4 +1,4 @@
-//! IO engine, workloads, integrity patterns and the dm-thin allocation model.
+//! IO engines, workloads and integrity patterns.
 //!
 //! The pieces, bottom up:
 //!
@@ -12,8 +12,6 @@
 //! * [`offsets`]: reproducible offset streams ([`OffsetPattern`], [`Region`], [`Limit`]).
 //! * [`latency`]: an HDR histogram per workload ([`LatencyRecorder`]).
 //! * [`small_write`]: the `small-write` workload and [`verify_writes`].
-//! * [`model`]: the reference model of dm-thin data-block allocation ([`PoolModel`]),
-//!   the oracle the harness checks the pool's accounting against.
 //!
 //! Nothing here needs root: tests run on regular files. The harness points the same code
 //! at dm-thin devices. Library code never prints; results are values
@@ -26,16 +24,14 @@ pub mod fio;
 mod fio_job;
 pub mod io;
 pub mod latency;
-pub mod model;
 pub mod offsets;
 pub mod pattern;
 pub mod small_write;
 pub mod uring;
 
 pub use engine::{AlignedBuf, Completion, Device, IoEngine, IoOp, IoRequest, SyncEngine};
-pub use error::{ModelError, WorkloadError};
+pub use error::WorkloadError;
 pub use latency::LatencyRecorder;
-pub use model::{DiscardEffect, PoolModel, ThinUsage, WriteEffect};
 pub use offsets::{Limit, OffsetPattern, Offsets, Region};
 pub use pattern::{Corruption, Mismatch, Stamp};
 pub use small_write::{

@@ -8,12 +8,13 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
+use thinbench_model::PoolModel;
 use thinbench_schema::ids::ThinId;
 use thinbench_schema::units::{Bytes, ChunkSize, DataBlocks};
 use thinbench_workloads::pattern::{self, Corruption, Mismatch};
 use thinbench_workloads::{
-    small_write, verify_writes, Device, Limit, OffsetPattern, Offsets, PoolModel, Region,
-    SmallWriteParams, WorkloadError,
+    small_write, verify_writes, Device, Limit, OffsetPattern, Offsets, Region, SmallWriteParams,
+    WorkloadError,
 };
 
 const SPAN: u64 = 64 << 20;

@@ -22,7 +22,7 @@ use super::names::{Names, VG_TAG};
 use super::pool::{read_pool_status, PoolBackend, ThinDev};
 use super::table::{PoolTable, ThinTable};
 use super::thin_tools;
-use crate::plan::{DirectLvmSpec, NoSpacePolicy, PoolSpec};
+use crate::spec::{DirectLvmSpec, NoSpacePolicy, PoolSpec};
 use crate::sys::command;
 
 /// Name of the autoextend profile (Docker called it `docker-thinpool`).

@@ -21,7 +21,7 @@ use super::dm::{Dm, DmDev, TableLine};
 use super::error::BackendError;
 use super::loopdev::{self, Loop};
 use super::names::Names;
-use crate::plan::{FaultDevice, FaultSpec, FaultTarget};
+use crate::spec::{FaultDevice, FaultSpec, FaultTarget};
 
 /// One live layer.
 #[derive(Debug, Clone)]
@@ -250,7 +250,7 @@ impl FaultStack {
         for f in faults.iter().filter(|f| f.device == device) {
             let part = part(device, &f.target);
             let name = names.dm(pool, &part);
-            let active = f.at == crate::plan::FaultAt::Start;
+            let active = f.at == crate::spec::FaultAt::Start;
             let t = table(&f.target, &top, sectors, active);
             let dev = match dm.create(&name, &names.uuid(pool, &part), &t) {
                 Ok(d) => d,
@@ -502,7 +502,7 @@ impl PoolLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{DelaySpec, ErrorSpec, FaultAt, FaultUntil, FlakeyMode, FlakeySpec};
+    use crate::spec::{DelaySpec, ErrorSpec, FaultAt, FaultUntil, FlakeyMode, FlakeySpec};
     use thinbench_schema::units::Bytes;
 
     fn fault(target: FaultTarget) -> FaultSpec {
@@ -620,7 +620,7 @@ mod tests {
             unsupported(&[delay(None)], &none, &mut ok).as_deref(),
             Some("the kernel has no dm `delay` target (module dm_delay not available)")
         );
-        let dust = fault(FaultTarget::Dust(crate::plan::DustSpec {
+        let dust = fault(FaultTarget::Dust(crate::spec::DustSpec {
             block_size: Bytes(4096),
             bad_blocks: vec![1],
         }));

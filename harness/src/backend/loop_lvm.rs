@@ -18,7 +18,7 @@ use super::names::Names;
 use super::pool::{read_pool_status, PoolBackend, ThinDev};
 use super::table::PoolTable;
 use super::thin_tools;
-use crate::plan::{FaultDevice, FaultTarget, LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolSpec};
+use crate::spec::{FaultDevice, FaultTarget, LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolSpec};
 
 /// A live loop-lvm pool.
 pub struct LoopLvmPool {

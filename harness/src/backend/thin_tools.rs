@@ -10,9 +10,9 @@
 
 use std::path::Path;
 
+use thinbench_model::chunk::ThinMetadata;
 use thinbench_schema::ids::ThinId;
 use thinbench_schema::units::DataBlocks;
-use thinbench_workloads::model::ThinMetadata;
 
 use super::dm::Dm;
 use super::error::BackendError;
@@ -373,7 +373,7 @@ mod tests {
         let chunk =
             thinbench_schema::units::ChunkSize::new(thinbench_schema::units::Bytes(64 * 1024))
                 .unwrap();
-        let m = thinbench_workloads::model::PoolModel::from_metadata(
+        let m = thinbench_model::chunk::PoolModel::from_metadata(
             chunk,
             thinbench_schema::units::DataBlocks(4096),
             d.time,

@@ -5,14 +5,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
+use thinbench_model::chunk::PoolModel;
 use thinbench_schema::ids::Ident;
 use thinbench_schema::record::{ExpectationResult, PoolMode, PoolSample, PoolUsage, Status};
 use thinbench_schema::units::Bytes;
-use thinbench_workloads::model::PoolModel;
 
 use crate::backend::PoolBackend;
-use crate::plan::StepSpec;
 use crate::record::Recorder;
+use crate::spec::StepSpec;
 
 /// A write as the integrity oracle remembers it: offset, length, generation.
 pub type LoggedWrite = (Bytes, Bytes, u64);

@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
+use thinbench_model::chunk::PoolModel;
 use thinbench_schema::ids::ThinId;
 use thinbench_schema::record::{ExpectationResult, PoolMode, PoolUsage, Status};
-use thinbench_workloads::model::PoolModel;
 
 use super::case::CaseState;
 use crate::backend::thin_tools::ThinLsRow;
 use crate::backend::PoolBackend;
-use crate::plan::StepSpec;
+use crate::spec::StepSpec;
 
 /// The expectation's `what`.
 pub const THIN_LS_AGREES: &str = "thin_ls agrees with the model";
@@ -158,7 +158,7 @@ mod tests {
             index: 3,
             name: Ident::new("w").unwrap(),
             pools: None,
-            action: crate::plan::Action::DeleteThin {
+            action: crate::spec::Action::DeleteThin {
                 thin: Ident::new("t").unwrap(),
             },
             expect: vec![],

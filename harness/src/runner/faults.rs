@@ -15,8 +15,8 @@ use thinbench_schema::record::{EventKind, TimelineEntry};
 use crate::backend::dm::Dm;
 use crate::backend::fault::{self, LayerRef};
 use crate::backend::read_pool_status;
-use crate::plan::{FaultAt, FaultTarget, FaultUntil, FlakeyMode};
 use crate::record::Recorder;
+use crate::spec::{FaultAt, FaultTarget, FaultUntil, FlakeyMode};
 
 /// Bytes workloads have written in this process (all cases); `written:` triggers count
 /// from a case's start.

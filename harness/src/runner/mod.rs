@@ -1,7 +1,7 @@
 //! Runs a plan where the kernel under test is the running kernel (a host with dm, or the
 //! guest inside the VM): one case per pool, the steps in order, pool status sampled at
 //! each step and periodically, every workload checked by the accounting oracle
-//! (`thinbench_workloads::model`), then reverse-order teardown.
+//! (`thinbench_model::chunk`), then reverse-order teardown.
 
 mod actions;
 mod case;
@@ -25,8 +25,8 @@ use crate::backend::loop_lvm::LoopLvmPool;
 use crate::backend::names::Names;
 use crate::backend::{device_safety, BackendError, PoolBackend};
 use crate::env::kmsg::Kmsg;
-use crate::plan::{DeviceSpec, Plan, PoolKindSpec, PoolSpec};
 use crate::record::Recorder;
+use crate::spec::{DeviceSpec, PoolKindSpec, PoolSpec, ScenarioSpec};
 use crate::sys::signals;
 
 /// Where and as what a run executes.
@@ -48,7 +48,7 @@ pub struct RunContext {
 }
 
 /// Run every case of `plan`; the summary is also written to `out_dir` as it goes.
-pub fn run_plan(plan: &Plan, ctx: &RunContext, rec: &Recorder) -> RunSummary {
+pub fn run_plan(plan: &ScenarioSpec, ctx: &RunContext, rec: &Recorder) -> RunSummary {
     let names = Names::new(&ctx.run_id);
     let mut summary = RunSummary {
         format_version: thinbench_schema::FORMAT_VERSION,
@@ -165,7 +165,7 @@ fn build_pool(
 
 #[allow(clippy::too_many_arguments)]
 fn run_case(
-    plan: &Plan,
+    plan: &ScenarioSpec,
     index: usize,
     pool: &PoolSpec,
     ctx: &RunContext,
@@ -211,7 +211,7 @@ fn run_case(
             construction: Vec::new(),
             settings: Some(PoolSettings {
                 min_free_space_pct: pool.min_free_space,
-                error_if_no_space: pool.no_space == crate::plan::NoSpacePolicy::Error,
+                error_if_no_space: pool.no_space == crate::spec::NoSpacePolicy::Error,
                 discard_passdown: pool.discard_passdown,
                 block_zeroing: pool.block_zeroing,
                 deferred_removal: plan
@@ -253,7 +253,7 @@ fn run_case(
                     .map(|(_, v)| v.clone());
             }
         }
-        let mut probe = |t: &crate::plan::FaultTarget| match &dm {
+        let mut probe = |t: &crate::spec::FaultTarget| match &dm {
             Ok(dm) => crate::backend::fault::probe(dm, names, t),
             Err(e) => Err(e.to_string()),
         };
@@ -388,11 +388,11 @@ fn run_case(
 
 /// What the results record of a fault layer.
 fn fault_info(
-    f: &crate::plan::FaultSpec,
+    f: &crate::spec::FaultSpec,
     names: &Names,
     pool: &str,
 ) -> thinbench_schema::record::FaultInfo {
-    use crate::plan::FaultTarget;
+    use crate::spec::FaultTarget;
     let params = match &f.target {
         FaultTarget::LogWrites(l) => {
             format!("<pool concat> <log device of {} bytes>", l.log_size.0)

@@ -3,16 +3,16 @@
 
 use std::time::Instant;
 
+use thinbench_model::chunk::PoolModel;
 use thinbench_schema::record::{
     EventKind, ExpectationResult, PoolMode, PoolUsage, Status, StepResult,
 };
-use thinbench_workloads::model::PoolModel;
 
 use super::actions::{self, StepCtx};
 use super::case::{check, sample, verdict, CaseState};
 use crate::backend::PoolBackend;
-use crate::plan::{BlockCount, Expect, PoolSpec, StepSpec};
 use crate::record::Recorder;
+use crate::spec::{BlockCount, Expect, PoolSpec, StepSpec};
 
 /// Run one step.
 pub fn run_step(

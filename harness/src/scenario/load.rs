@@ -1,19 +1,19 @@
-//! Reading a scenario: file → text → TOML tree → raw tables → validated [`Plan`], with
+//! Reading a scenario: file → text → TOML tree → raw tables → validated [`ScenarioSpec`], with
 //! every problem turned into a positioned [`ScenarioError`].
 
 use super::validate::{check_format_version, validate, Grants};
-use crate::plan::Plan;
 use crate::scenario::error::{Diagnostic, LineIndex, ScenarioError, ScenarioErrors};
 use crate::scenario::raw::{Node, RawScenario};
+use crate::spec::ScenarioSpec;
 use serde_spanned::Spanned;
 use std::path::Path;
 use thinbench_schema::positioned::fold_lines;
 use thinbench_schema::untrusted;
 
 /// Reads, parses and validates the scenario file at `path`, granting it nothing beyond
-/// its own directory (see [`load_plan_granted`]).
-pub fn load_plan(path: &Path) -> Result<Plan, ScenarioErrors> {
-    load_plan_granted(path, &Grants::default())
+/// its own directory (see [`load_scenario_granted`]).
+pub fn load_scenario(path: &Path) -> Result<ScenarioSpec, ScenarioErrors> {
+    load_scenario_granted(path, &Grants::default())
 }
 
 /// Reads, parses and validates the scenario file at `path` with what the command line
@@ -22,7 +22,7 @@ pub fn load_plan(path: &Path) -> Result<Plan, ScenarioErrors> {
 /// Errors name `path` as given. A file that cannot be read (not a regular file, a kernel
 /// file, over [`untrusted::limit::INPUT_TOML`]), or is not UTF-8, gives a single error;
 /// otherwise every mistake found is reported, in file order.
-pub fn load_plan_granted(path: &Path, grants: &Grants) -> Result<Plan, ScenarioErrors> {
+pub fn load_scenario_granted(path: &Path, grants: &Grants) -> Result<ScenarioSpec, ScenarioErrors> {
     let bytes = untrusted::read(path, untrusted::limit::INPUT_TOML).map_err(|e| {
         single(ScenarioError::whole_file(
             path,
@@ -46,21 +46,24 @@ pub fn load_plan_granted(path: &Path, grants: &Grants) -> Result<Plan, ScenarioE
             ),
         )
     })?;
-    load_plan_str_granted(path, &text, grants)
+    load_scenario_str_granted(path, &text, grants)
 }
 
 /// Parses and validates scenario `text`; errors name `path_for_messages`, which is also
 /// the plan's `source` and gives the default scenario name (its file stem).
-pub fn load_plan_str(path_for_messages: &Path, text: &str) -> Result<Plan, ScenarioErrors> {
-    load_plan_str_granted(path_for_messages, text, &Grants::default())
+pub fn load_scenario_str(
+    path_for_messages: &Path,
+    text: &str,
+) -> Result<ScenarioSpec, ScenarioErrors> {
+    load_scenario_str_granted(path_for_messages, text, &Grants::default())
 }
 
-/// [`load_plan_str`] with what the command line `grants`.
-pub fn load_plan_str_granted(
+/// [`load_scenario_str`] with what the command line `grants`.
+pub fn load_scenario_str_granted(
     path_for_messages: &Path,
     text: &str,
     grants: &Grants,
-) -> Result<Plan, ScenarioErrors> {
+) -> Result<ScenarioSpec, ScenarioErrors> {
     let index = LineIndex::new(text);
     let fail = |diags: Vec<Diagnostic>| ScenarioErrors {
         errors: index.errors(path_for_messages, diags),

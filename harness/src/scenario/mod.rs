@@ -1,7 +1,7 @@
 //! Scenario files: TOML as written (`raw`), loaded with positions for error messages.
 //!
-//! `load` reads a file into a [`crate::plan::Plan`] through `raw` (1:1 tables, every
-//! value with its position) and `validate` (raw tables → [`crate::plan::Plan`]); `error`
+//! `load` reads a file into a [`crate::spec::ScenarioSpec`] through `raw` (1:1 tables, every
+//! value with its position) and `validate` (raw tables → [`crate::spec::ScenarioSpec`]); `error`
 //! holds the positioned errors.
 //! The format is documented in `docs/scenario-format.md`.
 
@@ -12,5 +12,7 @@ mod validate;
 
 pub(crate) use error::{suggest, Diagnostic};
 pub use error::{ScenarioError, ScenarioErrors};
-pub use load::{load_plan, load_plan_granted, load_plan_str, load_plan_str_granted};
+pub use load::{
+    load_scenario, load_scenario_granted, load_scenario_str, load_scenario_str_granted,
+};
 pub use validate::{parse_duration, Grants, HOST_PATHS_FLAG, SCENARIO_FORMAT_VERSION};

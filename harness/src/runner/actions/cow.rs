@@ -1,15 +1,15 @@
 //! `cow-overwrite`: the copy-on-write cost of snapshots, measured phase by phase, with
 //! the other side of every snapshot relation verified unchanged.
 
+use thinbench_model::chunk::WriteEffect;
 use thinbench_schema::ids::Ident;
 use thinbench_schema::record::{Better, MetricKind, PhaseStats};
 use thinbench_schema::units::Bytes;
-use thinbench_workloads::model::WriteEffect;
 use thinbench_workloads::offsets::{Limit, OffsetPattern};
 
 use super::ctx::{metric, ActionOutput, StepCtx};
 use super::write::{first_touched, run_phase, verify_thin, Phase};
-use crate::plan::CowSpec;
+use crate::spec::CowSpec;
 
 pub fn run(ctx: &mut StepCtx<'_>, c: &CowSpec) -> Result<ActionOutput, String> {
     let chunk = ctx.pool.chunk.bytes();

@@ -6,9 +6,9 @@ use thinbench_schema::record::{
 };
 
 use crate::backend::PoolBackend;
-use crate::plan::{PoolSpec, StepSpec};
 use crate::record::Recorder;
 use crate::runner::case::CaseState;
+use crate::spec::{PoolSpec, StepSpec};
 
 /// What an action works with.
 pub struct StepCtx<'a> {

@@ -20,7 +20,7 @@ use thinbench_schema::record::{Better, ExpectationResult, Metric, MetricKind, St
 
 use super::ctx::{ActionOutput, StepCtx};
 use crate::backend::{dm::Dm, is_busy};
-use crate::plan::{DeferredSpec, Holder};
+use crate::spec::{DeferredSpec, Holder};
 use crate::sys::command;
 
 /// Where holders mount filesystems; `thinbench cleanup` unmounts what is left here.

@@ -19,15 +19,15 @@ use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use thinbench_model::chunk::PoolModel;
 use thinbench_schema::ids::{Ident, ThinId};
 use thinbench_schema::record::{Better, ExpectationResult, Metric, MetricKind, Status};
 use thinbench_schema::units::Bytes;
-use thinbench_workloads::model::PoolModel;
 use thinbench_workloads::pattern;
 
 use super::ctx::{ActionOutput, StepCtx};
 use super::write::STAMP_DEVICE;
-use crate::plan::{DeleteMethod, DeleteSpec, FsKind};
+use crate::spec::{DeleteMethod, DeleteSpec, FsKind};
 use crate::sys::command;
 
 const FILE_SIZE: u64 = Bytes::MIB;

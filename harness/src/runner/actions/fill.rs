@@ -7,12 +7,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use thinbench_model::chunk::WriteEffect;
 use thinbench_schema::record::{
     Better, EventKind, ExpectationResult, MetricKind, PoolMode, Status,
 };
 use thinbench_schema::units::Bytes;
 use thinbench_workloads::engine::{AlignedBuf, Device};
-use thinbench_workloads::model::WriteEffect;
 use thinbench_workloads::offsets::{Limit, OffsetPattern};
 use thinbench_workloads::pattern;
 use thinbench_workloads::small_write::{self, SmallWriteParams};
@@ -20,7 +20,7 @@ use thinbench_workloads::small_write::{self, SmallWriteParams};
 use super::ctx::{metric, ActionOutput, StepCtx};
 use super::write::{first_touched, verify_thin, STAMP_DEVICE};
 use crate::backend::{dm::Dm, read_pool_status};
-use crate::plan::{FillSpec, PoolKindSpec, Recover};
+use crate::spec::{FillSpec, PoolKindSpec, Recover};
 use crate::sys::signals;
 
 /// How often the monitor reads the pool's status during a fill.

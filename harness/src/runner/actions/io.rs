@@ -26,8 +26,8 @@ use thinbench_workloads::small_write::ChunkSet;
 
 use super::ctx::{metric, ActionOutput, StepCtx};
 use super::write::{first_touched, STAMP_DEVICE};
-use crate::plan::{IoEngineSpec, IoLength, IoShape, IoSpec, PeerSpec};
 use crate::runner::sampler::{Sampler, SamplerCost};
+use crate::spec::{IoEngineSpec, IoLength, IoShape, IoSpec, PeerSpec};
 use crate::sys::signals;
 
 /// The device node and id of `thin`.

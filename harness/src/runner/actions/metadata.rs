@@ -27,7 +27,7 @@ use thinbench_workloads::pattern;
 
 use super::ctx::{metric, ActionOutput, StepCtx};
 use super::write::{first_touched, run_phase, verify_log, verify_thin, Phase, STAMP_DEVICE};
-use crate::plan::{MetadataFillSpec, RepairMetadataSpec};
+use crate::spec::{MetadataFillSpec, RepairMetadataSpec};
 
 /// Kernel log lines of dm-thin about metadata space or pool modes.
 fn is_metadata_line(l: &str) -> bool {

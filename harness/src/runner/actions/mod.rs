@@ -17,7 +17,7 @@ pub use deferred::MOUNT_BASE;
 
 pub use ctx::{metric, ActionOutput, StepCtx};
 
-use crate::plan::Action;
+use crate::spec::Action;
 
 /// Dispatch to the action's module.
 pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, String> {

@@ -14,11 +14,11 @@ use std::num::NonZeroUsize;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use thinbench_model::chunk::PoolModel;
 use thinbench_schema::ids::Ident;
 use thinbench_schema::record::{Better, MetricKind, PoolMode};
 use thinbench_schema::units::{Bytes, Sectors};
 use thinbench_workloads::engine::{AlignedBuf, Device};
-use thinbench_workloads::model::PoolModel;
 use thinbench_workloads::pattern;
 
 use super::ctx::{metric, ActionOutput, StepCtx};
@@ -27,8 +27,8 @@ use crate::backend::dm::Dm;
 use crate::backend::log_writes::{LogReader, PointKind, Region, Replayer, Select};
 use crate::backend::table::PoolTable;
 use crate::backend::{loopdev, thin_tools};
-use crate::plan::{RebootSpec, ReplayPoints, ReplaySpec};
 use crate::runner::case::{verdict, LoggedWrite};
+use crate::spec::{RebootSpec, ReplayPoints, ReplaySpec};
 
 /// What a durable-write check found.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -505,7 +505,7 @@ pub fn replay(ctx: &mut StepCtx<'_>, r: &ReplaySpec) -> Result<ActionOutput, Str
 }
 
 fn o_checks(
-    step: &crate::plan::StepSpec,
+    step: &crate::spec::StepSpec,
     points: &[crate::backend::log_writes::Point],
     inconsistent: &[String],
     damaged: &[String],

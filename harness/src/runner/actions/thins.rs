@@ -5,7 +5,7 @@ use thinbench_schema::units::Bytes;
 
 use super::ctx::{ActionOutput, StepCtx};
 
-fn model<'c>(ctx: &'c mut StepCtx<'_>) -> &'c mut thinbench_workloads::model::PoolModel {
+fn model<'c>(ctx: &'c mut StepCtx<'_>) -> &'c mut thinbench_model::chunk::PoolModel {
     ctx.state
         .model
         .as_mut()

@@ -2,16 +2,16 @@
 //! phase (stamped O_DIRECT writes, sampled, replayed into the model, logged for the
 //! integrity oracle) and the integrity check itself.
 
+use thinbench_model::chunk::WriteEffect;
 use thinbench_schema::ids::Ident;
 use thinbench_schema::record::{EventKind, ExpectationResult, Status, WorkloadStats};
 use thinbench_schema::units::Bytes;
-use thinbench_workloads::model::WriteEffect;
 use thinbench_workloads::offsets::{Limit, OffsetPattern};
 use thinbench_workloads::small_write::{self, ChunkSet, SmallWriteParams};
 
 use super::ctx::{ActionOutput, StepCtx};
-use crate::plan::{AccessPattern, SmallWriteSpec};
 use crate::runner::sampler::Sampler;
+use crate::spec::{AccessPattern, SmallWriteSpec};
 use crate::sys::signals;
 
 /// The stamp's device id: one per case rather than per thin, so that data written in an
@@ -204,10 +204,7 @@ pub fn small_write(ctx: &mut StepCtx<'_>, w: &SmallWriteSpec) -> Result<ActionOu
         io_size: w.io_size,
         offset: w.offset,
         span: w.span.unwrap_or(Bytes(size.0 - w.offset.0)),
-        limit: match w.limit {
-            crate::plan::Limit::Bytes(b) => Limit::Bytes(b),
-            crate::plan::Limit::Count(n) => Limit::Count(n),
-        },
+        limit: w.limit,
         stop_on_error: true,
     };
     let r = run_phase(ctx, &ph)?;

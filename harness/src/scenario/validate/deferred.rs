@@ -2,8 +2,8 @@
 //! long, and how often the deletion worker retries.
 
 use super::Checker;
-use crate::plan::{DeferredSpec, Holder};
 use crate::scenario::raw::RawStep;
+use crate::spec::{DeferredSpec, Holder};
 use std::time::Duration;
 use thinbench_schema::ids::Ident;
 

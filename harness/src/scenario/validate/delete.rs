@@ -2,8 +2,8 @@
 //! deleted (`method`), with or without a snapshot kept.
 
 use super::{Checker, SizeRule, GIB, MIB};
-use crate::plan::{DeleteMethod, DeleteSpec, FsKind};
 use crate::scenario::raw::RawStep;
+use crate::spec::{DeleteMethod, DeleteSpec, FsKind};
 use thinbench_schema::ids::Ident;
 use thinbench_schema::units::SECTOR_SIZE;
 

@@ -3,8 +3,8 @@
 
 use super::actions::ActionKind;
 use super::{Checker, MAX_FAULT_DELAY};
-use crate::plan::{BlockCount, Expect};
 use crate::scenario::raw::{Field, IntOrText, RawExpect};
+use crate::spec::{BlockCount, Expect};
 use std::time::Duration;
 use thinbench_schema::record::PoolMode;
 

@@ -3,12 +3,12 @@
 
 use super::duration::{human_duration, parse_duration};
 use super::{Checker, SizeRule, GIB, IDENT_HINT, KIB, MAX_FAULT_DELAY, MIB, TIB};
-use crate::plan::{
+use crate::scenario::raw::{Field, RawFault, RawPool, FAULT_KEYS};
+use crate::scenario::suggest;
+use crate::spec::{
     DelaySpec, DustSpec, ErrorSpec, FaultAt, FaultDevice, FaultSpec, FaultTarget, FaultUntil,
     FlakeyMode, FlakeySpec, LogWritesSpec,
 };
-use crate::scenario::raw::{Field, RawFault, RawPool, FAULT_KEYS};
-use crate::scenario::suggest;
 use serde_spanned::Spanned;
 use std::time::Duration;
 use thinbench_schema::ids::Ident;

@@ -3,8 +3,8 @@
 
 use super::actions::ActionKind;
 use super::{Checker, GROW_BY, IO_SIZE, THIN_SIZE};
-use crate::plan::{FillSpec, Recover};
 use crate::scenario::raw::{Field, RawStep};
+use crate::spec::{FillSpec, Recover};
 use serde_spanned::Spanned;
 use std::time::Duration;
 use thinbench_schema::ids::Ident;

@@ -3,8 +3,8 @@
 
 use super::walk::{region_of, Region};
 use super::{Checker, SizeRule, DEFAULT_IO_SIZE, DEFAULT_SEED, HOST_PATHS_FLAG, IO_SIZE, MIB};
-use crate::plan::{IoEngineSpec, IoLength, IoShape, IoSpec, PeerSpec};
 use crate::scenario::raw::{Field, RawStep};
+use crate::spec::{IoEngineSpec, IoLength, IoShape, IoSpec, PeerSpec};
 use serde_spanned::Spanned;
 use std::path::PathBuf;
 use std::time::Duration;

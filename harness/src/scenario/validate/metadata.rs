@@ -3,8 +3,8 @@
 
 use super::walk::Region;
 use super::{Checker, SizeRule, DEFAULT_IO_SIZE, GROW_BY, IO_SIZE, MIB, TIB};
-use crate::plan::{MetadataFillSpec, RepairMetadataSpec};
 use crate::scenario::raw::RawStep;
+use crate::spec::{MetadataFillSpec, RepairMetadataSpec};
 use serde_spanned::Spanned;
 use thinbench_schema::ids::Ident;
 use thinbench_schema::units::Bytes;

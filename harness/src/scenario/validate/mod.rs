@@ -1,4 +1,4 @@
-//! Raw scenario → [`Plan`]: units parsed, defaults applied, bounds and cross references
+//! Raw scenario → [`ScenarioSpec`]: units parsed, defaults applied, bounds and cross references
 //! checked, every mistake collected (not just the first) with the position of the value
 //! or key at fault and, where there is something useful to say, a hint.
 //!
@@ -36,9 +36,9 @@ mod tests;
 pub use duration::parse_duration;
 pub(crate) use scenario::check_format_version;
 
-use crate::plan::Plan;
 use crate::scenario::raw::{Field, IntOrText, RawScenario, Span};
 use crate::scenario::{suggest, Diagnostic};
+use crate::spec::ScenarioSpec;
 use duration::human_duration;
 use serde_spanned::Spanned;
 use std::path::{Path, PathBuf};
@@ -100,7 +100,7 @@ pub(crate) fn validate(
     source: &Path,
     grants: &Grants,
     d: &mut Vec<Diagnostic>,
-) -> Option<Plan> {
+) -> Option<ScenarioSpec> {
     let mut c = Checker {
         d: Vec::new(),
         fault_steps: Vec::new(),

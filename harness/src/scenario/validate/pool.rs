@@ -2,11 +2,11 @@
 //! and direct-lvm (the device, percentages of the volume group, extents).
 
 use super::{Checker, SizeRule, GIB, HOST_PATHS_FLAG, KIB, MIB, TIB};
-use crate::plan::{
-    DeviceSpec, DirectLvmSpec, LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolKindSpec, PoolSpec,
-};
 use crate::scenario::raw::{Field, IntOrText, RawPool, POOL_KEYS};
 use crate::scenario::suggest;
+use crate::spec::{
+    DeviceSpec, DirectLvmSpec, LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolKindSpec, PoolSpec,
+};
 use serde_spanned::Spanned;
 use std::path::PathBuf;
 use std::time::Duration;

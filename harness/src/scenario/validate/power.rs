@@ -2,8 +2,8 @@
 //! asked) and `replay` (the log-writes log replayed, the points it checks).
 
 use super::Checker;
-use crate::plan::{RebootSpec, ReplayPoints, ReplaySpec};
 use crate::scenario::raw::{Field, IntOrText, RawStep};
+use crate::spec::{RebootSpec, ReplayPoints, ReplaySpec};
 use serde_spanned::Spanned;
 
 /// Replay points a `replay` step may check.

@@ -2,9 +2,9 @@
 //! unique names; runs the per-table checks and the per-pool walk, and builds the plan.
 
 use super::{Checker, IDENT_HINT, SCENARIO_FORMAT_VERSION};
-use crate::plan::{FaultSpec, Plan, PoolSpec, StepSpec};
 use crate::scenario::raw::{Field, RawFault, RawPool, RawScenario, RawStep, Span};
 use crate::scenario::{suggest, Diagnostic};
+use crate::spec::{FaultSpec, PoolSpec, ScenarioSpec, StepSpec};
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
@@ -36,7 +36,7 @@ pub(crate) fn check_format_version(raw: &RawScenario) -> Option<Diagnostic> {
 }
 
 impl Checker {
-    pub(super) fn scenario(&mut self, raw: &RawScenario, source: &Path) -> Option<Plan> {
+    pub(super) fn scenario(&mut self, raw: &RawScenario, source: &Path) -> Option<ScenarioSpec> {
         let file_start = raw.span.start..raw.span.start;
         match &raw.format {
             Field::Absent => self.err_hint(
@@ -138,7 +138,7 @@ impl Checker {
                 (Some(_), None) => {}
             }
         }
-        Some(Plan {
+        Some(ScenarioSpec {
             name: name?,
             description,
             source: source.to_path_buf(),

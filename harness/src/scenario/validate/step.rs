@@ -4,9 +4,9 @@
 use super::actions::{ActionKind, ACTIONS, RESERVED_ACTIONS};
 use super::walk::{Effect, Facts};
 use super::{Checker, SCENARIO_FORMAT_VERSION};
-use crate::plan::{Action, DeleteMethod, StepSpec};
 use crate::scenario::raw::{Field, RawStep, STEP_KEYS};
 use crate::scenario::suggest;
+use crate::spec::{Action, DeleteMethod, StepSpec};
 use serde_spanned::Spanned;
 use thinbench_schema::ids::Ident;
 

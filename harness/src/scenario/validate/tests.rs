@@ -4,12 +4,12 @@ use super::actions::RESERVED_ACTIONS;
 use super::pool::CHUNK_HINT;
 use super::scenario::DEFAULT_TIMEOUT;
 use super::*;
-use crate::plan::{
+use crate::scenario::{load_scenario_str, ScenarioError};
+use crate::spec::{
     AccessPattern, Action, BlockCount, DelaySpec, DeviceSpec, ErrorSpec, Expect, FaultAt,
     FaultDevice, FaultSpec, FaultTarget, FaultUntil, FlakeyMode, FlakeySpec, Limit, LowWaterMark,
     NoSpacePolicy, PoolKindSpec,
 };
-use crate::scenario::{load_plan_str, ScenarioError};
 use thinbench_schema::ids::ThinId;
 use thinbench_schema::record::PoolMode;
 use thinbench_schema::units::DataBlocks;
@@ -19,25 +19,25 @@ const POOLS: &str = "format = 1\n\
     [[pool]]\nname = \"a\"\nkind = \"loop-lvm\"\n\
     [[pool]]\nname = \"b\"\nkind = \"direct-lvm\"\n";
 
-fn load(text: &str) -> Result<Plan, Vec<ScenarioError>> {
-    load_plan_str(Path::new("t.toml"), text).map_err(|e| e.errors)
+fn load(text: &str) -> Result<ScenarioSpec, Vec<ScenarioError>> {
+    load_scenario_str(Path::new("t.toml"), text).map_err(|e| e.errors)
 }
 
-fn ok(text: &str) -> Plan {
+fn ok(text: &str) -> ScenarioSpec {
     load(text).unwrap_or_else(|e| panic!("should load: {e:#?}"))
 }
 
 /// `ok` with `--allow-host-paths`.
-fn ok_granted(text: &str) -> Plan {
+fn ok_granted(text: &str) -> ScenarioSpec {
     let g = Grants { host_paths: true };
-    crate::scenario::load_plan_str_granted(Path::new("t.toml"), text, &g)
+    crate::scenario::load_scenario_str_granted(Path::new("t.toml"), text, &g)
         .unwrap_or_else(|e| panic!("should load: {e:#?}"))
 }
 
 /// The one error of `text` with `--allow-host-paths`.
 fn one_granted(text: &str) -> String {
     let g = Grants { host_paths: true };
-    let e = crate::scenario::load_plan_str_granted(Path::new("t.toml"), text, &g)
+    let e = crate::scenario::load_scenario_str_granted(Path::new("t.toml"), text, &g)
         .expect_err("should fail")
         .errors;
     assert_eq!(e.len(), 1, "{e:#?}");
@@ -146,10 +146,10 @@ fn scenario_name() {
     let base = pool("loop-lvm", "");
     assert_eq!(ok(&base).name.as_str(), "t");
     let bad_stem =
-        load_plan_str(Path::new("dir/my scenario.toml"), &base).expect_err("stem has a space");
+        load_scenario_str(Path::new("dir/my scenario.toml"), &base).expect_err("stem has a space");
     assert_eq!(bad_stem.errors.len(), 1);
     assert!(bad_stem.errors[0].message.contains("no `name`"));
-    let named = load_plan_str(
+    let named = load_scenario_str(
         Path::new("dir/my scenario.toml"),
         &base.replacen("format = 1\n", "format = 1\nname = \"mine\"\n", 1),
     )

@@ -4,8 +4,8 @@
 use super::actions::ActionKind;
 use super::walk::Effect;
 use super::{Checker, GIB, THIN_SIZE};
-use crate::plan::Action;
 use crate::scenario::raw::{Field, RawStep, Span};
+use crate::spec::Action;
 use serde_spanned::Spanned;
 use thinbench_schema::ids::{Ident, ThinId};
 

@@ -3,8 +3,8 @@
 
 use super::walk::{region_of, Region};
 use super::{Checker, SizeRule, DEFAULT_IO_SIZE, DEFAULT_SEED, GIB, IO_SIZE, MIB, TIB};
-use crate::plan::{AccessPattern, CowSpec, Limit, SmallWriteSpec};
 use crate::scenario::raw::{Field, RawStep};
+use crate::spec::{AccessPattern, CowSpec, Limit, SmallWriteSpec};
 use serde_spanned::Spanned;
 use thinbench_schema::ids::Ident;
 use thinbench_schema::units::Bytes;

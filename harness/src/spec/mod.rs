@@ -1,0 +1,9 @@
+//! The scenario spec ([`ScenarioSpec`]): the validated, default-filled form of a scenario
+//! file (made by `scenario::validate`), and the matrix of (scenario, pool) entries that CI
+//! shards split. ("Plan" is the capacity planner's word, for a fleet's sizing.)
+
+mod matrix;
+mod model;
+
+pub use matrix::{matrix, select, MatrixEntry, Shard};
+pub use model::*;

@@ -1,0 +1,844 @@
+//! The validated plan: what a scenario file means once every value is checked and every
+//! default applied. Nothing here can hold an invalid value; the runner never re-validates.
+
+use std::path::PathBuf;
+use std::time::Duration;
+use thinbench_schema::ids::{Ident, ThinId};
+use thinbench_schema::record::{PoolKind, PoolMode};
+use thinbench_schema::units::{Bytes, ChunkSize, DataBlocks};
+
+/// A whole scenario, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioSpec {
+    /// Scenario name (defaults to the file stem).
+    pub name: Ident,
+    /// Free text.
+    pub description: Option<String>,
+    /// File it came from.
+    pub source: PathBuf,
+    /// Wall-clock limit for the whole run; past it the run is ended as incomplete.
+    pub timeout: Duration,
+    /// Pools; every case runs the step list against one of them.
+    pub pools: Vec<PoolSpec>,
+    /// Steps in order.
+    pub steps: Vec<StepSpec>,
+}
+
+/// One pool to build.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolSpec {
+    /// Name used by steps and reports.
+    pub name: Ident,
+    /// Kind and kind-specific settings.
+    pub kind: PoolKindSpec,
+    /// Data block size.
+    pub chunk: ChunkSize,
+    /// Low water mark in data blocks (Docker: 32768, capped to the pool's blocks).
+    pub low_water_mark: LowWaterMark,
+    /// Zero new blocks on partial writes. Docker: off (`skip_block_zeroing`).
+    pub block_zeroing: bool,
+    /// Pass discards down to the data device. Kernel default: on.
+    pub discard_passdown: bool,
+    /// What the pool does when data space runs out.
+    pub no_space: NoSpacePolicy,
+    /// `dm_thin_pool` module's `no_space_timeout` to set for the run (`None`: leave it).
+    /// It is global to the kernel, so the runner restores the old value afterwards.
+    pub no_space_timeout: Option<Duration>,
+    /// Docker's `dm.min_free_space`: a snapshot is refused when free data or metadata
+    /// space is below this percentage (checked at snapshot creation only). Default 10;
+    /// 0 turns it off.
+    pub min_free_space: u8,
+    /// Fault layers stacked under the pool's devices (`[[fault]]` tables naming it), in
+    /// file order: the first is nearest the backing device.
+    pub faults: Vec<FaultSpec>,
+}
+
+/// One `[[fault]]`: a dm target stacked between a pool's backing device and the pool,
+/// in force from `at` to `until`. A layer whose fault is not yet (or no longer) in force
+/// is a `linear` pass-through; going in or out of force is a live table swap.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultSpec {
+    /// Which of the pool's devices it sits on.
+    pub device: FaultDevice,
+    /// When it goes into force.
+    pub at: FaultAt,
+    /// When it goes out of force.
+    pub until: FaultUntil,
+    /// The dm target and its settings.
+    pub target: FaultTarget,
+}
+
+impl FaultSpec {
+    /// How the timeline and reports name it: `metadata-flakey`.
+    pub fn label(&self) -> String {
+        format!("{}-{}", self.device.as_str(), self.target.dm_target())
+    }
+}
+
+/// A pool's backing device a fault layer goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultDevice {
+    /// The data device.
+    Data,
+    /// The metadata device.
+    Metadata,
+    /// Both, as one device: the metadata then the data region under one layer
+    /// (`log-writes`, whose one log then orders every write of the pool).
+    Pool,
+}
+
+impl FaultDevice {
+    /// As written in scenarios and used in dm names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultDevice::Data => "data",
+            FaultDevice::Metadata => "metadata",
+            FaultDevice::Pool => "pool",
+        }
+    }
+}
+
+/// When a fault goes into force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultAt {
+    /// With the pool's construction.
+    Start,
+    /// When the named step starts.
+    Step(Ident),
+    /// This long after the case started (its first step).
+    Time(Duration),
+    /// Once workloads have written this much in the case.
+    Written(Bytes),
+    /// Once the pool's data usage reaches this percentage.
+    Usage(u8),
+}
+
+impl FaultAt {
+    /// As written in scenarios.
+    pub fn text(&self) -> String {
+        match self {
+            FaultAt::Start => "start".into(),
+            FaultAt::Step(s) => format!("step:{s}"),
+            FaultAt::Time(d) => format!("time:{}ms", d.as_millis()),
+            FaultAt::Written(b) => format!("written:{}", b.0),
+            FaultAt::Usage(p) => format!("usage:{p}%"),
+        }
+    }
+}
+
+/// When a fault goes out of force. A `reboot` step ends every fault in force once the
+/// pool is down (power back on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultUntil {
+    /// The end of the case (before teardown, so the final checks read the device).
+    End,
+    /// When the named step starts.
+    Step(Ident),
+    /// This long after it went into force.
+    After(Duration),
+}
+
+impl FaultUntil {
+    /// As written in scenarios.
+    pub fn text(&self) -> String {
+        match self {
+            FaultUntil::End => "end".into(),
+            FaultUntil::Step(s) => format!("step:{s}"),
+            FaultUntil::After(d) => format!("after:{}ms", d.as_millis()),
+        }
+    }
+}
+
+/// The dm target of a fault layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultTarget {
+    /// `delay`: every bio held for a fixed time before it is passed on.
+    Delay(DelaySpec),
+    /// `flakey`: up/down intervals; while down, IO fails or is altered.
+    Flakey(FlakeySpec),
+    /// `error` segments spliced into a `linear` table: bad ranges.
+    Error(ErrorSpec),
+    /// `log-writes`: every write recorded, in completion order, to a log device.
+    LogWrites(LogWritesSpec),
+    /// `dust`: bad blocks that fail reads until written (dm-dust; Debian 6.1 lacks it).
+    Dust(DustSpec),
+}
+
+impl FaultTarget {
+    /// The dm target type name.
+    pub fn dm_target(&self) -> &'static str {
+        match self {
+            FaultTarget::Delay(_) => "delay",
+            FaultTarget::Flakey(_) => "flakey",
+            FaultTarget::Error(_) => "error",
+            FaultTarget::LogWrites(_) => "log-writes",
+            FaultTarget::Dust(_) => "dust",
+        }
+    }
+}
+
+/// What dm-flakey does while down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlakeyMode {
+    /// No feature: every bio fails with EIO.
+    Fail,
+    /// `drop_writes`: writes are acknowledged and thrown away (a power cut's view).
+    DropWrites,
+    /// `error_writes`: writes fail with EIO; reads work.
+    ErrorWrites,
+    /// `error_reads`: reads fail with EIO; writes work (newer kernels only).
+    ErrorReads,
+    /// `corrupt_bio_byte <nth> <r|w> <value> <flags>`.
+    CorruptBioByte {
+        /// 1-based byte of the bio's data to overwrite.
+        nth: u32,
+        /// Corrupt writes (`true`) or reads.
+        writes: bool,
+        /// The value written there.
+        value: u8,
+        /// Only bios with these `bi_opf` flags (0: all).
+        flags: u32,
+    },
+}
+
+impl FlakeyMode {
+    /// As written in scenarios.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FlakeyMode::Fail => "fail",
+            FlakeyMode::DropWrites => "drop_writes",
+            FlakeyMode::ErrorWrites => "error_writes",
+            FlakeyMode::ErrorReads => "error_reads",
+            FlakeyMode::CorruptBioByte { .. } => "corrupt_bio_byte",
+        }
+    }
+}
+
+/// dm-flakey's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlakeySpec {
+    /// Seconds up per cycle (0: down the whole time it is in force).
+    pub up_s: u32,
+    /// Seconds down per cycle.
+    pub down_s: u32,
+    /// What happens while down.
+    pub mode: FlakeyMode,
+}
+
+impl FlakeySpec {
+    /// The table params over `dev` (`major:minor`).
+    pub fn params(&self, dev: &str) -> String {
+        let mut s = format!("{dev} 0 {} {}", self.up_s, self.down_s);
+        match self.mode {
+            FlakeyMode::Fail => {}
+            FlakeyMode::CorruptBioByte {
+                nth,
+                writes,
+                value,
+                flags,
+            } => s.push_str(&format!(
+                " 5 corrupt_bio_byte {nth} {} {value} {flags}",
+                if writes { 'w' } else { 'r' }
+            )),
+            m => s.push_str(&format!(" 1 {}", m.as_str())),
+        }
+        s
+    }
+}
+
+/// Bad ranges of an `error` layer, in bytes from the start of the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorSpec {
+    /// `(offset, length)`, sorted, not overlapping, whole sectors.
+    pub bad: Vec<(Bytes, Bytes)>,
+}
+
+impl ErrorSpec {
+    /// The table over `dev` (`major:minor`) of `sectors`: `linear` around `error`
+    /// segments. Ranges beyond the device are cut off (validation refuses them when the
+    /// size is known).
+    pub fn table(&self, dev: &str, sectors: u64) -> Vec<(u64, u64, String, String)> {
+        let mut t = Vec::new();
+        let mut pos = 0u64;
+        for &(off, len) in &self.bad {
+            let (s, e) = (
+                (off.0 / 512).min(sectors),
+                ((off.0 + len.0) / 512).min(sectors),
+            );
+            if s > pos {
+                t.push((pos, s - pos, "linear".into(), format!("{dev} {pos}")));
+            }
+            if e > s {
+                t.push((s, e - s, "error".into(), String::new()));
+            }
+            pos = pos.max(e);
+        }
+        if pos < sectors {
+            t.push((pos, sectors - pos, "linear".into(), format!("{dev} {pos}")));
+        }
+        t
+    }
+}
+
+/// dm-log-writes' settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogWritesSpec {
+    /// Size of the log device (a sparse file).
+    pub log_size: Bytes,
+}
+
+/// dm-dust's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DustSpec {
+    /// dm-dust's block size (512 or 4096).
+    pub block_size: Bytes,
+    /// Bad blocks, in `block_size` units.
+    pub bad_blocks: Vec<u64>,
+}
+
+/// dm-delay's delays, whole milliseconds (its table's unit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DelaySpec {
+    /// Reads.
+    pub read_ms: u32,
+    /// Writes (and flushes, unless `flush_ms` is given).
+    pub write_ms: u32,
+    /// Flushes; `Some` needs dm-delay's 9-argument table (target ≥ 1.2).
+    pub flush_ms: Option<u32>,
+}
+
+impl DelaySpec {
+    /// The table params over the device `dev` (`major:minor`): dm-delay's 6-argument
+    /// form (flushes take the write delay), or the 9-argument form when a flush delay is
+    /// given.
+    pub fn params(&self, dev: &str) -> String {
+        let mut s = format!("{dev} 0 {} {dev} 0 {}", self.read_ms, self.write_ms);
+        if let Some(f) = self.flush_ms {
+            s.push_str(&format!(" {dev} 0 {f}"));
+        }
+        s
+    }
+}
+
+/// Low water mark, as written or resolved against the pool's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LowWaterMark {
+    /// An absolute count of data blocks.
+    Blocks(DataBlocks),
+    /// A percentage (1..=100) of the pool's data blocks, rounded down.
+    Percent(u8),
+}
+
+/// Pool kind with its own settings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PoolKindSpec {
+    /// Docker's loop-lvm.
+    LoopLvm(LoopLvmSpec),
+    /// Docker's direct-lvm.
+    DirectLvm(DirectLvmSpec),
+}
+
+impl PoolKindSpec {
+    /// The schema kind.
+    pub fn kind(&self) -> PoolKind {
+        match self {
+            PoolKindSpec::LoopLvm(_) => PoolKind::LoopLvm,
+            PoolKindSpec::DirectLvm(_) => PoolKind::DirectLvm,
+        }
+    }
+}
+
+/// loop-lvm: sparse files on loop devices.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoopLvmSpec {
+    /// Apparent size of the sparse data file (= the pool's data size).
+    pub data_size: Bytes,
+    /// Apparent size of the sparse metadata file.
+    pub metadata_size: Bytes,
+    /// Directory for the files, relative to the run's work dir unless absolute.
+    /// `None`: the run's work dir (in the VM, a filesystem on its own virtual disk).
+    pub dir: Option<PathBuf>,
+}
+
+/// direct-lvm: Docker's lvm2 recipe on a block device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DirectLvmSpec {
+    /// Which device becomes the PV.
+    pub device: DeviceSpec,
+    /// `lvcreate -l N%VG` for the data LV. Docker: 95.
+    pub thinpool_percent: u8,
+    /// `lvcreate -l N%VG` for the metadata LV. Docker: 1.
+    pub metadata_percent: u8,
+    /// `lvcreate -L SIZE` for the metadata LV instead of the percentage (lvm rounds it
+    /// up to whole extents); `None`: Docker's percentage.
+    pub metadata_size: Option<Bytes>,
+    /// `vgcreate -s`: the VG's extent size, lvm's allocation unit. Docker: lvm's 4MiB.
+    pub extent_size: Bytes,
+    /// `thin_pool_autoextend_threshold`. Docker: 80.
+    pub autoextend_threshold: u8,
+    /// `thin_pool_autoextend_percent`. Docker: 20.
+    pub autoextend_percent: u8,
+}
+
+/// The PV's device for direct-lvm.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeviceSpec {
+    /// In a VM: a scratch virtual disk of this size made for the run. On a host this is
+    /// refused (there is no disk to make) unless `LoopBacked` is asked for.
+    Auto {
+        /// Size of the scratch disk.
+        size: Bytes,
+    },
+    /// A sparse file on a loop device standing in for a disk, asked for explicitly;
+    /// reports label the pool "direct-lvm (loop-backed PV)".
+    LoopBacked {
+        /// Size of the sparse file.
+        size: Bytes,
+    },
+    /// A real block device, used as is (device safety checks apply).
+    Path(PathBuf),
+}
+
+/// Kernel no-space behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoSpacePolicy {
+    /// `queue_if_no_space` (kernel default): IO is held until space comes or the timeout.
+    Queue,
+    /// `error_if_no_space`: ENOSPC at once.
+    Error,
+}
+
+/// One step of the scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepSpec {
+    /// 0-based position.
+    pub index: usize,
+    /// Name (given, or `step<index>-<action>` such as `step0-create-thin`).
+    pub name: Ident,
+    /// Pools it runs on; `None` = every pool.
+    pub pools: Option<Vec<Ident>>,
+    /// What it does.
+    pub action: Action,
+    /// What must hold afterwards (in addition to the action's built-in checks).
+    pub expect: Vec<Expect>,
+}
+
+impl StepSpec {
+    /// Whether this step runs on `pool`.
+    pub fn applies_to(&self, pool: &Ident) -> bool {
+        self.pools.as_ref().is_none_or(|p| p.contains(pool))
+    }
+}
+
+/// Step actions. Later issues add variants; the scenario format reserves their names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// `create-thin`: a new thin device of `size` virtual bytes.
+    CreateThin {
+        /// Name the other steps use.
+        thin: Ident,
+        /// Explicit dm thin id; `None`: the next free id.
+        id: Option<ThinId>,
+        /// Virtual size. Docker's base device: 10GiB.
+        size: Bytes,
+    },
+    /// `snapshot`: an internal snapshot of `origin` named `thin`.
+    Snapshot {
+        /// New device's name.
+        thin: Ident,
+        /// Origin's name.
+        origin: Ident,
+        /// Explicit dm thin id; `None`: the next free id.
+        id: Option<ThinId>,
+    },
+    /// `delete-thin`: deactivate and delete via the pool's `delete` message.
+    DeleteThin {
+        /// Which.
+        thin: Ident,
+    },
+    /// `small-write`: O_DIRECT writes.
+    SmallWrite(SmallWriteSpec),
+    /// `cow-overwrite`: write an origin, snapshot it (a chain), overwrite both sides.
+    CowOverwrite(CowSpec),
+    /// `fill`: write until the pool runs out of data space; optionally recover.
+    Fill(FillSpec),
+    /// `deferred-removal`: remove a busy thin with `DM_DEFERRED_REMOVE`.
+    DeferredRemoval(DeferredSpec),
+    /// `deferred-deletion`: Docker's userspace deferred deletion with a retry worker.
+    DeferredDeletion(DeferredSpec),
+    /// `delete`: files deleted on a filesystem on a thin, and whether the space comes back.
+    Delete(DeleteSpec),
+    /// `metadata-fill`: map an origin densely, then snapshot it and unshare its b-tree
+    /// leaves until the pool runs out of metadata space.
+    MetadataFill(MetadataFillSpec),
+    /// `repair-metadata`: the offline repair of a pool out of metadata space.
+    RepairMetadata(RepairMetadataSpec),
+    /// `reboot`: the pool goes down with its faults in force (a power cut's view),
+    /// the faults end, and it comes back from the same backing devices.
+    Reboot(RebootSpec),
+    /// `replay`: the pool's `log-writes` log replayed onto scratch copies, each chosen
+    /// point checked.
+    Replay(ReplaySpec),
+    /// `io`: fio-shaped IO on a thin, by thinbench's engine or by fio.
+    Io(IoSpec),
+    /// `engine-vs-fio`: the peer benchmark, thinbench's engine and fio alternating on
+    /// one thin.
+    EngineVsFio(PeerSpec),
+}
+
+impl Action {
+    /// The action's name as written in scenarios.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::CreateThin { .. } => "create-thin",
+            Action::Snapshot { .. } => "snapshot",
+            Action::DeleteThin { .. } => "delete-thin",
+            Action::SmallWrite(_) => "small-write",
+            Action::CowOverwrite(_) => "cow-overwrite",
+            Action::Fill(_) => "fill",
+            Action::DeferredRemoval(_) => "deferred-removal",
+            Action::DeferredDeletion(_) => "deferred-deletion",
+            Action::Delete(_) => "delete",
+            Action::MetadataFill(_) => "metadata-fill",
+            Action::RepairMetadata(_) => "repair-metadata",
+            Action::Reboot(_) => "reboot",
+            Action::Replay(_) => "replay",
+            Action::Io(_) => "io",
+            Action::EngineVsFio(_) => "engine-vs-fio",
+        }
+    }
+}
+
+/// Offsets pattern of a write workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessPattern {
+    /// Consecutive IOs from the start of the region.
+    Sequential,
+    /// Uniformly random aligned offsets in the region, reproducible from the seed.
+    Random {
+        /// PRNG seed.
+        seed: u64,
+    },
+}
+
+/// How much a workload does: the workloads' own type, so a plan says it in the words the
+/// generator runs on.
+pub use thinbench_workloads::offsets::Limit;
+
+/// `small-write` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmallWriteSpec {
+    /// Target thin.
+    pub thin: Ident,
+    /// Bytes per IO; a multiple of 512. Default 4KiB.
+    pub io_size: Bytes,
+    /// Offset pattern. Default random, seed 1.
+    pub pattern: AccessPattern,
+    /// Amount.
+    pub limit: Limit,
+    /// Start of the region written, bytes; a multiple of `io_size`.
+    pub offset: Bytes,
+    /// Length of the region; `None` = to the end of the thin device.
+    pub span: Option<Bytes>,
+}
+
+/// `cow-overwrite` settings. The step writes `region` of `origin` with whole chunks, takes
+/// a chain of `depth` snapshots (`<step>-1` of the origin, `<step>-2` of that, … — image
+/// layers, then a container on top, as Docker stacked them), then overwrites: in the top
+/// snapshot one sub-chunk IO per chunk of the first half (the copy path), again at another
+/// offset of the same chunks (no allocation), whole chunks of the second half (no copy);
+/// then sub-chunk IOs in the origin's first half (CoW on the origin side). Every other
+/// side of each snapshot relation is verified unchanged, byte for byte.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CowSpec {
+    /// Thin written and snapshotted (must exist).
+    pub origin: Ident,
+    /// Snapshot chain depth, 1..=16.
+    pub depth: u32,
+    /// Start of the region; a multiple of the chunk size.
+    pub offset: Bytes,
+    /// Length of the region; a multiple of two chunks.
+    pub region: Bytes,
+    /// Sub-chunk IO size (< chunk). Default 4KiB.
+    pub io_size: Bytes,
+}
+
+/// How a `fill` step gets the pool out of space again.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recover {
+    /// Leave the pool full.
+    None,
+    /// Grow the data device by this much (loop-lvm: file + loop capacity + pool reload;
+    /// direct-lvm: `lvextend`). Applied `after` the pool went out of space.
+    Grow {
+        /// Growth.
+        by: Bytes,
+    },
+    /// Delete this thin (its exclusive blocks come back).
+    DeleteThin {
+        /// Thin to delete.
+        thin: Ident,
+    },
+}
+
+/// `fill` settings: sequential whole writes on `thin` until an error or `bytes`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FillSpec {
+    /// Thin to fill; its virtual size should exceed the pool's free space.
+    pub thin: Ident,
+    /// IO size. Default 256KiB.
+    pub io_size: Bytes,
+    /// Stop after this many bytes even without an error. Default: the thin's size.
+    pub bytes: Option<Bytes>,
+    /// Recovery, if any.
+    pub recover: Recover,
+    /// How long the pool stays out of space before recovery is applied (queue policy:
+    /// how long IO is held at least). Default 2s.
+    pub hold: Duration,
+    /// Expect the first error (ENOSPC) within this long of the pool running out.
+    pub error_within: Option<Duration>,
+    /// direct-lvm: apply lvm's autoextend policy (`lvextend --use-policies`) from the
+    /// harness's monitor when usage crosses the profile's threshold (dmeventd does this on
+    /// a machine with monitoring; the VM has none). Default false.
+    pub autoextend: bool,
+}
+
+/// `metadata-fill` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetadataFillSpec {
+    /// The origin: one IO per chunk over `[0, span)`, then snapshots of it.
+    pub thin: Ident,
+    /// IO size (at most a chunk: one IO maps one chunk). Default 4KiB.
+    pub io_size: Bytes,
+    /// Region of the origin mapped. Default 512MiB.
+    pub span: Bytes,
+    /// Chunks between two writes in each snapshot. Default 64 (a dm-thin leaf maps at
+    /// most 252 chunks, so every leaf of a densely mapped origin gets written).
+    pub stride: u64,
+    /// The most snapshots taken before giving up. Default 32.
+    pub snapshots: u32,
+}
+
+/// `io` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IoSpec {
+    /// Target thin.
+    pub thin: Ident,
+    /// Who runs the IO, and what IO.
+    pub engine: IoEngineSpec,
+}
+
+/// The engine of an `io` step and what it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IoEngineSpec {
+    /// thinbench's engine (io_uring, else the synchronous one).
+    Thinbench(IoShape),
+    /// fio, with a job generated from the same keys thinbench's engine takes.
+    FioShape(IoShape),
+    /// fio, with the scenario's own job (checked: it names no file; the step's thin is
+    /// given on fio's command line).
+    FioJob {
+        /// The job text.
+        text: String,
+        /// Where it came from (`job` inline, or the file `job_file` named).
+        file: Option<PathBuf>,
+    },
+}
+
+/// What an `io` step does, engine aside.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IoShape {
+    /// Direction and order (fio's `rw`).
+    pub rw: thinbench_workloads::fio::FioRw,
+    /// Bytes per IO. Default 4KiB.
+    pub io_size: Bytes,
+    /// IOs in flight per job. Default 1.
+    pub queue_depth: u32,
+    /// Jobs (threads, each its own ring and slice of the region). Default 1.
+    pub jobs: u32,
+    /// Region start; a multiple of `io_size`.
+    pub offset: Bytes,
+    /// Region length; `None`: to the end of the thin.
+    pub span: Option<Bytes>,
+    /// How long.
+    pub length: IoLength,
+    /// Seed of random offsets (thinbench's engine; fio draws its own).
+    pub seed: u64,
+}
+
+/// How long an `io` step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoLength {
+    /// Each job runs this long.
+    Runtime(Duration),
+    /// This many IOs in all.
+    Count(u64),
+}
+
+/// `engine-vs-fio` settings: four cases (4KiB random write QD1 and QD32, 64KiB
+/// sequential write QD8, 4KiB random read QD32), each run `rounds` times by thinbench's
+/// engine and by fio, alternating, over a region written in full first; then the cost of
+/// status sampling (thinbench's engine, sampling on and off, alternating).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeerSpec {
+    /// Thin to run on (must exist).
+    pub thin: Ident,
+    /// Region, from offset 0. Default 64MiB.
+    pub span: Bytes,
+    /// Length of each run. Default 2s.
+    pub runtime: Duration,
+    /// A B pairs per case. Default 2.
+    pub rounds: u32,
+    /// Measure the cost of status sampling too. Default true.
+    pub sampling_cost: bool,
+}
+
+/// `repair-metadata` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepairMetadataSpec {
+    /// How much the metadata device grows. Default 4MiB (one lvm extent).
+    pub grow_by: Bytes,
+}
+
+/// `reboot` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RebootSpec {
+    /// Run `thin_repair` when `thin_check` finds the metadata damaged (otherwise that is
+    /// the step's failure).
+    pub repair: bool,
+}
+
+/// Which replay points a `replay` step checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayPoints {
+    /// Every FUA write and mark.
+    All,
+    /// This many, evenly spread, the last always among them.
+    Sampled(u32),
+}
+
+/// `replay` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplaySpec {
+    /// Points to check.
+    pub points: ReplayPoints,
+}
+
+/// What keeps a thin busy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// An open file descriptor.
+    Fd,
+    /// An ext4 filesystem (Docker's options) mounted here.
+    Mount,
+    /// An ext4 filesystem mounted in another mount namespace (a leaked mount).
+    MountNamespace,
+}
+
+/// `deferred-removal` / `deferred-deletion` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeferredSpec {
+    /// The thin to remove; must not share blocks with a snapshot or origin when the
+    /// holder makes a filesystem (the model cannot place mkfs's IO).
+    pub thin: Ident,
+    /// What holds it.
+    pub holder: Holder,
+    /// How long the holder keeps it after the removal/deletion was asked for. Default 2s.
+    pub hold: Duration,
+    /// Deletion: the worker's retry interval. Default 1s (Docker: 30s).
+    pub retry_interval: Duration,
+}
+
+/// The filesystem a `delete` step makes on its thin, as Docker made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsKind {
+    /// `mkfs.xfs -K` (no discard at mkfs). Needs a thin of at least 300MB.
+    Xfs,
+    /// `mkfs.ext4 -E nodiscard,lazy_itable_init=0,lazy_journal_init=0`.
+    Ext4,
+}
+
+impl FsKind {
+    /// As written in scenarios (and to `mount -t`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FsKind::Xfs => "xfs",
+            FsKind::Ext4 => "ext4",
+        }
+    }
+}
+
+/// How a `delete` step tries to give the deleted files' space back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteMethod {
+    /// `rm`, `sync`, `umount`: nothing is discarded (the classic complaint).
+    None,
+    /// `rm`, `sync`, `fstrim`.
+    Fstrim,
+    /// Mounted with `-o discard`: the filesystem discards as it frees.
+    DiscardMount,
+    /// Docker's delete-time discard: `rm`, `umount`, BLKDISCARD over the whole thin,
+    /// then the thin is deleted.
+    Blkdiscard,
+}
+
+impl DeleteMethod {
+    /// As written in scenarios.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeleteMethod::None => "none",
+            DeleteMethod::Fstrim => "fstrim",
+            DeleteMethod::DiscardMount => "discard-mount",
+            DeleteMethod::Blkdiscard => "blkdiscard",
+        }
+    }
+}
+
+/// `delete` settings: a filesystem on `thin`, `files` bytes of 1MiB files written, an
+/// optional snapshot, the files deleted, space given back by `method`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeleteSpec {
+    /// The thin the filesystem goes on (must exist; it is reformatted).
+    pub thin: Ident,
+    /// Filesystem. Default xfs.
+    pub fs: FsKind,
+    /// Total bytes of files, written as 1MiB files with fsync; a multiple of 1MiB.
+    /// Default 32MiB.
+    pub files: Bytes,
+    /// Snapshot the thin (named `<step>-snap`) after writing, before deleting: the
+    /// blocks it shares must not come back. Default false.
+    pub snapshot: bool,
+    /// How the space is given back. Default fstrim.
+    pub method: DeleteMethod,
+}
+
+/// A scenario expectation checked after a step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expect {
+    /// Data blocks the pool allocated during the step.
+    DataBlocksAllocated(BlockCount),
+    /// Pool mode after the step.
+    Mode(PoolMode),
+    /// Workload IO errors during the step.
+    Errors(u64),
+    /// The first workload error, as an errno name (`ENOSPC`, `EIO`).
+    FirstError(String),
+    /// The step fails with an error containing this text (a refusal that must happen);
+    /// the step then counts as passed.
+    ErrorContains(String),
+    /// The pool's `needs_check` flag after the step.
+    NeedsCheck(bool),
+    /// The workload's median IO latency is at least this (a slow device's effect).
+    P50AtLeast(Duration),
+    /// A kernel log line during the step contains this text.
+    KernelLog(String),
+}
+
+/// An expected block count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockCount {
+    /// Exactly this many.
+    Exact(u64),
+    /// What the workload counted as distinct chunks first touched (the built-in oracle).
+    ChunksTouched,
+}

@@ -1,0 +1,53 @@
+//! thinbench's reports: load a run directory, analyse it once into a [`ReportModel`],
+//! and render that as Markdown (with PNG plots), self-contained HTML (inline SVG) and
+//! CSV. Two runs of one scenario can be [`compare`]d figure by figure.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), thinbench_reports::ReportError> {
+//! use std::path::Path;
+//! let run = thinbench_reports::load_run(Path::new("runs/20261123T124914-44da-smoke"))?;
+//! let model = thinbench_reports::build_model(&[run]);
+//! let files = thinbench_reports::write_report(&model, Path::new("out"))?;
+//! println!("{}", files.html.display());
+//! # Ok(()) }
+//! ```
+//!
+//! The layers follow criterion's "analysis before rendering": `load` reads and checks
+//! the format version; `analysis` and `model` compute every figure once; `render`
+//! lays the model out as a document that dumb renderers translate, with plots drawn by
+//! plotters behind a `Plotter` trait (SVG for HTML, PNG for Markdown).
+//!
+//! Plot text needs a TrueType font at run time: DejaVu Sans from the Debian package
+//! `fonts-dejavu-core`, or the file named by `THINBENCH_FONT`. Library code never prints.
+#![warn(missing_docs)]
+
+mod analysis;
+mod error;
+mod load;
+mod model;
+mod render;
+mod run_info;
+
+pub use analysis::compare::{Comparison, ComparisonRow, EnvDifference, Verdict, NOISE_PCT};
+pub use analysis::pairing::{KindComparisonRow, KindValue};
+pub use analysis::stats::{Nanos, Percentile};
+pub use error::ReportError;
+pub use load::{load_run, LoadedRun};
+pub use model::{
+    build_model, DeferredInfo, ExpectationCounts, MarkKind, MetricRow, ModelCheck, PhaseEntry,
+    PhaseGroup, PoolView, Problem, ReportModel, StepSpan, Timeline, TimelineMark, UsagePoint,
+    UsageSource, WorkloadEntry, WorkloadGroup, DEFERRED_COUNT_METRIC, LOW_WATER_MARK_METRIC,
+    MIN_FREE_SPACE_METRIC,
+};
+pub use render::plots::FONT_ENV;
+pub use render::{
+    comparison_markdown, report_markdown, write_comparison, write_report, ReportFiles,
+};
+pub use run_info::RunInfo;
+
+/// Compare run `b` against baseline `a` (the same scenario, twice): every metric and
+/// workload figure side by side with its change in percent, and the scenario or
+/// environment differences that make the comparison doubtful.
+pub fn compare(a: &LoadedRun, b: &LoadedRun) -> Comparison {
+    analysis::compare::compare(a, b)
+}

@@ -1,0 +1,261 @@
+//! Live progress while a run goes, fed by the run's one event stream (and its pool
+//! samples). On a terminal: permanent lines for step boundaries and mode changes, under a
+//! redrawn bar line (step n/N, bytes written, pool usage). Elsewhere (CI logs): the same
+//! permanent lines, plus a plain progress line every [`PLAIN_EVERY`] during a long step.
+
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use thinbench_schema::record::{EventKind, PoolSample, RunEvent, Status};
+
+use crate::summary::status_word;
+
+/// How often a non-terminal progress line is printed during a step.
+pub const PLAIN_EVERY: Duration = Duration::from_secs(15);
+/// Terminal redraws are throttled to this.
+const REDRAW_EVERY: Duration = Duration::from_millis(100);
+const BAR: usize = 20;
+
+#[derive(Default)]
+struct State {
+    t_ms: u64,
+    step: Option<(usize, String)>,
+    bytes: u64,
+    total: u64,
+    /// data used, data total, meta used, meta total, mode.
+    pool: Option<(u64, u64, u64, u64, String)>,
+    last_draw: Option<Instant>,
+    last_plain: Option<Instant>,
+    live: bool,
+}
+
+/// The progress display. Shared by the recorder's listener (host runs) and the follower
+/// of a guest's files (VM runs).
+pub struct Progress {
+    tty: bool,
+    steps: usize,
+    state: Mutex<State>,
+}
+
+fn secs(ms: u64) -> String {
+    format!("{:>7.1}s", ms as f64 / 1000.0)
+}
+
+fn bar(frac: f64) -> String {
+    let n = ((frac.clamp(0.0, 1.0) * BAR as f64).round()) as usize;
+    format!("{}{}", "█".repeat(n), "░".repeat(BAR - n))
+}
+
+fn pct(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 * 100.0 / b as f64
+    }
+}
+
+impl Progress {
+    /// `steps`: steps per case, for "step n/N".
+    pub fn new(steps: usize, tty: bool) -> Progress {
+        Progress {
+            tty,
+            steps,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// Print a permanent line, keeping the live line below it on a terminal.
+    fn line(&self, st: &mut State, text: &str) {
+        let mut err = std::io::stderr().lock();
+        if self.tty && st.live {
+            let _ = write!(err, "\r\x1b[K");
+            st.live = false;
+        }
+        let _ = writeln!(err, "{text}");
+    }
+
+    fn status_text(&self, st: &State) -> String {
+        let mut s = String::new();
+        if let Some((i, name)) = &st.step {
+            s.push_str(&format!("step {}/{} {name}", i + 1, self.steps));
+        }
+        if st.total > 0 {
+            let f = st.bytes as f64 / st.total as f64;
+            if self.tty {
+                s.push_str(&format!(" {} ", bar(f)));
+            }
+            s.push_str(&format!(
+                " {:>5.1}% of {} MiB written",
+                f * 100.0,
+                st.total >> 20
+            ));
+        } else if st.bytes > 0 {
+            s.push_str(&format!(" {} MiB written", st.bytes >> 20));
+        }
+        if let Some((du, dt, mu, mt, mode)) = &st.pool {
+            let d = pct(*du, *dt);
+            s.push_str(" | pool data ");
+            if self.tty {
+                s.push_str(&format!("{} ", bar(d / 100.0)));
+            }
+            s.push_str(&format!("{d:.0}% meta {:.0}% {mode}", pct(*mu, *mt)));
+        }
+        s
+    }
+
+    /// Redraw the live line (terminal) or print a plain one now and then (CI).
+    fn tick(&self, st: &mut State) {
+        let now = Instant::now();
+        if self.tty {
+            if st.last_draw.is_some_and(|t| now - t < REDRAW_EVERY) {
+                return;
+            }
+            st.last_draw = Some(now);
+            let text = format!("{}   {}", secs(st.t_ms), self.status_text(st));
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[K{text}");
+            let _ = err.flush();
+            st.live = true;
+        } else if st.step.is_some() {
+            let last = *st.last_plain.get_or_insert(now);
+            if now - last >= PLAIN_EVERY {
+                st.last_plain = Some(now);
+                let text = format!("{}     {}", secs(st.t_ms), self.status_text(st));
+                self.line(st, &text);
+            }
+        }
+    }
+
+    /// A pool sample (periodic status reading).
+    pub fn sample(&self, s: &PoolSample) {
+        let Ok(mut st) = self.state.lock() else {
+            return;
+        };
+        st.t_ms = st.t_ms.max(s.t_ms);
+        st.pool = Some((
+            s.data_used,
+            s.data_total,
+            s.meta_used,
+            s.meta_total,
+            s.mode.clone(),
+        ));
+        self.tick(&mut st);
+    }
+
+    /// An event of the run.
+    pub fn event(&self, ev: &RunEvent) {
+        let Ok(mut st) = self.state.lock() else {
+            return;
+        };
+        st.t_ms = st.t_ms.max(ev.t_ms);
+        let t = secs(ev.t_ms);
+        match &ev.kind {
+            EventKind::CaseStarted { case } => {
+                st.pool = None;
+                self.line(&mut st, &format!("{t} case {case}"));
+            }
+            EventKind::StepStarted { index, name, .. } => {
+                st.step = Some((*index, name.clone()));
+                (st.bytes, st.total, st.last_plain) = (0, 0, None);
+                let n = self.steps;
+                self.line(&mut st, &format!("{t}   step {}/{n} {name} ...", index + 1));
+                self.tick(&mut st);
+            }
+            EventKind::Progress { bytes, total, .. } => {
+                (st.bytes, st.total) = (*bytes, *total);
+                self.tick(&mut st);
+            }
+            EventKind::PoolStatus { usage, .. } => {
+                st.pool = Some((
+                    usage.data_used.0,
+                    usage.data_total.0,
+                    usage.meta_used.0,
+                    usage.meta_total.0,
+                    usage.mode.as_str().to_owned(),
+                ));
+            }
+            EventKind::StepFinished { result, .. } => {
+                st.step = None;
+                let extra = match &result.workload {
+                    Some(w) => format!(
+                        " {:.0} IOPS {:.1} MB/s p99 {:.0} us",
+                        w.iops,
+                        w.mb_per_s,
+                        w.latency.p99_ns as f64 / 1e3
+                    ),
+                    None => String::new(),
+                };
+                let mut text = format!(
+                    "{t}   step {}/{} {}: {}{extra}",
+                    result.index + 1,
+                    self.steps,
+                    result.name,
+                    status_word(result.status)
+                );
+                if let Some(e) = &result.error {
+                    text.push_str(&format!("\n{t}     error: {e}"));
+                }
+                for x in result
+                    .expectations
+                    .iter()
+                    .filter(|x| x.status == Status::Failed)
+                {
+                    text.push_str(&format!(
+                        "\n{t}     FAILED {}",
+                        x.message.as_deref().unwrap_or(&x.what)
+                    ));
+                }
+                self.line(&mut st, &text);
+            }
+            EventKind::ModeChange { pool, from, to } => {
+                let text = format!("{t}   pool {pool}: {} -> {}", from.as_str(), to.as_str());
+                self.line(&mut st, &text);
+            }
+            EventKind::Error { message } => self.line(&mut st, &format!("{t}   error: {message}")),
+            EventKind::CaseFinished { case, status } => {
+                let text = format!("{t} case {case}: {}", status_word(*status));
+                self.line(&mut st, &text);
+            }
+            _ => {}
+        }
+    }
+
+    /// End the live line (before the summary is printed).
+    pub fn finish(&self) {
+        if let Ok(mut st) = self.state.lock() {
+            if self.tty && st.live {
+                eprint!("\r\x1b[K");
+                st.live = false;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_and_status_text() {
+        assert_eq!(bar(0.0), "░".repeat(BAR));
+        assert_eq!(bar(1.5), "█".repeat(BAR));
+        let p = Progress::new(9, false);
+        let mut st = State {
+            step: Some((2, "fill".into())),
+            bytes: 64 << 20,
+            total: 256 << 20,
+            pool: Some((3000, 4096, 50, 1000, "rw".into())),
+            ..State::default()
+        };
+        assert_eq!(
+            p.status_text(&st),
+            "step 3/9 fill  25.0% of 256 MiB written | pool data 73% meta 5% rw"
+        );
+        st.total = 0;
+        assert_eq!(
+            p.status_text(&st),
+            "step 3/9 fill 64 MiB written | pool data 73% meta 5% rw"
+        );
+    }
+}

@@ -1,0 +1,32 @@
+//! `thinbench validate FILE…`: check scenarios without running anything.
+
+use std::path::PathBuf;
+
+use crate::exit_code;
+
+pub fn run(
+    files: Vec<PathBuf>,
+    grants: &thinbench_harness::scenario::Grants,
+) -> anyhow::Result<i32> {
+    let mut bad = 0;
+    for f in &files {
+        match thinbench_harness::scenario::load_scenario_granted(f, grants) {
+            Ok(p) => println!(
+                "{}: ok — scenario {}, {} pool(s), {} step(s)",
+                f.display(),
+                p.name,
+                p.pools.len(),
+                p.steps.len()
+            ),
+            Err(e) => {
+                bad += 1;
+                eprintln!("{e}");
+            }
+        }
+    }
+    Ok(if bad == 0 {
+        exit_code::OK
+    } else {
+        exit_code::ERROR
+    })
+}

@@ -1,0 +1,97 @@
+//! `thinbench vm exec -- CMD`: one boot, one command, its output on stdout.
+
+use anyhow::Context;
+use std::time::Duration;
+
+use crate::args::KernelArgs;
+use thinbench_harness::env::vm::{self, Kernel, VmConfig, VmJob};
+
+/// VM subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum VmCmd {
+    /// Run CMD in a fresh VM; exits with CMD's exit code.
+    Exec {
+        /// Kernel choice.
+        #[command(flatten)]
+        kernel: KernelArgs,
+        /// Seconds before the VM is killed.
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+        /// Directory shared read-write with the guest (default: a temporary one).
+        #[arg(long)]
+        share: Option<std::path::PathBuf>,
+        /// The command, run by /bin/sh in the guest.
+        #[arg(trailing_var_arg = true, required = true)]
+        cmd: Vec<String>,
+    },
+}
+
+pub fn run(c: VmCmd) -> anyhow::Result<i32> {
+    let VmCmd::Exec {
+        kernel,
+        timeout,
+        share,
+        cmd,
+    } = c;
+    let kernel = match (kernel.kernel, kernel.modules) {
+        (Some(k), Some(m)) => Some(Kernel::explicit(&k, &m)?),
+        _ => None,
+    };
+    let cfg = VmConfig::discover(kernel)?;
+    let (dir, temp) = match share {
+        Some(d) => (
+            std::fs::canonicalize(&d).with_context(|| format!("{}", d.display()))?,
+            false,
+        ),
+        None => {
+            let d = std::env::temp_dir().join(format!("thinbench-vm-{}", std::process::id()));
+            std::fs::create_dir_all(&d)?;
+            (d, true)
+        }
+    };
+    let script = format!(
+        "export DM_DISABLE_UDEV=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin\ncd /\n{}\n",
+        cmd.join(" ")
+    );
+    let job = VmJob {
+        name: "thinbench-vm-exec".into(),
+        out_dir: dir.clone(),
+        script,
+        disks: vec![],
+        timeout: Duration::from_secs(timeout),
+        guest_limit: None,
+        crash_qemu_when: None,
+    };
+    let out = vm::run(&cfg, &job, &mut || {})?;
+    let console = std::fs::read_to_string(&out.console).unwrap_or_default();
+    let mut in_job = false;
+    for line in console.lines() {
+        let line = line.trim_end_matches('\r');
+        if line.contains("thinbench-guest: job") {
+            in_job = true;
+        } else if line.contains("thinbench-guest: exit=") {
+            in_job = false;
+        } else if in_job {
+            println!("{line}");
+        }
+    }
+    eprintln!(
+        "thinbench: vm {} kernel {} ({}) accel {}: boot-to-job {:.1}s, total {:.1}s",
+        cfg.qemu_version().unwrap_or_default(),
+        cfg.kernel.version,
+        out.boot.image,
+        cfg.accel.as_str(),
+        out.boot.wall_to_job.unwrap_or(f64::NAN),
+        out.wall_secs
+    );
+    if let Some(b) = out.boot.breakdown() {
+        eprintln!("thinbench: boot breakdown: {b}");
+    }
+    if temp {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    if out.timed_out {
+        anyhow::bail!("the VM timed out after {timeout}s");
+    }
+    Ok(out.exit_code.unwrap_or(crate::exit_code::INCOMPLETE))
+}
