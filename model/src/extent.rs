@@ -514,3 +514,18 @@ fn push(out: &mut Vec<Ext>, e: Ext) {
     }
     out.push(e);
 }
+
+/// Chunk numbers (any order, repeats allowed) as the sorted, disjoint `(start, len)`
+/// ranges [`ExtentPool::write`] takes.
+pub fn chunk_ranges_of(mut chunks: Vec<u64>) -> Vec<(u64, u64)> {
+    chunks.sort_unstable();
+    chunks.dedup();
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for c in chunks {
+        match out.last_mut() {
+            Some((s, l)) if *s + *l == c => *l += 1,
+            _ => out.push((c, 1)),
+        }
+    }
+    out
+}

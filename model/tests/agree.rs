@@ -7,7 +7,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
-use thinbench_model::extent::ExtentPool;
+use thinbench_model::extent::{chunk_ranges_of, ExtentPool};
 use thinbench_model::PoolModel;
 use thinbench_schema::ids::ThinId;
 use thinbench_schema::units::{Bytes, ChunkSize, DataBlocks};
@@ -21,20 +21,11 @@ fn tid(n: u32) -> ThinId {
 /// The chunks `ios` (offsets of `io` bytes each) touch, as sorted, coalesced
 /// `(first, count)` ranges: what the extent model takes.
 fn touched(ios: &[u64], io: u64, chunk: u64) -> Vec<(u64, u64)> {
-    let mut cs: Vec<u64> = ios
+    let cs: Vec<u64> = ios
         .iter()
         .flat_map(|o| o / chunk..=(o + io - 1) / chunk)
         .collect();
-    cs.sort_unstable();
-    cs.dedup();
-    let mut out: Vec<(u64, u64)> = Vec::new();
-    for c in cs {
-        match out.last_mut() {
-            Some((s, l)) if *s + *l == c => *l += 1,
-            _ => out.push((c, 1)),
-        }
-    }
-    out
+    chunk_ranges_of(cs)
 }
 
 fn one_fleet(seed: u64) {

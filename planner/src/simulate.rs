@@ -14,7 +14,7 @@ use thinbench_workloads::{OffsetPattern, Offsets, Region};
 use crate::fleet::{region, Fleet, LowWater, Pattern, WriteSpec};
 use crate::metadata::{self, MetaEstimate};
 use crate::report::{Component, Event, PlanReport, Recommendation, Row, SimSummary, TradeoffRow};
-use thinbench_model::extent::{Effect, ExtentError, ExtentPool};
+use thinbench_model::extent::{chunk_ranges_of, Effect, ExtentError, ExtentPool};
 
 /// Chunk ranges `(start, len)`, sorted and coalesced.
 pub type Ranges = Arc<Vec<(u64, u64)>>;
@@ -42,16 +42,7 @@ pub fn chunk_ranges(w: &WriteSpec, off: Bytes, span: Bytes, chunk: u64) -> Vec<(
                 let (a, b) = (o.0 / chunk, (o.0 + io - 1) / chunk);
                 cs.extend(a..=b);
             }
-            cs.sort_unstable();
-            cs.dedup();
-            let mut out: Vec<(u64, u64)> = Vec::new();
-            for c in cs {
-                match out.last_mut() {
-                    Some((s, l)) if *s + *l == c => *l += 1,
-                    _ => out.push((c, 1)),
-                }
-            }
-            out
+            chunk_ranges_of(cs)
         }
     }
 }

@@ -6,6 +6,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
+use thinbench_model::extent::chunk_ranges_of;
 use thinbench_planner::fleet::{Amount, Pattern, Target, WriteSpec};
 use thinbench_planner::simulate::chunk_ranges;
 use thinbench_schema::units::Bytes;
@@ -21,20 +22,11 @@ fn chunks_of_ios(
     io: u64,
     chunk: u64,
 ) -> Vec<(u64, u64)> {
-    let mut cs: Vec<u64> = Offsets::new(region, pat)
+    let cs: Vec<u64> = Offsets::new(region, pat)
         .take(n as usize)
         .flat_map(|o| o.0 / chunk..=(o.0 + io - 1) / chunk)
         .collect();
-    cs.sort_unstable();
-    cs.dedup();
-    let mut out: Vec<(u64, u64)> = Vec::new();
-    for c in cs {
-        match out.last_mut() {
-            Some((s, l)) if *s + *l == c => *l += 1,
-            _ => out.push((c, 1)),
-        }
-    }
-    out
+    chunk_ranges_of(cs)
 }
 
 #[test]
