@@ -373,6 +373,7 @@ impl IoEngine for SyncEngine<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_file::temp_device;
 
     #[test]
     fn aligned_buf_is_aligned_zeroed_and_sized() {
@@ -388,12 +389,7 @@ mod tests {
 
     #[test]
     fn file_device_round_trip_and_len() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("dev");
-        std::fs::File::create(&path)
-            .unwrap()
-            .set_len(1 << 20)
-            .unwrap();
+        let (_dir, path) = temp_device(1 << 20);
         let dev = Device::open(&path, false).unwrap();
         assert!(!dev.is_block_device());
         assert_eq!(dev.len().unwrap(), Bytes(1 << 20));
@@ -433,12 +429,7 @@ mod tests {
 
     #[test]
     fn sync_engine_is_depth_one_and_times_the_io() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("dev");
-        std::fs::File::create(&path)
-            .unwrap()
-            .set_len(1 << 16)
-            .unwrap();
+        let (_dir, path) = temp_device(1 << 16);
         let dev = Device::open(&path, false).unwrap();
         let mut eng = SyncEngine::new(&dev, 4096);
         assert_eq!(eng.queue_depth(), 1);

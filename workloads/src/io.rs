@@ -10,14 +10,15 @@
 //! timed loop allocates nothing.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use thinbench_schema::record::WorkloadStats;
 use thinbench_schema::units::{Bytes, ChunkSize};
 
-use crate::engine::{Completion, Device, IoEngine, IoOp, IoRequest, SyncEngine};
+use crate::drive::{drive, DriveHandler, Plan};
+use crate::engine::{Completion, Device, IoEngine, IoOp, SyncEngine};
 use crate::error::{errno_text, WorkloadError};
 use crate::latency::LatencyRecorder;
 use crate::offsets::{OffsetPattern, Offsets, Region};
@@ -390,8 +391,7 @@ struct Loop<'a> {
     /// IOs this job issues, when the limit is a count.
     count: Option<u64>,
     stop: &'a AtomicBool,
-    /// Chunks written, one bit each from the region's first chunk: a bit set per IO is
-    /// cheaper than a tree insert, and allocated up front.
+    /// Chunks written, one bit per chunk (see [`JobTally`]).
     chunk_bits: Vec<u64>,
 }
 
@@ -406,98 +406,37 @@ impl Loop<'_> {
         path: &Path,
     ) -> Result<JobOut, WorkloadError> {
         let p = self.p;
-        let deadline = match p.limit {
-            IoLimit::Runtime(d) => Some(start + d),
-            IoLimit::Count(_) => None,
-        };
-        let planned = self.count.unwrap_or(u64::MAX);
         let chunk = p.chunk.bytes().0.max(1);
         let first_chunk = self.region.offset().0 / chunk;
-        let mut latency = LatencyRecorder::new();
-        let mut free: Vec<usize> = (0..eng.queue_depth()).rev().collect();
-        let (mut ops, mut bytes, mut errors) = (0u64, 0u64, 0u64);
-        let mut first_error = None;
-        let (mut in_flight, mut issued) = (0usize, 0u64);
-        let (mut halted, mut interrupted, mut expired) = (false, false, false);
-        let chunk_bits = &mut self.chunk_bits;
-        loop {
-            while !halted && !interrupted && !expired && issued < planned {
-                let Some(slot) = free.pop() else { break };
-                if self.stop.load(Ordering::Relaxed) {
-                    interrupted = true;
-                    free.push(slot);
-                    break;
-                }
-                let offset = self.offsets.next().expect("offset streams are endless");
-                if let (
-                    IoOp::Write,
-                    WriteData::Stamped {
-                        device_id,
-                        generation,
-                        seed,
-                    },
-                ) = (p.op, p.data)
-                {
-                    pattern::stamp(
-                        &mut eng.buf_mut(slot)[..io_len],
-                        device_id,
-                        offset,
-                        generation,
-                        seed,
-                    );
-                }
-                eng.submit(IoRequest {
-                    slot,
-                    op: p.op,
-                    offset,
-                    len: io_len,
-                })
-                .map_err(|source| WorkloadError::Submit {
-                    path: path.to_owned(),
-                    offset,
-                    source,
-                })?;
-                in_flight += 1;
-                issued += 1;
-            }
-            if in_flight == 0 {
-                break;
-            }
-            let n = eng
-                .complete(&mut |c: Completion| {
-                    free.push(c.request.slot);
-                    match c.result {
-                        Ok(()) => {
-                            ops += 1;
-                            bytes += c.request.len as u64;
-                            latency.record(c.latency);
-                            if p.op == IoOp::Write {
-                                let off = c.request.offset.0;
-                                let last = (off + c.request.len as u64 - 1) / chunk;
-                                for ch in off / chunk..=last {
-                                    let i = (ch - first_chunk) as usize;
-                                    chunk_bits[i / 64] |= 1 << (i % 64);
-                                }
-                            }
-                        }
-                        Err(e) => {
-                            errors += 1;
-                            first_error.get_or_insert_with(|| errno_text(&e));
-                            halted = true;
-                        }
-                    }
-                })
-                .map_err(|source| WorkloadError::Complete {
-                    path: path.to_owned(),
-                    source,
-                })?;
-            in_flight -= n;
-            if let Some(d) = deadline {
-                // One clock read per reaped batch, not per IO.
-                expired = expired || Instant::now() >= d;
-            }
-        }
-        let chunks = chunk_bits
+        let mut tally = JobTally {
+            p,
+            chunk,
+            first_chunk,
+            chunk_bits: &mut self.chunk_bits,
+            latency: LatencyRecorder::new(),
+            ops: 0,
+            bytes: 0,
+            errors: 0,
+            first_error: None,
+        };
+        let end = drive(
+            eng,
+            Plan {
+                op: p.op,
+                io_len,
+                offsets: &mut self.offsets,
+                count: self.count.unwrap_or(u64::MAX),
+                deadline: match p.limit {
+                    IoLimit::Runtime(d) => Some(start + d),
+                    IoLimit::Count(_) => None,
+                },
+                stop: self.stop,
+                path,
+            },
+            &mut tally,
+        )?;
+        let chunks = tally
+            .chunk_bits
             .iter()
             .enumerate()
             .flat_map(|(w, &bits)| {
@@ -507,31 +446,80 @@ impl Loop<'_> {
             })
             .collect();
         Ok(JobOut {
-            ops,
-            bytes,
-            errors,
-            first_error,
-            latency,
+            ops: tally.ops,
+            bytes: tally.bytes,
+            errors: tally.errors,
+            first_error: tally.first_error,
+            latency: tally.latency,
             chunks,
             max_in_flight: 0,
             engine: EngineKind::Sync,
             fallback: None,
             ring_setup: None,
-            interrupted,
+            interrupted: end.interrupted,
         })
+    }
+}
+
+/// One job's figures as its IOs complete; the first failed IO halts the job.
+struct JobTally<'a> {
+    p: &'a IoParams,
+    chunk: u64,
+    first_chunk: u64,
+    /// Chunks written, one bit each from the region's first chunk: a bit set per IO is
+    /// cheaper than a tree insert, and allocated up front.
+    chunk_bits: &'a mut [u64],
+    latency: LatencyRecorder,
+    ops: u64,
+    bytes: u64,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+impl DriveHandler for JobTally<'_> {
+    fn fill(&mut self, buf: &mut [u8], offset: Bytes) {
+        if let (
+            IoOp::Write,
+            WriteData::Stamped {
+                device_id,
+                generation,
+                seed,
+            },
+        ) = (self.p.op, self.p.data)
+        {
+            pattern::stamp(buf, device_id, offset, generation, seed);
+        }
+    }
+
+    fn completed(&mut self, c: Completion) -> bool {
+        match c.result {
+            Ok(()) => {
+                self.ops += 1;
+                self.bytes += c.request.len as u64;
+                self.latency.record(c.latency);
+                if self.p.op == IoOp::Write {
+                    let off = c.request.offset.0;
+                    let last = (off + c.request.len as u64 - 1) / self.chunk;
+                    for ch in off / self.chunk..=last {
+                        let i = (ch - self.first_chunk) as usize;
+                        self.chunk_bits[i / 64] |= 1 << (i % 64);
+                    }
+                }
+                false
+            }
+            Err(e) => {
+                self.errors += 1;
+                self.first_error.get_or_insert_with(|| errno_text(&e));
+                true
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn file(len: u64) -> (tempfile::TempDir, std::path::PathBuf) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("dev");
-        std::fs::File::create(&path).unwrap().set_len(len).unwrap();
-        (dir, path)
-    }
+    use crate::test_file::temp_device;
 
     fn params(engine: EngineChoice) -> IoParams {
         IoParams {
@@ -556,7 +544,7 @@ mod tests {
 
     #[test]
     fn io_uring_runs_at_depth_and_writes_stamped_sectors() {
-        let (_d, path) = file(1 << 20);
+        let (_d, path) = temp_device(1 << 20);
         let stop = AtomicBool::new(false);
         let out = run(&path, &params(EngineChoice::Auto), &stop).unwrap();
         if out.engine == EngineKind::Sync {
@@ -588,7 +576,7 @@ mod tests {
 
     #[test]
     fn sync_engine_is_the_depth_one_fallback() {
-        let (_d, path) = file(1 << 20);
+        let (_d, path) = temp_device(1 << 20);
         let stop = AtomicBool::new(false);
         let mut p = params(EngineChoice::Sync);
         p.op = IoOp::Read;
@@ -603,7 +591,7 @@ mod tests {
 
     #[test]
     fn runtime_limit_ends_the_run() {
-        let (_d, path) = file(1 << 20);
+        let (_d, path) = temp_device(1 << 20);
         let stop = AtomicBool::new(false);
         let mut p = params(EngineChoice::Auto);
         p.limit = IoLimit::Runtime(Duration::from_millis(100));
@@ -617,7 +605,7 @@ mod tests {
 
     #[test]
     fn bad_parameters_are_errors_not_panics() {
-        let (_d, path) = file(1 << 20);
+        let (_d, path) = temp_device(1 << 20);
         let stop = AtomicBool::new(false);
         for (f, want) in [
             (

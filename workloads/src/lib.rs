@@ -5,6 +5,7 @@
 //! * [`engine`]: aligned buffers, a [`Device`] opened for (O_DIRECT) positional IO, and
 //!   the [`IoEngine`] trait workloads drive ([`SyncEngine`], depth 1).
 //! * [`uring`]: [`UringEngine`], the io_uring engine with a queue depth.
+//! * `drive`: the one submit/complete loop both workloads drive an engine with.
 //! * [`fio`]: fio job text (generated, or a user's, checked) and fio's JSON parsed.
 //! * [`io`]: the `io` workload (fio-shaped: read/write, seq/random, queue depth, jobs).
 //! * [`pattern`]: self-describing 512-byte sectors, so a read-back sector says whether it
@@ -18,6 +19,7 @@
 //! (`thinbench_schema::record::WorkloadStats`).
 #![warn(missing_docs)]
 
+mod drive;
 pub mod engine;
 pub mod error;
 pub mod fio;
@@ -27,6 +29,8 @@ pub mod latency;
 pub mod offsets;
 pub mod pattern;
 pub mod small_write;
+#[cfg(test)]
+mod test_file;
 pub mod uring;
 
 pub use engine::{AlignedBuf, Completion, Device, IoEngine, IoOp, IoRequest, SyncEngine};

@@ -8,13 +8,14 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use thinbench_schema::record::WorkloadStats;
 use thinbench_schema::units::{Bytes, ChunkSize, SECTOR_SIZE};
 
-use crate::engine::{AlignedBuf, Completion, Device, IoEngine, IoOp, IoRequest, SyncEngine};
+use crate::drive::{DriveHandler, Plan};
+use crate::engine::{AlignedBuf, Completion, Device, IoEngine, IoOp, SyncEngine};
 use crate::error::{errno_text, WorkloadError};
 use crate::latency::LatencyRecorder;
 use crate::offsets::{Limit, OffsetPattern, Offsets, Region};
@@ -188,108 +189,53 @@ fn drive(
     let io_len = region.io_size().0 as usize;
     let chunk_bytes = p.chunk.bytes().0;
     let mut offsets = Offsets::new(region, p.offsets);
-    let mut latency = LatencyRecorder::new();
-    let mut chunks = ChunkSet::new();
     let mut writes = Vec::new();
     if p.record_writes {
         // Reserve up front so recording does not reallocate on the hot path (capped:
         // an unbounded limit must not reserve gigabytes).
         writes.reserve(planned.min(1 << 16) as usize);
     }
-    let (mut ops, mut bytes, mut errors, mut first_error) = (0u64, 0u64, 0u64, None::<String>);
-    // Consecutive small IOs mostly land in the chunk just recorded: skip the set then.
-    let mut last_chunk = None::<u64>;
-    let mut free: Vec<usize> = (0..engine.queue_depth()).rev().collect();
-    let (mut in_flight, mut issued, mut completed) = (0usize, 0u64, 0u64);
-    let (mut halted, mut interrupted) = (false, false);
-
     let start = Instant::now();
-    let mut next_progress = start + PROGRESS_EVERY;
-    loop {
-        while !halted && !interrupted && issued < planned {
-            let Some(slot) = free.pop() else { break };
-            if stop.load(Ordering::Relaxed) {
-                interrupted = true;
-                free.push(slot);
-                break;
-            }
-            let offset = offsets.next().expect("offset streams are endless");
-            pattern::stamp(
-                &mut engine.buf_mut(slot)[..io_len],
-                p.device_id,
-                offset,
-                p.generation,
-                p.seed,
-            );
-            engine
-                .submit(IoRequest {
-                    slot,
-                    op: IoOp::Write,
-                    offset,
-                    len: io_len,
-                })
-                .map_err(|source| WorkloadError::Submit {
-                    path: path.to_owned(),
-                    offset,
-                    source,
-                })?;
-            in_flight += 1;
-            issued += 1;
-        }
-        if in_flight == 0 {
-            break;
-        }
-        let n = engine
-            .complete(&mut |c: Completion| {
-                free.push(c.request.slot);
-                match c.result {
-                    Ok(()) => {
-                        ops += 1;
-                        bytes += c.request.len as u64;
-                        latency.record(c.latency);
-                        let off = c.request.offset.0;
-                        let (first, last) = (
-                            off / chunk_bytes,
-                            (off + c.request.len as u64 - 1) / chunk_bytes,
-                        );
-                        if last_chunk != Some(first) || first != last {
-                            for chunk in first..=last {
-                                chunks.insert(chunk);
-                            }
-                            last_chunk = Some(last);
-                        }
-                        if p.record_writes {
-                            writes.push((c.request.offset, Bytes(c.request.len as u64)));
-                        }
-                    }
-                    Err(e) => {
-                        errors += 1;
-                        first_error.get_or_insert_with(|| errno_text(&e));
-                        halted |= p.stop_on_error;
-                    }
-                }
-            })
-            .map_err(|source| WorkloadError::Complete {
-                path: path.to_owned(),
-                source,
-            })?;
-        in_flight -= n;
-        let before = completed;
-        completed += n as u64;
-        if completed / PROGRESS_CHECK_IOS != before / PROGRESS_CHECK_IOS {
-            let now = Instant::now();
-            if now >= next_progress {
-                progress(Progress {
-                    ios: completed,
-                    bytes: Bytes(bytes),
-                    planned: Bytes(planned.saturating_mul(p.io_size.0)),
-                    errors,
-                    elapsed: now - start,
-                });
-                next_progress = now + PROGRESS_EVERY;
-            }
-        }
-    }
+    let mut tally = WriteTally {
+        p,
+        planned,
+        chunk_bytes,
+        chunks: ChunkSet::new(),
+        last_chunk: None,
+        writes,
+        latency: LatencyRecorder::new(),
+        ops: 0,
+        bytes: 0,
+        errors: 0,
+        first_error: None,
+        progress,
+        start,
+        next_progress: start + PROGRESS_EVERY,
+        completed: 0,
+    };
+    let end = crate::drive::drive(
+        engine,
+        Plan {
+            op: IoOp::Write,
+            io_len,
+            offsets: &mut offsets,
+            count: planned,
+            deadline: None,
+            stop,
+            path,
+        },
+        &mut tally,
+    )?;
+    let WriteTally {
+        chunks,
+        writes,
+        latency,
+        ops,
+        bytes,
+        errors,
+        first_error,
+        ..
+    } = tally;
     let elapsed = start.elapsed();
 
     let secs = elapsed.as_secs_f64();
@@ -310,10 +256,86 @@ fn drive(
         stats,
         chunks_touched: chunks,
         writes,
-        interrupted,
+        interrupted: end.interrupted,
         sync_elapsed: None,
         latency,
     })
+}
+
+/// A run's figures as its writes complete, and the progress reports.
+struct WriteTally<'a> {
+    p: &'a SmallWriteParams,
+    planned: u64,
+    chunk_bytes: u64,
+    chunks: ChunkSet,
+    /// Consecutive small IOs mostly land in the chunk just recorded: skip the set then.
+    last_chunk: Option<u64>,
+    writes: Vec<(Bytes, Bytes)>,
+    latency: LatencyRecorder,
+    ops: u64,
+    bytes: u64,
+    errors: u64,
+    first_error: Option<String>,
+    progress: &'a mut dyn FnMut(Progress),
+    start: Instant,
+    next_progress: Instant,
+    /// Completions at the last batch, to read the clock every [`PROGRESS_CHECK_IOS`].
+    completed: u64,
+}
+
+impl DriveHandler for WriteTally<'_> {
+    fn fill(&mut self, buf: &mut [u8], offset: Bytes) {
+        let p = self.p;
+        pattern::stamp(buf, p.device_id, offset, p.generation, p.seed);
+    }
+
+    fn completed(&mut self, c: Completion) -> bool {
+        match c.result {
+            Ok(()) => {
+                self.ops += 1;
+                self.bytes += c.request.len as u64;
+                self.latency.record(c.latency);
+                let off = c.request.offset.0;
+                let (first, last) = (
+                    off / self.chunk_bytes,
+                    (off + c.request.len as u64 - 1) / self.chunk_bytes,
+                );
+                if self.last_chunk != Some(first) || first != last {
+                    for chunk in first..=last {
+                        self.chunks.insert(chunk);
+                    }
+                    self.last_chunk = Some(last);
+                }
+                if self.p.record_writes {
+                    self.writes
+                        .push((c.request.offset, Bytes(c.request.len as u64)));
+                }
+                false
+            }
+            Err(e) => {
+                self.errors += 1;
+                self.first_error.get_or_insert_with(|| errno_text(&e));
+                self.p.stop_on_error
+            }
+        }
+    }
+
+    fn batch_done(&mut self, completed: u64) {
+        let before = std::mem::replace(&mut self.completed, completed);
+        if completed / PROGRESS_CHECK_IOS != before / PROGRESS_CHECK_IOS {
+            let now = Instant::now();
+            if now >= self.next_progress {
+                (self.progress)(Progress {
+                    ios: completed,
+                    bytes: Bytes(self.bytes),
+                    planned: Bytes(self.planned.saturating_mul(self.p.io_size.0)),
+                    errors: self.errors,
+                    elapsed: now - self.start,
+                });
+                self.next_progress = now + PROGRESS_EVERY;
+            }
+        }
+    }
 }
 
 /// A set of chunk indices, stored as runs of consecutive indices: a sequential fill of a
@@ -494,8 +516,11 @@ pub fn verify_writes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_file::temp_device;
     use std::collections::BTreeSet;
     use std::io;
+
+    use crate::engine::IoRequest;
 
     fn chunk64k() -> ChunkSize {
         ChunkSize::new(Bytes(64 * 1024)).unwrap()
@@ -600,19 +625,29 @@ mod tests {
         (p, r)
     }
 
+    /// The IO phase on a fake engine, without progress reports.
+    fn drive_fake(
+        e: &mut FakeEngine,
+        p: &SmallWriteParams,
+        r: Region,
+        stopped: bool,
+    ) -> SmallWriteOutcome {
+        drive(
+            e,
+            Path::new("fake"),
+            p,
+            r,
+            &mut |_| {},
+            &AtomicBool::new(stopped),
+        )
+        .unwrap()
+    }
+
     #[test]
     fn counts_ops_bytes_chunks() {
         let (p, r) = params(40);
         let mut e = FakeEngine::new(|_| None);
-        let out = drive(
-            &mut e,
-            Path::new("fake"),
-            &p,
-            r,
-            &mut |_| {},
-            &AtomicBool::new(false),
-        )
-        .unwrap();
+        let out = drive_fake(&mut e, &p, r, false);
         let s = &out.stats;
         assert_eq!((s.ops, s.errors, s.bytes), (40, 0, Bytes(40 * 4096)));
         assert_eq!(s.workload, "small-write");
@@ -628,15 +663,7 @@ mod tests {
     fn stops_at_first_enospc_by_default() {
         let (p, r) = params(100);
         let mut e = FakeEngine::new(|n| (n >= 20).then_some(libc::ENOSPC));
-        let out = drive(
-            &mut e,
-            Path::new("fake"),
-            &p,
-            r,
-            &mut |_| {},
-            &AtomicBool::new(false),
-        )
-        .unwrap();
+        let out = drive_fake(&mut e, &p, r, false);
         assert_eq!((out.stats.ops, out.stats.errors), (20, 1));
         assert_eq!(
             out.stats.first_error.as_deref(),
@@ -654,15 +681,7 @@ mod tests {
         p.stop_on_error = false;
         // Every IO in chunk 1 (IOs 16..32) fails with EIO.
         let mut e = FakeEngine::new(|n| (16..32).contains(&n).then_some(libc::EIO));
-        let out = drive(
-            &mut e,
-            Path::new("fake"),
-            &p,
-            r,
-            &mut |_| {},
-            &AtomicBool::new(false),
-        )
-        .unwrap();
+        let out = drive_fake(&mut e, &p, r, false);
         assert_eq!((out.stats.ops, out.stats.errors), (84, 16));
         assert_eq!(out.stats.first_error.as_deref(), Some("EIO: I/O error"));
         assert!(!out.chunks_touched.contains(1));
@@ -673,15 +692,7 @@ mod tests {
     fn stop_flag_interrupts() {
         let (p, r) = params(100);
         let mut e = FakeEngine::new(|_| None);
-        let out = drive(
-            &mut e,
-            Path::new("fake"),
-            &p,
-            r,
-            &mut |_| {},
-            &AtomicBool::new(true),
-        )
-        .unwrap();
+        let out = drive_fake(&mut e, &p, r, true);
         assert!(out.interrupted);
         assert_eq!(out.stats.ops, 0);
         assert_eq!(out.stats.iops, 0.0);
@@ -694,15 +705,7 @@ mod tests {
         p.device_id = 7;
         p.generation = 4;
         let mut e = FakeEngine::new(|_| None);
-        drive(
-            &mut e,
-            Path::new("fake"),
-            &p,
-            r,
-            &mut |_| {},
-            &AtomicBool::new(false),
-        )
-        .unwrap();
+        drive_fake(&mut e, &p, r, false);
         // The buffer holds the last IO's stamp, addressed to its offset.
         let last = *e.submitted.last().unwrap();
         for (i, s) in e.buf[..4096].chunks_exact(512).enumerate() {
@@ -713,12 +716,7 @@ mod tests {
 
     #[test]
     fn run_checks_direct_and_region() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("dev");
-        std::fs::File::create(&path)
-            .unwrap()
-            .set_len(1 << 20)
-            .unwrap();
+        let (_dir, path) = temp_device(1 << 20);
         let mut dev = Device::open(&path, false).unwrap();
         let stop = AtomicBool::new(false);
         let mut p = SmallWriteParams::new(chunk64k(), Bytes(1 << 20));
@@ -755,12 +753,7 @@ mod tests {
 
     #[test]
     fn verify_expects_the_last_generation() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("dev");
-        std::fs::File::create(&path)
-            .unwrap()
-            .set_len(1 << 20)
-            .unwrap();
+        let (_dir, path) = temp_device(1 << 20);
         let dev = Device::open(&path, false).unwrap();
         let mut b = AlignedBuf::new(4096);
         for gen in [1, 2] {
