@@ -90,7 +90,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
         match thinbench_harness::scenario::load_scenario_granted(f, &grants) {
             Ok(p) => plans.push(p),
             Err(errs) => {
-                eprintln!("{errs}");
+                crate::snippet::eprint_errors(&errs.errors);
                 bad = true;
             }
         }
