@@ -78,7 +78,7 @@ pub struct MergeArgs {
 fn config_error(e: GateError) -> anyhow::Result<i32> {
     match e {
         GateError::Config(errs) => {
-            eprintln!("{errs}");
+            crate::snippet::eprint_errors(&errs.errors);
             Ok(exit_code::ERROR)
         }
         other => Err(other.into()),

@@ -11,6 +11,7 @@ mod plan;
 mod progress;
 mod report;
 mod run;
+mod snippet;
 mod summary;
 mod validate;
 mod vm;
@@ -27,6 +28,10 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Cmd,
+    /// Under each positioned error, its source line with a caret under the column, also
+    /// when stderr is not a terminal (on a terminal they are always shown).
+    #[arg(long, global = true)]
+    pub snippets: bool,
 }
 
 /// Subcommands.
@@ -81,6 +86,7 @@ pub enum Cmd {
 
 /// Run a subcommand; returns the process exit code.
 pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    snippet::ask(cli.snippets);
     // Only commands that build something take SIGINT/SIGTERM as "stop in order, tear
     // down": the others hold nothing to undo, so the default action (end now) is the
     // right one, and no blocking read can make them ignore a signal.

@@ -57,7 +57,7 @@ pub fn run(a: PlanArgs) -> anyhow::Result<i32> {
     let fleet = match thinbench_planner::load_fleet(&a.file) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("{e}");
+            crate::snippet::eprint_errors(&e.errors);
             return Ok(exit_code::ERROR);
         }
     };

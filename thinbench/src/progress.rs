@@ -3,19 +3,18 @@
 //! redrawn bar line (step n/N, bytes written, pool usage). Elsewhere (CI logs): the same
 //! permanent lines, plus a plain progress line every [`PLAIN_EVERY`] during a long step.
 
-use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use thinbench_schema::record::{EventKind, PoolSample, RunEvent, Status};
 
 use crate::summary::status_word;
 
 /// How often a non-terminal progress line is printed during a step.
 pub const PLAIN_EVERY: Duration = Duration::from_secs(15);
-/// Terminal redraws are throttled to this.
-const REDRAW_EVERY: Duration = Duration::from_millis(100);
-const BAR: usize = 20;
+/// Terminal redraws are throttled to this many a second (indicatif's own limit).
+const REDRAWS_PER_SEC: u8 = 10;
 
 #[derive(Default)]
 struct State {
@@ -25,14 +24,14 @@ struct State {
     total: u64,
     /// data used, data total, meta used, meta total, mode.
     pool: Option<(u64, u64, u64, u64, String)>,
-    last_draw: Option<Instant>,
     last_plain: Option<Instant>,
-    live: bool,
 }
 
 /// The progress display. Shared by the recorder's listener (host runs) and the follower
 /// of a guest's files (VM runs).
 pub struct Progress {
+    /// Drawn on a terminal; hidden elsewhere (CI logs get plain lines instead).
+    bar: ProgressBar,
     tty: bool,
     steps: usize,
     state: Mutex<State>,
@@ -40,11 +39,6 @@ pub struct Progress {
 
 fn secs(ms: u64) -> String {
     format!("{:>7.1}s", ms as f64 / 1000.0)
-}
-
-fn bar(frac: f64) -> String {
-    let n = ((frac.clamp(0.0, 1.0) * BAR as f64).round()) as usize;
-    format!("{}{}", "█".repeat(n), "░".repeat(BAR - n))
 }
 
 fn pct(a: u64, b: u64) -> f64 {
@@ -55,36 +49,58 @@ fn pct(a: u64, b: u64) -> f64 {
     }
 }
 
+/// The live line: time and step, then (while a step writes) indicatif's bar of the bytes
+/// written, then the rest of the status text.
+fn style(with_bar: bool) -> ProgressStyle {
+    let template = if with_bar {
+        "{prefix} {bar:20} {msg}"
+    } else {
+        "{prefix} {msg}"
+    };
+    ProgressStyle::with_template(template)
+        .expect("a valid template")
+        .progress_chars("█░ ")
+}
+
 impl Progress {
-    /// `steps`: steps per case, for "step n/N".
+    /// `steps`: steps per case, for "step n/N". `tty`: stderr is a terminal (not CI).
     pub fn new(steps: usize, tty: bool) -> Progress {
+        let tty = tty && std::env::var_os("CI").is_none_or(|v| v != "true");
+        let target = if tty {
+            ProgressDrawTarget::stderr_with_hz(REDRAWS_PER_SEC)
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(None, target).with_style(style(false));
         Progress {
+            bar,
             tty,
             steps,
             state: Mutex::new(State::default()),
         }
     }
 
-    /// Print a permanent line, keeping the live line below it on a terminal.
-    fn line(&self, st: &mut State, text: &str) {
-        let mut err = std::io::stderr().lock();
-        if self.tty && st.live {
-            let _ = write!(err, "\r\x1b[K");
-            st.live = false;
+    /// Print a permanent line, above the live line on a terminal.
+    fn line(&self, _st: &mut State, text: &str) {
+        if self.tty {
+            self.bar.println(text);
+        } else {
+            eprintln!("{text}");
         }
-        let _ = writeln!(err, "{text}");
     }
 
-    fn status_text(&self, st: &State) -> String {
-        let mut s = String::new();
-        if let Some((i, name)) = &st.step {
-            s.push_str(&format!("step {}/{} {name}", i + 1, self.steps));
+    fn step_text(&self, st: &State) -> String {
+        match &st.step {
+            Some((i, name)) => format!("step {}/{} {name}", i + 1, self.steps),
+            None => String::new(),
         }
+    }
+
+    /// What follows the step: bytes written, pool usage.
+    fn usage_text(&self, st: &State) -> String {
+        let mut s = String::new();
         if st.total > 0 {
             let f = st.bytes as f64 / st.total as f64;
-            if self.tty {
-                s.push_str(&format!(" {} ", bar(f)));
-            }
             s.push_str(&format!(
                 " {:>5.1}% of {} MiB written",
                 f * 100.0,
@@ -94,30 +110,32 @@ impl Progress {
             s.push_str(&format!(" {} MiB written", st.bytes >> 20));
         }
         if let Some((du, dt, mu, mt, mode)) = &st.pool {
-            let d = pct(*du, *dt);
-            s.push_str(" | pool data ");
-            if self.tty {
-                s.push_str(&format!("{} ", bar(d / 100.0)));
-            }
-            s.push_str(&format!("{d:.0}% meta {:.0}% {mode}", pct(*mu, *mt)));
+            s.push_str(&format!(
+                " | pool data {:.0}% meta {:.0}% {mode}",
+                pct(*du, *dt),
+                pct(*mu, *mt)
+            ));
         }
         s
     }
 
-    /// Redraw the live line (terminal) or print a plain one now and then (CI).
+    fn status_text(&self, st: &State) -> String {
+        format!("{}{}", self.step_text(st), self.usage_text(st))
+    }
+
+    /// Update the live line (terminal) or print a plain one now and then (CI).
     fn tick(&self, st: &mut State) {
-        let now = Instant::now();
         if self.tty {
-            if st.last_draw.is_some_and(|t| now - t < REDRAW_EVERY) {
-                return;
-            }
-            st.last_draw = Some(now);
-            let text = format!("{}   {}", secs(st.t_ms), self.status_text(st));
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[K{text}");
-            let _ = err.flush();
-            st.live = true;
+            let with_bar = st.total > 0;
+            self.bar.set_style(style(with_bar));
+            self.bar.set_length(st.total);
+            self.bar.set_position(st.bytes.min(st.total));
+            self.bar
+                .set_prefix(format!("{}   {}", secs(st.t_ms), self.step_text(st)));
+            self.bar
+                .set_message(self.usage_text(st).trim_start().to_owned());
         } else if st.step.is_some() {
+            let now = Instant::now();
             let last = *st.last_plain.get_or_insert(now);
             if now - last >= PLAIN_EVERY {
                 st.last_plain = Some(now);
@@ -223,12 +241,7 @@ impl Progress {
 
     /// End the live line (before the summary is printed).
     pub fn finish(&self) {
-        if let Ok(mut st) = self.state.lock() {
-            if self.tty && st.live {
-                eprint!("\r\x1b[K");
-                st.live = false;
-            }
-        }
+        self.bar.finish_and_clear();
     }
 }
 
@@ -238,9 +251,8 @@ mod tests {
 
     #[test]
     fn bars_and_status_text() {
-        assert_eq!(bar(0.0), "░".repeat(BAR));
-        assert_eq!(bar(1.5), "█".repeat(BAR));
         let p = Progress::new(9, false);
+        assert!(p.bar.is_hidden(), "no terminal: indicatif draws nothing");
         let mut st = State {
             step: Some((2, "fill".into())),
             bytes: 64 << 20,
@@ -257,5 +269,27 @@ mod tests {
             p.status_text(&st),
             "step 3/9 fill 64 MiB written | pool data 73% meta 5% rw"
         );
+    }
+
+    #[test]
+    fn a_terminal_bar_follows_the_bytes_written() {
+        // Drawn to a hidden target here, but a terminal's state: the bar's own numbers.
+        let mut p = Progress::new(2, false);
+        p.tty = true;
+        let mut st = State {
+            step: Some((0, "fill".into())),
+            bytes: 3 << 20,
+            total: 4 << 20,
+            ..State::default()
+        };
+        p.tick(&mut st);
+        assert_eq!(p.bar.length(), Some(4 << 20));
+        assert_eq!(p.bar.position(), 3 << 20);
+        assert!(
+            p.bar.prefix().ends_with("step 1/2 fill"),
+            "{}",
+            p.bar.prefix()
+        );
+        assert_eq!(p.bar.message(), "75.0% of 4 MiB written");
     }
 }

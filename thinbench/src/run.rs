@@ -3,17 +3,19 @@
 use std::fs;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
-use thinbench_schema::record::{RunEvent, RunSummary, Status};
+use thinbench_schema::record::{PoolSample, RunEvent, RunSummary, Status};
 
 use crate::args::{EnvArg, KernelArgs};
 use crate::progress::Progress;
 use crate::{exit_code, summary};
-use thinbench_harness::env::{guest, host, vm};
-use thinbench_harness::record::{write_json_atomic, Recorder};
-use thinbench_harness::runner::{self, RunContext};
+use thinbench_harness::env::host;
+use thinbench_harness::env::vm::here::{copy_inputs, run_here, Say};
+use thinbench_harness::env::vm::job::{run_jobs, GuestFlags, Job, JobObserver};
+use thinbench_harness::env::vm::{self, VmConfig};
+use thinbench_harness::runner;
 use thinbench_harness::spec::{DeviceSpec, PoolKindSpec, ScenarioSpec, Shard};
 use thinbench_harness::sys;
 
@@ -68,26 +70,6 @@ pub struct RunArgs {
     pub only_pools: Vec<String>,
 }
 
-/// One run to make: a plan (its pools possibly narrowed to a shard's), where its results
-/// go and under which id.
-struct Job {
-    plan: ScenarioSpec,
-    /// The pools kept, when the plan was narrowed (the guest applies the same filter).
-    pools: Option<Vec<String>>,
-    run_id: String,
-    out: PathBuf,
-    /// (k, N) of `--repeat`.
-    sample: (u32, u32),
-}
-
-/// Base of per-run scratch directories on a host.
-pub const HOST_SCRATCH: &str = "/var/tmp/thinbench";
-/// Where the guest mounts its work disk.
-pub const GUEST_DISK: &str = "/run/thinbench/disk";
-
-/// How long a run that passed its timeout gets to stop in order before it gives up.
-pub const TIMEOUT_GRACE: Duration = Duration::from_secs(20);
-
 fn parse_timeout(s: &str) -> Result<Duration, String> {
     thinbench_harness::scenario::parse_duration(s).and_then(|d| {
         if d.is_zero() || d > Duration::from_secs(24 * 3600) {
@@ -108,7 +90,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
         match thinbench_harness::scenario::load_scenario_granted(f, &grants) {
             Ok(p) => plans.push(p),
             Err(errs) => {
-                eprintln!("{errs}");
+                crate::snippet::eprint_errors(&errs.errors);
                 bad = true;
             }
         }
@@ -224,13 +206,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
             if batch {
                 announce(j, i, jobs.len());
             }
-            v.push(run_here(
-                &j.plan,
-                a.guest,
-                a.force_device,
-                &j.run_id,
-                &j.out,
-            )?);
+            v.push(run_on_this_kernel(j, a.guest, a.force_device)?);
             if sys::signals::stop_requested() {
                 break;
             }
@@ -366,314 +342,40 @@ fn refuse_devices(plan: &ScenarioSpec, use_vm: bool, force_device: bool) -> Opti
     None
 }
 
-/// Run on the running kernel (a host with dm, or inside the VM).
-fn run_here(
-    plan: &ScenarioSpec,
-    guest: bool,
-    force_device: bool,
-    run_id: &str,
-    out: &Path,
-) -> anyhow::Result<RunSummary> {
-    if let Err(e) = host::has_device_mapper() {
-        anyhow::bail!("{e}; use --env vm to boot a kernel that has it");
-    }
-    let mut auto_devices = std::collections::BTreeMap::new();
-    // Guest set-up milestones go to guest.log: the time between samples is spent here.
-    let t0 = Instant::now();
-    let milestone = |what: &str| {
-        if guest {
-            eprintln!(
-                "thinbench: guest: {what} at {:.1}s",
-                t0.elapsed().as_secs_f64()
-            );
-        }
-    };
-    let base = if guest {
-        guest::prepare_work_disk(Path::new(GUEST_DISK)).map_err(anyhow::Error::msg)?;
-        milestone("work disk formatted and mounted");
-        let disks = guest::disks_by_serial();
-        for i in 0..plan.pools.len() {
-            if let Some(d) = disks.get(&guest::pv_serial(i)) {
-                auto_devices.insert(i, d.clone());
-            }
-        }
-        PathBuf::from(GUEST_DISK)
-    } else {
-        PathBuf::from(HOST_SCRATCH)
-    };
-    let work_dir = base.join(run_id);
-    fs::create_dir_all(&work_dir).with_context(|| format!("creating {}", work_dir.display()))?;
-    let _lock = thinbench_harness::cleanup::RunLock::acquire(run_id)?;
-    let mut env = if guest {
-        host::environment_info("vm", guest::tool_versions_once_per_boot())
-    } else {
-        host::environment_info("host", host::tool_versions())
-    };
-    milestone("environment read");
-    if guest {
-        env.host_cpu_model = String::new();
-    }
-    let ctx = RunContext {
-        run_id: run_id.to_owned(),
-        out_dir: out.to_owned(),
-        work_dir: work_dir.clone(),
-        env,
-        auto_devices,
-        started_at: runner::now_rfc3339(),
-        force_device,
-    };
+/// Run on the running kernel (a host with dm, or inside the VM); progress on the host.
+fn run_on_this_kernel(j: &Job, guest: bool, force_device: bool) -> anyhow::Result<RunSummary> {
     let listener: Option<thinbench_harness::record::Listener> = (!guest).then(|| {
         Box::new(Progress::new(
-            plan.steps.len(),
+            j.plan.steps.len(),
             std::io::stderr().is_terminal(),
         )) as thinbench_harness::record::Listener
     });
-    let rec = Recorder::create(out, Instant::now(), listener)?;
-    let _watchdog = Watchdog::start(plan.timeout, out, guest);
-    let summary = runner::run_plan(plan, &ctx, &rec);
-    let _ = fs::remove_dir_all(&work_dir);
-    if guest {
-        let _ = sys::command::run("umount", &[GUEST_DISK]);
-    }
-    Ok(summary)
-}
-
-/// The scenario as `scenario.toml` in the results, and beside it every fio job file it
-/// names by a relative path (resolved inside the scenario's directory at validation):
-/// the guest runs that copy, so its relative paths must mean the same there.
-fn copy_inputs(plan: &ScenarioSpec, scenario: &Path, out: &Path) -> anyhow::Result<()> {
-    // Read as validation read it (bounded, a regular file), not `fs::copy`: the path may
-    // name something else by now.
-    let text =
-        thinbench_schema::untrusted::read(scenario, thinbench_schema::untrusted::limit::INPUT_TOML)
-            .with_context(|| format!("copying {}", scenario.display()))?;
-    fs::write(out.join("scenario.toml"), text)
-        .with_context(|| format!("copying {}", scenario.display()))?;
-    let dir = scenario.parent().unwrap_or(Path::new(""));
-    for step in &plan.steps {
-        let thinbench_harness::spec::Action::Io(io) = &step.action else {
-            continue;
-        };
-        let thinbench_harness::spec::IoEngineSpec::FioJob {
-            text,
-            file: Some(file),
-        } = &io.engine
-        else {
-            continue;
-        };
-        let Ok(rel) = file.strip_prefix(dir) else {
-            continue; // absolute, allowed by the command line: the same path in the guest
-        };
-        if rel
-            .components()
-            .any(|c| !matches!(c, std::path::Component::Normal(_)))
-        {
-            continue;
-        }
-        let to = out.join(rel);
-        if let Some(p) = to.parent() {
-            fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
-        }
-        // The text validated, not the file again: it cannot have changed in between.
-        fs::write(&to, text).with_context(|| format!("writing {}", to.display()))?;
-    }
-    Ok(())
-}
-
-/// Quote `s` for the guest's /bin/sh.
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-/// What the host's command line passes on to the guest's `thinbench run`.
-#[derive(Debug, Clone, Copy, Default)]
-struct GuestFlags {
-    force_device: bool,
-    allow_host_paths: bool,
-}
-
-/// The guest's job script: every job in turn, each a `thinbench run --guest` of one
-/// scenario into its own directory; a failed job does not stop the next.
-fn guest_script(exe: &Path, jobs: &[Job], flags: GuestFlags, fault: Option<GuestFault>) -> String {
-    let mut script = String::from(
-        "export DM_DISABLE_UDEV=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin RUST_BACKTRACE=1\ncd /\nrc=0\n",
-    );
-    if let (Some(f), Some(j)) = (fault, jobs.first()) {
-        script.push_str(&f.guest_script(&j.out));
-    }
-    for (i, j) in jobs.iter().enumerate() {
-        // A console milestone per job: where a batch's time goes, in console.log.
-        script.push_str(&format!(
-            "echo \"thinbench-guest: run {}/{} uptime=$(cut -d' ' -f1 /proc/uptime)\" > /dev/ttyS0 2>/dev/null\n",
-            i + 1,
-            jobs.len()
-        ));
-        let q = |p: &Path| sh_quote(&p.display().to_string());
-        let mut cmd = format!(
-            "{} run --env host --guest{}{} --timeout {}s --run-id {}",
-            q(exe),
-            if flags.force_device {
-                " --force-device"
-            } else {
-                ""
-            },
-            if flags.allow_host_paths {
-                " --allow-host-paths"
-            } else {
-                ""
-            },
-            j.plan.timeout.as_secs(),
-            j.run_id
-        );
-        for p in j.pools.iter().flatten() {
-            cmd.push_str(&format!(" --only-pool {}", sh_quote(p)));
-        }
-        cmd.push_str(&format!(
-            " --out {} {} > {} 2>&1 || rc=$?\n",
-            q(&j.out),
-            q(&j.out.join("scenario.toml")),
-            q(&j.out.join("guest.log"))
-        ));
-        script.push_str(&cmd);
-    }
-    script.push_str("exit $rc\n");
-    script
-}
-
-/// Boot the VM once and run every job inside it, one after another. Why one boot for
-/// `--repeat N`: a boot under TCG costs about 15 s, and the gate's samples must differ
-/// only by what varies between runs on fresh pools; the boot-to-boot variance (page
-/// cache, host load at boot) is left to the baseline and candidate being separate boots.
-fn run_vm(jobs: &[Job], a: &RunArgs, base: &Path) -> anyhow::Result<Vec<RunSummary>> {
-    let kernel = match (&a.kernel.kernel, &a.kernel.modules) {
-        (Some(k), Some(m)) => Some(vm::Kernel::explicit(k, m)?),
-        _ => None,
+    let say = Say {
+        milestone: |m| eprintln!("thinbench: guest: {m}"),
+        watchdog: |m| eprintln!("thinbench: {m}"),
+        stuck_exit: exit_code::INCOMPLETE,
     };
-    let cfg = vm::VmConfig::discover(kernel)?;
-    let run_id = &jobs[0].run_id;
-    let scratch = PathBuf::from(HOST_SCRATCH).join(run_id);
-    fs::create_dir_all(&scratch)?;
-    let _lock = thinbench_harness::cleanup::RunLock::acquire(run_id)?;
-    let result = (|| -> anyhow::Result<Vec<RunSummary>> {
-        let mut disks = Vec::new();
-        // The work disk holds loop-lvm's sparse files: room for all of one job's, filled
-        // (each job formats it afresh).
-        let loop_bytes: u64 = jobs
-            .iter()
-            .map(|j| {
-                j.plan
-                    .pools
-                    .iter()
-                    .map(|p| match &p.kind {
-                        PoolKindSpec::LoopLvm(l) => l.data_size.0 + l.metadata_size.0,
-                        _ => 0,
-                    })
-                    .sum::<u64>()
-            })
-            .max()
-            .unwrap_or(0);
-        let work = scratch.join("work.img");
-        // O_DIRECT (cache=none) needs whole blocks: sizes are rounded up to MiB.
-        let mib = |b: u64| b.div_ceil(1 << 20) << 20;
-        thinbench_harness::backend::loopdev::sparse_file(
-            &work,
-            mib((loop_bytes + (loop_bytes / 10)).max(1 << 30) + (512 << 20)),
-        )?;
-        disks.push(vm::Disk {
-            serial: guest::WORK_SERIAL.into(),
-            path: work,
-        });
-        // One PV disk per direct-lvm pool position, as large as any job needs there; the
-        // guest finds it by the pool's index in its (same) plan.
-        let mut pv_sizes: std::collections::BTreeMap<usize, u64> = Default::default();
-        for j in jobs {
-            for (i, p) in j.plan.pools.iter().enumerate() {
-                if let PoolKindSpec::DirectLvm(d) = &p.kind {
-                    if let DeviceSpec::Auto { size } = d.device {
-                        let e = pv_sizes.entry(i).or_default();
-                        *e = (*e).max(size.0);
-                    }
-                }
-            }
-        }
-        for (i, size) in pv_sizes {
-            let img = scratch.join(format!("pv{i}.img"));
-            thinbench_harness::backend::loopdev::sparse_file(&img, mib(size))?;
-            disks.push(vm::Disk {
-                serial: guest::pv_serial(i),
-                path: img,
-            });
-        }
-        let exe = std::env::current_exe()?;
-        let fault = GuestFault::from_env()?;
-        // Each guest run stops itself at its timeout, then gives up after the grace; the
-        // guest init's watchdog covers a run that cannot even exit (IO stuck in the
-        // kernel); qemu's own limit adds the boot on top, for a guest that hangs early.
-        let guest_limit = jobs
-            .iter()
-            .map(|j| j.plan.timeout + TIMEOUT_GRACE)
-            .sum::<Duration>()
-            + Duration::from_secs(90);
-        let job = vm::VmJob {
-            name: format!("thinbench-{run_id}"),
-            out_dir: base.to_owned(),
-            script: guest_script(
-                &exe,
-                jobs,
-                GuestFlags {
-                    force_device: a.force_device,
-                    allow_host_paths: a.allow_host_paths,
-                },
-                fault,
-            ),
-            disks,
-            timeout: guest_limit + Duration::from_secs(120),
-            guest_limit: Some(guest_limit),
-            crash_qemu_when: (fault == Some(GuestFault::QemuCrash)).then(|| {
-                (
-                    jobs[0].out.join("events.jsonl"),
-                    GuestFault::TRIGGER.to_owned(),
-                )
-            }),
-        };
-        let tty = std::io::stderr().is_terminal();
-        struct Live {
-            progress: Progress,
-            events: Follower,
-            samples: Follower,
-            seen: bool,
-        }
-        let mut live: Vec<Live> = jobs
-            .iter()
-            .map(|j| Live {
-                progress: Progress::new(j.plan.steps.len(), tty),
-                events: Follower::new(j.out.join("events.jsonl")),
-                samples: Follower::new(j.out.join("samples.csv")),
-                seen: false,
-            })
-            .collect();
-        let total = jobs.len();
-        let mut follow = || {
-            for (i, l) in live.iter_mut().enumerate() {
-                let sample_lines = l.samples.poll();
-                let event_lines = l.events.poll();
-                if total > 1 && !l.seen && !event_lines.is_empty() {
-                    l.seen = true;
-                    announce(&jobs[i], i, total);
-                }
-                for line in sample_lines {
-                    // The header line does not parse as a sample and is skipped.
-                    if let Some(s) = parse_sample(&line) {
-                        l.progress.sample(&s);
-                    }
-                }
-                for line in event_lines {
-                    if let Ok(ev) = serde_json::from_str::<RunEvent>(&line) {
-                        l.progress.event(&ev);
-                    }
-                }
-            }
-        };
+    Ok(run_here(
+        &j.plan,
+        guest,
+        force_device,
+        &j.run_id,
+        &j.out,
+        listener,
+        say,
+    )?)
+}
+
+/// The host's view of a VM batch: a progress display per job, announced when it starts.
+struct LiveProgress<'a> {
+    jobs: &'a [Job],
+    cfg: &'a VmConfig,
+    progress: Vec<Progress>,
+}
+
+impl JobObserver for LiveProgress<'_> {
+    fn booting(&mut self) {
+        let (cfg, total) = (self.cfg, self.jobs.len());
         eprintln!(
             "thinbench: booting {} under qemu ({}, {} MiB, {} CPUs){}",
             cfg.kernel.version,
@@ -686,186 +388,63 @@ fn run_vm(jobs: &[Job], a: &RunArgs, base: &Path) -> anyhow::Result<Vec<RunSumma
                 String::new()
             }
         );
-        let outcome = vm::run(&cfg, &job, &mut follow)?;
-        follow();
-        for l in &live {
-            l.progress.finish();
+    }
+    fn started(&mut self, job: usize) {
+        if self.jobs.len() > 1 {
+            announce(&self.jobs[job], job, self.jobs.len());
         }
-        let console = outcome.console.display();
-        let why = if outcome.interrupted {
-            Some("interrupted".to_owned())
-        } else if let Some(p) = &outcome.panic {
-            Some(format!(
-                "the guest kernel panicked: `{p}`; console: {console}"
-            ))
-        } else if outcome.guest_watchdog {
-            Some(format!(
-                "hung: the guest's watchdog dumped the blocked tasks to {console} and powered off"
-            ))
-        } else if outcome.timed_out {
-            Some(format!(
-                "the VM was killed at its timeout ({}s); console: {console}",
-                job.timeout.as_secs()
-            ))
-        } else if outcome.exit_code.is_none() {
-            Some(format!(
-                "qemu died before the guest reported ({}); console: {console}",
-                outcome.qemu_status
-            ))
-        } else {
-            None
-        };
-        let mut summaries: Vec<RunSummary> = jobs
-            .iter()
-            .map(|j| {
-                thinbench_harness::record::read_summary(&j.out)
-                    .unwrap_or_else(|e| incomplete_summary(&j.plan, &j.run_id, &e))
-            })
-            .collect();
-        // When the VM died, the job it was running and every later one are incomplete;
-        // jobs that finished before keep their verdicts. (With every summary finished,
-        // the last job is the one it died in.)
-        if let Some(w) = &why {
-            let first_unfinished = summaries
-                .iter()
-                .position(|s| s.status == Status::Incomplete || s.finished_at.is_none())
-                .unwrap_or(summaries.len() - 1);
-            for s in &mut summaries[first_unfinished..] {
-                s.status = Status::Incomplete;
-                // The guest's own reason (e.g. its timeout) comes first when it gave one.
-                s.error = Some(match s.error.take() {
-                    Some(g) if !g.starts_with("no summary") => format!("{g}; {w}"),
-                    _ => w.clone(),
-                });
-            }
-        }
-        // Kernel problems the guest's own log reading did not pin on a run (at boot,
-        // between runs) go on every run: a kernel that misbehaved taints them all.
-        let unclaimed: Vec<&String> = outcome
-            .kernel_problems
-            .iter()
-            .filter(|p| {
-                let m = log_message(p);
-                !summaries
-                    .iter()
-                    .any(|s| s.kernel_problems.iter().any(|k| log_message(k) == m))
-            })
-            .collect();
-        for (j, s) in jobs.iter().zip(&mut summaries) {
-            s.environment.kind = "vm".into();
-            if s.environment.kernel.is_empty() {
-                // A sample the guest never started: the kernel it would have run on.
-                s.environment.kernel = cfg.kernel.version.clone();
-            }
-            s.environment.accel = Some(cfg.accel.as_str().into());
-            s.environment.qemu_version = cfg.qemu_version();
-            s.environment.host_cpu_model = host::cpu_model();
-            for p in &unclaimed {
-                if !s.kernel_problems.contains(p) {
-                    s.kernel_problems.push((*p).clone());
-                }
-            }
-            if !s.kernel_problems.is_empty() {
-                s.status = s.status.worst(Status::Failed);
-            }
-            write_json_atomic(&j.out.join("summary.json"), &*s)?;
-        }
-        let b = &outcome.boot;
-        eprintln!(
-            "thinbench: vm boot: init at {:.1}s, job at {:.1}s wall (guest uptime {:.1}s); whole VM run {:.1}s",
-            b.wall_to_init.unwrap_or(f64::NAN),
-            b.wall_to_job.unwrap_or(f64::NAN),
-            b.guest_job.unwrap_or(f64::NAN),
-            outcome.wall_secs
-        );
-        Ok(summaries)
-    })();
-    let _ = fs::remove_dir_all(&scratch);
-    result
-}
-
-/// A kernel log line without its `[ seconds.micros]` stamp (the console and /dev/kmsg
-/// stamp the same message alike, but not byte for byte).
-fn log_message(line: &str) -> &str {
-    let t = line.trim();
-    match (t.starts_with('['), t.find(']')) {
-        (true, Some(i)) => t[i + 1..].trim(),
-        _ => t,
+    }
+    fn event(&mut self, job: usize, ev: &RunEvent) {
+        self.progress[job].event(ev);
+    }
+    fn sample(&mut self, job: usize, s: &PoolSample) {
+        self.progress[job].sample(s);
     }
 }
 
-fn incomplete_summary(plan: &ScenarioSpec, run_id: &str, why: &str) -> RunSummary {
-    RunSummary {
-        format_version: thinbench_schema::FORMAT_VERSION,
-        run_id: run_id.to_owned(),
-        scenario: thinbench_schema::record::ScenarioInfo {
-            name: plan.name.to_string(),
-            file: plan.source.display().to_string(),
-            description: plan.description.clone(),
-        },
-        status: Status::Incomplete,
-        started_at: runner::now_rfc3339(),
-        finished_at: None,
-        environment: thinbench_schema::record::EnvironmentInfo {
-            thinbench_version: env!("CARGO_PKG_VERSION").to_owned(),
-            ..Default::default()
-        },
-        cases: vec![],
-        kernel_problems: vec![],
-        error: Some(format!("no summary from the guest: {why}")),
+/// Boot the VM once and run every job inside it (the harness's `run_jobs`).
+fn run_vm(jobs: &[Job], a: &RunArgs, base: &Path) -> anyhow::Result<Vec<RunSummary>> {
+    let kernel = match (&a.kernel.kernel, &a.kernel.modules) {
+        (Some(k), Some(m)) => Some(vm::Kernel::explicit(k, m)?),
+        _ => None,
+    };
+    let cfg = VmConfig::discover(kernel)?;
+    let tty = std::io::stderr().is_terminal();
+    let mut live = LiveProgress {
+        jobs,
+        cfg: &cfg,
+        progress: jobs
+            .iter()
+            .map(|j| Progress::new(j.plan.steps.len(), tty))
+            .collect(),
+    };
+    let flags = GuestFlags {
+        force_device: a.force_device,
+        allow_host_paths: a.allow_host_paths,
+    };
+    let exe = std::env::current_exe().context("finding this binary for the guest")?;
+    let result = run_jobs(&cfg, jobs, flags, &exe, base, &mut live);
+    for p in &live.progress {
+        p.finish();
     }
+    let outcome = result?;
+    let b = &outcome.boot;
+    eprintln!(
+        "thinbench: vm boot: init at {:.1}s, job at {:.1}s wall (guest uptime {:.1}s); whole VM run {:.1}s",
+        b.wall_to_init.unwrap_or(f64::NAN),
+        b.wall_to_job.unwrap_or(f64::NAN),
+        b.guest_job.unwrap_or(f64::NAN),
+        outcome.wall_secs
+    );
+    Ok(outcome.summaries)
 }
 
 impl thinbench_harness::record::Listen for Progress {
     fn event(&self, ev: &RunEvent) {
         Progress::event(self, ev)
     }
-    fn sample(&self, s: &thinbench_schema::record::PoolSample) {
+    fn sample(&self, s: &PoolSample) {
         Progress::sample(self, s)
-    }
-}
-
-fn parse_sample(line: &str) -> Option<thinbench_schema::record::PoolSample> {
-    // Fields in file order; the header line does not parse and yields None.
-    let mut r = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(line.as_bytes());
-    r.deserialize().next()?.ok()
-}
-
-/// Tails a file the guest appends to (events.jsonl, samples.csv), from where it left
-/// off, for live progress on the host; yields whole lines.
-struct Follower {
-    path: PathBuf,
-    pos: u64,
-    partial: String,
-}
-
-impl Follower {
-    fn new(path: PathBuf) -> Self {
-        Follower {
-            path,
-            pos: 0,
-            partial: String::new(),
-        }
-    }
-    fn poll(&mut self) -> Vec<String> {
-        use std::io::{Read, Seek, SeekFrom};
-        let Ok(mut f) = fs::File::open(&self.path) else {
-            return Vec::new();
-        };
-        let mut buf = Vec::new();
-        if f.seek(SeekFrom::Start(self.pos)).is_err() || f.read_to_end(&mut buf).is_err() {
-            return Vec::new();
-        }
-        self.pos += buf.len() as u64;
-        self.partial.push_str(&String::from_utf8_lossy(&buf));
-        let mut lines = Vec::new();
-        while let Some(nl) = self.partial.find('\n') {
-            let line: String = self.partial.drain(..=nl).collect();
-            lines.push(line.trim_end().to_owned());
-        }
-        lines
     }
 }
 
@@ -913,190 +492,5 @@ mod tests {
         }
         // In the order the files were given.
         assert_eq!(units[0].1, PathBuf::from("b.toml"));
-    }
-
-    #[test]
-    fn guest_script_runs_every_job_into_its_own_directory() {
-        let mut narrowed = plan("smoke");
-        narrowed.retain_pools(&["direct".into()]).unwrap();
-        let jobs: Vec<Job> = (1..=2)
-            .map(|k| Job {
-                plan: narrowed.clone(),
-                pools: Some(vec!["direct".into()]),
-                run_id: format!("20260101T00000{k}-abcd"),
-                out: PathBuf::from(format!("/r/it's/sample-{k}")),
-                sample: (k, 2),
-            })
-            .collect();
-        let flags = GuestFlags {
-            force_device: true,
-            allow_host_paths: false,
-        };
-        let s = guest_script(Path::new("/bin/thinbench"), &jobs, flags, None);
-        let lines: Vec<&str> = s.lines().collect();
-        assert_eq!(lines[2], "rc=0");
-        assert!(lines[3].starts_with("echo \"thinbench-guest: run 1/2 uptime="));
-        assert_eq!(
-            lines[4],
-            "'/bin/thinbench' run --env host --guest --force-device --timeout 1800s --run-id 20260101T000001-abcd \
-             --only-pool 'direct' --out '/r/it'\\''s/sample-1' '/r/it'\\''s/sample-1/scenario.toml' \
-             > '/r/it'\\''s/sample-1/guest.log' 2>&1 || rc=$?"
-        );
-        assert!(lines[5].starts_with("echo \"thinbench-guest: run 2/2 uptime="));
-        assert!(lines[6].contains("--run-id 20260101T000002-abcd"));
-        assert_eq!(lines.last(), Some(&"exit $rc"));
-    }
-
-    #[test]
-    fn kernel_lines_compare_without_their_stamp() {
-        assert_eq!(log_message("[   12.345678] WARNING: x"), "WARNING: x");
-        assert_eq!(log_message("[12.3] WARNING: x"), "WARNING: x");
-        assert_eq!(log_message("BUG: y"), "BUG: y");
-    }
-
-    #[test]
-    fn follows_sample_lines_and_skips_the_header() {
-        let header =
-            "t_ms,pool,step,reason,data_used,data_total,meta_used,meta_total,mode,needs_check";
-        assert!(parse_sample(header).is_none());
-        let s = parse_sample("444,loop-lvm,0,step-start,7,4096,1648,16384,rw,false").unwrap();
-        assert_eq!(
-            (s.t_ms, s.step, s.data_used, s.meta_total),
-            (444, Some(0), 7, 16384)
-        );
-        assert_eq!(
-            parse_sample("9,p,,periodic,1,2,3,4,ro,true").unwrap().step,
-            None
-        );
-    }
-}
-
-/// Enforces the scenario's timeout on a run on this kernel: first an orderly stop (the
-/// runner tears down and marks the results incomplete), then, if IO held in the kernel
-/// (e.g. `queue_if_no_space` with no timeout) keeps the run from stopping, an exit that
-/// leaves the devices for `thinbench cleanup` rather than a harness hung for ever.
-struct Watchdog {
-    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl Watchdog {
-    fn start(timeout: Duration, out: &Path, guest: bool) -> Watchdog {
-        use std::sync::atomic::{AtomicBool, Ordering};
-        let done = std::sync::Arc::new(AtomicBool::new(false));
-        let d = done.clone();
-        let out = out.to_owned();
-        let wait = move |limit: Duration| {
-            let t0 = Instant::now();
-            while t0.elapsed() < limit {
-                if d.load(Ordering::SeqCst) {
-                    return true;
-                }
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            d.load(Ordering::SeqCst)
-        };
-        std::thread::spawn(move || {
-            if wait(timeout) {
-                return;
-            }
-            let why = format!(
-                "timed out: the run passed its timeout of {}s",
-                timeout.as_secs()
-            );
-            eprintln!("thinbench: {why}; stopping");
-            sys::signals::request_stop(&why);
-            if wait(TIMEOUT_GRACE) {
-                eprintln!("thinbench: stopped within the grace period");
-                return;
-            }
-            // Still stuck: some IO does not return. Say so in the results, show where the
-            // kernel is blocked (in the guest: on the console), and leave.
-            let stuck = format!(
-                "{why}, and it could not stop within {}s: IO is held in the kernel; {}",
-                TIMEOUT_GRACE.as_secs(),
-                if guest {
-                    "the VM is powered off with it"
-                } else {
-                    "its devices are left for `thinbench cleanup`"
-                }
-            );
-            eprintln!("thinbench: {stuck}");
-            if let Ok(mut s) = thinbench_harness::record::read_summary(&out) {
-                s.status = Status::Incomplete;
-                s.error = Some(stuck);
-                let _ = write_json_atomic(&out.join("summary.json"), &s);
-            }
-            if guest {
-                // A process with a thread stuck in the kernel cannot exit, so the guest
-                // would wait for it for ever: tell the host (the console marker its
-                // watcher knows), dump the blocked tasks and their stacks to the console
-                // (KERN_INFO lines), and power the VM off; the results are on the host.
-                let _ = fs::write(
-                    "/dev/ttyS0",
-                    "thinbench-guest: watchdog: the run is stuck in the kernel; blocked tasks follow\n",
-                );
-                let _ = fs::write("/proc/sys/kernel/printk", "7");
-                let _ = fs::write("/proc/sysrq-trigger", "w");
-                std::thread::sleep(Duration::from_secs(2));
-                let _ = fs::write("/proc/sysrq-trigger", "o");
-            }
-            std::process::exit(exit_code::INCOMPLETE);
-        });
-        Watchdog { done }
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-/// Test hook (`THINBENCH_TEST_GUEST_FAULT`): a real guest fault in the middle of a VM run,
-/// once the first step has started, to show that each ends in a verdict and a saved
-/// console, never a hung harness. Not a scenario feature: it breaks the environment, not
-/// the pool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum GuestFault {
-    /// `echo c > /proc/sysrq-trigger`: a real kernel panic.
-    Panic,
-    /// A kernel-problem line through `/dev/kmsg`. Debian's kernel has no lkdtm to provoke a
-    /// real Oops, and with `oops=panic` a real one is a panic (the case above).
-    OopsLine,
-    /// qemu killed with SIGSEGV from the host.
-    QemuCrash,
-}
-
-impl GuestFault {
-    const TRIGGER: &'static str = "\"step_started\"";
-
-    fn from_env() -> anyhow::Result<Option<GuestFault>> {
-        Ok(
-            match std::env::var("THINBENCH_TEST_GUEST_FAULT").as_deref() {
-                Err(_) | Ok("") => None,
-                Ok("panic") => Some(GuestFault::Panic),
-                Ok("oops-line") => Some(GuestFault::OopsLine),
-                Ok("qemu-crash") => Some(GuestFault::QemuCrash),
-                Ok(o) => anyhow::bail!(
-                    "THINBENCH_TEST_GUEST_FAULT={o}: expected panic, oops-line or qemu-crash"
-                ),
-            },
-        )
-    }
-
-    /// Guest shell lines starting the fault in the background.
-    fn guest_script(self, out: &Path) -> String {
-        let act = match self {
-            GuestFault::Panic => "echo c > /proc/sysrq-trigger",
-            GuestFault::OopsLine => {
-                "echo '<2>Oops: thinbench test: a kernel-problem line injected via /dev/kmsg' > /dev/kmsg"
-            }
-            GuestFault::QemuCrash => return String::new(),
-        };
-        format!(
-            "( while ! grep -q '{}' {} 2>/dev/null; do sleep 0.2; done; {act} ) &\n",
-            Self::TRIGGER,
-            out.join("events.jsonl").display()
-        )
     }
 }

@@ -20,7 +20,7 @@ pub fn run(
             ),
             Err(e) => {
                 bad += 1;
-                eprintln!("{e}");
+                crate::snippet::eprint_errors(&e.errors);
             }
         }
     }

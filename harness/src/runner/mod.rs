@@ -447,44 +447,24 @@ impl Drop for NoSpaceTimeout {
     }
 }
 
-/// Current time as RFC 3339 (UTC), without pulling in a date crate.
+/// Current time as RFC 3339 (UTC), to the second: `2026-11-23T08:05:09Z`.
 pub fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    rfc3339_seconds(jiff::Timestamp::now())
 }
 
-/// Days since 1970-01-01 → (year, month, day) (Howard Hinnant's algorithm).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+/// `t` as RFC 3339 (UTC) truncated to the second, the shape every record uses.
+fn rfc3339_seconds(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// A new run id: `YYYYMMDDTHHMMSS-xxxx` (UTC time + 4 hex of pid/time entropy).
 pub fn new_run_id() -> String {
-    let t = now_rfc3339().replace(['-', ':'], "");
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let x = (nanos ^ std::process::id().rotate_left(16)) & 0xffff;
-    format!("{}-{x:04x}", &t[..15])
+    run_id_at(jiff::Timestamp::now(), std::process::id())
+}
+
+fn run_id_at(t: jiff::Timestamp, pid: u32) -> String {
+    let x = (t.subsec_nanosecond() as u32 ^ pid.rotate_left(16)) & 0xffff;
+    format!("{}-{x:04x}", t.strftime("%Y%m%dT%H%M%S"))
 }
 
 #[cfg(test)]
@@ -492,8 +472,13 @@ mod tests {
     use super::*;
     #[test]
     fn dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_780), (2026, 11, 23));
+        let t = |s: i64, ns: i32| jiff::Timestamp::new(s, ns).unwrap();
+        assert_eq!(rfc3339_seconds(t(0, 0)), "1970-01-01T00:00:00Z");
+        // 2026-11-23 is day 20,780; sub-seconds are cut, never rounded up.
+        let late = t(20_780 * 86_400 + 8 * 3600 + 5 * 60 + 9, 999_999_999);
+        assert_eq!(rfc3339_seconds(late), "2026-11-23T08:05:09Z");
+        assert_eq!(run_id_at(late, 0), "20261123T080509-c9ff");
+        assert_eq!(run_id_at(t(-86_400, 0), 0), "19691231T000000-0000");
         let id = new_run_id();
         assert_eq!(id.len(), 20, "{id}");
         assert_eq!(

@@ -7,9 +7,14 @@
 //! path of the guest init powers off.
 
 pub mod fast_boot;
+pub mod follow;
+pub mod here;
 pub mod initramfs;
+pub mod job;
 pub mod kernel;
 pub mod qemu_args;
+pub mod verdict;
+pub mod watchdog;
 
 use std::fs;
 use std::io::{Read, Seek, SeekFrom};

@@ -1,0 +1,76 @@
+//! Tests of the VM batch: the guest script byte for byte, the scratch disks.
+
+use super::*;
+
+fn plan(name: &str) -> ScenarioSpec {
+    let text = format!(
+        "format = 1\nname = \"{name}\"\n[[pool]]\nname = \"loop\"\nkind = \"loop-lvm\"\n\
+         [[pool]]\nname = \"direct\"\nkind = \"direct-lvm\"\ndevice = \"auto\"\n\
+         [[step]]\naction = \"create-thin\"\nthin = \"t\"\nsize = \"1GiB\"\n"
+    );
+    crate::scenario::load_scenario_str(Path::new("s.toml"), &text).unwrap()
+}
+
+#[test]
+fn guest_script_runs_every_job_into_its_own_directory() {
+    let mut narrowed = plan("smoke");
+    narrowed.retain_pools(&["direct".into()]).unwrap();
+    let jobs: Vec<Job> = (1..=2)
+        .map(|k| Job {
+            plan: narrowed.clone(),
+            pools: Some(vec!["direct".into()]),
+            run_id: format!("20260101T00000{k}-abcd"),
+            out: PathBuf::from(format!("/r/it's/sample-{k}")),
+            sample: (k, 2),
+        })
+        .collect();
+    let flags = GuestFlags {
+        force_device: true,
+        allow_host_paths: false,
+    };
+    let s = guest_script(Path::new("/bin/thinbench"), &jobs, flags, None);
+    let lines: Vec<&str> = s.lines().collect();
+    assert_eq!(lines[2], "rc=0");
+    assert!(lines[3].starts_with("echo \"thinbench-guest: run 1/2 uptime="));
+    assert_eq!(
+        lines[4],
+        "'/bin/thinbench' run --env host --guest --force-device --timeout 1800s --run-id 20260101T000001-abcd \
+         --only-pool 'direct' --out '/r/it'\\''s/sample-1' '/r/it'\\''s/sample-1/scenario.toml' \
+         > '/r/it'\\''s/sample-1/guest.log' 2>&1 || rc=$?"
+    );
+    assert!(lines[5].starts_with("echo \"thinbench-guest: run 2/2 uptime="));
+    assert!(lines[6].contains("--run-id 20260101T000002-abcd"));
+    assert_eq!(lines.last(), Some(&"exit $rc"));
+}
+
+#[test]
+fn disks_are_whole_mib_with_room_for_the_file_system() {
+    assert_eq!(whole_mib(1), 1 << 20);
+    assert_eq!(whole_mib(1 << 20), 1 << 20);
+    // Small pools still get 1 GiB, plus 512 MiB.
+    assert_eq!(work_disk_bytes(0), (1 << 30) + (512 << 20));
+    // 10 GiB of loop files: 11 GiB, plus 512 MiB.
+    assert_eq!(work_disk_bytes(10 << 30), (11 << 30) + (512 << 20));
+}
+
+#[test]
+fn scratch_disks_cover_every_direct_pool_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = Job {
+        plan: plan("smoke"),
+        pools: None,
+        run_id: "20260101T000000-abcd".into(),
+        out: dir.path().join("out"),
+        sample: (1, 1),
+    };
+    let disks = scratch_disks(&[job], dir.path()).unwrap();
+    let serials: Vec<&str> = disks.iter().map(|d| d.serial.as_str()).collect();
+    // The direct-lvm pool is the second one: its PV disk is found by index 1.
+    assert_eq!(
+        serials,
+        [guest::WORK_SERIAL.to_owned(), guest::pv_serial(1)]
+    );
+    for d in &disks {
+        assert_eq!(fs::metadata(&d.path).unwrap().len() % (1 << 20), 0);
+    }
+}
