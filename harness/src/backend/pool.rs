@@ -145,10 +145,11 @@ pub trait PoolBackend {
 /// EBUSY unless the thin's dm device is gone: a thin is deleted only once inactive.
 pub fn ensure_inactive(dm: &dm::Dm, t: &ThinDev) -> Result<(), BackendError> {
     if dm.info(&t.dm.name)?.is_some() {
-        return Err(BackendError::Dm {
+        return Err(BackendError::Errno {
             op: "delete".into(),
             device: t.dm.name.clone(),
-            message: "EBUSY: the thin's device is still active".into(),
+            errno: nix::errno::Errno::EBUSY,
+            why: "the thin's device is still active".into(),
         });
     }
     Ok(())
