@@ -449,21 +449,11 @@ impl PoolBackend for DirectLvmPool {
     }
 
     fn deactivate_thin(&mut self, name: &Ident, deferred: bool) -> Result<(), BackendError> {
-        // Docker managed thin devices with dm calls even on direct-lvm; lvm has no
-        // deferred deactivation. The LV's dm device goes; lvm sees the LV inactive.
-        let t = self
-            .thins
-            .get(name)
-            .ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
-        self.dm.remove(&t.dm.name, deferred)
+        super::pool::deactivate_thin(&self.dm, &self.thins, name, deferred)
     }
 
     fn delete_inactive_thin(&mut self, name: &Ident) -> Result<(), BackendError> {
-        let t = self
-            .thins
-            .get(name)
-            .ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
-        super::pool::ensure_inactive(&self.dm, t)?;
+        super::pool::inactive_thin(&self.dm, &self.thins, name)?;
         let lv = format!("{}/{}", self.vg, name);
         self.lvm(&["lvremove", "--yes", &lv])?;
         self.thins.remove(name);

@@ -35,11 +35,11 @@ pub type Listed = (String, String, u32, u32, i32);
 /// A table line: start, length (sectors), target type, params.
 pub type TableLine = (u64, u64, String, String);
 
-fn err(op: &str, name: &str, e: impl std::fmt::Display) -> BackendError {
+fn err(op: &str, name: &str, e: devicemapper::DmError) -> BackendError {
     BackendError::Dm {
         op: op.to_owned(),
         device: name.to_owned(),
-        message: e.to_string(),
+        source: e,
     }
 }
 

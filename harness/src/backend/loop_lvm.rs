@@ -293,19 +293,11 @@ impl PoolBackend for LoopLvmPool {
     }
 
     fn deactivate_thin(&mut self, name: &Ident, deferred: bool) -> Result<(), BackendError> {
-        let t = self
-            .thins
-            .get(name)
-            .ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
-        self.dm.remove(&t.dm.name, deferred)
+        super::pool::deactivate_thin(&self.dm, &self.thins, name, deferred)
     }
 
     fn delete_inactive_thin(&mut self, name: &Ident) -> Result<(), BackendError> {
-        let t = self
-            .thins
-            .get(name)
-            .ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
-        super::pool::ensure_inactive(&self.dm, t)?;
+        let t = super::pool::inactive_thin(&self.dm, &self.thins, name)?;
         self.dm
             .message(&self.pool_name, &format!("delete {}", t.id))?;
         self.thins.remove(name);

@@ -142,13 +142,45 @@ pub trait PoolBackend {
     }
 }
 
+/// Both backends deactivate a thin by removing its dm device (Docker did so even on
+/// direct-lvm; lvm has no deferred deactivation, and then sees the LV inactive).
+pub fn deactivate_thin(
+    dm: &dm::Dm,
+    thins: &std::collections::BTreeMap<Ident, ThinDev>,
+    name: &Ident,
+    deferred: bool,
+) -> Result<(), BackendError> {
+    dm.remove(&known_thin(thins, name)?.dm.name, deferred)
+}
+
+/// The named thin, once its dm device is gone (EBUSY otherwise): what a delete needs.
+pub fn inactive_thin<'a>(
+    dm: &dm::Dm,
+    thins: &'a std::collections::BTreeMap<Ident, ThinDev>,
+    name: &Ident,
+) -> Result<&'a ThinDev, BackendError> {
+    let t = known_thin(thins, name)?;
+    ensure_inactive(dm, t)?;
+    Ok(t)
+}
+
+fn known_thin<'a>(
+    thins: &'a std::collections::BTreeMap<Ident, ThinDev>,
+    name: &Ident,
+) -> Result<&'a ThinDev, BackendError> {
+    thins
+        .get(name)
+        .ok_or_else(|| BackendError::NoSuchThin(name.to_string()))
+}
+
 /// EBUSY unless the thin's dm device is gone: a thin is deleted only once inactive.
 pub fn ensure_inactive(dm: &dm::Dm, t: &ThinDev) -> Result<(), BackendError> {
     if dm.info(&t.dm.name)?.is_some() {
-        return Err(BackendError::Dm {
+        return Err(BackendError::Errno {
             op: "delete".into(),
             device: t.dm.name.clone(),
-            message: "EBUSY: the thin's device is still active".into(),
+            errno: nix::errno::Errno::EBUSY,
+            why: "the thin's device is still active".into(),
         });
     }
     Ok(())
