@@ -8,9 +8,13 @@
 //! anything that breaks a reader bumps [`FORMAT_VERSION`].
 #![warn(missing_docs)]
 
+pub mod escape;
+pub mod format;
 pub mod ids;
+pub mod load;
 pub mod positioned;
 pub mod record;
+pub mod stats;
 pub mod units;
 pub mod untrusted;
 
