@@ -157,13 +157,20 @@ impl Scheduler {
 
     /// Swap the slots `idx` to `active`, recording why. Runs with the lock held, so the
     /// trigger thread and the runner never swap the same layer at once.
-    fn apply(&self, inner: &mut Inner, dm: &Dm, idx: &[usize], active: bool, reason: &str) {
+    fn apply(
+        &self,
+        inner: &mut Inner,
+        dm: &dyn LayerSwitch,
+        idx: &[usize],
+        active: bool,
+        reason: &str,
+    ) {
         if idx.is_empty() {
             return;
         }
         let refs: Vec<LayerRef> = idx.iter().map(|&i| inner.slots[i].layer.clone()).collect();
         let now = Instant::now();
-        match fault::swap(dm, &refs, active) {
+        match dm.swap_layers(&refs, active) {
             Ok(_) => {
                 for &i in idx {
                     let slot = &mut inner.slots[i];
@@ -213,7 +220,7 @@ impl Scheduler {
 
     /// As step `name` starts: faults that end at it go out of force, then those that
     /// start at it go in.
-    pub fn step_starts(&self, dm: &Dm, name: &Ident) {
+    pub fn step_starts(&self, dm: &dyn LayerSwitch, name: &Ident) {
         let mut inner = self.lock();
         let off: Vec<usize> = inner
             .slots
@@ -240,7 +247,7 @@ impl Scheduler {
 
     /// Every fault in force goes out of force (the case's end, or power back on at a
     /// reboot); pending ones never start. Returns the commands, or the swap's error.
-    pub fn end_all(&self, dm: &Dm, reason: &str) -> Result<Vec<String>, String> {
+    pub fn end_all(&self, dm: &dyn LayerSwitch, reason: &str) -> Result<Vec<String>, String> {
         let mut inner = self.lock();
         let off: Vec<usize> = inner
             .slots
@@ -271,7 +278,7 @@ impl Scheduler {
 
     /// One look at the time/amount/usage conditions; `usage` reads the pool's data usage
     /// in percent (only called when a usage trigger is pending).
-    fn poll(&self, dm: &Dm, usage: &mut dyn FnMut() -> Option<f64>) {
+    fn poll(&self, dm: &dyn LayerSwitch, usage: &mut dyn FnMut() -> Option<f64>) {
         let mut inner = self.lock();
         let now = Instant::now();
         let elapsed = now - inner.case_start;
@@ -384,5 +391,26 @@ impl Drop for Trigger {
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }
+    }
+}
+
+/// Switches fault layers between their pass-through and faulty tables; behind a trait so
+/// tests can record the scheduler's switches in order without device-mapper.
+pub trait LayerSwitch {
+    /// Loads every layer's active (faulty) or pass-through table; returns its notes.
+    fn swap_layers(
+        &self,
+        layers: &[fault::LayerRef],
+        active: bool,
+    ) -> Result<Vec<String>, crate::backend::BackendError>;
+}
+
+impl LayerSwitch for Dm {
+    fn swap_layers(
+        &self,
+        layers: &[fault::LayerRef],
+        active: bool,
+    ) -> Result<Vec<String>, crate::backend::BackendError> {
+        fault::swap(self, layers, active)
     }
 }

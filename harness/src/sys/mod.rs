@@ -1,6 +1,7 @@
 //! Small system helpers: running tools with stderr captured, kernel modules on demand,
 //! signals, privilege checks.
 
+pub mod clock;
 pub mod command;
 pub mod modules;
 pub mod signals;
