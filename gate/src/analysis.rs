@@ -69,7 +69,7 @@ impl SampleSummary {
     /// The value to show: the median, or the single text value.
     pub fn display(&self) -> String {
         if let Some(m) = self.median {
-            return crate::render::format::number(m);
+            return thinbench_schema::format::precise_number(m);
         }
         let mut words: Vec<String> = self.values.iter().map(|v| v.to_string()).collect();
         words.dedup();
@@ -123,14 +123,14 @@ impl Row {
         let mut parts = Vec::new();
         if let Some(st) = &self.stats {
             if with_change {
-                parts.push(crate::render::format::pct(st.change));
+                parts.push(thinbench_schema::format::relative_change(st.change));
             }
             if let Some(ci) = &st.ci {
                 parts.push(format!(
                     "{:.0} % CI {} … {}",
                     ci.level * 100.0,
-                    crate::render::format::pct(ci.lo),
-                    crate::render::format::pct(ci.hi)
+                    thinbench_schema::format::relative_change(ci.lo),
+                    thinbench_schema::format::relative_change(ci.hi)
                 ));
             }
             if let Some(t) = &st.test {
@@ -236,10 +236,18 @@ pub fn compare(
 ) -> Result<GateReport, GateError> {
     let mut by_fp: BTreeMap<Fingerprint, (Vec<&LoadedRun>, Vec<&LoadedRun>)> = BTreeMap::new();
     for r in baseline {
-        by_fp.entry(r.fingerprint()).or_default().0.push(r);
+        by_fp
+            .entry(Fingerprint::of(&r.summary.environment))
+            .or_default()
+            .0
+            .push(r);
     }
     for r in candidate {
-        by_fp.entry(r.fingerprint()).or_default().1.push(r);
+        by_fp
+            .entry(Fingerprint::of(&r.summary.environment))
+            .or_default()
+            .1
+            .push(r);
     }
     // Every candidate environment needs a baseline; say how each available one differs.
     for (fp, (b, c)) in &by_fp {

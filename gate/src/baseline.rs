@@ -78,7 +78,10 @@ pub struct UpdateOutcome {
 pub fn update(store: &Path, runs: &[LoadedRun]) -> Result<UpdateOutcome, GateError> {
     let mut by_fp: BTreeMap<Fingerprint, Vec<&LoadedRun>> = BTreeMap::new();
     for r in runs {
-        by_fp.entry(r.fingerprint()).or_default().push(r);
+        by_fp
+            .entry(Fingerprint::of(&r.summary.environment))
+            .or_default()
+            .push(r);
     }
     let mut warnings = Vec::new();
     let mut updated = Vec::new();

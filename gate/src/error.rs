@@ -33,28 +33,10 @@ pub enum GateError {
         #[source]
         source: std::io::Error,
     },
-    /// `summary.json` is not JSON, or not a run summary of a known shape.
-    #[error("{path} is not a thinbench run summary")]
-    Summary {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: serde_json::Error,
-    },
-    /// The run was written by a newer thinbench.
-    #[error(
-        "{path} has format_version {found}, newer than the {supported} this thinbench reads: \
-         gate it with a thinbench at least as new as the one that ran it"
-    )]
-    UnsupportedVersion {
-        /// The file.
-        path: PathBuf,
-        /// Version in the file.
-        found: u64,
-        /// Newest version this reader knows.
-        supported: u32,
-    },
+    /// A run's `summary.json` could not be read (the results contract's one loader):
+    /// refused, not a summary, or of a newer format.
+    #[error(transparent)]
+    Load(#[from] thinbench_schema::load::LoadError),
     /// A run did not finish: its figures are partial and would compare as "missing".
     #[error(
         "{path}: run {run_id} is incomplete ({why}): a partial run is not a sample; \

@@ -86,7 +86,7 @@ impl Serialize for Value {
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Value::Number(x) => write!(f, "{}", crate::render::format::number(*x)),
+            Value::Number(x) => write!(f, "{}", thinbench_schema::format::precise_number(*x)),
             Value::Text(t) => f.write_str(t),
         }
     }

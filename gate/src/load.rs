@@ -6,35 +6,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use thinbench_schema::untrusted;
 
-use thinbench_schema::record::{RunSummary, Status};
-use thinbench_schema::FORMAT_VERSION;
+use thinbench_schema::record::Status;
 
 use crate::error::GateError;
-use crate::fingerprint::Fingerprint;
 
-/// One run of a sample set.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct LoadedRun {
-    /// The run directory.
-    pub dir: PathBuf,
-    /// Its `summary.json`.
-    pub summary: RunSummary,
-}
-
-impl LoadedRun {
-    /// A run from parts already in memory (tests, simulations).
-    pub fn new(dir: PathBuf, summary: RunSummary) -> LoadedRun {
-        LoadedRun { dir, summary }
-    }
-
-    /// Where its timings were measured.
-    pub fn fingerprint(&self) -> Fingerprint {
-        Fingerprint::of(&self.summary.environment)
-    }
-}
+/// One run of a sample set: the results contract's loaded run, of which the gate reads
+/// only `summary.json` (every figure it compares is there).
+pub use thinbench_schema::load::LoadedRun;
 
 /// Run directories under `root`, sorted by path: `root` itself when it is one, else every
 /// directory below it that has a `summary.json` (not looking inside a run directory).
@@ -67,28 +46,7 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), GateError> {
 /// Read one run directory's `summary.json`, version first (a newer writer may have
 /// changed the shape, and "newer format" is the useful message then).
 pub fn load_run(dir: &Path) -> Result<LoadedRun, GateError> {
-    let path = dir.join("summary.json");
-    let text =
-        untrusted::read_text(&path, untrusted::limit::SUMMARY_JSON).map_err(GateError::Refused)?;
-    let bad = |source| GateError::Summary {
-        path: path.clone(),
-        source,
-    };
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(bad)?;
-    if let Some(found) = value.get("format_version").and_then(|v| v.as_u64()) {
-        if found > u64::from(FORMAT_VERSION) {
-            return Err(GateError::UnsupportedVersion {
-                path,
-                found,
-                supported: FORMAT_VERSION,
-            });
-        }
-    }
-    let summary: RunSummary = serde_json::from_value(value).map_err(bad)?;
-    Ok(LoadedRun {
-        dir: dir.to_path_buf(),
-        summary,
-    })
+    Ok(thinbench_schema::load::load_summary(dir)?)
 }
 
 /// Every run under `paths`, in path order; each path must hold at least one. Refuses

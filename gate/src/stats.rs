@@ -10,47 +10,8 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use serde::Serialize;
 
-/// The median; `None` for no samples.
-pub fn median(xs: &[f64]) -> Option<f64> {
-    if xs.is_empty() {
-        return None;
-    }
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    Some(median_sorted(&v))
-}
-
-fn median_sorted(v: &[f64]) -> f64 {
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-/// The `q` quantile (0..=1) of sorted samples, interpolating linearly between order
-/// statistics (Hyndman and Fan's type 7, as R and numpy do by default).
-pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    assert!(!sorted.is_empty(), "quantile of nothing");
-    let h = (sorted.len() - 1) as f64 * q.clamp(0.0, 1.0);
-    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
-
-/// `after / before - 1`: +0.2 is 20 % more. Infinite when `before` is 0 and `after` is
-/// not; 0 when both are.
-pub fn relative_change(before: f64, after: f64) -> f64 {
-    if before == 0.0 {
-        if after == 0.0 {
-            0.0
-        } else {
-            f64::INFINITY.copysign(after)
-        }
-    } else {
-        after / before - 1.0
-    }
-}
+// The statistics both results readers use live in the results contract.
+pub use thinbench_schema::stats::{median, median_of_sorted, quantile_sorted, relative_change};
 
 /// A two-sided confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -101,7 +62,10 @@ pub fn bootstrap_median_change(
         }
         bs.sort_by(f64::total_cmp);
         cs.sort_by(f64::total_cmp);
-        changes.push(relative_change(median_sorted(&bs), median_sorted(&cs)));
+        changes.push(relative_change(
+            median_of_sorted(&bs),
+            median_of_sorted(&cs),
+        ));
     }
     changes.sort_by(f64::total_cmp);
     let tail = (1.0 - level) / 2.0;

@@ -257,8 +257,8 @@ pub fn timing_verdict(
         } else if delta <= p.floor {
             Verdict::unchanged(format!(
                 "significant but under the floor ({} ≤ {})",
-                crate::render::format::number(delta),
-                crate::render::format::number(p.floor)
+                thinbench_schema::format::precise_number(delta),
+                thinbench_schema::format::precise_number(p.floor)
             ))
         } else {
             directional(p.better, st.change > 0.0)

@@ -7,52 +7,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReportError {
-    /// A result file could not be read, or was refused before reading: not a regular
-    /// file, a kernel file, too large, not text (docs/security.md).
-    #[error("cannot read {}", .0.path().display())]
-    Read(#[source] thinbench_schema::untrusted::ReadError),
-    /// `summary.json` is not JSON, or not a run summary of a known shape.
-    #[error("{path} is not a thinbench run summary")]
-    Summary {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: serde_json::Error,
-    },
-    /// The run was written by a newer thinbench whose format this reader does not know.
-    #[error(
-        "{path} has format_version {found}, newer than the {supported} this thinbench reads: \
-         report it with a thinbench at least as new as the one that ran it"
-    )]
-    UnsupportedVersion {
-        /// The file.
-        path: PathBuf,
-        /// Version in the file.
-        found: u64,
-        /// Newest version this reader knows.
-        supported: u32,
-    },
-    /// A line of `events.jsonl` is not JSON.
-    #[error("{path}, line {line}: not a JSON event")]
-    Event {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// Why.
-        #[source]
-        source: serde_json::Error,
-    },
-    /// A row of `samples.csv` does not parse.
-    #[error("{path}: bad pool sample row")]
-    Sample {
-        /// The file.
-        path: PathBuf,
-        /// Why (the csv error names the row).
-        #[source]
-        source: csv::Error,
-    },
+    /// A run directory could not be read (the results contract's one loader).
+    #[error(transparent)]
+    Load(#[from] thinbench_schema::load::LoadError),
     /// An output file or directory could not be written.
     #[error("cannot write {path}")]
     Write {

@@ -23,7 +23,6 @@
 
 mod analysis;
 mod error;
-mod load;
 mod model;
 mod render;
 mod run_info;
@@ -32,7 +31,12 @@ pub use analysis::compare::{Comparison, ComparisonRow, EnvDifference, Verdict, N
 pub use analysis::pairing::{KindComparisonRow, KindValue};
 pub use analysis::stats::{Nanos, Percentile};
 pub use error::ReportError;
-pub use load::{load_run, LoadedRun};
+pub use thinbench_schema::load::LoadedRun;
+
+/// Read the run in `dir` with the results contract's loader (`thinbench_schema::load`).
+pub fn load_run(dir: &std::path::Path) -> Result<LoadedRun, ReportError> {
+    Ok(thinbench_schema::load::load_run(dir)?)
+}
 pub use model::{
     build_model, DeferredInfo, ExpectationCounts, MarkKind, MetricRow, ModelCheck, PhaseEntry,
     PhaseGroup, PoolView, Problem, ReportModel, StepSpan, Timeline, TimelineMark, UsagePoint,

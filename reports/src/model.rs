@@ -3,9 +3,9 @@
 
 use crate::analysis::pairing::{pair, KindComparisonRow};
 use crate::analysis::stats::{latency_curve, Nanos, Percentile};
-use crate::load::LoadedRun;
 use crate::run_info::RunInfo;
 use std::collections::HashMap;
+use thinbench_schema::load::LoadedRun;
 use thinbench_schema::record::{
     Better, EventKind, Metric, PoolKind, PoolMode, PoolUsage, Status, WorkloadStats,
 };

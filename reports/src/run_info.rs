@@ -1,8 +1,8 @@
 //! [`RunInfo`]: who a run was and where it ran, read off its summary. Shared by the
 //! report model and the run-vs-run comparison, so neither imports the other for it.
 
-use crate::load::LoadedRun;
 use std::path::PathBuf;
+use thinbench_schema::load::LoadedRun;
 use thinbench_schema::record::{EnvironmentInfo, Status};
 
 /// Identity and environment of one run.

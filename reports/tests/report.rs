@@ -6,6 +6,7 @@ use thinbench_reports::{
     build_model, compare, comparison_markdown, load_run, report_markdown, write_comparison,
     write_report, MarkKind, ReportError, Verdict,
 };
+use thinbench_schema::load::LoadError;
 use thinbench_schema::record::{PoolKind, Status};
 use thinbench_schema::units::DataBlocks;
 
@@ -50,11 +51,11 @@ fn refuses_a_newer_format_naming_the_file() {
     assert!(
         matches!(
             e,
-            ReportError::UnsupportedVersion {
+            ReportError::Load(LoadError::UnsupportedVersion {
                 found: 7,
                 supported: 1,
                 ..
-            }
+            })
         ),
         "{e:?}"
     );
@@ -67,11 +68,14 @@ fn refuses_a_newer_format_naming_the_file() {
 fn missing_or_broken_summary_is_an_error_naming_the_file() {
     let d = tempfile::tempdir().unwrap();
     let e = load_run(d.path()).unwrap_err();
-    assert!(matches!(e, ReportError::Read(_)), "{e:?}");
+    assert!(matches!(e, ReportError::Load(LoadError::Read(_))), "{e:?}");
     assert!(e.to_string().contains("summary.json"));
     std::fs::write(d.path().join("summary.json"), "{\"format_version\": 1}").unwrap();
     let e = load_run(d.path()).unwrap_err();
-    assert!(matches!(e, ReportError::Summary { .. }), "{e:?}");
+    assert!(
+        matches!(e, ReportError::Load(LoadError::Summary { .. })),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -97,7 +101,10 @@ fn tolerates_what_a_killed_or_newer_run_leaves() {
     // A broken line that is not the last is an error with its line number.
     std::fs::write(&ev, "not json\n{}\n").unwrap();
     let e = load_run(d.path()).unwrap_err();
-    assert!(matches!(e, ReportError::Event { line: 1, .. }), "{e:?}");
+    assert!(
+        matches!(e, ReportError::Load(LoadError::Event { line: 1, .. })),
+        "{e:?}"
+    );
 }
 
 #[test]

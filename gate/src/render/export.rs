@@ -112,11 +112,16 @@ pub fn github_action_benchmark(r: &GateReport, better: Better) -> String {
             name: bench_name(row, multi),
             unit: row.unit.clone(),
             value: median,
-            range: (n > 1).then(|| format!("± {}", super::format::number((max - min) / 2.0))),
+            range: (n > 1).then(|| {
+                format!(
+                    "± {}",
+                    thinbench_schema::format::precise_number((max - min) / 2.0)
+                )
+            }),
             extra: format!(
                 "median of {n} sample(s), min {} max {}; gate: {}",
-                super::format::number(min),
-                super::format::number(max),
+                thinbench_schema::format::precise_number(min),
+                thinbench_schema::format::precise_number(max),
                 row.verdict.label()
             ),
         })

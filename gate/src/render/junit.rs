@@ -9,23 +9,7 @@ use std::fmt::Write;
 use crate::analysis::{GateReport, Row};
 use crate::verdict::{Outcome, Verdict};
 
-/// Escape text for XML attributes and content.
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            // XML 1.0 forbids most control characters even escaped.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => o.push('?'),
-            c => o.push(c),
-        }
-    }
-    o
-}
+use thinbench_schema::escape::xml as esc;
 
 fn case_name(r: &Row) -> String {
     match &r.key.step {

@@ -4,9 +4,9 @@
 
 use std::fmt::Write;
 
-use super::format::pct;
 use crate::analysis::{GateReport, Overall, Row};
 use crate::verdict::{Outcome, Verdict};
+use thinbench_schema::format::relative_change;
 
 /// A plot to embed: a title and a path relative to the Markdown file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +41,10 @@ fn table(x: &mut String, rows: &[&Row], last: &str) {
                 })
                 .unwrap_or_else(|| "—".into())
         };
-        let change = r.stats.map(|s| pct(s.change)).unwrap_or_else(|| "".into());
+        let change = r
+            .stats
+            .map(|s| relative_change(s.change))
+            .unwrap_or_else(|| "".into());
         let why = if last == "verdict" {
             format!("{} {}", r.verdict.label(), r.reason())
         } else {

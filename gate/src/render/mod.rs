@@ -3,7 +3,6 @@
 //! report plots beside the Markdown.
 
 pub mod export;
-pub mod format;
 pub mod json;
 pub mod junit;
 pub mod markdown;

@@ -3,8 +3,8 @@
 //! band ([`NOISE_PCT`]); exact figures (block counts, errors) must match exactly.
 
 use super::stats::pct_change;
-use crate::load::LoadedRun;
 use crate::run_info::RunInfo;
+use thinbench_schema::load::LoadedRun;
 use thinbench_schema::record::{Better, MetricKind, PoolKind, WorkloadStats};
 
 /// Timing changes within ± this many percent are called noise.

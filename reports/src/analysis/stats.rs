@@ -71,41 +71,8 @@ pub fn latency_curve(l: &LatencySummary) -> Vec<(Percentile, Nanos)> {
     Percentile::ALL.iter().map(|p| (*p, p.of(l))).collect()
 }
 
-/// Median of the finite values; `None` when there are none.
-pub fn median(values: &[f64]) -> Option<f64> {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
-}
-
-/// Change from `a` to `b` in percent of `a`. Both zero is no change; from zero to
-/// anything else has no percentage (`None`).
-pub fn pct_change(a: f64, b: f64) -> Option<f64> {
-    if a == b {
-        return Some(0.0);
-    }
-    if a == 0.0 || !a.is_finite() || !b.is_finite() {
-        return None;
-    }
-    Some((b - a) / a.abs() * 100.0)
-}
-
-/// `num / den`, when that is a number.
-pub fn ratio(num: f64, den: f64) -> Option<f64> {
-    if den == 0.0 || !num.is_finite() || !den.is_finite() {
-        None
-    } else {
-        Some(num / den)
-    }
-}
+// The statistics both results readers use live in the results contract.
+pub use thinbench_schema::stats::{median, pct_change, ratio};
 
 #[cfg(test)]
 mod tests {

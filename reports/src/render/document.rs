@@ -123,7 +123,7 @@ impl Cell {
     pub fn num(v: f64, text: impl Into<String>) -> Cell {
         Cell {
             text: text.into(),
-            raw: Some(super::format::raw(v)),
+            raw: Some(thinbench_schema::format::raw(v)),
             tone: Tone::Plain,
         }
     }

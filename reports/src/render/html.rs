@@ -27,20 +27,7 @@ impl Renderer for HtmlRenderer {
     }
 }
 
-pub(crate) fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
+pub(crate) use thinbench_schema::escape::html as esc;
 
 /// Inline `code` spans of Markdown-ish text as `<code>`; everything else escaped.
 fn inline(s: &str) -> String {

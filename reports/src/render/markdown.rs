@@ -31,12 +31,7 @@ pub(crate) fn png_name(id: &str) -> String {
     format!("{id}.png")
 }
 
-fn esc(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('\n', " ")
-        .replace('\r', "")
-}
+use thinbench_schema::escape::markdown_cell as esc;
 
 fn cell(c: &Cell) -> String {
     let t = esc(&c.text);

@@ -3,7 +3,6 @@
 
 mod csv;
 mod document;
-mod format;
 mod html;
 pub(crate) mod layout;
 mod markdown;

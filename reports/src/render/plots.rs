@@ -5,7 +5,6 @@
 //! pool kind everywhere.
 
 use super::document::Figure;
-use super::format::sig3;
 use super::plot_spec::{BarPanel, BarsPlot, CurvePlot, PlotSpec, Rgb, TimelinePlot, ALERT, FAULT};
 use crate::error::ReportError;
 use plotters::coord::types::RangedCoordf64;
@@ -14,6 +13,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use thinbench_schema::format::sig3;
 
 impl Rgb {
     fn c(self) -> RGBColor {

@@ -6,7 +6,7 @@ use super::runs::env_rows;
 use super::shared::{fig_value, kind_str, na, TCG_NOTE};
 use crate::analysis::compare::{Comparison, Verdict, NOISE_PCT};
 use crate::render::document::{Block, Cell, Document, Tone};
-use crate::render::format;
+use thinbench_schema::format;
 
 /// Lay out a run-vs-run comparison.
 pub(crate) fn comparison(c: &Comparison) -> Document {
@@ -144,7 +144,7 @@ fn figures_table(b: &mut Builder, c: &Comparison) {
             Cell::text(kind_str(r.metric_kind)),
             Cell::opt(r.a, fmt),
             Cell::opt(r.b, fmt),
-            Cell::opt(r.change_pct, |x| format::change(Some(x))),
+            Cell::opt(r.change_pct, |x| format::percent_change(Some(x))),
             Cell::text(r.verdict.label()).tone(tone),
         ]);
     }

@@ -6,8 +6,8 @@ use super::metrics::metric_cells;
 use super::shared::pools_in;
 use crate::model::{is_phase_metric, MetricRow, ReportModel};
 use crate::render::document::{Block, Cell};
-use crate::render::format;
 use crate::render::plot_spec::{pool_colour, BarPanel, BarsPlot, PlotSpec, Series};
+use thinbench_schema::format;
 
 pub(super) fn cow_section(b: &mut Builder, m: &ReportModel) {
     if m.phases.is_empty() {

@@ -4,7 +4,7 @@ use super::builder::Builder;
 use super::shared::{better_str, fig_value};
 use crate::model::ReportModel;
 use crate::render::document::{Block, Cell};
-use crate::render::format;
+use thinbench_schema::format;
 use thinbench_schema::record::PoolKind;
 
 pub(super) fn kind_section(b: &mut Builder, m: &ReportModel) {

@@ -5,8 +5,8 @@ use super::builder::Builder;
 use crate::analysis::stats::Percentile;
 use crate::model::ReportModel;
 use crate::render::document::Cell;
-use crate::render::format;
 use crate::render::plot_spec::{pool_colour, CurvePlot, PlotSpec, Series};
+use thinbench_schema::format;
 
 pub(super) fn latency_section(b: &mut Builder, m: &ReportModel) {
     b.h(3, "Latency percentiles");

@@ -5,7 +5,7 @@ use super::builder::Builder;
 use super::shared::{better_str, kind_str};
 use crate::model::{MetricRow, ReportModel};
 use crate::render::document::{Block, Cell};
-use crate::render::format;
+use thinbench_schema::format;
 
 pub(super) fn metric_cells(m: &ReportModel, r: &MetricRow, full: bool) -> Vec<Cell> {
     let mt = &r.metric;

@@ -4,8 +4,8 @@ use super::builder::Builder;
 use super::shared::na;
 use crate::model::{PoolView, ReportModel};
 use crate::render::document::Block;
-use crate::render::format;
 use crate::render::plot_spec::pool_colour;
+use thinbench_schema::format;
 use thinbench_schema::units::{Bytes, META_BLOCK_SIZE};
 
 fn yes_no(v: Option<bool>) -> String {
@@ -60,10 +60,10 @@ pub(crate) fn docker_info(p: &PoolView) -> Vec<(String, String)> {
             format!(
                 "{} ({}%)",
                 format::bytes(Bytes(bytes as u64)),
-                format::num(pctv)
+                format::number(pctv)
             )
         }
-        (Some(pctv), None) => format!("{}%", format::num(pctv)),
+        (Some(pctv), None) => format!("{}%", format::number(pctv)),
         (None, _) => na(),
     };
     rows.extend([
@@ -86,7 +86,7 @@ pub(crate) fn docker_info(p: &PoolView) -> Vec<(String, String)> {
             "Deferred Deleted Device Count".to_owned(),
             p.deferred
                 .deleted_device_count
-                .map(format::num)
+                .map(format::number)
                 .unwrap_or_else(na),
         ),
     ]);

@@ -2,7 +2,7 @@
 //! kinds, figure values, and pool ids in first-seen order.
 
 use crate::render::document::{Cell, Tone};
-use crate::render::format;
+use thinbench_schema::format;
 use thinbench_schema::record::{Better, MetricKind, Status};
 
 /// The note shown whenever a run ran under qemu TCG.

@@ -4,8 +4,8 @@ use super::builder::Builder;
 use super::shared::{better_str, pools_in};
 use crate::model::{MetricRow, ReportModel};
 use crate::render::document::{Block, Cell};
-use crate::render::format;
 use crate::render::plot_spec::{pool_colour, BarPanel, BarsPlot, PlotSpec, Series};
+use thinbench_schema::format;
 use thinbench_schema::units::Bytes;
 
 pub(super) fn space_section(b: &mut Builder, m: &ReportModel) {

@@ -6,10 +6,10 @@ use super::builder::Builder;
 use super::shared::status_cell;
 use crate::model::{pct, MarkKind, PoolView, ReportModel, Timeline};
 use crate::render::document::{Block, Cell};
-use crate::render::format;
 use crate::render::plot_spec::{
     pool_colour, HLine, Line, PlotSpec, PointMark, TimelinePlot, VMark, ALERT, LWM, MIN_FREE,
 };
+use thinbench_schema::format;
 
 fn secs(ms: u64) -> f64 {
     ms as f64 / 1000.0
@@ -74,20 +74,20 @@ fn usage_figure(b: &mut Builder, p: &PoolView) {
             Cell::opt(after.map(|u| u.data_used.0 as f64), |v| {
                 format!(
                     "{} blocks ({})",
-                    format::num(v),
+                    format::number(v),
                     format::bytes(p.data_bytes(thinbench_schema::units::DataBlocks(v as u64)))
                 )
             }),
             Cell::opt(
                 after.map(|u| pct(u.data_used.0, u.data_total.0)),
-                format::pct,
+                format::percent,
             ),
             Cell::opt(
                 after.map(|u| pct(u.meta_used.0, u.meta_total.0)),
-                format::pct,
+                format::percent,
             ),
             Cell::text(after.map(|u| u.mode.as_str()).unwrap_or("n/a")),
-            Cell::opt(s.allocated.map(|v| v as f64), format::num),
+            Cell::opt(s.allocated.map(|v| v as f64), format::number),
         ]);
     }
     let caption = if tl.marks.is_empty() {
@@ -154,7 +154,7 @@ fn threshold_lines(p: &PoolView) -> Vec<HLine> {
     if let Some(mf) = p.min_free_space_pct {
         hlines.push(HLine {
             y: 100.0 - mf,
-            label: format!("min_free_space {}%", format::num(mf)),
+            label: format!("min_free_space {}%", format::number(mf)),
             colour: MIN_FREE,
         });
     }
@@ -301,10 +301,10 @@ fn samples_table(b: &mut Builder, p: &PoolView) {
             Cell::text(x.step.map(|s| s.to_string()).unwrap_or_default()),
             Cell::num(x.data_used.0 as f64, x.data_used.0.to_string()),
             Cell::num(x.data_total.0 as f64, x.data_total.0.to_string()),
-            Cell::num(x.data_pct(), format::pct(x.data_pct())),
+            Cell::num(x.data_pct(), format::percent(x.data_pct())),
             Cell::num(x.meta_used.0 as f64, x.meta_used.0.to_string()),
             Cell::num(x.meta_total.0 as f64, x.meta_total.0.to_string()),
-            Cell::num(x.meta_pct(), format::pct(x.meta_pct())),
+            Cell::num(x.meta_pct(), format::percent(x.meta_pct())),
             Cell::text(&x.mode),
         ]);
     }

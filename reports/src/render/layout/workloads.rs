@@ -6,8 +6,8 @@ use super::latency::latency_section;
 use super::shared::pools_in;
 use crate::model::ReportModel;
 use crate::render::document::{Block, Cell, Tone};
-use crate::render::format;
 use crate::render::plot_spec::{pool_colour, BarPanel, BarsPlot, PlotSpec, Series};
+use thinbench_schema::format;
 
 pub(super) fn workload_sections(b: &mut Builder, m: &ReportModel) {
     if m.workloads.is_empty() {
@@ -67,7 +67,7 @@ fn workloads_table(b: &mut Builder, m: &ReportModel) {
                     w.distinct_chunks_touched as f64,
                     w.distinct_chunks_touched.to_string(),
                 ),
-                Cell::opt(e.blocks_allocated.map(|v| v as f64), format::num),
+                Cell::opt(e.blocks_allocated.map(|v| v as f64), format::number),
             ]);
         }
     }
