@@ -3,18 +3,7 @@
 
 /// Text for HTML content and attribute values.
 pub fn html(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
+    markup(s, "&#39;", false)
 }
 
 /// Text for one cell of a Markdown table: a `|` would end the cell and a newline the row.
@@ -28,6 +17,12 @@ pub fn markdown_cell(s: &str) -> String {
 /// Text for XML 1.0 attributes and content; the control characters XML forbids even
 /// escaped become `?`.
 pub fn xml(s: &str) -> String {
+    markup(s, "&apos;", true)
+}
+
+/// `&`, `<`, `>` and both quotes as entities (`apos` for `'`), and with
+/// `replace_controls` the C0 controls other than tab and newlines as `?`.
+fn markup(s: &str, apos: &str, replace_controls: bool) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -35,8 +30,10 @@ pub fn xml(s: &str) -> String {
             '<' => o.push_str("&lt;"),
             '>' => o.push_str("&gt;"),
             '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => o.push('?'),
+            '\'' => o.push_str(apos),
+            c if replace_controls && (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {
+                o.push('?')
+            }
             c => o.push(c),
         }
     }

@@ -100,22 +100,4 @@ mod tests {
         assert!((c[4].1.micros() - 12.0).abs() < 1e-9);
         assert!(latency_curve(&lat(0)).is_empty());
     }
-
-    #[test]
-    fn median_odd_even_and_empty() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
-        assert_eq!(median(&[f64::NAN]), None);
-        assert_eq!(median(&[]), None);
-    }
-
-    #[test]
-    fn change_and_ratio_edges() {
-        assert_eq!(pct_change(200.0, 250.0), Some(25.0));
-        assert_eq!(pct_change(200.0, 100.0), Some(-50.0));
-        assert_eq!(pct_change(0.0, 0.0), Some(0.0));
-        assert_eq!(pct_change(0.0, 5.0), None);
-        assert_eq!(ratio(3.0, 2.0), Some(1.5));
-        assert_eq!(ratio(1.0, 0.0), None);
-    }
 }
