@@ -4,12 +4,11 @@
 //! show them without failing on them (the exit code decides that).
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 use crate::analysis::{GateReport, Row};
 use crate::verdict::{Outcome, Verdict};
 
-use thinbench_schema::escape::xml as esc;
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 fn case_name(r: &Row) -> String {
     match &r.key.step {
@@ -40,7 +39,8 @@ fn values(r: &Row) -> String {
     )
 }
 
-/// The report as JUnit XML.
+/// The report as JUnit XML, written by `quick-junit` (nextest's writer: escaping, the
+/// control characters XML forbids, attribute order).
 pub fn render(report: &GateReport) -> String {
     let multi_env = report.groups.len() > 1;
     let mut suites: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
@@ -52,85 +52,85 @@ pub fn render(report: &GateReport) -> String {
         };
         suites.entry(name).or_default().push(r);
     }
-    let count = |rows: &[&Row], o: Outcome| rows.iter().filter(|r| r.outcome == o).count();
-    let all: Vec<&Row> = report.rows.iter().collect();
-    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        x,
-        "<testsuites name=\"thinbench gate\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\">",
-        all.len(),
-        count(&all, Outcome::Fail),
-        count(&all, Outcome::Inconclusive)
-    );
-    for (suite, rows) in &suites {
-        let _ = writeln!(
-            x,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" errors=\"0\">",
-            esc(suite),
-            rows.len(),
-            count(rows, Outcome::Fail),
-            count(rows, Outcome::Inconclusive)
-        );
+    let mut out = Report::new("thinbench gate");
+    for (name, rows) in &suites {
+        let mut suite = TestSuite::new(name.as_str());
+        // Not in quick-junit's schema, but read by Jenkins and GitLab: how many were
+        // inconclusive, beside the failures it counts itself.
+        let skipped = rows
+            .iter()
+            .filter(|r| r.outcome == Outcome::Inconclusive)
+            .count();
+        suite
+            .extra
+            .insert("skipped".into(), skipped.to_string().into());
         for r in rows {
-            let _ = write!(
-                x,
-                "    <testcase classname=\"{}\" name=\"{}\"",
-                esc(suite),
-                esc(&case_name(r))
-            );
-            let detail = esc(&values(r));
-            match r.outcome {
-                Outcome::Pass => {
-                    let _ = writeln!(
-                        x,
-                        ">\n      <system-out>{}: {detail}</system-out>\n    </testcase>",
-                        r.verdict.label()
-                    );
-                }
-                Outcome::Fail => {
-                    let word = match r.verdict {
-                        Verdict::Regressed => "regressed",
-                        Verdict::Changed => "changed",
-                        Verdict::Missing => "missing",
-                        _ => "failed",
-                    };
-                    let message = format!("{word}: {}", r.explain());
-                    let _ = writeln!(
-                        x,
-                        ">\n      <failure type=\"{word}\" message=\"{}\">{detail}</failure>\n    </testcase>",
-                        esc(&message)
-                    );
-                }
-                Outcome::Inconclusive => {
-                    let message = match &r.verdict {
-                        Verdict::Inconclusive { reason } => {
-                            format!("inconclusive: {}", reason.describe())
-                        }
-                        _ => "inconclusive".into(),
-                    };
-                    let _ = writeln!(
-                        x,
-                        ">\n      <skipped message=\"{}\"/>\n      <system-out>{detail}</system-out>\n    </testcase>",
-                        esc(&message)
-                    );
-                }
-            }
+            suite.add_test_case(test_case(name, r));
         }
-        x.push_str("  </testsuite>\n");
+        out.add_test_suite(suite);
     }
-    x.push_str("</testsuites>\n");
-    x
+    // Serializing into memory fails only on a writer error, which a String never has.
+    out.to_string().unwrap_or_default()
+}
+
+fn test_case(suite: &str, r: &Row) -> TestCase {
+    let detail = values(r);
+    let status = match r.outcome {
+        Outcome::Pass => TestCaseStatus::success(),
+        Outcome::Fail => {
+            let word = match r.verdict {
+                Verdict::Regressed => "regressed",
+                Verdict::Changed => "changed",
+                Verdict::Missing => "missing",
+                _ => "failed",
+            };
+            let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            st.set_type(word)
+                .set_message(format!("{word}: {}", r.explain()))
+                .set_description(detail.as_str());
+            st
+        }
+        Outcome::Inconclusive => {
+            let message = match &r.verdict {
+                Verdict::Inconclusive { reason } => {
+                    format!("inconclusive: {}", reason.describe())
+                }
+                _ => "inconclusive".into(),
+            };
+            let mut st = TestCaseStatus::skipped();
+            st.set_message(message);
+            st
+        }
+    };
+    let mut case = TestCase::new(case_name(r), status);
+    case.set_classname(suite);
+    match r.outcome {
+        Outcome::Pass => {
+            case.set_system_out(format!("{}: {detail}", r.verdict.label()));
+        }
+        Outcome::Inconclusive => {
+            case.set_system_out(detail);
+        }
+        Outcome::Fail => {}
+    }
+    case
 }
 
 #[cfg(test)]
 mod tests {
-    use super::esc;
+    use super::*;
 
     #[test]
-    fn escapes() {
-        assert_eq!(
-            esc("a < b && \"c\" 'd' >\u{1}"),
-            "a &lt; b &amp;&amp; &quot;c&quot; &apos;d&apos; &gt;?"
-        );
+    fn markup_in_names_and_messages_is_escaped() {
+        let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        st.set_message("a < b && \"c\" 'd' >");
+        let mut suite = TestSuite::new("s<1>");
+        suite.add_test_case(TestCase::new("x & y", st));
+        let mut r = Report::new("r");
+        r.add_test_suite(suite);
+        let x = r.to_string().unwrap();
+        assert!(x.contains("name=\"s&lt;1&gt;\""), "{x}");
+        assert!(x.contains("name=\"x &amp; y\""), "{x}");
+        assert!(!x.contains("a < b"), "{x}");
     }
 }
