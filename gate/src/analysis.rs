@@ -185,6 +185,22 @@ pub struct Counts {
     pub ignored: usize,
 }
 
+impl Counts {
+    /// "N regressed, N changed, … N new": the counts as the summary line and gate.md say them.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} regressed, {} changed, {} missing, {} inconclusive, {} improved, {} unchanged, {} new",
+            self.regressed,
+            self.changed,
+            self.missing,
+            self.inconclusive,
+            self.improved,
+            self.unchanged,
+            self.new
+        )
+    }
+}
+
 /// The gate's result: everything every output shows. `render::json` writes it as the
 /// documented `gate.json`.
 #[derive(Debug, Clone, PartialEq)]

@@ -132,17 +132,7 @@ pub fn gate(a: GateArgs) -> anyhow::Result<i32> {
         Overall::Regression => "REGRESSION",
         Overall::Inconclusive => "INCONCLUSIVE",
     };
-    println!(
-        "gate: {word}: {} figures: {} regressed, {} changed, {} missing, {} inconclusive, {} improved, {} unchanged, {} new",
-        r.rows.len(),
-        c.regressed,
-        c.changed,
-        c.missing,
-        c.inconclusive,
-        c.improved,
-        c.unchanged,
-        c.new
-    );
+    println!("gate: {word}: {} figures: {}", r.rows.len(), c.describe());
     for g in &r.groups {
         println!(
             "environment {}: baseline {} run(s), candidate {} run(s)",

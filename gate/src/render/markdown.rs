@@ -82,15 +82,9 @@ pub fn render(r: &GateReport, plots: &[PlotRef]) -> String {
     let c = &r.counts;
     let _ = writeln!(
         x,
-        "**{} figures**: {} regressed, {} changed, {} missing, {} inconclusive, {} improved, {} unchanged, {} new{}.\n",
+        "**{} figures**: {}{}.\n",
         r.rows.len(),
-        c.regressed,
-        c.changed,
-        c.missing,
-        c.inconclusive,
-        c.improved,
-        c.unchanged,
-        c.new,
+        c.describe(),
         if c.ignored > 0 {
             format!(" ({} left out by the config)", c.ignored)
         } else {
