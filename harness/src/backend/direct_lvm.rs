@@ -307,6 +307,7 @@ impl DirectLvmPool {
             id,
             size,
             dm: dev,
+            file: None,
         };
         self.thins.insert(name.clone(), t.clone());
         Ok(t)

@@ -233,6 +233,7 @@ impl LoopLvmPool {
             id,
             size,
             dm: dev,
+            file: None,
         };
         self.thins.insert(name.clone(), t.clone());
         Ok(t)

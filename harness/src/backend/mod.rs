@@ -6,6 +6,7 @@ pub mod device_safety;
 pub mod direct_lvm;
 pub mod dm;
 mod error;
+pub mod fake;
 pub mod fault;
 pub mod log_writes;
 pub mod loop_lvm;
@@ -18,4 +19,6 @@ pub mod table;
 pub mod thin_tools;
 
 pub use error::{is_busy, BackendError};
-pub use pool::{ensure_inactive, read_pool_status, PoolBackend, ThinDev};
+pub use pool::{
+    ensure_inactive, read_pool_status, DmStatusReader, PoolBackend, StatusReader, ThinDev,
+};

@@ -21,6 +21,49 @@ pub struct ThinDev {
     pub size: Bytes,
     /// dm device.
     pub dm: dm::DmDev,
+    /// Where IO goes when it is not the dm device: the fake backend's sparse file.
+    pub file: Option<PathBuf>,
+}
+
+impl ThinDev {
+    /// The node workloads open: `/dev/dm-N` for a real thin, the backing file of a fake.
+    pub fn node(&self) -> PathBuf {
+        self.file.clone().unwrap_or_else(|| self.dm.devnode())
+    }
+}
+
+/// Reads a pool's status from another thread than the runner's (the sampler, the fault
+/// trigger): a handle of its own, so it never borrows the backend.
+pub trait StatusReader: Send {
+    /// The pool's status now (noflush for a real pool).
+    fn read(&mut self) -> Result<PoolUsage, BackendError>;
+}
+
+/// A real pool's [`StatusReader`]: its own dm handle, opened on first use (on the
+/// reading thread).
+pub struct DmStatusReader {
+    pool: String,
+    dm: Option<dm::Dm>,
+}
+
+impl DmStatusReader {
+    /// Reads the thin-pool device `pool` (dm name).
+    pub fn new(pool: &str) -> DmStatusReader {
+        DmStatusReader {
+            pool: pool.to_owned(),
+            dm: None,
+        }
+    }
+}
+
+impl StatusReader for DmStatusReader {
+    fn read(&mut self) -> Result<PoolUsage, BackendError> {
+        let dm = match &mut self.dm {
+            Some(dm) => dm,
+            None => self.dm.insert(dm::Dm::open()?),
+        };
+        read_pool_status(dm, &self.pool)
+    }
 }
 
 /// What both pool kinds offer the runner.
@@ -29,6 +72,10 @@ pub trait PoolBackend {
     fn pool_dm_name(&self) -> &str;
     /// Current status (noflush).
     fn status(&self) -> Result<PoolUsage, BackendError>;
+    /// A status reader another thread can own (the sampler's, the fault trigger's).
+    fn status_reader(&self) -> Box<dyn StatusReader> {
+        Box::new(DmStatusReader::new(self.pool_dm_name()))
+    }
     /// A new thin device.
     fn create_thin(
         &mut self,
@@ -50,6 +97,13 @@ pub trait PoolBackend {
     /// Remove the thin's dm device only (the thin stays in the pool). With `deferred`, an
     /// open device is removed at its last close (`DM_DEFERRED_REMOVE`), as Docker did.
     fn deactivate_thin(&mut self, name: &Ident, deferred: bool) -> Result<(), BackendError>;
+    /// Whether the thin's device is up and has a deferred remove pending (`None`: gone).
+    fn deferred_pending(&self, name: &Ident) -> Result<Option<bool>, BackendError> {
+        let t = self
+            .thin(name)
+            .ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
+        dm::Dm::open()?.deferred_pending(&t.dm.name)
+    }
     /// Delete a thin whose device is gone: one attempt (`delete` message, or `lvremove`);
     /// the caller retries EBUSY, as Docker's deferred deletion did.
     fn delete_inactive_thin(&mut self, name: &Ident) -> Result<(), BackendError>;

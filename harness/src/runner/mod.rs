@@ -7,9 +7,11 @@ mod actions;
 mod case;
 mod crosscheck;
 pub(crate) mod faults;
+pub mod pools;
 pub(crate) mod sampler;
 
 pub use actions::MOUNT_BASE;
+pub use pools::{FakePools, KernelPools, PoolFactory};
 mod step;
 
 use std::collections::BTreeMap;
@@ -20,13 +22,10 @@ use thinbench_schema::record::{
     Status,
 };
 
-use crate::backend::direct_lvm::{DirectLvmPool, Pv};
-use crate::backend::loop_lvm::LoopLvmPool;
 use crate::backend::names::Names;
-use crate::backend::{device_safety, BackendError, PoolBackend};
 use crate::env::kmsg::Kmsg;
 use crate::record::Recorder;
-use crate::spec::{DeviceSpec, PoolKindSpec, PoolSpec, ScenarioSpec};
+use crate::spec::{PoolSpec, ScenarioSpec};
 use crate::sys::signals;
 
 /// Where and as what a run executes.
@@ -47,8 +46,19 @@ pub struct RunContext {
     pub force_device: bool,
 }
 
-/// Run every case of `plan`; the summary is also written to `out_dir` as it goes.
+/// Run every case of `plan` on the running kernel's pools; the summary is also written
+/// to `out_dir` as it goes.
 pub fn run_plan(plan: &ScenarioSpec, ctx: &RunContext, rec: &Recorder) -> RunSummary {
+    run_plan_with(plan, ctx, rec, &mut pools::KernelPools)
+}
+
+/// [`run_plan`] with the pools `pools` builds (the fake backend in unit tests).
+pub fn run_plan_with(
+    plan: &ScenarioSpec,
+    ctx: &RunContext,
+    rec: &Recorder,
+    pools: &mut dyn PoolFactory,
+) -> RunSummary {
     let names = Names::new(&ctx.run_id);
     let mut summary = RunSummary {
         format_version: thinbench_schema::FORMAT_VERSION,
@@ -80,7 +90,7 @@ pub fn run_plan(plan: &ScenarioSpec, ctx: &RunContext, rec: &Recorder) -> RunSum
         if signals::stop_requested() {
             break;
         }
-        let case = run_case(plan, index, pool, ctx, &names, rec, &mut kernel_log);
+        let case = run_case(plan, index, pool, ctx, &names, rec, pools, &mut kernel_log);
         overall = overall.worst(case.status);
         summary.cases.push(case);
         let _ = rec.write_summary(&summary);
@@ -117,52 +127,6 @@ fn log_kernel_line(rec: &Recorder, log: &mut String, line: &str) {
     });
 }
 
-fn build_pool(
-    index: usize,
-    pool: &PoolSpec,
-    ctx: &RunContext,
-    names: &Names,
-) -> Result<Box<dyn PoolBackend>, BackendError> {
-    let dir = ctx.work_dir.join(pool.name.as_str());
-    match &pool.kind {
-        PoolKindSpec::LoopLvm(l) => {
-            let d = match &l.dir {
-                Some(p) if p.is_absolute() => p.join(&ctx.run_id).join(pool.name.as_str()),
-                Some(p) => ctx.work_dir.join(p).join(pool.name.as_str()),
-                None => dir,
-            };
-            Ok(Box::new(LoopLvmPool::create(pool, l, &d, names)?))
-        }
-        PoolKindSpec::DirectLvm(d) => {
-            let pv = match &d.device {
-                DeviceSpec::Auto { .. } => match ctx.auto_devices.get(&index) {
-                    Some(p) => Pv::Device(p.clone()),
-                    None => {
-                        return Err(BackendError::Unsupported(format!(
-                            "pool {}: device = \"auto\" needs a scratch disk, which only the VM environment makes; on a host use device = \"loop\" (a loop-backed PV) or a device path",
-                            pool.name
-                        )))
-                    }
-                },
-                DeviceSpec::LoopBacked { size } => Pv::LoopFile(dir.join("pv.img"), *size),
-                DeviceSpec::Path(p) => Pv::Device(p.clone()),
-            };
-            // Checked again here, where the pool is built (the CLI checks before a run
-            // starts): a device that became busy in between is still refused.
-            if let Pv::Device(dev) = &pv {
-                device_safety::check(dev, ctx.force_device)?;
-            }
-            Ok(Box::new(DirectLvmPool::create(
-                pool,
-                d,
-                pv,
-                &dir.join("lvm"),
-                names,
-            )?))
-        }
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn run_case(
     plan: &ScenarioSpec,
@@ -171,10 +135,12 @@ fn run_case(
     ctx: &RunContext,
     names: &Names,
     rec: &Recorder,
+    pools: &mut dyn PoolFactory,
     kernel_log: &mut String,
 ) -> CaseResult {
+    let kernel = pools.kernel();
     let mut state = case::CaseState {
-        kmsg: Some(Kmsg::open()),
+        kmsg: kernel.then(Kmsg::open),
         scratch: ctx.work_dir.join(pool.name.as_str()),
         ..Default::default()
     };
@@ -194,7 +160,10 @@ fn run_case(
             }
             *logged = state.kernel_lines.len();
         };
-    let _timeout = pool.no_space_timeout.map(NoSpaceTimeout::set);
+    let _timeout = pool
+        .no_space_timeout
+        .filter(|_| kernel)
+        .map(NoSpaceTimeout::set);
     let case_id = format!("{}/{}", plan.name, pool.name);
     rec.event(EventKind::CaseStarted {
         case: case_id.clone(),
@@ -237,7 +206,7 @@ fn run_case(
     };
     // A fault target the kernel lacks: the case cannot run here, which is a skip, not a
     // pass (and not the pool's failure).
-    if !pool.faults.is_empty() {
+    if !pool.faults.is_empty() && kernel {
         crate::backend::fault::load_modules(&pool.faults);
         let dm = crate::backend::dm::Dm::open();
         let targets = dm
@@ -270,7 +239,7 @@ fn run_case(
             return result;
         }
     }
-    let built = build_pool(index, pool, ctx, names);
+    let built = pools.build(index, pool, ctx, names);
     flush_kernel(&mut state, &mut logged, kernel_log);
     let mut backend = match built {
         Ok(b) => b,

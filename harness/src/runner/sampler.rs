@@ -1,4 +1,5 @@
-//! Periodic pool status sampling on its own thread (own dm handle) while a workload runs.
+//! Periodic pool status sampling on its own thread (its own status reader) while a workload
+//! runs.
 //! Reads are noflush, so sampling never forces a metadata commit.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use thinbench_schema::record::PoolSample;
 
-use crate::backend::{dm::Dm, read_pool_status};
+use crate::backend::StatusReader;
 use crate::record::Recorder;
 
 /// Interval between samples.
@@ -45,19 +46,21 @@ fn thread_cpu() -> Duration {
 }
 
 impl Sampler {
-    /// Start sampling `dm_name` into `rec`.
-    pub fn start(rec: Recorder, dm_name: String, pool: String, step: usize) -> Sampler {
+    /// Start sampling the pool `reader` reads into `rec`.
+    pub fn start(
+        rec: Recorder,
+        mut reader: Box<dyn StatusReader>,
+        pool: String,
+        step: usize,
+    ) -> Sampler {
         let stop = Arc::new(AtomicBool::new(false));
         let s = stop.clone();
         let handle = std::thread::spawn(move || {
             let cpu_at_start = thread_cpu();
             let mut samples = 0;
-            let Ok(dm) = Dm::open() else {
-                return SamplerCost::default();
-            };
             while !s.load(Ordering::Relaxed) {
                 samples += 1;
-                if let Ok(u) = read_pool_status(&dm, &dm_name) {
+                if let Ok(u) = reader.read() {
                     rec.sample(&PoolSample::from_usage(
                         rec.t_ms(),
                         &pool,

@@ -19,7 +19,7 @@ use thinbench_schema::ids::Ident;
 use thinbench_schema::record::{Better, ExpectationResult, Metric, MetricKind, Status};
 
 use super::ctx::{ActionOutput, StepCtx};
-use crate::backend::{dm::Dm, is_busy};
+use crate::backend::{is_busy, PoolBackend};
 use crate::spec::{DeferredSpec, Holder};
 use crate::sys::command;
 
@@ -166,10 +166,10 @@ fn mount_point(ctx: &StepCtx<'_>) -> PathBuf {
 }
 
 /// Wait until `dm_name` is gone; the time it took.
-fn wait_gone(dm: &Dm, dm_name: &str, limit: Duration) -> Option<Duration> {
+fn wait_gone(backend: &dyn PoolBackend, thin: &Ident, limit: Duration) -> Option<Duration> {
     let t = Instant::now();
     while t.elapsed() < limit {
-        if matches!(dm.deferred_pending(dm_name), Ok(None)) {
+        if matches!(backend.deferred_pending(thin), Ok(None)) {
             return Some(t.elapsed());
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -206,7 +206,6 @@ fn model_delete(
 /// A thin made busy by its holder.
 struct Busy {
     t: crate::backend::ThinDev,
-    dm: Dm,
     mnt: PathBuf,
     held: Held,
     /// Blocks the holder's mkfs took (0 for an fd).
@@ -219,7 +218,6 @@ fn make_busy(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<Busy, String> {
         .thin(&d.thin)
         .ok_or_else(|| format!("no thin {}", d.thin))?
         .clone();
-    let dm = Dm::open().map_err(|e| e.to_string())?;
     let mnt = mount_point(ctx);
     let used = |ctx: &StepCtx<'_>| {
         ctx.backend
@@ -228,12 +226,11 @@ fn make_busy(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<Busy, String> {
             .map_err(|e| e.to_string())
     };
     let before = used(ctx)?;
-    let held = hold(&t.dm.devnode(), d.holder, &mnt)?;
+    let held = hold(&t.node(), d.holder, &mnt)?;
     // Filesystem IO (mkfs) is the kernel's to place: the model learns it from the pool.
     let fs_blocks = used(ctx)? - before;
     Ok(Busy {
         t,
-        dm,
         mnt,
         held,
         fs_blocks,
@@ -244,7 +241,6 @@ fn make_busy(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<Busy, String> {
 pub fn removal(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput, String> {
     let Busy {
         t,
-        dm,
         mnt,
         held,
         fs_blocks,
@@ -269,7 +265,7 @@ pub fn removal(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput, 
     });
     let t0 = Instant::now();
     let deferred = ctx.backend.deactivate_thin(&d.thin, true);
-    let pending = dm.deferred_pending(&t.dm.name).ok().flatten();
+    let pending = ctx.backend.deferred_pending(&d.thin).ok().flatten();
     out.checks.push(match (&deferred, pending) {
         (Ok(()), Some(true)) => passed(
             "deferred remove accepted, device shows the deferred flag",
@@ -282,7 +278,12 @@ pub fn removal(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput, 
         ),
     });
     std::thread::sleep(d.hold);
-    let still = dm.deferred_pending(&t.dm.name).ok().flatten().is_some();
+    let still = ctx
+        .backend
+        .deferred_pending(&d.thin)
+        .ok()
+        .flatten()
+        .is_some();
     out.checks.push(if still {
         passed(
             "device still present while held",
@@ -297,7 +298,7 @@ pub fn removal(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput, 
     });
     let released = Instant::now();
     release(held)?;
-    let gone = wait_gone(&dm, &t.dm.name, Duration::from_secs(30));
+    let gone = wait_gone(&*ctx.backend, &d.thin, Duration::from_secs(30));
     out.checks.push(match gone {
         Some(g) => passed(
             "device disappears at last close",
@@ -357,7 +358,6 @@ pub fn removal(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput, 
 pub fn deletion(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput, String> {
     let Busy {
         t,
-        dm,
         mnt,
         held,
         fs_blocks,
@@ -399,7 +399,7 @@ pub fn deletion(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput,
         if start.elapsed() >= d.hold {
             if let Some(h) = held.take() {
                 release(h)?;
-                let _ = wait_gone(&dm, &t.dm.name, Duration::from_secs(10));
+                let _ = wait_gone(&*ctx.backend, &d.thin, Duration::from_secs(10));
             }
         }
         attempts += 1;

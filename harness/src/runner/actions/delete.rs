@@ -364,7 +364,7 @@ pub fn run(ctx: &mut StepCtx<'_>, d: &DeleteSpec) -> Result<ActionOutput, String
         ));
     }
     let n_files = d.files.0 / FILE_SIZE;
-    let dev = t.dm.devnode();
+    let dev = t.node();
     let dir = ctx.state.scratch.join(format!("mnt-{}", ctx.step.name));
     let data_file = ctx.backend.data_file();
     let used0 = model(ctx)?.data_blocks_used().0;

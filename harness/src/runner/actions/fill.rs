@@ -19,7 +19,6 @@ use thinbench_workloads::small_write::{self, SmallWriteParams};
 
 use super::ctx::{metric, ActionOutput, StepCtx};
 use super::write::{first_touched, verify_thin, STAMP_DEVICE};
-use crate::backend::{dm::Dm, read_pool_status};
 use crate::spec::{FillSpec, PoolKindSpec, Recover};
 use crate::sys::signals;
 
@@ -43,8 +42,7 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
         .thin(&f.thin)
         .ok_or_else(|| format!("no thin {}", f.thin))?
         .clone();
-    let dm = Dm::open().map_err(|e| e.to_string())?;
-    let start = read_pool_status(&dm, ctx.backend.pool_dm_name()).map_err(|e| e.to_string())?;
+    let start = ctx.backend.status().map_err(|e| e.to_string())?;
     // Until the pool runs out (or the thin ends). Writes to chunks the thin already maps
     // take no space, so "bytes free" is no measure of when that happens. With a recovery
     // the writer is told to stop as the recovery starts: its one IO in flight, the held
@@ -64,8 +62,8 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
     params.direct = true;
     params.fsync_at_end = false;
     params.record_writes = true;
-    let mut dev = Device::open(thin.dm.devnode(), true).map_err(|e| e.to_string())?;
-    let probe_dev = Device::open(thin.dm.devnode(), true).map_err(|e| e.to_string())?;
+    let mut dev = Device::open(thin.node(), true).map_err(|e| e.to_string())?;
+    let probe_dev = Device::open(thin.node(), true).map_err(|e| e.to_string())?;
 
     let rec = ctx.rec;
     let (case, index) = (ctx.pool.name.to_string(), ctx.step.index);
@@ -116,7 +114,7 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
             if signals::stop_requested() {
                 stop.store(true, Ordering::Relaxed);
             }
-            if let Ok(u) = read_pool_status(&dm, ctx.backend.pool_dm_name()) {
+            if let Ok(u) = ctx.backend.status() {
                 if u.mode != mode {
                     rec.event(EventKind::ModeChange {
                         pool: pool_name.clone(),
@@ -202,7 +200,7 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
             .map_err(|_| "the fill writer panicked".to_owned())
     })?;
     let out = outcome.map_err(|e| e.to_string())?;
-    if let Ok(u) = read_pool_status(&dm, ctx.backend.pool_dm_name()) {
+    if let Ok(u) = ctx.backend.status() {
         if u.mode != mode {
             rec.event(EventKind::ModeChange {
                 pool: pool_name.clone(),
@@ -220,9 +218,7 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
         }
     }
     // The step's own before/after comparison must not report these transitions again.
-    ctx.state.last_mode = read_pool_status(&dm, ctx.backend.pool_dm_name())
-        .ok()
-        .map(|u| u.mode);
+    ctx.state.last_mode = ctx.backend.status().ok().map(|u| u.mode);
     if let Some(e) = recovery_error {
         return Err(format!("recovery failed: {e}"));
     }

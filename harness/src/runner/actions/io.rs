@@ -36,7 +36,7 @@ fn thin_dev(ctx: &StepCtx<'_>, thin: &Ident) -> Result<(PathBuf, Bytes), String>
         .backend
         .thin(thin)
         .ok_or_else(|| format!("no thin {thin}"))?;
-    Ok((t.dm.devnode(), t.size))
+    Ok((t.node(), t.size))
 }
 
 /// Status sampling on, as during every workload, unless `sampling` is false.
@@ -44,7 +44,7 @@ fn sampler(ctx: &StepCtx<'_>, sampling: bool) -> Option<Sampler> {
     sampling.then(|| {
         Sampler::start(
             ctx.rec.clone(),
-            ctx.backend.pool_dm_name().to_owned(),
+            ctx.backend.status_reader(),
             ctx.pool.name.to_string(),
             ctx.step.index,
         )

@@ -222,7 +222,7 @@ pub fn fill(ctx: &mut StepCtx<'_>, m: &MetadataFillSpec) -> Result<ActionOutput,
     let probe = match (&last_exclusive, after.mode) {
         (Some((thin, off, len, generation)), PoolMode::Ro) => {
             let dev = ctx.backend.thin(thin).ok_or("probe thin gone")?;
-            let d = Device::open(dev.dm.devnode(), true).map_err(|e| e.to_string())?;
+            let d = Device::open(dev.node(), true).map_err(|e| e.to_string())?;
             let mut buf = AlignedBuf::new(len.0 as usize);
             pattern::stamp(&mut buf, STAMP_DEVICE, *off, *generation, *generation);
             Some(

@@ -210,7 +210,7 @@ pub fn reboot(ctx: &mut StepCtx<'_>, r: &RebootSpec) -> Result<ActionOutput, Str
         if n == 0 {
             continue;
         }
-        let dev = Device::open_read_only(thin.dm.devnode(), true).map_err(|e| e.to_string())?;
+        let dev = Device::open_read_only(thin.node(), true).map_err(|e| e.to_string())?;
         let d = verify_durable(&dev, &log[..n], &log[n..])?;
         checked += d.checked;
         newer += d.newer;

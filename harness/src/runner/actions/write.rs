@@ -66,11 +66,11 @@ pub fn run_phase(ctx: &mut StepCtx<'_>, ph: &Phase) -> Result<PhaseResult, Strin
     params.direct = true;
     params.fsync_at_end = true;
     params.record_writes = true;
-    let mut dev = thinbench_workloads::engine::Device::open(thin.dm.devnode(), true)
-        .map_err(|e| e.to_string())?;
+    let mut dev =
+        thinbench_workloads::engine::Device::open(thin.node(), true).map_err(|e| e.to_string())?;
     let sampler = Sampler::start(
         ctx.rec.clone(),
-        ctx.backend.pool_dm_name().to_owned(),
+        ctx.backend.status_reader(),
         ctx.pool.name.to_string(),
         ctx.step.index,
     );
@@ -162,7 +162,7 @@ pub fn verify_log(
         .thin(thin)
         .ok_or_else(|| format!("no thin {thin}"))?
         .clone();
-    let dev = thinbench_workloads::engine::Device::open_read_only(t.dm.devnode(), true)
+    let dev = thinbench_workloads::engine::Device::open_read_only(t.node(), true)
         .map_err(|e| e.to_string())?;
     let rep = small_write::verify_writes(&dev, log, STAMP_DEVICE).map_err(|e| e.to_string())?;
     let ok = rep.is_clean();
