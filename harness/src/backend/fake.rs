@@ -11,7 +11,7 @@
 //!
 //! What the fake does not do, and the VM tests do: run out of space (a file write never
 //! fails, so a fill is only tested with a byte limit here), metadata, filesystems on
-//! thins, fault layers, reboots. Those return [`BackendError::Unsupported`]. Errors can be
+//! thins, fault layers, reboots. Those fail as unsupported. Errors can be
 //! injected per operation ([`FakePool::fail_next`]) to drive the runner's error paths.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -59,6 +59,7 @@ struct Mapped {
 #[derive(Debug)]
 struct FakeThin {
     file: PathBuf,
+    id: ThinId,
     size: Bytes,
     map: BTreeMap<u64, Mapped>,
     /// The "dm device" is up (cleared by deactivation, at once or at the last close).
@@ -389,6 +390,7 @@ impl FakePool {
             name.clone(),
             FakeThin {
                 file,
+                id,
                 size,
                 map: BTreeMap::new(),
                 active: true,
@@ -577,10 +579,30 @@ impl PoolBackend for FakePool {
         None
     }
 
+    /// The fake's own block map in `thin_ls`'s shape: what the accounting model is
+    /// cross-checked against, as a real pool's metadata is.
     fn thin_ls(&self) -> Result<Vec<thin_tools::ThinLsRow>, BackendError> {
-        Err(BackendError::Unsupported(
-            "the fake pool has no metadata for thin_ls".into(),
-        ))
+        let mut s = lock(&self.state);
+        s.scan()?;
+        let mut rows: Vec<thin_tools::ThinLsRow> = s
+            .thins
+            .values()
+            .map(|t| {
+                let exclusive = t
+                    .map
+                    .values()
+                    .filter(|m| s.refs.get(&m.block) == Some(&1))
+                    .count() as u64;
+                thin_tools::ThinLsRow {
+                    dev: u64::from(t.id.get()),
+                    mapped: t.map.len() as u64,
+                    exclusive,
+                    shared: t.map.len() as u64 - exclusive,
+                }
+            })
+            .collect();
+        rows.sort_by_key(|r| r.dev);
+        Ok(rows)
     }
 
     fn construction(&self) -> Vec<String> {

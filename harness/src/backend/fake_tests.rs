@@ -68,7 +68,11 @@ fn a_snapshot_shares_until_either_side_writes() {
     write(&p, "s", 0, 4); // now exclusive: in place
     assert_eq!(used(&p), 4);
     p.delete_thin(&id("s")).unwrap();
-    assert_eq!(used(&p), 2, "deleting the snapshot frees what only it mapped");
+    assert_eq!(
+        used(&p),
+        2,
+        "deleting the snapshot frees what only it mapped"
+    );
 }
 
 #[test]

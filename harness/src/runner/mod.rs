@@ -460,3 +460,6 @@ mod tests {
         let _ = thinbench_schema::ids::Ident::new("x");
     }
 }
+
+#[cfg(test)]
+mod fake_runs;

@@ -85,6 +85,9 @@ impl PoolFactory for KernelPools {
     }
 }
 
+/// A test's hook on each fake pool as it is built.
+pub type PrepareFake = Box<dyn FnMut(&FakePool)>;
+
 /// Fake pools (see [`crate::backend::fake`]) in the run's work dir, sized as the
 /// scenario sizes its pools: loop-lvm's data file, direct-lvm's loop-backed device at
 /// `thinpool_percent`, 256 MiB for a named or scratch device.
@@ -93,7 +96,7 @@ pub struct FakePools {
     /// One per pool built, in order: a test's way to inject failures.
     pub injectors: Vec<FakeInjector>,
     /// Called with each pool as it is built (inject failures before the first step).
-    pub prepare: Option<Box<dyn FnMut(&FakePool)>>,
+    pub prepare: Option<PrepareFake>,
 }
 
 impl PoolFactory for FakePools {

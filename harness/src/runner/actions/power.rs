@@ -130,10 +130,12 @@ pub fn reboot(ctx: &mut StepCtx<'_>, r: &RebootSpec) -> Result<ActionOutput, Str
         .find(|f| since.is_none_or(|t| f.at < t))
         .map(|f| f.lens.clone())
         .unwrap_or_default();
-    let dm = Dm::open().map_err(|e| e.to_string())?;
     let t = Instant::now();
     let mut power_on = || match &sched {
-        Some(s) => s.end_all(&dm, "power back on (reboot)"),
+        Some(s) => s.end_all(
+            &Dm::open().map_err(|e| e.to_string())?,
+            "power back on (reboot)",
+        ),
         None => Ok(Vec::new()),
     };
     let rb = ctx

@@ -1,0 +1,143 @@
+//! The expectation checks: each holds when the pool did what was expected and fails,
+//! naming both figures, when it did not; and the runner's error paths.
+
+use nix::errno::Errno;
+use thinbench_schema::record::Status;
+
+use super::{one_pool, run, run_with};
+use crate::backend::fake::FakeOp;
+use crate::runner::FakePools;
+
+/// A thin, 1 MiB written to it (16 chunks), then `expect` on a last small write.
+fn written(expect: &str) -> String {
+    one_pool(&format!(
+        r#"
+[[step]]
+action = "create-thin"
+thin = "a"
+size = "8MiB"
+[[step]]
+name = "w"
+action = "small-write"
+thin = "a"
+pattern = "sequential"
+io_size = "64KiB"
+bytes = "1MiB"
+[step.expect]
+{expect}
+"#
+    ))
+}
+
+fn check(expect: &str, what: &str) -> (Status, String, String, Option<String>) {
+    let r = run(&written(expect));
+    let e = r.expectation("w", what);
+    (
+        e.status,
+        e.expected.clone(),
+        e.observed.clone(),
+        e.message.clone(),
+    )
+}
+
+#[test]
+fn data_blocks_allocated_holds_exactly_or_fails_naming_both_figures() {
+    let (st, ..) = check("data_blocks_allocated = 16", "data blocks allocated");
+    assert_eq!(st, Status::Passed);
+    let (st, exp, obs, msg) = check("data_blocks_allocated = 15", "data blocks allocated");
+    assert_eq!(
+        (st, exp.as_str(), obs.as_str()),
+        (Status::Failed, "15", "16")
+    );
+    assert_eq!(
+        msg.as_deref(),
+        Some("step 1 (w): data blocks allocated: expected 15, observed 16")
+    );
+}
+
+#[test]
+fn mode_and_needs_check_hold_or_fail() {
+    assert_eq!(check("mode = \"rw\"", "pool mode").0, Status::Passed);
+    let (st, exp, obs, _) = check("mode = \"out_of_data_space\"", "pool mode");
+    assert_eq!(
+        (st, exp.as_str(), obs.as_str()),
+        (Status::Failed, "out_of_data_space", "rw")
+    );
+    let what = "pool needs_check flag";
+    assert_eq!(check("needs_check = false", what).0, Status::Passed);
+    assert_eq!(check("needs_check = true", what).0, Status::Failed);
+}
+
+#[test]
+fn workload_errors_and_first_error_hold_or_fail() {
+    assert_eq!(check("errors = 0", "workload IO errors").0, Status::Passed);
+    let (st, exp, obs, _) = check("errors = 2", "workload IO errors");
+    assert_eq!((st, exp.as_str(), obs.as_str()), (Status::Failed, "2", "0"));
+    let (st, _, obs, _) = check("first_error = \"ENOSPC\"", "first workload error");
+    assert_eq!(st, Status::Failed, "no error happened: {obs}");
+}
+
+#[test]
+fn a_failing_expectation_fails_its_step_and_the_case_but_the_case_goes_on() {
+    let r = run(&format!(
+        "{}\n[[step]]\nname = \"later\"\naction = \"create-thin\"\nthin = \"b\"\n",
+        written("data_blocks_allocated = 3")
+    ));
+    assert_eq!(r.step("w").status, Status::Failed);
+    assert_eq!(r.step("later").status, Status::Passed);
+    assert_eq!(r.summary.cases[0].status, Status::Failed);
+}
+
+/// The fake's next `create-thin` fails with `e`.
+fn failing_create(e: Errno) -> FakePools {
+    FakePools {
+        prepare: Some(Box::new(move |p| p.fail_next(FakeOp::CreateThin, e))),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_step_error_fails_the_step_stops_the_case_and_is_recorded() {
+    let r = run_with(&written(""), failing_create(Errno::EEXIST));
+    let s = &r.steps(0)[0];
+    assert_eq!(s.status, Status::Failed);
+    assert!(
+        s.error.as_deref().unwrap().contains("EEXIST"),
+        "{:?}",
+        s.error
+    );
+    assert_eq!(r.steps(0).len(), 1, "later steps do not run after an error");
+    assert_eq!(r.summary.cases[0].status, Status::Failed);
+    let events = std::fs::read_to_string(r.dir.path().join("out/events.jsonl")).unwrap();
+    assert!(
+        events.contains("EEXIST"),
+        "the error is in the event stream"
+    );
+}
+
+#[test]
+fn error_contains_passes_on_the_refusal_it_names_and_fails_without_it() {
+    let toml = |text: &str| {
+        one_pool(&format!(
+            "[[step]]\nname = \"c\"\naction = \"create-thin\"\nthin = \"a\"\n\
+             [step.expect]\nerror_contains = \"{text}\"\n"
+        ))
+    };
+    let r = run_with(&toml("injected by the test"), failing_create(Errno::ENOSPC));
+    assert_eq!(r.step("c").status, Status::Passed, "{:#?}", r.step("c"));
+    let r = run_with(&toml("something else"), failing_create(Errno::ENOSPC));
+    assert_eq!(r.step("c").status, Status::Failed);
+    let r = run(&toml("injected by the test"));
+    assert_eq!(r.step("c").status, Status::Failed, "the step did not fail");
+}
+
+#[test]
+fn a_workload_step_is_sampled_while_it_runs() {
+    let r = run(&written(""));
+    let rows = r.samples();
+    let reasons: Vec<&str> = rows.iter().map(|s| s.reason.as_str()).collect();
+    assert!(reasons.contains(&"step-start") && reasons.contains(&"step-end"));
+    assert!(rows.iter().all(|s| s.pool == "p"));
+    let last = rows.last().unwrap();
+    assert_eq!(last.data_used, 16, "{rows:#?}");
+}
