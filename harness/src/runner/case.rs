@@ -3,7 +3,7 @@
 //! ([`check`], [`verdict`]): the state every action and the step runner share, below both.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Instant;
+use std::time::Duration;
 
 use thinbench_model::chunk::PoolModel;
 use thinbench_schema::ids::Ident;
@@ -13,6 +13,7 @@ use thinbench_schema::units::Bytes;
 use crate::backend::PoolBackend;
 use crate::record::Recorder;
 use crate::spec::StepSpec;
+use crate::sys::clock::SharedClock;
 
 /// A write as the integrity oracle remembers it: offset, length, generation.
 pub type LoggedWrite = (Bytes, Bytes, u64);
@@ -52,13 +53,17 @@ pub struct CaseState {
     /// Completed flushes, oldest first: when each completed, and how long each thin's
     /// write log was then — the writes a power cut after it must not lose.
     pub flushes: Vec<Flushed>,
+    /// The case's clock (real; a test's fake): the fault schedule's times and the
+    /// flushes' are taken on it, so they compare.
+    pub clock: SharedClock,
 }
 
 /// A completed flush of the workload (see [`CaseState::flushes`]).
 #[derive(Debug, Clone)]
 pub struct Flushed {
-    /// Taken after the flush returned (so never earlier than its completion).
-    pub at: Instant,
+    /// On the case's clock, taken after the flush returned (so never earlier than its
+    /// completion).
+    pub at: Duration,
     /// The `log-writes` mark written right after it, if the pool has a log.
     pub mark: Option<String>,
     /// `acked` length per thin.
@@ -85,7 +90,7 @@ impl CaseState {
         {
             return;
         }
-        let at = Instant::now();
+        let at = self.clock.elapsed();
         let mark = backend.pool_log().and_then(|log| {
             let label = format!("flush-{}", self.flushes.len());
             let dm = crate::backend::dm::Dm::open().ok()?;
@@ -97,6 +102,13 @@ impl CaseState {
             .map(|(k, v)| (k.clone(), v.len()))
             .collect();
         self.flushes.push(Flushed { at, mark, lens });
+    }
+
+    /// A meter for a workload phase's bytes, feeding the schedule's `written:` triggers.
+    pub fn written_meter(&self) -> super::faults::WrittenMeter {
+        self.faults
+            .as_ref()
+            .map_or_else(Default::default, super::faults::Scheduler::meter)
     }
 
     /// A fresh generation number for a phase's writes.

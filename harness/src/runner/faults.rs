@@ -2,40 +2,50 @@
 //! that put them in and out of force — at step starts (on the runner's thread), and at a
 //! time, an amount written or a pool usage (on a trigger thread that runs while a step
 //! does). Every change goes to the event stream and the case's timeline.
+//!
+//! Time comes from the case's [`Clock`], the amount written from the schedule's own
+//! counter (fed by [`WrittenMeter`]s), and the trigger thread is handed its
+//! [`LayerSwitch`] and usage reader: tests run the schedule on a fake clock with a
+//! recording switch, without device-mapper.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use thinbench_schema::ids::Ident;
 use thinbench_schema::record::{EventKind, TimelineEntry};
 
 use crate::backend::dm::Dm;
 use crate::backend::fault::{self, LayerRef};
-use crate::backend::read_pool_status;
+use crate::backend::{read_pool_status, BackendError};
 use crate::record::Recorder;
 use crate::spec::{FaultAt, FaultTarget, FaultUntil, FlakeyMode};
+use crate::sys::clock::Clock;
 
-/// Bytes workloads have written in this process (all cases); `written:` triggers count
-/// from a case's start.
-static WRITTEN: AtomicU64 = AtomicU64::new(0);
-
-/// Counts a workload's progress into [`WRITTEN`]: progress reports are cumulative per
-/// phase, so each meter adds the difference.
+/// Counts a workload phase's progress into a case's written-bytes counter (the one its
+/// `written:` triggers read): progress reports are cumulative per phase, so each meter
+/// adds the difference. A default meter counts into a counter of its own, which no
+/// schedule reads (a case without faults).
 #[derive(Default)]
-pub struct WrittenMeter(u64);
+pub struct WrittenMeter {
+    counter: Arc<AtomicU64>,
+    seen: u64,
+}
 
 impl WrittenMeter {
     /// The phase has written `bytes` so far.
     pub fn progress(&mut self, bytes: u64) {
-        if bytes > self.0 {
-            WRITTEN.fetch_add(bytes - self.0, Ordering::Relaxed);
-            self.0 = bytes;
+        if bytes > self.seen {
+            self.counter.fetch_add(bytes - self.seen, Ordering::Relaxed);
+            self.seen = bytes;
         }
     }
 }
+
+/// Reads the pool's data usage in percent (`None` when it cannot be read).
+pub type UsageReader = Box<dyn FnMut() -> Option<f64> + Send>;
 
 /// How often the trigger thread looks.
 const POLL: Duration = Duration::from_millis(20);
@@ -43,7 +53,8 @@ const POLL: Duration = Duration::from_millis(20);
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum State {
     Pending,
-    Active(Instant),
+    /// Since when, on the case's clock.
+    Active(Duration),
     Done,
 }
 
@@ -54,12 +65,13 @@ struct Slot {
 
 struct Inner {
     slots: Vec<Slot>,
-    case_start: Instant,
-    written_at_start: u64,
+    /// When the case started, on its clock (`time:` triggers count from it).
+    case_start: Duration,
     timeline: Vec<TimelineEntry>,
-    /// Since when a fault that loses or damages writes has been in force (since the last
-    /// reboot): writes flushed before it are the ones a reboot must find.
-    damage_since: Option<Instant>,
+    /// Since when (on the case's clock) a fault that loses or damages writes has been in
+    /// force (since the last reboot): writes flushed before it are the ones a reboot
+    /// must find.
+    damage_since: Option<Duration>,
     /// The last swap that failed (a schedule that cannot be kept fails the step).
     error: Option<String>,
 }
@@ -70,6 +82,9 @@ pub struct Scheduler {
     inner: Arc<Mutex<Inner>>,
     rec: Recorder,
     pool: String,
+    clock: Arc<dyn Clock>,
+    /// Bytes the case's workloads have written since the schedule was made.
+    written: Arc<AtomicU64>,
 }
 
 /// Whether a fault in force can lose or alter what is written (so a power-cut oracle
@@ -83,9 +98,15 @@ fn damages_writes(t: &FaultTarget) -> bool {
 }
 
 impl Scheduler {
-    /// The schedule of `layers` (as built: `at = "start"` ones already in force).
-    pub fn new(layers: Vec<LayerRef>, rec: Recorder, pool: &str) -> Scheduler {
-        let now = Instant::now();
+    /// The schedule of `layers` (as built: `at = "start"` ones already in force), on
+    /// `clock` (the case's: its start is now).
+    pub fn new(
+        layers: Vec<LayerRef>,
+        rec: Recorder,
+        pool: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Scheduler {
+        let now = clock.elapsed();
         let mut timeline = Vec::new();
         let mut damage_since = None;
         let slots = layers
@@ -114,13 +135,22 @@ impl Scheduler {
             inner: Arc::new(Mutex::new(Inner {
                 slots,
                 case_start: now,
-                written_at_start: WRITTEN.load(Ordering::Relaxed),
                 timeline,
                 damage_since,
                 error: None,
             })),
             rec,
             pool: pool.to_owned(),
+            clock,
+            written: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// A meter for one workload phase, counting into this case's `written:` triggers.
+    pub fn meter(&self) -> WrittenMeter {
+        WrittenMeter {
+            counter: self.written.clone(),
+            seen: 0,
         }
     }
 
@@ -145,8 +175,9 @@ impl Scheduler {
         t
     }
 
-    /// Since when writes have been at risk (see [`Inner::damage_since`]).
-    pub fn damage_since(&self) -> Option<Instant> {
+    /// Since when (on the case's clock) writes have been at risk (see
+    /// [`Inner::damage_since`]).
+    pub fn damage_since(&self) -> Option<Duration> {
         self.lock().damage_since
     }
 
@@ -169,7 +200,7 @@ impl Scheduler {
             return;
         }
         let refs: Vec<LayerRef> = idx.iter().map(|&i| inner.slots[i].layer.clone()).collect();
-        let now = Instant::now();
+        let now = self.clock.elapsed();
         match dm.swap_layers(&refs, active) {
             Ok(_) => {
                 for &i in idx {
@@ -280,15 +311,15 @@ impl Scheduler {
     /// in percent (only called when a usage trigger is pending).
     fn poll(&self, dm: &dyn LayerSwitch, usage: &mut dyn FnMut() -> Option<f64>) {
         let mut inner = self.lock();
-        let now = Instant::now();
-        let elapsed = now - inner.case_start;
-        let written = WRITTEN.load(Ordering::Relaxed) - inner.written_at_start;
+        let now = self.clock.elapsed();
+        let elapsed = now.saturating_sub(inner.case_start);
+        let written = self.written.load(Ordering::Relaxed);
         let off: Vec<usize> = inner
             .slots
             .iter()
             .enumerate()
             .filter(|(_, s)| match (s.state, &s.layer.spec.until) {
-                (State::Active(since), FaultUntil::After(d)) => now - since >= *d,
+                (State::Active(since), FaultUntil::After(d)) => now.saturating_sub(since) >= *d,
                 _ => false,
             })
             .map(|(i, _)| i)
@@ -338,28 +369,23 @@ impl Scheduler {
         })
     }
 
-    /// Start the trigger thread for a step (none when nothing needs watching).
-    pub fn trigger(&self, pool_dm_name: &str) -> Option<Trigger> {
+    /// Start the trigger thread for a step (none when nothing needs watching): it polls
+    /// every [`POLL`] on the case's clock, swapping through `switch` and reading the
+    /// pool's usage with `usage`.
+    pub fn trigger(
+        &self,
+        switch: Box<dyn LayerSwitch + Send>,
+        mut usage: UsageReader,
+    ) -> Option<Trigger> {
         if !self.wants_trigger() {
             return None;
         }
         let stop = Arc::new(AtomicBool::new(false));
-        let (s, me, name) = (stop.clone(), self.clone(), pool_dm_name.to_owned());
+        let (s, me) = (stop.clone(), self.clone());
         let handle = std::thread::spawn(move || {
-            let Ok(dm) = Dm::open() else { return };
-            let mut usage = || {
-                read_pool_status(&dm, &name).ok().map(|u| {
-                    if u.data_total.0 == 0 {
-                        0.0
-                    } else {
-                        u.data_used.0 as f64 * 100.0 / u.data_total.0 as f64
-                    }
-                })
-            };
-            let Ok(dm2) = Dm::open() else { return };
             while !s.load(Ordering::Relaxed) {
-                me.poll(&dm2, &mut usage);
-                std::thread::sleep(POLL);
+                me.poll(switch.as_ref(), &mut usage);
+                me.clock.sleep(POLL);
             }
         });
         Some(Trigger {
@@ -402,7 +428,7 @@ pub trait LayerSwitch {
         &self,
         layers: &[fault::LayerRef],
         active: bool,
-    ) -> Result<Vec<String>, crate::backend::BackendError>;
+    ) -> Result<Vec<String>, BackendError>;
 }
 
 impl LayerSwitch for Dm {
@@ -410,7 +436,32 @@ impl LayerSwitch for Dm {
         &self,
         layers: &[fault::LayerRef],
         active: bool,
-    ) -> Result<Vec<String>, crate::backend::BackendError> {
+    ) -> Result<Vec<String>, BackendError> {
         fault::swap(self, layers, active)
     }
 }
+
+/// What a trigger thread works with on device-mapper: a control handle to swap the
+/// layers, and a usage reader over the status of the pool `pool_dm_name` (through a
+/// handle of its own).
+pub fn dm_trigger_parts(
+    pool_dm_name: &str,
+) -> Result<(Box<dyn LayerSwitch + Send>, UsageReader), BackendError> {
+    let switch = Dm::open()?;
+    let status = Dm::open()?;
+    let name = pool_dm_name.to_owned();
+    let usage = move || {
+        read_pool_status(&status, &name).ok().map(|u| {
+            if u.data_total.0 == 0 {
+                0.0
+            } else {
+                u.data_used.0 as f64 * 100.0 / u.data_total.0 as f64
+            }
+        })
+    };
+    Ok((Box::new(switch), Box::new(usage)))
+}
+
+#[cfg(test)]
+#[path = "faults_tests.rs"]
+mod tests;

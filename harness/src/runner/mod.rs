@@ -263,6 +263,7 @@ fn run_case(
             backend.fault_layers(),
             rec.clone(),
             pool.name.as_str(),
+            state.clock.0.clone(),
         ));
     }
     for step in plan.steps.iter().filter(|s| s.applies_to(&pool.name)) {
@@ -281,10 +282,10 @@ fn run_case(
             // Marks at steps: a replay point names where in the scenario it is.
             let _ = log.mark(dm, &format!("step-{}-{}", step.index, step.name));
         }
-        let trigger = state
-            .faults
-            .as_ref()
-            .and_then(|f| f.trigger(backend.pool_dm_name()));
+        let trigger = state.faults.as_ref().and_then(|f| {
+            let (switch, usage) = faults::dm_trigger_parts(backend.pool_dm_name()).ok()?;
+            f.trigger(switch, usage)
+        });
         rec.event(EventKind::StepStarted {
             case: case_id.clone(),
             index: step.index,

@@ -1,7 +1,7 @@
 //! Time behind a trait, so the runner's time-based logic (fault schedules, triggers, step
 //! timeouts) can be tested deterministically with a fake clock instead of real sleeps.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A source of monotonic time that can also sleep.
@@ -58,6 +58,25 @@ impl Clock for FakeClock {
     }
 }
 
+/// One clock shared by the parts of a case (its fault schedule, its flush records), so
+/// the times they take compare. A fresh real clock by default, so state that holds one
+/// can still derive `Default`.
+#[derive(Clone)]
+pub struct SharedClock(pub Arc<dyn Clock>);
+
+impl Default for SharedClock {
+    fn default() -> Self {
+        SharedClock(Arc::new(RealClock::default()))
+    }
+}
+
+impl SharedClock {
+    /// Time elapsed since the clock's origin.
+    pub fn elapsed(&self) -> Duration {
+        self.0.elapsed()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,6 +88,16 @@ mod tests {
         c.sleep(Duration::from_secs(3));
         c.advance(Duration::from_millis(500));
         assert_eq!(c.elapsed(), Duration::from_millis(3500));
+    }
+
+    #[test]
+    fn shared_clock_clones_read_one_clock() {
+        let fake = Arc::new(FakeClock::default());
+        let a = SharedClock(fake.clone());
+        let b = a.clone();
+        fake.advance(Duration::from_millis(7));
+        assert_eq!(a.elapsed(), Duration::from_millis(7));
+        assert_eq!(b.elapsed(), a.elapsed());
     }
 
     #[test]

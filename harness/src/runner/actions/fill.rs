@@ -83,10 +83,10 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
     let mut deleted = None;
     let stop = AtomicBool::new(false);
     let done_bytes = AtomicU64::new(0);
+    let mut meter = ctx.state.written_meter();
     let (writer_done_at, outcome) = std::thread::scope(|s| {
         let (stop, done_bytes) = (&stop, &done_bytes);
         let writer = s.spawn(move || {
-            let mut meter = crate::runner::faults::WrittenMeter::default();
             let r = small_write::run(
                 &mut dev,
                 &params,

@@ -76,7 +76,7 @@ pub fn run_phase(ctx: &mut StepCtx<'_>, ph: &Phase) -> Result<PhaseResult, Strin
     );
     let (rec, case, index) = (ctx.rec, ctx.pool.name.to_string(), ctx.step.index);
     let total = ph.limit.ios(ph.io_size) * ph.io_size.0;
-    let mut meter = crate::runner::faults::WrittenMeter::default();
+    let mut meter = ctx.state.written_meter();
     let out = small_write::run(
         &mut dev,
         &params,
