@@ -19,7 +19,7 @@ use thinbench_schema::record::{EventKind, TimelineEntry};
 
 use crate::backend::dm::Dm;
 use crate::backend::fault::{self, LayerRef};
-use crate::backend::{read_pool_status, BackendError};
+use crate::backend::{BackendError, StatusReader};
 use crate::record::Recorder;
 use crate::spec::{FaultAt, FaultTarget, FaultUntil, FlakeyMode};
 use crate::sys::clock::Clock;
@@ -442,16 +442,14 @@ impl LayerSwitch for Dm {
 }
 
 /// What a trigger thread works with on device-mapper: a control handle to swap the
-/// layers, and a usage reader over the status of the pool `pool_dm_name` (through a
-/// handle of its own).
+/// layers, and the pool's data usage in percent from `status` (the backend's status
+/// reader, a handle of its own).
 pub fn dm_trigger_parts(
-    pool_dm_name: &str,
+    mut status: Box<dyn StatusReader>,
 ) -> Result<(Box<dyn LayerSwitch + Send>, UsageReader), BackendError> {
     let switch = Dm::open()?;
-    let status = Dm::open()?;
-    let name = pool_dm_name.to_owned();
     let usage = move || {
-        read_pool_status(&status, &name).ok().map(|u| {
+        status.read().ok().map(|u| {
             if u.data_total.0 == 0 {
                 0.0
             } else {

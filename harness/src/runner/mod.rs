@@ -283,7 +283,7 @@ fn run_case(
             let _ = log.mark(dm, &format!("step-{}-{}", step.index, step.name));
         }
         let trigger = state.faults.as_ref().and_then(|f| {
-            let (switch, usage) = faults::dm_trigger_parts(backend.pool_dm_name()).ok()?;
+            let (switch, usage) = faults::dm_trigger_parts(backend.status_reader()).ok()?;
             f.trigger(switch, usage)
         });
         rec.event(EventKind::StepStarted {
