@@ -6,6 +6,7 @@
 mod actions;
 mod case;
 mod crosscheck;
+pub mod error;
 pub(crate) mod faults;
 pub mod pools;
 pub(crate) mod sampler;

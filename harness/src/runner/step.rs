@@ -10,6 +10,7 @@ use thinbench_schema::record::{
 
 use super::actions::{self, StepCtx};
 use super::case::{check, sample, verdict, CaseState};
+use super::error::StepError;
 use crate::backend::PoolBackend;
 use crate::record::Recorder;
 use crate::spec::{BlockCount, Expect, PoolSpec, StepSpec};
@@ -49,7 +50,7 @@ pub fn run_step(
         }
     }
     let outcome = if state.model.is_none() {
-        Err("pool status unreadable at the first step".to_owned())
+        Err(StepError::from("pool status unreadable at the first step"))
     } else {
         let mut ctx = StepCtx {
             step,
@@ -106,24 +107,38 @@ pub fn run_step(
             r.status = Status::Failed;
         }
     }
-    let wanted_error = step.expect.iter().find_map(|x| match x {
+    let wanted_text = step.expect.iter().find_map(|x| match x {
         Expect::ErrorContains(t) => Some(t.clone()),
         _ => None,
     });
+    let wanted_kind = step.expect.iter().find_map(|x| match x {
+        Expect::Error(k) => Some(*k),
+        _ => None,
+    });
     match outcome {
-        // A refusal the scenario asked for: the step did what it should.
-        Err(e)
-            if wanted_error
-                .as_ref()
-                .is_some_and(|w| e.contains(w.as_str())) =>
-        {
-            let w = wanted_error.unwrap_or_default();
-            r.expectations.push(check(
-                "step fails with an error containing",
-                w.clone(),
-                w,
-                step,
-            ));
+        // A refusal the scenario asked for: the step passes if the error is the one
+        // expected and the step changed nothing.
+        Err(e) if wanted_kind.is_some() || wanted_text.is_some() => {
+            if let Some(k) = wanted_kind {
+                r.expectations.push(check(
+                    "step fails with an error of kind",
+                    k.name().to_owned(),
+                    e.kind().name().to_owned(),
+                    step,
+                ));
+            }
+            if let Some(w) = wanted_text {
+                let text = e.to_string();
+                let found = text.contains(w.as_str());
+                let observed = if found { w.clone() } else { text };
+                r.expectations.push(verdict(
+                    "step fails with an error containing",
+                    w,
+                    observed,
+                    found,
+                    step,
+                ));
+            }
             if let (Some(b), Some(a)) = (&r.pool_before, &r.pool_after) {
                 r.expectations.push(check(
                     "a refused step changes nothing",
@@ -137,11 +152,11 @@ pub fn run_step(
             } else {
                 Status::Failed
             };
-            r.error = Some(e);
+            r.error = Some(e.to_string());
         }
         Err(e) => {
             r.status = Status::Failed;
-            r.error = Some(e);
+            r.error = Some(e.to_string());
         }
         Ok(out) => {
             let mut crosscheck_ms = None;
@@ -242,6 +257,12 @@ pub fn run_step(
                     Expect::ErrorContains(w) => check(
                         "step fails with an error containing",
                         w.clone(),
+                        "no error".into(),
+                        step,
+                    ),
+                    Expect::Error(k) => check(
+                        "step fails with an error of kind",
+                        k.name().to_owned(),
                         "no error".into(),
                         step,
                     ),

@@ -826,6 +826,9 @@ pub enum Expect {
     /// The step fails with an error containing this text (a refusal that must happen);
     /// the step then counts as passed.
     ErrorContains(String),
+    /// The step fails with an error of this kind (errno, `refused`, `unsupported`): the
+    /// machine-checkable form of a refusal; with `ErrorContains`, both must hold.
+    Error(crate::errors::Kind),
     /// The pool's `needs_check` flag after the step.
     NeedsCheck(bool),
     /// The workload's median IO latency is at least this (a slow device's effect).

@@ -1,6 +1,7 @@
 //! `cow-overwrite`: the copy-on-write cost of snapshots, measured phase by phase, with
 //! the other side of every snapshot relation verified unchanged.
 
+use crate::runner::error::{Context, StepError};
 use thinbench_model::chunk::WriteEffect;
 use thinbench_schema::ids::Ident;
 use thinbench_schema::record::{Better, MetricKind, PhaseStats};
@@ -11,7 +12,7 @@ use super::ctx::{metric, ActionOutput, StepCtx};
 use super::write::{first_touched, run_phase, verify_thin, Phase};
 use crate::spec::CowSpec;
 
-pub fn run(ctx: &mut StepCtx<'_>, c: &CowSpec) -> Result<ActionOutput, String> {
+pub fn run(ctx: &mut StepCtx<'_>, c: &CowSpec) -> Result<ActionOutput, StepError> {
     let chunk = ctx.pool.chunk.bytes();
     let half = Bytes(c.region.0 / 2);
     let chunks_half = half.0 / chunk.0;
@@ -22,11 +23,11 @@ pub fn run(ctx: &mut StepCtx<'_>, c: &CowSpec) -> Result<ActionOutput, String> {
                      name: &str,
                      ph: Phase,
                      out: &mut ActionOutput|
-     -> Result<WriteEffect, String> {
+     -> Result<WriteEffect, StepError> {
         let r = run_phase(ctx, &ph)?;
         first_touched(ctx, &ph.thin, &r.chunks);
         if let Some(e) = &r.stats.first_error {
-            return Err(format!("phase {name}: {e}"));
+            return Err(format!("phase {name}: {e}").into());
         }
         net += r.effect.net_blocks();
         out.phases.push(PhaseStats {
@@ -55,8 +56,7 @@ pub fn run(ctx: &mut StepCtx<'_>, c: &CowSpec) -> Result<ActionOutput, String> {
     let mut parent = c.origin.clone();
     let mut layers = Vec::new();
     for k in 1..=c.depth {
-        let name = Ident::new(&format!("{}-{k}", ctx.step.name))
-            .map_err(|e| format!("snapshot name: {e}"))?;
+        let name = Ident::new(&format!("{}-{k}", ctx.step.name)).context("snapshot name")?;
         super::thins::snapshot(ctx, &name, &parent, None)?;
         layers.push(name.clone());
         parent = name;

@@ -8,6 +8,7 @@
 //!   recorded as deferred-deleted (Docker's "Deferred Deleted Device Count") and a worker
 //!   retries every interval until the delete goes through.
 
+use crate::runner::error::{Context, StepError};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
@@ -60,7 +61,7 @@ enum Held {
     Namespace(Child),
 }
 
-fn mkfs(dev: &Path) -> Result<(), String> {
+fn mkfs(dev: &Path) -> Result<(), StepError> {
     // The mount that follows needs ext4 (loaded in the VM's background); a failure shows
     // as mount's own error.
     let _ = crate::sys::modules::ensure("ext4");
@@ -76,27 +77,26 @@ fn mkfs(dev: &Path) -> Result<(), String> {
         ],
     )
     .map(|_| ())
-    .map_err(|e| e.to_string())
+    .map_err(StepError::from)
 }
 
-fn hold(dev: &Path, holder: Holder, mnt: &Path) -> Result<Held, String> {
+fn hold(dev: &Path, holder: Holder, mnt: &Path) -> Result<Held, StepError> {
     match holder {
         Holder::Fd => File::open(dev)
             .map(Held::Fd)
-            .map_err(|e| format!("opening {}: {e}", dev.display())),
+            .context(format!("opening {}", dev.display())),
         Holder::Mount => {
             mkfs(dev)?;
-            std::fs::create_dir_all(mnt).map_err(|e| format!("{}: {e}", mnt.display()))?;
+            std::fs::create_dir_all(mnt).context(format!("{}", mnt.display()))?;
             command::run(
                 "mount",
                 &["-t", "ext4", &dev.to_string_lossy(), &mnt.to_string_lossy()],
-            )
-            .map_err(|e| e.to_string())?;
+            )?;
             Ok(Held::Mount(mnt.to_owned()))
         }
         Holder::MountNamespace => {
             mkfs(dev)?;
-            std::fs::create_dir_all(mnt).map_err(|e| format!("{}: {e}", mnt.display()))?;
+            std::fs::create_dir_all(mnt).context(format!("{}", mnt.display()))?;
             // A process in its own mount namespace mounts the device and keeps it: the
             // mount is invisible here, yet the device stays busy.
             let script = format!(
@@ -124,12 +124,10 @@ fn hold(dev: &Path, holder: Holder, mnt: &Path) -> Result<Held, String> {
                     Ok(())
                 });
             }
-            let mut child = cmd.spawn().map_err(|e| format!("unshare: {e}"))?;
+            let mut child = cmd.spawn().context("unshare")?;
             let mut line = String::new();
             let out = child.stdout.take().ok_or("unshare: no stdout")?;
-            BufReader::new(out)
-                .read_line(&mut line)
-                .map_err(|e| e.to_string())?;
+            BufReader::new(out).read_line(&mut line)?;
             if line.trim() != "ready" {
                 let _ = child.kill();
                 return Err("the mount in the other namespace failed".into());
@@ -139,7 +137,7 @@ fn hold(dev: &Path, holder: Holder, mnt: &Path) -> Result<Held, String> {
     }
 }
 
-fn release(h: Held) -> Result<(), String> {
+fn release(h: Held) -> Result<(), StepError> {
     match h {
         Held::Fd(f) => {
             drop(f);
@@ -147,11 +145,11 @@ fn release(h: Held) -> Result<(), String> {
         }
         Held::Mount(m) => command::run("umount", &[&m.to_string_lossy()])
             .map(|_| ())
-            .map_err(|e| e.to_string()),
+            .map_err(StepError::from),
         Held::Namespace(mut c) => {
             // The namespace, and its mount, end with its last process.
             let _ = c.kill();
-            c.wait().map(|_| ()).map_err(|e| e.to_string())
+            c.wait().map(|_| ()).map_err(StepError::from)
         }
     }
 }
@@ -190,14 +188,8 @@ fn model_delete(
     ctx: &mut StepCtx<'_>,
     thin: &Ident,
     id: thinbench_schema::ids::ThinId,
-) -> Result<i64, String> {
-    let freed = ctx
-        .state
-        .model
-        .as_mut()
-        .ok_or("no model")?
-        .delete(id)
-        .map_err(|e| e.to_string())?;
+) -> Result<i64, StepError> {
+    let freed = ctx.state.model.as_mut().ok_or("no model")?.delete(id)?;
     ctx.state.written.remove(thin);
     ctx.state.log.remove(thin);
     Ok(-(freed.0 as i64))
@@ -212,7 +204,7 @@ struct Busy {
     fs_blocks: i64,
 }
 
-fn make_busy(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<Busy, String> {
+fn make_busy(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<Busy, StepError> {
     let t = ctx
         .backend
         .thin(&d.thin)
@@ -223,7 +215,7 @@ fn make_busy(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<Busy, String> {
         ctx.backend
             .status()
             .map(|u| u.data_used.0 as i64)
-            .map_err(|e| e.to_string())
+            .map_err(StepError::from)
     };
     let before = used(ctx)?;
     let held = hold(&t.node(), d.holder, &mnt)?;
@@ -238,7 +230,7 @@ fn make_busy(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<Busy, String> {
 }
 
 /// `deferred-removal`.
-pub fn removal(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput, String> {
+pub fn removal(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput, StepError> {
     let Busy {
         t,
         mnt,
@@ -321,7 +313,11 @@ pub fn removal(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput, 
                 retries += 1;
                 std::thread::sleep(Duration::from_millis(20));
             }
-            Err(e) => return Err(format!("deleting {} after its removal: {e}", d.thin)),
+            Err(e) => {
+                return Err(
+                    StepError::from(e).context(format!("deleting {} after its removal", d.thin))
+                )
+            }
         }
     }
     out.metrics.push(metric(
@@ -355,7 +351,7 @@ pub fn removal(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput, 
 }
 
 /// `deferred-deletion`: Docker's userspace deferred deletion with a retry worker.
-pub fn deletion(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput, String> {
+pub fn deletion(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput, StepError> {
     let Busy {
         t,
         mnt,
@@ -364,9 +360,7 @@ pub fn deletion(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput,
     } = make_busy(ctx, d)?;
     let mut out = ActionOutput::default();
     // Docker: deactivate (deferred, since it is busy), then delete.
-    ctx.backend
-        .deactivate_thin(&d.thin, true)
-        .map_err(|e| e.to_string())?;
+    ctx.backend.deactivate_thin(&d.thin, true)?;
     let first = ctx.backend.delete_inactive_thin(&d.thin);
     let mut deferred_count = 0u32;
     out.checks.push(match &first {
@@ -406,7 +400,9 @@ pub fn deletion(ctx: &mut StepCtx<'_>, d: &DeferredSpec) -> Result<ActionOutput,
         match ctx.backend.delete_inactive_thin(&d.thin) {
             Ok(()) => done = true,
             Err(e) if is_busy(&e) => {}
-            Err(e) => return Err(format!("deferred deletion of {}: {e}", d.thin)),
+            Err(e) => {
+                return Err(StepError::from(e).context(format!("deferred deletion of {}", d.thin)))
+            }
         }
     }
     if let Some(h) = held.take() {

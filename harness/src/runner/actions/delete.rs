@@ -11,6 +11,7 @@
 //! Every thin the filesystem did not write must be unchanged in the kernel's metadata,
 //! so a resync never hides a model error elsewhere.
 
+use crate::runner::error::{Context, StepError};
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -56,8 +57,8 @@ struct Mounted {
 }
 
 impl Mounted {
-    fn mount(dev: &Path, dir: &Path, fs: FsKind, discard: bool) -> Result<Mounted, String> {
-        fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    fn mount(dev: &Path, dir: &Path, fs: FsKind, discard: bool) -> Result<Mounted, StepError> {
+        fs::create_dir_all(dir).context(format!("creating {}", dir.display()))?;
         // xfs is loaded on demand in the VM; a failure shows as mount's own error.
         let _ = crate::sys::modules::ensure(fs.as_str());
         let mut opts = Vec::new();
@@ -77,7 +78,7 @@ impl Mounted {
         args.extend([d.as_ref(), m.as_ref()]);
         if let Err(e) = command::run("mount", &args) {
             let _ = fs::remove_dir(dir);
-            return Err(e.to_string());
+            return Err(e.into());
         }
         Ok(Mounted {
             dir: dir.to_owned(),
@@ -85,9 +86,9 @@ impl Mounted {
         })
     }
 
-    fn umount(&mut self) -> Result<(), String> {
+    fn umount(&mut self) -> Result<(), StepError> {
         if self.mounted {
-            command::run("umount", &[&self.dir.to_string_lossy()]).map_err(|e| e.to_string())?;
+            command::run("umount", &[&self.dir.to_string_lossy()])?;
             self.mounted = false;
         }
         let _ = fs::remove_dir(&self.dir);
@@ -105,20 +106,21 @@ impl Drop for Mounted {
     }
 }
 
-fn syncfs(dir: &Path) -> Result<(), String> {
-    let f = File::open(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+fn syncfs(dir: &Path) -> Result<(), StepError> {
+    let f = File::open(dir).context(format!("{}", dir.display()))?;
     // SAFETY: syncfs on an fd we own.
     if unsafe { libc::syncfs(f.as_raw_fd()) } != 0 {
         return Err(format!(
             "syncfs {}: {}",
             dir.display(),
             std::io::Error::last_os_error()
-        ));
+        )
+        .into());
     }
     Ok(())
 }
 
-fn mkfs(fs: FsKind, dev: &Path) -> Result<(), String> {
+fn mkfs(fs: FsKind, dev: &Path) -> Result<(), StepError> {
     let d = dev.to_string_lossy();
     let (prog, args): (&str, Vec<&str>) = match fs {
         // -K: no discard at mkfs (Docker's choice: the thin is fresh anyway).
@@ -136,7 +138,7 @@ fn mkfs(fs: FsKind, dev: &Path) -> Result<(), String> {
     };
     command::run(prog, &args)
         .map(|_| ())
-        .map_err(|e| e.to_string())
+        .map_err(StepError::from)
 }
 
 /// The byte count of `fstrim -v`'s "<dir>: 957.6 MiB (1004126208 bytes) trimmed".
@@ -146,7 +148,7 @@ fn fstrim_bytes(said: &str) -> Option<u64> {
 }
 
 /// 1MiB files of stamped data, each fsynced.
-fn write_files(dir: &Path, n: u64, generation: u64) -> Result<(), String> {
+fn write_files(dir: &Path, n: u64, generation: u64) -> Result<(), StepError> {
     let mut buf = vec![0u8; FILE_SIZE as usize];
     for i in 0..n {
         pattern::stamp(
@@ -157,22 +159,26 @@ fn write_files(dir: &Path, n: u64, generation: u64) -> Result<(), String> {
             generation,
         );
         let p = dir.join(format!("f{i:05}"));
-        let mut f = File::create(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let mut f = File::create(&p).context(format!("{}", p.display()))?;
         f.write_all(&buf)
             .and_then(|_| f.sync_all())
-            .map_err(|e| format!("writing {}: {e}", p.display()))?;
+            .context(format!("writing {}", p.display()))?;
     }
     File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(|e| format!("{}: {e}", dir.display()))
+        .context(format!("{}", dir.display()))
 }
 
 /// Sectors of the files that do not read back as written: (checked, wrong, first problem).
-fn verify_files(dir: &Path, n: u64, generation: u64) -> Result<(u64, u64, Option<String>), String> {
+fn verify_files(
+    dir: &Path,
+    n: u64,
+    generation: u64,
+) -> Result<(u64, u64, Option<String>), StepError> {
     let (mut checked, mut wrong, mut first) = (0u64, 0u64, None);
     for i in 0..n {
         let p = dir.join(format!("f{i:05}"));
-        let data = fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let data = fs::read(&p).context(format!("{}", p.display()))?;
         if data.len() as u64 != FILE_SIZE {
             wrong += FILE_SIZE / 512;
             first.get_or_insert_with(|| format!("{} is {} bytes", p.display(), data.len()));
@@ -198,20 +204,20 @@ fn verify_files(dir: &Path, n: u64, generation: u64) -> Result<(u64, u64, Option
     Ok((checked, wrong, first))
 }
 
-fn remove_files(dir: &Path, n: u64) -> Result<(), String> {
+fn remove_files(dir: &Path, n: u64) -> Result<(), StepError> {
     for i in 0..n {
         let p = dir.join(format!("f{i:05}"));
-        fs::remove_file(&p).map_err(|e| format!("rm {}: {e}", p.display()))?;
+        fs::remove_file(&p).context(format!("rm {}", p.display()))?;
     }
     Ok(())
 }
 
 /// BLKDISCARD over `len` bytes from 0: Docker's discard of a whole device it deleted.
-fn blkdiscard(dev: &Path, len: u64) -> Result<(), String> {
+fn blkdiscard(dev: &Path, len: u64) -> Result<(), StepError> {
     let f = OpenOptions::new()
         .write(true)
         .open(dev)
-        .map_err(|e| format!("opening {}: {e}", dev.display()))?;
+        .context(format!("opening {}", dev.display()))?;
     let range: [u64; 2] = [0, len];
     // SAFETY: BLKDISCARD reads two u64s from the pointer, which outlives the call.
     let r = unsafe { libc::ioctl(f.as_raw_fd(), BLKDISCARD as _, range.as_ptr()) };
@@ -220,32 +226,30 @@ fn blkdiscard(dev: &Path, len: u64) -> Result<(), String> {
             "BLKDISCARD on {}: {}",
             dev.display(),
             std::io::Error::last_os_error()
-        ));
+        )
+        .into());
     }
     Ok(())
 }
 
 /// Bytes the loop-lvm data file occupies on its filesystem (`st_blocks * 512`).
-fn file_bytes(path: &Path) -> Result<u64, String> {
-    let f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    f.sync_all()
-        .map_err(|e| format!("fsync {}: {e}", path.display()))?;
-    let m = f
-        .metadata()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+fn file_bytes(path: &Path) -> Result<u64, StepError> {
+    let f = File::open(path).context(format!("{}", path.display()))?;
+    f.sync_all().context(format!("fsync {}", path.display()))?;
+    let m = f.metadata().context(format!("{}", path.display()))?;
     Ok(m.blocks() * 512)
 }
 
-fn used(ctx: &StepCtx<'_>) -> Result<u64, String> {
+fn used(ctx: &StepCtx<'_>) -> Result<u64, StepError> {
     ctx.backend
         .status()
         .map(|u| u.data_used.0)
-        .map_err(|e| e.to_string())
+        .map_err(StepError::from)
 }
 
 /// Wait until the pool's used count holds still (discards a filesystem queued may still
 /// be completing after umount); its value.
-fn settle(ctx: &StepCtx<'_>) -> Result<u64, String> {
+fn settle(ctx: &StepCtx<'_>) -> Result<u64, StepError> {
     let start = Instant::now();
     let mut last = used(ctx)?;
     let mut still = Instant::now();
@@ -262,11 +266,11 @@ fn settle(ctx: &StepCtx<'_>) -> Result<u64, String> {
     Ok(last)
 }
 
-fn model<'c>(ctx: &'c mut StepCtx<'_>) -> Result<&'c mut PoolModel, String> {
+fn model<'c>(ctx: &'c mut StepCtx<'_>) -> Result<&'c mut PoolModel, StepError> {
     ctx.state
         .model
         .as_mut()
-        .ok_or_else(|| "no model".to_owned())
+        .ok_or_else(|| StepError::from("no model"))
 }
 
 /// Rebuild the model from `thin_dump`, after checking that every thin not in `fs_thins`
@@ -276,9 +280,9 @@ pub(super) fn resync(
     ctx: &mut StepCtx<'_>,
     fs_thins: &[ThinId],
     when: &str,
-) -> Result<(ExpectationResult, u64), String> {
+) -> Result<(ExpectationResult, u64), StepError> {
     let total = model(ctx)?.total();
-    let dump = ctx.backend.thin_dump(total).map_err(|e| e.to_string())?;
+    let dump = ctx.backend.thin_dump(total)?;
     let m = model(ctx)?;
     let chunk = m.chunk();
     let mut problems = Vec::new();
@@ -324,7 +328,7 @@ pub(super) fn resync(
         .and_then(|id| dump.thin(*id))
         .map_or(0, |t| t.mappings.len() as u64);
     let rebuilt = PoolModel::from_metadata(chunk, total, dump.time, &dump.thins)
-        .map_err(|e| format!("model from thin_dump: {e}"))?;
+        .context("model from thin_dump")?;
     ctx.state.model = Some(rebuilt);
     // The filesystem's chunks count as written in their thin from now on; what was
     // written there before is overwritten, so the integrity log of the thin is void.
@@ -350,7 +354,7 @@ fn thin_names(ctx: &StepCtx<'_>) -> Vec<(Ident, ThinId)> {
 }
 
 /// The `delete` action.
-pub fn run(ctx: &mut StepCtx<'_>, d: &DeleteSpec) -> Result<ActionOutput, String> {
+pub fn run(ctx: &mut StepCtx<'_>, d: &DeleteSpec) -> Result<ActionOutput, StepError> {
     let t = ctx
         .backend
         .thin(&d.thin)
@@ -361,7 +365,7 @@ pub fn run(ctx: &mut StepCtx<'_>, d: &DeleteSpec) -> Result<ActionOutput, String
             "mkfs.xfs needs at least 300MiB and thin {} is {}: make it larger, or use fs = \"ext4\"",
             d.thin,
             t.size.human()
-        ));
+        ).into());
     }
     let n_files = d.files.0 / FILE_SIZE;
     let dev = t.node();
@@ -386,8 +390,7 @@ pub fn run(ctx: &mut StepCtx<'_>, d: &DeleteSpec) -> Result<ActionOutput, String
 
     // 2. The snapshot that must keep its blocks.
     if d.snapshot {
-        let name = Ident::new(&format!("{}-snap", ctx.step.name))
-            .map_err(|e| format!("snapshot name: {e}"))?;
+        let name = Ident::new(&format!("{}-snap", ctx.step.name)).context("snapshot name")?;
         super::thins::snapshot(ctx, &name, &d.thin, None)?;
     }
 
@@ -417,13 +420,12 @@ pub fn run(ctx: &mut StepCtx<'_>, d: &DeleteSpec) -> Result<ActionOutput, String
     remove_files(&dir, n_files)?;
     File::open(&dir)
         .and_then(|f| f.sync_all())
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
+        .context(format!("{}", dir.display()))?;
     syncfs(&dir)?;
     match d.method {
         DeleteMethod::Fstrim => {
             // "<mnt>: 957.6 MiB (1004126208 bytes) trimmed"
-            let said = command::run("fstrim", &["-v", &dir.to_string_lossy()])
-                .map_err(|e| e.to_string())?;
+            let said = command::run("fstrim", &["-v", &dir.to_string_lossy()])?;
             if let Some(b) = fstrim_bytes(&said) {
                 out.metrics.push(metric(
                     "space.fstrim_bytes",
@@ -448,14 +450,10 @@ pub fn run(ctx: &mut StepCtx<'_>, d: &DeleteSpec) -> Result<ActionOutput, String
         let before = settle(ctx)?;
         blkdiscard(&dev, t.size.0)?;
         let m = model(ctx)?;
-        let discarded = m
-            .discard(t.id, Bytes(0), t.size)
-            .map_err(|e| e.to_string())?;
+        let discarded = m.discard(t.id, Bytes(0), t.size)?;
         unmapped += discarded.unmapped.0 as i64;
-        ctx.backend
-            .delete_thin(&d.thin)
-            .map_err(|e| e.to_string())?;
-        let freed = model(ctx)?.delete(t.id).map_err(|e| e.to_string())?;
+        ctx.backend.delete_thin(&d.thin)?;
+        let freed = model(ctx)?.delete(t.id)?;
         ctx.state.written.remove(&d.thin);
         ctx.state.log.remove(&d.thin);
         let after = used(ctx)?;

@@ -3,6 +3,7 @@
 //! is full; optionally recover (grow the data device, or delete a thin) while IO is held,
 //! and check that no acknowledged write was lost.
 
+use crate::runner::error::StepError;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -36,13 +37,13 @@ fn probe_provisioned(dev: &Device, io: Bytes, generation: u64) -> Result<Duratio
         .map_err(|e| e.to_string())
 }
 
-pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> {
+pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, StepError> {
     let thin = ctx
         .backend
         .thin(&f.thin)
         .ok_or_else(|| format!("no thin {}", f.thin))?
         .clone();
-    let start = ctx.backend.status().map_err(|e| e.to_string())?;
+    let start = ctx.backend.status()?;
     // Until the pool runs out (or the thin ends). Writes to chunks the thin already maps
     // take no space, so "bytes free" is no measure of when that happens. With a recovery
     // the writer is told to stop as the recovery starts: its one IO in flight, the held
@@ -62,8 +63,8 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
     params.direct = true;
     params.fsync_at_end = false;
     params.record_writes = true;
-    let mut dev = Device::open(thin.node(), true).map_err(|e| e.to_string())?;
-    let probe_dev = Device::open(thin.node(), true).map_err(|e| e.to_string())?;
+    let mut dev = Device::open(thin.node(), true)?;
+    let probe_dev = Device::open(thin.node(), true)?;
 
     let rec = ctx.rec;
     let (case, index) = (ctx.pool.name.to_string(), ctx.step.index);
@@ -199,7 +200,7 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
             .join()
             .map_err(|_| "the fill writer panicked".to_owned())
     })?;
-    let out = outcome.map_err(|e| e.to_string())?;
+    let out = outcome?;
     if let Ok(u) = ctx.backend.status() {
         if u.mode != mode {
             rec.event(EventKind::ModeChange {
@@ -220,7 +221,7 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
     // The step's own before/after comparison must not report these transitions again.
     ctx.state.last_mode = ctx.backend.status().ok().map(|u| u.mode);
     if let Some(e) = recovery_error {
-        return Err(format!("recovery failed: {e}"));
+        return Err(StepError::from(e).context("recovery failed"));
     }
 
     // The accounting oracle: the pool grew, a thin went, the acknowledged writes landed.
@@ -228,13 +229,13 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, String> 
     model.grow(grown_total);
     let mut net = 0i64;
     if let Some((v, vid)) = &deleted {
-        net -= model.delete(*vid).map_err(|e| e.to_string())?.0 as i64;
+        net -= model.delete(*vid)?.0 as i64;
         ctx.state.written.remove(v);
         ctx.state.log.remove(v);
     }
     let mut effect = WriteEffect::default();
     for (o, l) in &out.writes {
-        effect += model.write(thin.id, *o, *l).map_err(|e| e.to_string())?;
+        effect += model.write(thin.id, *o, *l)?;
     }
     net += effect.net_blocks();
     ctx.state

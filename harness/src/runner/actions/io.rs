@@ -9,6 +9,7 @@
 //! of either engine lands on provisioned blocks: no run pays allocations another does not,
 //! and the step's allocation is exactly the prewrite's, which the model predicts.
 
+use crate::runner::error::{Context, StepError};
 use std::path::{Path, PathBuf};
 
 use thinbench_schema::ids::Ident;
@@ -31,7 +32,7 @@ use crate::spec::{IoEngineSpec, IoLength, IoShape, IoSpec, PeerSpec};
 use crate::sys::signals;
 
 /// The device node and id of `thin`.
-fn thin_dev(ctx: &StepCtx<'_>, thin: &Ident) -> Result<(PathBuf, Bytes), String> {
+fn thin_dev(ctx: &StepCtx<'_>, thin: &Ident) -> Result<(PathBuf, Bytes), StepError> {
     let t = ctx
         .backend
         .thin(thin)
@@ -66,7 +67,7 @@ fn run_engine(
     limit: IoLimit,
     seed: u64,
     sampling: bool,
-) -> Result<(IoOutcome, Option<SamplerCost>), String> {
+) -> Result<(IoOutcome, Option<SamplerCost>), StepError> {
     let op = match shape.rw {
         FioRw::RandWrite | FioRw::Write => IoOp::Write,
         FioRw::RandRead | FioRw::Read => IoOp::Read,
@@ -97,7 +98,7 @@ fn run_engine(
     let s = sampler(ctx, sampling);
     let out = tbio::run(dev, &p, signals::stop_flag());
     let cost = s.map(Sampler::stop);
-    let out = out.map_err(|e| e.to_string())?;
+    let out = out?;
     if out.interrupted {
         return Err("interrupted".into());
     }
@@ -112,9 +113,9 @@ fn run_fio(
     job: &str,
     tag: &str,
     sampling: bool,
-) -> Result<FioReport, String> {
+) -> Result<FioReport, StepError> {
     let dir = ctx.rec.dir().join("fio");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).context(format!("{}", dir.display()))?;
     let stem = format!("{}-{}-{tag}", ctx.pool.name, ctx.step.name);
     let job_path = dir.join(format!("{stem}.fio"));
     let json_path = dir.join(format!("{stem}.json"));
@@ -126,7 +127,7 @@ fn run_fio(
             e.line, e.message
         )
     })?;
-    std::fs::write(&job_path, job).map_err(|e| format!("{}: {e}", job_path.display()))?;
+    std::fs::write(&job_path, job).context(format!("{}", job_path.display()))?;
     let args = [
         "--output-format=json".to_owned(),
         format!("--output={}", json_path.display()),
@@ -146,13 +147,13 @@ fn run_fio(
     if let Some(s) = s {
         s.stop();
     }
-    ran.map_err(|e| e.to_string())?;
+    ran?;
     let text = thinbench_schema::untrusted::read_text(
         &json_path,
         thinbench_schema::untrusted::limit::TOOL_OUTPUT,
     )
     .map_err(|e| format!("fio's JSON {e}"))?;
-    fio::parse_json(&text).map_err(|e| format!("{e} (in {})", json_path.display()))
+    Ok(fio::parse_json(&text).map_err(|e| format!("{e} (in {})", json_path.display()))?)
 }
 
 /// Replay chunks thinbench's engine wrote into the model (as whole-chunk writes, clipped
@@ -165,7 +166,7 @@ fn account_writes(
     size: Bytes,
     chunks: &ChunkSet,
     (start, end): (Bytes, Bytes),
-) -> Result<(i64, u64), String> {
+) -> Result<(i64, u64), StepError> {
     let id = ctx
         .backend
         .thin(thin)
@@ -178,10 +179,7 @@ fn account_writes(
         let from = c * cb;
         let len = (from + cb).min(size.0).saturating_sub(from);
         if len > 0 {
-            net += model
-                .write(id, Bytes(from), Bytes(len))
-                .map_err(|e| e.to_string())?
-                .net_blocks();
+            net += model.write(id, Bytes(from), Bytes(len))?.net_blocks();
         }
     }
     if let Some(log) = ctx.state.log.get_mut(thin) {
@@ -211,7 +209,7 @@ fn to_shape(s: &IoShape, size: Bytes) -> Shape {
 }
 
 /// The `io` action.
-pub fn io(ctx: &mut StepCtx<'_>, spec: &IoSpec) -> Result<ActionOutput, String> {
+pub fn io(ctx: &mut StepCtx<'_>, spec: &IoSpec) -> Result<ActionOutput, StepError> {
     let (dev, size) = thin_dev(ctx, &spec.thin)?;
     let mut out = ActionOutput::default();
     match &spec.engine {
@@ -269,7 +267,7 @@ fn fio_step(
     job: &str,
     may_write: bool,
     out: &mut ActionOutput,
-) -> Result<FioReport, String> {
+) -> Result<FioReport, StepError> {
     let used0 = ctx
         .state
         .model
@@ -389,20 +387,21 @@ fn phase(name: String, stats: &WorkloadStats) -> PhaseStats {
 }
 
 /// A peer run counts only if it did IO and none failed.
-fn ran_clean(who: &str, stats: &WorkloadStats) -> Result<(), String> {
+fn ran_clean(who: &str, stats: &WorkloadStats) -> Result<(), StepError> {
     if stats.ops == 0 || stats.errors > 0 {
         return Err(format!(
             "{who} did {} IOs, {} errors ({})",
             stats.ops,
             stats.errors,
             stats.first_error.as_deref().unwrap_or("no error")
-        ));
+        )
+        .into());
     }
     Ok(())
 }
 
 /// The `engine-vs-fio` action.
-pub fn engine_vs_fio(ctx: &mut StepCtx<'_>, spec: &PeerSpec) -> Result<ActionOutput, String> {
+pub fn engine_vs_fio(ctx: &mut StepCtx<'_>, spec: &PeerSpec) -> Result<ActionOutput, StepError> {
     let (dev, size) = thin_dev(ctx, &spec.thin)?;
     let mut out = ActionOutput::default();
     let region = (Bytes(0), spec.span);
@@ -443,7 +442,8 @@ pub fn engine_vs_fio(ctx: &mut StepCtx<'_>, spec: &PeerSpec) -> Result<ActionOut
             r.stats.bytes.human(),
             r.stats.errors,
             r.stats.first_error.as_deref().unwrap_or("none")
-        ));
+        )
+        .into());
     }
     let (net, first) = account_writes(
         ctx,

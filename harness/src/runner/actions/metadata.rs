@@ -14,6 +14,7 @@
 //! Each write phase ends with a flush (a dm-thin commit), so what was acknowledged
 //! before it is on disk whatever the metadata does next.
 
+use crate::runner::error::{Context, StepError};
 use std::time::Instant;
 
 use thinbench_schema::ids::Ident;
@@ -75,7 +76,7 @@ fn usage_text(u: &PoolUsage) -> String {
 }
 
 /// The `metadata-fill` action.
-pub fn fill(ctx: &mut StepCtx<'_>, m: &MetadataFillSpec) -> Result<ActionOutput, String> {
+pub fn fill(ctx: &mut StepCtx<'_>, m: &MetadataFillSpec) -> Result<ActionOutput, StepError> {
     let step_label = format!("step {} ({})", ctx.step.index, ctx.step.name);
     let chunk = ctx.pool.chunk.bytes();
     if m.io_size.0 > chunk.0 || !chunk.0.is_multiple_of(m.io_size.0) {
@@ -83,7 +84,8 @@ pub fn fill(ctx: &mut StepCtx<'_>, m: &MetadataFillSpec) -> Result<ActionOutput,
             "io_size {} must divide the chunk size {} (one IO maps one chunk)",
             m.io_size.human(),
             chunk.human()
-        ));
+        )
+        .into());
     }
     let origin = ctx
         .backend
@@ -96,7 +98,7 @@ pub fn fill(ctx: &mut StepCtx<'_>, m: &MetadataFillSpec) -> Result<ActionOutput,
     let stride_bytes = m.stride * chunk.0;
     ctx.state.drain_kernel();
     let k0 = ctx.state.kernel_lines.len();
-    let start = ctx.backend.status().map_err(|e| e.to_string())?;
+    let start = ctx.backend.status()?;
     let t0 = Instant::now();
 
     let mut total = WorkloadStats {
@@ -133,7 +135,7 @@ pub fn fill(ctx: &mut StepCtx<'_>, m: &MetadataFillSpec) -> Result<ActionOutput,
         name: "origin".into(),
         stats: r.stats.clone(),
     });
-    let mut after = ctx.backend.status().map_err(|e| e.to_string())?;
+    let mut after = ctx.backend.status()?;
     if r.stats.errors > 0 || after.mode != PoolMode::Rw {
         exhausted_at = Some(t0.elapsed());
     }
@@ -153,9 +155,7 @@ pub fn fill(ctx: &mut StepCtx<'_>, m: &MetadataFillSpec) -> Result<ActionOutput,
         };
         snapshots += 1;
         let model = ctx.state.model.as_mut().ok_or("no model")?;
-        model
-            .create_snap(snap.id, origin.id)
-            .map_err(|e| e.to_string())?;
+        model.create_snap(snap.id, origin.id)?;
         let inherited = ctx.state.written.get(&m.thin).cloned().unwrap_or_default();
         ctx.state.written.insert(name.clone(), inherited);
         let log = ctx.state.log.get(&m.thin).cloned().unwrap_or_default();
@@ -200,7 +200,7 @@ pub fn fill(ctx: &mut StepCtx<'_>, m: &MetadataFillSpec) -> Result<ActionOutput,
         {
             last_exclusive = Some((name.clone(), off, len, generation));
         }
-        after = ctx.backend.status().map_err(|e| e.to_string())?;
+        after = ctx.backend.status()?;
         if r.stats.errors > 0 || after.mode != PoolMode::Rw {
             exhausted_at = Some(t0.elapsed());
         }
@@ -222,14 +222,10 @@ pub fn fill(ctx: &mut StepCtx<'_>, m: &MetadataFillSpec) -> Result<ActionOutput,
     let probe = match (&last_exclusive, after.mode) {
         (Some((thin, off, len, generation)), PoolMode::Ro) => {
             let dev = ctx.backend.thin(thin).ok_or("probe thin gone")?;
-            let d = Device::open(dev.node(), true).map_err(|e| e.to_string())?;
+            let d = Device::open(dev.node(), true)?;
             let mut buf = AlignedBuf::new(len.0 as usize);
             pattern::stamp(&mut buf, STAMP_DEVICE, *off, *generation, *generation);
-            Some(
-                d.write_at(&buf, *off)
-                    .map(|_| ())
-                    .map_err(|e| e.to_string()),
-            )
+            Some(d.write_at(&buf, *off).map(|_| ()).map_err(StepError::from))
         }
         _ => None,
     };
@@ -352,7 +348,7 @@ pub fn fill(ctx: &mut StepCtx<'_>, m: &MetadataFillSpec) -> Result<ActionOutput,
             "success".into(),
             match &p {
                 Ok(()) => "success".into(),
-                Err(e) => e.clone(),
+                Err(e) => e.to_string(),
             },
             p.is_ok(),
             &step_label,
@@ -370,16 +366,16 @@ pub fn fill(ctx: &mut StepCtx<'_>, m: &MetadataFillSpec) -> Result<ActionOutput,
 }
 
 /// The `repair-metadata` action.
-pub fn repair(ctx: &mut StepCtx<'_>, r: &RepairMetadataSpec) -> Result<ActionOutput, String> {
+pub fn repair(ctx: &mut StepCtx<'_>, r: &RepairMetadataSpec) -> Result<ActionOutput, StepError> {
     let step_label = format!("step {} ({})", ctx.step.index, ctx.step.name);
-    let before = ctx.backend.status().map_err(|e| e.to_string())?;
+    let before = ctx.backend.status()?;
     let t = Instant::now();
     let rep = ctx
         .backend
         .repair_metadata(r.grow_by)
-        .map_err(|e| format!("repair failed: {e}"))?;
+        .context("repair failed")?;
     let took = t.elapsed();
-    let after = ctx.backend.status().map_err(|e| e.to_string())?;
+    let after = ctx.backend.status()?;
     let mut o = ActionOutput {
         // The repair maps nothing and frees nothing.
         predicted: Some(0),

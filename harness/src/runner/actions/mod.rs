@@ -17,10 +17,11 @@ pub use deferred::MOUNT_BASE;
 
 pub use ctx::{metric, ActionOutput, StepCtx};
 
+use crate::runner::error::StepError;
 use crate::spec::Action;
 
 /// Dispatch to the action's module.
-pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, String> {
+pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
     match &ctx.step.action {
         Action::CreateThin { thin, id, size } => thins::create(ctx, thin, *id, *size),
         Action::Snapshot { thin, origin, id } => thins::snapshot(ctx, thin, origin, *id),

@@ -9,6 +9,7 @@
 //! (acknowledged, not yet flushed, but it reached the disk before the cut) — never
 //! anything else.
 
+use crate::runner::error::{Context, StepError};
 use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroUsize;
 use std::path::Path;
@@ -49,7 +50,7 @@ fn verify_durable(
     dev: &Device,
     durable: &[LoggedWrite],
     later: &[LoggedWrite],
-) -> Result<Durable, String> {
+) -> Result<Durable, StepError> {
     const SECTOR: u64 = 512;
     let mut want: HashMap<u64, u64> = HashMap::new();
     for &(off, len, g) in durable {
@@ -116,7 +117,7 @@ fn verify_durable(
 }
 
 /// The `reboot` action.
-pub fn reboot(ctx: &mut StepCtx<'_>, r: &RebootSpec) -> Result<ActionOutput, String> {
+pub fn reboot(ctx: &mut StepCtx<'_>, r: &RebootSpec) -> Result<ActionOutput, StepError> {
     let step = ctx.step;
     let sched = ctx.state.faults.clone();
     // The writes that must survive: those flushed before anything in force could lose a
@@ -141,9 +142,9 @@ pub fn reboot(ctx: &mut StepCtx<'_>, r: &RebootSpec) -> Result<ActionOutput, Str
     let rb = ctx
         .backend
         .reboot(&mut power_on, r.repair)
-        .map_err(|e| format!("reboot: {e}"))?;
+        .context("reboot")?;
     let took = t.elapsed();
-    let after = ctx.backend.status().map_err(|e| e.to_string())?;
+    let after = ctx.backend.status()?;
     let mut o = ActionOutput::default();
     // A thin may be gone only if it did not exist at the last flush before the cut (its
     // creation was never committed).
@@ -212,7 +213,7 @@ pub fn reboot(ctx: &mut StepCtx<'_>, r: &RebootSpec) -> Result<ActionOutput, Str
         if n == 0 {
             continue;
         }
-        let dev = Device::open_read_only(thin.node(), true).map_err(|e| e.to_string())?;
+        let dev = Device::open_read_only(thin.node(), true)?;
         let d = verify_durable(&dev, &log[..n], &log[n..])?;
         checked += d.checked;
         newer += d.newer;
@@ -239,7 +240,7 @@ pub fn reboot(ctx: &mut StepCtx<'_>, r: &RebootSpec) -> Result<ActionOutput, Str
     // flushed write.
     let total = ctx.state.model.as_ref().ok_or("no model")?.total();
     let chunk = ctx.state.model.as_ref().ok_or("no model")?.chunk();
-    let dump = ctx.backend.thin_dump(total).map_err(|e| e.to_string())?;
+    let dump = ctx.backend.thin_dump(total)?;
     let mut missing = Vec::new();
     for name in &names {
         let (Some(thin), Some(log)) = (ctx.backend.thin(name), ctx.state.log.get(name)) else {
@@ -272,7 +273,7 @@ pub fn reboot(ctx: &mut StepCtx<'_>, r: &RebootSpec) -> Result<ActionOutput, Str
     ));
     ctx.state.model = Some(
         PoolModel::from_metadata(chunk, total, dump.time, &dump.thins)
-            .map_err(|e| format!("model from thin_dump: {e}"))?,
+            .context("model from thin_dump")?,
     );
     // No prediction: what the pool held in memory and lost at the cut is the kernel's
     // to say; the model is the kernel's metadata from here (checked above to cover every
@@ -318,10 +319,10 @@ pub fn reboot(ctx: &mut StepCtx<'_>, r: &RebootSpec) -> Result<ActionOutput, Str
 
 /// Wait until the log-writes device has logged everything it was given, so the log file
 /// holds it: its status counts logged entries; the superblock's count follows a mark.
-fn settle_log(dm: &Dm, lw: &str, log_file: &Path) -> Result<(), String> {
+fn settle_log(dm: &Dm, lw: &str, log_file: &Path) -> Result<(), StepError> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let status = dm.status(lw).map_err(|e| e.to_string())?;
+        let status = dm.status(lw)?;
         let logged: u64 = status
             .first()
             .and_then(|l| l.3.split_whitespace().next())
@@ -340,27 +341,27 @@ fn settle_log(dm: &Dm, lw: &str, log_file: &Path) -> Result<(), String> {
         if Instant::now() > deadline {
             return Err(format!(
                 "the log of {lw} did not settle: {logged} logged, {counted} in its superblock"
-            ));
+            )
+            .into());
         }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 /// The `replay` action.
-pub fn replay(ctx: &mut StepCtx<'_>, r: &ReplaySpec) -> Result<ActionOutput, String> {
+pub fn replay(ctx: &mut StepCtx<'_>, r: &ReplaySpec) -> Result<ActionOutput, StepError> {
     let step = ctx.step;
     let log = ctx
         .backend
         .pool_log()
         .ok_or("`replay` needs a log-writes fault under the pool (`[[fault]] target = \"log-writes\"`, `device = \"pool\"`)")?;
-    let dm = Dm::open().map_err(|e| e.to_string())?;
+    let dm = Dm::open()?;
     let (lw, log_file) = (log.log_writes.name.clone(), log.log_file.clone());
     let (meta_sectors, data_sectors) = (log.meta_sectors, log.data_sectors);
-    log.mark(&dm, &format!("replay-{}", step.index))
-        .map_err(|e| e.to_string())?;
+    log.mark(&dm, &format!("replay-{}", step.index))?;
     settle_log(&dm, &lw, &log_file)?;
     let t = Instant::now();
-    let reader = LogReader::open(&log_file).map_err(|e| e.to_string())?;
+    let reader = LogReader::open(&log_file)?;
     let summary = reader.summary();
     let select = match r.points {
         ReplayPoints::All => Select::All,
@@ -374,7 +375,7 @@ pub fn replay(ctx: &mut StepCtx<'_>, r: &ReplaySpec) -> Result<ActionOutput, Str
     let mut first_super = None;
     let mut mark_at: Vec<(u64, String)> = Vec::new();
     for e in reader.entries() {
-        let e = e.map_err(|e| e.to_string())?;
+        let e = e?;
         if first_super.is_none() && e.has_data() && e.offset.0 == 0 {
             first_super = Some(e.index);
         }
@@ -389,7 +390,7 @@ pub fn replay(ctx: &mut StepCtx<'_>, r: &ReplaySpec) -> Result<ActionOutput, Str
         .filter(|p| p.index >= first_super)
         .collect();
     let scratch = ctx.state.scratch.join(format!("replay-{}", step.index));
-    std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    std::fs::create_dir_all(&scratch).context(format!("{}", scratch.display()))?;
     let (meta_img, data_img) = (scratch.join("metadata.img"), scratch.join("data.img"));
     let mut replayer = Replayer::new(
         &reader,
@@ -405,8 +406,7 @@ pub fn replay(ctx: &mut StepCtx<'_>, r: &ReplaySpec) -> Result<ActionOutput, Str
                 file: data_img.clone(),
             },
         ],
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let flush_lens: BTreeMap<String, BTreeMap<Ident, usize>> = ctx
         .state
         .flushes
@@ -417,7 +417,7 @@ pub fn replay(ctx: &mut StepCtx<'_>, r: &ReplaySpec) -> Result<ActionOutput, Str
     let mut damaged: Vec<String> = Vec::new();
     let (mut data_checked, mut sectors_checked) = (0u64, 0u64);
     for p in &points {
-        replayer.advance_to(p).map_err(|e| e.to_string())?;
+        replayer.advance_to(p)?;
         let what = format!(
             "entry {} ({})",
             p.index,
@@ -513,7 +513,7 @@ fn o_checks(
     damaged: &[String],
     data_checked: u64,
     first: impl Fn(&[String]) -> String,
-) -> Result<ActionOutput, String> {
+) -> Result<ActionOutput, StepError> {
     let mut o = ActionOutput::default();
     o.checks.push(verdict(
         "replay: thin_check at every chosen crash point",
@@ -550,13 +550,13 @@ fn check_point(
     meta_img: &Path,
     data_img: &Path,
     lens: &BTreeMap<Ident, usize>,
-) -> Result<(u64, Option<String>), String> {
-    let mut meta = loopdev::attach(meta_img).map_err(|e| e.to_string())?;
+) -> Result<(u64, Option<String>), StepError> {
+    let mut meta = loopdev::attach(meta_img)?;
     let mut data = match loopdev::attach(data_img) {
         Ok(d) => d,
         Err(e) => {
             let _ = meta.detach();
-            return Err(e.to_string());
+            return Err(e.into());
         }
     };
     let pool_part = ctx.pool.name.as_str();
@@ -576,18 +576,16 @@ fn check_point(
     };
     let mut made: Vec<String> = Vec::new();
     let result = (|| {
-        let pool = dm
-            .create(
-                &pool_name,
-                &names.uuid(pool_part, "replay-pool"),
-                &[(
-                    0,
-                    blocks * ctx.pool.chunk.sectors().0,
-                    "thin-pool".into(),
-                    table.to_string(),
-                )],
-            )
-            .map_err(|e| e.to_string())?;
+        let pool = dm.create(
+            &pool_name,
+            &names.uuid(pool_part, "replay-pool"),
+            &[(
+                0,
+                blocks * ctx.pool.chunk.sectors().0,
+                "thin-pool".into(),
+                table.to_string(),
+            )],
+        )?;
         made.push(pool_name.clone());
         let (mut n, mut bad) = (0u64, None);
         for (thin, &len) in lens {
@@ -601,20 +599,18 @@ fn check_point(
             }
             let part = format!("replay-{thin}");
             let name = names.dm(pool_part, &part);
-            let d = dm
-                .create(
-                    &name,
-                    &names.uuid(pool_part, &part),
-                    &[(
-                        0,
-                        t.size.sectors().0,
-                        "thin".into(),
-                        format!("{} {}", pool.majmin(), t.id),
-                    )],
-                )
-                .map_err(|e| e.to_string())?;
+            let d = dm.create(
+                &name,
+                &names.uuid(pool_part, &part),
+                &[(
+                    0,
+                    t.size.sectors().0,
+                    "thin".into(),
+                    format!("{} {}", pool.majmin(), t.id),
+                )],
+            )?;
             made.push(name);
-            let dev = Device::open_read_only(d.devnode(), true).map_err(|e| e.to_string())?;
+            let dev = Device::open_read_only(d.devnode(), true)?;
             let r = verify_durable(&dev, &log[..len], &log[len..])?;
             n += r.checked;
             if r.bad > 0 && bad.is_none() {

@@ -1,5 +1,6 @@
 //! Thin device life cycle: create, snapshot, delete (pool message, or lvm for direct-lvm).
 
+use crate::runner::error::StepError;
 use thinbench_schema::ids::{Ident, ThinId};
 use thinbench_schema::units::Bytes;
 
@@ -17,12 +18,9 @@ pub fn create(
     thin: &Ident,
     id: Option<ThinId>,
     size: Bytes,
-) -> Result<ActionOutput, String> {
-    let t = ctx
-        .backend
-        .create_thin(thin, id, size)
-        .map_err(|e| e.to_string())?;
-    model(ctx).create_thin(t.id).map_err(|e| e.to_string())?;
+) -> Result<ActionOutput, StepError> {
+    let t = ctx.backend.create_thin(thin, id, size)?;
+    model(ctx).create_thin(t.id)?;
     ctx.state.written.insert(thin.clone(), Default::default());
     ctx.state.log.insert(thin.clone(), Vec::new());
     Ok(ActionOutput {
@@ -36,7 +34,7 @@ pub fn snapshot(
     thin: &Ident,
     origin: &Ident,
     id: Option<ThinId>,
-) -> Result<ActionOutput, String> {
+) -> Result<ActionOutput, StepError> {
     let oid = ctx
         .backend
         .thin(origin)
@@ -45,7 +43,7 @@ pub fn snapshot(
     // Docker's dm.min_free_space, checked where Docker checked it: at snapshot creation.
     let min = u64::from(ctx.pool.min_free_space);
     if min > 0 {
-        let u = ctx.backend.status().map_err(|e| e.to_string())?;
+        let u = ctx.backend.status()?;
         let pct = |used: u64, total: u64| {
             (total - used.min(total))
                 .checked_mul(100)
@@ -62,18 +60,13 @@ pub fn snapshot(
             } else {
                 format!("metadata {meta_free}%")
             };
-            return Err(format!(
+            return Err(StepError::Refused(format!(
                 "snapshot {thin} refused: free {which} is below min_free_space {min}% (Docker's dm.min_free_space)"
-            ));
+            )));
         }
     }
-    let t = ctx
-        .backend
-        .snapshot(thin, origin, id)
-        .map_err(|e| e.to_string())?;
-    model(ctx)
-        .create_snap(t.id, oid)
-        .map_err(|e| e.to_string())?;
+    let t = ctx.backend.snapshot(thin, origin, id)?;
+    model(ctx).create_snap(t.id, oid)?;
     let inherited = ctx.state.written.get(origin).cloned().unwrap_or_default();
     ctx.state.written.insert(thin.clone(), inherited);
     let log = ctx.state.log.get(origin).cloned().unwrap_or_default();
@@ -86,14 +79,14 @@ pub fn snapshot(
     })
 }
 
-pub fn delete(ctx: &mut StepCtx<'_>, thin: &Ident) -> Result<ActionOutput, String> {
+pub fn delete(ctx: &mut StepCtx<'_>, thin: &Ident) -> Result<ActionOutput, StepError> {
     let id = ctx
         .backend
         .thin(thin)
         .ok_or_else(|| format!("no thin {thin}"))?
         .id;
-    ctx.backend.delete_thin(thin).map_err(|e| e.to_string())?;
-    let freed = model(ctx).delete(id).map_err(|e| e.to_string())?;
+    ctx.backend.delete_thin(thin)?;
+    let freed = model(ctx).delete(id)?;
     ctx.state.written.remove(thin);
     ctx.state.log.remove(thin);
     Ok(ActionOutput {

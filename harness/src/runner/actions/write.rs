@@ -2,6 +2,7 @@
 //! phase (stamped O_DIRECT writes, sampled, replayed into the model, logged for the
 //! integrity oracle) and the integrity check itself.
 
+use crate::runner::error::StepError;
 use thinbench_model::chunk::WriteEffect;
 use thinbench_schema::ids::Ident;
 use thinbench_schema::record::{EventKind, ExpectationResult, Status, WorkloadStats};
@@ -47,7 +48,7 @@ pub struct PhaseResult {
 }
 
 /// Run one phase on `ctx`'s pool.
-pub fn run_phase(ctx: &mut StepCtx<'_>, ph: &Phase) -> Result<PhaseResult, String> {
+pub fn run_phase(ctx: &mut StepCtx<'_>, ph: &Phase) -> Result<PhaseResult, StepError> {
     let thin = ctx
         .backend
         .thin(&ph.thin)
@@ -66,8 +67,7 @@ pub fn run_phase(ctx: &mut StepCtx<'_>, ph: &Phase) -> Result<PhaseResult, Strin
     params.direct = true;
     params.fsync_at_end = true;
     params.record_writes = true;
-    let mut dev =
-        thinbench_workloads::engine::Device::open(thin.node(), true).map_err(|e| e.to_string())?;
+    let mut dev = thinbench_workloads::engine::Device::open(thin.node(), true)?;
     let sampler = Sampler::start(
         ctx.rec.clone(),
         ctx.backend.status_reader(),
@@ -92,7 +92,7 @@ pub fn run_phase(ctx: &mut StepCtx<'_>, ph: &Phase) -> Result<PhaseResult, Strin
         signals::stop_flag(),
     );
     sampler.stop();
-    let out = out.map_err(|e| e.to_string())?;
+    let out = out?;
     // Progress comes at most every PROGRESS_EVERY: a phase shorter than that reports
     // none, so `written:` triggers are fed the final count here.
     meter.progress(out.stats.bytes.0);
@@ -102,9 +102,7 @@ pub fn run_phase(ctx: &mut StepCtx<'_>, ph: &Phase) -> Result<PhaseResult, Strin
     let model = ctx.state.model.as_mut().ok_or("no model")?;
     let mut effect = WriteEffect::default();
     for (off, len) in &out.writes {
-        effect += model
-            .write(thin.id, *off, *len)
-            .map_err(|e| e.to_string())?;
+        effect += model.write(thin.id, *off, *len)?;
     }
     let log = ctx.state.log.entry(ph.thin.clone()).or_default();
     log.extend(out.writes.iter().map(|(o, l)| (*o, *l, generation)));
@@ -132,7 +130,7 @@ pub fn verify_thin(
     ctx: &mut StepCtx<'_>,
     thin: &Ident,
     what: &str,
-) -> Result<ExpectationResult, String> {
+) -> Result<ExpectationResult, StepError> {
     let log = ctx.state.log.get(thin).cloned().unwrap_or_default();
     verify_log(ctx, thin, &log, what)
 }
@@ -143,7 +141,7 @@ pub fn verify_log(
     thin: &Ident,
     log: &[(Bytes, Bytes, u64)],
     what: &str,
-) -> Result<ExpectationResult, String> {
+) -> Result<ExpectationResult, StepError> {
     // A fault in force may drop or damage writes: reading them back now says nothing
     // about the pool; a `reboot` step checks what survives.
     if let Some(f) = &ctx.state.faults {
@@ -162,9 +160,8 @@ pub fn verify_log(
         .thin(thin)
         .ok_or_else(|| format!("no thin {thin}"))?
         .clone();
-    let dev = thinbench_workloads::engine::Device::open_read_only(t.node(), true)
-        .map_err(|e| e.to_string())?;
-    let rep = small_write::verify_writes(&dev, log, STAMP_DEVICE).map_err(|e| e.to_string())?;
+    let dev = thinbench_workloads::engine::Device::open_read_only(t.node(), true)?;
+    let rep = small_write::verify_writes(&dev, log, STAMP_DEVICE)?;
     let ok = rep.is_clean();
     Ok(ExpectationResult {
         what: format!("integrity: {what}"),
@@ -189,7 +186,7 @@ pub fn verify_log(
 }
 
 /// The `small-write` action.
-pub fn small_write(ctx: &mut StepCtx<'_>, w: &SmallWriteSpec) -> Result<ActionOutput, String> {
+pub fn small_write(ctx: &mut StepCtx<'_>, w: &SmallWriteSpec) -> Result<ActionOutput, StepError> {
     let size = ctx
         .backend
         .thin(&w.thin)

@@ -141,3 +141,88 @@ fn a_workload_step_is_sampled_while_it_runs() {
     let last = rows.last().unwrap();
     assert_eq!(last.data_used, 16, "{rows:#?}");
 }
+
+#[test]
+fn error_kind_passes_on_the_kind_expected_and_fails_naming_the_one_seen() {
+    let toml = |kind: &str| {
+        one_pool(&format!(
+            "[[step]]\nname = \"c\"\naction = \"create-thin\"\nthin = \"a\"\n\
+             [step.expect]\nerror = \"{kind}\"\n"
+        ))
+    };
+    let r = run_with(&toml("EEXIST"), failing_create(Errno::EEXIST));
+    assert_eq!(r.step("c").status, Status::Passed, "{:#?}", r.step("c"));
+    let e = r.expectation("c", "step fails with an error of kind");
+    assert_eq!(
+        (e.expected.as_str(), e.observed.as_str()),
+        ("EEXIST", "EEXIST")
+    );
+
+    let r = run_with(&toml("EBUSY"), failing_create(Errno::EEXIST));
+    assert_eq!(r.step("c").status, Status::Failed);
+    let e = r.expectation("c", "step fails with an error of kind");
+    assert_eq!(
+        (e.expected.as_str(), e.observed.as_str()),
+        ("EBUSY", "EEXIST")
+    );
+
+    let r = run(&toml("EEXIST"));
+    assert_eq!(r.step("c").status, Status::Failed, "it did not fail");
+    assert_eq!(
+        r.expectation("c", "step fails with an error of kind")
+            .observed,
+        "no error"
+    );
+}
+
+#[test]
+fn a_delete_the_pool_refuses_as_busy_is_expected_as_ebusy() {
+    let toml = one_pool(
+        "[[step]]\naction = \"create-thin\"\nthin = \"a\"\n\
+         [[step]]\nname = \"d\"\naction = \"delete-thin\"\nthin = \"a\"\n\
+         [step.expect]\nerror = \"EBUSY\"\nerror_contains = \"injected\"\n",
+    );
+    let pools = FakePools {
+        prepare: Some(Box::new(|p| p.fail_next(FakeOp::Delete, Errno::EBUSY))),
+        ..Default::default()
+    };
+    let r = run_with(&toml, pools);
+    assert_eq!(r.step("d").status, Status::Passed, "{:#?}", r.step("d"));
+    assert_eq!(
+        r.step("d").expectations.len(),
+        3,
+        "kind, text, changes nothing"
+    );
+}
+
+/// Docker's `dm.min_free_space`: thinbench itself refuses the snapshot (kind
+/// `refused`), from the fake pool's real usage.
+#[test]
+fn a_snapshot_below_min_free_space_is_refused() {
+    let toml = |min: &str| {
+        format!(
+            "format = 1\nname = \"t\"\n[[pool]]\nname = \"p\"\nkind = \"loop-lvm\"\n\
+             data_size = \"4MiB\"\nmetadata_size = \"8MiB\"\nmin_free_space = \"{min}\"\n\
+             [[step]]\naction = \"create-thin\"\nthin = \"a\"\nsize = \"4MiB\"\n\
+             [[step]]\naction = \"small-write\"\nthin = \"a\"\npattern = \"sequential\"\n\
+             io_size = \"64KiB\"\nbytes = \"3MiB\"\n\
+             [[step]]\nname = \"s\"\naction = \"snapshot\"\nthin = \"s\"\norigin = \"a\"\n\
+             [step.expect]\nerror = \"refused\"\n"
+        )
+    };
+    // 48 of 64 blocks used: 25% free.
+    let r = run(&toml("30%"));
+    assert_eq!(r.step("s").status, Status::Passed, "{:#?}", r.step("s"));
+    assert!(r
+        .step("s")
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("below min_free_space 30%"));
+    let r = run(&toml("20%"));
+    assert_eq!(
+        r.step("s").status,
+        Status::Failed,
+        "25% free is enough for 20%"
+    );
+}

@@ -13,6 +13,7 @@ pub(crate) const EXPECT_KEYS: KeySet = KeySet {
         "errors",
         "first_error",
         "error_contains",
+        "error",
         "needs_check",
         "p50_at_least",
         "kernel_log",
@@ -28,6 +29,7 @@ pub(crate) struct RawExpect {
     pub errors: Field<i64>,
     pub first_error: Field<String>,
     pub error_contains: Field<String>,
+    pub error: Field<String>,
     pub needs_check: Field<bool>,
     pub p50_at_least: Field<String>,
     pub kernel_log: Field<String>,
@@ -55,6 +57,11 @@ impl RawExpect {
             error_contains: r.string(
                 "error_contains",
                 "a string the step's error must contain",
+                d,
+            ),
+            error: r.string(
+                "error",
+                "an error kind: an errno name like \"EBUSY\", \"refused\" or \"unsupported\"",
                 d,
             ),
             needs_check: r.boolean("needs_check", d),

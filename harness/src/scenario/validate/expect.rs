@@ -3,6 +3,7 @@
 
 use super::actions::ActionKind;
 use super::{Checker, MAX_FAULT_DELAY};
+use crate::errors::Kind;
 use crate::scenario::raw::{Field, IntOrText, RawExpect};
 use crate::spec::{BlockCount, Expect};
 use std::time::Duration;
@@ -75,6 +76,22 @@ impl Checker {
             Field::Absent => {}
             Field::Invalid { .. } => ok = false,
             Field::Given { value, .. } => out.push(Expect::ErrorContains(value.get_ref().clone())),
+        }
+        match &e.error {
+            Field::Absent => {}
+            Field::Invalid { .. } => ok = false,
+            Field::Given { value, .. } => match Kind::parse(value.get_ref()) {
+                Some(k) => out.push(Expect::Error(k)),
+                None => {
+                    let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+                    self.err_hint(
+                        value.span(),
+                        format!("`error` must be an error kind, not \"{}\"", value.get_ref()),
+                        format!("one of: {}", names.join(", ")),
+                    );
+                    ok = false;
+                }
+            },
         }
         match &e.first_error {
             Field::Absent => {}

@@ -698,9 +698,25 @@ fn expectations() {
         .contains("must be an integer or \"chunks-touched\""));
     assert!(one(&write("data_blocks_allocated = -1")).contains("must not be negative"));
     assert!(one(&write("errors = -1")).contains("`errors` must be at least 0"));
-    assert!(one(&write("error = 0")).contains("did you mean `errors`?"));
+    assert!(one(&write("eror = 0")).contains("did you mean `error`?"));
+    // `error` is an error kind: an errno name or one of thinbench's words.
+    let e = one(&write("error = \"EBUZY\""));
+    assert!(
+        e.contains("`error` must be an error kind, not \"EBUZY\""),
+        "{e}"
+    );
+    assert!(e.contains("EBUSY") && e.contains("refused"), "{e}");
+    assert!(one(&write("error = 0")).contains("an error kind"));
     let create = |expect: &str| steps(&format!("{CREATE_T}[step.expect]\n{expect}\n"));
     ok(&create("data_blocks_allocated = 0\nmode = \"rw\""));
+    let plan = ok(&create("error = \"EBUSY\"\nerror_contains = \"busy\""));
+    assert_eq!(
+        plan.steps[0].expect,
+        [
+            Expect::ErrorContains("busy".into()),
+            Expect::Error(crate::errors::Kind::Ebusy)
+        ]
+    );
     assert!(one(&create("data_blocks_allocated = \"chunks-touched\""))
         .contains("create-thin steps run none"));
     assert!(one(&create("errors = 0")).contains("create-thin steps run no workload"));
