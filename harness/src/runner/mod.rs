@@ -5,6 +5,7 @@
 
 mod actions;
 mod case;
+mod context;
 mod crosscheck;
 pub mod error;
 pub(crate) mod faults;
@@ -12,15 +13,12 @@ pub mod pools;
 pub(crate) mod sampler;
 
 pub use actions::MOUNT_BASE;
+pub use context::RunContext;
 pub use pools::{FakePools, KernelPools, PoolFactory};
 mod step;
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-
 use thinbench_schema::record::{
-    CaseResult, EnvironmentInfo, EventKind, PoolReport, PoolSettings, RunSummary, ScenarioInfo,
-    Status,
+    CaseResult, EventKind, PoolReport, PoolSettings, RunSummary, ScenarioInfo, Status,
 };
 
 use crate::backend::names::Names;
@@ -28,24 +26,6 @@ use crate::env::kmsg::Kmsg;
 use crate::record::Recorder;
 use crate::spec::{PoolSpec, ScenarioSpec};
 use crate::sys::signals;
-
-/// Where and as what a run executes.
-pub struct RunContext {
-    /// Run id (tags every device).
-    pub run_id: String,
-    /// Results directory.
-    pub out_dir: PathBuf,
-    /// Scratch directory for pool files and lvm config (removed at the end).
-    pub work_dir: PathBuf,
-    /// Environment facts.
-    pub env: EnvironmentInfo,
-    /// Whether `device = "auto"` can be resolved (VM scratch disks), by pool index.
-    pub auto_devices: BTreeMap<usize, PathBuf>,
-    /// RFC 3339 start time.
-    pub started_at: String,
-    /// `--force-device`: a named device's signatures may be overwritten.
-    pub force_device: bool,
-}
 
 /// Run every case of `plan` on the running kernel's pools; the summary is also written
 /// to `out_dir` as it goes.

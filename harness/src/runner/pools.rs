@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use thinbench_schema::units::{Bytes, DataBlocks};
 
-use super::RunContext;
+use super::context::RunContext;
 use crate::backend::direct_lvm::{DirectLvmPool, Pv};
 use crate::backend::fake::{FakeInjector, FakePool};
 use crate::backend::loop_lvm::LoopLvmPool;
