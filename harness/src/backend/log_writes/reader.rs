@@ -291,8 +291,7 @@ impl LogReader {
         header: &mut [u8],
     ) -> Result<(Entry, Cursor), LogError> {
         let (index, off) = (cur.index, cur.offset);
-        format::data_offset(index, off, self.block_size, self.len)
-            .map_err(|p| self.corrupt(p))?;
+        format::data_offset(index, off, self.block_size, self.len).map_err(|p| self.corrupt(p))?;
         self.read_at(header, off)?;
         let (entry, next) =
             format::decode_entry(header, index, off, self.len).map_err(|p| self.corrupt(p))?;
