@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use thinbench_schema::record::{Better, MetricKind};
+use thinbench_schema::verdict::{self, VerdictKind};
 
 use crate::config::{GateConfig, Settings};
 use crate::error::GateError;
@@ -186,18 +187,28 @@ pub struct Counts {
 }
 
 impl Counts {
-    /// "N regressed, N changed, … N new": the counts as the summary line and gate.md say them.
+    /// "N regressed, N changed, … N new": the counts as the summary line and gate.md say
+    /// them, in the shared worst-first order.
     pub fn describe(&self) -> String {
-        format!(
-            "{} regressed, {} changed, {} missing, {} inconclusive, {} improved, {} unchanged, {} new",
-            self.regressed,
-            self.changed,
-            self.missing,
-            self.inconclusive,
-            self.improved,
-            self.unchanged,
-            self.new
-        )
+        verdict::counts_line(|k| self.of(k))
+    }
+
+    /// Rows with a verdict of this kind.
+    pub fn of(&self, kind: VerdictKind) -> usize {
+        let mut copy = *self;
+        *copy.of_mut(kind)
+    }
+
+    fn of_mut(&mut self, kind: VerdictKind) -> &mut usize {
+        match kind {
+            VerdictKind::Unchanged => &mut self.unchanged,
+            VerdictKind::Improved => &mut self.improved,
+            VerdictKind::Regressed => &mut self.regressed,
+            VerdictKind::Changed => &mut self.changed,
+            VerdictKind::Missing => &mut self.missing,
+            VerdictKind::New => &mut self.new,
+            VerdictKind::Inconclusive => &mut self.inconclusive,
+        }
     }
 }
 
@@ -318,16 +329,8 @@ pub fn compare(
                 (Some((_, bv)), Some((_, cv))) => judge(meta, &res, bv, cv),
                 (None, None) => unreachable!(),
             };
-            let outcome = verdict.outcome(res.missing_fails);
-            match &verdict {
-                Verdict::Unchanged { .. } => counts.unchanged += 1,
-                Verdict::Improved => counts.improved += 1,
-                Verdict::Regressed => counts.regressed += 1,
-                Verdict::Changed => counts.changed += 1,
-                Verdict::Missing => counts.missing += 1,
-                Verdict::New => counts.new += 1,
-                Verdict::Inconclusive { .. } => counts.inconclusive += 1,
-            }
+            let outcome = Outcome::of(&verdict, res.missing_fails);
+            *counts.of_mut(verdict.kind()) += 1;
             rows.push(Row {
                 fingerprint: slug.clone(),
                 key: key.clone(),

@@ -8,33 +8,9 @@ use thinbench_schema::record::Better;
 use crate::figures::Value;
 use crate::stats::{self, ConfidenceInterval, MannWhitney};
 
-/// What a comparison found for one figure.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "verdict", rename_all = "snake_case")]
-pub enum Verdict {
-    /// No change worth the name.
-    Unchanged {
-        /// Why a difference was not called a change (within noise, under the floor), or
-        /// a remark (fails in the baseline too).
-        note: Option<String>,
-    },
-    /// Better in the candidate.
-    Improved,
-    /// Worse in the candidate.
-    Regressed,
-    /// Different, and no direction is better (or exact changes are not judged by
-    /// direction): a behaviour change.
-    Changed,
-    /// In the baseline, not in the candidate.
-    Missing,
-    /// In the candidate only.
-    New,
-    /// The figures cannot say.
-    Inconclusive {
-        /// Why.
-        reason: Inconclusive,
-    },
-}
+/// What a comparison found for one figure: the shared vocabulary, with the gate's typed
+/// reasons for an inconclusive verdict.
+pub type Verdict = thinbench_schema::verdict::Verdict<Inconclusive>;
 
 /// Why a figure's comparison is inconclusive.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -108,33 +84,14 @@ pub enum Outcome {
     Fail,
 }
 
-impl Verdict {
-    /// The verdict word for tables.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Verdict::Unchanged { .. } => "unchanged",
-            Verdict::Improved => "improved",
-            Verdict::Regressed => "REGRESSED",
-            Verdict::Changed => "CHANGED",
-            Verdict::Missing => "MISSING",
-            Verdict::New => "new",
-            Verdict::Inconclusive { .. } => "inconclusive",
-        }
-    }
-
-    /// Its outcome; `missing_fails` is the config's `missing` policy.
-    pub fn outcome(&self, missing_fails: bool) -> Outcome {
-        match self {
+impl Outcome {
+    /// The outcome of a verdict; `missing_fails` is the config's `missing` policy.
+    pub fn of(v: &Verdict, missing_fails: bool) -> Outcome {
+        match v {
             Verdict::Unchanged { .. } | Verdict::Improved | Verdict::New => Outcome::Pass,
             Verdict::Missing if !missing_fails => Outcome::Pass,
             Verdict::Regressed | Verdict::Changed | Verdict::Missing => Outcome::Fail,
             Verdict::Inconclusive { .. } => Outcome::Inconclusive,
-        }
-    }
-
-    fn unchanged(note: impl Into<String>) -> Verdict {
-        Verdict::Unchanged {
-            note: Some(note.into()),
         }
     }
 }
@@ -249,13 +206,13 @@ pub fn timing_verdict(
         };
     let v = if significant {
         if st.change.abs() < p.noise {
-            Verdict::unchanged(format!(
+            Verdict::unchanged_because(format!(
                 "significant but within noise ({:+.1} % < ±{:.1} %)",
                 st.change * 100.0,
                 p.noise * 100.0
             ))
         } else if delta <= p.floor {
-            Verdict::unchanged(format!(
+            Verdict::unchanged_because(format!(
                 "significant but under the floor ({} ≤ {})",
                 thinbench_schema::format::precise_number(delta),
                 thinbench_schema::format::precise_number(p.floor)
@@ -272,7 +229,7 @@ pub fn timing_verdict(
             },
         }
     } else if test.p_value < p.alpha && ci.excludes_zero() {
-        Verdict::unchanged(format!(
+        Verdict::unchanged_because(format!(
             "significant, but the interval reaches into the ±{:.1} % noise band",
             p.noise * 100.0
         ))
@@ -354,7 +311,7 @@ pub fn status_verdict(base: &[Value], cand: &[Value]) -> Verdict {
     let bad = |w: &[String]| has(w, "failed") || has(w, "incomplete");
     if b == c {
         if bad(&b) {
-            return Verdict::unchanged("fails in the baseline too");
+            return Verdict::unchanged_because("fails in the baseline too");
         }
         return Verdict::Unchanged { note: None };
     }
@@ -573,13 +530,13 @@ mod tests {
 
     #[test]
     fn outcomes() {
-        assert_eq!(Verdict::Changed.outcome(true), Outcome::Fail);
-        assert_eq!(Verdict::Missing.outcome(true), Outcome::Fail);
-        assert_eq!(Verdict::Missing.outcome(false), Outcome::Pass);
-        assert_eq!(Verdict::New.outcome(true), Outcome::Pass);
+        assert_eq!(Outcome::of(&Verdict::Changed, true), Outcome::Fail);
+        assert_eq!(Outcome::of(&Verdict::Missing, true), Outcome::Fail);
+        assert_eq!(Outcome::of(&Verdict::Missing, false), Outcome::Pass);
+        assert_eq!(Outcome::of(&Verdict::New, true), Outcome::Pass);
         let inc = Verdict::Inconclusive {
             reason: Inconclusive::ZeroBaseline,
         };
-        assert_eq!(inc.outcome(true), Outcome::Inconclusive);
+        assert_eq!(Outcome::of(&inc, true), Outcome::Inconclusive);
     }
 }

@@ -84,7 +84,7 @@ fn study(seed: u64, slowdown: f64, decision: Decision) -> Tally {
         if let Some(ci) = st.and_then(|s| s.ci) {
             t.widths.push(ci.width());
         }
-        match (&v, v.outcome(true)) {
+        match (&v, Outcome::of(&v, true)) {
             (Verdict::Regressed, _) => t.regressed += 1,
             (Verdict::Improved, _) => t.improved += 1,
             (_, Outcome::Inconclusive) => t.inconclusive += 1,

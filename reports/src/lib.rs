@@ -27,7 +27,7 @@ mod model;
 mod render;
 mod run_info;
 
-pub use analysis::compare::{Comparison, ComparisonRow, EnvDifference, Verdict, NOISE_PCT};
+pub use analysis::compare::{Comparison, ComparisonRow, EnvDifference, NOISE_PCT};
 pub use analysis::pairing::{KindComparisonRow, KindValue};
 pub use analysis::stats::{Nanos, Percentile};
 pub use error::ReportError;

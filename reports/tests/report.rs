@@ -4,11 +4,12 @@
 use std::path::{Path, PathBuf};
 use thinbench_reports::{
     build_model, compare, comparison_markdown, load_run, report_markdown, write_comparison,
-    write_report, MarkKind, ReportError, Verdict,
+    write_report, MarkKind, ReportError,
 };
 use thinbench_schema::load::LoadError;
 use thinbench_schema::record::{PoolKind, Status};
 use thinbench_schema::units::DataBlocks;
+use thinbench_schema::verdict::{Verdict, VerdictKind};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -361,9 +362,9 @@ fn compare_two_runs_of_one_scenario() {
     assert_eq!(blocks.verdict, Verdict::Changed);
     assert_eq!(
         row("direct", "random-write", "data blocks allocated").verdict,
-        Verdict::Same
+        Verdict::Unchanged { note: None }
     );
-    assert_eq!(c.count(Verdict::OnlyInA) + c.count(Verdict::OnlyInB), 0);
+    assert_eq!(c.count(VerdictKind::Missing) + c.count(VerdictKind::New), 0);
 
     let md = comparison_markdown(&c);
     for needle in [
@@ -390,11 +391,72 @@ fn compare_two_runs_of_one_scenario() {
 fn compare_flags_a_different_scenario() {
     let c = compare(&load("smoke"), &load("docker-lifecycle"));
     assert!(c.scenario_differs);
-    assert!(c.count(Verdict::OnlyInA) > 0 && c.count(Verdict::OnlyInB) > 0);
+    assert!(c.count(VerdictKind::Missing) > 0 && c.count(VerdictKind::New) > 0);
     let md = comparison_markdown(&c);
     assert!(
         md.contains("**Warning:** Different scenarios: A ran `smoke`, B ran `docker-lifecycle`")
     );
+}
+
+#[test]
+fn compare_speaks_the_gates_verdict_words() {
+    // B: loop's seq-write 3 % faster (within compare's noise band), loop's snap step gone.
+    let a = load("smoke");
+    let mut b = load("smoke");
+    let loop_case = &mut b.summary.cases[0];
+    assert_eq!(loop_case.pool.name, "loop");
+    let seq = loop_case
+        .steps
+        .iter_mut()
+        .find(|s| s.name == "seq-write")
+        .unwrap();
+    let iops = seq.workload.as_ref().unwrap().iops;
+    seq.workload.as_mut().unwrap().iops = iops * 1.03;
+    loop_case.steps.retain(|s| s.name != "snap");
+    let c = compare(&a, &b);
+
+    let row = |step: &str, fig: &str| {
+        c.rows
+            .iter()
+            .find(|r| r.pool == "loop" && r.step == step && r.figure == fig)
+            .unwrap_or_else(|| panic!("no row {step} {fig}"))
+    };
+    let noisy = row("seq-write", "IOPS");
+    assert_eq!(noisy.verdict.kind(), VerdictKind::Unchanged);
+    assert_eq!(noisy.verdict.note(), Some("within ±5% noise"));
+    assert_eq!(
+        row("seq-write", "bytes").verdict,
+        Verdict::Unchanged { note: None }
+    );
+    assert_eq!(
+        row("snap", "data blocks allocated").verdict,
+        Verdict::Missing
+    );
+
+    // Every row is counted under exactly one word, and the summary line says so.
+    let total: usize = VerdictKind::ALL.iter().map(|&k| c.count(k)).sum();
+    assert_eq!(total, c.rows.len());
+    let (missing, unchanged) = (
+        c.count(VerdictKind::Missing),
+        c.count(VerdictKind::Unchanged),
+    );
+    assert!(missing > 0 && unchanged > 0);
+    let md = comparison_markdown(&c);
+    let summary = format!(
+        "{} figures: 0 regressed, 0 changed, {missing} missing, 0 inconclusive, 0 improved, \
+         {unchanged} unchanged, 0 new.",
+        c.rows.len()
+    );
+    for needle in [
+        summary.as_str(),
+        "| loop | seq-write | IOPS | timing | 504 | 519 | +3.0% | unchanged (within ±5% noise) |",
+        "| loop | snap | data blocks allocated | exact | 0 blocks | n/a | n/a | MISSING |",
+    ] {
+        assert!(md.contains(needle), "missing {needle:?} in:\n{md}");
+    }
+    for old in ["same", "only in A", "within noise |"] {
+        assert!(!md.contains(&format!("| {old}")), "{old:?} in:\n{md}");
+    }
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The result contract of thinbench: typed units, validated ids, and the records a run
 //! writes (`summary.json`, `events.jsonl`, `samples.csv`); and the one shape of an error
 //! in an input file ([`positioned`]: `FILE:LINE:COL: error: …`), which the scenario,
-//! plan and gate-config readers share.
+//! plan and gate-config readers share; and the words a comparison's verdicts are said in
+//! ([`verdict`]), which the gate and `compare` share.
 //!
 //! This crate is a leaf (serde only) so that every other crate, and outside tools that
 //! read results, can depend on it without pulling the harness in. Changes are additive;
@@ -17,6 +18,7 @@ pub mod record;
 pub mod stats;
 pub mod units;
 pub mod untrusted;
+pub mod verdict;
 
 /// Version of the on-disk result format (`summary.json` `format_version`). Readers refuse
 /// a major version they do not know.

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use thinbench_reports::{ReportFiles, Verdict};
+use thinbench_reports::ReportFiles;
+use thinbench_schema::verdict::{counts_line, Verdict};
 
 use crate::exit_code;
 
@@ -119,11 +120,7 @@ pub fn compare(a: CompareArgs) -> anyhow::Result<i32> {
             d.field, d.a, d.b
         );
     }
-    let counts: Vec<String> = Verdict::ALL
-        .into_iter()
-        .map(|v| format!("{} {}", c.count(v), v.label()))
-        .collect();
-    println!("{} figures: {}", c.rows.len(), counts.join(", "));
+    println!("{} figures: {}", c.rows.len(), counts_line(|k| c.count(k)));
     for r in c
         .rows
         .iter()

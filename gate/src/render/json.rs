@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use thinbench_schema::record::{Better, MetricKind};
+use thinbench_schema::verdict::VerdictKind;
 
 use crate::analysis::{Counts, GateReport, Group, Overall, SampleSummary};
 use crate::config::Settings;
@@ -34,7 +35,7 @@ struct JsonRow<'a> {
     kind: MetricKind,
     better: Better,
     unit: &'a str,
-    verdict: &'static str,
+    verdict: VerdictKind,
     outcome: Outcome,
     reason: Option<&'a Inconclusive>,
     note: Option<&'a str>,
@@ -43,18 +44,6 @@ struct JsonRow<'a> {
     candidate: Option<&'a SampleSummary>,
     stats: Option<&'a TimingStats>,
     rules: &'a [String],
-}
-
-fn verdict_word(v: &Verdict) -> &'static str {
-    match v {
-        Verdict::Unchanged { .. } => "unchanged",
-        Verdict::Improved => "improved",
-        Verdict::Regressed => "regressed",
-        Verdict::Changed => "changed",
-        Verdict::Missing => "missing",
-        Verdict::New => "new",
-        Verdict::Inconclusive { .. } => "inconclusive",
-    }
 }
 
 /// The report as pretty JSON.
@@ -79,16 +68,13 @@ pub fn render(r: &GateReport) -> String {
                 kind: row.kind,
                 better: row.better,
                 unit: &row.unit,
-                verdict: verdict_word(&row.verdict),
+                verdict: row.verdict.kind(),
                 outcome: row.outcome,
                 reason: match &row.verdict {
                     Verdict::Inconclusive { reason } => Some(reason),
                     _ => None,
                 },
-                note: match &row.verdict {
-                    Verdict::Unchanged { note } => note.as_deref(),
-                    _ => None,
-                },
+                note: row.verdict.note(),
                 explanation: row.explain(),
                 baseline: row.baseline.as_ref(),
                 candidate: row.candidate.as_ref(),

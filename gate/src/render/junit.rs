@@ -79,9 +79,7 @@ fn test_case(suite: &str, r: &Row) -> TestCase {
         Outcome::Pass => TestCaseStatus::success(),
         Outcome::Fail => {
             let word = match r.verdict {
-                Verdict::Regressed => "regressed",
-                Verdict::Changed => "changed",
-                Verdict::Missing => "missing",
+                Verdict::Regressed | Verdict::Changed | Verdict::Missing => r.verdict.as_str(),
                 _ => "failed",
             };
             let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);

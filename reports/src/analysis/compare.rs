@@ -1,11 +1,13 @@
 //! Run against run: the same scenario twice, every figure side by side with its change
 //! and a verdict. A single run has no confidence interval, so timings get a fixed noise
-//! band ([`NOISE_PCT`]); exact figures (block counts, errors) must match exactly.
+//! band ([`NOISE_PCT`]); exact figures (block counts, errors) must match exactly. The
+//! verdicts are the gate's words ([`Verdict`]); these rules are compare's own.
 
 use super::stats::pct_change;
 use crate::run_info::RunInfo;
 use thinbench_schema::load::LoadedRun;
 use thinbench_schema::record::{Better, MetricKind, PoolKind, WorkloadStats};
+use thinbench_schema::verdict::{Verdict, VerdictKind};
 
 /// Timing changes within ± this many percent are called noise.
 pub const NOISE_PCT: f64 = 5.0;
@@ -27,9 +29,12 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// Rows with this verdict.
-    pub fn count(&self, v: Verdict) -> usize {
-        self.rows.iter().filter(|r| r.verdict == v).count()
+    /// Rows with a verdict of this kind.
+    pub fn count(&self, kind: VerdictKind) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.verdict.kind() == kind)
+            .count()
     }
 }
 
@@ -67,53 +72,8 @@ pub struct ComparisonRow {
     pub b: Option<f64>,
     /// (B - A) / A in percent.
     pub change_pct: Option<f64>,
-    /// Verdict.
+    /// Verdict: never inconclusive (one run a side is all there is to judge).
     pub verdict: Verdict,
-}
-
-/// What a change means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Identical.
-    Same,
-    /// A timing within ± [`NOISE_PCT`].
-    WithinNoise,
-    /// Better in B.
-    Improved,
-    /// Worse in B.
-    Regressed,
-    /// Different, and neither direction is better (or an exact figure moved with no
-    /// direction): a behaviour change.
-    Changed,
-    /// Only run A has it.
-    OnlyInA,
-    /// Only run B has it.
-    OnlyInB,
-}
-
-impl Verdict {
-    /// Every verdict, worst first: the order summaries count them in.
-    pub const ALL: [Verdict; 7] = [
-        Verdict::Regressed,
-        Verdict::Changed,
-        Verdict::Improved,
-        Verdict::WithinNoise,
-        Verdict::Same,
-        Verdict::OnlyInA,
-        Verdict::OnlyInB,
-    ];
-    /// Text for tables.
-    pub fn label(self) -> &'static str {
-        match self {
-            Verdict::Same => "same",
-            Verdict::WithinNoise => "within noise",
-            Verdict::Improved => "improved",
-            Verdict::Regressed => "REGRESSED",
-            Verdict::Changed => "CHANGED",
-            Verdict::OnlyInA => "only in A",
-            Verdict::OnlyInB => "only in B",
-        }
-    }
 }
 
 /// One figure of one run, keyed for matching.
@@ -231,12 +191,12 @@ fn figures(run: &LoadedRun) -> Vec<Figure> {
 
 fn verdict(mk: MetricKind, better: Better, a: f64, b: f64, change: Option<f64>) -> Verdict {
     if a == b {
-        return Verdict::Same;
+        return Verdict::Unchanged { note: None };
     }
     if mk == MetricKind::Timing {
         if let Some(c) = change {
             if c.abs() < NOISE_PCT {
-                return Verdict::WithinNoise;
+                return Verdict::unchanged_because(format!("within ±{NOISE_PCT}% noise"));
             }
         }
     }
@@ -294,7 +254,7 @@ pub fn compare(a: &LoadedRun, b: &LoadedRun) -> Comparison {
                     verdict(x.metric_kind, x.better, x.value, y.value, c),
                 )
             }
-            None => (None, None, Verdict::OnlyInA),
+            None => (None, None, Verdict::Missing),
         };
         rows.push(ComparisonRow {
             pool: x.pool.clone(),
@@ -322,7 +282,7 @@ pub fn compare(a: &LoadedRun, b: &LoadedRun) -> Comparison {
             a: None,
             b: Some(y.value),
             change_pct: None,
-            verdict: Verdict::OnlyInB,
+            verdict: Verdict::New,
         });
     }
     Comparison {
@@ -343,11 +303,23 @@ mod tests {
         use Better::*;
         use MetricKind::*;
         let v = |mk, b, x: f64, y: f64| verdict(mk, b, x, y, pct_change(x, y));
-        assert_eq!(v(Timing, Higher, 100.0, 103.0), Verdict::WithinNoise);
+        assert_eq!(
+            v(Timing, Higher, 100.0, 103.0),
+            Verdict::unchanged_because("within ±5% noise")
+        );
+        assert_eq!(
+            v(Timing, Higher, 100.0, 95.5).note(),
+            Some("within ±5% noise")
+        );
         assert_eq!(v(Timing, Higher, 100.0, 120.0), Verdict::Improved);
         assert_eq!(v(Timing, Lower, 100.0, 120.0), Verdict::Regressed);
         assert_eq!(v(Exact, Neither, 64.0, 65.0), Verdict::Changed);
         assert_eq!(v(Exact, Lower, 1.0, 1.01), Verdict::Regressed);
-        assert_eq!(v(Exact, Neither, 64.0, 64.0), Verdict::Same);
+        assert_eq!(
+            v(Exact, Neither, 64.0, 64.0),
+            Verdict::Unchanged { note: None }
+        );
+        // Exact figures have no noise band.
+        assert_eq!(v(Exact, Lower, 100.0, 103.0), Verdict::Regressed);
     }
 }

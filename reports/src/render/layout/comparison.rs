@@ -4,9 +4,10 @@
 use super::builder::Builder;
 use super::runs::env_rows;
 use super::shared::{fig_value, kind_str, na, TCG_NOTE};
-use crate::analysis::compare::{Comparison, Verdict, NOISE_PCT};
+use crate::analysis::compare::{Comparison, NOISE_PCT};
 use crate::render::document::{Block, Cell, Document, Tone};
 use thinbench_schema::format;
+use thinbench_schema::verdict::{counts_line, VerdictKind};
 
 /// Lay out a run-vs-run comparison.
 pub(crate) fn comparison(c: &Comparison) -> Document {
@@ -52,15 +53,10 @@ fn comparison_callouts(b: &mut Builder, c: &Comparison) {
     if c.a.is_tcg() || c.b.is_tcg() {
         b.callout(Tone::Warn, TCG_NOTE);
     }
-    let counts = Verdict::ALL
-        .iter()
-        .map(|v| format!("{} {}", c.count(*v), v.label()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let bad = c.count(Verdict::Regressed) + c.count(Verdict::Changed) > 0;
+    let bad = c.count(VerdictKind::Regressed) + c.count(VerdictKind::Changed) > 0;
     b.callout(
         if bad { Tone::Bad } else { Tone::Good },
-        format!("{} figures: {counts}.", c.rows.len()),
+        format!("{} figures: {}.", c.rows.len(), counts_line(|k| c.count(k))),
     );
 }
 
@@ -112,8 +108,9 @@ fn runs_table(b: &mut Builder, c: &Comparison) {
 fn figures_table(b: &mut Builder, c: &Comparison) {
     b.h(2, "Figures");
     b.text(format!(
-        "Change is (B − A) / A. Timings within ±{NOISE_PCT}% are called noise (one run each: \
-         no confidence interval); exact figures must match exactly."
+        "Change is (B − A) / A. Timings within ±{NOISE_PCT}% are unchanged, within noise (one \
+         run each: no confidence interval); exact figures must match exactly. The verdicts \
+         are the CI gate's words; B only: new, A only: missing."
     ));
     let mut t = b.table(
         "compare",
@@ -130,11 +127,18 @@ fn figures_table(b: &mut Builder, c: &Comparison) {
         ],
     );
     for r in &c.rows {
-        let tone = match r.verdict {
-            Verdict::Regressed => Tone::Bad,
-            Verdict::Changed | Verdict::OnlyInA | Verdict::OnlyInB => Tone::Warn,
-            Verdict::Improved => Tone::Good,
-            Verdict::Same | Verdict::WithinNoise => Tone::Plain,
+        let tone = match r.verdict.kind() {
+            VerdictKind::Regressed => Tone::Bad,
+            VerdictKind::Changed
+            | VerdictKind::Missing
+            | VerdictKind::New
+            | VerdictKind::Inconclusive => Tone::Warn,
+            VerdictKind::Improved => Tone::Good,
+            VerdictKind::Unchanged => Tone::Plain,
+        };
+        let verdict = match r.verdict.note() {
+            Some(note) => format!("{} ({note})", r.verdict.label()),
+            None => r.verdict.label().to_owned(),
         };
         let fmt = |v: f64| fig_value(v, &r.unit);
         t.rows.push(vec![
@@ -145,7 +149,7 @@ fn figures_table(b: &mut Builder, c: &Comparison) {
             Cell::opt(r.a, fmt),
             Cell::opt(r.b, fmt),
             Cell::opt(r.change_pct, |x| format::percent_change(Some(x))),
-            Cell::text(r.verdict.label()).tone(tone),
+            Cell::text(verdict).tone(tone),
         ]);
     }
     b.blocks.push(Block::Table(t));
