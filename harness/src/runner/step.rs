@@ -8,7 +8,7 @@ use thinbench_schema::record::{
     EventKind, ExpectationResult, PoolMode, PoolUsage, Status, StepResult,
 };
 
-use super::actions::{self, StepCtx};
+use super::actions::{self, ActionOutput, StepCtx};
 use super::case::{check, sample, verdict, CaseState};
 use super::error::StepError;
 use crate::backend::PoolBackend;
@@ -63,32 +63,7 @@ pub fn run_step(
     };
     r.pool_after = backend.status().ok();
     if let Some(u) = &r.pool_after {
-        sample(rec, pname, Some(step.index), "step-end", u);
-        rec.event(EventKind::PoolStatus {
-            pool: pname.to_owned(),
-            usage: Box::new(u.clone()),
-        });
-        if let Some(prev) = state.last_mode {
-            if prev != u.mode {
-                if let Some(f) = &state.faults {
-                    f.note(
-                        "mode",
-                        format!(
-                            "pool {} → {}{}",
-                            prev.as_str(),
-                            u.mode.as_str(),
-                            if u.needs_check { " (needs_check)" } else { "" }
-                        ),
-                    );
-                }
-                rec.event(EventKind::ModeChange {
-                    pool: pname.to_owned(),
-                    from: prev,
-                    to: u.mode,
-                });
-            }
-        }
-        state.last_mode = Some(u.mode);
+        status_after(rec, pname, step, state, u);
     }
     if let (Some(b), Some(a)) = (&r.pool_before, &r.pool_after) {
         r.data_blocks_allocated = Some(a.data_used.0 as i64 - b.data_used.0 as i64);
@@ -107,208 +82,25 @@ pub fn run_step(
             r.status = Status::Failed;
         }
     }
-    let wanted_text = step.expect.iter().find_map(|x| match x {
-        Expect::ErrorContains(t) => Some(t.clone()),
-        _ => None,
-    });
-    let wanted_kind = step.expect.iter().find_map(|x| match x {
-        Expect::Error(k) => Some(*k),
-        _ => None,
-    });
     match outcome {
-        // A refusal the scenario asked for: the step passes if the error is the one
-        // expected and the step changed nothing.
-        Err(e) if wanted_kind.is_some() || wanted_text.is_some() => {
-            if let Some(k) = wanted_kind {
-                r.expectations.push(check(
-                    "step fails with an error of kind",
-                    k.name().to_owned(),
-                    e.kind().name().to_owned(),
-                    step,
-                ));
-            }
-            if let Some(w) = wanted_text {
-                let text = e.to_string();
-                let found = text.contains(w.as_str());
-                let observed = if found { w.clone() } else { text };
-                r.expectations.push(verdict(
-                    "step fails with an error containing",
-                    w,
-                    observed,
-                    found,
-                    step,
-                ));
-            }
-            if let (Some(b), Some(a)) = (&r.pool_before, &r.pool_after) {
-                r.expectations.push(check(
-                    "a refused step changes nothing",
-                    b.data_used.0.to_string(),
-                    a.data_used.0.to_string(),
-                    step,
-                ));
-            }
-            r.status = if r.expectations.iter().all(|x| x.status == Status::Passed) {
-                Status::Passed
-            } else {
-                Status::Failed
-            };
-            r.error = Some(e.to_string());
-        }
-        Err(e) => {
-            r.status = Status::Failed;
-            r.error = Some(e.to_string());
-        }
+        Err(e) => refused(&mut r, &e, step),
         Ok(out) => {
-            let mut crosscheck_ms = None;
             let observed = r
                 .data_blocks_allocated
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| "unknown".into());
-            // Under a fault that drops or damages writes, the on-disk metadata is not the
-            // pool's (thin_ls reads the disk), and a transaction the pool aborted takes
-            // its allocations since the last commit with it: the model cannot know which,
-            // so these checks are skipped, saying why; a `reboot` resyncs the model.
-            let at_risk = state
-                .faults
-                .as_ref()
-                .is_some_and(|f| f.damage_since().is_some());
-            let live = |u: &Option<PoolUsage>| {
-                u.as_ref()
-                    .is_some_and(|u| matches!(u.mode, PoolMode::Rw | PoolMode::OutOfDataSpace))
-            };
-            let aborted = at_risk && live(&r.pool_before) && !live(&r.pool_after);
-            if let (Some(p), true) = (out.predicted, aborted) {
-                r.expectations.push(ExpectationResult {
-                    what: "data blocks allocated == model".into(),
-                    expected: p.to_string(),
-                    observed: format!("skipped: the pool aborted its transaction under a fault (now {}): what it allocated since the last commit is gone, observed {observed}", r.pool_after.as_ref().map_or("unknown", |u| u.mode.as_str())),
-                    status: Status::Skipped,
-                    message: None,
-                });
-            } else if let Some(p) = out.predicted {
-                // The accounting oracle: the model's prediction, always checked. A note
-                // says where the model's figure comes from when it is not a prediction.
-                let what = match &out.predicted_note {
-                    Some(n) => format!("data blocks allocated == model ({n})"),
-                    None => "data blocks allocated == model".to_owned(),
-                };
-                r.expectations
-                    .push(check(&what, p.to_string(), observed.clone(), step));
-                if at_risk {
-                    r.expectations.push(ExpectationResult {
-                    what: "thin_ls agrees with the model".into(),
-                    expected: "per-thin blocks as the model has them".into(),
-                    observed: "skipped: a fault that drops or damages writes is in force, so the metadata on disk (what thin_ls reads) is not the pool's".into(),
-                    status: Status::Skipped,
-                    message: None,
-                });
-                } else {
-                    // Per thin, the kernel's own metadata (thin_ls) against the model. Its
-                    // cost is recorded: under TCG every pool message is a metadata commit.
-                    let t = Instant::now();
-                    r.expectations.push(super::crosscheck::thin_ls(
-                        &*backend,
-                        state,
-                        r.pool_after.as_ref(),
-                        step,
-                    ));
-                    crosscheck_ms = Some(t.elapsed().as_millis() as f64);
-                }
-            }
-            r.expectations.extend(out.checks);
+            let crosscheck_ms = oracle(&mut r, &out, &*backend, state, step, &observed);
+            r.expectations.extend(out.checks.iter().cloned());
             for e in &step.expect {
-                r.expectations.push(match e {
-                    Expect::DataBlocksAllocated(BlockCount::Exact(n)) => check(
-                        "data blocks allocated",
-                        n.to_string(),
-                        observed.clone(),
-                        step,
-                    ),
-                    Expect::DataBlocksAllocated(BlockCount::ChunksTouched) => {
-                        let touched = out
-                            .first_touched
-                            .map(|n| n.to_string())
-                            .unwrap_or_else(|| "n/a (not a workload step)".into());
-                        check(
-                            "data blocks allocated == distinct chunks first touched",
-                            touched,
-                            observed.clone(),
-                            step,
-                        )
-                    }
-                    Expect::Mode(m) => check(
-                        "pool mode",
-                        m.as_str().to_owned(),
-                        r.pool_after
-                            .as_ref()
-                            .map(|u| u.mode.as_str().to_owned())
-                            .unwrap_or_else(|| "unknown".into()),
-                        step,
-                    ),
-                    Expect::NeedsCheck(b) => check(
-                        "pool needs_check flag",
-                        b.to_string(),
-                        r.pool_after
-                            .as_ref()
-                            .map(|u| u.needs_check.to_string())
-                            .unwrap_or_else(|| "unknown".into()),
-                        step,
-                    ),
-                    Expect::ErrorContains(w) => check(
-                        "step fails with an error containing",
-                        w.clone(),
-                        "no error".into(),
-                        step,
-                    ),
-                    Expect::Error(k) => check(
-                        "step fails with an error of kind",
-                        k.name().to_owned(),
-                        "no error".into(),
-                        step,
-                    ),
-                    Expect::FirstError(errno) => check(
-                        "first workload error",
-                        errno.clone(),
-                        out.workload
-                            .as_ref()
-                            .and_then(|w| w.first_error.as_deref())
-                            .map(|e| e.split(':').next().unwrap_or(e).to_owned())
-                            .unwrap_or_else(|| "none".into()),
-                        step,
-                    ),
-                    Expect::Errors(n) => check(
-                        "workload IO errors",
-                        n.to_string(),
-                        out.workload
-                            .as_ref()
-                            .map(|w| w.errors.to_string())
-                            .unwrap_or_else(|| "n/a".into()),
-                        step,
-                    ),
-                    Expect::P50AtLeast(d) => {
-                        let p50 = out.workload.as_ref().map(|w| w.latency.p50_ns);
-                        let shown = |ns: u64| format!("{:.2} ms", ns as f64 / 1e6);
-                        verdict(
-                            "workload p50 latency",
-                            format!(">= {}", shown(d.as_nanos() as u64)),
-                            p50.map(shown).unwrap_or_else(|| "n/a".into()),
-                            p50.is_some_and(|p| u128::from(p) >= d.as_nanos()),
-                            step,
-                        )
-                    }
-                    Expect::KernelLog(text) => {
-                        let hit = step_kernel.iter().find(|l| l.contains(text.as_str()));
-                        verdict(
-                            "a kernel log line contains",
-                            text.clone(),
-                            hit.cloned().unwrap_or_else(|| {
-                                format!("none of {} line(s) during the step", step_kernel.len())
-                            }),
-                            hit.is_some(),
-                            step,
-                        )
-                    }
-                });
+                let x = expectation(
+                    e,
+                    &out,
+                    r.pool_after.as_ref(),
+                    &step_kernel,
+                    &observed,
+                    step,
+                );
+                r.expectations.push(x);
             }
             r.workload = out.workload;
             r.phases = out.phases;
@@ -329,4 +121,256 @@ pub fn run_step(
     }
     r.duration_ms = started.elapsed().as_millis() as u64;
     r
+}
+
+/// The status after the step: its sample, its event, and a mode change if there was one.
+fn status_after(
+    rec: &Recorder,
+    pname: &str,
+    step: &StepSpec,
+    state: &mut CaseState,
+    u: &PoolUsage,
+) {
+    sample(rec, pname, Some(step.index), "step-end", u);
+    rec.event(EventKind::PoolStatus {
+        pool: pname.to_owned(),
+        usage: Box::new(u.clone()),
+    });
+    if let Some(prev) = state.last_mode.filter(|m| *m != u.mode) {
+        if let Some(f) = &state.faults {
+            f.note(
+                "mode",
+                format!(
+                    "pool {} → {}{}",
+                    prev.as_str(),
+                    u.mode.as_str(),
+                    if u.needs_check { " (needs_check)" } else { "" }
+                ),
+            );
+        }
+        rec.event(EventKind::ModeChange {
+            pool: pname.to_owned(),
+            from: prev,
+            to: u.mode,
+        });
+    }
+    state.last_mode = Some(u.mode);
+}
+
+/// A step that failed. A refusal the scenario asked for (`expect.error`,
+/// `expect.error_contains`) passes if the error is the one expected and the step changed
+/// nothing; any other error fails the step.
+fn refused(r: &mut StepResult, e: &StepError, step: &StepSpec) {
+    r.error = Some(e.to_string());
+    let wanted_text = step.expect.iter().find_map(|x| match x {
+        Expect::ErrorContains(t) => Some(t.clone()),
+        _ => None,
+    });
+    let wanted_kind = step.expect.iter().find_map(|x| match x {
+        Expect::Error(k) => Some(*k),
+        _ => None,
+    });
+    if wanted_kind.is_none() && wanted_text.is_none() {
+        r.status = Status::Failed;
+        return;
+    }
+    if let Some(k) = wanted_kind {
+        r.expectations.push(check(
+            "step fails with an error of kind",
+            k.name().to_owned(),
+            e.kind().name().to_owned(),
+            step,
+        ));
+    }
+    if let Some(w) = wanted_text {
+        let text = e.to_string();
+        let found = text.contains(w.as_str());
+        let observed = if found { w.clone() } else { text };
+        r.expectations.push(verdict(
+            "step fails with an error containing",
+            w,
+            observed,
+            found,
+            step,
+        ));
+    }
+    if let (Some(b), Some(a)) = (&r.pool_before, &r.pool_after) {
+        r.expectations.push(check(
+            "a refused step changes nothing",
+            b.data_used.0.to_string(),
+            a.data_used.0.to_string(),
+            step,
+        ));
+    }
+    r.status = if r.expectations.iter().all(|x| x.status == Status::Passed) {
+        Status::Passed
+    } else {
+        Status::Failed
+    };
+}
+
+/// The accounting oracle: the model's prediction against the pool's change, and per thin
+/// the pool's own metadata (`thin_ls`) against the model. Returns what `thin_ls` cost.
+fn oracle(
+    r: &mut StepResult,
+    out: &ActionOutput,
+    backend: &dyn PoolBackend,
+    state: &CaseState,
+    step: &StepSpec,
+    observed: &str,
+) -> Option<f64> {
+    let mut crosscheck_ms = None;
+    // Under a fault that drops or damages writes, the on-disk metadata is not the
+    // pool's (thin_ls reads the disk), and a transaction the pool aborted takes
+    // its allocations since the last commit with it: the model cannot know which,
+    // so these checks are skipped, saying why; a `reboot` resyncs the model.
+    let at_risk = state
+        .faults
+        .as_ref()
+        .is_some_and(|f| f.damage_since().is_some());
+    let live = |u: &Option<PoolUsage>| {
+        u.as_ref()
+            .is_some_and(|u| matches!(u.mode, PoolMode::Rw | PoolMode::OutOfDataSpace))
+    };
+    let aborted = at_risk && live(&r.pool_before) && !live(&r.pool_after);
+    if let (Some(p), true) = (out.predicted, aborted) {
+        r.expectations.push(ExpectationResult {
+            what: "data blocks allocated == model".into(),
+            expected: p.to_string(),
+            observed: format!("skipped: the pool aborted its transaction under a fault (now {}): what it allocated since the last commit is gone, observed {observed}", r.pool_after.as_ref().map_or("unknown", |u| u.mode.as_str())),
+            status: Status::Skipped,
+            message: None,
+        });
+    } else if let Some(p) = out.predicted {
+        // The accounting oracle: the model's prediction, always checked. A note
+        // says where the model's figure comes from when it is not a prediction.
+        let what = match &out.predicted_note {
+            Some(n) => format!("data blocks allocated == model ({n})"),
+            None => "data blocks allocated == model".to_owned(),
+        };
+        r.expectations
+            .push(check(&what, p.to_string(), observed.to_owned(), step));
+        if at_risk {
+            r.expectations.push(ExpectationResult {
+            what: "thin_ls agrees with the model".into(),
+            expected: "per-thin blocks as the model has them".into(),
+            observed: "skipped: a fault that drops or damages writes is in force, so the metadata on disk (what thin_ls reads) is not the pool's".into(),
+            status: Status::Skipped,
+            message: None,
+        });
+        } else {
+            // Per thin, the kernel's own metadata (thin_ls) against the model. Its
+            // cost is recorded: under TCG every pool message is a metadata commit.
+            let t = Instant::now();
+            r.expectations.push(super::crosscheck::thin_ls(
+                backend,
+                state,
+                r.pool_after.as_ref(),
+                step,
+            ));
+            crosscheck_ms = Some(t.elapsed().as_millis() as f64);
+        }
+    }
+    crosscheck_ms
+}
+
+/// One of the scenario's `[step.expect]` entries, checked against what the step did.
+fn expectation(
+    e: &Expect,
+    out: &ActionOutput,
+    after: Option<&PoolUsage>,
+    step_kernel: &[String],
+    observed: &str,
+    step: &StepSpec,
+) -> ExpectationResult {
+    match e {
+        Expect::DataBlocksAllocated(BlockCount::Exact(n)) => check(
+            "data blocks allocated",
+            n.to_string(),
+            observed.to_owned(),
+            step,
+        ),
+        Expect::DataBlocksAllocated(BlockCount::ChunksTouched) => {
+            let touched = out
+                .first_touched
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "n/a (not a workload step)".into());
+            check(
+                "data blocks allocated == distinct chunks first touched",
+                touched,
+                observed.to_owned(),
+                step,
+            )
+        }
+        Expect::Mode(m) => check(
+            "pool mode",
+            m.as_str().to_owned(),
+            after
+                .map(|u| u.mode.as_str().to_owned())
+                .unwrap_or_else(|| "unknown".into()),
+            step,
+        ),
+        Expect::NeedsCheck(b) => check(
+            "pool needs_check flag",
+            b.to_string(),
+            after
+                .map(|u| u.needs_check.to_string())
+                .unwrap_or_else(|| "unknown".into()),
+            step,
+        ),
+        Expect::ErrorContains(w) => check(
+            "step fails with an error containing",
+            w.clone(),
+            "no error".into(),
+            step,
+        ),
+        Expect::Error(k) => check(
+            "step fails with an error of kind",
+            k.name().to_owned(),
+            "no error".into(),
+            step,
+        ),
+        Expect::FirstError(errno) => check(
+            "first workload error",
+            errno.clone(),
+            out.workload
+                .as_ref()
+                .and_then(|w| w.first_error.as_deref())
+                .map(|e| e.split(':').next().unwrap_or(e).to_owned())
+                .unwrap_or_else(|| "none".into()),
+            step,
+        ),
+        Expect::Errors(n) => check(
+            "workload IO errors",
+            n.to_string(),
+            out.workload
+                .as_ref()
+                .map(|w| w.errors.to_string())
+                .unwrap_or_else(|| "n/a".into()),
+            step,
+        ),
+        Expect::P50AtLeast(d) => {
+            let p50 = out.workload.as_ref().map(|w| w.latency.p50_ns);
+            let shown = |ns: u64| format!("{:.2} ms", ns as f64 / 1e6);
+            verdict(
+                "workload p50 latency",
+                format!(">= {}", shown(d.as_nanos() as u64)),
+                p50.map(shown).unwrap_or_else(|| "n/a".into()),
+                p50.is_some_and(|p| u128::from(p) >= d.as_nanos()),
+                step,
+            )
+        }
+        Expect::KernelLog(text) => {
+            let hit = step_kernel.iter().find(|l| l.contains(text.as_str()));
+            verdict(
+                "a kernel log line contains",
+                text.clone(),
+                hit.cloned().unwrap_or_else(|| {
+                    format!("none of {} line(s) during the step", step_kernel.len())
+                }),
+                hit.is_some(),
+                step,
+            )
+        }
+    }
 }
