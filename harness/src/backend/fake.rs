@@ -28,7 +28,7 @@ use thinbench_schema::record::{PoolMode, PoolUsage};
 use thinbench_schema::units::{Bytes, ChunkSize, DataBlocks, MetaBlocks};
 
 use super::error::BackendError;
-use super::pool::{PoolBackend, StatusReader, ThinDev};
+use super::pool::{pick_thin_id, PoolBackend, StatusReader, ThinDev};
 use super::{dm, thin_tools};
 
 /// An operation whose next call can be made to fail ([`FakePool::fail_next`]).
@@ -350,25 +350,12 @@ impl FakePool {
     }
 
     fn pick_id(&mut self, id: Option<ThinId>) -> Result<ThinId, BackendError> {
-        let id = match id {
-            Some(i) => i,
-            None => {
-                while self.thins.values().any(|t| t.id.get() == self.next_id) {
-                    self.next_id += 1;
-                }
-                ThinId::new(u64::from(self.next_id)).map_err(BackendError::Unsupported)?
-            }
-        };
-        if self.thins.values().any(|t| t.id == id) {
-            return Err(errno(
-                "create_thin",
-                &self.dm_name,
-                Errno::EEXIST,
-                "id in use",
-            ));
+        // As dm-thin's `create_thin` message does, an id in use is refused.
+        if let Some(i) = id.filter(|i| self.thins.values().any(|t| t.id == *i)) {
+            let why = format!("thin id {} is in use", i.get());
+            return Err(errno("create_thin", &self.dm_name, Errno::EEXIST, &why));
         }
-        self.next_id = self.next_id.max(id.get() + 1);
-        Ok(id)
+        pick_thin_id(&self.thins, &mut self.next_id, id)
     }
 
     fn add_thin(&mut self, name: &Ident, id: ThinId, size: Bytes, file: PathBuf) -> ThinDev {

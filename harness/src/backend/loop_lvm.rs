@@ -15,7 +15,7 @@ use super::fault::{FaultStack, LayerRef, PoolLog};
 use super::loopdev::{self, Loop};
 use super::metadata_repair::{self, MetadataRepair};
 use super::names::Names;
-use super::pool::{read_pool_status, PoolBackend, ThinDev};
+use super::pool::{pick_thin_id, read_pool_status, PoolBackend, ThinDev};
 use super::table::PoolTable;
 use super::thin_tools;
 use crate::spec::{FaultDevice, FaultTarget, LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolSpec};
@@ -206,17 +206,7 @@ impl LoopLvmPool {
     }
 
     fn pick_id(&mut self, id: Option<ThinId>) -> Result<ThinId, BackendError> {
-        let id = match id {
-            Some(i) => i,
-            None => {
-                while self.thins.values().any(|t| t.id.get() == self.next_id) {
-                    self.next_id += 1;
-                }
-                ThinId::new(u64::from(self.next_id)).map_err(BackendError::Unsupported)?
-            }
-        };
-        self.next_id = self.next_id.max(id.get() + 1);
-        Ok(id)
+        pick_thin_id(&self.thins, &mut self.next_id, id)
     }
 
     fn activate(&mut self, name: &Ident, id: ThinId, size: Bytes) -> Result<ThinDev, BackendError> {

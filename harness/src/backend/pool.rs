@@ -218,6 +218,27 @@ pub fn inactive_thin<'a>(
     Ok(t)
 }
 
+/// The id of a new thin: `id` if asked for, else the first id from `next_id` up that no
+/// thin of `thins` has; `next_id` moves past the id handed out (loop-lvm's rule, and the
+/// fake pool's).
+pub fn pick_thin_id(
+    thins: &std::collections::BTreeMap<Ident, ThinDev>,
+    next_id: &mut u32,
+    id: Option<ThinId>,
+) -> Result<ThinId, BackendError> {
+    let id = match id {
+        Some(i) => i,
+        None => {
+            while thins.values().any(|t| t.id.get() == *next_id) {
+                *next_id += 1;
+            }
+            ThinId::new(u64::from(*next_id)).map_err(BackendError::Unsupported)?
+        }
+    };
+    *next_id = (*next_id).max(id.get() + 1);
+    Ok(id)
+}
+
 fn known_thin<'a>(
     thins: &'a std::collections::BTreeMap<Ident, ThinDev>,
     name: &Ident,
