@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Fuzzes thinbench's parsers with cargo-fuzz (libFuzzer): every target in fuzz/ for
+# Fuzzes thinbench's parsers with libFuzzer (the cargo-fuzz layout, built without it): every target in fuzz/ for
 # FUZZ_SECONDS each (default 30, what CI runs), seeded from fuzz/seeds/<target>/, growing
 # a corpus in fuzz/corpus/<target>/ (not committed). Exits non-zero if any target
 # crashed, panicked, timed out or ran out of memory; the input that did it is left in
-# fuzz/artifacts/<target>/ and its path printed. Idempotent: installs cargo-fuzz if it
-# is missing, then builds only what changed.
+# fuzz/artifacts/<target>/ and its path printed. Idempotent: builds only what changed.
 #
 #   bash ci/fuzz.sh                        # CI: every target, 30 s each
 #   FUZZ_SECONDS=3600 bash ci/fuzz.sh      # a long run: an hour per target
@@ -12,7 +11,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CARGO_FUZZ_VERSION=0.13.2
 SECONDS_EACH="${FUZZ_SECONDS:-30}"
 ALL=(scenario plan fio_job untrusted_path pool_status thin_status thin_ls thin_dump dm_table bytes_human)
 TARGETS=("$@")
@@ -39,20 +37,25 @@ dict() {
   esac
 }
 
-if ! cargo fuzz --version 2>/dev/null | grep -qF "$CARGO_FUZZ_VERSION"; then
-  echo "fuzz: installing cargo-fuzz $CARGO_FUZZ_VERSION" >&2
-  cargo install --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION"
-fi
+# No cargo-fuzz: it is a wrapper around `cargo build` with libFuzzer's instrumentation
+# flags, and installing it cost a fresh machine 7 minutes. The flags below are the ones
+# cargo-fuzz 0.13 passes for `--sanitizer none --debug-assertions` (src/project.rs,
+# `cargo()`): all stable, so the stable toolchain builds them. No sanitizer: the code
+# fuzzed is safe Rust, and the crashes looked for are panics, overflows (debug
+# assertions on), timeouts and memory blow-ups. `--target` keeps the flags off build
+# scripts and proc-macros, as cargo-fuzz does. libfuzzer-sys builds libFuzzer itself.
+TRIPLE=$(rustc -vV | sed -n 's/^host: //p')
+FUZZ_RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+-Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+-Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing \
+-Cllvm-args=-simplifycfg-branch-fold-threshold=0 -Cllvm-args=-sanitizer-coverage-stack-depth \
+-Cdebug-assertions -Ccodegen-units=1"
+fuzz_build() {
+  RUSTFLAGS="$FUZZ_RUSTFLAGS" cargo build --manifest-path "$SRC/fuzz/Cargo.toml" \
+    --target "$TRIPLE" --release --config 'profile.release.debug="line-tables-only"' \
+    --bins --target-dir "$TARGET_DIR"
+}
 
-# No sanitizer: the code fuzzed is safe Rust, and the crashes looked for are panics,
-# overflows (built with overflow checks), timeouts and memory blow-ups. cargo-fuzz is
-# written for nightly (its default mode passes rustc `-Zsanitizer`), and a CI machine has
-# only the stable toolchain. With `--sanitizer none`, cargo-fuzz 0.13.2 passes only
-# stable flags (checked: `cargo +stable fuzz build --sanitizer none` builds as is);
-# RUSTC_BOOTSTRAP=1 keeps stable accepting it should a cargo-fuzz version add an
-# unstable flag. It is set for these cargo fuzz commands only, never for the project's
-# own build (it also changes how proc-macro2 builds, hence a target dir of its own).
-fuzz() { RUSTC_BOOTSTRAP=1 cargo fuzz "$@"; }
 # The instrumented build is kept beside the VM kernel (setup.sh's cache), outside the
 # clone, so that a later CI run on the same machine rebuilds only what changed.
 TARGET_DIR="${FUZZ_TARGET_DIR:-${THINBENCH_CACHE:-/var/cache/thinbench}/fuzz-target}"
@@ -88,11 +91,11 @@ sync_src() {
   rm -f "$list"
 }
 if [ "$TARGET_DIR" = fuzz/target ] || ! git rev-parse --git-dir >/dev/null 2>&1; then SRC=.; else sync_src; fi
-FLAGS=(--sanitizer none --debug-assertions --target-dir "$TARGET_DIR" --fuzz-dir "$SRC/fuzz")
 HERE=$(pwd)
+BIN="$TARGET_DIR/$TRIPLE/release"
 
 start=$(date +%s)
-fuzz build "${FLAGS[@]}"
+fuzz_build
 echo "fuzz: build took $(($(date +%s) - start)) s"
 
 # One target: libFuzzer's log in $out/$t.log, a summary row in $out/$t.row.
@@ -107,7 +110,7 @@ run_target() {
   # Scratch files a target makes (untrusted_path's directory of symlinks) go with $out.
   mkdir -p "$out/tmp-$t"
   # The corpus dir first: libFuzzer adds new inputs there; the seeds are only read.
-  if TMPDIR="$out/tmp-$t" fuzz run "${FLAGS[@]}" "$t" "$corpus" "$HERE/fuzz/seeds/$t" -- "${args[@]}" >"$log" 2>&1; then
+  if TMPDIR="$out/tmp-$t" "$BIN/$t" "${args[@]}" "$corpus" "$HERE/fuzz/seeds/$t" >"$log" 2>&1; then
     result=ok
   else
     artifact=$(grep -o "Test unit written to [^ ]*" "$log" | tail -1 | sed 's/Test unit written to //')
@@ -146,7 +149,7 @@ for t in "${TARGETS[@]}"; do
 done
 echo "fuzz: total $(($(date +%s) - start)) s (build, then ${#TARGETS[@]} targets ${SECONDS_EACH} s each, $JOBS at a time)"
 if [ ${#failed[@]} -gt 0 ]; then
-  echo "fuzz: FAILED: ${failed[*]}; reproduce with: RUSTC_BOOTSTRAP=1 cargo fuzz run ${FLAGS[*]} <target> <artifact>" >&2
+  echo "fuzz: FAILED: ${failed[*]}; reproduce with: $BIN/<target> <artifact>" >&2
   exit 1
 fi
 echo "fuzz: ${#TARGETS[@]} passed, 0 failed"

@@ -794,13 +794,14 @@ fn timeline_marks(
                 });
             }
             // Kernel lines name the pool by dm device number, not by name; the case's
-            // time window attributes them (cases run one after another).
-            EventKind::KernelLog { line }
-                if in_window(e.t_ms) && line.contains("low water mark") =>
+            // time window attributes them (cases run one after another). A line is
+            // placed when the kernel logged it (`at_ms`), not when it was read.
+            EventKind::KernelLog { line, at_ms, .. }
+                if in_window(at_ms.unwrap_or(e.t_ms)) && line.contains("low water mark") =>
             {
                 let meta = line.contains("metadata device");
                 marks.push(TimelineMark {
-                    t_ms: e.t_ms,
+                    t_ms: at_ms.unwrap_or(e.t_ms),
                     kind: if meta {
                         MarkKind::MetadataLowWaterMark
                     } else {

@@ -136,6 +136,11 @@ pub struct PoolSample {
     pub mode: String,
     /// needs_check flag.
     pub needs_check: bool,
+    /// The no-space policy the status reports: `error` (`error_if_no_space`), `queue`,
+    /// or empty when the status says none (`Fail`/`Error`). Absent in files of earlier
+    /// versions, read as empty.
+    #[serde(default)]
+    pub no_space: String,
 }
 
 impl PoolSample {
@@ -158,6 +163,12 @@ impl PoolSample {
             meta_total: u.meta_total.0,
             mode: u.mode.as_str().to_owned(),
             needs_check: u.needs_check,
+            no_space: match u.error_if_no_space {
+                Some(true) => "error",
+                Some(false) => "queue",
+                None => "",
+            }
+            .to_owned(),
         }
     }
 }
@@ -564,10 +575,31 @@ pub enum EventKind {
         /// New mode.
         to: PoolMode,
     },
-    /// A line from the kernel log.
+    /// A line from the kernel log. The event's `t_ms` is when thinbench read it;
+    /// `at_ms` when the kernel logged it (its printk time on the run's clock).
     KernelLog {
-        /// The line.
+        /// The line, as `dmesg` shows it.
         line: String,
+        /// When the kernel logged it, ms since run start (absent without a clock mark).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_ms: Option<u64>,
+        /// The step it was logged during (absent: between steps, or not known).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<usize>,
+    },
+    /// printk time tied to the run's clock: the kernel stamped thinbench's marker `usec`
+    /// (µs since boot) at run time `t_ms`, to within `uncertainty_ms`.
+    KernelClock {
+        /// The marker's printk time.
+        usec: u64,
+        /// Run clock when it was written.
+        t_ms: u64,
+        /// Time the write took: the mapping's uncertainty.
+        uncertainty_ms: u64,
+        /// A later mark's distance from where the case's first mark put it (the two
+        /// clocks' drift), absent for the first.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        drift_ms: Option<i64>,
     },
     /// A step ended.
     StepFinished {
@@ -593,6 +625,18 @@ pub enum EventKind {
         active: bool,
         /// Why now (`at = "usage:50%"` reached at 51%, …).
         reason: String,
+    },
+    /// The case's sampler could not read the pool's status from `from_ms` to `to_ms`
+    /// (the pool was down: a reboot, a repair): no samples there, and this says why.
+    SamplingGap {
+        /// Pool name.
+        pool: String,
+        /// First failed read, ms since run start.
+        from_ms: u64,
+        /// First good read after it (or the sampler's stop), ms since run start.
+        to_ms: u64,
+        /// The read's error.
+        why: String,
     },
     /// Something went wrong outside a step.
     Error {

@@ -41,6 +41,11 @@ pub struct CaseState {
     pub kmsg: Option<crate::env::kmsg::Kmsg>,
     /// Every kernel log line seen during the case.
     pub kernel_lines: Vec<String>,
+    /// When the kernel logged each of `kernel_lines`, on the run's clock (by
+    /// `kernel_clock`; `None` without one).
+    pub kernel_at_ms: Vec<Option<u64>>,
+    /// printk time tied to the run's clock, marked when the case starts.
+    pub kernel_clock: Option<crate::env::kmsg::ClockMark>,
     /// Data blocks the kernel allocated and committed for writes that then failed when
     /// the metadata ran out (`metadata-fill`): counted by the pool, mapped by no thin,
     /// so in no model. The whole-pool accounting checks add them.
@@ -58,6 +63,9 @@ pub struct CaseState {
     pub clock: SharedClock,
 }
 
+/// How thinbench's clock marks start in the kernel log.
+const CLOCK_MARK: &str = "thinbench: clock mark";
+
 /// A completed flush of the workload (see [`CaseState::flushes`]).
 #[derive(Debug, Clone)]
 pub struct Flushed {
@@ -74,9 +82,14 @@ impl CaseState {
     /// Read new kernel log lines into `kernel_lines`; returns how many arrived.
     pub fn drain_kernel(&mut self) -> usize {
         let new = self.kmsg.as_mut().map(|k| k.drain()).unwrap_or_default();
-        let n = new.len();
-        self.kernel_lines.extend(new);
-        n
+        let before = self.kernel_lines.len();
+        // thinbench's own clock marks are not the kernel's words.
+        for l in new.iter().filter(|l| !l.text.starts_with(CLOCK_MARK)) {
+            let at = self.kernel_clock.map(|c| c.run_ms(l.usec));
+            self.kernel_at_ms.push(at);
+            self.kernel_lines.push(l.formatted());
+        }
+        self.kernel_lines.len() - before
     }
 
     /// Record a completed flush (after a workload's `fdatasync` returned); with a

@@ -2,11 +2,14 @@
 //! starts, kernel lines gathered after each), then torn down in reverse order of
 //! construction, with the metadata checked once no pool uses it.
 
-use thinbench_schema::record::{CaseResult, EventKind, PoolReport, PoolSettings, Status};
+use thinbench_schema::record::{
+    CaseResult, EventKind, PoolReport, PoolSettings, Status, StepResult,
+};
 
 use super::case::CaseState;
 use super::context::RunContext;
 use super::pools::PoolFactory;
+use super::sampler::Sampler;
 use super::{faults, step};
 use crate::backend::dm::Dm;
 use crate::backend::names::Names;
@@ -70,8 +73,9 @@ pub(super) fn run_case(
             return case.finished(result);
         }
     }
+    case.mark_kernel_clock();
     let built = pools.build(index, pool, ctx, names);
-    case.flush_kernel();
+    case.flush_kernel(&[]);
     let mut backend = match built {
         Ok(b) => b,
         Err(e) => {
@@ -93,7 +97,23 @@ pub(super) fn run_case(
             case.state.clock.0.clone(),
         ));
     }
-    case.run_steps(plan, pool, backend.as_mut(), fault_dm.as_ref(), &mut result);
+    // One sampler for the whole case, through every step and between them, stopped
+    // before the teardown takes the pool away.
+    let sampler = Sampler::start(
+        rec.clone(),
+        backend.status_reader(),
+        pool.name.to_string(),
+        plan.sample_interval,
+    );
+    case.run_steps(
+        plan,
+        pool,
+        backend.as_mut(),
+        fault_dm.as_ref(),
+        &sampler,
+        &mut result,
+    );
+    sampler.stop();
     case.tear_down(backend.as_mut(), fault_dm.as_ref(), &mut result);
     case.finished(result)
 }
@@ -159,20 +179,48 @@ fn unsupported_faults(pool: &PoolSpec, names: &Names, result: &mut CaseResult) -
 }
 
 impl CaseRun<'_> {
-    /// New kernel lines into the run's kernel log and the case's timeline.
-    fn flush_kernel(&mut self) {
+    /// New kernel lines into the run's kernel log and the case's timeline, each at the
+    /// time the kernel logged it and with the step it happened in (of `steps`).
+    fn flush_kernel(&mut self, steps: &[StepResult]) {
         self.state.drain_kernel();
-        for line in &self.state.kernel_lines[self.logged..] {
-            log_kernel_line(self.rec, self.kernel_log, line);
+        for (k, line) in self.state.kernel_lines.iter().enumerate().skip(self.logged) {
+            let at_ms = self.state.kernel_at_ms.get(k).copied().flatten();
+            let step = at_ms.and_then(|t| step_at(steps, t));
+            log_kernel_line(self.rec, self.kernel_log, line, at_ms, step);
             // The timeline keeps the kernel's words on the pool's devices (bounded: a
             // failing device can log thousands of lines).
             if let Some(f) = &self.state.faults {
-                if self.logged < MAX_TIMELINE_KERNEL_LINES {
+                if k < MAX_TIMELINE_KERNEL_LINES {
                     f.note("kernel", line.clone());
                 }
             }
         }
         self.logged = self.state.kernel_lines.len();
+    }
+
+    /// Ties printk time to the run's clock (see [`Kmsg::clock_mark`]); a second mark
+    /// checks the first, and the event says how far the two clocks drifted.
+    fn mark_kernel_clock(&mut self) {
+        let rec = self.rec;
+        let Some(m) = self
+            .state
+            .kmsg
+            .as_mut()
+            .and_then(|k| k.clock_mark(&|| rec.t_ms()))
+        else {
+            return;
+        };
+        let drift_ms = self
+            .state
+            .kernel_clock
+            .map(|first| m.t_ms_before as i64 - first.run_ms(m.usec) as i64);
+        rec.event(EventKind::KernelClock {
+            usec: m.usec,
+            t_ms: m.t_ms_before,
+            uncertainty_ms: m.uncertainty_ms(),
+            drift_ms,
+        });
+        self.state.kernel_clock.get_or_insert(m);
     }
 
     /// The steps that apply to the pool, in order, until one errors or a stop is asked.
@@ -182,6 +230,7 @@ impl CaseRun<'_> {
         pool: &PoolSpec,
         backend: &mut dyn PoolBackend,
         fault_dm: Option<&Dm>,
+        sampler: &Sampler,
         result: &mut CaseResult,
     ) {
         for step in plan.steps.iter().filter(|s| s.applies_to(&pool.name)) {
@@ -209,7 +258,16 @@ impl CaseRun<'_> {
                 index: step.index,
                 name: step.name.to_string(),
             });
-            let sr = step::run_step(step, pool, backend, &mut self.state, self.rec);
+            sampler.set_step(Some(step.index));
+            let sr = step::run_step(
+                step,
+                pool,
+                backend,
+                &mut self.state,
+                self.rec,
+                Some(sampler),
+            );
+            sampler.set_step(None);
             if let Some(t) = trigger {
                 t.stop();
             }
@@ -229,7 +287,6 @@ impl CaseRun<'_> {
                     }
                 }
             }
-            self.flush_kernel();
             result.status = result.status.worst(sr.status);
             self.rec.event(EventKind::StepFinished {
                 case: self.case_id.clone(),
@@ -237,6 +294,7 @@ impl CaseRun<'_> {
             });
             let failed = sr.status == Status::Failed && sr.error.is_some();
             result.steps.push(sr);
+            self.flush_kernel(&result.steps);
             if failed {
                 // A step that errored leaves the pool in an unknown state: later steps
                 // would only report noise.
@@ -263,7 +321,8 @@ impl CaseRun<'_> {
         let (teardown_errors, check) = backend.teardown_with_check();
         result.teardown_errors.extend(teardown_errors);
         result.metadata_check = Some(check.text());
-        self.flush_kernel();
+        self.flush_kernel(&result.steps);
+        self.mark_kernel_clock();
         if let Some(f) = &self.state.faults {
             result.timeline = f.timeline();
         }
@@ -288,12 +347,28 @@ impl CaseRun<'_> {
     }
 }
 
-fn log_kernel_line(rec: &Recorder, log: &mut String, line: &str) {
+fn log_kernel_line(
+    rec: &Recorder,
+    log: &mut String,
+    line: &str,
+    at_ms: Option<u64>,
+    step: Option<usize>,
+) {
     log.push_str(line);
     log.push('\n');
     rec.event(EventKind::KernelLog {
         line: line.to_owned(),
+        at_ms,
+        step,
     });
+}
+
+/// The step whose run (start to end, on the run clock) holds `t_ms`.
+fn step_at(steps: &[StepResult], t_ms: u64) -> Option<usize> {
+    steps
+        .iter()
+        .find(|s| (s.started_ms..=s.started_ms + s.duration_ms).contains(&t_ms))
+        .map(|s| s.index)
 }
 
 /// What the results record of a fault layer.

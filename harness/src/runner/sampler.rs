@@ -1,37 +1,66 @@
-//! Periodic pool status sampling on its own thread (its own status reader) while a workload
-//! runs.
-//! Reads are noflush, so sampling never forces a metadata commit.
+//! The case's status sampler: one thread per case, from the pool's construction to its
+//! teardown, reading the pool's status (noflush: sampling never forces a metadata
+//! commit) every interval through a reader of its own — through every step, between
+//! steps, while IO is held. A stretch the pool could not be read (down for a reboot or a
+//! repair) is an event saying so, not a silent hole. What sampling costs its own thread
+//! (CPU time, measured by the kernel) is readable for any stretch of the case.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use thinbench_schema::record::PoolSample;
+use thinbench_schema::record::{EventKind, PoolSample};
 
 use crate::backend::StatusReader;
 use crate::record::Recorder;
 
-/// Interval between samples.
-pub const INTERVAL: Duration = Duration::from_millis(250);
+/// `step` when the case is between steps.
+const BETWEEN: usize = usize::MAX;
 
-/// A running sampler; `stop` joins it.
-pub struct Sampler {
-    stop: Arc<AtomicBool>,
-    handle: Option<JoinHandle<SamplerCost>>,
-    started: Instant,
+/// What the runner and the sampler thread share.
+struct Shared {
+    stop: AtomicBool,
+    paused: AtomicBool,
+    step: AtomicUsize,
+    samples: AtomicU64,
+    cpu_ns: AtomicU64,
 }
 
-/// What a sampler cost while it ran: its own thread's CPU time, measured by the kernel
-/// (`RUSAGE_THREAD`), against the wall time it ran for.
+/// A case's running sampler; [`stop`](Sampler::stop) joins it.
+pub struct Sampler {
+    shared: Arc<Shared>,
+    handle: Option<JoinHandle<()>>,
+    interval: Duration,
+}
+
+/// What a sampler cost over a stretch: its own thread's CPU time, measured by the kernel
+/// (`RUSAGE_THREAD`), against the wall time of the stretch.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct SamplerCost {
     /// Status reads done.
     pub samples: u64,
     /// CPU time (user + system) of the sampler thread.
     pub cpu: Duration,
-    /// Wall time from start to stop.
+    /// Wall time of the stretch.
     pub wall: Duration,
+}
+
+/// Where a stretch of [`Sampler::cost_since`] starts.
+#[derive(Debug, Clone, Copy)]
+pub struct CostMark {
+    samples: u64,
+    cpu_ns: u64,
+    at: Instant,
+}
+
+/// Sampling paused while this lives (a benchmark's "sampling off" phase).
+pub struct Paused<'a>(&'a Sampler);
+
+impl Drop for Paused<'_> {
+    fn drop(&mut self) {
+        self.0.shared.paused.store(false, Ordering::Relaxed);
+    }
 }
 
 /// CPU time of the calling thread so far.
@@ -46,52 +75,131 @@ fn thread_cpu() -> Duration {
 }
 
 impl Sampler {
-    /// Start sampling the pool `reader` reads into `rec`.
+    /// Start sampling, every `interval`, the pool `reader` reads (named `pool` in the
+    /// records) into `rec`.
     pub fn start(
         rec: Recorder,
         mut reader: Box<dyn StatusReader>,
         pool: String,
-        step: usize,
+        interval: Duration,
     ) -> Sampler {
-        let stop = Arc::new(AtomicBool::new(false));
-        let s = stop.clone();
+        let shared = Arc::new(Shared {
+            stop: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
+            step: AtomicUsize::new(BETWEEN),
+            samples: AtomicU64::new(0),
+            cpu_ns: AtomicU64::new(0),
+        });
+        let s = shared.clone();
         let handle = std::thread::spawn(move || {
             let cpu_at_start = thread_cpu();
-            let mut samples = 0;
-            while !s.load(Ordering::Relaxed) {
-                samples += 1;
-                if let Ok(u) = reader.read() {
-                    rec.sample(&PoolSample::from_usage(
-                        rec.t_ms(),
-                        &pool,
-                        Some(step),
-                        "periodic",
-                        &u,
-                    ));
+            let started = Instant::now();
+            // Since when, and why, the pool could not be read.
+            let mut down: Option<(u64, String)> = None;
+            let gap_over = |down: &mut Option<(u64, String)>| {
+                if let Some((from_ms, why)) = down.take() {
+                    rec.event(EventKind::SamplingGap {
+                        pool: pool.clone(),
+                        from_ms,
+                        to_ms: rec.t_ms(),
+                        why,
+                    });
                 }
-                std::thread::sleep(INTERVAL);
+            };
+            for tick in 1u32.. {
+                if s.stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                if !s.paused.load(Ordering::Relaxed) {
+                    match reader.read() {
+                        Ok(u) => {
+                            gap_over(&mut down);
+                            let step = s.step.load(Ordering::Relaxed);
+                            let step = (step != BETWEEN).then_some(step);
+                            let at = rec.t_ms();
+                            rec.sample(&PoolSample::from_usage(at, &pool, step, "periodic", &u));
+                            s.samples.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(e) => {
+                            down.get_or_insert_with(|| (rec.t_ms(), e.to_string()));
+                        }
+                    }
+                    let cpu = thread_cpu().saturating_sub(cpu_at_start);
+                    s.cpu_ns.store(cpu.as_nanos() as u64, Ordering::Relaxed);
+                }
+                // A fixed rate, not a fixed pause: reads that take long do not stretch it.
+                let next = started + interval * tick;
+                let now = Instant::now();
+                if next > now {
+                    std::thread::park_timeout(next - now);
+                }
             }
-            SamplerCost {
-                samples,
-                cpu: thread_cpu().saturating_sub(cpu_at_start),
-                wall: Duration::ZERO,
-            }
+            gap_over(&mut down);
         });
         Sampler {
-            stop,
+            shared,
             handle: Some(handle),
-            started: Instant::now(),
+            interval,
         }
     }
 
-    /// Stop, join, and say what sampling cost.
-    pub fn stop(mut self) -> SamplerCost {
-        self.stop.store(true, Ordering::Relaxed);
-        let wall = self.started.elapsed();
-        self.handle
-            .take()
-            .and_then(|h| h.join().ok())
-            .map(|c| SamplerCost { wall, ..c })
-            .unwrap_or_default()
+    /// The interval it samples at.
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// The step the case is in (`None`: between steps), for the samples that follow.
+    pub fn set_step(&self, step: Option<usize>) {
+        self.shared
+            .step
+            .store(step.unwrap_or(BETWEEN), Ordering::Relaxed);
+    }
+
+    /// Now, as the start of a stretch whose cost [`cost_since`](Self::cost_since) tells.
+    pub fn mark(&self) -> CostMark {
+        CostMark {
+            samples: self.shared.samples.load(Ordering::Relaxed),
+            cpu_ns: self.shared.cpu_ns.load(Ordering::Relaxed),
+            at: Instant::now(),
+        }
+    }
+
+    /// What sampling cost since `m`.
+    pub fn cost_since(&self, m: &CostMark) -> SamplerCost {
+        let ns = self.shared.cpu_ns.load(Ordering::Relaxed);
+        SamplerCost {
+            samples: self.shared.samples.load(Ordering::Relaxed) - m.samples,
+            cpu: Duration::from_nanos(ns.saturating_sub(m.cpu_ns)),
+            wall: m.at.elapsed(),
+        }
+    }
+
+    /// No sampling while the guard lives.
+    pub fn pause(&self) -> Paused<'_> {
+        self.shared.paused.store(true, Ordering::Relaxed);
+        Paused(self)
+    }
+
+    /// Stop and join.
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            h.thread().unpark();
+            let _ = h.join();
+        }
     }
 }
+
+impl Drop for Sampler {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+#[cfg(test)]
+#[path = "sampler_tests.rs"]
+mod tests;

@@ -11,6 +11,7 @@ use thinbench_schema::record::{
 use super::actions::{self, ActionOutput, StepCtx};
 use super::case::{check, sample, verdict, CaseState};
 use super::error::StepError;
+use super::sampler::Sampler;
 use crate::backend::PoolBackend;
 use crate::record::Recorder;
 use crate::spec::{BlockCount, Expect, PoolSpec, StepSpec};
@@ -22,6 +23,7 @@ pub fn run_step(
     backend: &mut dyn PoolBackend,
     state: &mut CaseState,
     rec: &Recorder,
+    sampler: Option<&Sampler>,
 ) -> StepResult {
     let started = Instant::now();
     let mut r = StepResult {
@@ -58,6 +60,7 @@ pub fn run_step(
             backend: &mut *backend,
             state: &mut *state,
             rec,
+            sampler,
         };
         actions::run(&mut ctx)
     };

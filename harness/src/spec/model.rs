@@ -18,11 +18,17 @@ pub struct ScenarioSpec {
     pub source: PathBuf,
     /// Wall-clock limit for the whole run; past it the run is ended as incomplete.
     pub timeout: Duration,
+    /// How often each case's sampler reads its pool's status.
+    pub sample_interval: Duration,
     /// Pools; every case runs the step list against one of them.
     pub pools: Vec<PoolSpec>,
     /// Steps in order.
     pub steps: Vec<StepSpec>,
 }
+
+/// How often a case's sampler reads its pool's status unless the scenario says
+/// (`sample_interval`).
+pub const DEFAULT_SAMPLE_INTERVAL: Duration = Duration::from_millis(250);
 
 /// One pool to build.
 #[derive(Debug, Clone, PartialEq)]

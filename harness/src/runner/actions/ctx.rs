@@ -8,6 +8,7 @@ use thinbench_schema::record::{
 use crate::backend::PoolBackend;
 use crate::record::Recorder;
 use crate::runner::case::CaseState;
+use crate::runner::sampler::Sampler;
 use crate::spec::{PoolSpec, StepSpec};
 
 /// What an action works with.
@@ -22,6 +23,8 @@ pub struct StepCtx<'a> {
     pub state: &'a mut CaseState,
     /// Event stream.
     pub rec: &'a Recorder,
+    /// The case's status sampler (none when the pool's status cannot be read).
+    pub sampler: Option<&'a Sampler>,
 }
 
 /// What an action produced.

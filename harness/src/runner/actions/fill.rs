@@ -74,6 +74,9 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, StepErro
         _ => None,
     };
     let t0 = Instant::now();
+    // The step's own kernel lines start here (earlier ones belong to earlier steps).
+    ctx.state.drain_kernel();
+    let (kernel_from, started_ms) = (ctx.state.kernel_lines.len(), ctx.rec.t_ms());
     let mut full_at: Option<Duration> = None;
     let mut recovered_at: Option<Duration> = None;
     let mut mode = start.mode;
@@ -305,11 +308,11 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, StepErro
         Better::Neither,
     ));
     ctx.state.drain_kernel();
-    let lwm = ctx
-        .state
-        .kernel_lines
-        .iter()
-        .filter(|l| l.contains("reached low water mark"))
+    // Low water mark events of this step: logged (printk time) since it started.
+    let st = &ctx.state;
+    let lwm = (kernel_from..st.kernel_lines.len())
+        .filter(|&k| st.kernel_lines[k].contains("reached low water mark"))
+        .filter(|&k| st.kernel_at_ms[k].is_none_or(|t| t >= started_ms))
         .count();
     o.metrics.push(metric(
         "fill.low_water_mark_events",

@@ -40,16 +40,24 @@ fn thin_dev(ctx: &StepCtx<'_>, thin: &Ident) -> Result<(PathBuf, Bytes), StepErr
     Ok((t.node(), t.size))
 }
 
-/// Status sampling on, as during every workload, unless `sampling` is false.
-fn sampler(ctx: &StepCtx<'_>, sampling: bool) -> Option<Sampler> {
-    sampling.then(|| {
-        Sampler::start(
-            ctx.rec.clone(),
-            ctx.backend.status_reader(),
-            ctx.pool.name.to_string(),
-            ctx.step.index,
-        )
-    })
+/// Runs `f` with the case's status sampling on, as during every workload (and says what
+/// it cost over `f`), or paused when `sampling` is false (a benchmark's "off" phase).
+fn sampled<T>(
+    sampler: Option<&Sampler>,
+    sampling: bool,
+    f: impl FnOnce() -> T,
+) -> (T, Option<SamplerCost>) {
+    let Some(s) = sampler else {
+        return (f(), None);
+    };
+    if sampling {
+        let m = s.mark();
+        let out = f();
+        (out, Some(s.cost_since(&m)))
+    } else {
+        let _paused = s.pause();
+        (f(), None)
+    }
 }
 
 fn limit_of(length: IoLength) -> IoLimit {
@@ -95,9 +103,9 @@ fn run_engine(
         chunk: ctx.pool.chunk,
         direct: true,
     };
-    let s = sampler(ctx, sampling);
-    let out = tbio::run(dev, &p, signals::stop_flag());
-    let cost = s.map(Sampler::stop);
+    let (out, cost) = sampled(ctx.sampler, sampling, || {
+        tbio::run(dev, &p, signals::stop_flag())
+    });
     let out = out?;
     if out.interrupted {
         return Err("interrupted".into());
@@ -142,11 +150,9 @@ fn run_fio(
         job_path.display().to_string(),
     ];
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let s = sampler(ctx, sampling);
-    let ran = crate::sys::command::run("fio", &args);
-    if let Some(s) = s {
-        s.stop();
-    }
+    let (ran, _) = sampled(ctx.sampler, sampling, || {
+        crate::sys::command::run("fio", &args)
+    });
     ran?;
     let text = thinbench_schema::untrusted::read_text(
         &json_path,
@@ -654,7 +660,9 @@ pub fn engine_vs_fio(ctx: &mut StepCtx<'_>, spec: &PeerSpec) -> Result<ActionOut
             ),
             metric(
                 "sampling.interval_ms",
-                crate::runner::sampler::INTERVAL.as_millis() as f64,
+                ctx.sampler
+                    .map_or(crate::spec::DEFAULT_SAMPLE_INTERVAL, Sampler::interval)
+                    .as_millis() as f64,
                 "ms",
                 MetricKind::Exact,
                 Better::Neither,

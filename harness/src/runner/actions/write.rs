@@ -11,7 +11,6 @@ use thinbench_workloads::offsets::{Limit, OffsetPattern};
 use thinbench_workloads::small_write::{self, ChunkSet, SmallWriteParams};
 
 use super::ctx::{ActionOutput, StepCtx};
-use crate::runner::sampler::Sampler;
 use crate::spec::{AccessPattern, SmallWriteSpec};
 use crate::sys::signals;
 
@@ -68,12 +67,6 @@ pub fn run_phase(ctx: &mut StepCtx<'_>, ph: &Phase) -> Result<PhaseResult, StepE
     params.fsync_at_end = true;
     params.record_writes = true;
     let mut dev = thinbench_workloads::engine::Device::open(thin.node(), true)?;
-    let sampler = Sampler::start(
-        ctx.rec.clone(),
-        ctx.backend.status_reader(),
-        ctx.pool.name.to_string(),
-        ctx.step.index,
-    );
     let (rec, case, index) = (ctx.rec, ctx.pool.name.to_string(), ctx.step.index);
     let total = ph.limit.ios(ph.io_size) * ph.io_size.0;
     let mut meter = ctx.state.written_meter();
@@ -91,7 +84,6 @@ pub fn run_phase(ctx: &mut StepCtx<'_>, ph: &Phase) -> Result<PhaseResult, StepE
         },
         signals::stop_flag(),
     );
-    sampler.stop();
     let out = out?;
     // Progress comes at most every PROGRESS_EVERY: a phase shorter than that reports
     // none, so `written:` triggers are fed the final count here.

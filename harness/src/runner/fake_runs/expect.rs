@@ -226,3 +226,26 @@ fn a_snapshot_below_min_free_space_is_refused() {
         "25% free is enough for 20%"
     );
 }
+
+/// One sampler per case: periodic samples through a step that runs no workload (a
+/// deferred removal holding its thin for 200 ms), at the scenario's `sample_interval`,
+/// each with the step it fell in.
+#[test]
+fn the_case_sampler_samples_every_step_at_the_scenarios_interval() {
+    let toml = one_pool(
+        "[[step]]\naction = \"create-thin\"\nthin = \"a\"\n\
+         [[step]]\nname = \"rm\"\naction = \"deferred-removal\"\nthin = \"a\"\nhold = \"200ms\"\n",
+    )
+    .replace("name = \"t\"\n", "name = \"t\"\nsample_interval = \"10ms\"\n");
+    let r = run(&toml);
+    super::all_passed(&r);
+    let rm = r.step("rm").index;
+    let periodic: Vec<_> = r
+        .samples()
+        .into_iter()
+        .filter(|s| s.reason == "periodic" && s.step == Some(rm))
+        .collect();
+    // 200 ms at 10 ms: at least ⌊200/10⌋ − 1, allowing for a slow machine's scheduling.
+    assert!(periodic.len() >= 10, "{} periodic samples in the step", periodic.len());
+    assert!(periodic.iter().all(|s| s.no_space == "queue" && s.mode == "rw"));
+}

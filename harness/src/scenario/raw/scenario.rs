@@ -13,6 +13,7 @@ pub(crate) const TOP_KEYS: KeySet = KeySet {
         "name",
         "description",
         "timeout",
+        "sample_interval",
         "pool",
         "fault",
         "step",
@@ -29,6 +30,7 @@ pub(crate) struct RawScenario {
     pub name: Field<String>,
     pub description: Field<String>,
     pub timeout: Field<String>,
+    pub sample_interval: Field<String>,
     /// `[[pool]]` tables (only the ones that are tables).
     pub pools: Field<Vec<RawPool>>,
     /// `[[fault]]` tables (only the ones that are tables).
@@ -52,6 +54,7 @@ impl RawScenario {
             name: r.string("name", "a string", d),
             description: r.string("description", "a string", d),
             timeout: r.string("timeout", "a duration string like \"20m\"", d),
+            sample_interval: r.string("sample_interval", "a duration string like \"250ms\"", d),
             pools: array_of_tables(&mut r, "pool", d, RawPool::read),
             faults: array_of_tables(&mut r, "fault", d, RawFault::read),
             steps: array_of_tables(&mut r, "step", d, RawStep::read),

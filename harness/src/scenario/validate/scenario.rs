@@ -16,6 +16,10 @@ const MAX_STEPS: usize = 10_000;
 pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const MIN_TIMEOUT: Duration = Duration::from_secs(1);
 const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+/// `sample_interval`'s bounds: under 10 ms the sampler's own status reads (an ioctl
+/// each, a metadata lock) start to be the load; over 10 s a step's shape is lost.
+const MIN_SAMPLE_INTERVAL: Duration = Duration::from_millis(10);
+const MAX_SAMPLE_INTERVAL: Duration = Duration::from_secs(10);
 
 /// `Some(error)` when the file declares a format version other than this build's; the
 /// loader then reports only that, since the rest of the file may follow other rules.
@@ -60,6 +64,13 @@ impl Checker {
         let timeout = self
             .duration("timeout", &raw.timeout, (MIN_TIMEOUT, MAX_TIMEOUT))
             .map(|t| t.unwrap_or(DEFAULT_TIMEOUT));
+        let sample_interval = self
+            .duration(
+                "sample_interval",
+                &raw.sample_interval,
+                (MIN_SAMPLE_INTERVAL, MAX_SAMPLE_INTERVAL),
+            )
+            .map(|t| t.unwrap_or(crate::spec::DEFAULT_SAMPLE_INTERVAL));
 
         let raw_pools: &[RawPool] = raw.pools.value().map_or(&[], |v| v.get_ref());
         self.count_limits(&raw.pools, &file_start, "pool", MAX_POOLS, |p: &RawPool| {
@@ -143,6 +154,7 @@ impl Checker {
             description,
             source: source.to_path_buf(),
             timeout: timeout?,
+            sample_interval: sample_interval?,
             pools: pools?,
             steps: steps?,
         })
