@@ -7,6 +7,9 @@ use std::process::Command;
 
 use thinbench_schema::record::{RunSummary, Status};
 
+#[path = "vm_tests/sampling.rs"]
+mod sampling;
+
 const BIN: &str = env!("CARGO_BIN_EXE_thinbench");
 
 fn repo() -> PathBuf {
@@ -62,6 +65,11 @@ fn run_shipped(name: &str, only: Option<&str>) -> RunSummary {
     let text = std::fs::read_to_string(out.path().join("summary.json")).unwrap();
     let s: RunSummary = serde_json::from_str(&text).unwrap();
     check_report(name, &stdout, out.path(), &s, only.is_none());
+    // Every shipped scenario samples at the default interval.
+    sampling::check(name, out.path(), &s, 250);
+    // The default scenario's low water mark (2% of the pool) is reached by its fill.
+    let lwm_step = (name == "docker-devicemapper").then_some("fill");
+    sampling::check_kernel_time(name, out.path(), lwm_step, &s);
     eprintln!(
         "{name}: guest kernel {} dm {} thin-pool {} ({})",
         s.environment.kernel,

@@ -528,7 +528,18 @@ impl PoolBackend for DirectLvmPool {
     }
 
     fn construction(&self) -> Vec<String> {
-        self.construction.clone()
+        // lvm chooses the pool's table (its low water mark among it): the table as
+        // loaded is the record of what the kernel was given.
+        let mut c = self.construction.clone();
+        if let Ok(lines) = self.dm.table(&self.pool_dm) {
+            for (start, len, target, params) in lines.iter().filter(|l| l.2 == "thin-pool") {
+                c.push(format!(
+                    "table of {} as lvm loaded it: {start} {len} {target} {params}",
+                    self.pool_dm
+                ));
+            }
+        }
+        c
     }
 
     fn device(&self) -> String {

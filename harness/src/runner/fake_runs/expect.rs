@@ -236,7 +236,10 @@ fn the_case_sampler_samples_every_step_at_the_scenarios_interval() {
         "[[step]]\naction = \"create-thin\"\nthin = \"a\"\n\
          [[step]]\nname = \"rm\"\naction = \"deferred-removal\"\nthin = \"a\"\nhold = \"200ms\"\n",
     )
-    .replace("name = \"t\"\n", "name = \"t\"\nsample_interval = \"10ms\"\n");
+    .replace(
+        "name = \"t\"\n",
+        "name = \"t\"\nsample_interval = \"10ms\"\n",
+    );
     let r = run(&toml);
     super::all_passed(&r);
     let rm = r.step("rm").index;
@@ -246,6 +249,12 @@ fn the_case_sampler_samples_every_step_at_the_scenarios_interval() {
         .filter(|s| s.reason == "periodic" && s.step == Some(rm))
         .collect();
     // 200 ms at 10 ms: at least ⌊200/10⌋ − 1, allowing for a slow machine's scheduling.
-    assert!(periodic.len() >= 10, "{} periodic samples in the step", periodic.len());
-    assert!(periodic.iter().all(|s| s.no_space == "queue" && s.mode == "rw"));
+    assert!(
+        periodic.len() >= 10,
+        "{} periodic samples in the step",
+        periodic.len()
+    );
+    assert!(periodic
+        .iter()
+        .all(|s| s.no_space == "queue" && s.mode == "rw"));
 }

@@ -1,0 +1,161 @@
+//! What the case sampler must have seen in a run's `samples.csv`: every step longer than
+//! three intervals sampled at least ⌊duration / interval⌋ − 1 times (less the stretches
+//! the sampler says the pool was down), and a fill's climb to a full pool and what
+//! came after.
+
+use std::path::Path;
+
+use thinbench_schema::record::{EventKind, PoolSample, RunEvent, RunSummary};
+
+/// Checks `out`'s samples against `s`'s steps at `interval_ms`; panics naming the step.
+pub fn check(name: &str, out: &Path, s: &RunSummary, interval_ms: u64) {
+    let mut r = csv::Reader::from_path(out.join("samples.csv")).unwrap();
+    let samples: Vec<PoolSample> = r.deserialize().map(|x| x.unwrap()).collect();
+    let events: Vec<RunEvent> = std::fs::read_to_string(out.join("events.jsonl"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    for c in &s.cases {
+        let pool = c.pool.name.as_str();
+        let gaps: Vec<(u64, u64)> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::SamplingGap {
+                    pool: p,
+                    from_ms,
+                    to_ms,
+                    ..
+                } if p == pool => Some((*from_ms, *to_ms)),
+                _ => None,
+            })
+            .collect();
+        for st in &c.steps {
+            let (a, b) = (st.started_ms, st.started_ms + st.duration_ms);
+            if st.duration_ms <= 3 * interval_ms {
+                continue;
+            }
+            let down: u64 = gaps
+                .iter()
+                .map(|(f, t)| t.min(&b).saturating_sub(*f.max(&a)))
+                .sum();
+            let want = (st.duration_ms - down) / interval_ms - 1;
+            let got = samples
+                .iter()
+                .filter(|x| x.pool == pool && x.reason == "periodic" && x.step == Some(st.index))
+                .count() as u64;
+            eprintln!(
+                "{name} {pool} step {:<14} {:>6} ms: {got} periodic samples (at least {want}; pool down {down} ms)",
+                st.name, st.duration_ms
+            );
+            assert!(
+                got >= want,
+                "{name} {pool}: step {} ran {} ms ({down} ms down) and has {got} periodic samples, fewer than {want}",
+                st.name,
+                st.duration_ms
+            );
+            if st.action == "fill" {
+                check_fill(name, pool, st.index, &samples);
+            }
+        }
+    }
+}
+
+/// A fill's samples: one at a full pool (out of data space, within one block of the
+/// total), and when it recovered, the drop (blocks freed) or the growth (a bigger pool).
+fn check_fill(name: &str, pool: &str, step: usize, samples: &[PoolSample]) {
+    let own: Vec<&PoolSample> = samples
+        .iter()
+        .filter(|x| x.pool == pool && x.step == Some(step))
+        .collect();
+    let full = own
+        .iter()
+        .position(|x| x.mode == "out_of_data_space" && x.data_used + 1 >= x.data_total);
+    let Some(full) = full else {
+        // error_if_no_space fails the writes at once: the pool may never show the mode
+        // for long enough to be sampled; then the fill must at least reach the top.
+        let top = own.iter().map(|x| x.data_used).max().unwrap_or(0);
+        let total = own.iter().map(|x| x.data_total).max().unwrap_or(0);
+        assert!(
+            top + 1 >= total,
+            "{name} {pool}: the fill's samples never reach a full pool ({top} of {total})"
+        );
+        return;
+    };
+    let at = own[full];
+    if let Some(after) = own[full + 1..].iter().find(|x| x.mode == "rw") {
+        assert!(
+            after.data_used < at.data_used || after.data_total > at.data_total,
+            "{name} {pool}: the fill recovered (rw at {} ms) with neither a drop nor a growth: {at:?} then {after:?}",
+            after.t_ms
+        );
+    }
+}
+
+/// Kernel lines at kernel time: every case marked the kernel's clock (to within 100 ms,
+/// drifting less than 100 ms over the case), every kernel line has its time on the run
+/// clock, and low water mark events belong to the step `lwm_step` when given.
+pub fn check_kernel_time(name: &str, out: &Path, lwm_step: Option<&str>, s: &RunSummary) {
+    let events: Vec<RunEvent> = std::fs::read_to_string(out.join("events.jsonl"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let marks: Vec<(u64, Option<i64>)> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::KernelClock {
+                uncertainty_ms,
+                drift_ms,
+                ..
+            } => Some((*uncertainty_ms, *drift_ms)),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        marks.len() >= 2 * s.cases.len(),
+        "{name}: {} kernel clock marks for {} cases",
+        marks.len(),
+        s.cases.len()
+    );
+    for (u, d) in &marks {
+        assert!(*u <= 100, "{name}: a clock mark took {u} ms");
+        assert!(
+            d.unwrap_or(0).abs() <= 100,
+            "{name}: the clocks drifted {d:?} ms"
+        );
+    }
+    let step_name = |i: usize| {
+        s.cases
+            .iter()
+            .flat_map(|c| &c.steps)
+            .find(|st| st.index == i)
+            .map(|st| st.name.clone())
+    };
+    for e in &events {
+        if let EventKind::KernelLog { line, at_ms, step } = &e.kind {
+            let at =
+                at_ms.unwrap_or_else(|| panic!("{name}: kernel line without its time: {line}"));
+            assert!(
+                at <= e.t_ms + 100,
+                "{name}: logged at {at} ms, read at {} ms: {line}",
+                e.t_ms
+            );
+            if line.contains("reached low water mark") {
+                eprintln!(
+                    "{name}: low water mark event logged at {at} ms (printk {}), read at {} ms, step {:?}",
+                    line.split(']').next().unwrap_or("").trim_start_matches('['),
+                    e.t_ms,
+                    step.and_then(step_name)
+                );
+                if let Some(want) = lwm_step {
+                    assert_eq!(
+                        step.and_then(step_name).as_deref(),
+                        Some(want),
+                        "{name}: the low water mark event belongs to step {want}: {line}"
+                    );
+                }
+            }
+        }
+    }
+}
