@@ -588,12 +588,12 @@ pub enum EventKind {
         step: Option<usize>,
     },
     /// printk time tied to the run's clock: the kernel stamped thinbench's marker `usec`
-    /// (µs since boot) at run time `t_ms`, to within `uncertainty_ms`.
+    /// (µs since boot) at run time `marked_ms`, to within `uncertainty_ms`.
     KernelClock {
         /// The marker's printk time.
         usec: u64,
         /// Run clock when it was written.
-        t_ms: u64,
+        marked_ms: u64,
         /// Time the write took: the mapping's uncertainty.
         uncertainty_ms: u64,
         /// A later mark's distance from where the case's first mark put it (the two

@@ -19,7 +19,9 @@ use super::error::BackendError;
 use super::loopdev::{self, Loop};
 use super::metadata_repair::{self, MetadataRepair};
 use super::names::{Names, VG_TAG};
-use super::pool::{read_pool_status, PoolBackend, ThinDev};
+use super::pool::{
+    find_thin_pool, read_pool_status, DmStatusReader, PoolBackend, StatusReader, ThinDev,
+};
 use super::table::{PoolTable, ThinTable};
 use super::thin_tools;
 use crate::spec::{DirectLvmSpec, NoSpacePolicy, PoolSpec};
@@ -266,19 +268,22 @@ impl DirectLvmPool {
 
     /// lvm names the thin-pool target `<vg>-thinpool` until a thin LV exists, then
     /// `<vg>-thinpool-tpool`: find it by target type.
+    /// The dm names of the VG's devices start with this.
+    fn dm_prefix(&self) -> String {
+        format!("{}-", self.vg.replace('-', "--"))
+    }
+
     fn refresh_pool_name(&mut self) -> Result<(), BackendError> {
-        let prefix = format!("{}-", self.vg.replace('-', "--"));
-        for (name, ..) in self.dm.list()? {
-            if name.starts_with(&prefix) && self.dm.table(&name)?.iter().any(|l| l.2 == "thin-pool")
-            {
+        match find_thin_pool(&self.dm, &self.dm_prefix())? {
+            Some(name) => {
                 self.pool_dm = name;
-                return Ok(());
+                Ok(())
             }
+            None => Err(BackendError::Status {
+                pool: self.vg.clone(),
+                message: "lvm made no thin-pool target".into(),
+            }),
         }
-        Err(BackendError::Status {
-            pool: self.vg.clone(),
-            message: "lvm made no thin-pool target".into(),
-        })
     }
 
     fn thin_from_lvm(&mut self, name: &Ident, size: Bytes) -> Result<ThinDev, BackendError> {
@@ -525,6 +530,10 @@ impl PoolBackend for DirectLvmPool {
             meta_after,
             commands: self.construction[start..].to_vec(),
         })
+    }
+
+    fn status_reader(&self) -> Box<dyn StatusReader> {
+        Box::new(DmStatusReader::moving(&self.pool_dm, &self.dm_prefix()))
     }
 
     fn construction(&self) -> Vec<String> {

@@ -43,6 +43,9 @@ pub trait StatusReader: Send {
 /// reading thread).
 pub struct DmStatusReader {
     pool: String,
+    /// Where the pool's device may move to: lvm renames the thin-pool target's device
+    /// (`vg-thinpool` becomes `vg-thinpool-tpool`) when the pool's first thin is made.
+    moves_within: Option<String>,
     dm: Option<dm::Dm>,
 }
 
@@ -51,7 +54,17 @@ impl DmStatusReader {
     pub fn new(pool: &str) -> DmStatusReader {
         DmStatusReader {
             pool: pool.to_owned(),
+            moves_within: None,
             dm: None,
+        }
+    }
+
+    /// Reads `pool`, and when it is gone, the thin-pool device whose name starts with
+    /// `prefix` (see [`find_thin_pool`]).
+    pub fn moving(pool: &str, prefix: &str) -> DmStatusReader {
+        DmStatusReader {
+            moves_within: Some(prefix.to_owned()),
+            ..DmStatusReader::new(pool)
         }
     }
 }
@@ -62,8 +75,31 @@ impl StatusReader for DmStatusReader {
             Some(dm) => dm,
             None => self.dm.insert(dm::Dm::open()?),
         };
-        read_pool_status(dm, &self.pool)
+        match read_pool_status(dm, &self.pool) {
+            Err(e) => match self.moves_within.as_deref() {
+                Some(prefix) => match find_thin_pool(dm, prefix)? {
+                    Some(name) if name != self.pool => {
+                        self.pool = name;
+                        read_pool_status(dm, &self.pool)
+                    }
+                    _ => Err(e),
+                },
+                None => Err(e),
+            },
+            ok => ok,
+        }
     }
+}
+
+/// The dm device whose name starts with `prefix` and whose table has a `thin-pool`
+/// target, if there is one.
+pub fn find_thin_pool(dm: &dm::Dm, prefix: &str) -> Result<Option<String>, BackendError> {
+    for (name, ..) in dm.list()? {
+        if name.starts_with(prefix) && dm.table(&name)?.iter().any(|l| l.2 == "thin-pool") {
+            return Ok(Some(name));
+        }
+    }
+    Ok(None)
 }
 
 /// What both pool kinds offer the runner.

@@ -129,7 +129,9 @@ impl Kmsg {
             .open("/dev/kmsg")
             .ok()?;
         let t_ms_before = now_ms();
-        w.write_all(nonce.as_bytes()).ok()?;
+        // The newline ends the record: without it the kernel holds the text back as
+        // the start of a line still being written.
+        w.write_all(format!("{nonce}\n").as_bytes()).ok()?;
         let t_ms_after = now_ms();
         let give_up = std::time::Instant::now() + std::time::Duration::from_secs(1);
         while std::time::Instant::now() < give_up {
@@ -177,5 +179,18 @@ mod tests {
         // Before the run started: clamped to its start.
         assert_eq!(m.run_ms(9_000_000), 0);
         assert_eq!(m.uncertainty_ms(), 1);
+    }
+}
+
+#[cfg(test)]
+mod live {
+    #[test]
+    #[ignore = "writes to this machine's kernel log"]
+    fn mark_here() {
+        let t = std::time::Instant::now();
+        let mut k = super::Kmsg::open();
+        let m = k.clock_mark(&|| t.elapsed().as_millis() as u64);
+        eprintln!("{m:?} pending {}", k.pending.len());
+        assert!(m.is_some());
     }
 }

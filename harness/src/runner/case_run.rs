@@ -216,7 +216,7 @@ impl CaseRun<'_> {
             .map(|first| m.t_ms_before as i64 - first.run_ms(m.usec) as i64);
         rec.event(EventKind::KernelClock {
             usec: m.usec,
-            t_ms: m.t_ms_before,
+            marked_ms: m.t_ms_before,
             uncertainty_ms: m.uncertainty_ms(),
             drift_ms,
         });
