@@ -27,7 +27,10 @@ mod model;
 mod render;
 mod run_info;
 
-pub use analysis::compare::{Comparison, ComparisonRow, EnvDifference, NOISE_PCT};
+pub use analysis::compare::{
+    compare_sets, figure_addresses, CompareRules, Comparison, ComparisonRow, EnvDifference,
+    FigureAddress, FigureId, FigureRule, Treatment, MIN_TIMING_SAMPLES, NOISE_PCT,
+};
 pub use analysis::pairing::{KindComparisonRow, KindValue};
 pub use analysis::stats::{Nanos, Percentile};
 pub use error::ReportError;
@@ -51,7 +54,8 @@ pub use run_info::RunInfo;
 
 /// Compare run `b` against baseline `a` (the same scenario, twice): every metric and
 /// workload figure side by side with its change in percent, and the scenario or
-/// environment differences that make the comparison doubtful.
+/// environment differences that make the comparison doubtful. Sets of runs and rules
+/// from a config: [`compare_sets`].
 pub fn compare(a: &LoadedRun, b: &LoadedRun) -> Comparison {
     analysis::compare::compare(a, b)
 }

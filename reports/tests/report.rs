@@ -350,13 +350,17 @@ fn compare_two_runs_of_one_scenario() {
             .find(|r| r.pool == pool && r.step == step && r.figure == fig)
             .unwrap_or_else(|| panic!("no row {pool} {step} {fig}"))
     };
+    // Another accelerator and CPU: no timing is judged, however far it moved.
+    let why = "accelerators differ: tcg vs kvm; so do CPUs and host CPUs";
+    assert_eq!(c.timings_not_comparable.as_deref(), Some(why));
     let iops = row("loop", "seq-write", "IOPS");
-    assert_eq!(iops.verdict, Verdict::Improved);
+    assert_eq!(iops.verdict, Verdict::Inconclusive { reason: why.into() });
     assert!((iops.change_pct.unwrap() - 210.0).abs() < 1e-6);
     assert_eq!(
-        row("loop", "seq-write", "p99 latency").verdict,
-        Verdict::Improved
+        row("loop", "seq-write", "p99 latency").verdict.kind(),
+        VerdictKind::Inconclusive
     );
+    assert_eq!(c.count(VerdictKind::Improved), 0);
     let blocks = row("loop", "random-write", "data blocks allocated");
     assert_eq!((blocks.a, blocks.b), (Some(479.0), Some(480.0)));
     assert_eq!(blocks.verdict, Verdict::Changed);
@@ -371,7 +375,8 @@ fn compare_two_runs_of_one_scenario() {
         "# thinbench comparison: smoke 20261123T124914-44da → 20261124T091500-7c1e",
         "**Warning:** Different environments: accel `tcg` vs `kvm`",
         "Timings under TCG are emulated",
-        "| loop | seq-write | IOPS | timing | 504 | 1563 | +210.0% | improved |",
+        "| loop | seq-write | IOPS | timing | 504 | 1563 | +210.0% | inconclusive (accelerators differ: tcg vs kvm; so do CPUs and host CPUs) |",
+        "none is judged (inconclusive); exact figures still are.",
         "| loop | random-write | data blocks allocated | exact | 479 blocks | 480 blocks | +0.2% | CHANGED |",
     ] {
         assert!(md.contains(needle), "missing {needle:?} in:\n{md}");
@@ -400,7 +405,7 @@ fn compare_flags_a_different_scenario() {
 
 #[test]
 fn compare_speaks_the_gates_verdict_words() {
-    // B: loop's seq-write 3 % faster (within compare's noise band), loop's snap step gone.
+    // B: loop's seq-write 3 % faster (one sample each: no verdict), loop's snap step gone.
     let a = load("smoke");
     let mut b = load("smoke");
     let loop_case = &mut b.summary.cases[0];
@@ -422,8 +427,12 @@ fn compare_speaks_the_gates_verdict_words() {
             .unwrap_or_else(|| panic!("no row {step} {fig}"))
     };
     let noisy = row("seq-write", "IOPS");
-    assert_eq!(noisy.verdict.kind(), VerdictKind::Unchanged);
-    assert_eq!(noisy.verdict.note(), Some("within ±5% noise"));
+    assert_eq!(
+        noisy.verdict,
+        Verdict::Inconclusive {
+            reason: "one sample each".into()
+        }
+    );
     assert_eq!(
         row("seq-write", "bytes").verdict,
         Verdict::Unchanged { note: None }
@@ -436,20 +445,22 @@ fn compare_speaks_the_gates_verdict_words() {
     // Every row is counted under exactly one word, and the summary line says so.
     let total: usize = VerdictKind::ALL.iter().map(|&k| c.count(k)).sum();
     assert_eq!(total, c.rows.len());
-    let (missing, unchanged) = (
+    let (missing, inconclusive, unchanged) = (
         c.count(VerdictKind::Missing),
+        c.count(VerdictKind::Inconclusive),
         c.count(VerdictKind::Unchanged),
     );
-    assert!(missing > 0 && unchanged > 0);
+    assert!(missing > 0 && inconclusive > 0 && unchanged > 0);
     let md = comparison_markdown(&c);
     let summary = format!(
-        "{} figures: 0 regressed, 0 changed, {missing} missing, 0 inconclusive, 0 improved, \
-         {unchanged} unchanged, 0 new.",
+        "{} figures: 0 regressed, 0 changed, {missing} missing, {inconclusive} inconclusive, \
+         0 improved, {unchanged} unchanged, 0 new.",
         c.rows.len()
     );
     for needle in [
         summary.as_str(),
-        "| loop | seq-write | IOPS | timing | 504 | 519 | +3.0% | unchanged (within ±5% noise) |",
+        "| loop | seq-write | IOPS | timing | 504 | 519 | +3.0% | inconclusive (one sample each) |",
+        "**Note:** The same run on both sides: run 20261123T124914-44da is on both sides.",
         "| loop | snap | data blocks allocated | exact | 0 blocks | n/a | n/a | MISSING |",
     ] {
         assert!(md.contains(needle), "missing {needle:?} in:\n{md}");

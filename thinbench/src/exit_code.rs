@@ -2,7 +2,8 @@
 
 /// Everything ran and every check passed.
 pub const OK: i32 = 0;
-/// The run finished and something checked failed.
+/// The run finished and something checked failed; `gate` and `compare`: something
+/// regressed, changed or went missing.
 pub const FAILED: i32 = 1;
 /// Usage, scenario or environment error: nothing (more) was run.
 pub const ERROR: i32 = 2;

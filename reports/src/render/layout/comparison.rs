@@ -1,13 +1,14 @@
-//! A run-vs-run comparison, laid out: warnings about what makes it doubtful, the two
-//! runs side by side, and every figure of A against B.
+//! A run-vs-run comparison, laid out: warnings about what makes it doubtful (first, so
+//! they are read before any verdict), the two runs side by side, and every figure of A
+//! against B.
 
 use super::builder::Builder;
 use super::runs::env_rows;
 use super::shared::{fig_value, kind_str, na, TCG_NOTE};
-use crate::analysis::compare::{Comparison, NOISE_PCT};
+use crate::analysis::compare::{Comparison, MIN_TIMING_SAMPLES, NOISE_PCT};
 use crate::render::document::{Block, Cell, Document, Tone};
 use thinbench_schema::format;
-use thinbench_schema::verdict::{counts_line, VerdictKind};
+use thinbench_schema::verdict::{counts_line, Verdict, VerdictKind};
 
 /// Lay out a run-vs-run comparison.
 pub(crate) fn comparison(c: &Comparison) -> Document {
@@ -24,8 +25,19 @@ pub(crate) fn comparison(c: &Comparison) -> Document {
     )
 }
 
-/// Different scenarios or environments, TCG, and the count of each verdict.
+/// The same run twice, different scenarios or environments, TCG, the rules in force,
+/// and the count of each verdict.
 fn comparison_callouts(b: &mut Builder, c: &Comparison) {
+    if !c.same_runs.is_empty() {
+        b.callout(
+            Tone::Warn,
+            format!(
+                "The same run on both sides: {}. A run compared with itself can only be \
+                 unchanged.",
+                c.same_runs.join("; ")
+            ),
+        );
+    }
     if c.scenario_differs {
         b.callout(
             Tone::Bad,
@@ -37,11 +49,16 @@ fn comparison_callouts(b: &mut Builder, c: &Comparison) {
         );
     }
     if !c.environment_differences.is_empty() {
+        let judged = if c.timings_not_comparable.is_some() {
+            "Timings are not comparable across environments: none is judged (inconclusive); \
+             exact figures still are."
+        } else {
+            "Timings may not be comparable; exact figures are."
+        };
         b.callout(
             Tone::Bad,
             format!(
-                "Different environments: {}. Timings are not comparable across environments; \
-                 exact figures still are.",
+                "Different environments: {}. {judged}",
                 c.environment_differences
                     .iter()
                     .map(|d| format!("{} `{}` vs `{}`", d.field, d.a, d.b))
@@ -53,7 +70,17 @@ fn comparison_callouts(b: &mut Builder, c: &Comparison) {
     if c.a.is_tcg() || c.b.is_tcg() {
         b.callout(Tone::Warn, TCG_NOTE);
     }
-    let bad = c.count(VerdictKind::Regressed) + c.count(VerdictKind::Changed) > 0;
+    if let Some(cfg) = &c.config {
+        b.callout(
+            Tone::Plain,
+            format!(
+                "Rules from `{}` (figures ignored: {}).",
+                cfg.display(),
+                c.ignored
+            ),
+        );
+    }
+    let bad = c.failures().next().is_some();
     b.callout(
         if bad { Tone::Bad } else { Tone::Good },
         format!("{} figures: {}.", c.rows.len(), counts_line(|k| c.count(k))),
@@ -68,8 +95,14 @@ fn runs_table(b: &mut Builder, c: &Comparison) {
         "The two runs",
         &[("field", false), ("A (baseline)", false), ("B", false)],
     );
-    let ra = env_rows(&c.a);
-    let rb = env_rows(&c.b);
+    let mut ra = env_rows(&c.a);
+    let mut rb = env_rows(&c.b);
+    if c.a_runs.len() > 1 || c.b_runs.len() > 1 {
+        // A set: its first run's identity, and every run's id.
+        let runs = |ids: &[String]| format!("{}: {}", ids.len(), ids.join(", "));
+        ra.insert(0, ("Runs".into(), runs(&c.a_runs)));
+        rb.insert(0, ("Runs".into(), runs(&c.b_runs)));
+    }
     for (k, va) in &ra {
         let vb = rb
             .iter()
@@ -108,10 +141,19 @@ fn runs_table(b: &mut Builder, c: &Comparison) {
 fn figures_table(b: &mut Builder, c: &Comparison) {
     b.h(2, "Figures");
     b.text(format!(
-        "Change is (B − A) / A. Timings within ±{NOISE_PCT}% are unchanged, within noise (one \
-         run each: no confidence interval); exact figures must match exactly. The verdicts \
-         are the CI gate's words; B only: new, A only: missing."
+        "Change is (B − A) / A. Exact figures must match exactly. A timing is judged only \
+         with {MIN_TIMING_SAMPLES} or more runs a side in one environment: its medians must \
+         differ by more than the noise band (±{NOISE_PCT}% unless a rule says otherwise) and \
+         every sample of one side lie beyond every sample of the other; one run each is \
+         inconclusive. The verdicts are the CI gate's words; B only: new, A only: missing."
     ));
+    if c.a_runs.len() > 1 || c.b_runs.len() > 1 {
+        b.text(format!(
+            "A and B are the medians of {} and {} runs.",
+            c.a_runs.len(),
+            c.b_runs.len()
+        ));
+    }
     let mut t = b.table(
         "compare",
         "Every figure, A vs B",
@@ -136,9 +178,10 @@ fn figures_table(b: &mut Builder, c: &Comparison) {
             VerdictKind::Improved => Tone::Good,
             VerdictKind::Unchanged => Tone::Plain,
         };
-        let verdict = match r.verdict.note() {
-            Some(note) => format!("{} ({note})", r.verdict.label()),
-            None => r.verdict.label().to_owned(),
+        let verdict = match (&r.verdict, r.verdict.note()) {
+            (Verdict::Inconclusive { reason }, _) => format!("{} ({reason})", r.verdict.label()),
+            (_, Some(note)) => format!("{} ({note})", r.verdict.label()),
+            (_, None) => r.verdict.label().to_owned(),
         };
         let fmt = |v: f64| fig_value(v, &r.unit);
         t.rows.push(vec![
