@@ -173,7 +173,7 @@ fn junit_suites_and_cases_carry_time_and_timestamp() {
     let out = t.path().join("gate");
     let o = thinbench_gate::run_gate(&thinbench_gate::GateRequest {
         baseline: &[base],
-        candidate: &[cand.clone()],
+        candidate: std::slice::from_ref(&cand),
         config: None,
         out: &out,
     })
