@@ -61,8 +61,9 @@ pub(crate) struct Clock<'a> {
     runs: Vec<(String, &'a RunSummary)>,
 }
 
-fn ms(v: f64) -> Duration {
-    Duration::from_secs_f64(v.max(0.0) / 1000.0)
+/// Milliseconds as a duration; `None` for what no duration is (NaN, too large).
+fn ms(v: f64) -> Option<Duration> {
+    Duration::try_from_secs_f64(v.max(0.0) / 1000.0).ok()
 }
 
 impl<'a> Clock<'a> {
@@ -90,7 +91,7 @@ impl<'a> Clock<'a> {
             .map(|(_, r)| *r)
     }
 
-    /// Median over the runs of the step's duration; `None` for no step.
+    /// Median over the runs of the step's duration; `None` when no run has the step.
     fn step(&self, slug: &str, case: &str, step: &str) -> Option<Duration> {
         let d: Vec<f64> = self
             .runs_of(slug, case)
@@ -98,7 +99,7 @@ impl<'a> Clock<'a> {
             .flat_map(|c| c.steps.iter().filter(|s| s.name == step))
             .map(|s| s.duration_ms as f64)
             .collect();
-        median(&d).map(ms)
+        median(&d).and_then(ms)
     }
 
     /// Median over the runs of the case's steps' total, or of the run's wall time for a
@@ -111,7 +112,7 @@ impl<'a> Clock<'a> {
                 None => wall_ms(r),
             })
             .collect();
-        median(&d).map(ms)
+        median(&d).and_then(ms)
     }
 
     /// When the case first started: its first step in the earliest run holding it (the
