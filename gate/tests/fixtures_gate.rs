@@ -478,11 +478,25 @@ fn outputs_are_written_and_well_formed() {
     let md = std::fs::read_to_string(&o.files.markdown).unwrap();
     assert!(md.starts_with("# thinbench gate: REGRESSION"));
     assert!(md.contains("## Regressions and behaviour changes"));
+    assert!(out.join("plots/20260101T000000-bbbb/usage.png").is_file());
+    // The plots: listed without an image base, embedded under one.
+    let runs = load_sample_set(&[t.path().join("b")]).unwrap();
+    let listed = t.path().join("listed");
+    let f = thinbench_gate::render::write_outputs_with(r, &runs, &listed, None).unwrap();
+    let md = std::fs::read_to_string(&f.markdown).unwrap();
     assert!(
-        md.contains("![usage](plots/20260101T000000-bbbb/usage.png)"),
+        md.contains("- `plots/20260101T000000-bbbb/usage.png`"),
         "{md}"
     );
-    assert!(out.join("plots/20260101T000000-bbbb/usage.png").is_file());
+    assert!(!md.contains("!["), "{md}");
+    let base = Some("https://ci.example/gate/");
+    let embedded = t.path().join("embedded");
+    let f = thinbench_gate::render::write_outputs_with(r, &runs, &embedded, base).unwrap();
+    let md = std::fs::read_to_string(&f.markdown).unwrap();
+    assert!(
+        md.contains("![usage](https://ci.example/gate/plots/20260101T000000-bbbb/usage.png)"),
+        "{md}"
+    );
 
     let bmf: Value =
         serde_json::from_str(&std::fs::read_to_string(&o.files.bencher).unwrap()).unwrap();

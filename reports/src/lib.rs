@@ -1,6 +1,6 @@
 //! thinbench's reports: load a run directory, analyse it once into a [`ReportModel`],
-//! and render that as Markdown (with PNG plots), self-contained HTML (inline SVG) and
-//! CSV. Two runs of one scenario can be [`compare`]d figure by figure.
+//! and render that as Markdown (with PNG plots; fit for a CI job summary), self-contained
+//! HTML (inline SVG) and CSV. Two runs of one scenario can be [`compare`]d figure by figure.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), thinbench_reports::ReportError> {
@@ -46,9 +46,11 @@ pub use model::{
     UsageSource, WorkloadEntry, WorkloadGroup, DEFERRED_COUNT_METRIC, LOW_WATER_MARK_METRIC,
     MIN_FREE_SPACE_METRIC,
 };
+pub use render::markdown::{ImageLinks, IMAGE_BASE_ENV};
 pub use render::plots::FONT_ENV;
 pub use render::{
-    comparison_markdown, report_markdown, write_comparison, write_report, ReportFiles,
+    comparison_markdown, report_markdown, report_markdown_with, write_comparison, write_report,
+    write_report_with, ReportFiles,
 };
 pub use run_info::RunInfo;
 

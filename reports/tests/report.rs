@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 use thinbench_reports::{
-    build_model, compare, comparison_markdown, load_run, report_markdown, write_comparison,
-    write_report, MarkKind, ReportError,
+    build_model, compare, comparison_markdown, load_run, report_markdown, report_markdown_with,
+    write_comparison, write_report_with, ImageLinks, MarkKind, ReportError, IMAGE_BASE_ENV,
 };
 use thinbench_schema::load::LoadError;
-use thinbench_schema::record::{PoolKind, Status};
+use thinbench_schema::record::{Better, Metric, MetricKind, PoolKind, Status};
 use thinbench_schema::units::DataBlocks;
 use thinbench_schema::verdict::{Verdict, VerdictKind};
 
@@ -171,7 +171,8 @@ fn model_of_the_docker_lifecycle_run() {
 
 #[test]
 fn markdown_of_the_smoke_run_has_its_key_rows() {
-    let md = report_markdown(&build_model(&[load("smoke")]));
+    let here = ImageLinks::from_base(Some("."));
+    let md = report_markdown_with(&build_model(&[load("smoke")]), &here);
     for needle in [
         "# thinbench report: smoke",
         "> **Note:** Timings under TCG are emulated: compare them only within the same environment.",
@@ -189,7 +190,7 @@ fn markdown_of_the_smoke_run_has_its_key_rows() {
         "| seq-write | loop (loop-lvm) | small-write | 1024 | 4 MiB | 0 | 504 | 2.07 |",
         "| random-write | direct (direct-lvm) | small-write | 512 | 2 MiB | 0 | 676 | 2.77 |",
         "![Latency percentile curve of step random-write",
-        "(latency-random-write.png)",
+        "(./latency-random-write.png)",
         "| loop (loop-lvm) | 1024 | 0.94 | 2.37 | 7.59 | 19.8 | 30.4 |",
         "| random-write | IOPS | 141 | 676 | 4.79× | higher |",
         "| loop (loop-lvm) | 2 | random-write | 479 | 479 | passed |",
@@ -207,7 +208,7 @@ fn markdown_of_the_docker_lifecycle_run_has_every_section() {
     let md = report_markdown(&build_model(&[load("docker-lifecycle")]));
     for needle in [
         "## Copy-on-write cost",
-        "(cow-phases.png)",
+        "p50 latency and IOPS of each copy-on-write phase, pools side by side. (plot: `cow-phases.png`)",
         "| snapshot/sub-chunk/rewrite | loop-lvm | image | 128 | 861 |",
         "| loop-lvm | image | cow.amplification | 1.61 | lower |",
         "## Space returned after delete",
@@ -238,7 +239,7 @@ fn is_png(p: &Path) -> bool {
 fn writes_every_format() {
     let d = tempfile::tempdir().unwrap();
     let m = build_model(&[load("docker-lifecycle")]);
-    let files = write_report(&m, d.path()).unwrap();
+    let files = write_report_with(&m, d.path(), &ImageLinks::from_base(Some("."))).unwrap();
     assert_eq!(files.markdown, d.path().join("report.md"));
     assert_eq!(files.html, d.path().join("report.html"));
 
@@ -265,7 +266,7 @@ fn writes_every_format() {
         assert_eq!(p.parent(), Some(d.path()), "PNGs sit beside report.md");
         assert!(is_png(p), "{} is not a plausible PNG", p.display());
         let name = p.file_name().unwrap().to_string_lossy();
-        assert!(md.contains(&format!("]({name})")), "{name} not linked");
+        assert!(md.contains(&format!("](./{name})")), "{name} not linked");
     }
 
     let html = std::fs::read_to_string(&files.html).unwrap();
@@ -315,7 +316,7 @@ fn writes_every_format() {
 #[test]
 fn report_with_no_runs_still_renders() {
     let d = tempfile::tempdir().unwrap();
-    let files = write_report(&build_model(&[]), d.path()).unwrap();
+    let files = write_report_with(&build_model(&[]), d.path(), &ImageLinks::Note).unwrap();
     assert!(files.pngs.is_empty());
     let md = std::fs::read_to_string(files.markdown).unwrap();
     assert!(md.contains("No runs given"));
@@ -482,4 +483,164 @@ fn font_error_says_how_to_fix_it() {
         s.contains("fonts-dejavu-core") && s.contains("THINBENCH_FONT"),
         "{s}"
     );
+}
+
+/// The table captioned `caption` in `md`, open or collapsed: its lines.
+fn table_after<'m>(md: &'m str, caption: &str) -> Vec<&'m str> {
+    let open = format!("*{caption}*\n");
+    let collapsed = format!("<details><summary>{caption} (");
+    let at = md
+        .find(&open)
+        .or_else(|| md.find(&collapsed))
+        .unwrap_or_else(|| panic!("no table {caption:?} in:\n{md}"));
+    md[at..]
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .collect()
+}
+
+#[test]
+fn a_summary_without_an_image_base_embeds_no_image_and_says_where_plots_are() {
+    let d = tempfile::tempdir().unwrap();
+    let m = build_model(&[load("docker-lifecycle")]);
+    let files = write_report_with(&m, d.path(), &ImageLinks::Note).unwrap();
+    let md = std::fs::read_to_string(&files.markdown).unwrap();
+    assert!(!md.contains("!["), "an image link in:\n{md}");
+    assert!(md.contains("see `report.html` in the report artifact"));
+    assert!(md.contains(IMAGE_BASE_ENV));
+    // Each figure still names its PNG, which is still written.
+    for p in &files.pngs {
+        let name = p.file_name().unwrap().to_string_lossy();
+        assert!(
+            md.contains(&format!("(plot: `{name}`)")),
+            "{name} not named"
+        );
+        assert!(p.is_file());
+    }
+
+    let url = ImageLinks::from_base(Some("https://ci.example/runs/7/report/"));
+    let md = report_markdown_with(&m, &url);
+    assert!(md.contains("](https://ci.example/runs/7/report/usage-loop-lvm.png)"));
+    assert!(!md.contains("Plots are not embedded"));
+}
+
+#[test]
+fn long_tables_are_collapsed_short_ones_are_not() {
+    let m = build_model(&[load("docker-lifecycle")]);
+    let md = report_markdown(&m);
+    let n = m.metrics.len();
+    assert!(n > 15, "{n}");
+    let summary = format!("<details><summary>All metrics ({n} rows)</summary>\n\n| pool |");
+    assert!(md.contains(&summary), "missing {summary:?} in:\n{md}");
+    let rows = table_after(&md, "All metrics");
+    assert_eq!(rows.len(), n + 2, "header, rule, one row per metric");
+    let after = &md[md.find(&summary).unwrap()..];
+    let end = after.find("</details>").unwrap();
+    assert!(
+        after[..end].ends_with("|\n\n"),
+        "blank line before </details>"
+    );
+    // Two pools: the cases table is short and stays open.
+    assert!(md.contains("*Cases: one per pool*\n\n| pool |"));
+    assert!(!md.contains("<summary>Cases"));
+}
+
+#[test]
+fn the_unit_column_is_the_unit_of_the_value_shown() {
+    let md = report_markdown(&build_model(&[load("docker-lifecycle")]));
+    for needle in [
+        "| loop-lvm | image | cow.snapshot/sub-chunk/first.p50_ns | 2.71 ms | ms | timing | lower |",
+        "| loop-lvm | image | cow.snapshot/sub-chunk/rewrite.p50_ns | 552 µs | µs | timing | lower |",
+        "| loop-lvm | fill | fill.bytes_accepted | 248 MiB | MiB | exact | neither |",
+        "| loop-lvm | delete-no-discard | space.host_bytes_returned | 0 B | B | exact | higher |",
+        "| loop-lvm | fill | fill.time_to_enospc_ms | 8100 ms | ms | timing | neither |",
+    ] {
+        assert!(md.contains(needle), "missing {needle:?}");
+    }
+    let metrics = table_after(&md, "All metrics");
+    for unit in ["ns", "bytes"] {
+        let cell = format!("| {unit} |");
+        assert!(!metrics.iter().any(|l| l.contains(&cell)), "{cell} left");
+    }
+}
+
+fn metric(name: &str, value: f64, unit: &str, kind: MetricKind, better: Better) -> Metric {
+    Metric {
+        name: name.into(),
+        value,
+        unit: unit.into(),
+        kind,
+        better,
+    }
+}
+
+#[test]
+fn booleans_read_true_or_false_and_harness_cost_stands_apart() {
+    let mut run = load("docker-lifecycle");
+    for (i, case) in run.summary.cases.iter_mut().enumerate() {
+        let step = case
+            .steps
+            .iter_mut()
+            .find(|s| s.name == "delete-discard")
+            .unwrap();
+        step.metrics.extend([
+            metric(
+                "space.discard_passdown",
+                i as f64,
+                "bool",
+                MetricKind::Exact,
+                Better::Neither,
+            ),
+            metric(
+                "oracle.thin_ls_ms",
+                640.0 + i as f64,
+                "ms",
+                MetricKind::Timing,
+                Better::Lower,
+            ),
+            metric(
+                "sampling.cost_pct",
+                1.5,
+                "%",
+                MetricKind::Timing,
+                Better::Lower,
+            ),
+        ]);
+    }
+    let md = report_markdown(&build_model(&[run]));
+    for needle in [
+        "| loop-lvm | delete-discard | space.discard_passdown | false | n/a | neither |",
+        "| direct-lvm | delete-discard | space.discard_passdown | true | n/a | neither |",
+        "| loop-lvm | delete-discard | space.discard_passdown | false | bool | exact | neither |",
+    ] {
+        assert!(md.contains(needle), "missing {needle:?} in:\n{md}");
+    }
+    assert!(!md.contains("1 bool") && !md.contains("0 bool"), "{md}");
+
+    let harness = table_after(&md, "Harness cost");
+    assert_eq!(
+        harness,
+        [
+            "| pool | step | metric | value | unit | kind |",
+            "|---|---|---|---:|---|---|",
+            "| loop-lvm | delete-discard | oracle.thin_ls_ms | 640 ms | ms | timing |",
+            "| loop-lvm | delete-discard | sampling.cost_pct | 1.5% | % | timing |",
+            "| direct-lvm | delete-discard | oracle.thin_ls_ms | 641 ms | ms | timing |",
+            "| direct-lvm | delete-discard | sampling.cost_pct | 1.5% | % | timing |",
+        ]
+    );
+    assert!(md.contains("## Harness cost"));
+    // Not among the pools' figures, nor compared across kinds.
+    let metrics = table_after(&md, "All metrics");
+    let pairs = table_after(&md, "loop-lvm vs direct-lvm");
+    for table in [&metrics, &pairs] {
+        assert!(table.len() > 2);
+        assert!(
+            !table
+                .iter()
+                .any(|l| l.contains("oracle.") || l.contains("sampling.")),
+            "{table:?}"
+        );
+    }
 }

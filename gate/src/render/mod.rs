@@ -6,6 +6,7 @@ pub mod export;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+mod values;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -80,18 +81,32 @@ fn copy_plots(candidate: &[LoadedRun], out: &Path) -> Result<Vec<PlotRef>, GateE
     Ok(plots)
 }
 
-/// Write every output of `report` into `out` (created if needed).
+/// Write every output of `report` into `out` (created if needed); `gate.md` links its
+/// plots under `THINBENCH_SUMMARY_IMAGE_BASE` when set.
 pub fn write_outputs(
     report: &GateReport,
     candidate: &[LoadedRun],
     out: &Path,
 ) -> Result<OutputFiles, GateError> {
+    let base = std::env::var(markdown::IMAGE_BASE_ENV).ok();
+    write_outputs_with(report, candidate, out, base.as_deref())
+}
+
+/// [`write_outputs`] with `gate.md`'s plots linked under `image_base` (`None`: listed,
+/// not embedded).
+pub fn write_outputs_with(
+    report: &GateReport,
+    candidate: &[LoadedRun],
+    out: &Path,
+    image_base: Option<&str>,
+) -> Result<OutputFiles, GateError> {
     fs::create_dir_all(out).map_err(|e| GateError::write(out, e))?;
     let plots = copy_plots(candidate, out)?;
+    let md = markdown::render(report, &plots, image_base);
     Ok(OutputFiles {
         json: write(out.join("gate.json"), &json::render(report))?,
-        junit: write(out.join("junit.xml"), &junit::render(report))?,
-        markdown: write(out.join("gate.md"), &markdown::render(report, &plots))?,
+        junit: write(out.join("junit.xml"), &junit::render(report, candidate))?,
+        markdown: write(out.join("gate.md"), &md)?,
         bencher: write(out.join("bencher.json"), &export::bmf(report))?,
         gab_smaller: write(
             out.join("benchmark-smaller-is-better.json"),

@@ -5,7 +5,7 @@ mod csv;
 mod document;
 mod html;
 pub(crate) mod layout;
-mod markdown;
+pub(crate) mod markdown;
 mod plot_spec;
 pub(crate) mod plots;
 mod renderer;
@@ -14,6 +14,7 @@ use crate::analysis::compare::Comparison;
 use crate::error::ReportError;
 use crate::model::ReportModel;
 use document::Document;
+use markdown::ImageLinks;
 use renderer::{create_dir, Renderer};
 use std::path::{Path, PathBuf};
 
@@ -31,9 +32,16 @@ pub struct ReportFiles {
     pub pngs: Vec<PathBuf>,
 }
 
-fn write_document(doc: &Document, out_dir: &Path) -> Result<ReportFiles, ReportError> {
+fn write_document(
+    doc: &Document,
+    out_dir: &Path,
+    images: &ImageLinks,
+) -> Result<ReportFiles, ReportError> {
     create_dir(out_dir)?;
-    let md = markdown::MarkdownRenderer.render(doc, out_dir)?;
+    let md = markdown::MarkdownRenderer {
+        images: images.clone(),
+    }
+    .render(doc, out_dir)?;
     let html = html::HtmlRenderer.render(doc, out_dir)?;
     let csv = csv::CsvRenderer.render(doc, out_dir)?;
     Ok(ReportFiles {
@@ -49,22 +57,38 @@ fn write_document(doc: &Document, out_dir: &Path) -> Result<ReportFiles, ReportE
 }
 
 /// Write `report.html`, `report.md` with its PNG plots beside it, and `csv/*.csv` (one
-/// per table) into `out_dir`, creating it.
+/// per table) into `out_dir`, creating it. `report.md` links its plots under
+/// `THINBENCH_SUMMARY_IMAGE_BASE` when set ([`ImageLinks::from_env`]).
 pub fn write_report(model: &ReportModel, out_dir: &Path) -> Result<ReportFiles, ReportError> {
-    write_document(&layout::report(model), out_dir)
+    write_report_with(model, out_dir, &ImageLinks::from_env())
+}
+
+/// [`write_report`] with `report.md`'s image links as `images` says.
+pub fn write_report_with(
+    model: &ReportModel,
+    out_dir: &Path,
+    images: &ImageLinks,
+) -> Result<ReportFiles, ReportError> {
+    write_document(&layout::report(model), out_dir, images)
 }
 
 /// Write `compare.md`, `compare.html` and `csv/*.csv` into `out_dir`, creating it.
 pub fn write_comparison(c: &Comparison, out_dir: &Path) -> Result<ReportFiles, ReportError> {
-    write_document(&layout::comparison(c), out_dir)
+    write_document(&layout::comparison(c), out_dir, &ImageLinks::from_env())
 }
 
-/// The Markdown of a report, with PNG links but without drawing them (tests, previews).
+/// The Markdown of a report without drawing its plots (tests, previews); no image links,
+/// as without `THINBENCH_SUMMARY_IMAGE_BASE`.
 pub fn report_markdown(model: &ReportModel) -> String {
-    markdown::to_string(&layout::report(model))
+    report_markdown_with(model, &ImageLinks::Note)
+}
+
+/// The Markdown of a report with its image links as `images` says.
+pub fn report_markdown_with(model: &ReportModel, images: &ImageLinks) -> String {
+    markdown::to_string(&layout::report(model), images)
 }
 
 /// The Markdown of a comparison.
 pub fn comparison_markdown(c: &Comparison) -> String {
-    markdown::to_string(&layout::comparison(c))
+    markdown::to_string(&layout::comparison(c), &ImageLinks::Note)
 }

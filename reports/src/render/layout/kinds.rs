@@ -1,14 +1,20 @@
-//! The "loop-lvm vs direct-lvm" section: the same figure on both kinds of pool.
+//! The "loop-lvm vs direct-lvm" section: the same figure on both kinds of pool (the
+//! harness's own cost is not a pool's figure: it is left out).
 
 use super::builder::Builder;
-use super::shared::{better_str, fig_value};
+use super::shared::{better_str, fig_value, is_harness_cost};
 use crate::model::ReportModel;
 use crate::render::document::{Block, Cell};
 use thinbench_schema::format;
 use thinbench_schema::record::PoolKind;
 
 pub(super) fn kind_section(b: &mut Builder, m: &ReportModel) {
-    if m.kind_comparison.is_empty() {
+    let rows: Vec<_> = m
+        .kind_comparison
+        .iter()
+        .filter(|r| !is_harness_cost(&r.figure))
+        .collect();
+    if rows.is_empty() {
         return;
     }
     b.h(2, "loop-lvm vs direct-lvm");
@@ -41,7 +47,7 @@ pub(super) fn kind_section(b: &mut Builder, m: &ReportModel) {
             ("better", false),
         ],
     );
-    for r in &m.kind_comparison {
+    for r in rows {
         let v = |kv: crate::analysis::pairing::KindValue| {
             let mut c = Cell::opt(kv.value, |x| fig_value(x, &r.unit));
             if kv.n > 1 {

@@ -1,7 +1,7 @@
 //! The "Space returned after delete" section: pool blocks and host bytes given back.
 
 use super::builder::Builder;
-use super::shared::{better_str, pools_in};
+use super::shared::{better_str, metric_text, pools_in};
 use crate::model::{MetricRow, ReportModel};
 use crate::render::document::{Block, Cell};
 use crate::render::plot_spec::{pool_colour, BarPanel, BarsPlot, PlotSpec, Series};
@@ -106,10 +106,7 @@ pub(super) fn space_section(b: &mut Builder, m: &ReportModel) {
             Cell::text(&p.label),
             Cell::text(&r.step),
             Cell::text(&r.metric.name),
-            Cell::num(
-                r.metric.value,
-                format::metric_value(r.metric.value, &r.metric.unit),
-            ),
+            Cell::num(r.metric.value, metric_text(r.metric.value, &r.metric.unit)),
             Cell::opt(as_bytes, |v| format::bytes(Bytes(v.max(0.0) as u64))),
             Cell::text(better_str(r.metric.better)),
         ]);
