@@ -41,7 +41,11 @@ pub enum Cmd {
     Run(run::RunArgs),
     /// Render a run's report (HTML, Markdown with PNG plots, CSV); several runs side by side.
     Report(report::ReportArgs),
-    /// Compare two runs of one scenario figure by figure, with the change in %.
+    /// Compare two runs (or two sets of runs) of one scenario figure by figure, with the
+    /// change in % and a verdict.
+    ///
+    /// Exit 0 nothing changed or regressed, 1 an exact figure changed, a timing
+    /// regressed or a figure went missing, 2 usage, input or config error.
     Compare(report::CompareArgs),
     /// CI regression gate: a candidate's runs against a baseline (docs/gate.md).
     ///

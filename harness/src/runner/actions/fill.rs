@@ -12,7 +12,7 @@ use thinbench_model::chunk::WriteEffect;
 use thinbench_schema::record::{
     Better, EventKind, ExpectationResult, MetricKind, PoolMode, Status,
 };
-use thinbench_schema::units::Bytes;
+use thinbench_schema::units::{Bytes, DataBlocks};
 use thinbench_workloads::engine::{AlignedBuf, Device};
 use thinbench_workloads::offsets::{Limit, OffsetPattern};
 use thinbench_workloads::pattern;
@@ -80,6 +80,13 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, StepErro
     let mut full_at: Option<Duration> = None;
     let mut recovered_at: Option<Duration> = None;
     let mut mode = start.mode;
+    // What the progress display counts towards: the pool's free space as the fill starts
+    // (an estimate: a recovery adds space, and writes to chunks the thin maps take none),
+    // never past the cap.
+    let free = ctx.pool.chunk.bytes_of(DataBlocks(
+        start.data_total.0.saturating_sub(start.data_used.0),
+    ));
+    let expected_total = free.0.min(limit.0);
     let mut provisioned_write: Option<Result<Duration, String>> = None;
     let mut autoextends = 0u32;
     let mut grown_total = start.data_total;
@@ -101,8 +108,7 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, StepErro
                         case: case.clone(),
                         index,
                         bytes: p.bytes.0,
-                        // The limit is a safety cap, not a goal: a fill has no known end.
-                        total: 0,
+                        total: expected_total,
                     });
                 },
                 stop,
