@@ -70,6 +70,7 @@ fn run_shipped(name: &str, only: Option<&str>) -> RunSummary {
     // The default scenario's low water mark (2% of the pool) is reached by its fill.
     let lwm_step = (name == "docker-devicemapper").then_some("fill");
     sampling::check_kernel_time(name, out.path(), lwm_step, &s);
+    sampling::check_environment_event(name, out.path(), &s);
     eprintln!(
         "{name}: guest kernel {} dm {} thin-pool {} ({})",
         s.environment.kernel,

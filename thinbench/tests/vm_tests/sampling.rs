@@ -179,3 +179,27 @@ pub fn check_kernel_time(name: &str, out: &Path, lwm_step: Option<&str>, s: &Run
         }
     }
 }
+
+/// The environment event says what `summary.json` says of the VM (the accelerator, qemu,
+/// the host's CPU): the guest is told them, the host does not patch them in afterwards.
+pub fn check_environment_event(name: &str, out: &Path, s: &RunSummary) {
+    let text = std::fs::read_to_string(out.join("events.jsonl")).unwrap();
+    let env = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<RunEvent>(l).ok())
+        .find_map(|e| match e.kind {
+            EventKind::Environment { info } => Some(info),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{name}: no environment event"));
+    assert_eq!(env.accel, s.environment.accel, "{name}: accel");
+    assert_eq!(env.qemu_version, s.environment.qemu_version, "{name}: qemu");
+    assert!(
+        env.accel.is_some(),
+        "{name}: the guest does not know its accelerator"
+    );
+    assert_eq!(
+        env.host_cpu_model, s.environment.host_cpu_model,
+        "{name}: host CPU"
+    );
+}

@@ -75,7 +75,13 @@ pub fn run_here(
     };
     milestone("environment read");
     if guest {
-        env.host_cpu_model = String::new();
+        // What the host knows of the VM (see `HostFacts`): the records say it from the
+        // first event on, not only once the host has patched the summary.
+        let fact = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let [accel, qemu, cpu] = super::job::HOST_FACTS_ENV;
+        env.accel = fact(accel);
+        env.qemu_version = fact(qemu);
+        env.host_cpu_model = fact(cpu).unwrap_or_default();
     }
     let ctx = RunContext {
         run_id: run_id.to_owned(),

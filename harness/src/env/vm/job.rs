@@ -50,6 +50,25 @@ pub struct GuestFlags {
     pub allow_host_paths: bool,
 }
 
+/// What only the host knows of the VM, handed to the guest's runs (environment variables
+/// of the job script) so that their records are whole from the first event on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostFacts {
+    /// qemu's accelerator (`tcg`, `kvm`).
+    pub accel: String,
+    /// qemu's version.
+    pub qemu_version: Option<String>,
+    /// The host's CPU model.
+    pub host_cpu: String,
+}
+
+/// The job script's variables for [`HostFacts`].
+pub const HOST_FACTS_ENV: [&str; 3] = [
+    "THINBENCH_VM_ACCEL",
+    "THINBENCH_VM_QEMU_VERSION",
+    "THINBENCH_VM_HOST_CPU",
+];
+
 /// Why a batch of jobs, or one run on this kernel, could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -187,9 +206,15 @@ pub fn guest_script(
     jobs: &[Job],
     flags: GuestFlags,
     fault: Option<GuestFault>,
+    facts: &HostFacts,
 ) -> String {
-    let mut script = String::from(
-        "export DM_DISABLE_UDEV=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin RUST_BACKTRACE=1\ncd /\nrc=0\n",
+    let [accel, qemu, cpu] = HOST_FACTS_ENV;
+    let mut script = format!(
+        "export DM_DISABLE_UDEV=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin RUST_BACKTRACE=1 \
+         {accel}={} {qemu}={} {cpu}={}\ncd /\nrc=0\n",
+        sh_quote(&facts.accel),
+        sh_quote(facts.qemu_version.as_deref().unwrap_or("")),
+        sh_quote(&facts.host_cpu),
     );
     if let (Some(f), Some(j)) = (fault, jobs.first()) {
         script.push_str(&f.guest_script(&j.out));
@@ -304,7 +329,17 @@ fn run_in_scratch(
     let job = VmJob {
         name: format!("thinbench-{}", jobs[0].run_id),
         out_dir: base.to_owned(),
-        script: guest_script(exe, jobs, flags, fault),
+        script: guest_script(
+            exe,
+            jobs,
+            flags,
+            fault,
+            &HostFacts {
+                accel: cfg.accel.as_str().into(),
+                qemu_version: cfg.qemu_version(),
+                host_cpu: crate::env::host::cpu_model(),
+            },
+        ),
         disks,
         timeout: guest_limit + Duration::from_secs(120),
         guest_limit: Some(guest_limit),
