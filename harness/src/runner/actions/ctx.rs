@@ -58,3 +58,21 @@ pub fn metric(name: &str, value: f64, unit: &str, kind: MetricKind, better: Bett
         better,
     }
 }
+
+/// A filesystem goes only on a block device: the fake pool's thins are files, and
+/// `mount` would quietly put a loop device under one (as root), which is not a thin.
+pub fn needs_block_device(dev: &std::path::Path) -> Result<(), crate::runner::error::StepError> {
+    use std::os::unix::fs::FileTypeExt;
+    match std::fs::metadata(dev) {
+        Ok(m) if m.file_type().is_block_device() => Ok(()),
+        Ok(_) => Err(crate::backend::BackendError::Unsupported(format!(
+            "{} is not a block device: a filesystem on a thin needs a kernel pool",
+            dev.display()
+        ))
+        .into()),
+        Err(e) => Err(crate::runner::error::StepError::io(
+            format!("{}", dev.display()),
+            e,
+        )),
+    }
+}

@@ -86,6 +86,7 @@ fn hold(dev: &Path, holder: Holder, mnt: &Path) -> Result<Held, StepError> {
             .map(Held::Fd)
             .context(format!("opening {}", dev.display())),
         Holder::Mount => {
+            super::ctx::needs_block_device(dev)?;
             mkfs(dev)?;
             std::fs::create_dir_all(mnt).context(format!("{}", mnt.display()))?;
             command::run(
@@ -95,6 +96,7 @@ fn hold(dev: &Path, holder: Holder, mnt: &Path) -> Result<Held, StepError> {
             Ok(Held::Mount(mnt.to_owned()))
         }
         Holder::MountNamespace => {
+            super::ctx::needs_block_device(dev)?;
             mkfs(dev)?;
             std::fs::create_dir_all(mnt).context(format!("{}", mnt.display()))?;
             // A process in its own mount namespace mounts the device and keeps it: the

@@ -376,6 +376,7 @@ pub fn run(ctx: &mut StepCtx<'_>, d: &DeleteSpec) -> Result<ActionOutput, StepEr
     let discard_mount = d.method == DeleteMethod::DiscardMount;
 
     // 1. Docker's filesystem on the thin, and the files.
+    super::ctx::needs_block_device(&dev)?;
     mkfs(d.fs, &dev)?;
     let generation = ctx.state.next_generation();
     let mut m = Mounted::mount(&dev, &dir, d.fs, discard_mount)?;

@@ -264,12 +264,17 @@ fn kernel_only_actions_fail_on_the_fake_for_their_reason() {
         (
             "delete",
             "thin = \"base\"\nfs = \"ext4\"\nfiles = \"1MiB\"",
-            Then::Error("metadata device is not known"),
+            Then::Error("is not a block device: a filesystem on a thin needs a kernel pool"),
         ),
         (
             "metadata-fill",
             "thin = \"base\"\nspan = \"1MiB\"\nsnapshots = 2",
             Then::Check("ran out of metadata space"),
+        ),
+        (
+            "deferred-removal",
+            "thin = \"base\"\nholder = \"mount\"",
+            Then::Error("is not a block device"),
         ),
         ("repair-metadata", "", Then::Error("repair")),
         ("reboot", "", Then::Error("reboot")),
