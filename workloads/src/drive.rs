@@ -117,3 +117,35 @@ pub(crate) fn drive<E: IoEngine + ?Sized, H: DriveHandler>(
 #[cfg(test)]
 #[path = "drive_tests.rs"]
 mod tests;
+
+/// What a workload counted, made into its figures over `elapsed` (one shape for `io`
+/// and `small-write`).
+pub(crate) struct Counted<'a> {
+    pub workload: String,
+    pub bytes: u64,
+    pub ops: u64,
+    pub errors: u64,
+    pub first_error: Option<String>,
+    pub latency: &'a crate::latency::LatencyRecorder,
+    pub distinct_chunks_touched: u64,
+}
+
+impl Counted<'_> {
+    /// The figures, rates over `elapsed`.
+    pub fn stats(self, elapsed: std::time::Duration) -> thinbench_schema::record::WorkloadStats {
+        let secs = elapsed.as_secs_f64();
+        let per_sec = |x: f64| if secs > 0.0 { x / secs } else { 0.0 };
+        thinbench_schema::record::WorkloadStats {
+            workload: self.workload,
+            bytes: Bytes(self.bytes),
+            ops: self.ops,
+            errors: self.errors,
+            first_error: self.first_error,
+            elapsed_ns: u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
+            iops: per_sec(self.ops as f64),
+            mb_per_s: per_sec(self.bytes as f64) / 1e6,
+            latency: self.latency.summary(),
+            distinct_chunks_touched: self.distinct_chunks_touched,
+        }
+    }
+}

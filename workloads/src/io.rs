@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use thinbench_schema::record::WorkloadStats;
 use thinbench_schema::units::{Bytes, ChunkSize};
 
-use crate::drive::{drive, DriveHandler, Plan};
+use crate::drive::{drive, Counted, DriveHandler, Plan};
 use crate::engine::{Completion, Device, IoEngine, IoOp, SyncEngine};
 use crate::error::{errno_text, WorkloadError};
 use crate::latency::LatencyRecorder;
@@ -236,20 +236,16 @@ pub fn run(path: &Path, p: &IoParams, stop: &AtomicBool) -> Result<IoOutcome, Wo
         }
     }
     let first = &jobs[0];
-    let secs = wall.as_secs_f64();
-    let per_sec = |x: f64| if secs > 0.0 { x / secs } else { 0.0 };
-    let stats = WorkloadStats {
+    let stats = Counted {
         workload: format!("{WORKLOAD}/{}", first.engine.as_str()),
-        bytes: Bytes(bytes),
+        bytes,
         ops,
         errors,
         first_error,
-        elapsed_ns: u64::try_from(wall.as_nanos()).unwrap_or(u64::MAX),
-        iops: per_sec(ops as f64),
-        mb_per_s: per_sec(bytes as f64) / 1e6,
-        latency: latency.summary(),
+        latency: &latency,
         distinct_chunks_touched: chunks.len(),
-    };
+    }
+    .stats(wall);
     Ok(IoOutcome {
         stats,
         latency,

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use thinbench_schema::record::WorkloadStats;
 use thinbench_schema::units::{Bytes, ChunkSize, SECTOR_SIZE};
 
-use crate::drive::{DriveHandler, Plan};
+use crate::drive::{Counted, DriveHandler, Plan};
 use crate::engine::{AlignedBuf, Completion, Device, IoEngine, IoOp, SyncEngine};
 use crate::error::{errno_text, WorkloadError};
 use crate::latency::LatencyRecorder;
@@ -238,20 +238,16 @@ fn drive(
     } = tally;
     let elapsed = start.elapsed();
 
-    let secs = elapsed.as_secs_f64();
-    let per_sec = |x: f64| if secs > 0.0 { x / secs } else { 0.0 };
-    let stats = WorkloadStats {
+    let stats = Counted {
         workload: WORKLOAD.to_owned(),
-        bytes: Bytes(bytes),
+        bytes,
         ops,
         errors,
         first_error,
-        elapsed_ns: u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
-        iops: per_sec(ops as f64),
-        mb_per_s: per_sec(bytes as f64) / 1e6,
-        latency: latency.summary(),
+        latency: &latency,
         distinct_chunks_touched: chunks.len(),
-    };
+    }
+    .stats(elapsed);
     Ok(SmallWriteOutcome {
         stats,
         chunks_touched: chunks,
