@@ -1,7 +1,7 @@
 //! The HTML report as a person sees it: rendered from a fixture, opened in headless
 //! Chromium, screenshotted (kept under `target/report-artifacts/`), and checked in the
-//! live DOM: every plot's <svg> is there with a non-zero size, and the page logged
-//! nothing to the console.
+//! live DOM: every plot's <svg> is there with a non-zero size, no two of its text labels
+//! overlap as the browser lays them out, and the page logged nothing to the console.
 //!
 //! Ignored for a plain `cargo test` (it needs the Debian package `chromium`); `ci/test`
 //! runs it with `--include-ignored` and `THINBENCH_REQUIRE_VM=1`, where a missing
@@ -108,8 +108,22 @@ const PROBE: &str = r#"<script>
   document.querySelectorAll('figure.plot').forEach(function (f) {
     var s = f.querySelector('svg');
     var r = s ? s.getBoundingClientRect() : { width: 0, height: 0 };
+    // Every pair of non-empty labels whose boxes, as this browser laid the text out,
+    // overlap by more than a pixel each way.
+    var boxes = [];
+    if (s) s.querySelectorAll('text').forEach(function (t) {
+      if (t.textContent.trim() === '') return;
+      var b = t.getBoundingClientRect();
+      boxes.push({ t: t.textContent, l: b.left, r: b.right, u: b.top, d: b.bottom });
+    });
+    var overlaps = [];
+    for (var i = 0; i < boxes.length; i++) for (var j = i + 1; j < boxes.length; j++) {
+      var a = boxes[i], c = boxes[j];
+      if (Math.min(a.r, c.r) - Math.max(a.l, c.l) > 1 && Math.min(a.d, c.d) - Math.max(a.u, c.u) > 1)
+        overlaps.push(a.t + ' x ' + c.t);
+    }
     figs.push({ id: f.id, svg: !!s, width: r.width, height: r.height,
-                texts: s ? s.querySelectorAll('text').length : 0 });
+                texts: boxes.length, overlaps: overlaps });
   });
   var pre = document.createElement('pre');
   pre.id = 'tb-probe';
@@ -180,6 +194,11 @@ fn report_renders_in_headless_chromium() {
         let (w, h) = (f["width"].as_f64().unwrap(), f["height"].as_f64().unwrap());
         assert!(w > 300.0 && h > 200.0, "plot too small or hidden: {f}");
         assert!(f["texts"].as_u64().unwrap() > 5, "plot without text: {f}");
+        assert_eq!(
+            f["overlaps"].as_array().map(Vec::len),
+            Some(0),
+            "labels overlap as the browser draws them: {f}"
+        );
     }
     assert_eq!(probe["errors"].as_array().unwrap().len(), 0, "{probe}");
     let probe_console = console_lines(&out.stderr);

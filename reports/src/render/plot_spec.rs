@@ -40,15 +40,24 @@ pub(crate) const LWM: Rgb = Rgb(70, 70, 70);
 /// Docker's min_free_space line.
 pub(crate) const MIN_FREE: Rgb = Rgb(128, 60, 160);
 
+/// Where the pool was out of service or IO was held, behind the curves.
+pub(crate) const HELD: Rgb = Rgb(215, 40, 40);
+/// Spans without a usable reading of the pool.
+pub(crate) const DOWN: Rgb = Rgb(120, 120, 120);
+
 /// What to draw.
 #[derive(Debug, Clone)]
 pub(crate) enum PlotSpec {
     /// Percent over time with annotations.
     Timeline(TimelinePlot),
-    /// Values at categorical x, log y, one line per series.
-    Curve(CurvePlot),
+    /// Latency percentiles on a "nines" x axis, log y, one line per series.
+    Latency(LatencyPlot),
     /// Grouped bars in stacked panels.
     Bars(BarsPlot),
+    /// Grouped bars of amounts that can also be given back (blocks allocated and
+    /// returned): a negative value is drawn below zero and labelled by its size, the
+    /// panel's y label saying what each side of zero is.
+    Ledger(BarsPlot),
 }
 
 /// A usage-over-time plot.
@@ -59,22 +68,96 @@ pub(crate) struct TimelinePlot {
     pub y_label: String,
     pub x_range: (f64, f64),
     pub lines: Vec<Line>,
-    /// Step starts: x and label.
-    pub steps: Vec<(f64, String)>,
+    /// Step starts.
+    pub steps: Vec<StepMark>,
     pub vmarks: Vec<VMark>,
     pub hlines: Vec<HLine>,
     pub points: Vec<PointMark>,
-    /// Shaded spans (faults in force): from, to, label.
-    pub bands: Vec<(f64, f64, String)>,
+    /// Shaded spans: faults in force, IO held, the pool down or unread.
+    pub bands: Vec<Band>,
 }
 
-/// A line series.
+/// A line series, drawn as its segments: a gap in the readings is a gap in the line,
+/// not a straight line across it.
 #[derive(Debug, Clone)]
 pub(crate) struct Line {
     pub label: String,
     pub colour: Rgb,
     pub dashed: bool,
-    pub points: Vec<(f64, f64)>,
+    pub segments: Vec<Vec<(f64, f64)>>,
+}
+
+/// A step's start on a timeline.
+#[derive(Debug, Clone)]
+pub(crate) struct StepMark {
+    pub x: f64,
+    pub index: usize,
+    pub name: String,
+}
+
+impl StepMark {
+    /// `#3 delete-discard`.
+    pub fn full(&self) -> String {
+        format!("#{} {}", self.index, self.name)
+    }
+    /// `#3`, when the name does not fit (the by-step table names it).
+    pub fn short(&self) -> String {
+        format!("#{}", self.index)
+    }
+}
+
+/// What a shaded span of a timeline means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BandKind {
+    /// A fault layer in force.
+    Fault,
+    /// The pool out of data space with IO queued (`queue_if_no_space`): writes wait.
+    Held,
+    /// The pool out of data space failing writes (`error_if_no_space`).
+    NoSpace,
+    /// The pool read-only.
+    ReadOnly,
+    /// The pool failed, or not read at all (no samples).
+    Down,
+}
+
+impl BandKind {
+    pub fn colour(self) -> Rgb {
+        match self {
+            BandKind::Fault => FAULT,
+            BandKind::Held | BandKind::NoSpace => HELD,
+            BandKind::ReadOnly => MIN_FREE,
+            BandKind::Down => DOWN,
+        }
+    }
+    /// How opaque its shading is.
+    pub fn alpha(self) -> f64 {
+        match self {
+            BandKind::Fault => 0.18,
+            BandKind::Held | BandKind::NoSpace => 0.12,
+            BandKind::ReadOnly => 0.12,
+            BandKind::Down => 0.2,
+        }
+    }
+    /// Its legend entry.
+    pub fn legend(self) -> &'static str {
+        match self {
+            BandKind::Fault => "fault layer in force",
+            BandKind::Held => "IO held: pool out of data space (queue_if_no_space)",
+            BandKind::NoSpace => "pool out of data space (writes fail)",
+            BandKind::ReadOnly => "pool read-only",
+            BandKind::Down => "pool failed or not read (no samples)",
+        }
+    }
+}
+
+/// A shaded span of a timeline.
+#[derive(Debug, Clone)]
+pub(crate) struct Band {
+    pub from: f64,
+    pub to: f64,
+    pub label: String,
+    pub kind: BandKind,
 }
 
 /// A vertical event line.
@@ -102,14 +185,34 @@ pub(crate) struct PointMark {
     pub colour: Rgb,
 }
 
-/// A categorical curve plot (log y).
+/// Latency distributions: x is "nines" (`-log10(1 - p)`: p90 at 1, p99 at 2, p99.9
+/// at 3), y is latency on a log scale.
 #[derive(Debug, Clone)]
-pub(crate) struct CurvePlot {
+pub(crate) struct LatencyPlot {
     pub title: String,
-    pub x_label: String,
-    pub y_label: String,
-    pub categories: Vec<String>,
-    pub series: Vec<Series>,
+    pub series: Vec<LatencySeries>,
+    /// Why points are marked as held IO (legend text), when any is.
+    pub held_note: Option<String>,
+}
+
+/// One pool's distribution.
+#[derive(Debug, Clone)]
+pub(crate) struct LatencySeries {
+    pub label: String,
+    pub colour: Rgb,
+    pub points: Vec<LatencyPoint>,
+}
+
+/// One recorded point of a distribution.
+#[derive(Debug, Clone)]
+pub(crate) struct LatencyPoint {
+    /// Its x: `-log10(1 - p)`; the maximum at `log10(IOs)`.
+    pub nines: f64,
+    pub ns: f64,
+    /// The largest latency (drawn with its own marker).
+    pub max: bool,
+    /// Includes IO the pool held (a fill, out of space, a fault in force).
+    pub held: bool,
 }
 
 /// Values per category.

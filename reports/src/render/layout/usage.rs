@@ -4,10 +4,12 @@
 
 use super::builder::Builder;
 use super::shared::status_cell;
+use crate::model::UsagePoint;
 use crate::model::{pct, MarkKind, PoolView, ReportModel, Timeline};
 use crate::render::document::{Block, Cell};
 use crate::render::plot_spec::{
-    pool_colour, HLine, Line, PlotSpec, PointMark, TimelinePlot, VMark, ALERT, LWM, MIN_FREE,
+    pool_colour, Band, BandKind, HLine, Line, PlotSpec, PointMark, StepMark, TimelinePlot, VMark,
+    ALERT, LWM, MIN_FREE,
 };
 use thinbench_schema::format;
 
@@ -26,12 +28,14 @@ pub(super) fn usage_section(b: &mut Builder, m: &ReportModel) {
     }
     b.h(2, "Pool usage over time");
     b.text(
-        "Data and metadata used, in percent of the pool's total, from samples.csv. Grey \
+        "Data and metadata used, in percent of the pool's total, drawn through every \
+         reading in samples.csv (a gap in the readings is a gap in the line). Grey \
          vertical lines are step starts; red lines mark mode changes and exhaustion; \
          triangles mark the kernel's low-water-mark events; dashed horizontal lines are \
-         the low water mark and Docker's min_free_space when known; amber bands are \
-         fault layers in force, listed with the pool's mode changes and kernel lines in \
-         its fault timeline.",
+         the low water mark and Docker's min_free_space when known. Shaded: amber where \
+         a fault layer was in force (listed with the pool's mode changes and kernel lines \
+         in its fault timeline), red where the pool was out of data space (IO held under \
+         queue_if_no_space), grey where it failed or was not read.",
     );
     for p in with_data {
         usage_figure(b, p);
@@ -162,29 +166,27 @@ fn threshold_lines(p: &PoolView) -> Vec<HLine> {
 }
 
 /// Data and metadata used over time, with step starts, event lines, thresholds, the
-/// kernel's low-water-mark events and fault bands.
+/// kernel's low-water-mark events and shaded spans (faults, IO held, the pool down).
 fn usage_plot(p: &PoolView, lo: u64, hi: u64) -> TimelinePlot {
     let tl = &p.timeline;
     let colour = pool_colour(p.kind, p.shade);
-    let data_at = |t: u64| {
+    let reading_at = |t: u64| {
         tl.points
             .iter()
             .take_while(|x| x.t_ms <= t)
             .last()
             .or(tl.points.first())
-            .map(|x| x.data_pct())
-            .unwrap_or(0.0)
     };
-    let meta_at = |t: u64| {
-        tl.points
-            .iter()
-            .take_while(|x| x.t_ms <= t)
-            .last()
-            .or(tl.points.first())
-            .map(|x| x.meta_pct())
-            .unwrap_or(0.0)
-    };
-    let hlines = threshold_lines(p);
+    let gaps = sample_gaps(&tl.points);
+    let end_ms = tl.window_ms.map_or(hi, |w| w.1).min(hi);
+    let mut bands = fault_bands(&tl.faults, hi);
+    bands.extend(state_bands(p, end_ms));
+    bands.extend(gaps.iter().map(|(a, b)| Band {
+        from: secs(*a),
+        to: secs(*b),
+        label: "no samples".into(),
+        kind: BandKind::Down,
+    }));
     TimelinePlot {
         title: format!("Pool usage over time: {}", p.label),
         x_label: "time since run start (s)".into(),
@@ -195,27 +197,23 @@ fn usage_plot(p: &PoolView, lo: u64, hi: u64) -> TimelinePlot {
                 label: format!("data used, {}", p.label),
                 colour,
                 dashed: false,
-                points: tl
-                    .points
-                    .iter()
-                    .map(|x| (secs(x.t_ms), x.data_pct()))
-                    .collect(),
+                segments: segments(&tl.points, &gaps, UsagePoint::data_pct),
             },
             Line {
                 label: format!("metadata used, {}", p.label),
                 colour,
                 dashed: true,
-                points: tl
-                    .points
-                    .iter()
-                    .map(|x| (secs(x.t_ms), x.meta_pct()))
-                    .collect(),
+                segments: segments(&tl.points, &gaps, UsagePoint::meta_pct),
             },
         ],
         steps: tl
             .steps
             .iter()
-            .map(|s| (secs(s.start_ms), format!("#{} {}", s.index, s.name)))
+            .map(|s| StepMark {
+                x: secs(s.start_ms),
+                index: s.index,
+                name: s.name.clone(),
+            })
             .collect(),
         vmarks: tl
             .marks
@@ -232,22 +230,22 @@ fn usage_plot(p: &PoolView, lo: u64, hi: u64) -> TimelinePlot {
                 colour: ALERT,
             })
             .collect(),
-        hlines,
-        bands: fault_bands(&tl.faults, hi),
+        hlines: threshold_lines(p),
+        bands,
         points: tl
             .marks
             .iter()
             .filter_map(|mk| match mk.kind {
                 MarkKind::LowWaterMark => Some(PointMark {
                     x: secs(mk.t_ms),
-                    y: data_at(mk.t_ms),
+                    y: reading_at(mk.t_ms).map_or(0.0, UsagePoint::data_pct),
                     label: "kernel: data low water mark".into(),
                     colour: LWM,
                 }),
                 // On the metadata curve, where the kernel saw it.
                 MarkKind::MetadataLowWaterMark => Some(PointMark {
                     x: secs(mk.t_ms),
-                    y: meta_at(mk.t_ms),
+                    y: reading_at(mk.t_ms).map_or(0.0, UsagePoint::meta_pct),
                     label: "kernel: metadata low water mark".into(),
                     colour: LWM,
                 }),
@@ -255,6 +253,112 @@ fn usage_plot(p: &PoolView, lo: u64, hi: u64) -> TimelinePlot {
             })
             .collect(),
     }
+}
+
+/// Holes in the readings (ms): consecutive samples further apart than four times the
+/// usual interval and more than a second. The sampler reads the pool every interval
+/// through the whole case, so a hole is a time it could not read it (a reboot, a
+/// repair) or, in runs of older versions, a step it did not sample.
+fn sample_gaps(points: &[UsagePoint]) -> Vec<(u64, u64)> {
+    let mut d: Vec<u64> = points
+        .windows(2)
+        .map(|w| w[1].t_ms.saturating_sub(w[0].t_ms))
+        .collect();
+    if d.is_empty() {
+        return Vec::new();
+    }
+    d.sort_unstable();
+    let usual = d[d.len() / 2];
+    let limit = (4 * usual).max(1000);
+    points
+        .windows(2)
+        .filter(|w| w[1].t_ms.saturating_sub(w[0].t_ms) > limit)
+        .map(|w| (w[0].t_ms, w[1].t_ms))
+        .collect()
+}
+
+/// The readings as line segments (s, %), split at the holes.
+fn segments(
+    points: &[UsagePoint],
+    gaps: &[(u64, u64)],
+    f: fn(&UsagePoint) -> f64,
+) -> Vec<Vec<(f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for (i, x) in points.iter().enumerate() {
+        let after_gap = i > 0
+            && gaps
+                .iter()
+                .any(|(a, b)| points[i - 1].t_ms == *a && x.t_ms == *b);
+        if after_gap {
+            out.push(Vec::new());
+        }
+        if let Some(seg) = out.last_mut() {
+            seg.push((secs(x.t_ms), f(x)));
+        }
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+/// Spans where the readings show the pool out of service: out of data space (IO held
+/// under `queue_if_no_space`, failing under `error_if_no_space`), read-only, failed. A
+/// span runs from its first reading to the next reading out of it, or to `end_ms`
+/// when the pool was still in that state at its last reading.
+fn state_bands(p: &PoolView, end_ms: u64) -> Vec<Band> {
+    let tl = &p.timeline;
+    let kind_of = |x: &UsagePoint| match x.mode.as_str() {
+        "out_of_data_space" => Some(match error_if_no_space(p, x.step) {
+            Some(true) => (BandKind::NoSpace, "out of space: writes fail"),
+            Some(false) => (BandKind::Held, "IO held"),
+            None => (BandKind::Held, "out of data space"),
+        }),
+        "ro" => Some((BandKind::ReadOnly, "read-only")),
+        "Fail" | "Error" => Some((BandKind::Down, "pool failed")),
+        _ => None,
+    };
+    let mut bands: Vec<Band> = Vec::new();
+    let mut open: Option<(u64, (BandKind, &str))> = None;
+    for x in &tl.points {
+        let k = kind_of(x);
+        if let Some((start, (kind, label))) = open {
+            if k.map(|k| k.0) != Some(kind) {
+                bands.push(Band {
+                    from: secs(start),
+                    to: secs(x.t_ms),
+                    label: label.to_owned(),
+                    kind,
+                });
+                open = None;
+            }
+        }
+        if open.is_none() {
+            open = k.map(|k| (x.t_ms, k));
+        }
+    }
+    if let Some((start, (kind, label))) = open {
+        bands.push(Band {
+            from: secs(start),
+            to: secs(end_ms.max(start)),
+            label: label.to_owned(),
+            kind,
+        });
+    }
+    bands
+}
+
+/// The pool's no-space policy during step `step` (or, not knowing the step, any the
+/// pool's statuses report).
+fn error_if_no_space(p: &PoolView, step: Option<usize>) -> Option<bool> {
+    let tl = &p.timeline;
+    let of_step = |s: &crate::model::StepSpan| {
+        s.after
+            .as_ref()
+            .and_then(|u| u.error_if_no_space)
+            .or_else(|| s.before.as_ref().and_then(|u| u.error_if_no_space))
+    };
+    step.and_then(|i| tl.steps.iter().find(|s| s.index == i).and_then(of_step))
+        .or_else(|| tl.steps.iter().find_map(of_step))
+        .or_else(|| p.usage.as_ref().and_then(|(u, _)| u.error_if_no_space))
 }
 
 /// The pool's fault timeline (mode changes, fault layers, kernel lines), when it has one.
@@ -313,7 +417,7 @@ fn samples_table(b: &mut Builder, p: &PoolView) {
 
 /// Fault windows as plot bands; layers swapped at one instant (a power cut takes data and
 /// metadata together) share one band and one label.
-fn fault_bands(windows: &[crate::model::FaultWindow], hi: u64) -> Vec<(f64, f64, String)> {
+fn fault_bands(windows: &[crate::model::FaultWindow], hi: u64) -> Vec<Band> {
     let mut bands: Vec<(u64, u64, String)> = Vec::new();
     for w in windows {
         let end = w.end_ms.unwrap_or(hi);
@@ -331,6 +435,11 @@ fn fault_bands(windows: &[crate::model::FaultWindow], hi: u64) -> Vec<(f64, f64,
     }
     bands
         .into_iter()
-        .map(|(a, b, l)| (secs(a), secs(b), l))
+        .map(|(a, b, label)| Band {
+            from: secs(a),
+            to: secs(b),
+            label,
+            kind: BandKind::Fault,
+        })
         .collect()
 }
