@@ -304,6 +304,9 @@ fn vm_smoke_both_pool_kinds_allocate_exactly_the_chunks_touched() {
         .unwrap();
     let text = std::fs::read_to_string(out.path().join("summary.json")).unwrap();
     let s: RunSummary = serde_json::from_str(&text).unwrap();
+    sampling::check("smoke", out.path(), &s, 250);
+    sampling::check_kernel_time("smoke", out.path(), None, &s);
+    sampling::check_environment_event("smoke", out.path(), &s);
     eprintln!(
         "guest kernel {} (dm {}, thin-pool target {}, thin target {}, accel {})",
         s.environment.kernel,
@@ -1229,6 +1232,11 @@ fn vm_fault_scenarios_verdicts_replay_and_skip() {
     };
     for n in shipped {
         let s = summary(n);
+        // The case sampler and kernel time, as for every shipped scenario.
+        let dir = out.path().join(n);
+        sampling::check(n, &dir, &s, 250);
+        sampling::check_kernel_time(n, &dir, None, &s);
+        sampling::check_environment_event(n, &dir, &s);
         for c in &s.cases {
             for st in &c.steps {
                 for e in &st.expectations {
@@ -1342,6 +1350,9 @@ fn vm_peer_benchmark_engine_vs_fio() {
     eprint!("{stdout}");
     let text = std::fs::read_to_string(out.path().join("summary.json")).unwrap();
     let s: RunSummary = serde_json::from_str(&text).unwrap();
+    sampling::check("engine-vs-fio", out.path(), &s, 250);
+    sampling::check_kernel_time("engine-vs-fio", out.path(), None, &s);
+    sampling::check_environment_event("engine-vs-fio", out.path(), &s);
     assert_eq!(
         s.status,
         Status::Passed,

@@ -32,6 +32,8 @@ pub struct Sampler {
     shared: Arc<Shared>,
     handle: Option<JoinHandle<()>>,
     interval: Duration,
+    rec: Recorder,
+    pool: String,
 }
 
 /// What a sampler cost over a stretch: its own thread's CPU time, measured by the kernel
@@ -54,12 +56,24 @@ pub struct CostMark {
     at: Instant,
 }
 
-/// Sampling paused while this lives (a benchmark's "sampling off" phase).
-pub struct Paused<'a>(&'a Sampler);
+/// Sampling paused while this lives (a benchmark's "sampling off" phase); the stretch is
+/// a `sampling_gap` event saying so.
+pub struct Paused<'a> {
+    sampler: &'a Sampler,
+    from_ms: u64,
+    why: String,
+}
 
 impl Drop for Paused<'_> {
     fn drop(&mut self) {
-        self.0.shared.paused.store(false, Ordering::Relaxed);
+        let s = self.sampler;
+        s.shared.paused.store(false, Ordering::Relaxed);
+        s.rec.event(EventKind::SamplingGap {
+            pool: s.pool.clone(),
+            from_ms: self.from_ms,
+            to_ms: s.rec.t_ms(),
+            why: std::mem::take(&mut self.why),
+        });
     }
 }
 
@@ -91,6 +105,7 @@ impl Sampler {
             cpu_ns: AtomicU64::new(0),
         });
         let s = shared.clone();
+        let (rec_here, pool_here) = (rec.clone(), pool.clone());
         let handle = std::thread::spawn(move || {
             let cpu_at_start = thread_cpu();
             let started = Instant::now();
@@ -140,6 +155,8 @@ impl Sampler {
             shared,
             handle: Some(handle),
             interval,
+            rec: rec_here,
+            pool: pool_here,
         }
     }
 
@@ -174,10 +191,14 @@ impl Sampler {
         }
     }
 
-    /// No sampling while the guard lives.
-    pub fn pause(&self) -> Paused<'_> {
+    /// No sampling while the guard lives, for the reason `why`.
+    pub fn pause(&self, why: &str) -> Paused<'_> {
         self.shared.paused.store(true, Ordering::Relaxed);
-        Paused(self)
+        Paused {
+            sampler: self,
+            from_ms: self.rec.t_ms(),
+            why: format!("paused: {why}"),
+        }
     }
 
     /// Stop and join.

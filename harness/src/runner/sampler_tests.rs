@@ -121,7 +121,7 @@ fn a_paused_sampler_reads_nothing_and_resumes_when_the_guard_goes() {
     let s = r.start(2);
     until("a sample", || s.mark().samples >= 1);
     let m = {
-        let _p = s.pause();
+        let _p = s.pause("a test");
         // A read already under way may still land: let it, then count from there.
         std::thread::sleep(Duration::from_millis(10));
         let m = s.mark();
@@ -130,6 +130,13 @@ fn a_paused_sampler_reads_nothing_and_resumes_when_the_guard_goes() {
         s.mark()
     };
     until("sampling again", || s.cost_since(&m).samples >= 2);
+    s.stop();
+    // The pause is a gap that says why.
+    assert!(
+        r.events().contains(r#""why":"paused: a test""#),
+        "{}",
+        r.events()
+    );
 }
 
 #[test]

@@ -387,6 +387,10 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, StepErro
         &f.thin,
         &format!("{} after filling", f.thin),
     )?);
-    o.workload = Some(out.stats);
+    // The fill's figures, named as the fill (its writer is small-write's).
+    o.workload = Some(thinbench_schema::record::WorkloadStats {
+        workload: "fill".into(),
+        ..out.stats
+    });
     Ok(o)
 }

@@ -55,7 +55,7 @@ fn sampled<T>(
         let out = f();
         (out, Some(s.cost_since(&m)))
     } else {
-        let _paused = s.pause();
+        let _paused = s.pause("a benchmark's sampling-off phase");
         (f(), None)
     }
 }
