@@ -108,7 +108,7 @@ pub(crate) fn validate(
     let mut c = Checker {
         d: Vec::new(),
         fault_steps: Vec::new(),
-        pool_kinds: Vec::new(),
+        pools_walked: Vec::new(),
         base: source.parent().map(Path::to_owned).unwrap_or_default(),
         grants: grants.clone(),
     };
@@ -123,9 +123,9 @@ struct Checker {
     d: Vec<Diagnostic>,
     /// Step names that faults' `at`/`until` name, checked once the steps are known.
     fault_steps: Vec<(Span, Ident)>,
-    /// Each pool's name as written and its kind, for the walk (thin ids are the pool
-    /// kind's).
-    pool_kinds: Vec<(String, thinbench_schema::record::PoolKind)>,
+    /// What the walk needs of each pool whose kind is known: thin ids are the kind's,
+    /// some step settings must fit the chunk.
+    pools_walked: Vec<walk::PoolFacts>,
     /// The scenario file's directory: relative paths in it (`job_file`) start here.
     base: PathBuf,
     /// What the command line allows beyond the file's own directory.

@@ -2,6 +2,7 @@
 //! and direct-lvm (the device, percentages of the volume group, extents).
 
 use super::lvm::MetadataSize;
+use super::walk::PoolFacts;
 use super::{Checker, SizeRule, GIB, HOST_PATHS_FLAG, KIB, MIB, TIB};
 use crate::scenario::raw::{Field, IntOrText, RawPool, POOL_KEYS};
 use crate::scenario::suggest;
@@ -172,7 +173,11 @@ impl Checker {
             }
         };
         if let (Some(n), Some(k)) = (p.name.value(), kind) {
-            self.pool_kinds.push((n.get_ref().clone(), k));
+            self.pools_walked.push(PoolFacts {
+                name: n.get_ref().clone(),
+                kind: k,
+                chunk,
+            });
         }
         let kind_spec = match kind? {
             PoolKind::LoopLvm => self.loop_lvm(p, chunk).map(PoolKindSpec::LoopLvm),

@@ -321,3 +321,73 @@ fn an_expectation_a_step_cannot_observe_names_the_action_and_what_it_can() {
         create("t", "")
     )));
 }
+
+// Found by the grammar test (`runner::fake_runs::grammar`): settings the pool's chunk
+// decides, which the run used to refuse.
+
+#[test]
+fn cow_overwrite_and_metadata_fill_settings_fit_the_pools_chunk() {
+    let chunky = |steps: &str| {
+        format!(
+            "format = 1\n[[pool]]\nname = \"p\"\nkind = \"loop-lvm\"\nchunk_size = \"128KiB\"\n{}{steps}",
+            create("t", "")
+        )
+    };
+    let cow = |keys: &str| {
+        chunky(&format!(
+            "[[step]]\naction = \"cow-overwrite\"\norigin = \"t\"\n{keys}\n"
+        ))
+    };
+    let text = cow("region = \"128KiB\"");
+    let e = one(&text);
+    assert!(
+        e.starts_with(&format!("{}: error:", at(&text, "region", 0))),
+        "{e}"
+    );
+    assert!(
+        e.contains("`region` 128KiB is not a multiple of two of the pool's 128KiB chunks"),
+        "{e}"
+    );
+    let text = cow("region = \"256KiB\"\noffset = \"64KiB\"");
+    let e = one(&text);
+    assert!(
+        e.starts_with(&format!("{}: error:", at(&text, "offset", 0))),
+        "{e}"
+    );
+    assert!(
+        e.contains("`offset` 64KiB is not a multiple of the pool's 128KiB chunk"),
+        "{e}"
+    );
+    for io in ["128KiB", "48KiB"] {
+        let text = cow(&format!("region = \"256KiB\"\nio_size = \"{io}\""));
+        let e = one(&text);
+        assert!(
+            e.starts_with(&format!("{}: error:", at(&text, "io_size", 0))),
+            "{e}"
+        );
+        assert!(
+            e.contains("must be a divisor of the pool's chunk below it"),
+            "{e}"
+        );
+    }
+    ok(&cow(
+        "region = \"256KiB\"\noffset = \"128KiB\"\nio_size = \"32KiB\"",
+    ));
+    // The default chunk (64KiB) takes what 128KiB does not.
+    ok(&loop_pool(&format!(
+        "{}[[step]]\naction = \"cow-overwrite\"\norigin = \"t\"\nregion = \"128KiB\"\noffset = \"64KiB\"\n",
+        create("t", "")
+    )));
+    let text = chunky(
+        "[[step]]\naction = \"metadata-fill\"\nthin = \"t\"\nspan = \"4MiB\"\nio_size = \"96KiB\"\n",
+    );
+    let e = one(&text);
+    assert!(
+        e.starts_with(&format!("{}: error:", at(&text, "io_size", 0))),
+        "{e}"
+    );
+    assert!(
+        e.contains("(one IO maps one chunk), and the chunk is 128KiB"),
+        "{e}"
+    );
+}

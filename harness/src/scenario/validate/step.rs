@@ -3,9 +3,9 @@
 
 use super::actions::{ActionKind, ACTIONS, RESERVED_ACTIONS};
 use super::expect::Observer;
-use super::walk::{Effect, Facts, Refusal};
+use super::walk::{ChunkRule, Effect, Facts, Refusal};
 use super::{Checker, SCENARIO_FORMAT_VERSION};
-use crate::scenario::raw::{Field, RawStep, STEP_KEYS};
+use crate::scenario::raw::{Field, RawStep, Span, STEP_KEYS};
 use crate::scenario::suggest;
 use crate::spec::{Action, DeleteMethod, Expect, StepSpec};
 use serde_spanned::Spanned;
@@ -89,7 +89,13 @@ impl Checker {
         if let (Some(Action::CowOverwrite(c)), Some(step_name)) = (&action, &shown_name) {
             let at = s.name.value().map_or(s.table.clone(), |v| v.span());
             let mut parent = s.origin.value().cloned();
-            let mut effects = vec![effect];
+            let given = |f: Option<Span>| f.unwrap_or(s.table.clone());
+            let rule = ChunkRule::Cow {
+                offset: Spanned::new(given(s.offset.value().map(|v| v.span())), c.offset),
+                region: Spanned::new(given(s.region.value().map(|v| v.span())), c.region),
+                io_size: Spanned::new(given(s.io_size.value().map(|v| v.span())), c.io_size),
+            };
+            let mut effects = vec![effect, Effect::ChunkFit(rule)];
             for k in 1..=c.depth {
                 let layer = Spanned::new(at.clone(), format!("{step_name}-{k}"));
                 effects.push(Effect::Snapshot {
@@ -126,7 +132,15 @@ impl Checker {
             let thins = (1..=m.snapshots)
                 .map(|k| Spanned::new(at.clone(), format!("{step_name}-{k}")))
                 .collect();
-            effect = Effect::Many(vec![effect, Effect::Unnamed { thins }]);
+            let io_size = Spanned::new(
+                s.io_size.value().map_or(s.table.clone(), |v| v.span()),
+                m.io_size,
+            );
+            effect = Effect::Many(vec![
+                effect,
+                Effect::ChunkFit(ChunkRule::DividesChunk { io_size }),
+                Effect::Unnamed { thins },
+            ]);
         }
         let expect = match &s.expect {
             Field::Absent => Some(Vec::new()),

@@ -11,7 +11,14 @@ use serde_spanned::Spanned;
 use std::collections::HashMap;
 use thinbench_schema::ids::ThinId;
 use thinbench_schema::record::PoolKind;
-use thinbench_schema::units::Bytes;
+use thinbench_schema::units::{Bytes, ChunkSize};
+
+/// What the walk needs of a pool: its name as written, its kind, its chunk if valid.
+pub(super) struct PoolFacts {
+    pub(super) name: String,
+    pub(super) kind: PoolKind,
+    pub(super) chunk: Option<ChunkSize>,
+}
 
 /// What the per-pool walk needs to know of one step.
 pub(super) struct Facts {
@@ -68,10 +75,26 @@ pub(super) enum Effect {
     Unnamed {
         thins: Vec<Spanned<String>>,
     },
+    /// Settings that must fit the pool's chunk.
+    ChunkFit(ChunkRule),
     /// Several effects in order (a fill that deletes a thin to recover).
     Many(Vec<Effect>),
     /// Unknown or invalid action: nothing to track.
     Nothing,
+}
+
+/// Step settings that depend on the pool's chunk size, positioned where the step gives
+/// them (its table when it does not).
+pub(super) enum ChunkRule {
+    /// cow-overwrite: the origin's region in whole chunks from a chunk boundary, half of
+    /// it written sub-chunk and half in whole chunks; one sub-chunk IO per chunk.
+    Cow {
+        offset: Spanned<Bytes>,
+        region: Spanned<Bytes>,
+        io_size: Spanned<Bytes>,
+    },
+    /// metadata-fill: one IO maps one chunk.
+    DividesChunk { io_size: Spanned<Bytes> },
 }
 
 /// Where a write workload writes, to check against the thin's size.
@@ -137,7 +160,7 @@ impl Checker {
     /// The per-pool walk: thins exist before they are used, names and ids are unique,
     /// writes stay inside their thin. Problems found in several pools are reported once.
     pub(super) fn walk(&mut self, pool_names: &[&str], facts: &[Facts]) {
-        let kinds = std::mem::take(&mut self.pool_kinds);
+        let pool_facts = std::mem::take(&mut self.pools_walked);
         // Where each thin name is created, for hints.
         let mut creators: HashMap<&str, Vec<usize>> = HashMap::new();
         for f in facts {
@@ -164,11 +187,13 @@ impl Checker {
         let mut found: Vec<(Diagnostic, usize, Vec<&str>)> = Vec::new();
         let mut seen: HashMap<(Diagnostic, usize), usize> = HashMap::new();
         for &pool in &walk_pools {
-            let kind = pool.and_then(|p| kinds.iter().find(|(n, _)| n == p).map(|(_, k)| *k));
+            let known = pool.and_then(|p| pool_facts.iter().find(|f| f.name == p));
+            let kind = known.map(|f| f.kind);
             let mut w = PoolWalk {
                 facts,
                 creators: &creators,
                 kind,
+                chunk: known.and_then(|f| f.chunk),
                 live: HashMap::new(),
                 deleted: HashMap::new(),
                 unnamed: HashMap::new(),
@@ -214,6 +239,8 @@ struct PoolWalk<'a> {
     creators: &'a HashMap<&'a str, Vec<usize>>,
     /// The pool's kind, when it is known.
     kind: Option<PoolKind>,
+    /// The pool's chunk, when it is known.
+    chunk: Option<ChunkSize>,
     /// Live thins: name → (virtual size if known, creating step).
     live: HashMap<&'a str, (Option<Bytes>, usize)>,
     /// Deleted thins: name → deleting step.
@@ -261,6 +288,11 @@ impl<'a> PoolWalk<'a> {
                 }
             }
             Effect::Write { thin, region } => self.write(f, thin.as_ref(), region.as_ref()),
+            Effect::ChunkFit(rule) => {
+                if let Some(chunk) = self.chunk {
+                    self.chunk_fit(f, rule, chunk.bytes());
+                }
+            }
             Effect::Many(effects) => {
                 for e in effects {
                     self.effect(f, e);
@@ -297,6 +329,55 @@ impl<'a> PoolWalk<'a> {
         let size = self.existing(f, t).flatten();
         if let (Some(size), Some(r)) = (size, region) {
             self.check_region(f, t.get_ref(), size, r);
+        }
+    }
+
+    fn chunk_fit(&mut self, f: &Facts, rule: &ChunkRule, chunk: Bytes) {
+        let c = chunk.human();
+        let (offset, region, io_size) = match rule {
+            ChunkRule::Cow {
+                offset,
+                region,
+                io_size,
+            } => (Some(offset), Some(region), io_size),
+            ChunkRule::DividesChunk { io_size } => (None, None, io_size),
+        };
+        if let Some(o) = offset.filter(|o| !o.get_ref().0.is_multiple_of(chunk.0)) {
+            let d = Diagnostic::new(
+                o.span(),
+                format!("`offset` {} is not a multiple of the pool's {c} chunk: cow-overwrite writes whole chunks from it", o.get_ref().human()),
+            )
+            .with_hint(format!("use a multiple of {c}"));
+            self.report(f, d);
+        }
+        if let Some(r) = region.filter(|r| !r.get_ref().0.is_multiple_of(2 * chunk.0)) {
+            let d = Diagnostic::new(
+                r.span(),
+                format!(
+                    "`region` {} is not a multiple of two of the pool's {c} chunks: cow-overwrite writes its first half sub-chunk and its second half in whole chunks",
+                    r.get_ref().human()
+                ),
+            )
+            .with_hint(format!("use a multiple of {}", Bytes(2 * chunk.0).human()));
+            self.report(f, d);
+        }
+        let io = io_size.get_ref().0;
+        let below = offset.is_some();
+        if io > chunk.0 || (below && io == chunk.0) || !chunk.0.is_multiple_of(io) {
+            let what = if below {
+                "a divisor of the pool's chunk below it (one sub-chunk IO per chunk)"
+            } else {
+                "a divisor of the pool's chunk (one IO maps one chunk)"
+            };
+            let d = Diagnostic::new(
+                io_size.span(),
+                format!(
+                    "`io_size` {} must be {what}, and the chunk is {c}",
+                    io_size.get_ref().human()
+                ),
+            )
+            .with_hint("e.g. \"4KiB\"");
+            self.report(f, d);
         }
     }
 
