@@ -324,6 +324,7 @@ impl<'a> PoolWalk<'a> {
             }
         }
     }
+
     fn write(&mut self, f: &'a Facts, thin: Option<&'a Spanned<String>>, region: Option<&Region>) {
         let Some(t) = thin else { return };
         let size = self.existing(f, t).flatten();
@@ -483,7 +484,7 @@ impl<'a> PoolWalk<'a> {
                 id.span(),
                 format!("thin id {} is already used by {}", id.get_ref(), self.label(*by)),
             )
-            .with_hint("explicit ids must be unique among a pool's steps; leave `id` out to use the next free one");
+            .with_hint("explicit ids must be unique among a pool's steps; leave `id` out to use the pool's next free one");
             self.report(f, d);
             true
         } else {
