@@ -333,6 +333,7 @@ impl<'a> PoolWalk<'a> {
         }
     }
 
+    /// Reports each setting of `rule` that does not fit the pool's `chunk`.
     fn chunk_fit(&mut self, f: &Facts, rule: &ChunkRule, chunk: Bytes) {
         let c = chunk.human();
         let (offset, region, io_size) = match rule {
@@ -363,9 +364,9 @@ impl<'a> PoolWalk<'a> {
             self.report(f, d);
         }
         let io = io_size.get_ref().0;
-        let below = offset.is_some();
-        if io > chunk.0 || (below && io == chunk.0) || !chunk.0.is_multiple_of(io) {
-            let what = if below {
+        let sub_chunk = offset.is_some();
+        if io > chunk.0 || (sub_chunk && io == chunk.0) || !chunk.0.is_multiple_of(io) {
+            let what = if sub_chunk {
                 "a divisor of the pool's chunk below it (one sub-chunk IO per chunk)"
             } else {
                 "a divisor of the pool's chunk (one IO maps one chunk)"
