@@ -98,7 +98,6 @@ pub struct FakePool {
     thins: BTreeMap<Ident, ThinDev>,
     dir: PathBuf,
     dm_name: String,
-    next_id: u32,
     torn_down: bool,
 }
 
@@ -326,7 +325,6 @@ impl FakePool {
             thins: BTreeMap::new(),
             dir: dir.to_owned(),
             dm_name: format!("fake-{name}-pool"),
-            next_id: 1,
             torn_down: false,
         })
     }
@@ -349,13 +347,13 @@ impl FakePool {
         Some(t.map.iter().map(|(c, m)| (*c, m.block)).collect())
     }
 
-    fn pick_id(&mut self, id: Option<ThinId>) -> Result<ThinId, BackendError> {
+    fn pick_id(&self, id: Option<ThinId>) -> Result<ThinId, BackendError> {
         // As dm-thin's `create_thin` message does, an id in use is refused.
         if let Some(i) = id.filter(|i| self.thins.values().any(|t| t.id == *i)) {
             let why = format!("thin id {} is in use", i.get());
             return Err(errno("create_thin", &self.dm_name, Errno::EEXIST, &why));
         }
-        pick_thin_id(&self.thins, &mut self.next_id, id)
+        pick_thin_id(&self.thins, id)
     }
 
     fn add_thin(&mut self, name: &Ident, id: ThinId, size: Bytes, file: PathBuf) -> ThinDev {

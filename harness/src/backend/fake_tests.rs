@@ -153,7 +153,11 @@ fn ids_are_handed_out_as_loop_lvm_does_and_taken_ones_refused() {
         .create_thin(&id("b"), Some(ThinId::new(7).unwrap()), Bytes(CHUNK))
         .unwrap();
     let c = p.create_thin(&id("c"), None, Bytes(CHUNK)).unwrap();
-    assert_eq!((a.id.get(), b.id.get(), c.id.get()), (1, 7, 8));
+    // The lowest free id, not one past the highest.
+    assert_eq!((a.id.get(), b.id.get(), c.id.get()), (1, 7, 2));
+    p.delete_thin(&id("a")).unwrap();
+    let again = p.create_thin(&id("a2"), None, Bytes(CHUNK)).unwrap();
+    assert_eq!(again.id.get(), 1, "a deleted thin's id is free again");
     let e = p
         .create_thin(&id("d"), Some(ThinId::new(7).unwrap()), Bytes(CHUNK))
         .unwrap_err();

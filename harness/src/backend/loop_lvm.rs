@@ -29,7 +29,6 @@ pub struct LoopLvmPool {
     loops: Vec<Loop>,
     files: Vec<PathBuf>,
     thins: BTreeMap<Ident, ThinDev>,
-    next_id: u32,
     construction: Vec<String>,
     /// Pool table params and length, for reloads.
     table: Option<(u64, String)>,
@@ -94,7 +93,6 @@ impl LoopLvmPool {
             loops: Vec::new(),
             files: Vec::new(),
             thins: BTreeMap::new(),
-            next_id: 1,
             construction: Vec::new(),
             table: None,
             data_size: l.data_size,
@@ -205,8 +203,8 @@ impl LoopLvmPool {
             .ok_or_else(|| BackendError::Unsupported("pool is torn down".into()))
     }
 
-    fn pick_id(&mut self, id: Option<ThinId>) -> Result<ThinId, BackendError> {
-        pick_thin_id(&self.thins, &mut self.next_id, id)
+    fn pick_id(&self, id: Option<ThinId>) -> Result<ThinId, BackendError> {
+        pick_thin_id(&self.thins, id)
     }
 
     fn activate(&mut self, name: &Ident, id: ThinId, size: Bytes) -> Result<ThinDev, BackendError> {

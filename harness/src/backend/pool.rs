@@ -254,25 +254,35 @@ pub fn inactive_thin<'a>(
     Ok(t)
 }
 
-/// The id of a new thin: `id` if asked for, else the first id from `next_id` up that no
-/// thin of `thins` has; `next_id` moves past the id handed out (loop-lvm's rule, and the
-/// fake pool's).
+/// The id of a new thin: `id` if asked for, else the lowest id from 1 up that no thin of
+/// `thins` has (loop-lvm's rule, and the fake pool's). The lowest free id rather than one
+/// past the highest: after a thin with id 16777215 (dm-thin's last) there is still room,
+/// as Docker's wrapping counter had. 0 is left to explicit ids, as Docker left it.
 pub fn pick_thin_id(
     thins: &std::collections::BTreeMap<Ident, ThinDev>,
-    next_id: &mut u32,
     id: Option<ThinId>,
 ) -> Result<ThinId, BackendError> {
-    let id = match id {
-        Some(i) => i,
-        None => {
-            while thins.values().any(|t| t.id.get() == *next_id) {
-                *next_id += 1;
-            }
-            ThinId::new(u64::from(*next_id)).map_err(BackendError::Unsupported)?
+    if let Some(i) = id {
+        return Ok(i);
+    }
+    let used: std::collections::BTreeSet<u32> = thins.values().map(|t| t.id.get()).collect();
+    let free = lowest_free_thin_id(&used, ThinId::MAX).ok_or_else(|| {
+        BackendError::Unsupported("every thin id of dm-thin's 24 bits is in use".into())
+    })?;
+    ThinId::new(u64::from(free)).map_err(BackendError::Unsupported)
+}
+
+/// The lowest id from 1 up not in `used`, if one is at most `max` (validation predicts the
+/// same per pool: `scenario::validate::ids`).
+fn lowest_free_thin_id(used: &std::collections::BTreeSet<u32>, max: u32) -> Option<u32> {
+    let mut candidate = 1u32;
+    for &u in used.range(1..) {
+        if u != candidate {
+            break;
         }
-    };
-    *next_id = (*next_id).max(id.get() + 1);
-    Ok(id)
+        candidate += 1;
+    }
+    (candidate <= max).then_some(candidate)
 }
 
 fn known_thin<'a>(
@@ -311,4 +321,55 @@ pub fn read_pool_status(dm: &dm::Dm, pool: &str) -> Result<PoolUsage, BackendErr
         pool: pool.into(),
         message,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn thins(ids: &[u32]) -> BTreeMap<Ident, ThinDev> {
+        ids.iter()
+            .map(|&i| {
+                let name = Ident::new(&format!("t{i}")).unwrap();
+                let t = ThinDev {
+                    name: name.clone(),
+                    id: ThinId::new(u64::from(i)).unwrap(),
+                    size: Bytes(Bytes::MIB),
+                    dm: dm::DmDev {
+                        name: format!("t{i}"),
+                        major: 253,
+                        minor: i,
+                    },
+                    file: None,
+                };
+                (name, t)
+            })
+            .collect()
+    }
+
+    fn pick(ids: &[u32]) -> u32 {
+        pick_thin_id(&thins(ids), None).unwrap().get()
+    }
+
+    #[test]
+    fn a_new_thin_takes_the_lowest_free_id_from_one() {
+        assert_eq!(pick(&[]), 1);
+        assert_eq!(pick(&[0]), 1, "0 is left to explicit ids");
+        assert_eq!(pick(&[1, 2, 4]), 3);
+        assert_eq!(pick(&[2, 3]), 1);
+        // The case: after dm-thin's last id, the next thin still gets one.
+        assert_eq!(pick(&[ThinId::MAX]), 1);
+        assert_eq!(pick(&[1, ThinId::MAX]), 2);
+        let asked = ThinId::new(9).unwrap();
+        assert_eq!(pick_thin_id(&thins(&[1]), Some(asked)).unwrap(), asked);
+    }
+
+    #[test]
+    fn lowest_free_stops_at_the_last_id() {
+        let used: std::collections::BTreeSet<u32> = [1, 2, 3].into();
+        assert_eq!(lowest_free_thin_id(&used, 3), None);
+        assert_eq!(lowest_free_thin_id(&used, 4), Some(4));
+        assert_eq!(lowest_free_thin_id(&[1, 3].into(), 3), Some(2));
+    }
 }

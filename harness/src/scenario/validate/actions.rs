@@ -48,16 +48,74 @@ impl ActionKind {
             .find(|(_, k)| *k == self)
             .map_or("?", |(n, _)| n)
     }
-    /// Whether the step runs a workload (and so has IO errors and touched chunks).
-    pub(super) fn is_workload(self) -> bool {
-        matches!(
-            self,
-            ActionKind::SmallWrite
-                | ActionKind::CowOverwrite
-                | ActionKind::Fill
-                | ActionKind::MetadataFill
-                | ActionKind::Io
-                | ActionKind::EngineVsFio
-        )
+    /// What a step of this action records for expectations to read, beyond what every
+    /// step has (the pool's status after it, its data block change, the kernel log, its
+    /// error): the runner's `ActionOutput::workload` (IO errors, the first error, latency)
+    /// and `first_touched` (chunks touched for the first time), as each action's runner
+    /// sets them. `fio`: an `io` step with `engine = "fio"`.
+    pub(super) fn observes(self, fio: bool) -> Observes {
+        use ActionKind as A;
+        let (errors, first_error, latency, chunks_touched) = match self {
+            A::SmallWrite | A::Fill | A::EngineVsFio => (true, true, true, true),
+            // Thinbench's engine counts chunks; fio's report names a failed job, not an errno.
+            A::Io if fio => (true, false, true, false),
+            A::Io => (true, true, true, true),
+            // Phase figures are summed, latencies are not.
+            A::MetadataFill => (true, true, false, true),
+            // cow-overwrite records its phases (and stops at a phase's first error), not a
+            // workload of the step; the others run none.
+            A::CowOverwrite
+            | A::CreateThin
+            | A::Snapshot
+            | A::DeleteThin
+            | A::DeferredRemoval
+            | A::DeferredDeletion
+            | A::Delete
+            | A::RepairMetadata
+            | A::Reboot
+            | A::Replay => (false, false, false, false),
+        };
+        Observes {
+            errors,
+            first_error,
+            latency,
+            chunks_touched,
+        }
+    }
+}
+
+/// What a step's results hold for the expectations that read more than the pool's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Observes {
+    /// The workload's IO error count: `errors`.
+    pub(super) errors: bool,
+    /// The workload's first error as an errno name: `first_error`.
+    pub(super) first_error: bool,
+    /// The workload's latency: `p50_at_least`.
+    pub(super) latency: bool,
+    /// Chunks the workload touched for the first time: `data_blocks_allocated = "chunks-touched"`.
+    pub(super) chunks_touched: bool,
+}
+
+impl Observes {
+    /// The `[step.expect]` keys a step with these results can check, for messages.
+    pub(super) fn expectable(self) -> String {
+        let mut keys = vec![if self.chunks_touched {
+            "data_blocks_allocated (a number or \"chunks-touched\")"
+        } else {
+            "data_blocks_allocated (a number)"
+        }];
+        keys.extend(["mode", "needs_check"]);
+        for (on, key) in [
+            (self.errors, "errors"),
+            (self.first_error, "first_error"),
+            (self.latency, "p50_at_least"),
+        ] {
+            if on {
+                keys.push(key);
+            }
+        }
+        keys.extend(["kernel_log", "error", "error_contains"]);
+        keys.join(", ")
     }
 }

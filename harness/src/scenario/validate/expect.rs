@@ -1,23 +1,39 @@
 //! `[step.expect]`: what a step must leave behind (blocks, pool mode, errors, latency,
-//! kernel log), and which expectations need the step to run a workload.
+//! kernel log), and which expectations the step's action records what they read
+//! ([`Observes`]): an expectation the step cannot observe would fail as "n/a".
 
-use super::actions::ActionKind;
+use super::actions::Observes;
 use super::{Checker, MAX_FAULT_DELAY};
 use crate::errors::Kind;
-use crate::scenario::raw::{Field, IntOrText, RawExpect};
+use crate::scenario::raw::{Field, IntOrText, RawExpect, Span};
 use crate::spec::{BlockCount, Expect};
 use std::time::Duration;
 use thinbench_schema::record::PoolMode;
 
+/// Who a step's expectations are about: `"cow-overwrite steps"`, and what they record.
+pub(super) struct Observer {
+    pub(super) label: String,
+    pub(super) observes: Observes,
+}
+
 impl Checker {
-    pub(super) fn expect(
-        &mut self,
-        e: &RawExpect,
-        kind: Option<ActionKind>,
-    ) -> Option<Vec<Expect>> {
+    /// `[step.expect]` of a step; `who` is `None` when its action is not known (then only
+    /// the values are checked).
+    pub(super) fn expect(&mut self, e: &RawExpect, who: Option<&Observer>) -> Option<Vec<Expect>> {
         let mut out = Vec::new();
         let mut ok = true;
-        let not_workload = kind.filter(|k| !k.is_workload());
+        // Refuses an expectation whose figure the step does not record.
+        let unobserved = |c: &mut Checker, span: Span, reads: &str, has: fn(Observes) -> bool| {
+            let Some(w) = who.filter(|w| !has(w.observes)) else {
+                return false;
+            };
+            c.err_hint(
+                span,
+                format!("{reads}, which {} do not record", w.label),
+                format!("{} can expect: {}", w.label, w.observes.expectable()),
+            );
+            true
+        };
         match &e.data_blocks_allocated {
             Field::Absent => {}
             Field::Invalid { .. } => ok = false,
@@ -30,12 +46,12 @@ impl Checker {
                     }
                 },
                 IntOrText::Text(t) if t == "chunks-touched" => {
-                    if let Some(k) = not_workload {
-                        self.err_hint(
-                            value.span(),
-                            format!("\"chunks-touched\" needs a workload, and {} steps run none", k.name()),
-                            "expect an exact number of blocks instead, e.g. `data_blocks_allocated = 0`",
-                        );
+                    if unobserved(
+                        self,
+                        value.span(),
+                        "\"chunks-touched\" reads how many chunks the workload touched for the first time",
+                        |o| o.chunks_touched,
+                    ) {
                         ok = false;
                     } else {
                         out.push(Expect::DataBlocksAllocated(BlockCount::ChunksTouched));
@@ -98,7 +114,14 @@ impl Checker {
             Field::Invalid { .. } => ok = false,
             Field::Given { value, .. } => {
                 let v = value.get_ref();
-                if v.len() > 1
+                if unobserved(
+                    self,
+                    value.span(),
+                    "`first_error` reads the workload's first error (an errno name)",
+                    |o| o.first_error,
+                ) {
+                    ok = false;
+                } else if v.len() > 1
                     && v.starts_with('E')
                     && v[1..].chars().all(|c| c.is_ascii_uppercase())
                 {
@@ -117,14 +140,12 @@ impl Checker {
             Field::Absent => {}
             Field::Invalid { .. } => ok = false,
             Field::Given { value, .. } => {
-                if let Some(k) = not_workload {
-                    self.err(
-                        value.span(),
-                        format!(
-                            "`errors` counts workload IO errors, and {} steps run no workload",
-                            k.name()
-                        ),
-                    );
+                if unobserved(
+                    self,
+                    value.span(),
+                    "`errors` reads the workload's IO error count",
+                    |o| o.errors,
+                ) {
                     ok = false;
                 } else {
                     match self
@@ -141,14 +162,12 @@ impl Checker {
             Field::Absent => {}
             Field::Invalid { .. } => ok = false,
             Field::Given { .. } => {
-                if let Some(k) = not_workload {
-                    self.err(
-                        e.p50_at_least.key().unwrap_or_default(),
-                        format!(
-                            "`p50_at_least` is a workload's latency, and {} steps run no workload",
-                            k.name()
-                        ),
-                    );
+                if unobserved(
+                    self,
+                    e.p50_at_least.key().unwrap_or_default(),
+                    "`p50_at_least` reads the workload's latency",
+                    |o| o.latency,
+                ) {
                     ok = false;
                 } else {
                     match self.duration(

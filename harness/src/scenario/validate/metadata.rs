@@ -18,7 +18,7 @@ const METADATA_SPAN: SizeRule = SizeRule {
 
 impl Checker {
     /// `metadata-fill` settings, and the origin region it maps (checked against the
-    /// thin's size). Chunk-dependent rules (IO at most a chunk) are checked at run time.
+    /// thin's size). The chunk-dependent rule (IO a divisor of the chunk) is the walk's.
     pub(super) fn metadata_fill(
         &mut self,
         s: &RawStep,

@@ -20,7 +20,9 @@ mod duration;
 mod expect;
 mod fault;
 mod fill;
+mod ids;
 mod io;
+mod lvm;
 mod metadata;
 mod pool;
 mod power;
@@ -30,6 +32,8 @@ mod thin;
 mod walk;
 mod write;
 
+#[cfg(test)]
+mod runnable_tests;
 #[cfg(test)]
 mod tests;
 
@@ -104,6 +108,7 @@ pub(crate) fn validate(
     let mut c = Checker {
         d: Vec::new(),
         fault_steps: Vec::new(),
+        pools_walked: Vec::new(),
         base: source.parent().map(Path::to_owned).unwrap_or_default(),
         grants: grants.clone(),
     };
@@ -118,6 +123,9 @@ struct Checker {
     d: Vec<Diagnostic>,
     /// Step names that faults' `at`/`until` name, checked once the steps are known.
     fault_steps: Vec<(Span, Ident)>,
+    /// What the walk needs of each pool whose kind is known: thin ids are the kind's,
+    /// some step settings must fit the chunk.
+    pools_walked: Vec<walk::PoolFacts>,
     /// The scenario file's directory: relative paths in it (`job_file`) start here.
     base: PathBuf,
     /// What the command line allows beyond the file's own directory.

@@ -1,6 +1,8 @@
 //! `[[pool]]` tables: the keys every pool takes, then loop-lvm (sparse files, their dir)
 //! and direct-lvm (the device, percentages of the volume group, extents).
 
+use super::lvm::MetadataSize;
+use super::walk::PoolFacts;
 use super::{Checker, SizeRule, GIB, HOST_PATHS_FLAG, KIB, MIB, TIB};
 use crate::scenario::raw::{Field, IntOrText, RawPool, POOL_KEYS};
 use crate::scenario::suggest;
@@ -170,9 +172,16 @@ impl Checker {
                 pct
             }
         };
+        if let (Some(n), Some(k)) = (p.name.value(), kind) {
+            self.pools_walked.push(PoolFacts {
+                name: n.get_ref().clone(),
+                kind: k,
+                chunk,
+            });
+        }
         let kind_spec = match kind? {
             PoolKind::LoopLvm => self.loop_lvm(p, chunk).map(PoolKindSpec::LoopLvm),
-            PoolKind::DirectLvm => self.direct_lvm(p).map(PoolKindSpec::DirectLvm),
+            PoolKind::DirectLvm => self.direct_lvm(p, chunk).map(PoolKindSpec::DirectLvm),
         };
         Some(PoolSpec {
             name: name?,
@@ -310,7 +319,7 @@ impl Checker {
         Some(path)
     }
 
-    fn direct_lvm(&mut self, p: &RawPool) -> Option<DirectLvmSpec> {
+    fn direct_lvm(&mut self, p: &RawPool, chunk: Option<ChunkSize>) -> Option<DirectLvmSpec> {
         enum Dev {
             Auto,
             Loop,
@@ -406,15 +415,17 @@ impl Checker {
                 Some(self.size("metadata_size", f, 0, &DIRECT_METADATA_SIZE)?)
             }
         };
-        // lvm allocates whole extents (4MiB by default) and rounds a percentage down: on a
-        // small disk Docker's 1% metadata LV is 0 extents and lvcreate refuses.
+        // On a device of known size, what lvm will make of it (whole extents, percentages
+        // rounded down, its metadata floor and spare metadata LV): see `lvm`.
         if let (
             Some(DeviceSpec::Auto { size } | DeviceSpec::LoopBacked { size }),
             Some(m),
             Some(t),
-        ) = (&device, metadata_percent, thinpool_percent)
+            Some(chunk),
+        ) = (&device, metadata_percent, thinpool_percent, chunk)
         {
-            if !self.extents_fit(p, *size, extent, (t, m), metadata_size) {
+            let metadata = metadata_size.map_or(MetadataSize::Percent(m), MetadataSize::Bytes);
+            if !self.lvm_fits(p, *size, extent, t, metadata, chunk) {
                 return None;
             }
         }
@@ -427,74 +438,6 @@ impl Checker {
             autoextend_threshold: autoextend_threshold?,
             autoextend_percent: autoextend_percent?,
         })
-    }
-
-    /// Whether the LVs of a direct-lvm pool on a `size` device are each at least one
-    /// extent and, with `metadata_size`, fit the volume group together (`t`, `m`: the
-    /// thinpool and metadata percentages).
-    fn extents_fit(
-        &mut self,
-        p: &RawPool,
-        size: Bytes,
-        extent: Bytes,
-        (t, m): (u8, u8),
-        metadata_size: Option<Bytes>,
-    ) -> bool {
-        let checks: &[(&str, u8, &Field<i64>)] = if metadata_size.is_some() {
-            &[("thinpool_percent", t, &p.thinpool_percent)]
-        } else {
-            &[
-                ("metadata_percent", m, &p.metadata_percent),
-                ("thinpool_percent", t, &p.thinpool_percent),
-            ]
-        };
-        let mib = extent.0 / MIB;
-        if let Some(ms) = metadata_size {
-            // The metadata LV, and lvm's spare of the same size for repairs.
-            let total = size.0.saturating_sub(MIB) / extent.0;
-            let data = total * u64::from(t) / 100;
-            let meta = ms.0.div_ceil(extent.0);
-            if data + 2 * meta > total {
-                let at = p
-                    .metadata_size
-                    .value()
-                    .map_or(p.table.clone(), |v| v.span());
-                self.err_hint(
-                    at,
-                    format!(
-                        "the data LV ({t}% = {data} extents), the metadata LV and lvm's spare copy of it ({meta} extents each) need {} of the VG's {total} {} extents",
-                        data + 2 * meta,
-                        extent.human()
-                    ),
-                    "lower `thinpool_percent` or raise `device_size`",
-                );
-                return false;
-            }
-        }
-        for &(key, pct, field) in checks {
-            // The VG is the device less lvm's metadata area (1MiB by default).
-            let extents = size.0.saturating_sub(MIB) / extent.0 * u64::from(pct) / 100;
-            if extents == 0 {
-                let at = field.value().map_or(
-                    p.device_size.value().map_or(p.table.clone(), |v| v.span()),
-                    |v| v.span(),
-                );
-                self.err_hint(
-                    at,
-                    format!(
-                        "`{key}` = {pct}% of a {} device is less than one {} lvm extent",
-                        size.human(),
-                        extent.human()
-                    ),
-                    format!(
-                        "raise `{key}` or `device_size` (at least {}MiB at {pct}%)",
-                        (100 * mib / u64::from(pct.max(1))) + 1
-                    ),
-                );
-                return false;
-            }
-        }
-        true
     }
 
     /// `extent_size`: a power of two from 1MiB to 1GiB (lvm takes smaller ones, but a

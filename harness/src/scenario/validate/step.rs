@@ -2,11 +2,12 @@
 //! (one file per action family) and its expectations; what the walk needs goes to `Facts`.
 
 use super::actions::{ActionKind, ACTIONS, RESERVED_ACTIONS};
-use super::walk::{Effect, Facts};
+use super::expect::Observer;
+use super::walk::{ChunkRule, Effect, Facts, Refusal};
 use super::{Checker, SCENARIO_FORMAT_VERSION};
-use crate::scenario::raw::{Field, RawStep, STEP_KEYS};
+use crate::scenario::raw::{Field, RawStep, Span, STEP_KEYS};
 use crate::scenario::suggest;
-use crate::spec::{Action, DeleteMethod, StepSpec};
+use crate::spec::{Action, DeleteMethod, Expect, StepSpec};
 use serde_spanned::Spanned;
 use thinbench_schema::ids::Ident;
 
@@ -88,7 +89,13 @@ impl Checker {
         if let (Some(Action::CowOverwrite(c)), Some(step_name)) = (&action, &shown_name) {
             let at = s.name.value().map_or(s.table.clone(), |v| v.span());
             let mut parent = s.origin.value().cloned();
-            let mut effects = vec![effect];
+            let given = |f: Option<Span>| f.unwrap_or(s.table.clone());
+            let rule = ChunkRule::Cow {
+                offset: Spanned::new(given(s.offset.value().map(|v| v.span())), c.offset),
+                region: Spanned::new(given(s.region.value().map(|v| v.span())), c.region),
+                io_size: Spanned::new(given(s.io_size.value().map(|v| v.span())), c.io_size),
+            };
+            let mut effects = vec![effect, Effect::ChunkFit(rule)];
             for k in 1..=c.depth {
                 let layer = Spanned::new(at.clone(), format!("{step_name}-{k}"));
                 effects.push(Effect::Snapshot {
@@ -118,10 +125,40 @@ impl Checker {
             }
             effect = Effect::Many(effects);
         }
+        // metadata-fill takes snapshots `<step>-1` … `<step>-<snapshots>` (as many as the
+        // pool's metadata allows): they hold names and ids, but later steps cannot use them.
+        if let (Some(Action::MetadataFill(m)), Some(step_name)) = (&action, &shown_name) {
+            let at = s.name.value().map_or(s.table.clone(), |v| v.span());
+            let thins = (1..=m.snapshots)
+                .map(|k| Spanned::new(at.clone(), format!("{step_name}-{k}")))
+                .collect();
+            let io_size = Spanned::new(
+                s.io_size.value().map_or(s.table.clone(), |v| v.span()),
+                m.io_size,
+            );
+            effect = Effect::Many(vec![
+                effect,
+                Effect::ChunkFit(ChunkRule::DividesChunk { io_size }),
+                Effect::Unnamed { thins },
+            ]);
+        }
         let expect = match &s.expect {
             Field::Absent => Some(Vec::new()),
             Field::Invalid { .. } => None,
-            Field::Given { value, .. } => self.expect(value.get_ref(), kind),
+            Field::Given { value, .. } => {
+                let who = kind.map(|k| observer(k, s));
+                self.expect(value.get_ref(), who.as_ref())
+            }
+        };
+        let refusal = Refusal {
+            kind: expect.iter().flatten().find_map(|e| match e {
+                Expect::Error(k) => Some(*k),
+                _ => None,
+            }),
+            text: expect
+                .iter()
+                .flatten()
+                .any(|e| matches!(e, Expect::ErrorContains(_))),
         };
         let spec = match (name, pools, action, expect) {
             (Some(name), Some(pools), Some(action), Some(expect)) => Some(StepSpec {
@@ -140,6 +177,7 @@ impl Checker {
             label,
             pools: fact_pools,
             effect,
+            refusal,
         };
         (spec, facts)
     }
@@ -322,5 +360,19 @@ impl Checker {
                 )
             }
         }
+    }
+}
+
+/// The steps of `kind` as expectations' messages name them, and what they record (an `io`
+/// step's depends on its engine).
+fn observer(kind: ActionKind, s: &RawStep) -> Observer {
+    let fio = kind == ActionKind::Io && s.engine.value().is_some_and(|e| e.get_ref() == "fio");
+    Observer {
+        label: if fio {
+            "io steps with `engine = \"fio\"`".to_owned()
+        } else {
+            format!("{} steps", kind.name())
+        },
+        observes: kind.observes(fio),
     }
 }

@@ -373,11 +373,13 @@ fn direct_lvm_metadata_size_and_extent_size() {
 #[test]
 fn direct_lvm_percentages() {
     let p = |extra: &str| pool("direct-lvm", extra);
-    let plan = ok(&p("thinpool_percent = 90\nmetadata_percent = 10\nautoextend_threshold = 100\nautoextend_percent = 0"));
+    let plan = ok(&p("thinpool_percent = 90\nmetadata_percent = 5\nautoextend_threshold = 100\nautoextend_percent = 0"));
     let PoolKindSpec::DirectLvm(d) = &plan.pools[0].kind else {
         panic!()
     };
-    assert_eq!((d.thinpool_percent, d.metadata_percent), (90, 10));
+    assert_eq!((d.thinpool_percent, d.metadata_percent), (90, 5));
+    // 100% of the VG in the two LVs leaves no room for lvm's spare metadata LV.
+    assert!(one(&p("thinpool_percent = 90\nmetadata_percent = 10")).contains("lvm's spare copy"));
     assert_eq!((d.autoextend_threshold, d.autoextend_percent), (100, 0));
     let e = one(&p("autoextend_threshold = 49"));
     assert!(
@@ -463,7 +465,7 @@ fn actions() {
     ));
     assert!(e.contains("below the minimum of 1MiB"), "{e}");
     let plan = ok(&steps(
-        "[[step]]\naction = \"create-thin\"\nthin = \"t\"\nsize = 1048576\nid = 16777215\n",
+        "[[step]]\naction = \"create-thin\"\nthin = \"t\"\nsize = 1048576\nid = 16777215\npools = [\"a\"]\n",
     ));
     assert_eq!(
         plan.steps[0].action,
@@ -589,20 +591,27 @@ fn thins_exist_per_pool() {
 
 #[test]
 fn thin_ids_are_unique_per_pool() {
+    // Two loop-lvm pools: direct-lvm takes no explicit ids.
+    let two = |s: &str| {
+        format!(
+            "format = 1\n[[pool]]\nname = \"a\"\nkind = \"loop-lvm\"\n\
+             [[pool]]\nname = \"c\"\nkind = \"loop-lvm\"\n{s}"
+        )
+    };
     let mk = |thin: &str, id: u32, pools: &str| {
         format!("[[step]]\naction = \"create-thin\"\nthin = \"{thin}\"\nid = {id}\n{pools}")
     };
-    let e = one(&steps(&format!("{}{}", mk("x", 7, ""), mk("y", 7, ""))));
+    let e = one(&two(&format!("{}{}", mk("x", 7, ""), mk("y", 7, ""))));
     assert!(
         e.contains("thin id 7 is already used by step `step0-create-thin`"),
         "{e}"
     );
-    ok(&steps(&format!(
+    ok(&two(&format!(
         "{}{}",
         mk("x", 7, "pools = [\"a\"]\n"),
-        mk("y", 7, "pools = [\"b\"]\n")
+        mk("y", 7, "pools = [\"c\"]\n")
     )));
-    let e = one(&steps(&format!(
+    let e = one(&two(&format!(
         "{}[[step]]\naction = \"snapshot\"\nthin = \"s\"\norigin = \"x\"\nid = 7\n",
         mk("x", 7, "")
     )));
@@ -718,8 +727,10 @@ fn expectations() {
         ]
     );
     assert!(one(&create("data_blocks_allocated = \"chunks-touched\""))
-        .contains("create-thin steps run none"));
-    assert!(one(&create("errors = 0")).contains("create-thin steps run no workload"));
+        .contains("which create-thin steps do not record"));
+    assert!(one(&create("errors = 0")).contains(
+        "`errors` reads the workload's IO error count, which create-thin steps do not record"
+    ));
     assert!(one(&steps(&format!("{CREATE_T}expect = 3\n"))).contains("`expect` must be a table"));
 }
 

@@ -51,7 +51,7 @@ impl Checker {
                         self.err_hint(
                             value.span(),
                             format!("invalid `id`: {e}"),
-                            "leave `id` out to use the next free id",
+                            "leave `id` out to use the pool's next free id",
                         );
                         (None, None)
                     }
@@ -60,7 +60,7 @@ impl Checker {
         }
     }
 
-    /// `create-thin`: a new thin of `size`, with `id` or the next free one.
+    /// `create-thin`: a new thin of `size`, with `id` or the one the pool hands out.
     pub(super) fn create_thin(&mut self, s: &RawStep) -> (Option<Action>, Effect) {
         let kind = ActionKind::CreateThin;
         let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", true);

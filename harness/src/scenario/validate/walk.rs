@@ -1,12 +1,24 @@
 //! The second pass, once per pool: thins exist before steps use them, names and ids are
-//! unique, writes stay inside their thin. `Facts` is what it needs of each step.
+//! unique, the pool has the id each new thin gets (`ids`), writes stay inside their thin.
+//! `Facts` is what it needs of each step.
 
+use super::ids::{IdRule, ThinIds};
 use super::Checker;
+use crate::errors::Kind;
 use crate::scenario::raw::{RawStep, Span};
 use crate::scenario::{suggest, Diagnostic};
 use serde_spanned::Spanned;
 use std::collections::HashMap;
-use thinbench_schema::units::Bytes;
+use thinbench_schema::ids::ThinId;
+use thinbench_schema::record::PoolKind;
+use thinbench_schema::units::{Bytes, ChunkSize};
+
+/// What the walk needs of a pool: its name as written, its kind, its chunk if valid.
+pub(super) struct PoolFacts {
+    pub(super) name: String,
+    pub(super) kind: PoolKind,
+    pub(super) chunk: Option<ChunkSize>,
+}
 
 /// What the per-pool walk needs to know of one step.
 pub(super) struct Facts {
@@ -20,6 +32,23 @@ pub(super) struct Facts {
     /// Pools named in `pools` (as written); `None`: every pool.
     pub(super) pools: Option<Vec<String>>,
     pub(super) effect: Effect,
+    /// The failure the step expects, if it expects one.
+    pub(super) refusal: Refusal,
+}
+
+/// The failure a step expects (`expect.error`, `expect.error_contains`): a problem of
+/// the walk that fails the step with it is the step's point, not a mistake.
+#[derive(Debug, Default)]
+pub(super) struct Refusal {
+    pub(super) kind: Option<Kind>,
+    /// `error_contains`: its text cannot be foreseen, so any failure may be the one.
+    pub(super) text: bool,
+}
+
+impl Refusal {
+    fn expects(&self, k: Kind) -> bool {
+        self.text || self.kind == Some(k)
+    }
 }
 
 /// A step's effect on a pool's set of thins.
@@ -41,10 +70,31 @@ pub(super) enum Effect {
         thin: Option<Spanned<String>>,
         region: Option<Region>,
     },
+    /// Thins the step makes that later steps cannot name (metadata-fill's snapshots: how
+    /// many it takes depends on the pool), with the most it can make.
+    Unnamed {
+        thins: Vec<Spanned<String>>,
+    },
+    /// Settings that must fit the pool's chunk.
+    ChunkFit(ChunkRule),
     /// Several effects in order (a fill that deletes a thin to recover).
     Many(Vec<Effect>),
     /// Unknown or invalid action: nothing to track.
     Nothing,
+}
+
+/// Step settings that depend on the pool's chunk size, positioned where the step gives
+/// them (its table when it does not).
+pub(super) enum ChunkRule {
+    /// cow-overwrite: the origin's region in whole chunks from a chunk boundary, half of
+    /// it written sub-chunk and half in whole chunks; one sub-chunk IO per chunk.
+    Cow {
+        offset: Spanned<Bytes>,
+        region: Spanned<Bytes>,
+        io_size: Spanned<Bytes>,
+    },
+    /// metadata-fill: one IO maps one chunk.
+    DividesChunk { io_size: Spanned<Bytes> },
 }
 
 /// Where a write workload writes, to check against the thin's size.
@@ -110,6 +160,7 @@ impl Checker {
     /// The per-pool walk: thins exist before they are used, names and ids are unique,
     /// writes stay inside their thin. Problems found in several pools are reported once.
     pub(super) fn walk(&mut self, pool_names: &[&str], facts: &[Facts]) {
+        let pool_facts = std::mem::take(&mut self.pools_walked);
         // Where each thin name is created, for hints.
         let mut creators: HashMap<&str, Vec<usize>> = HashMap::new();
         for f in facts {
@@ -136,12 +187,18 @@ impl Checker {
         let mut found: Vec<(Diagnostic, usize, Vec<&str>)> = Vec::new();
         let mut seen: HashMap<(Diagnostic, usize), usize> = HashMap::new();
         for &pool in &walk_pools {
+            let known = pool.and_then(|p| pool_facts.iter().find(|f| f.name == p));
+            let kind = known.map(|f| f.kind);
             let mut w = PoolWalk {
                 facts,
                 creators: &creators,
+                kind,
+                chunk: known.and_then(|f| f.chunk),
                 live: HashMap::new(),
                 deleted: HashMap::new(),
-                ids: HashMap::new(),
+                unnamed: HashMap::new(),
+                explicit_ids: HashMap::new(),
+                ids: ThinIds::new(kind.map_or(IdRule::LowestFree, IdRule::of)),
                 d: Vec::new(),
             };
             for f in facts.iter().filter(|f| applies(f, pool)) {
@@ -180,55 +237,89 @@ impl Checker {
 struct PoolWalk<'a> {
     facts: &'a [Facts],
     creators: &'a HashMap<&'a str, Vec<usize>>,
+    /// The pool's kind, when it is known.
+    kind: Option<PoolKind>,
+    /// The pool's chunk, when it is known.
+    chunk: Option<ChunkSize>,
     /// Live thins: name → (virtual size if known, creating step).
     live: HashMap<&'a str, (Option<Bytes>, usize)>,
     /// Deleted thins: name → deleting step.
     deleted: HashMap<&'a str, usize>,
+    /// Thins that may exist but cannot be named: name → the step that may make them.
+    unnamed: HashMap<&'a str, usize>,
     /// Explicit thin ids used: id → step.
-    ids: HashMap<u32, usize>,
+    explicit_ids: HashMap<u32, usize>,
+    /// The ids of live thins, as the pool hands them out.
+    ids: ThinIds<'a>,
     /// Problems, with the step they belong to.
     d: Vec<(Diagnostic, usize)>,
 }
 
 impl<'a> PoolWalk<'a> {
     fn step(&mut self, f: &'a Facts) {
-        match &f.effect {
+        self.effect(f, &f.effect);
+    }
+
+    fn effect(&mut self, f: &'a Facts, e: &'a Effect) {
+        match e {
             Effect::Nothing => {}
-            Effect::Create { thin, size, id } => {
-                self.claim_id(f, id.as_ref());
-                self.create(f, thin.as_ref(), *size);
-            }
+            Effect::Create { thin, size, id } => self.make(f, thin.as_ref(), *size, id.as_ref()),
             Effect::Snapshot { thin, origin, id } => {
                 let size = origin.as_ref().and_then(|o| self.existing(f, o)).flatten();
-                self.claim_id(f, id.as_ref());
-                self.create(f, thin.as_ref(), size);
+                self.make(f, thin.as_ref(), size, id.as_ref());
+            }
+            Effect::Unnamed { thins } => {
+                for t in thins {
+                    if self.create(f, t, None) {
+                        self.live.remove(t.get_ref().as_str());
+                        self.unnamed.insert(t.get_ref(), f.index);
+                        self.assign_id(f, t, None);
+                    }
+                }
             }
             Effect::Delete { thin } => {
                 if let Some(t) = thin {
                     if self.existing(f, t).is_some() {
-                        self.live.remove(t.get_ref().as_str());
-                        self.deleted.insert(t.get_ref(), f.index);
+                        let name = t.get_ref().as_str();
+                        self.live.remove(name);
+                        self.ids.free(name);
+                        self.deleted.insert(name, f.index);
                     }
                 }
             }
             Effect::Write { thin, region } => self.write(f, thin.as_ref(), region.as_ref()),
+            Effect::ChunkFit(rule) => {
+                if let Some(chunk) = self.chunk {
+                    self.chunk_fit(f, rule, chunk.bytes());
+                }
+            }
             Effect::Many(effects) => {
                 for e in effects {
-                    match e {
-                        Effect::Write { thin, region } => {
-                            self.write(f, thin.as_ref(), region.as_ref())
-                        }
-                        Effect::Snapshot { thin, origin, id } => {
-                            let size = origin.as_ref().and_then(|o| self.existing(f, o)).flatten();
-                            self.claim_id(f, id.as_ref());
-                            self.create(f, thin.as_ref(), size);
-                        }
-                        Effect::Delete { thin: Some(t) } if self.existing(f, t).is_some() => {
-                            self.live.remove(t.get_ref().as_str());
-                            self.deleted.insert(t.get_ref(), f.index);
-                        }
-                        _ => {}
+                    self.effect(f, e);
+                }
+            }
+        }
+    }
+
+    /// A new thin (create-thin, snapshot): its name, its explicit id's uniqueness among
+    /// the steps, then the id the pool gives it.
+    fn make(
+        &mut self,
+        f: &'a Facts,
+        thin: Option<&'a Spanned<String>>,
+        size: Option<Bytes>,
+        id: Option<&Spanned<u32>>,
+    ) {
+        let reported = self.claim_id(f, id);
+        if let Some(t) = thin {
+            if self.create(f, t, size) {
+                if reported {
+                    // Said once is enough: the id is taken (or not) as the walk goes on.
+                    if let Some(i) = id.filter(|i| self.ids.holder(*i.get_ref()).is_none()) {
+                        self.ids.take(t.get_ref(), *i.get_ref());
                     }
+                } else {
+                    self.assign_id(f, t, id);
                 }
             }
         }
@@ -242,6 +333,56 @@ impl<'a> PoolWalk<'a> {
         }
     }
 
+    /// Reports each setting of `rule` that does not fit the pool's `chunk`.
+    fn chunk_fit(&mut self, f: &Facts, rule: &ChunkRule, chunk: Bytes) {
+        let c = chunk.human();
+        let (offset, region, io_size) = match rule {
+            ChunkRule::Cow {
+                offset,
+                region,
+                io_size,
+            } => (Some(offset), Some(region), io_size),
+            ChunkRule::DividesChunk { io_size } => (None, None, io_size),
+        };
+        if let Some(o) = offset.filter(|o| !o.get_ref().0.is_multiple_of(chunk.0)) {
+            let d = Diagnostic::new(
+                o.span(),
+                format!("`offset` {} is not a multiple of the pool's {c} chunk: cow-overwrite writes whole chunks from it", o.get_ref().human()),
+            )
+            .with_hint(format!("use a multiple of {c}"));
+            self.report(f, d);
+        }
+        if let Some(r) = region.filter(|r| !r.get_ref().0.is_multiple_of(2 * chunk.0)) {
+            let d = Diagnostic::new(
+                r.span(),
+                format!(
+                    "`region` {} is not a multiple of two of the pool's {c} chunks: cow-overwrite writes its first half sub-chunk and its second half in whole chunks",
+                    r.get_ref().human()
+                ),
+            )
+            .with_hint(format!("use a multiple of {}", Bytes(2 * chunk.0).human()));
+            self.report(f, d);
+        }
+        let io = io_size.get_ref().0;
+        let sub_chunk = offset.is_some();
+        if io > chunk.0 || (sub_chunk && io == chunk.0) || !chunk.0.is_multiple_of(io) {
+            let what = if sub_chunk {
+                "a divisor of the pool's chunk below it (one sub-chunk IO per chunk)"
+            } else {
+                "a divisor of the pool's chunk (one IO maps one chunk)"
+            };
+            let d = Diagnostic::new(
+                io_size.span(),
+                format!(
+                    "`io_size` {} must be {what}, and the chunk is {c}",
+                    io_size.get_ref().human()
+                ),
+            )
+            .with_hint("e.g. \"4KiB\"");
+            self.report(f, d);
+        }
+    }
+
     fn report(&mut self, f: &Facts, d: Diagnostic) {
         self.d.push((d, f.index));
     }
@@ -252,36 +393,104 @@ impl<'a> PoolWalk<'a> {
             .map_or("an earlier step", |f| f.label.as_str())
     }
 
-    fn create(&mut self, f: &Facts, thin: Option<&'a Spanned<String>>, size: Option<Bytes>) {
-        let Some(t) = thin else { return };
-        if let Some((_, by)) = self.live.get(t.get_ref().as_str()) {
+    /// Thin `t` made by `f`, unless a live thin has the name (reported); whether it was.
+    fn create(&mut self, f: &Facts, t: &'a Spanned<String>, size: Option<Bytes>) -> bool {
+        let name = t.get_ref().as_str();
+        let made_by = self
+            .live
+            .get(name)
+            .map(|(_, by)| *by)
+            .or(self.unnamed.get(name).copied());
+        if let Some(by) = made_by {
+            let what = if self.unnamed.contains_key(name) {
+                "may already exist (one of its metadata-fill snapshots)"
+            } else {
+                "already exists"
+            };
             let d = Diagnostic::new(
                 t.span(),
-                format!(
-                    "thin `{}` already exists: {} made it",
-                    t.get_ref(),
-                    self.label(*by)
-                ),
+                format!("thin `{name}` {what}: {} made it", self.label(by)),
             )
             .with_hint("use another name, or delete it first with a delete-thin step");
             self.report(f, d);
-            return;
+            return false;
         }
-        self.deleted.remove(t.get_ref().as_str());
-        self.live.insert(t.get_ref(), (size, f.index));
+        self.deleted.remove(name);
+        self.live.insert(name, (size, f.index));
+        true
     }
 
-    fn claim_id(&mut self, f: &Facts, id: Option<&Spanned<u32>>) {
-        let Some(id) = id else { return };
-        if let Some(by) = self.ids.get(id.get_ref()) {
+    /// The id thin `t` gets: `id`, refused when a live thin holds it (dm-thin answers
+    /// EEXIST) or on direct-lvm (lvm chooses), else the pool's next; refused when the pool
+    /// has none left. A step that expects the refusal is not reported.
+    fn assign_id(&mut self, f: &Facts, t: &'a Spanned<String>, id: Option<&Spanned<u32>>) {
+        let name = t.get_ref().as_str();
+        if let Some(id) = id {
+            let n = *id.get_ref();
+            if self.kind == Some(PoolKind::DirectLvm) {
+                if !f.refusal.expects(Kind::Unsupported) {
+                    let d = Diagnostic::new(
+                        id.span(),
+                        format!("`id` {n} on a direct-lvm pool: lvm chooses thin ids, and the backend refuses the step"),
+                    )
+                    .with_hint("leave `id` out, or run the step on loop-lvm pools only (`pools = [...]`)");
+                    self.report(f, d);
+                }
+                // As if it had been made (the walk goes on), with the id lvm would give.
+            } else if let Some(holder) = self.ids.holder(n) {
+                if !f.refusal.expects(Kind::Eexist) {
+                    let by = self
+                        .live
+                        .get(holder)
+                        .map(|(_, by)| *by)
+                        .or(self.unnamed.get(holder).copied());
+                    let made =
+                        by.map_or(String::new(), |b| format!(" ({} made it)", self.label(b)));
+                    let d = Diagnostic::new(
+                        id.span(),
+                        format!("thin id {n} is in use by thin `{holder}`{made}: dm-thin refuses a second thin with it (EEXIST)"),
+                    )
+                    .with_hint("a thin made without `id` takes the lowest free id from 1; pick an id no live thin holds, or leave `id` out");
+                    self.report(f, d);
+                }
+                return;
+            } else {
+                self.ids.take(name, n);
+                return;
+            }
+        }
+        match self.ids.next() {
+            Some(i) => self.ids.take(name, i),
+            None if f.refusal.expects(Kind::Unsupported) => {}
+            None => {
+                let why = match self.ids.rule() {
+                    IdRule::AfterHighest => format!(
+                        "lvm gives one past the highest id in use, and a live thin holds {}, dm-thin's last",
+                        ThinId::MAX
+                    ),
+                    IdRule::LowestFree => format!("every id from 1 to {} is in use", ThinId::MAX),
+                };
+                let d = Diagnostic::new(t.span(), format!("no thin id left for thin `{name}`: {why}"))
+                    .with_hint("delete a thin first (on direct-lvm, the one with the highest id), or give thins lower ids");
+                self.report(f, d);
+            }
+        }
+    }
+
+    /// Records an explicit id; reports (and returns true) when an earlier step gave it.
+    fn claim_id(&mut self, f: &Facts, id: Option<&Spanned<u32>>) -> bool {
+        let Some(id) = id else { return false };
+        if let Some(by) = self.explicit_ids.get(id.get_ref()) {
             let d = Diagnostic::new(
                 id.span(),
                 format!("thin id {} is already used by {}", id.get_ref(), self.label(*by)),
             )
-            .with_hint("explicit ids must be unique among a pool's steps; leave `id` out to use the next free one");
+            .with_hint("explicit ids must be unique among a pool's steps; leave `id` out to use the pool's next free one");
             self.report(f, d);
+            true
         } else {
-            self.ids.insert(*id.get_ref(), f.index);
+            self.explicit_ids.insert(*id.get_ref(), f.index);
+            false
         }
     }
 
@@ -292,7 +501,15 @@ impl<'a> PoolWalk<'a> {
         if let Some((size, _)) = self.live.get(name) {
             return Some(*size);
         }
-        let (message, hint) = if let Some(by) = self.deleted.get(name) {
+        let (message, hint) = if let Some(by) = self.unnamed.get(name) {
+            (
+                format!(
+                    "thin `{name}` is one of {}'s metadata-fill snapshots, which later steps cannot use: how many it takes depends on the pool",
+                    self.label(*by)
+                ),
+                "take a snapshot of your own with a snapshot step, and use that".to_owned(),
+            )
+        } else if let Some(by) = self.deleted.get(name) {
             (
                 format!(
                     "thin `{name}` no longer exists: {} deleted it",

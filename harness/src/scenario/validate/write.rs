@@ -168,8 +168,8 @@ impl Checker {
         (spec, region)
     }
 
-    /// `cow-overwrite`: chunk-dependent rules (region a multiple of two chunks, IO below
-    /// a chunk) are checked when the pool is known, at run time.
+    /// `cow-overwrite`: chunk-dependent rules (offset in whole chunks, region a multiple
+    /// of two chunks, IO a divisor of the chunk below it) are the walk's, per pool.
     pub(super) fn cow_overwrite(
         &mut self,
         s: &RawStep,
