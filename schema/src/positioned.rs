@@ -53,18 +53,36 @@ impl Positioned {
     }
 }
 
-impl fmt::Display for Positioned {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Positioned {
+    fn write(&self, f: &mut fmt::Formatter<'_>, label: &str) -> fmt::Result {
         let file = self.file.display().to_string();
         write!(f, "{}", OneLine(&file))?;
         if self.line != 0 {
             write!(f, ":{}:{}", self.line, self.col)?;
         }
-        write!(f, ": error: {}", OneLine(&self.message))?;
+        write!(f, ": {label}: {}", OneLine(&self.message))?;
         if let Some(h) = &self.hint {
             write!(f, "\n  hint: {}", OneLine(h))?;
         }
         Ok(())
+    }
+
+    /// The same shape as an error, labelled `warning:`: something that will run, but
+    /// not as the file seems to say.
+    pub fn as_warning(&self) -> impl fmt::Display + '_ {
+        struct W<'a>(&'a Positioned);
+        impl fmt::Display for W<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.write(f, "warning")
+            }
+        }
+        W(self)
+    }
+}
+
+impl fmt::Display for Positioned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, "error")
     }
 }
 

@@ -88,7 +88,12 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
     };
     for f in &a.scenarios {
         match thinbench_harness::scenario::load_scenario_granted(f, &grants) {
-            Ok(p) => plans.push(p),
+            Ok(p) => {
+                for w in &p.warnings {
+                    eprintln!("{}", w.as_warning());
+                }
+                plans.push(p)
+            }
             Err(errs) => {
                 crate::snippet::eprint_errors(&errs.errors);
                 bad = true;

@@ -74,9 +74,13 @@ pub fn load_scenario_str_granted(
     if let Some(e) = check_format_version(&raw) {
         return Err(fail(vec![e]));
     }
-    let plan = validate(&raw, path_for_messages, grants, &mut diags);
+    let mut warnings = Vec::new();
+    let plan = validate(&raw, path_for_messages, grants, &mut diags, &mut warnings);
     match plan {
-        Some(plan) if diags.is_empty() => Ok(plan),
+        Some(mut plan) if diags.is_empty() => {
+            plan.warnings = index.errors(path_for_messages, warnings);
+            Ok(plan)
+        }
         _ => {
             if diags.is_empty() {
                 // `validate` reports whenever it returns no plan; keep the promise of a

@@ -20,6 +20,8 @@ pub struct ScenarioSpec {
     pub timeout: Duration,
     /// How often each case's sampler reads its pool's status.
     pub sample_interval: Duration,
+    /// What will run, but not as the file seems to say (`validate` and `run` print them).
+    pub warnings: Vec<thinbench_schema::positioned::Positioned>,
     /// Pools; every case runs the step list against one of them.
     pub pools: Vec<PoolSpec>,
     /// Steps in order.

@@ -104,9 +104,11 @@ pub(crate) fn validate(
     source: &Path,
     grants: &Grants,
     d: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<Diagnostic>,
 ) -> Option<ScenarioSpec> {
     let mut c = Checker {
         d: Vec::new(),
+        warnings: Vec::new(),
         fault_steps: Vec::new(),
         pools_walked: Vec::new(),
         base: source.parent().map(Path::to_owned).unwrap_or_default(),
@@ -115,12 +117,15 @@ pub(crate) fn validate(
     let plan = c.scenario(raw, source);
     let clean = c.d.is_empty();
     d.append(&mut c.d);
+    warnings.append(&mut c.warnings);
     plan.filter(|_| clean)
 }
 
 /// Collects diagnostics while checking.
 struct Checker {
     d: Vec<Diagnostic>,
+    /// What will run, but not as the file seems to say.
+    warnings: Vec<Diagnostic>,
     /// Step names that faults' `at`/`until` name, checked once the steps are known.
     fault_steps: Vec<(Span, Ident)>,
     /// What the walk needs of each pool whose kind is known: thin ids are the kind's,
@@ -152,6 +157,11 @@ impl Checker {
 
     fn err_hint(&mut self, span: Span, message: impl Into<String>, hint: impl Into<String>) {
         self.d.push(Diagnostic::new(span, message).with_hint(hint));
+    }
+
+    fn warn_hint(&mut self, span: Span, message: impl Into<String>, hint: impl Into<String>) {
+        self.warnings
+            .push(Diagnostic::new(span, message).with_hint(hint));
     }
 
     /// A required key: its value, or an error at the table that lacks it.

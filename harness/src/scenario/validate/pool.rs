@@ -183,6 +183,9 @@ impl Checker {
             PoolKind::LoopLvm => self.loop_lvm(p, chunk).map(PoolKindSpec::LoopLvm),
             PoolKind::DirectLvm => self.direct_lvm(p, chunk).map(PoolKindSpec::DirectLvm),
         };
+        if let (Some(lwm), Some(k), Some(c)) = (low_water_mark, &kind_spec, chunk) {
+            self.low_water_mark_as_applied(p, lwm, k, c);
+        }
         Some(PoolSpec {
             name: name?,
             kind: kind_spec?,
@@ -195,6 +198,45 @@ impl Checker {
             min_free_space: min_free_space?,
             faults: Vec::new(),
         })
+    }
+
+    /// The low water mark as the kernel will get it: loop-lvm caps a block count to the
+    /// pool (then the event fires at the first allocation: a mark that means nothing),
+    /// and lvm sets a direct-lvm pool's itself. Warnings, not errors: the run works.
+    fn low_water_mark_as_applied(
+        &mut self,
+        p: &RawPool,
+        lwm: LowWaterMark,
+        kind: &PoolKindSpec,
+        chunk: ChunkSize,
+    ) {
+        let span = p.low_water_mark.key().unwrap_or_else(|| p.table.clone());
+        match (kind, lwm) {
+            (PoolKindSpec::LoopLvm(l), LowWaterMark::Blocks(b)) => {
+                let blocks = chunk.whole_blocks_in(l.data_size);
+                if b.0 >= blocks.0 {
+                    let given = if p.low_water_mark.key().is_some() {
+                        "`low_water_mark`"
+                    } else {
+                        "the default `low_water_mark` (Docker's)"
+                    };
+                    self.warn_hint(
+                        span,
+                        format!(
+                            "{given} of {} blocks is not below the pool's {} data blocks: the runner caps it to {}, so the low water mark event fires at the first allocation",
+                            b.0, blocks.0, blocks.0
+                        ),
+                        "give a share of the pool: `low_water_mark = \"2%\"` is Docker's 32768 of 1638400 blocks (a 100GiB pool)",
+                    );
+                }
+            }
+            (PoolKindSpec::DirectLvm(_), _) if p.low_water_mark.key().is_some() => self.warn_hint(
+                span,
+                "`low_water_mark` is not used on direct-lvm: lvm sets the pool's low water mark itself",
+                "the results record the pool's table as lvm loaded it, low water mark included",
+            ),
+            _ => {}
+        }
     }
 
     fn low_water_mark(&mut self, v: &Spanned<IntOrText>) -> Option<LowWaterMark> {

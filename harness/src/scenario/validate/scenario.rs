@@ -155,6 +155,7 @@ impl Checker {
             source: source.to_path_buf(),
             timeout: timeout?,
             sample_interval: sample_interval?,
+            warnings: Vec::new(),
             pools: pools?,
             steps: steps?,
         })

@@ -951,3 +951,42 @@ fn faults_under_direct_lvm_are_refused_where_written() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_low_water_mark_the_kernel_would_not_get_is_a_warning() {
+    let pool = |extra: &str| {
+        format!(
+            "format = 1\nname = \"w\"\n[[pool]]\nname = \"p\"\nkind = \"loop-lvm\"\n\
+             data_size = \"256MiB\"\n{extra}[[step]]\naction = \"create-thin\"\nthin = \"t\"\n"
+        )
+    };
+    // Docker's default 32768 blocks on a 4096-block pool: capped, at the pool table.
+    let p = ok(&pool(""));
+    assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+    let w = p.warnings[0].as_warning().to_string();
+    assert!(w.starts_with("t.toml:3:1: warning: the default `low_water_mark` (Docker's) of 32768 blocks is not below the pool's 4096 data blocks"), "{w}");
+    assert!(w.contains("hint: give a share of the pool"), "{w}");
+    // Given, and capped: at the key.
+    let p = ok(&pool("low_water_mark = 5000\n"));
+    assert!(p.warnings[0]
+        .as_warning()
+        .to_string()
+        .starts_with("t.toml:7:1: warning: `low_water_mark` of 5000 blocks"));
+    // Below the pool's size, or a share of it: nothing to say.
+    assert!(ok(&pool("low_water_mark = 4095\n")).warnings.is_empty());
+    assert!(ok(&pool("low_water_mark = \"2%\"\n")).warnings.is_empty());
+    // direct-lvm: lvm sets it, the key does nothing.
+    let d = ok("format = 1\nname = \"w\"\n[[pool]]\nname = \"d\"\nkind = \"direct-lvm\"\n\
+                device = \"auto\"\nlow_water_mark = 100\n[[step]]\naction = \"create-thin\"\nthin = \"t\"\n");
+    assert!(
+        d.warnings[0].message.contains("not used on direct-lvm"),
+        "{:?}",
+        d.warnings
+    );
+    assert!(ok(
+        "format = 1\nname = \"w\"\n[[pool]]\nname = \"d\"\nkind = \"direct-lvm\"\n\
+                device = \"auto\"\n[[step]]\naction = \"create-thin\"\nthin = \"t\"\n"
+    )
+    .warnings
+    .is_empty());
+}
