@@ -18,7 +18,9 @@ pub fn check(name: &str, out: &Path, s: &RunSummary, interval_ms: u64) {
         .collect();
     for c in &s.cases {
         let pool = c.pool.name.as_str();
-        let gaps: Vec<(u64, u64)> = events
+        // (from, to, paused): a pause is the runner's choice (a benchmark's sampling-off
+        // phase), allowed anywhere; the pool not being readable is not.
+        let gaps: Vec<(u64, u64, bool)> = events
             .iter()
             .filter_map(|e| match &e.kind {
                 EventKind::SamplingGap {
@@ -28,7 +30,7 @@ pub fn check(name: &str, out: &Path, s: &RunSummary, interval_ms: u64) {
                     why,
                 } if p == pool => {
                     eprintln!("{name} {pool}: sampling gap {from_ms}..{to_ms} ms: {why}");
-                    Some((*from_ms, *to_ms))
+                    Some((*from_ms, *to_ms, why.starts_with("paused:")))
                 }
                 _ => None,
             })
@@ -38,10 +40,13 @@ pub fn check(name: &str, out: &Path, s: &RunSummary, interval_ms: u64) {
             if st.duration_ms <= 3 * interval_ms {
                 continue;
             }
-            let down: u64 = gaps
-                .iter()
-                .map(|(f, t)| t.min(&b).saturating_sub(*f.max(&a)))
-                .sum();
+            let overlap = |paused: bool| -> u64 {
+                gaps.iter()
+                    .filter(|g| g.2 == paused)
+                    .map(|(f, t, _)| t.min(&b).saturating_sub(*f.max(&a)))
+                    .sum()
+            };
+            let (down, paused) = (overlap(false), overlap(true));
             // Only a step that takes the pool down may leave the sampler unable to read it:
             // a reboot, a repair, and on direct-lvm an lvm command on the pool's thins
             // (lvm replaces the pool's device when it makes the first thin: for a moment
@@ -59,13 +64,14 @@ pub fn check(name: &str, out: &Path, s: &RunSummary, interval_ms: u64) {
                 st.name,
                 st.action
             );
-            let want = ((st.duration_ms - down) / interval_ms).saturating_sub(1);
+            let want =
+                (st.duration_ms.saturating_sub(down + paused) / interval_ms).saturating_sub(1);
             let got = samples
                 .iter()
                 .filter(|x| x.pool == pool && x.reason == "periodic" && x.step == Some(st.index))
                 .count() as u64;
             eprintln!(
-                "{name} {pool} step {:<14} {:>6} ms: {got} periodic samples (at least {want}; pool down {down} ms)",
+                "{name} {pool} step {:<14} {:>6} ms: {got} periodic samples (at least {want}; pool down {down} ms, paused {paused} ms)",
                 st.name, st.duration_ms
             );
             assert!(
