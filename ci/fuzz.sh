@@ -8,6 +8,8 @@
 #   bash ci/fuzz.sh                        # CI: every target, 30 s each
 #   FUZZ_SECONDS=3600 bash ci/fuzz.sh      # a long run: an hour per target
 #   FUZZ_SECONDS=600 bash ci/fuzz.sh scenario plan   # some targets only
+#   FUZZ_STEP=build bash ci/fuzz.sh        # only build (ci/test: beside clippy)
+#   FUZZ_STEP=run bash ci/fuzz.sh          # only run what the build made
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -96,10 +98,14 @@ sync_src() {
 if [ "$TARGET_DIR" = fuzz/target ] || ! git rev-parse --git-dir >/dev/null 2>&1; then SRC=.; else sync_src; fi
 HERE=$(pwd)
 BIN="$TARGET_DIR/$TRIPLE/release"
+STEP="${FUZZ_STEP:-all}"
 
 start=$(date +%s)
-fuzz_build
-echo "fuzz: build took $(($(date +%s) - start)) s"
+if [ "$STEP" != run ]; then
+  fuzz_build
+  echo "fuzz: build took $(($(date +%s) - start)) s"
+fi
+[ "$STEP" != build ] || exit 0
 
 # One target: libFuzzer's log in $out/$t.log, a summary row in $out/$t.row.
 run_target() {
