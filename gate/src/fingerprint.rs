@@ -4,7 +4,7 @@
 //!
 //! Fields: the environment kind (`host`/`vm`), the kernel that ran the pools, the
 //! accelerator (`tcg`/`kvm`, `none` on a host), the CPU model as the pools' kernel saw it,
-//! and the host's CPU model. The last one is there because under TCG the guest sees a
+//! the number of CPUs it had, and the host's CPU model. The last one is there because under TCG the guest sees a
 //! generic "QEMU TCG CPU" whatever the machine, while the emulation's speed is the host's.
 
 use std::fmt;
@@ -25,6 +25,10 @@ pub struct Fingerprint {
     pub cpu_model: String,
     /// The physical machine's CPU model.
     pub host_cpu_model: String,
+    /// CPUs the pools' kernel had (a VM's `--cpus`): one vCPU and two are different
+    /// machines under TCG. 0 in baselines written before it was recorded.
+    #[serde(default)]
+    pub cpus: u32,
 }
 
 /// One field in which two fingerprints differ.
@@ -53,16 +57,18 @@ impl Fingerprint {
             accel: env.accel.clone().unwrap_or_else(|| "none".into()),
             cpu_model: env.cpu_model.clone(),
             host_cpu_model: host_cpu,
+            cpus: env.cpus,
         }
     }
 
-    fn fields(&self) -> [(&'static str, &str); 5] {
+    fn fields(&self) -> [(&'static str, String); 6] {
         [
-            ("kind", &self.kind),
-            ("kernel", &self.kernel),
-            ("accel", &self.accel),
-            ("cpu_model", &self.cpu_model),
-            ("host_cpu_model", &self.host_cpu_model),
+            ("kind", self.kind.clone()),
+            ("kernel", self.kernel.clone()),
+            ("accel", self.accel.clone()),
+            ("cpu_model", self.cpu_model.clone()),
+            ("host_cpu_model", self.host_cpu_model.clone()),
+            ("cpus", self.cpus.to_string()),
         ]
     }
 
@@ -74,8 +80,8 @@ impl Fingerprint {
             .filter(|((_, a), (_, b))| a != b)
             .map(|((field, a), (_, b))| FieldDifference {
                 field,
-                baseline: a.to_owned(),
-                candidate: b.to_owned(),
+                baseline: a,
+                candidate: b,
             })
             .collect()
     }
@@ -109,8 +115,8 @@ impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} kernel {}, accel {}, cpu `{}`, host cpu `{}`",
-            self.kind, self.kernel, self.accel, self.cpu_model, self.host_cpu_model
+            "{} kernel {}, accel {}, cpu `{}` ×{}, host cpu `{}`",
+            self.kind, self.kernel, self.accel, self.cpu_model, self.cpus, self.host_cpu_model
         )
     }
 }
@@ -180,6 +186,19 @@ mod tests {
             ("tcg", "kvm")
         );
         assert!(a.differences(&a).is_empty());
+        // One vCPU and two are different machines under TCG.
+        let two = Fingerprint::of(&EnvironmentInfo {
+            cpus: 2,
+            ..env(Some("tcg"), "QEMU TCG CPU", "AMD EPYC")
+        });
+        let one = Fingerprint {
+            cpus: 1,
+            ..two.clone()
+        };
+        let d = two.differences(&one);
+        assert_eq!(d.len(), 1);
+        assert_eq!((d[0].field, d[0].baseline.as_str()), ("cpus", "2"));
+        assert_ne!(two.slug(), one.slug());
         // A host run: no accelerator; an empty host CPU falls back to the kernel's view.
         let h = Fingerprint::of(&env(None, "Xeon", ""));
         assert_eq!(

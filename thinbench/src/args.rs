@@ -14,7 +14,7 @@ pub enum EnvArg {
     Vm,
 }
 
-/// Options choosing the VM's kernel.
+/// Options choosing the VM's kernel and CPUs.
 #[derive(Debug, Clone, clap::Args)]
 pub struct KernelArgs {
     /// Kernel image for the VM (default: the cached Debian kernel).
@@ -23,4 +23,8 @@ pub struct KernelArgs {
     /// The kernel's `lib/modules/<version>` directory.
     #[arg(long, requires = "kernel")]
     pub modules: Option<PathBuf>,
+    /// Guest CPUs (default: 1 under TCG, where a second one costs host CPU and gains no
+    /// speed; 2 under KVM).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub cpus: Option<u32>,
 }

@@ -413,7 +413,8 @@ fn run_vm(jobs: &[Job], a: &RunArgs, base: &Path) -> anyhow::Result<Vec<RunSumma
         (Some(k), Some(m)) => Some(vm::Kernel::explicit(k, m)?),
         _ => None,
     };
-    let cfg = VmConfig::discover(kernel)?;
+    let mut cfg = VmConfig::discover(kernel)?;
+    cfg.cpus = a.kernel.cpus.unwrap_or(cfg.cpus);
     let tty = std::io::stderr().is_terminal();
     let mut live = LiveProgress {
         jobs,

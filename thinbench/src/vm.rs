@@ -33,11 +33,13 @@ pub fn run(c: VmCmd) -> anyhow::Result<i32> {
         share,
         cmd,
     } = c;
+    let cpus = kernel.cpus;
     let kernel = match (kernel.kernel, kernel.modules) {
         (Some(k), Some(m)) => Some(Kernel::explicit(&k, &m)?),
         _ => None,
     };
-    let cfg = VmConfig::discover(kernel)?;
+    let mut cfg = VmConfig::discover(kernel)?;
+    cfg.cpus = cpus.unwrap_or(cfg.cpus);
     let (dir, temp) = match share {
         Some(d) => (
             std::fs::canonicalize(&d).with_context(|| format!("{}", d.display()))?,
