@@ -440,6 +440,28 @@ pub struct TimelineEntry {
     pub text: String,
 }
 
+/// The clock a run's timings were taken on (docs/results.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimingClock {
+    /// Real time: the host's, or under TCG the emulation's speed on a shared host.
+    #[default]
+    Wall,
+    /// qemu's instruction counter (`-icount`): virtual time = guest instructions ×
+    /// 2^shift ns; time the guest waits for a device does not count.
+    Instructions,
+}
+
+impl TimingClock {
+    /// `wall` or `instructions`, as in `summary.json` and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimingClock::Wall => "wall",
+            TimingClock::Instructions => "instructions",
+        }
+    }
+}
+
 /// Where a run ran.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EnvironmentInfo {
@@ -463,6 +485,13 @@ pub struct EnvironmentInfo {
     pub host_cpu_model: String,
     /// Number of CPUs the pools' kernel had.
     pub cpus: u32,
+    /// The clock the timings were taken on (`wall` in runs made before it was recorded).
+    #[serde(default)]
+    pub clock: TimingClock,
+    /// Under the instruction clock: qemu's `-icount shift`, so one guest instruction
+    /// counts 2^shift ns of virtual time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icount_shift: Option<u8>,
     /// thinbench version.
     pub thinbench_version: String,
     /// git commit thinbench was built from, when known.
