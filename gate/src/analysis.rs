@@ -140,6 +140,7 @@ impl Row {
         }
         match &self.verdict {
             Verdict::Inconclusive { reason } => parts.push(reason.describe()),
+            Verdict::NotGated { reason } => parts.push(format!("not gated: {reason}")),
             Verdict::Unchanged { note: Some(n) } => parts.push(n.clone()),
             Verdict::Missing => parts.push("in the baseline, not in the candidate".into()),
             Verdict::New => parts.push("not in the baseline".into()),
@@ -182,6 +183,8 @@ pub struct Counts {
     pub new: usize,
     /// Inconclusive.
     pub inconclusive: usize,
+    /// Shown, not judged (timings on the wall clock under emulation).
+    pub not_gated: usize,
     /// Figures the config leaves out.
     pub ignored: usize,
 }
@@ -208,6 +211,7 @@ impl Counts {
             VerdictKind::Missing => &mut self.missing,
             VerdictKind::New => &mut self.new,
             VerdictKind::Inconclusive => &mut self.inconclusive,
+            VerdictKind::NotGated => &mut self.not_gated,
         }
     }
 }
@@ -326,7 +330,7 @@ pub fn compare(
             let (verdict, st) = match (bs, cs) {
                 (Some(_), None) => (Verdict::Missing, None),
                 (None, Some(_)) => (Verdict::New, None),
-                (Some((_, bv)), Some((_, cv))) => judge(meta, &res, bv, cv),
+                (Some((_, bv)), Some((_, cv))) => judge(meta, &res, bv, cv, fp),
                 (None, None) => unreachable!(),
             };
             let outcome = Outcome::of(&verdict, res.missing_fails);
@@ -378,10 +382,19 @@ fn judge(
     res: &crate::config::Resolved,
     bv: &[Value],
     cv: &[Value],
+    fp: &Fingerprint,
 ) -> (Verdict, Option<TimingStats>) {
     match meta.class {
         FigureClass::Status | FigureClass::Expectation => (status_verdict(bv, cv), None),
         FigureClass::Text => (exact_verdict(bv, cv, Better::Neither, false), None),
+        // The gate's own A/A trials under TCG found every wall-clock timing "too noisy"
+        // (IOPS varied ~4x within one boot): no statistics make that a verdict.
+        FigureClass::Metric if res.kind == MetricKind::Timing && fp.is_emulated_wall_clock() => (
+            Verdict::NotGated {
+                reason: "wall clock under emulation (TCG); use --clock instructions".into(),
+            },
+            None,
+        ),
         FigureClass::Metric if res.kind == MetricKind::Timing => {
             let nums = |vs: &[Value]| vs.iter().filter_map(Value::number).collect::<Vec<_>>();
             let (v, st) = timing_verdict(&nums(bv), &nums(cv), &res.timing);

@@ -4,13 +4,14 @@
 //!
 //! Fields: the environment kind (`host`/`vm`), the kernel that ran the pools, the
 //! accelerator (`tcg`/`kvm`, `none` on a host), the CPU model as the pools' kernel saw it,
-//! the number of CPUs it had, and the host's CPU model. The last one is there because under TCG the guest sees a
+//! the number of CPUs it had, the host's CPU model, and the clock the timings were taken
+//! on (`wall`, or `instructions`: qemu's instruction counter). The last one is there because under TCG the guest sees a
 //! generic "QEMU TCG CPU" whatever the machine, while the emulation's speed is the host's.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use thinbench_schema::record::EnvironmentInfo;
+use thinbench_schema::record::{EnvironmentInfo, TimingClock};
 
 /// Where a run's timings were measured.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -29,6 +30,14 @@ pub struct Fingerprint {
     /// machines under TCG. 0 in baselines written before it was recorded.
     #[serde(default)]
     pub cpus: u32,
+    /// `wall` or `instructions` (schema `TimingClock`): a wall-clock timing and an
+    /// instruction-clock one measure different things. `wall` in older baselines.
+    #[serde(default = "wall")]
+    pub clock: String,
+}
+
+fn wall() -> String {
+    TimingClock::Wall.as_str().to_owned()
 }
 
 /// One field in which two fingerprints differ.
@@ -58,10 +67,17 @@ impl Fingerprint {
             cpu_model: env.cpu_model.clone(),
             host_cpu_model: host_cpu,
             cpus: env.cpus,
+            clock: env.clock.as_str().to_owned(),
         }
     }
 
-    fn fields(&self) -> [(&'static str, String); 6] {
+    /// Timings taken on the wall clock of an emulated CPU: on a shared host they measure
+    /// the host's load as much as the pool, so the gate shows them and does not judge.
+    pub fn is_emulated_wall_clock(&self) -> bool {
+        self.accel == "tcg" && self.clock == TimingClock::Wall.as_str()
+    }
+
+    fn fields(&self) -> [(&'static str, String); 7] {
         [
             ("kind", self.kind.clone()),
             ("kernel", self.kernel.clone()),
@@ -69,6 +85,7 @@ impl Fingerprint {
             ("cpu_model", self.cpu_model.clone()),
             ("host_cpu_model", self.host_cpu_model.clone()),
             ("cpus", self.cpus.to_string()),
+            ("clock", self.clock.clone()),
         ]
     }
 
@@ -115,8 +132,14 @@ impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} kernel {}, accel {}, cpu `{}` ×{}, host cpu `{}`",
-            self.kind, self.kernel, self.accel, self.cpu_model, self.cpus, self.host_cpu_model
+            "{} kernel {}, accel {}, cpu `{}` ×{}, host cpu `{}`, {} clock",
+            self.kind,
+            self.kernel,
+            self.accel,
+            self.cpu_model,
+            self.cpus,
+            self.host_cpu_model,
+            self.clock
         )
     }
 }

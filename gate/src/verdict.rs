@@ -78,6 +78,8 @@ impl Inconclusive {
 pub enum Outcome {
     /// Unchanged, improved, new (or missing under `missing = "ignore"`).
     Pass,
+    /// Shown, not judged: counts neither way.
+    NotGated,
     /// Cannot tell.
     Inconclusive,
     /// Regressed, changed, missing.
@@ -92,6 +94,7 @@ impl Outcome {
             Verdict::Missing if !missing_fails => Outcome::Pass,
             Verdict::Regressed | Verdict::Changed | Verdict::Missing => Outcome::Fail,
             Verdict::Inconclusive { .. } => Outcome::Inconclusive,
+            Verdict::NotGated { .. } => Outcome::NotGated,
         }
     }
 }

@@ -38,7 +38,8 @@ fn failing(r: &GateReport) -> Vec<String> {
 
 #[test]
 fn a_run_against_itself_is_unchanged_but_one_sample_is_too_few_for_timings() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/tests/fixtures/smoke");
+    let t = tempfile::tempdir().unwrap();
+    let dir = write_run(t.path(), "smoke", &fixture("smoke"));
     let r = gate(&dir, &dir, &GateConfig::default()).unwrap();
     assert!(failing(&r).is_empty(), "{:?}", failing(&r));
     assert_eq!(r.verdict, Overall::Inconclusive);
@@ -67,6 +68,52 @@ fn a_run_against_itself_is_unchanged_but_one_sample_is_too_few_for_timings() {
         matches!(&snap.verdict, Verdict::Unchanged { note: Some(n) } if n.contains("baseline too"))
     );
     assert!(r.counts.unchanged > 50, "{:?}", r.counts);
+}
+
+#[test]
+fn wall_clock_timings_under_emulation_are_shown_not_gated() {
+    let t = tempfile::tempdir().unwrap();
+    let smoke = fixture_on_wall_clock("smoke");
+    let mut g = rng(5);
+    let base = samples(&t.path().join("a"), &smoke, 5, "aaaa", |_, s| {
+        jitter_timings(s, &mut g, 1.0, 0.05)
+    });
+    // Twice as slow: on the instruction clock a regression (the test below).
+    let slow = samples(&t.path().join("b"), &smoke, 5, "bbbb", |_, s| {
+        jitter_timings(s, &mut g, 2.0, 0.05)
+    });
+    let r = gate(&base, &slow, &GateConfig::default()).unwrap();
+    assert_eq!(r.verdict, Overall::Pass, "{:?}", failing(&r));
+    let iops = row(&r, "smoke/loop", Some("seq-write"), "workload.iops");
+    assert_eq!(iops.outcome, Outcome::NotGated);
+    assert!(
+        iops.explain()
+            .contains("not gated: wall clock under emulation"),
+        "{}",
+        iops.explain()
+    );
+    // Shown: both sides' values are in the row.
+    assert_eq!(iops.candidate.as_ref().unwrap().n, 5);
+    assert_eq!(
+        r.counts.not_gated,
+        r.with_outcome(Outcome::NotGated).count()
+    );
+    assert!(r.counts.not_gated > 10, "{:?}", r.counts);
+    assert_eq!(r.counts.inconclusive, 0, "{:?}", r.counts);
+    // The exit code depends on exact figures only: a changed block count still fails.
+    let changed = samples(&t.path().join("c"), &smoke, 5, "cccc", |_, s| {
+        step(s, "smoke/loop", "random-write")["data_blocks_allocated"] = Value::from(480);
+    });
+    let r = gate(&base, &changed, &GateConfig::default()).unwrap();
+    assert_eq!(r.verdict, Overall::Regression);
+    assert_eq!(
+        failing(&r),
+        ["smoke/loop / random-write / data_blocks_allocated"]
+    );
+    // A wall-clock run and an instruction-clock run are never compared.
+    let icount = samples(&t.path().join("d"), &fixture("smoke"), 5, "dddd", |_, _| {});
+    let err = gate(&base, &icount, &GateConfig::default()).unwrap_err();
+    assert!(err.to_string().contains("clock"), "{err}");
 }
 
 #[test]

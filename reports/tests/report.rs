@@ -455,7 +455,7 @@ fn compare_speaks_the_gates_verdict_words() {
     let md = comparison_markdown(&c);
     let summary = format!(
         "{} figures: 0 regressed, 0 changed, {missing} missing, {inconclusive} inconclusive, \
-         0 improved, {unchanged} unchanged, 0 new.",
+         0 not gated, 0 improved, {unchanged} unchanged, 0 new.",
         c.rows.len()
     );
     for needle in [

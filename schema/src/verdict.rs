@@ -33,6 +33,12 @@ pub enum Verdict<R = String> {
         /// Why.
         reason: R,
     },
+    /// Shown, not judged: the clock it was measured on cannot support a verdict (a
+    /// timing on the wall clock under emulation).
+    NotGated {
+        /// Why, and how to get a verdict.
+        reason: String,
+    },
 }
 
 impl<R> Verdict<R> {
@@ -53,6 +59,7 @@ impl<R> Verdict<R> {
             Verdict::Missing => VerdictKind::Missing,
             Verdict::New => VerdictKind::New,
             Verdict::Inconclusive { .. } => VerdictKind::Inconclusive,
+            Verdict::NotGated { .. } => VerdictKind::NotGated,
         }
     }
 
@@ -87,6 +94,8 @@ pub enum VerdictKind {
     Missing,
     /// The figures cannot say.
     Inconclusive,
+    /// Shown, not judged.
+    NotGated,
     /// Better in the candidate.
     Improved,
     /// No change worth the name.
@@ -97,11 +106,12 @@ pub enum VerdictKind {
 
 impl VerdictKind {
     /// Every verdict, worst first: the order summaries count them in.
-    pub const ALL: [VerdictKind; 7] = [
+    pub const ALL: [VerdictKind; 8] = [
         VerdictKind::Regressed,
         VerdictKind::Changed,
         VerdictKind::Missing,
         VerdictKind::Inconclusive,
+        VerdictKind::NotGated,
         VerdictKind::Improved,
         VerdictKind::Unchanged,
         VerdictKind::New,
@@ -114,6 +124,7 @@ impl VerdictKind {
             VerdictKind::Changed => "changed",
             VerdictKind::Missing => "missing",
             VerdictKind::Inconclusive => "inconclusive",
+            VerdictKind::NotGated => "not_gated",
             VerdictKind::Improved => "improved",
             VerdictKind::Unchanged => "unchanged",
             VerdictKind::New => "new",
@@ -127,16 +138,17 @@ impl VerdictKind {
             VerdictKind::Regressed => "REGRESSED",
             VerdictKind::Changed => "CHANGED",
             VerdictKind::Missing => "MISSING",
+            VerdictKind::NotGated => "not gated",
             other => other.as_str(),
         }
     }
 }
 
-/// "1 regressed, 0 changed, … 3 new": a count of each verdict, worst first.
+/// "1 regressed, 0 changed, … 0 not gated, … 3 new": a count of each verdict, worst first.
 pub fn counts_line(count: impl Fn(VerdictKind) -> usize) -> String {
     VerdictKind::ALL
         .iter()
-        .map(|&k| format!("{} {}", count(k), k.as_str()))
+        .map(|&k| format!("{} {}", count(k), k.as_str().replace('_', " ")))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -212,7 +224,7 @@ mod tests {
         let line = counts_line(|k| k as usize);
         assert_eq!(
             line,
-            "0 regressed, 1 changed, 2 missing, 3 inconclusive, 4 improved, 5 unchanged, 6 new"
+            "0 regressed, 1 changed, 2 missing, 3 inconclusive, 4 not gated, 5 improved, 6 unchanged, 7 new"
         );
     }
 }

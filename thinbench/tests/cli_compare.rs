@@ -92,7 +92,7 @@ fn fixtures_of_two_environments_fail_on_exact_figures_only() {
     // block counts moved by one.
     assert_eq!(
         summary_line(&stdout),
-        "compare: FAIL: 37 figures: 0 regressed, 2 changed, 0 missing, 16 inconclusive, \
+        "compare: FAIL: 37 figures: 0 regressed, 2 changed, 0 missing, 16 inconclusive, 0 not gated, \
          0 improved, 19 unchanged, 0 new"
     );
     assert!(

@@ -27,6 +27,14 @@ fn fixture(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
+/// A fixture as if its timings were on the instruction clock, which the gate judges
+/// under TCG (the fixtures' own wall-clock timings it shows, not gated).
+fn on_instruction_clock(mut s: Value) -> Value {
+    s["environment"]["clock"] = "instructions".into();
+    s["environment"]["icount_shift"] = 4.into();
+    s
+}
+
 /// `n` copies of `base` as `dir/sample-k/summary.json`, each with its own run id.
 fn samples(dir: &Path, base: &Value, n: usize, tag: &str, change: impl Fn(&mut Value)) -> String {
     for k in 0..n {
@@ -51,10 +59,37 @@ fn code(o: &Output) -> i32 {
 #[test]
 fn gate_exit_codes() {
     let t = tempfile::tempdir().unwrap();
-    let smoke = fixture("smoke");
+    // The fixture as recorded (TCG, wall clock): its timings are not gated, so one sample
+    // a side decides on the exact figures alone: exit 0.
+    let wall = fixture("smoke");
+    let wall_a = samples(&t.path().join("wall-a"), &wall, 1, "aaaa", |_| {});
+    let wall_b = samples(&t.path().join("wall-b"), &wall, 1, "bbbb", |_| {});
+    let out = t.path().join("out").display().to_string();
+    let o = thinbench(&[
+        "gate",
+        "--baseline",
+        &wall_a,
+        "--candidate",
+        &wall_b,
+        "--out",
+        &out,
+    ]);
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains(" 0 inconclusive, 16 not gated,"),
+        "{}",
+        text(&o.stdout)
+    );
+    let md = std::fs::read_to_string(t.path().join("out/gate.md")).unwrap();
+    assert!(
+        md.contains("## Not gated")
+            && md.contains("wall clock under emulation (TCG); use --clock instructions"),
+        "{md}"
+    );
+
+    let smoke = on_instruction_clock(fixture("smoke"));
     let one_a = samples(&t.path().join("one-a"), &smoke, 1, "aaaa", |_| {});
     let one_b = samples(&t.path().join("one-b"), &smoke, 1, "bbbb", |_| {});
-    let out = t.path().join("out").display().to_string();
 
     // One sample a side: exact figures agree, timings are inconclusive: exit 3, or what
     // --inconclusive says.

@@ -1119,7 +1119,7 @@ fn vm_gate_aa_no_false_alarm_and_injected_delay_detected() {
 
 #[test]
 #[ignore = "boots a VM twice (qemu TCG, ~1 min); run by ci/test"]
-fn vm_gate_flags_a_chunk_size_change_exactly() {
+fn vm_exact_gate_flags_a_chunk_size_change() {
     if !vm_available() {
         return;
     }
@@ -1179,6 +1179,26 @@ fn vm_gate_flags_a_chunk_size_change_exactly() {
     let r = rows(&g, "base", "data_blocks_allocated");
     assert_eq!(r.len(), 1);
     assert_eq!(r[0]["verdict"], "unchanged", "{}", r[0]);
+    // Wall-clock timings under TCG are shown, never judged: the exit code above came
+    // from exact figures alone (which is why this test need not run alone).
+    let timing: Vec<&serde_json::Value> = g["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "timing")
+        .collect();
+    assert!(timing.len() >= 4, "{timing:?}");
+    for r in &timing {
+        assert_eq!(r["outcome"], "not_gated", "{r}");
+        assert!(
+            r["candidate"]["values"]
+                .as_array()
+                .is_some_and(|v| !v.is_empty()),
+            "{r}"
+        );
+    }
+    assert_eq!(g["counts"]["not_gated"], timing.len(), "{}", g["counts"]);
+    assert_eq!(g["counts"]["inconclusive"], 0, "{}", g["counts"]);
 }
 
 /// The metric `name` of `step` in case `case` of `s`.

@@ -190,6 +190,23 @@ impl Device {
         }
     }
 
+    /// Check that IO up to `end` stays on the device, and give the buffer length of an
+    /// `io_size` IO (what every workload checks before its first IO).
+    pub fn io_len_within(&self, end: Bytes, io_size: Bytes) -> Result<usize, WorkloadError> {
+        let len = self.len()?;
+        if end > len {
+            return Err(WorkloadError::RegionBeyondDevice {
+                path: self.path.clone(),
+                end,
+                len,
+            });
+        }
+        usize::try_from(io_size.0).map_err(|_| WorkloadError::InvalidParam {
+            param: "io_size",
+            reason: format!("{io_size} does not fit memory"),
+        })
+    }
+
     /// Write all of `buf` at `offset`. With O_DIRECT, `buf`'s address, length and
     /// `offset` must be multiples of the logical block size (EINVAL otherwise). Short
     /// writes are continued; the error is the syscall's, errno intact.

@@ -272,18 +272,7 @@ fn job(
 ) -> Result<JobOut, WorkloadError> {
     let setup = || -> Result<(Device, usize), WorkloadError> {
         let dev = Device::open(path, p.direct)?;
-        let len = dev.len()?;
-        if region.end() > len {
-            return Err(WorkloadError::RegionBeyondDevice {
-                path: path.to_owned(),
-                end: region.end(),
-                len,
-            });
-        }
-        let io_len = usize::try_from(p.io_size.0).map_err(|_| WorkloadError::InvalidParam {
-            param: "io_size",
-            reason: format!("{} does not fit memory", p.io_size),
-        })?;
+        let io_len = dev.io_len_within(region.end(), p.io_size)?;
         Ok((dev, io_len))
     };
     let set_up = setup();

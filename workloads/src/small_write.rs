@@ -144,18 +144,7 @@ pub fn run(
         });
     }
     let region = Region::new(p.offset, p.span, p.io_size)?;
-    let len = dev.len()?;
-    if region.end() > len {
-        return Err(WorkloadError::RegionBeyondDevice {
-            path: dev.path().to_owned(),
-            end: region.end(),
-            len,
-        });
-    }
-    let io_len = usize::try_from(p.io_size.0).map_err(|_| WorkloadError::InvalidParam {
-        param: "io_size",
-        reason: format!("{} does not fit memory", p.io_size),
-    })?;
+    let io_len = dev.io_len_within(region.end(), p.io_size)?;
     let dev: &Device = dev;
     let mut engine = SyncEngine::new(dev, io_len);
     let mut out = drive(&mut engine, dev.path(), p, region, progress, stop)?;

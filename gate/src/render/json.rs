@@ -74,7 +74,10 @@ pub fn render(r: &GateReport) -> String {
                     Verdict::Inconclusive { reason } => Some(reason),
                     _ => None,
                 },
-                note: row.verdict.note(),
+                note: match &row.verdict {
+                    Verdict::NotGated { reason } => Some(reason.as_str()),
+                    v => v.note(),
+                },
                 explanation: row.explain(),
                 baseline: row.baseline.as_ref(),
                 candidate: row.candidate.as_ref(),

@@ -175,10 +175,10 @@ pub fn render(report: &GateReport, candidate: &[LoadedRun]) -> String {
             }
         }
         // Not in quick-junit's schema, but read by Jenkins and GitLab: how many were
-        // inconclusive, beside the failures it counts itself.
+        // inconclusive or not gated, beside the failures it counts itself.
         let skipped = rows
             .iter()
-            .filter(|r| r.outcome == Outcome::Inconclusive)
+            .filter(|r| matches!(r.outcome, Outcome::Inconclusive | Outcome::NotGated))
             .count();
         suite
             .extra
@@ -222,6 +222,11 @@ fn test_case(suite: &str, r: &Row) -> TestCase {
             st.set_message(message);
             st
         }
+        Outcome::NotGated => {
+            let mut st = TestCaseStatus::skipped();
+            st.set_message(r.explain());
+            st
+        }
     };
     let mut case = TestCase::new(case_name(r), status);
     case.set_classname(suite);
@@ -229,7 +234,7 @@ fn test_case(suite: &str, r: &Row) -> TestCase {
         Outcome::Pass => {
             case.set_system_out(format!("{}: {detail}", r.verdict.label()));
         }
-        Outcome::Inconclusive => {
+        Outcome::Inconclusive | Outcome::NotGated => {
             case.set_system_out(detail);
         }
         Outcome::Fail => {}

@@ -124,9 +124,9 @@ fn table_rows(x: &mut String, rows: &[&Row], last: Last) {
     x.push('\n');
 }
 
-/// Inconclusive figures: each reason shared by several as one line with their count and
-/// their names collapsed; the others in a table with their values.
-fn inconclusive(x: &mut String, rows: &[&Row]) {
+/// Inconclusive or not-gated figures: each reason shared by several as one line with
+/// their count and their names collapsed; the others in a table with their values.
+fn by_reason(x: &mut String, rows: &[&Row]) {
     let mut by_reason: Vec<(String, Vec<&Row>)> = Vec::new();
     for r in rows {
         let why = r.reason();
@@ -300,7 +300,16 @@ pub fn render(r: &GateReport, plots: &[PlotRef], image_base: Option<&str>) -> St
         .collect();
     if !inc.is_empty() {
         x.push_str("## Inconclusive\n\n");
-        inconclusive(&mut x, &inc);
+        by_reason(&mut x, &inc);
+    }
+    let not_gated: Vec<&Row> = pool
+        .iter()
+        .copied()
+        .filter(|row| row.outcome == Outcome::NotGated)
+        .collect();
+    if !not_gated.is_empty() {
+        x.push_str("## Not gated\n\n");
+        by_reason(&mut x, &not_gated);
     }
     let improved: Vec<&Row> = pool
         .iter()

@@ -89,6 +89,9 @@ pub fn environment_info(kind: &str, tools: Vec<(String, String)>) -> Environment
         cpus: std::thread::available_parallelism()
             .map(|n| n.get() as u32)
             .unwrap_or(1),
+        // The guest (env/guest.rs) overwrites both under the instruction clock.
+        clock: Default::default(),
+        icount_shift: None,
         thinbench_version: env!("CARGO_PKG_VERSION").to_owned(),
         thinbench_commit: option_env!("THINBENCH_COMMIT").map(str::to_owned),
         tools,

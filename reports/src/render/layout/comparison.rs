@@ -176,10 +176,12 @@ fn figures_table(b: &mut Builder, c: &Comparison) {
             | VerdictKind::New
             | VerdictKind::Inconclusive => Tone::Warn,
             VerdictKind::Improved => Tone::Good,
-            VerdictKind::Unchanged => Tone::Plain,
+            VerdictKind::Unchanged | VerdictKind::NotGated => Tone::Plain,
         };
         let verdict = match (&r.verdict, r.verdict.note()) {
-            (Verdict::Inconclusive { reason }, _) => format!("{} ({reason})", r.verdict.label()),
+            (Verdict::Inconclusive { reason } | Verdict::NotGated { reason }, _) => {
+                format!("{} ({reason})", r.verdict.label())
+            }
             (_, Some(note)) => format!("{} ({note})", r.verdict.label()),
             (_, None) => r.verdict.label().to_owned(),
         };
