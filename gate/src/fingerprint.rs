@@ -30,8 +30,9 @@ pub struct Fingerprint {
     /// machines under TCG. 0 in baselines written before it was recorded.
     #[serde(default)]
     pub cpus: u32,
-    /// `wall` or `instructions` (schema `TimingClock`): a wall-clock timing and an
-    /// instruction-clock one measure different things. `wall` in older baselines.
+    /// `wall`, or `instructions (shift N)` (schema `TimingClock` and `icount_shift`): a
+    /// wall-clock timing and an instruction-clock one measure different things. `wall`
+    /// in older baselines.
     #[serde(default = "wall")]
     pub clock: String,
 }
@@ -67,7 +68,11 @@ impl Fingerprint {
             cpu_model: env.cpu_model.clone(),
             host_cpu_model: host_cpu,
             cpus: env.cpus,
-            clock: env.clock.as_str().to_owned(),
+            // Another shift is another clock: 2^shift ns per instruction.
+            clock: match env.icount_shift {
+                Some(shift) => format!("{} (shift {shift})", env.clock.as_str()),
+                None => env.clock.as_str().to_owned(),
+            },
         }
     }
 
