@@ -9,6 +9,7 @@ mod case_run;
 mod context;
 mod crosscheck;
 pub mod error;
+mod iostat;
 pub(crate) mod faults;
 pub mod pools;
 pub(crate) mod sampler;

@@ -11,6 +11,7 @@ use thinbench_schema::record::{
 use super::actions::{self, ActionOutput, StepCtx};
 use super::case::{check, sample, verdict, CaseState};
 use super::error::StepError;
+use super::iostat;
 use super::sampler::Sampler;
 use crate::backend::PoolBackend;
 use crate::record::Recorder;
@@ -41,6 +42,7 @@ pub fn run_step(
         metrics: Vec::new(),
         expectations: Vec::new(),
         error: None,
+        io_not_measured: None,
     };
     let pname = pool.name.as_str();
     let kernel_from = state.kernel_lines.len();
@@ -51,6 +53,9 @@ pub fn run_step(
             state.model = Some(PoolModel::new(pool.chunk, u.data_total));
         }
     }
+    // The IO counters closest around the action: the status reads (noflush) do no IO,
+    // and the thin_ls cross-check below runs after the second reading.
+    let io_before = iostat::read(&*backend);
     let outcome = if state.model.is_none() {
         Err(StepError::from("pool status unreadable at the first step"))
     } else {
@@ -64,6 +69,7 @@ pub fn run_step(
         };
         actions::run(&mut ctx)
     };
+    let io_after = iostat::read(&*backend);
     r.pool_after = backend.status().ok();
     if let Some(u) = &r.pool_after {
         status_after(rec, pname, step, state, u);
@@ -121,6 +127,14 @@ pub fn run_step(
                 r.status = Status::Failed;
             }
         }
+    }
+    match (io_before, io_after) {
+        (Ok(b), Ok(a)) => {
+            let (m, note) = iostat::metrics(&b, &a, r.workload.as_ref());
+            r.metrics.extend(m);
+            r.io_not_measured = note;
+        }
+        (Err(e), _) | (_, Err(e)) => r.io_not_measured = Some(e),
     }
     r.duration_ms = started.elapsed().as_millis() as u64;
     r
