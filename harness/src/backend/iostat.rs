@@ -205,6 +205,10 @@ impl DiskStats {
 pub struct DeviceIo {
     /// The device the pool's table names.
     pub dev: DevNum,
+    /// A request-based (blk-mq) device, such as a loop device: only those count flushes
+    /// (`REQ_OP_FLUSH` requests); a bio-based one (dm) counts an empty flush bio as a
+    /// write of 0 sectors and never fills the flush field.
+    pub request_based: bool,
     /// Its counters.
     pub stats: DiskStats,
 }
@@ -227,7 +231,12 @@ impl PoolIo {
                 message: format!("thin-pool table names device `{s}`, not major:minor"),
             })?;
             let stats = DiskStats::read(dev)?;
-            Ok(DeviceIo { dev, stats })
+            let request_based = dev.stat_path().with_file_name("mq").is_dir();
+            Ok(DeviceIo {
+                dev,
+                request_based,
+                stats,
+            })
         };
         Ok(PoolIo {
             data: one(&table.data_dev)?,
@@ -252,15 +261,15 @@ mod tests {
     #[test]
     fn eleven_fields_have_no_discards_or_flushes() {
         let s = parse(K4_14).unwrap();
-        assert_eq!(
-            (s.reads, s.reads_merged, s.read_sectors),
-            (1021, 14, 41234)
-        );
+        assert_eq!((s.reads, s.reads_merged, s.read_sectors), (1021, 14, 41234));
         assert_eq!(
             (s.writes, s.writes_merged, s.write_sectors),
             (5120, 96, 81920)
         );
-        assert_eq!((s.discards, s.discard_sectors, s.flushes), (None, None, None));
+        assert_eq!(
+            (s.discards, s.discard_sectors, s.flushes),
+            (None, None, None)
+        );
     }
 
     #[test]

@@ -35,12 +35,29 @@ pub(super) fn metrics(
         ("metadata", &before.metadata, &after.metadata),
     ] {
         match delta(b, a) {
-            Ok(d) => device_metrics(&mut out, name, &d, workload),
+            Ok(d) => device_metrics(&mut out, name, &d, a.request_based, workload),
             Err(why) => notes.push(format!("{name} device not measured: {why}")),
         }
     }
     let note = (!notes.is_empty()).then(|| notes.join("; "));
     (out, note)
+}
+
+/// The metadata-device IO of the `thin_ls` cross-check (reserve a metadata snapshot,
+/// read it, release it): harness cost, `oracle.thin_ls_metadata_*`, with no better or
+/// worse. Empty when the device changed under it.
+pub(super) fn crosscheck_metrics(before: &PoolIo, after: &PoolIo) -> Vec<Metric> {
+    let Ok(d) = delta(&before.metadata, &after.metadata) else {
+        return Vec::new();
+    };
+    let m = |n: &str, v: u64| Metric {
+        name: format!("oracle.thin_ls_metadata_{n}"),
+        value: v as f64,
+        unit: "count".into(),
+        kind: MetricKind::Exact,
+        better: Better::Neither,
+    };
+    vec![m("reads", d.reads), m("writes", d.writes)]
 }
 
 /// One device's change over the step.
@@ -51,15 +68,19 @@ fn delta(b: &DeviceIo, a: &DeviceIo) -> Result<DiskStats, String> {
             b.dev, a.dev
         ));
     }
-    a.stats
-        .since(&b.stats)
-        .ok_or_else(|| format!("{}'s counters went down: another device took its number", a.dev))
+    a.stats.since(&b.stats).ok_or_else(|| {
+        format!(
+            "{}'s counters went down: another device took its number",
+            a.dev
+        )
+    })
 }
 
 fn device_metrics(
     out: &mut Vec<Metric>,
     dev: &str,
     d: &DiskStats,
+    request_based: bool,
     workload: Option<&WorkloadStats>,
 ) {
     let mut push = |n: &str, v: f64, unit: &str| {
@@ -79,7 +100,9 @@ fn device_metrics(
         push("discards", n as f64, "count");
         push("discard_bytes", s as f64 * SECTOR, "bytes");
     }
-    if let Some(n) = d.flushes {
+    // Only a request-based device counts flushes; a bio-based one (dm) counts an empty
+    // flush as a write of 0 bytes and leaves the flush field 0, a zero that means nothing.
+    if let Some(n) = d.flushes.filter(|_| request_based) {
         push("flushes", n as f64, "count");
     }
     // Amplification: only where the step had user IO to divide by.
@@ -109,6 +132,7 @@ mod tests {
     fn dev(minor: u32, writes: u64, flushes: Option<u64>) -> DeviceIo {
         DeviceIo {
             dev: DevNum { major: 7, minor },
+            request_based: true,
             stats: DiskStats {
                 writes,
                 write_sectors: writes * 8,
@@ -146,7 +170,10 @@ mod tests {
         assert_eq!(get(&m, "io.data.write_bytes").unwrap().value, 64.0 * 4096.0);
         assert_eq!(get(&m, "io.metadata.flushes").unwrap().value, 2.0);
         assert_eq!(get(&m, "io.data.writes_per_io").unwrap().value, 1.0);
-        assert_eq!(get(&m, "io.metadata.writes_per_io").unwrap().value, 4.0 / 64.0);
+        assert_eq!(
+            get(&m, "io.metadata.writes_per_io").unwrap().value,
+            4.0 / 64.0
+        );
         assert_eq!(get(&m, "io.data.write_bytes_per_byte").unwrap().value, 1.0);
         assert!(m
             .iter()
@@ -171,6 +198,38 @@ mod tests {
     }
 
     #[test]
+    fn a_bio_based_device_has_no_flush_figure() {
+        let mut b = PoolIo {
+            data: dev(0, 1, Some(0)),
+            metadata: dev(1, 1, Some(0)),
+        };
+        b.metadata.request_based = false;
+        let (m, _) = metrics(&b, &b, None);
+        assert!(get(&m, "io.data.flushes").is_some());
+        assert!(get(&m, "io.metadata.flushes").is_none());
+        assert!(get(&m, "io.metadata.discards").is_some());
+    }
+
+    #[test]
+    fn the_crosscheck_counts_apart_on_the_metadata_device() {
+        let b = PoolIo {
+            data: dev(0, 1, Some(0)),
+            metadata: dev(1, 10, Some(0)),
+        };
+        let a = PoolIo {
+            metadata: dev(1, 16, Some(0)),
+            ..b
+        };
+        let m = crosscheck_metrics(&b, &a);
+        assert_eq!(
+            get(&m, "oracle.thin_ls_metadata_writes").unwrap().value,
+            6.0
+        );
+        assert_eq!(get(&m, "oracle.thin_ls_metadata_reads").unwrap().value, 0.0);
+        assert!(m.iter().all(|x| x.better == Better::Neither));
+    }
+
+    #[test]
     fn a_replaced_device_is_left_out_and_said_so() {
         let b = PoolIo {
             data: dev(0, 100, Some(1)),
@@ -184,7 +243,10 @@ mod tests {
         assert!(get(&m, "io.data.writes").is_some());
         assert!(m.iter().all(|x| !x.name.starts_with("io.metadata.")));
         let note = note.unwrap();
-        assert!(note.contains("metadata device not measured") && note.contains("7:5"), "{note}");
+        assert!(
+            note.contains("metadata device not measured") && note.contains("7:5"),
+            "{note}"
+        );
         // Same number, counters down: a new device.
         let a = PoolIo {
             data: dev(0, 50, Some(1)),

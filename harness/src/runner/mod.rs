@@ -9,8 +9,8 @@ mod case_run;
 mod context;
 mod crosscheck;
 pub mod error;
-mod iostat;
 pub(crate) mod faults;
+mod iostat;
 pub mod pools;
 pub(crate) mod sampler;
 
