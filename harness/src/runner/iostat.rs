@@ -89,7 +89,13 @@ fn device_metrics(
             value: v,
             unit: unit.into(),
             kind: MetricKind::Exact,
-            better: Better::Lower,
+            // Less IO for the same user work is better, except discards: fewer passed
+            // down is space not given back (passdown lost), so neither way is better.
+            better: if n.starts_with("discard") {
+                Better::Neither
+            } else {
+                Better::Lower
+            },
         })
     };
     push("reads", d.reads as f64, "count");
@@ -175,9 +181,10 @@ mod tests {
             4.0 / 64.0
         );
         assert_eq!(get(&m, "io.data.write_bytes_per_byte").unwrap().value, 1.0);
+        assert!(m.iter().all(|x| x.kind == MetricKind::Exact));
         assert!(m
             .iter()
-            .all(|x| x.kind == MetricKind::Exact && x.better == Better::Lower));
+            .all(|x| (x.better == Better::Neither) == x.name.contains(".discard")));
         // No workload: counters, no ratios.
         let (m, _) = metrics(&b, &a, None);
         assert!(get(&m, "io.data.writes").is_some());
