@@ -41,7 +41,8 @@ fn metric<'v>(s: &'v mut Value, name: &str) -> &'v mut Value {
 
 fn failing(r: &GateReport) -> Vec<String> {
     r.with_outcome(Outcome::Fail)
-        .filter_map(|x| (x.key.step.as_deref() == Some(STEP)).then(|| x.key.figure.clone()))
+        .filter(|x| x.key.step.as_deref() == Some(STEP))
+        .map(|x| x.key.figure.clone())
         .collect()
 }
 

@@ -85,6 +85,12 @@ pub enum StatError {
         /// Fields found.
         found: usize,
     },
+    /// The pool's table names a device that is not `major:minor`.
+    #[error("the pool's table names device `{text}`, not major:minor")]
+    NotADevice {
+        /// What it named.
+        text: String,
+    },
     /// A field that is not a count.
     #[error("{path}: field {field} ({name}) is `{text}`, not a count")]
     NotACount {
@@ -223,13 +229,12 @@ pub struct PoolIo {
 }
 
 impl PoolIo {
-    /// Both devices' counters, the devices as a `thin-pool` table's params name them.
-    pub fn read(table: &super::table::PoolTable) -> Result<PoolIo, super::BackendError> {
-        let one = |s: &str| -> Result<DeviceIo, super::BackendError> {
-            let dev = DevNum::parse(s).ok_or_else(|| super::BackendError::Status {
-                pool: s.to_owned(),
-                message: format!("thin-pool table names device `{s}`, not major:minor"),
-            })?;
+    /// Both devices' counters, the devices named as a `thin-pool` table's params name
+    /// them (`major:minor`).
+    pub fn read(data_dev: &str, metadata_dev: &str) -> Result<PoolIo, StatError> {
+        let one = |s: &str| -> Result<DeviceIo, StatError> {
+            let dev =
+                DevNum::parse(s).ok_or_else(|| StatError::NotADevice { text: s.to_owned() })?;
             let stats = DiskStats::read(dev)?;
             let request_based = dev.stat_path().with_file_name("mq").is_dir();
             Ok(DeviceIo {
@@ -239,8 +244,8 @@ impl PoolIo {
             })
         };
         Ok(PoolIo {
-            data: one(&table.data_dev)?,
-            metadata: one(&table.metadata_dev)?,
+            data: one(data_dev)?,
+            metadata: one(metadata_dev)?,
         })
     }
 }

@@ -119,7 +119,8 @@ pub trait PoolBackend {
     /// fake), and its IO is not measured.
     fn io_counters(&self) -> Result<Option<iostat::PoolIo>, BackendError> {
         let dm = dm::Dm::open()?;
-        iostat::PoolIo::read(&pool_table(&dm, self.pool_dm_name())?).map(Some)
+        let t = pool_table(&dm, self.pool_dm_name())?;
+        Ok(Some(iostat::PoolIo::read(&t.data_dev, &t.metadata_dev)?))
     }
     /// A new thin device.
     fn create_thin(
