@@ -317,6 +317,11 @@ pub struct StepResult {
     pub expectations: Vec<ExpectationResult>,
     /// Error that ended the step, if any.
     pub error: Option<String>,
+    /// Why the step's `io.*` counters (block-layer IO the pool sent its data and
+    /// metadata devices) are absent, wholly or for one device (`not measured: …`);
+    /// absent when they were measured, and in results from before they existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io_not_measured: Option<String>,
 }
 
 /// A pool as a case saw it.

@@ -7,6 +7,8 @@ use std::process::Command;
 
 use thinbench_schema::record::{RunSummary, Status};
 
+#[path = "vm_tests/iostat.rs"]
+mod iostat;
 #[path = "vm_tests/sampling.rs"]
 mod sampling;
 
@@ -71,6 +73,7 @@ fn run_shipped(name: &str, only: Option<&str>) -> RunSummary {
     let lwm_step = (name == "docker-devicemapper").then_some("fill");
     sampling::check_kernel_time(name, out.path(), lwm_step, &s);
     sampling::check_environment_event(name, out.path(), &s);
+    iostat::check(name, &s);
     eprintln!(
         "{name}: guest kernel {} dm {} thin-pool {} ({})",
         s.environment.kernel,

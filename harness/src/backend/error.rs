@@ -64,6 +64,9 @@ pub enum BackendError {
     /// A thin name the backend does not know (validation should have caught it).
     #[error("no thin device named {0} in this pool")]
     NoSuchThin(String),
+    /// A device's block-layer counters could not be read.
+    #[error(transparent)]
+    Stat(#[from] super::iostat::StatError),
 }
 
 impl BackendError {
@@ -89,9 +92,10 @@ impl BackendError {
                 Kind::Refused
             }
             BackendError::Unsupported(_) => Kind::Unsupported,
-            BackendError::Io { .. } | BackendError::Status { .. } | BackendError::NoSuchThin(_) => {
-                Kind::Other
-            }
+            BackendError::Io { .. }
+            | BackendError::Status { .. }
+            | BackendError::NoSuchThin(_)
+            | BackendError::Stat(_) => Kind::Other,
             BackendError::Errno { .. } => Kind::Other,
         }
     }

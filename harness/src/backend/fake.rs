@@ -425,6 +425,11 @@ impl PoolBackend for FakePool {
         lock(&self.state).status(&self.dm_name)
     }
 
+    /// No block devices: the fake's IO is not measured (absent, never zeros).
+    fn io_counters(&self) -> Result<Option<super::iostat::PoolIo>, BackendError> {
+        Ok(None)
+    }
+
     fn status_reader(&self) -> Box<dyn StatusReader> {
         Box::new(FakeStatusReader {
             state: self.state.clone(),

@@ -8,6 +8,7 @@ pub mod dm;
 mod error;
 pub mod fake;
 pub mod fault;
+pub mod iostat;
 pub mod log_writes;
 pub mod loop_lvm;
 pub mod loopdev;

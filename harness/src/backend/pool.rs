@@ -8,7 +8,7 @@ use thinbench_schema::record::PoolUsage;
 use thinbench_schema::units::{Bytes, DataBlocks};
 
 use super::error::BackendError;
-use super::{dm, fault, metadata_repair, status, thin_tools};
+use super::{dm, fault, iostat, metadata_repair, status, table, thin_tools};
 
 /// An active thin device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +111,16 @@ pub trait PoolBackend {
     /// A status reader another thread can own (the sampler's, the fault trigger's).
     fn status_reader(&self) -> Box<dyn StatusReader> {
         Box::new(DmStatusReader::new(self.pool_dm_name()))
+    }
+    /// The block layer's counters of the data and metadata devices the pool's table names
+    /// now: what the pool sent them (under a fault layer, the top layer's, i.e. still what
+    /// the pool sent). Found by device number from the live table each time, so a device
+    /// lvm renamed or replaced is followed. `None`: this backend has no block devices (the
+    /// fake), and its IO is not measured.
+    fn io_counters(&self) -> Result<Option<iostat::PoolIo>, BackendError> {
+        let dm = dm::Dm::open()?;
+        let t = pool_table(&dm, self.pool_dm_name())?;
+        Ok(Some(iostat::PoolIo::read(&t.data_dev, &t.metadata_dev)?))
     }
     /// A new thin device.
     fn create_thin(
@@ -305,6 +315,22 @@ pub fn ensure_inactive(dm: &dm::Dm, t: &ThinDev) -> Result<(), BackendError> {
         });
     }
     Ok(())
+}
+
+/// The `thin-pool` table line of a named pool device, parsed.
+pub fn pool_table(dm: &dm::Dm, pool: &str) -> Result<table::PoolTable, BackendError> {
+    let lines = dm.table(pool)?;
+    let line = lines
+        .iter()
+        .find(|l| l.2 == "thin-pool")
+        .ok_or_else(|| BackendError::Status {
+            pool: pool.into(),
+            message: "no thin-pool target in its table".into(),
+        })?;
+    table::PoolTable::parse(&line.3).map_err(|message| BackendError::Status {
+        pool: pool.into(),
+        message,
+    })
 }
 
 /// Status of a named pool device, parsed.

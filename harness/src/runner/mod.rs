@@ -10,6 +10,7 @@ mod context;
 mod crosscheck;
 pub mod error;
 pub(crate) mod faults;
+mod iostat;
 pub mod pools;
 pub(crate) mod sampler;
 

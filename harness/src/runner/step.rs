@@ -11,6 +11,7 @@ use thinbench_schema::record::{
 use super::actions::{self, ActionOutput, StepCtx};
 use super::case::{check, sample, verdict, CaseState};
 use super::error::StepError;
+use super::iostat;
 use super::sampler::Sampler;
 use crate::backend::PoolBackend;
 use crate::record::Recorder;
@@ -41,6 +42,7 @@ pub fn run_step(
         metrics: Vec::new(),
         expectations: Vec::new(),
         error: None,
+        io_not_measured: None,
     };
     let pname = pool.name.as_str();
     let kernel_from = state.kernel_lines.len();
@@ -51,6 +53,9 @@ pub fn run_step(
             state.model = Some(PoolModel::new(pool.chunk, u.data_total));
         }
     }
+    // The IO counters closest around the action: the status reads (noflush) do no IO,
+    // and the thin_ls cross-check below runs after the second reading.
+    let io_before = iostat::read(&*backend);
     let outcome = if state.model.is_none() {
         Err(StepError::from("pool status unreadable at the first step"))
     } else {
@@ -64,6 +69,7 @@ pub fn run_step(
         };
         actions::run(&mut ctx)
     };
+    let io_after = iostat::read(&*backend);
     r.pool_after = backend.status().ok();
     if let Some(u) = &r.pool_after {
         status_after(rec, pname, step, state, u);
@@ -92,7 +98,7 @@ pub fn run_step(
                 .data_blocks_allocated
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| "unknown".into());
-            let crosscheck_ms = oracle(&mut r, &out, &*backend, state, step, &observed);
+            let crosscheck = oracle(&mut r, &out, &*backend, state, step, &observed);
             r.expectations.extend(out.checks.iter().cloned());
             for e in &step.expect {
                 let x = expectation(
@@ -108,7 +114,7 @@ pub fn run_step(
             r.workload = out.workload;
             r.phases = out.phases;
             r.metrics = out.metrics;
-            if let Some(ms) = crosscheck_ms {
+            if let Some((ms, io)) = crosscheck {
                 r.metrics.push(actions::metric(
                     "oracle.thin_ls_ms",
                     ms,
@@ -116,11 +122,20 @@ pub fn run_step(
                     thinbench_schema::record::MetricKind::Timing,
                     thinbench_schema::record::Better::Lower,
                 ));
+                r.metrics.extend(io);
             }
             if r.expectations.iter().any(|e| e.status == Status::Failed) {
                 r.status = Status::Failed;
             }
         }
+    }
+    match (io_before, io_after) {
+        (Ok(b), Ok(a)) => {
+            let (m, note) = iostat::metrics(&b, &a, r.workload.as_ref());
+            r.metrics.extend(m);
+            r.io_not_measured = note;
+        }
+        (Err(e), _) | (_, Err(e)) => r.io_not_measured = Some(e),
     }
     r.duration_ms = started.elapsed().as_millis() as u64;
     r
@@ -213,7 +228,8 @@ fn refused(r: &mut StepResult, e: &StepError, step: &StepSpec) {
 }
 
 /// The accounting oracle: the model's prediction against the pool's change, and per thin
-/// the pool's own metadata (`thin_ls`) against the model. Returns what `thin_ls` cost.
+/// the pool's own metadata (`thin_ls`) against the model. Returns what `thin_ls` cost:
+/// its time, and the metadata-device IO it caused (outside the step's `io.*` window).
 fn oracle(
     r: &mut StepResult,
     out: &ActionOutput,
@@ -221,8 +237,8 @@ fn oracle(
     state: &CaseState,
     step: &StepSpec,
     observed: &str,
-) -> Option<f64> {
-    let mut crosscheck_ms = None;
+) -> Option<(f64, Vec<thinbench_schema::record::Metric>)> {
+    let mut crosscheck = None;
     // Under a fault that drops or damages writes, the on-disk metadata is not the
     // pool's (thin_ls reads the disk), and a transaction the pool aborted takes
     // its allocations since the last commit with it: the model cannot know which,
@@ -265,16 +281,22 @@ fn oracle(
             // Per thin, the kernel's own metadata (thin_ls) against the model. Its
             // cost is recorded: under TCG every pool message is a metadata commit.
             let t = Instant::now();
+            let io_before = iostat::read(backend);
             r.expectations.push(super::crosscheck::thin_ls(
                 backend,
                 state,
                 r.pool_after.as_ref(),
                 step,
             ));
-            crosscheck_ms = Some(t.elapsed().as_millis() as f64);
+            let ms = t.elapsed().as_millis() as f64;
+            let io = match (io_before, iostat::read(backend)) {
+                (Ok(b), Ok(a)) => iostat::crosscheck_metrics(&b, &a),
+                _ => Vec::new(),
+            };
+            crosscheck = Some((ms, io));
         }
     }
-    crosscheck_ms
+    crosscheck
 }
 
 /// One of the scenario's `[step.expect]` entries, checked against what the step did.

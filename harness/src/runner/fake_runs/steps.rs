@@ -48,6 +48,44 @@ mode = \"rw\"
     );
 }
 
+/// The fake pool has no block devices: its IO is not measured — no `io.*` figure at all
+/// (never zeros) and a reason on every step, workload or not.
+#[test]
+fn io_counters_are_absent_on_the_fake_pool_and_say_why() {
+    let r = run(&one_pool(&format!(
+        "{BASE}
+[[step]]
+name = \"w\"
+action = \"small-write\"
+thin = \"base\"
+pattern = \"sequential\"
+io_size = \"4KiB\"
+bytes = \"256KiB\"
+"
+    )));
+    all_passed(&r);
+    for st in r.steps(0) {
+        let io: Vec<&str> = st
+            .metrics
+            .iter()
+            .map(|m| m.name.as_str())
+            .filter(|n| {
+                n.starts_with("io.data.")
+                    || n.starts_with("io.metadata.")
+                    || n.starts_with("oracle.thin_ls_metadata")
+            })
+            .collect();
+        assert!(io.is_empty(), "step {}: {io:?}", st.name);
+        let why = st.io_not_measured.as_deref().unwrap_or("");
+        assert!(
+            why.starts_with("not measured: ") && why.contains("fake"),
+            "step {}: {why:?}",
+            st.name
+        );
+    }
+    assert!(r.step("w").workload.as_ref().is_some_and(|w| w.ops == 64));
+}
+
 #[test]
 fn small_write_random_counts_first_touches_not_ios() {
     let r = run(&one_pool(&format!(

@@ -1,7 +1,9 @@
-//! The "Metrics" section: every named figure of every step, the harness's own cost in a
-//! table of its own, and the metric row other sections reuse.
+//! The "Metrics" section: every named figure of every step (the IO counters have their
+//! own section, `io_work`), the harness's own cost in a table of its own, and the metric
+//! row other sections reuse.
 
 use super::builder::Builder;
+use super::io_work::is_io_work;
 use super::shared::{better_str, is_harness_cost, kind_str, metric_text, shown_unit};
 use crate::model::{MetricRow, ReportModel};
 use crate::render::document::{Block, Cell};
@@ -36,12 +38,14 @@ pub(super) fn metrics_section(b: &mut Builder, m: &ReportModel) {
     let (harness, pool): (Vec<&MetricRow>, Vec<&MetricRow>) = m
         .metrics
         .iter()
+        .filter(|r| !is_io_work(&r.metric.name))
         .partition(|r| is_harness_cost(&r.metric.name));
     if !pool.is_empty() {
         b.h(2, "Metrics");
         b.text(
-            "Every named figure of every step. Exact metrics are identical run to run on one \
-             kernel; timing metrics are noisy.",
+            "Every named figure of every step but the IO counters (their own section, \
+             \"IO work\"). Exact metrics are identical run to run on one kernel; timing \
+             metrics are noisy.",
         );
         let mut t = b.table(
             "metrics",

@@ -7,6 +7,7 @@
 mod builder;
 mod comparison;
 mod cow;
+mod io_work;
 mod kinds;
 mod latency;
 mod metrics;
@@ -82,6 +83,7 @@ pub(crate) fn report(m: &ReportModel) -> Document {
     kinds::kind_section(&mut b, m);
     cow::cow_section(&mut b, m);
     space::space_section(&mut b, m);
+    io_work::io_work_section(&mut b, m);
     model_check::model_section(&mut b, m);
     metrics::metrics_section(&mut b, m);
     b.doc("report", report_title(m))
