@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 use thinbench_schema::ids::{Ident, ThinId};
-use thinbench_schema::record::{PoolKind, PoolMode};
+use thinbench_schema::record::{PoolKind, PoolMode, TimingClock};
 use thinbench_schema::units::{Bytes, ChunkSize, DataBlocks};
 
 /// A whole scenario, validated.
@@ -26,7 +26,13 @@ pub struct ScenarioSpec {
     pub pools: Vec<PoolSpec>,
     /// Steps in order.
     pub steps: Vec<StepSpec>,
+    /// `clock`: the clock the scenario asks its VM to run on (`None`: not said, the
+    /// wall clock unless the command line says otherwise; the command line wins).
+    pub clock: Option<TimingClock>,
 }
+
+/// The VM's memory, MiB: what RAM-backed pools are sized against at validation.
+pub const GUEST_MEMORY_MIB: u32 = 2048;
 
 /// How often a case's sampler reads its pool's status unless the scenario says
 /// (`sample_interval`).

@@ -32,13 +32,16 @@ fn guest_script_runs_every_job_into_its_own_directory() {
         accel: "tcg".into(),
         qemu_version: Some("10.0.2".into()),
         host_cpu: "AMD EPYC 9B14".into(),
+        clock: "instructions".into(),
+        icount_shift: Some(4),
     };
     let s = guest_script(Path::new("/bin/thinbench"), &jobs, flags, None, &facts);
     let lines: Vec<&str> = s.lines().collect();
     assert_eq!(
         lines[0],
         "export DM_DISABLE_UDEV=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin RUST_BACKTRACE=1 \
-         THINBENCH_VM_ACCEL='tcg' THINBENCH_VM_QEMU_VERSION='10.0.2' THINBENCH_VM_HOST_CPU='AMD EPYC 9B14'"
+         THINBENCH_VM_ACCEL='tcg' THINBENCH_VM_QEMU_VERSION='10.0.2' THINBENCH_VM_HOST_CPU='AMD EPYC 9B14' \
+         THINBENCH_VM_CLOCK='instructions' THINBENCH_VM_ICOUNT_SHIFT='4'"
     );
     assert_eq!(lines[2], "rc=0");
     assert!(lines[3].starts_with("echo \"thinbench-guest: run 1/2 uptime="));
