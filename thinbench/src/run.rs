@@ -373,6 +373,14 @@ fn announce(j: &Job, i: usize, total: usize) {
 fn refuse_devices(plan: &ScenarioSpec, use_vm: bool, force_device: bool) -> Option<i32> {
     for p in &plan.pools {
         if let PoolKindSpec::DirectLvm(d) = &p.kind {
+            // On this machine's kernel a brd already there is not ours to use; the VM's
+            // guest is fresh (and checks again where the pool is built).
+            if let (DeviceSpec::Ram { .. }, false) = (&d.device, use_vm) {
+                if let Some(r) = thinbench_harness::backend::ram::brd_refusal() {
+                    eprintln!("thinbench: pool {}: {r}", p.name);
+                    return Some(exit_code::ERROR);
+                }
+            }
             if let DeviceSpec::Path(dev) = &d.device {
                 let refusal = if use_vm {
                     Some(format!(

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use thinbench_schema::record::{RunSummary, TimingClock};
 
-use super::job::{JobError, GUEST_DISK, HOST_SCRATCH};
+use super::job::{JobError, GUEST_DISK, GUEST_RAM_WORK, HOST_SCRATCH};
 use super::watchdog::{Watchdog, TIMEOUT_GRACE};
 use crate::cleanup::RunLock;
 use crate::env::{guest, host};
@@ -48,7 +48,10 @@ pub fn run_here(
             (say.milestone)(&format!("{what} at {:.1}s", t0.elapsed().as_secs_f64()));
         }
     };
-    let base = if guest {
+    let ram_only = guest && plan.all_ram_backed();
+    let base = if ram_only {
+        PathBuf::from(GUEST_RAM_WORK)
+    } else if guest {
         guest::prepare_work_disk(Path::new(GUEST_DISK))
             .map_err(|reason| JobError::WorkDisk { reason })?;
         milestone("work disk formatted and mounted");
@@ -112,7 +115,7 @@ pub fn run_here(
     );
     let summary = runner::run_plan(plan, &ctx, &rec);
     let _ = fs::remove_dir_all(&work_dir);
-    if guest {
+    if guest && !ram_only {
         let _ = sys::command::run("umount", &[GUEST_DISK]);
     }
     Ok(summary)

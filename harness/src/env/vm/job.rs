@@ -18,12 +18,14 @@ use crate::cleanup::RunLock;
 use crate::env::guest;
 use crate::errors::EnvError;
 use crate::record::write_json_atomic;
-use crate::spec::{DeviceSpec, PoolKindSpec, ScenarioSpec};
+use crate::spec::{Backing, DeviceSpec, PoolKindSpec, ScenarioSpec};
 
 /// Base of per-run scratch directories on a host.
 pub const HOST_SCRATCH: &str = "/var/tmp/thinbench";
 /// Where the guest mounts its work disk.
 pub const GUEST_DISK: &str = "/run/thinbench/disk";
+/// The work dir's base in the guest for a run whose pools are all RAM-backed.
+pub use crate::backend::ram::RAM_WORK_BASE as GUEST_RAM_WORK;
 
 /// One run to make: a plan (its pools possibly narrowed to a shard's), where its results
 /// go and under which id.
@@ -451,7 +453,10 @@ fn scratch_disks(jobs: &[Job], scratch: &Path) -> Result<Vec<Disk>, JobError> {
                 .pools
                 .iter()
                 .map(|p| match &p.kind {
-                    PoolKindSpec::LoopLvm(l) => l.data_size.0 + l.metadata_size.0,
+                    // A RAM-backed pool's files are on a tmpfs, not this disk.
+                    PoolKindSpec::LoopLvm(l) if p.backing == Backing::Disk => {
+                        l.data_size.0 + l.metadata_size.0
+                    }
                     _ => 0,
                 })
                 .sum::<u64>()
