@@ -202,6 +202,10 @@ impl GuestFault {
     }
 }
 
+/// `<out>/guest-diskstats-before.txt` and `…-after.txt`: the guest's `/proc/diskstats`
+/// around each run of a VM batch.
+pub const DISKSTATS_PREFIX: &str = "guest-diskstats-";
+
 /// How much further the guest's own limits (the run's `timeout` and its grace, the
 /// init's watchdog) are set under the instruction clock. They count guest time, and with
 /// `sleep=off` an idle guest's time jumps to its next timer at once: waiting for a host
@@ -288,7 +292,17 @@ pub fn guest_script(
             q(&j.out.join("scenario.toml")),
             q(&j.out.join("guest.log"))
         ));
+        // The guest's block-device counters around the run: what it cost each disk (a
+        // RAM-backed run: nothing).
+        let stats = |when: &str| {
+            format!(
+                "cat /proc/diskstats > {} 2>/dev/null\n",
+                q(&j.out.join(format!("{DISKSTATS_PREFIX}{when}.txt")))
+            )
+        };
+        script.push_str(&stats("before"));
         script.push_str(&cmd);
+        script.push_str(&stats("after"));
     }
     script.push_str("exit $rc\n");
     script

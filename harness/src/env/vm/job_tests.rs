@@ -47,12 +47,17 @@ fn guest_script_runs_every_job_into_its_own_directory() {
     assert!(lines[3].starts_with("echo \"thinbench-guest: run 1/2 uptime="));
     assert_eq!(
         lines[4],
-        "'/bin/thinbench' run --env host --guest --force-device --timeout 1800s --run-id 20260101T000001-abcd \
+        "cat /proc/diskstats > '/r/it'\\''s/sample-1/guest-diskstats-before.txt' 2>/dev/null"
+    );
+    assert_eq!(
+        lines[5],
+        "'/bin/thinbench' run --env host --guest --force-device --timeout 18000s --run-id 20260101T000001-abcd \
          --only-pool 'direct' --out '/r/it'\\''s/sample-1' '/r/it'\\''s/sample-1/scenario.toml' \
          > '/r/it'\\''s/sample-1/guest.log' 2>&1 || rc=$?"
     );
-    assert!(lines[5].starts_with("echo \"thinbench-guest: run 2/2 uptime="));
-    assert!(lines[6].contains("--run-id 20260101T000002-abcd"));
+    assert!(lines[6].ends_with("/sample-1/guest-diskstats-after.txt' 2>/dev/null"));
+    assert!(lines[7].starts_with("echo \"thinbench-guest: run 2/2 uptime="));
+    assert!(lines[9].contains("--run-id 20260101T000002-abcd"));
     assert_eq!(lines.last(), Some(&"exit $rc"));
 }
 
