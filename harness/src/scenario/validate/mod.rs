@@ -36,6 +36,8 @@ mod write;
 mod runnable_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod backing_tests;
 
 pub use duration::parse_duration;
 pub(crate) use scenario::check_format_version;
