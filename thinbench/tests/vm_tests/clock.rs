@@ -24,8 +24,7 @@ fn qemu_shift(base: &Path) -> u8 {
 
 /// vd* lines of a `/proc/diskstats` copy: device → its counters.
 fn vd_stats(path: &Path) -> BTreeMap<String, Vec<u64>> {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
         .filter_map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
@@ -45,7 +44,10 @@ fn disks_touched(dir: &Path) -> bool {
     let before = vd_stats(&dir.join("guest-diskstats-before.txt"));
     let after = vd_stats(&dir.join("guest-diskstats-after.txt"));
     assert!(!before.is_empty(), "no vd disk in the guest's diskstats");
-    assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
     before != after
 }
 
@@ -54,7 +56,10 @@ pub fn check_batch(base: &Path, stdout: &str) {
     let label = format!(
         "instruction clock (emulated): time = instructions × 2^{shift} ns; device waits do not count"
     );
-    assert!(stdout.contains(&format!("note: timings: {label}")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("note: timings: {label}")),
+        "{stdout}"
+    );
     for (name, ram) in [("smoke", false), ("smoke-ram", true)] {
         let dir = base.join(name);
         let text = std::fs::read_to_string(dir.join("summary.json")).unwrap();
@@ -62,7 +67,10 @@ pub fn check_batch(base: &Path, stdout: &str) {
         assert_eq!(s.status, Status::Passed, "{name}: {text}");
         assert_eq!(s.environment.clock, TimingClock::Instructions, "{name}");
         assert_eq!(s.environment.icount_shift, Some(shift), "{name}");
-        assert_eq!(s.environment.cpus, 1, "{name}: the instruction clock runs one CPU");
+        assert_eq!(
+            s.environment.cpus, 1,
+            "{name}: the instruction clock runs one CPU"
+        );
         let kinds: Vec<&str> = s.cases.iter().map(|c| c.pool.kind.as_str()).collect();
         assert_eq!(kinds, ["loop-lvm", "direct-lvm"], "{name}");
         for c in &s.cases {
@@ -72,14 +80,20 @@ pub fn check_batch(base: &Path, stdout: &str) {
         }
         for f in ["report/report.md", "report/report.html"] {
             let page = std::fs::read_to_string(dir.join(f)).unwrap();
-            assert!(page.contains(&label), "{name}: {f} does not label the clock");
+            assert!(
+                page.contains(&label),
+                "{name}: {f} does not label the clock"
+            );
         }
         let touched = disks_touched(&dir);
         eprintln!("{name}: guest disks touched by the run: {touched}");
         assert_eq!(touched, !ram, "{name}: vd* counters changed: {touched}");
         let console = std::fs::read_to_string(base.join("console.log")).unwrap();
         for warning in ["blocked for more than", "soft lockup"] {
-            assert!(!console.contains(warning), "{name}: console has {warning:?}");
+            assert!(
+                !console.contains(warning),
+                "{name}: console has {warning:?}"
+            );
         }
     }
 }

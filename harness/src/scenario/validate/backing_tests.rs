@@ -70,7 +70,10 @@ fn ram_backing_must_fit_half_the_guest_memory() {
     let e = one(&pools("backing = \"ram\"\n", ""));
     assert!(e.starts_with("t.toml:5:1: error: `backing = \"ram\"`: the pool takes up to 102GiB in memory when full (data_size 100GiB + metadata_size 2GiB), more than the 1GiB a RAM-backed pool may use: half of the VM's 2GiB"), "{e}");
     let e = one(&pools("", "backing = \"ram\"\ndevice_size = \"1040MiB\"\n"));
-    assert!(e.contains("takes up to 1040MiB in memory when full (device_size 1040MiB)"), "{e}");
+    assert!(
+        e.contains("takes up to 1040MiB in memory when full (device_size 1040MiB)"),
+        "{e}"
+    );
     // Exactly half fits.
     load(&pools("", "backing = \"ram\"\ndevice_size = \"1GiB\"\n")).unwrap();
 }
@@ -81,9 +84,18 @@ fn ram_backing_refuses_another_place_for_the_data() {
         "backing = \"ram\"\ndata_size = \"64MiB\"\ndir = \"x\"\n",
         "",
     ));
-    assert!(e.contains("`dir` and `backing = \"ram\"` both say where"), "{e}");
+    assert!(
+        e.contains("`dir` and `backing = \"ram\"` both say where"),
+        "{e}"
+    );
     let e = one(&pools("", "backing = \"ram\"\ndevice = \"loop\"\n"));
-    assert!(e.starts_with("t.toml:9:1: error: `backing = \"ram\"` makes the PV a brd ram disk"), "{e}");
+    assert!(
+        e.starts_with("t.toml:9:1: error: `backing = \"ram\"` makes the PV a brd ram disk"),
+        "{e}"
+    );
     let e = one(&pools("backing = \"tmpfs\"\n", ""));
-    assert!(e.contains("`backing` must be one of \"disk\", \"ram\""), "{e}");
+    assert!(
+        e.contains("`backing` must be one of \"disk\", \"ram\""),
+        "{e}"
+    );
 }

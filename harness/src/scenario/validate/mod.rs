@@ -33,11 +33,11 @@ mod walk;
 mod write;
 
 #[cfg(test)]
+mod backing_tests;
+#[cfg(test)]
 mod runnable_tests;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod backing_tests;
 
 pub use duration::parse_duration;
 pub(crate) use scenario::check_format_version;
