@@ -44,6 +44,7 @@ fn guest_script_runs_every_job_into_its_own_directory() {
          THINBENCH_VM_CLOCK='instructions' THINBENCH_VM_ICOUNT_SHIFT='4'"
     );
     assert_eq!(lines[2], "rc=0");
+    // The instruction clock's factor (50 × 30 min) is capped at the 24 h a run takes.
     assert!(lines[3].starts_with("echo \"thinbench-guest: run 1/2 uptime="));
     assert_eq!(
         lines[4],
@@ -51,7 +52,7 @@ fn guest_script_runs_every_job_into_its_own_directory() {
     );
     assert_eq!(
         lines[5],
-        "'/bin/thinbench' run --env host --guest --force-device --timeout 18000s --run-id 20260101T000001-abcd \
+        "'/bin/thinbench' run --env host --guest --force-device --timeout 86400s --run-id 20260101T000001-abcd \
          --only-pool 'direct' --out '/r/it'\\''s/sample-1' '/r/it'\\''s/sample-1/scenario.toml' \
          > '/r/it'\\''s/sample-1/guest.log' 2>&1 || rc=$?"
     );
