@@ -14,8 +14,14 @@ use crate::sys::command;
 
 /// Directory of per-run lock files.
 pub const LOCK_DIR: &str = "/run/thinbench/locks";
-/// Scratch bases a run may use (host, guest).
-pub const SCRATCH_BASES: &[&str] = &["/var/tmp/thinbench", "/run/thinbench/disk"];
+/// Scratch bases a run may use (host, guest disk, a RAM-backed pool's tmpfs, a
+/// RAM-only run's work dir in the guest).
+pub const SCRATCH_BASES: &[&str] = &[
+    "/var/tmp/thinbench",
+    "/run/thinbench/disk",
+    crate::backend::ram::RAM_BASE,
+    crate::backend::ram::RAM_WORK_BASE,
+];
 
 /// Held for a run's lifetime (flock, so it vanishes with the process, even on SIGKILL).
 pub struct RunLock {
@@ -91,6 +97,11 @@ pub enum Leftover {
         /// Path.
         dir: PathBuf,
     },
+    /// The brd ram disk a run loaded (its owner file names the run); unloaded last.
+    RamDisk {
+        /// Run.
+        run: String,
+    },
 }
 
 impl std::fmt::Display for Leftover {
@@ -103,6 +114,11 @@ impl std::fmt::Display for Leftover {
             }
             Leftover::Scratch { dir } => write!(f, "scratch directory {}", dir.display()),
             Leftover::Mount { dir } => write!(f, "mount {}", dir.display()),
+            Leftover::RamDisk { run } => write!(
+                f,
+                "ram disk {} (brd, loaded by run {run})",
+                crate::backend::ram::BRD_DEVICE
+            ),
         }
     }
 }
@@ -245,6 +261,12 @@ pub fn find(include_live: bool) -> Vec<Leftover> {
             }
         }
     }
+    // A brd is ours only with an owner file naming the run; any other is left alone.
+    if let Some(run) = crate::backend::ram::brd_owner() {
+        if keep(&run) {
+            out.push(Leftover::RamDisk { run });
+        }
+    }
     out
 }
 
@@ -369,7 +391,8 @@ pub fn remove(items: &[Leftover]) -> (Vec<String>, Vec<String>) {
                 }
             }
             Leftover::Scratch { dir } => {
-                // An unmounted guest disk dir, or a host scratch dir.
+                // An unmounted guest disk dir, a RAM-backed pool's tmpfs, or a host
+                // scratch dir.
                 let _ = command::run("umount", &[&dir.to_string_lossy()]);
                 match fs::remove_dir_all(dir) {
                     Ok(()) => ok.push(it.to_string()),
@@ -377,6 +400,21 @@ pub fn remove(items: &[Leftover]) -> (Vec<String>, Vec<String>) {
                 }
             }
             _ => {}
+        }
+    }
+    // After the VGs on it: brd cannot unload while a PV is open.
+    for it in items {
+        if let Leftover::RamDisk { .. } = it {
+            if !Path::new("/sys/module/brd").exists() {
+                // Killed between writing the owner and loading brd: only the file.
+                let _ = fs::remove_file(crate::backend::ram::BRD_OWNER);
+                ok.push(it.to_string());
+                continue;
+            }
+            match crate::backend::ram::unload_brd() {
+                Ok(()) => ok.push(it.to_string()),
+                Err(e) => bad.push(format!("{it}: {e}")),
+            }
         }
     }
     (ok, bad)
@@ -397,6 +435,13 @@ mod tests {
         assert_eq!(
             scratch_run_id(Path::new("/var/tmp/thinbench/other/data")),
             None
+        );
+        assert_eq!(
+            scratch_run_id(Path::new(
+                "/run/thinbench/ram/20261123T124501-1a2b/loop/data"
+            ))
+            .as_deref(),
+            Some("20261123T124501-1a2b")
         );
         assert_eq!(
             scratch_run_id(Path::new("/var/lib/docker/devicemapper/data")),

@@ -35,6 +35,10 @@ pub enum EnvError {
     /// qemu failed to start or died.
     #[error("qemu: {0}")]
     Qemu(String),
+    /// The VM's clock cannot run with these settings (the instruction clock under KVM,
+    /// or with several CPUs).
+    #[error("{0}")]
+    Clock(String),
 }
 
 impl EnvError {

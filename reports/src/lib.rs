@@ -52,7 +52,7 @@ pub use render::{
     comparison_markdown, report_markdown, report_markdown_with, write_comparison, write_report,
     write_report_with, ReportFiles,
 };
-pub use run_info::RunInfo;
+pub use run_info::{clock_label, RunInfo};
 
 /// Compare run `b` against baseline `a` (the same scenario, twice): every metric and
 /// workload figure side by side with its change in percent, and the scenario or

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use thinbench_schema::load::LoadedRun;
-use thinbench_schema::record::{EnvironmentInfo, Status};
+use thinbench_schema::record::{EnvironmentInfo, Status, TimingClock};
 
 /// Identity and environment of one run.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,5 +50,46 @@ impl RunInfo {
     /// comparable within the same environment.
     pub fn is_tcg(&self) -> bool {
         self.environment.accel.as_deref() == Some("tcg")
+    }
+
+    /// The label of its timings when they were taken on the instruction clock.
+    pub fn clock_label(&self) -> Option<String> {
+        clock_label(&self.environment)
+    }
+}
+
+/// "instruction clock (emulated): time = instructions × 2^N ns; device waits do not
+/// count" for a run on the instruction clock, `None` on the wall clock: every place that
+/// shows such timings says so.
+pub fn clock_label(e: &EnvironmentInfo) -> Option<String> {
+    (e.clock == TimingClock::Instructions).then(|| {
+        format!(
+            "instruction clock (emulated): time = instructions × 2^{} ns; device waits do not count",
+            e.icount_shift
+                .map_or_else(|| "N".to_owned(), |n| n.to_string())
+        )
+    })
+}
+
+/// The clock as the environment tables show it: `wall`, or the label.
+pub fn clock_cell(e: &EnvironmentInfo) -> String {
+    clock_label(e).unwrap_or_else(|| "wall".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instruction_clock_runs_are_labelled_with_their_shift() {
+        let mut e = EnvironmentInfo::default();
+        assert_eq!(clock_label(&e), None);
+        assert_eq!(clock_cell(&e), "wall");
+        e.clock = TimingClock::Instructions;
+        e.icount_shift = Some(4);
+        assert_eq!(
+            clock_label(&e).as_deref(),
+            Some("instruction clock (emulated): time = instructions × 2^4 ns; device waits do not count")
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use thinbench_schema::record::{PoolSample, RunEvent, RunSummary, Status};
+use thinbench_schema::record::{PoolSample, RunEvent, RunSummary, Status, TimingClock};
 
 use crate::args::{EnvArg, KernelArgs};
 use crate::progress::Progress;
@@ -157,6 +157,24 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
         EnvArg::Vm => true,
         EnvArg::Auto => !a.guest && host::has_device_mapper().is_err(),
     };
+    // In the guest the host has chosen the clock already (the qemu it started).
+    let clock = if a.guest {
+        TimingClock::Wall
+    } else {
+        match choose_clock(&units, a.kernel.clock.map(|c| c.clock())) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("thinbench: {e}");
+                return Ok(exit_code::ERROR);
+            }
+        }
+    };
+    if clock == TimingClock::Instructions && !use_vm {
+        eprintln!(
+            "thinbench: the instruction clock is qemu's instruction counter: it needs --env vm (this run would use the running kernel)"
+        );
+        return Ok(exit_code::ERROR);
+    }
     // Refuse before anything is created: a usage error, nothing run.
     for (plan, _, _) in &units {
         if let Some(code) = refuse_devices(plan, use_vm, a.force_device) {
@@ -204,7 +222,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
         }
     }
     let summaries = if use_vm {
-        run_vm(&jobs, &a, &base)?
+        run_vm(&jobs, &a, &base, clock)?
     } else {
         let mut v = Vec::new();
         for (i, j) in jobs.iter().enumerate() {
@@ -250,6 +268,35 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
         Status::Skipped => exit_code::SKIPPED,
         Status::Incomplete => exit_code::INCOMPLETE,
     })
+}
+
+/// The clock of one boot: the command line's when given (it wins over the files), else
+/// the scenarios' `clock`, which must then agree (they share the boot), else wall.
+fn choose_clock(
+    units: &[(ScenarioSpec, PathBuf, Option<Vec<String>>)],
+    cli: Option<TimingClock>,
+) -> Result<TimingClock, String> {
+    if let Some(c) = cli {
+        return Ok(c);
+    }
+    let mut chosen: Option<(TimingClock, &Path)> = None;
+    for (plan, file, _) in units {
+        let Some(c) = plan.clock else { continue };
+        match chosen {
+            Some((first, f)) if first != c => {
+                return Err(format!(
+                    "{} says clock = \"{}\" and {} says clock = \"{}\": scenarios run in one boot share its clock; run them apart or choose with --clock",
+                    f.display(),
+                    first.as_str(),
+                    file.display(),
+                    c.as_str()
+                ))
+            }
+            Some(_) => {}
+            None => chosen = Some((c, file)),
+        }
+    }
+    Ok(chosen.map_or(TimingClock::Wall, |(c, _)| c))
 }
 
 fn duplicate_name(plans: &[ScenarioSpec]) -> Option<String> {
@@ -326,6 +373,14 @@ fn announce(j: &Job, i: usize, total: usize) {
 fn refuse_devices(plan: &ScenarioSpec, use_vm: bool, force_device: bool) -> Option<i32> {
     for p in &plan.pools {
         if let PoolKindSpec::DirectLvm(d) = &p.kind {
+            // On this machine's kernel a brd already there is not ours to use; the VM's
+            // guest is fresh (and checks again where the pool is built).
+            if let (DeviceSpec::Ram { .. }, false) = (&d.device, use_vm) {
+                if let Some(r) = thinbench_harness::backend::ram::brd_refusal() {
+                    eprintln!("thinbench: pool {}: {r}", p.name);
+                    return Some(exit_code::ERROR);
+                }
+            }
             if let DeviceSpec::Path(dev) = &d.device {
                 let refusal = if use_vm {
                     Some(format!(
@@ -382,9 +437,10 @@ impl JobObserver for LiveProgress<'_> {
     fn booting(&mut self) {
         let (cfg, total) = (self.cfg, self.jobs.len());
         eprintln!(
-            "thinbench: booting {} under qemu ({}, {} MiB, {} CPUs){}",
+            "thinbench: booting {} under qemu ({}, {} clock, {} MiB, {} CPUs){}",
             cfg.kernel.version,
             cfg.accel.as_str(),
+            cfg.clock.as_str(),
             cfg.memory_mib,
             cfg.cpus,
             if total > 1 {
@@ -408,13 +464,18 @@ impl JobObserver for LiveProgress<'_> {
 }
 
 /// Boot the VM once and run every job inside it (the harness's `run_jobs`).
-fn run_vm(jobs: &[Job], a: &RunArgs, base: &Path) -> anyhow::Result<Vec<RunSummary>> {
+fn run_vm(
+    jobs: &[Job],
+    a: &RunArgs,
+    base: &Path,
+    clock: TimingClock,
+) -> anyhow::Result<Vec<RunSummary>> {
     let kernel = match (&a.kernel.kernel, &a.kernel.modules) {
         (Some(k), Some(m)) => Some(vm::Kernel::explicit(k, m)?),
         _ => None,
     };
     let mut cfg = VmConfig::discover(kernel)?;
-    cfg.cpus = a.kernel.cpus.unwrap_or(cfg.cpus);
+    cfg.set_clock(clock, a.kernel.cpus)?;
     let tty = std::io::stderr().is_terminal();
     let mut live = LiveProgress {
         jobs,
@@ -465,6 +526,24 @@ mod tests {
              [[step]]\naction = \"create-thin\"\nthin = \"t\"\nsize = \"1GiB\"\n"
         );
         thinbench_harness::scenario::load_scenario_str(Path::new("s.toml"), &text).unwrap()
+    }
+
+    #[test]
+    fn the_command_line_clock_wins_and_the_files_must_agree() {
+        let with = |c: Option<TimingClock>| {
+            let mut p = plan("a");
+            p.clock = c;
+            (p, PathBuf::from("a.toml"), None)
+        };
+        let (w, i) = (Some(TimingClock::Wall), Some(TimingClock::Instructions));
+        assert_eq!(choose_clock(&[with(None)], None), Ok(TimingClock::Wall));
+        assert_eq!(
+            choose_clock(&[with(None), with(i)], None),
+            Ok(TimingClock::Instructions)
+        );
+        let e = choose_clock(&[with(i), with(w)], None).unwrap_err();
+        assert!(e.contains("share its clock"), "{e}");
+        assert_eq!(choose_clock(&[with(i), with(w)], w), Ok(TimingClock::Wall));
     }
 
     #[test]

@@ -32,7 +32,9 @@ pub fn print(s: &RunSummary, out: &Path) {
         e.dm_version.as_deref().unwrap_or("?"),
         e.thin_pool_target_version.as_deref().unwrap_or("?")
     );
-    if e.accel.as_deref() == Some("tcg") {
+    if let Some(label) = thinbench_reports::clock_label(e) {
+        println!("note: timings: {label}");
+    } else if e.accel.as_deref() == Some("tcg") {
         println!(
             "note: timings under TCG are emulated; compare them only within the same environment"
         );

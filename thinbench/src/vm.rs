@@ -33,13 +33,13 @@ pub fn run(c: VmCmd) -> anyhow::Result<i32> {
         share,
         cmd,
     } = c;
-    let cpus = kernel.cpus;
+    let (cpus, clock) = (kernel.cpus, kernel.clock);
     let kernel = match (kernel.kernel, kernel.modules) {
         (Some(k), Some(m)) => Some(Kernel::explicit(&k, &m)?),
         _ => None,
     };
     let mut cfg = VmConfig::discover(kernel)?;
-    cfg.cpus = cpus.unwrap_or(cfg.cpus);
+    cfg.set_clock(clock.map_or(vm::TimingClock::Wall, |c| c.clock()), cpus)?;
     let (dir, temp) = match share {
         Some(d) => (
             std::fs::canonicalize(&d).with_context(|| format!("{}", d.display()))?,
@@ -78,11 +78,12 @@ pub fn run(c: VmCmd) -> anyhow::Result<i32> {
         }
     }
     eprintln!(
-        "thinbench: vm {} kernel {} ({}) accel {}: boot-to-job {:.1}s, total {:.1}s",
+        "thinbench: vm {} kernel {} ({}) accel {} clock {}: boot-to-job {:.1}s, total {:.1}s",
         cfg.qemu_version().unwrap_or_default(),
         cfg.kernel.version,
         out.boot.image,
         cfg.accel.as_str(),
+        cfg.clock.as_str(),
         out.boot.wall_to_job.unwrap_or(f64::NAN),
         out.wall_secs
     );

@@ -12,6 +12,9 @@ mod iostat;
 #[path = "vm_tests/sampling.rs"]
 mod sampling;
 
+#[path = "vm_tests/clock.rs"]
+mod clock;
+
 const BIN: &str = env!("CARGO_BIN_EXE_thinbench");
 
 fn repo() -> PathBuf {
@@ -271,6 +274,8 @@ fn every_shipped_scenario_has_a_vm_test() {
         "delete-discard",
         "metadata-exhaustion",
         "smoke",
+        // vm_instruction_clock_and_ram_backing
+        "smoke-ram",
         // vm_fault_scenarios_verdicts_replay_and_skip, one boot for all of them:
         "fault-metadata-flakey",
         "fault-metadata-error",
@@ -356,6 +361,40 @@ fn vm_smoke_both_pool_kinds_allocate_exactly_the_chunks_touched() {
     assert_eq!(s.status, Status::Passed, "{text}");
     assert!(status.success());
     assert!(out.path().join("samples.csv").is_file() && out.path().join("console.log").is_file());
+}
+
+/// One boot on the instruction clock runs smoke.toml (disk-backed) and smoke-ram.toml
+/// (RAM-backed): both pass on both pool kinds, record the clock and the shift qemu ran
+/// with, the report labels the timings, and the RAM-backed run did no IO to any guest
+/// disk (its /proc/diskstats lines for vd* are the same before and after the run, where
+/// the disk-backed run's are not: the check can fail).
+#[test]
+#[ignore = "boots a VM (qemu TCG, ~1 min); run by ci/test"]
+fn vm_instruction_clock_and_ram_backing() {
+    if !vm_available() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let run = Command::new(BIN)
+        .current_dir(repo())
+        .args([
+            "run",
+            "scenarios/smoke.toml",
+            "scenarios/smoke-ram.toml",
+            "--env",
+            "vm",
+            "--clock",
+            "instructions",
+            "--out",
+        ])
+        .arg(out.path())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    eprintln!("{stdout}");
+    assert!(run.status.success(), "{stdout}");
+    clock::check_batch(out.path(), &stdout);
 }
 
 /// Killed runs leave nothing behind once `thinbench cleanup` has run: `thinbench run` is

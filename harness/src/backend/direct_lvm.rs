@@ -22,6 +22,7 @@ use super::names::{Names, VG_TAG};
 use super::pool::{
     find_thin_pool, read_pool_status, DmStatusReader, PoolBackend, StatusReader, ThinDev,
 };
+use super::ram::RamDisk;
 use super::table::{PoolTable, ThinTable};
 use super::thin_tools;
 use crate::spec::{DirectLvmSpec, NoSpacePolicy, PoolSpec};
@@ -65,6 +66,7 @@ pub struct DirectLvmPool {
     conf_dir: PathBuf,
     pool_dm: String,
     loop_pv: Option<Loop>,
+    ram_pv: Option<RamDisk>,
     vg_created: bool,
     pv_created: bool,
     thins: BTreeMap<Ident, ThinDev>,
@@ -77,6 +79,8 @@ pub enum Pv {
     Device(PathBuf),
     /// A sparse file to put on a loop device.
     LoopFile(PathBuf, Bytes),
+    /// A brd ram disk of this size loaded for run (the id).
+    Ram(String, Bytes),
 }
 
 impl DirectLvmPool {
@@ -95,6 +99,7 @@ impl DirectLvmPool {
             conf_dir: conf_dir.to_owned(),
             pool_dm: String::new(),
             loop_pv: None,
+            ram_pv: None,
             vg_created: false,
             pv_created: false,
             thins: BTreeMap::new(),
@@ -138,6 +143,17 @@ impl DirectLvmPool {
                     f.display()
                 ));
                 self.loop_pv = Some(l);
+                p
+            }
+            Pv::Ram(run_id, size) => {
+                let r = RamDisk::load(&run_id, size)?;
+                let p = r.device();
+                self.construction.push(format!(
+                    "modprobe brd rd_nr=1 rd_size={} max_part=0 (RAM backing: PV {})",
+                    size.0.div_ceil(1024),
+                    p.display()
+                ));
+                self.ram_pv = Some(r);
                 p
             }
         };
@@ -594,6 +610,12 @@ impl PoolBackend for DirectLvmPool {
                 errs.push(e.to_string());
             }
             let _ = fs::remove_file(&l.file);
+        }
+        // Only once the PV is gone: brd cannot unload while lvm's devices hold it.
+        if let Some(mut r) = self.ram_pv.take() {
+            if let Err(e) = r.release() {
+                errs.push(e);
+            }
         }
         errs
     }

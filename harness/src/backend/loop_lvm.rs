@@ -16,6 +16,7 @@ use super::loopdev::{self, Loop};
 use super::metadata_repair::{self, MetadataRepair};
 use super::names::Names;
 use super::pool::{pick_thin_id, read_pool_status, PoolBackend, ThinDev};
+use super::ram::RamDir;
 use super::table::PoolTable;
 use super::thin_tools;
 use crate::spec::{FaultDevice, FaultTarget, LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolSpec};
@@ -39,6 +40,8 @@ pub struct LoopLvmPool {
     meta_faults: FaultStack,
     /// A `log-writes` layer under the whole pool (below the other layers).
     pool_log: Option<PoolLog>,
+    /// The tmpfs under a RAM-backed pool's files: unmounted after them.
+    ram: Option<RamDir>,
 }
 
 /// The pool's feature arguments, from the plan.
@@ -99,6 +102,7 @@ impl LoopLvmPool {
             data_faults: FaultStack::default(),
             meta_faults: FaultStack::default(),
             pool_log: None,
+            ram: None,
         };
         match p.build(spec, l, dir) {
             Ok(()) => Ok(p),
@@ -635,7 +639,21 @@ impl LoopLvmPool {
                 }
             }
         }
+        if let Some(mut r) = self.ram.take() {
+            if let Err(e) = r.release() {
+                errs.push(e);
+            }
+        }
         errs
+    }
+
+    /// Keep a RAM-backed pool's tmpfs until the pool's own teardown (after its files).
+    pub fn hold_ram(&mut self, ram: RamDir) {
+        self.construction.push(format!(
+            "mount -t tmpfs thinbench-ram {} (RAM backing)",
+            ram.path().display()
+        ));
+        self.ram = Some(ram);
     }
 }
 

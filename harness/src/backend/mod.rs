@@ -15,6 +15,7 @@ pub mod loopdev;
 pub mod metadata_repair;
 pub mod names;
 mod pool;
+pub mod ram;
 pub mod status;
 pub mod table;
 pub mod thin_tools;

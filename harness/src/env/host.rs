@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use thinbench_schema::record::EnvironmentInfo;
+use thinbench_schema::record::{EnvironmentInfo, TimingClock};
 
 use crate::backend::dm::Dm;
 use crate::sys::command;
@@ -89,8 +89,8 @@ pub fn environment_info(kind: &str, tools: Vec<(String, String)>) -> Environment
         cpus: std::thread::available_parallelism()
             .map(|n| n.get() as u32)
             .unwrap_or(1),
-        // The guest (env/guest.rs) overwrites both under the instruction clock.
-        clock: Default::default(),
+        // The host's clock; a VM run's guest replaces it with the one qemu ran.
+        clock: TimingClock::Wall,
         icount_shift: None,
         thinbench_version: env!("CARGO_PKG_VERSION").to_owned(),
         thinbench_commit: option_env!("THINBENCH_COMMIT").map(str::to_owned),

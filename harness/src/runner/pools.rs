@@ -11,6 +11,7 @@ use crate::backend::direct_lvm::{DirectLvmPool, Pv};
 use crate::backend::fake::{FakeInjector, FakePool};
 use crate::backend::loop_lvm::LoopLvmPool;
 use crate::backend::names::Names;
+use crate::backend::ram::RamDir;
 use crate::backend::{device_safety, BackendError, PoolBackend};
 use crate::spec::{DeviceSpec, NoSpacePolicy, PoolKindSpec, PoolSpec};
 
@@ -47,12 +48,24 @@ impl PoolFactory for KernelPools {
         let dir = ctx.work_dir.join(pool.name.as_str());
         match &pool.kind {
             PoolKindSpec::LoopLvm(l) => {
-                let d = match &l.dir {
-                    Some(p) if p.is_absolute() => p.join(&ctx.run_id).join(pool.name.as_str()),
-                    Some(p) => ctx.work_dir.join(p).join(pool.name.as_str()),
-                    None => dir,
+                // RAM backing: the files on a tmpfs of the run's own, released with them.
+                let ram = match pool.ram_bytes() {
+                    Some(bytes) => Some(RamDir::mount(&ctx.run_id, bytes)?),
+                    None => None,
                 };
-                Ok(Box::new(LoopLvmPool::create(pool, l, &d, names)?))
+                let d = match (&ram, &l.dir) {
+                    (Some(r), _) => r.path().join(pool.name.as_str()),
+                    (None, Some(p)) if p.is_absolute() => {
+                        p.join(&ctx.run_id).join(pool.name.as_str())
+                    }
+                    (None, Some(p)) => ctx.work_dir.join(p).join(pool.name.as_str()),
+                    (None, None) => dir,
+                };
+                let mut built = LoopLvmPool::create(pool, l, &d, names)?;
+                if let Some(r) = ram {
+                    built.hold_ram(r);
+                }
+                Ok(Box::new(built))
             }
             PoolKindSpec::DirectLvm(d) => {
                 let pv = match &d.device {
@@ -67,6 +80,7 @@ impl PoolFactory for KernelPools {
                     },
                     DeviceSpec::LoopBacked { size } => Pv::LoopFile(dir.join("pv.img"), *size),
                     DeviceSpec::Path(p) => Pv::Device(p.clone()),
+                    DeviceSpec::Ram { size } => Pv::Ram(ctx.run_id.clone(), *size),
                 };
                 // Checked again here, where the pool is built (the CLI checks before a run
                 // starts): a device that became busy in between is still refused.
@@ -114,7 +128,7 @@ impl PoolFactory for FakePools {
         let data = match &pool.kind {
             PoolKindSpec::LoopLvm(l) => l.data_size,
             PoolKindSpec::DirectLvm(d) => match &d.device {
-                DeviceSpec::LoopBacked { size } => {
+                DeviceSpec::LoopBacked { size } | DeviceSpec::Ram { size } => {
                     Bytes(size.0 / 100 * u64::from(d.thinpool_percent))
                 }
                 _ => Bytes(256 * Bytes::MIB),

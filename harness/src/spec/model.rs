@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 use thinbench_schema::ids::{Ident, ThinId};
-use thinbench_schema::record::{PoolKind, PoolMode};
+use thinbench_schema::record::{PoolKind, PoolMode, TimingClock};
 use thinbench_schema::units::{Bytes, ChunkSize, DataBlocks};
 
 /// A whole scenario, validated.
@@ -26,7 +26,13 @@ pub struct ScenarioSpec {
     pub pools: Vec<PoolSpec>,
     /// Steps in order.
     pub steps: Vec<StepSpec>,
+    /// `clock`: the clock the scenario asks its VM to run on (`None`: not said, the
+    /// wall clock unless the command line says otherwise; the command line wins).
+    pub clock: Option<TimingClock>,
 }
+
+/// The VM's memory, MiB: what RAM-backed pools are sized against at validation.
+pub const GUEST_MEMORY_MIB: u32 = 2048;
 
 /// How often a case's sampler reads its pool's status unless the scenario says
 /// (`sample_interval`).
@@ -59,6 +65,56 @@ pub struct PoolSpec {
     /// Fault layers stacked under the pool's devices (`[[fault]]` tables naming it), in
     /// file order: the first is nearest the backing device.
     pub faults: Vec<FaultSpec>,
+    /// Where the pool's data and metadata live (`backing`).
+    pub backing: Backing,
+}
+
+/// `backing`: a disk (the default), or guest memory so that a measured window does no
+/// IO to any disk (loop-lvm: its files on a tmpfs; direct-lvm: a brd ram disk as PV).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backing {
+    /// loop-lvm's files on the work dir's filesystem; direct-lvm's PV a disk.
+    #[default]
+    Disk,
+    /// In memory.
+    Ram,
+}
+
+impl Backing {
+    /// `disk` or `ram`, as in the scenario file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backing::Disk => "disk",
+            Backing::Ram => "ram",
+        }
+    }
+}
+
+impl PoolSpec {
+    /// Bytes of memory a RAM-backed pool may take when full (loop-lvm: both files;
+    /// direct-lvm: the ram disk); `None` for a disk-backed pool.
+    pub fn ram_bytes(&self) -> Option<Bytes> {
+        if self.backing != Backing::Ram {
+            return None;
+        }
+        Some(match &self.kind {
+            PoolKindSpec::LoopLvm(l) => Bytes(l.data_size.0 + l.metadata_size.0),
+            PoolKindSpec::DirectLvm(d) => match d.device {
+                DeviceSpec::Ram { size }
+                | DeviceSpec::Auto { size }
+                | DeviceSpec::LoopBacked { size } => size,
+                DeviceSpec::Path(_) => Bytes(0),
+            },
+        })
+    }
+}
+
+impl ScenarioSpec {
+    /// Whether every pool is RAM-backed: then the run needs no disk at all (in the VM its
+    /// work dir is on a tmpfs too, and the work disk is left untouched).
+    pub fn all_ram_backed(&self) -> bool {
+        !self.pools.is_empty() && self.pools.iter().all(|p| p.backing == Backing::Ram)
+    }
 }
 
 /// One `[[fault]]`: a dm target stacked between a pool's backing device and the pool,
@@ -405,6 +461,11 @@ pub enum DeviceSpec {
     },
     /// A real block device, used as is (device safety checks apply).
     Path(PathBuf),
+    /// `backing = "ram"`: a brd ram disk of this size made for the run.
+    Ram {
+        /// Size of the ram disk.
+        size: Bytes,
+    },
 }
 
 /// Kernel no-space behaviour.

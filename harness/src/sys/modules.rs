@@ -46,6 +46,56 @@ pub fn ensure(name: &str) -> Result<(), String> {
     }
 }
 
+/// Load module `name` with `params` (`rd_nr=1 rd_size=1024`), which must not be loaded
+/// already: parameters are given at load time, so a module someone else loaded would
+/// not be what was asked for.
+pub fn load_with(name: &str, params: &str) -> Result<(), String> {
+    let name = name.replace('-', "_");
+    if Path::new("/sys/module").join(&name).exists() {
+        return Err(format!("module {name} is loaded already"));
+    }
+    let dir = Path::new(GUEST_MODULES_DIR);
+    match fs::read_to_string(dir.join("lazy")) {
+        Ok(list) => {
+            let files = list
+                .lines()
+                .find_map(|l| {
+                    let mut w = l.split_whitespace();
+                    (w.next() == Some(name.as_str())).then(|| w.collect::<Vec<_>>())
+                })
+                .ok_or_else(|| format!("module {name} is not in this kernel"))?;
+            let Some((last, deps)) = files.split_last() else {
+                return Err(format!("module {name} has no file"));
+            };
+            for f in deps {
+                let module = f.split(".ko").next().unwrap_or(f).replace('-', "_");
+                if !loaded(&module) {
+                    insmod_with(&dir.join(f), c"")?;
+                }
+            }
+            let p = std::ffi::CString::new(params).map_err(|e| e.to_string())?;
+            insmod_with(&dir.join(last), &p)
+        }
+        Err(_) => {
+            let mut args = vec![name.as_str()];
+            args.extend(params.split_whitespace());
+            command::run("modprobe", &args)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// Unload module `name` (no waiting: a module in use stays, with EBUSY).
+pub fn unload(name: &str) -> Result<(), String> {
+    let name = name.replace('-', "_");
+    let c = std::ffi::CString::new(name.as_str()).map_err(|e| e.to_string())?;
+    match nix::kmod::delete_module(&c, nix::kmod::DeleteModuleFlags::O_NONBLOCK) {
+        Ok(()) | Err(nix::errno::Errno::ENOENT) => Ok(()),
+        Err(e) => Err(format!("unloading {name}: {e}")),
+    }
+}
+
 /// Whether `module` is loaded and initialised. One still coming up (loaded by the init's
 /// background loop at this moment) is waited for, up to 60 s.
 fn loaded(module: &str) -> bool {
@@ -71,8 +121,12 @@ fn loaded(module: &str) -> bool {
 }
 
 fn insmod(path: &Path) -> Result<(), String> {
+    insmod_with(path, c"")
+}
+
+fn insmod_with(path: &Path, params: &std::ffi::CStr) -> Result<(), String> {
     let f = fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    match nix::kmod::finit_module(&f, c"", nix::kmod::ModuleInitFlags::empty()) {
+    match nix::kmod::finit_module(&f, params, nix::kmod::ModuleInitFlags::empty()) {
         // Loaded meanwhile by someone else: what we wanted.
         Ok(()) | Err(nix::errno::Errno::EEXIST) => Ok(()),
         Err(e) => Err(format!("loading {}: {e}", path.display())),

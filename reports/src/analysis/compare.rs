@@ -526,7 +526,7 @@ fn judge(rule: &FigureRule, a: &[f64], b: &[f64], blocked: Option<&str>) -> Verd
 
 /// The fields of the environment, with the gate's fingerprint fields marked: when one
 /// of those differs, timings are not comparable (docs/gate.md, "Fingerprints").
-fn env_fields(e: &EnvironmentInfo) -> [(&'static str, Option<&'static str>, String); 7] {
+fn env_fields(e: &EnvironmentInfo) -> [(&'static str, Option<&'static str>, String); 8] {
     let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "n/a".into());
     [
         ("environment", Some("environments"), e.kind.clone()),
@@ -535,6 +535,8 @@ fn env_fields(e: &EnvironmentInfo) -> [(&'static str, Option<&'static str>, Stri
         ("cpu", Some("CPUs"), e.cpu_model.clone()),
         ("host cpu", Some("host CPUs"), e.host_cpu_model.clone()),
         ("cpus", None, e.cpus.to_string()),
+        // Instruction-clock timings and wall timings measure different things.
+        ("clock", Some("clocks"), crate::run_info::clock_cell(e)),
         ("thin-pool target", None, opt(&e.thin_pool_target_version)),
     ]
 }
@@ -576,7 +578,8 @@ fn env_differences(a: &[LoadedRun], b: &[LoadedRun]) -> (Vec<EnvDifference>, Opt
         }
         diffs.push(d);
     }
-    const WEIGHT: [&str; 5] = [
+    const WEIGHT: [&str; 6] = [
+        "clocks",
         "kernels",
         "accelerators",
         "environments",

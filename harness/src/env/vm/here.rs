@@ -6,10 +6,10 @@ use std::fs;
 use std::path::{Component, Path, PathBuf};
 use std::time::Instant;
 
-use thinbench_schema::record::RunSummary;
+use thinbench_schema::record::{RunSummary, TimingClock};
 
-use super::job::{JobError, GUEST_DISK, HOST_SCRATCH};
-use super::watchdog::Watchdog;
+use super::job::{JobError, GUEST_DISK, GUEST_RAM_WORK, HOST_SCRATCH};
+use super::watchdog::{Watchdog, TIMEOUT_GRACE};
 use crate::cleanup::RunLock;
 use crate::env::{guest, host};
 use crate::record::{Listener, Recorder};
@@ -48,7 +48,10 @@ pub fn run_here(
             (say.milestone)(&format!("{what} at {:.1}s", t0.elapsed().as_secs_f64()));
         }
     };
-    let base = if guest {
+    let ram_only = guest && plan.all_ram_backed();
+    let base = if ram_only {
+        PathBuf::from(GUEST_RAM_WORK)
+    } else if guest {
         guest::prepare_work_disk(Path::new(GUEST_DISK))
             .map_err(|reason| JobError::WorkDisk { reason })?;
         milestone("work disk formatted and mounted");
@@ -78,11 +81,16 @@ pub fn run_here(
         // What the host knows of the VM (see `HostFacts`): the records say it from the
         // first event on, not only once the host has patched the summary.
         let fact = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let [accel, qemu, cpu] = super::job::HOST_FACTS_ENV;
+        let [accel, qemu, cpu, clock, shift] = super::job::HOST_FACTS_ENV;
         env.accel = fact(accel);
         env.qemu_version = fact(qemu);
         env.host_cpu_model = fact(cpu).unwrap_or_default();
+        if fact(clock).as_deref() == Some(TimingClock::Instructions.as_str()) {
+            env.clock = TimingClock::Instructions;
+            env.icount_shift = fact(shift).and_then(|s| s.parse().ok());
+        }
     }
+    let env_clock = env.clock;
     let ctx = RunContext {
         run_id: run_id.to_owned(),
         out_dir: out.to_owned(),
@@ -94,10 +102,20 @@ pub fn run_here(
     };
     let rec = Recorder::create(out, Instant::now(), listener)
         .map_err(JobError::io("opening the results in", out))?;
-    let _watchdog = Watchdog::start(plan.timeout, out, guest, say.watchdog, say.stuck_exit);
+    // The host scaled the timeout for the guest's clock (`guest_limit_factor`); the grace
+    // counts the same guest time.
+    let grace = TIMEOUT_GRACE * super::job::guest_limit_factor(env_clock.as_str());
+    let _watchdog = Watchdog::start(
+        plan.timeout,
+        grace,
+        out,
+        guest,
+        say.watchdog,
+        say.stuck_exit,
+    );
     let summary = runner::run_plan(plan, &ctx, &rec);
     let _ = fs::remove_dir_all(&work_dir);
-    if guest {
+    if guest && !ram_only {
         let _ = sys::command::run("umount", &[GUEST_DISK]);
     }
     Ok(summary)

@@ -48,6 +48,8 @@ pub const OPTIONAL_MODULES: &[&str] = &[
     "dm_log_writes",
     "dm_dust",
     "dm_zero",
+    // RAM-backed direct-lvm pools: the PV is a brd ram disk (backend/ram.rs).
+    "brd",
 ];
 
 /// Where static busybox is looked for.

@@ -18,12 +18,14 @@ use crate::cleanup::RunLock;
 use crate::env::guest;
 use crate::errors::EnvError;
 use crate::record::write_json_atomic;
-use crate::spec::{DeviceSpec, PoolKindSpec, ScenarioSpec};
+use crate::spec::{Backing, DeviceSpec, PoolKindSpec, ScenarioSpec};
 
 /// Base of per-run scratch directories on a host.
 pub const HOST_SCRATCH: &str = "/var/tmp/thinbench";
 /// Where the guest mounts its work disk.
 pub const GUEST_DISK: &str = "/run/thinbench/disk";
+/// The work dir's base in the guest for a run whose pools are all RAM-backed.
+pub use crate::backend::ram::RAM_WORK_BASE as GUEST_RAM_WORK;
 
 /// One run to make: a plan (its pools possibly narrowed to a shard's), where its results
 /// go and under which id.
@@ -60,13 +62,19 @@ pub struct HostFacts {
     pub qemu_version: Option<String>,
     /// The host's CPU model.
     pub host_cpu: String,
+    /// The clock qemu runs the guest on (`wall`, `instructions`).
+    pub clock: String,
+    /// Its `-icount shift`, under the instruction clock.
+    pub icount_shift: Option<u8>,
 }
 
 /// The job script's variables for [`HostFacts`].
-pub const HOST_FACTS_ENV: [&str; 3] = [
+pub const HOST_FACTS_ENV: [&str; 5] = [
     "THINBENCH_VM_ACCEL",
     "THINBENCH_VM_QEMU_VERSION",
     "THINBENCH_VM_HOST_CPU",
+    "THINBENCH_VM_CLOCK",
+    "THINBENCH_VM_ICOUNT_SHIFT",
 ];
 
 /// Why a batch of jobs, or one run on this kernel, could not be made.
@@ -194,6 +202,31 @@ impl GuestFault {
     }
 }
 
+/// `<out>/guest-diskstats-before.txt` and `…-after.txt`: the guest's `/proc/diskstats`
+/// around each run of a VM batch.
+pub const DISKSTATS_PREFIX: &str = "guest-diskstats-";
+
+/// How much further the guest's own limits (the run's `timeout` and its grace, the
+/// init's watchdog) are set under the instruction clock. They count guest time, and with
+/// `sleep=off` an idle guest's time jumps to its next timer at once: waiting for a host
+/// device or 9p, virtual time ran 9× (smoke.toml: 160 s of guest uptime in 17.5 s) to 15×
+/// (smoke-ram.toml: 395 s in about 27 s) faster than wall time, so a limit kept as
+/// written would fire early. 50× leaves room over both; the scenario's timeout is still
+/// kept on the wall clock, by the host: qemu's own limit.
+pub const INSTRUCTION_CLOCK_LIMIT_FACTOR: u32 = 50;
+
+/// The factor for the clock named `clock` (`wall`, `instructions`).
+pub fn guest_limit_factor(clock: &str) -> u32 {
+    if clock == thinbench_schema::record::TimingClock::Instructions.as_str() {
+        INSTRUCTION_CLOCK_LIMIT_FACTOR
+    } else {
+        1
+    }
+}
+
+/// The longest `--timeout` a run takes.
+const MAX_RUN_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
 /// Quote `s` for the guest's /bin/sh.
 fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
@@ -208,13 +241,21 @@ pub fn guest_script(
     fault: Option<GuestFault>,
     facts: &HostFacts,
 ) -> String {
-    let [accel, qemu, cpu] = HOST_FACTS_ENV;
+    let factor = guest_limit_factor(&facts.clock);
+    let [accel, qemu, cpu, clock, shift] = HOST_FACTS_ENV;
     let mut script = format!(
         "export DM_DISABLE_UDEV=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin RUST_BACKTRACE=1 \
-         {accel}={} {qemu}={} {cpu}={}\ncd /\nrc=0\n",
+         {accel}={} {qemu}={} {cpu}={} {clock}={} {shift}={}\ncd /\nrc=0\n",
         sh_quote(&facts.accel),
         sh_quote(facts.qemu_version.as_deref().unwrap_or("")),
         sh_quote(&facts.host_cpu),
+        sh_quote(&facts.clock),
+        sh_quote(
+            &facts
+                .icount_shift
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ),
     );
     if let (Some(f), Some(j)) = (fault, jobs.first()) {
         script.push_str(&f.guest_script(&j.out));
@@ -240,7 +281,7 @@ pub fn guest_script(
             } else {
                 ""
             },
-            j.plan.timeout.as_secs(),
+            (j.plan.timeout * factor).min(MAX_RUN_TIMEOUT).as_secs(),
             j.run_id
         );
         for p in j.pools.iter().flatten() {
@@ -252,7 +293,17 @@ pub fn guest_script(
             q(&j.out.join("scenario.toml")),
             q(&j.out.join("guest.log"))
         ));
+        // The guest's block-device counters around the run: what it cost each disk (a
+        // RAM-backed run: nothing).
+        let stats = |when: &str| {
+            format!(
+                "cat /proc/diskstats > {} 2>/dev/null\n",
+                q(&j.out.join(format!("{DISKSTATS_PREFIX}{when}.txt")))
+            )
+        };
+        script.push_str(&stats("before"));
         script.push_str(&cmd);
+        script.push_str(&stats("after"));
     }
     script.push_str("exit $rc\n");
     script
@@ -321,11 +372,12 @@ fn run_in_scratch(
     // Each guest run stops itself at its timeout, then gives up after the grace; the
     // guest init's watchdog covers a run that cannot even exit (IO stuck in the
     // kernel); qemu's own limit adds the boot on top, for a guest that hangs early.
-    let guest_limit = jobs
+    let wall_limit = jobs
         .iter()
         .map(|j| j.plan.timeout + TIMEOUT_GRACE)
         .sum::<Duration>()
         + Duration::from_secs(90);
+    let guest_limit = wall_limit * guest_limit_factor(cfg.clock.as_str());
     let job = VmJob {
         name: format!("thinbench-{}", jobs[0].run_id),
         out_dir: base.to_owned(),
@@ -338,10 +390,12 @@ fn run_in_scratch(
                 accel: cfg.accel.as_str().into(),
                 qemu_version: cfg.qemu_version(),
                 host_cpu: crate::env::host::cpu_model(),
+                clock: cfg.clock.as_str().into(),
+                icount_shift: cfg.icount_shift(),
             },
         ),
         disks,
-        timeout: guest_limit + Duration::from_secs(120),
+        timeout: wall_limit + Duration::from_secs(120),
         guest_limit: Some(guest_limit),
         crash_qemu_when: (fault == Some(GuestFault::QemuCrash)).then(|| {
             (
@@ -414,7 +468,10 @@ fn scratch_disks(jobs: &[Job], scratch: &Path) -> Result<Vec<Disk>, JobError> {
                 .pools
                 .iter()
                 .map(|p| match &p.kind {
-                    PoolKindSpec::LoopLvm(l) => l.data_size.0 + l.metadata_size.0,
+                    // A RAM-backed pool's files are on a tmpfs, not this disk.
+                    PoolKindSpec::LoopLvm(l) if p.backing == Backing::Disk => {
+                        l.data_size.0 + l.metadata_size.0
+                    }
                     _ => 0,
                 })
                 .sum::<u64>()

@@ -32,24 +32,33 @@ fn guest_script_runs_every_job_into_its_own_directory() {
         accel: "tcg".into(),
         qemu_version: Some("10.0.2".into()),
         host_cpu: "AMD EPYC 9B14".into(),
+        clock: "instructions".into(),
+        icount_shift: Some(4),
     };
     let s = guest_script(Path::new("/bin/thinbench"), &jobs, flags, None, &facts);
     let lines: Vec<&str> = s.lines().collect();
     assert_eq!(
         lines[0],
         "export DM_DISABLE_UDEV=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin RUST_BACKTRACE=1 \
-         THINBENCH_VM_ACCEL='tcg' THINBENCH_VM_QEMU_VERSION='10.0.2' THINBENCH_VM_HOST_CPU='AMD EPYC 9B14'"
+         THINBENCH_VM_ACCEL='tcg' THINBENCH_VM_QEMU_VERSION='10.0.2' THINBENCH_VM_HOST_CPU='AMD EPYC 9B14' \
+         THINBENCH_VM_CLOCK='instructions' THINBENCH_VM_ICOUNT_SHIFT='4'"
     );
     assert_eq!(lines[2], "rc=0");
+    // The instruction clock's factor (50 × 30 min) is capped at the 24 h a run takes.
     assert!(lines[3].starts_with("echo \"thinbench-guest: run 1/2 uptime="));
     assert_eq!(
         lines[4],
-        "'/bin/thinbench' run --env host --guest --force-device --timeout 1800s --run-id 20260101T000001-abcd \
+        "cat /proc/diskstats > '/r/it'\\''s/sample-1/guest-diskstats-before.txt' 2>/dev/null"
+    );
+    assert_eq!(
+        lines[5],
+        "'/bin/thinbench' run --env host --guest --force-device --timeout 86400s --run-id 20260101T000001-abcd \
          --only-pool 'direct' --out '/r/it'\\''s/sample-1' '/r/it'\\''s/sample-1/scenario.toml' \
          > '/r/it'\\''s/sample-1/guest.log' 2>&1 || rc=$?"
     );
-    assert!(lines[5].starts_with("echo \"thinbench-guest: run 2/2 uptime="));
-    assert!(lines[6].contains("--run-id 20260101T000002-abcd"));
+    assert!(lines[6].ends_with("/sample-1/guest-diskstats-after.txt' 2>/dev/null"));
+    assert!(lines[7].starts_with("echo \"thinbench-guest: run 2/2 uptime="));
+    assert!(lines[9].contains("--run-id 20260101T000002-abcd"));
     assert_eq!(lines.last(), Some(&"exit $rc"));
 }
 

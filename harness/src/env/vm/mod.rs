@@ -24,7 +24,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use kernel::Kernel;
-pub use qemu_args::{Accel, Disk};
+pub use qemu_args::{Accel, Disk, TimingClock, ICOUNT_SHIFT};
 
 use crate::errors::EnvError;
 use crate::sys::{command, signals};
@@ -42,6 +42,8 @@ pub struct VmConfig {
     pub memory_mib: u32,
     /// Guest CPUs.
     pub cpus: u32,
+    /// The clock the guest's time runs on ([`VmConfig::set_clock`]).
+    pub clock: TimingClock,
 }
 
 impl VmConfig {
@@ -63,9 +65,24 @@ impl VmConfig {
             qemu,
             kernel,
             accel,
-            memory_mib: 2048,
+            memory_mib: crate::spec::GUEST_MEMORY_MIB,
             cpus: default_cpus(accel),
+            clock: TimingClock::Wall,
         })
+    }
+
+    /// Choose the clock and CPUs (`None`: the default for the accelerator), refusing
+    /// what cannot run ([`check_clock`]).
+    pub fn set_clock(&mut self, clock: TimingClock, cpus: Option<u32>) -> Result<(), EnvError> {
+        check_clock(self.accel, clock, cpus)?;
+        self.clock = clock;
+        self.cpus = cpus.unwrap_or(self.cpus);
+        Ok(())
+    }
+
+    /// `-icount shift` under the instruction clock.
+    pub fn icount_shift(&self) -> Option<u8> {
+        (self.clock == TimingClock::Instructions).then_some(ICOUNT_SHIFT)
     }
 
     /// `qemu-system-x86_64 --version`, first line.
@@ -82,6 +99,26 @@ pub fn default_cpus(accel: Accel) -> u32 {
     match accel {
         Accel::Kvm => 2,
         Accel::Tcg => 1,
+    }
+}
+
+/// The instruction clock is qemu's TCG instruction counter: KVM has none, and it needs one
+/// vCPU (with `-smp 2` the round-robin vCPUs of single-threaded TCG did not finish
+/// booting in 5 minutes; issue 21).
+pub fn check_clock(accel: Accel, clock: TimingClock, cpus: Option<u32>) -> Result<(), EnvError> {
+    if clock == TimingClock::Wall {
+        return Ok(());
+    }
+    if accel == Accel::Kvm {
+        return Err(EnvError::Clock(
+            "the instruction clock is qemu's TCG instruction counter, and this VM runs under KVM: use --clock wall, or THINBENCH_ACCEL=tcg to emulate".into(),
+        ));
+    }
+    match cpus {
+        Some(n) if n > 1 => Err(EnvError::Clock(format!(
+            "--cpus {n} with the instruction clock: it runs one guest CPU (with two, single-threaded TCG's round-robin vCPUs did not finish booting in 5 minutes); leave --cpus out or use --clock wall"
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -210,6 +247,7 @@ pub fn run(cfg: &VmConfig, job: &VmJob, tick: &mut dyn FnMut()) -> Result<VmOutc
     let argv = qemu_args::qemu_args(&qemu_args::QemuSpec {
         name: &job.name,
         accel: cfg.accel,
+        clock: cfg.clock,
         memory_mib: cfg.memory_mib,
         cpus: cfg.cpus,
         kernel: &image,
@@ -414,6 +452,7 @@ pub fn probe_accel(qemu: &Path, kernel: &Kernel) -> Result<Accel, EnvError> {
         accel: Accel::Kvm,
         memory_mib: 512,
         cpus: 1,
+        clock: TimingClock::Wall,
     };
     let job = VmJob {
         name: "thinbench-kvm-probe".into(),
@@ -455,5 +494,17 @@ mod tests {
         assert!(!is_kernel_problem(
             "thinbench-guest: exit=0 uptime=3.2 WARNING: in a job line"
         ));
+    }
+
+    #[test]
+    fn instruction_clock_needs_tcg_and_one_cpu() {
+        let i = TimingClock::Instructions;
+        assert!(check_clock(Accel::Tcg, i, None).is_ok());
+        assert!(check_clock(Accel::Tcg, i, Some(1)).is_ok());
+        let two = check_clock(Accel::Tcg, i, Some(2)).unwrap_err().to_string();
+        assert!(two.contains("--cpus 2"), "{two}");
+        let kvm = check_clock(Accel::Kvm, i, None).unwrap_err().to_string();
+        assert!(kvm.contains("KVM"), "{kvm}");
+        assert!(check_clock(Accel::Kvm, TimingClock::Wall, Some(4)).is_ok());
     }
 }

@@ -100,6 +100,8 @@ pub fn summaries(
             s.environment.kernel = cfg.kernel.version.clone();
         }
         s.environment.accel = Some(cfg.accel.as_str().into());
+        s.environment.clock = cfg.clock;
+        s.environment.icount_shift = cfg.icount_shift();
         s.environment.qemu_version = qemu_version.clone();
         s.environment.host_cpu_model = host_cpu.clone();
         for p in &unclaimed {

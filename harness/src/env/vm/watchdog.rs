@@ -23,9 +23,12 @@ pub struct Watchdog {
 
 impl Watchdog {
     /// Start watching the run writing to `out`. `say` tells the user what it does (the
-    /// library does not print); `stuck_exit` is the process exit code when it gives up.
+    /// library does not print); `stuck_exit` is the process exit code when it gives up;
+    /// `grace` how long an orderly stop may take ([`TIMEOUT_GRACE`], longer on a clock
+    /// that runs ahead of wall time).
     pub fn start(
         timeout: Duration,
+        grace: Duration,
         out: &Path,
         guest: bool,
         say: fn(&str),
@@ -54,7 +57,7 @@ impl Watchdog {
             );
             say(&format!("{why}; stopping"));
             signals::request_stop(&why);
-            if wait(TIMEOUT_GRACE) {
+            if wait(grace) {
                 say("stopped within the grace period");
                 return;
             }
@@ -62,7 +65,7 @@ impl Watchdog {
             // kernel is blocked (in the guest: on the console), and leave.
             let stuck = format!(
                 "{why}, and it could not stop within {}s: IO is held in the kernel; {}",
-                TIMEOUT_GRACE.as_secs(),
+                grace.as_secs(),
                 if guest {
                     "the VM is powered off with it"
                 } else {

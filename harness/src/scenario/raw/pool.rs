@@ -17,6 +17,7 @@ pub(crate) const POOL_KEYS: KeySet = KeySet {
         "no_space",
         "no_space_timeout",
         "min_free_space",
+        "backing",
     ],
     variants: &[
         (
@@ -53,6 +54,7 @@ pub(crate) struct RawPool {
     pub no_space: Field<String>,
     pub no_space_timeout: Field<String>,
     pub min_free_space: Field<IntOrText>,
+    pub backing: Field<String>,
     pub data_size: Field<IntOrText>,
     pub metadata_size: Field<IntOrText>,
     pub dir: Field<String>,
@@ -107,6 +109,7 @@ impl RawPool {
             no_space: r.string("no_space", "a string: \"queue\" or \"error\"", d),
             no_space_timeout: r.string("no_space_timeout", "a duration string like \"60s\"", d),
             min_free_space: r.int_or_text("min_free_space", "a percentage like \"10%\"", d),
+            backing: r.string("backing", "a string: \"disk\" or \"ram\"", d),
             data_size: r.size("data_size", d),
             metadata_size: r.size("metadata_size", d),
             dir: r.string("dir", "a path string", d),

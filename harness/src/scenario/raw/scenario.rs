@@ -14,6 +14,7 @@ pub(crate) const TOP_KEYS: KeySet = KeySet {
         "description",
         "timeout",
         "sample_interval",
+        "clock",
         "pool",
         "fault",
         "step",
@@ -31,6 +32,7 @@ pub(crate) struct RawScenario {
     pub description: Field<String>,
     pub timeout: Field<String>,
     pub sample_interval: Field<String>,
+    pub clock: Field<String>,
     /// `[[pool]]` tables (only the ones that are tables).
     pub pools: Field<Vec<RawPool>>,
     /// `[[fault]]` tables (only the ones that are tables).
@@ -55,6 +57,7 @@ impl RawScenario {
             description: r.string("description", "a string", d),
             timeout: r.string("timeout", "a duration string like \"20m\"", d),
             sample_interval: r.string("sample_interval", "a duration string like \"250ms\"", d),
+            clock: r.string("clock", "a string: \"wall\" or \"instructions\"", d),
             pools: array_of_tables(&mut r, "pool", d, RawPool::read),
             faults: array_of_tables(&mut r, "fault", d, RawFault::read),
             steps: array_of_tables(&mut r, "step", d, RawStep::read),

@@ -33,6 +33,8 @@ mod walk;
 mod write;
 
 #[cfg(test)]
+mod backing_tests;
+#[cfg(test)]
 mod runnable_tests;
 #[cfg(test)]
 mod tests;

@@ -7,13 +7,17 @@ use super::{Checker, SizeRule, GIB, HOST_PATHS_FLAG, KIB, MIB, TIB};
 use crate::scenario::raw::{Field, IntOrText, RawPool, POOL_KEYS};
 use crate::scenario::suggest;
 use crate::spec::{
-    DeviceSpec, DirectLvmSpec, LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolKindSpec, PoolSpec,
+    Backing, DeviceSpec, DirectLvmSpec, LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolKindSpec,
+    PoolSpec, GUEST_MEMORY_MIB,
 };
 use serde_spanned::Spanned;
 use std::path::PathBuf;
 use std::time::Duration;
 use thinbench_schema::record::PoolKind;
 use thinbench_schema::units::{Bytes, ChunkSize, DataBlocks, SECTOR_SIZE};
+
+/// A RAM-backed pool may take at most 1/2 of the guest's memory.
+const RAM_SHARE_DENOMINATOR: u64 = 2;
 
 const MAX_NO_SPACE_TIMEOUT: Duration = Duration::from_secs(3600);
 
@@ -179,10 +183,22 @@ impl Checker {
                 chunk,
             });
         }
+        let backing = self.choice_or(
+            "backing",
+            &p.backing,
+            Backing::Disk,
+            &[("disk", Backing::Disk), ("ram", Backing::Ram)],
+        );
+        let ram = backing == Some(Backing::Ram);
         let kind_spec = match kind? {
-            PoolKind::LoopLvm => self.loop_lvm(p, chunk).map(PoolKindSpec::LoopLvm),
-            PoolKind::DirectLvm => self.direct_lvm(p, chunk).map(PoolKindSpec::DirectLvm),
+            PoolKind::LoopLvm => self.loop_lvm(p, chunk, ram).map(PoolKindSpec::LoopLvm),
+            PoolKind::DirectLvm => self.direct_lvm(p, chunk, ram).map(PoolKindSpec::DirectLvm),
         };
+        if let (true, Some(k)) = (ram, &kind_spec) {
+            if !self.ram_fits(p, k) {
+                return None;
+            }
+        }
         if let (Some(lwm), Some(k), Some(c)) = (low_water_mark, &kind_spec, chunk) {
             self.low_water_mark_as_applied(p, lwm, k, c);
         }
@@ -197,7 +213,45 @@ impl Checker {
             no_space_timeout: no_space_timeout?,
             min_free_space: min_free_space?,
             faults: Vec::new(),
+            backing: backing?,
         })
+    }
+
+    /// A RAM-backed pool, full, must fit the guest's memory with room: at most half of it
+    /// ([`RAM_SHARE_DENOMINATOR`]), the rest left to the kernel, the page cache, the
+    /// guest's other tmpfs (/tmp's overlay, /run) and thinbench itself.
+    fn ram_fits(&mut self, p: &RawPool, kind: &PoolKindSpec) -> bool {
+        let (bytes, what) = match kind {
+            PoolKindSpec::LoopLvm(l) => (
+                l.data_size.0 + l.metadata_size.0,
+                format!(
+                    "data_size {} + metadata_size {}",
+                    l.data_size.human(),
+                    l.metadata_size.human()
+                ),
+            ),
+            PoolKindSpec::DirectLvm(d) => match d.device {
+                DeviceSpec::Ram { size } => (size.0, format!("device_size {}", size.human())),
+                _ => return true,
+            },
+        };
+        let memory = u64::from(GUEST_MEMORY_MIB) * MIB;
+        let limit = memory / RAM_SHARE_DENOMINATOR;
+        if bytes <= limit {
+            return true;
+        }
+        let at = p.backing.key().unwrap_or_else(|| p.table.clone());
+        self.err_hint(
+            at,
+            format!(
+                "`backing = \"ram\"`: the pool takes up to {} in memory when full ({what}), more than the {} a RAM-backed pool may use: half of the VM's {}",
+                Bytes(bytes).human(),
+                Bytes(limit).human(),
+                Bytes(memory).human()
+            ),
+            "make the pool smaller (behaviour, not size, is what a run tests), or use `backing = \"disk\"`",
+        );
+        false
     }
 
     /// The low water mark as the kernel will get it: loop-lvm caps a block count to the
@@ -266,7 +320,20 @@ impl Checker {
         }
     }
 
-    fn loop_lvm(&mut self, p: &RawPool, chunk: Option<ChunkSize>) -> Option<LoopLvmSpec> {
+    fn loop_lvm(
+        &mut self,
+        p: &RawPool,
+        chunk: Option<ChunkSize>,
+        ram: bool,
+    ) -> Option<LoopLvmSpec> {
+        if let (true, Some(key)) = (ram, p.dir.key()) {
+            self.err_hint(
+                key,
+                "`dir` and `backing = \"ram\"` both say where the pool's files go",
+                "keep one: `backing = \"ram\"` puts them on a tmpfs the run mounts (and removes)",
+            );
+            return None;
+        }
         let data_size = self.size("data_size", &p.data_size, DOCKER_DATA_SIZE, &DATA_SIZE);
         if let (Some(size), Some(chunk), Some(v)) = (data_size, chunk, p.data_size.value()) {
             if size < chunk.bytes() {
@@ -361,7 +428,12 @@ impl Checker {
         Some(path)
     }
 
-    fn direct_lvm(&mut self, p: &RawPool, chunk: Option<ChunkSize>) -> Option<DirectLvmSpec> {
+    fn direct_lvm(
+        &mut self,
+        p: &RawPool,
+        chunk: Option<ChunkSize>,
+        ram: bool,
+    ) -> Option<DirectLvmSpec> {
         enum Dev {
             Auto,
             Loop,
@@ -377,6 +449,15 @@ impl Checker {
             },
         };
         let device = match dev? {
+            Dev::Path(_) | Dev::Loop if ram => {
+                let at = p.device.key().unwrap_or_else(|| p.table.clone());
+                self.err_hint(
+                    at,
+                    "`backing = \"ram\"` makes the PV a brd ram disk, and `device` names another PV",
+                    "leave `device` out (or \"auto\") with `backing = \"ram\"`; `device_size` sizes the ram disk",
+                );
+                None
+            }
             Dev::Path(path) => {
                 if let Some(key) = p.device_size.key() {
                     self.err_hint(
@@ -398,6 +479,7 @@ impl Checker {
                 );
                 size.map(|size| match dev {
                     Dev::Loop => DeviceSpec::LoopBacked { size },
+                    _ if ram => DeviceSpec::Ram { size },
                     _ => DeviceSpec::Auto { size },
                 })
             }
@@ -460,7 +542,11 @@ impl Checker {
         // On a device of known size, what lvm will make of it (whole extents, percentages
         // rounded down, its metadata floor and spare metadata LV): see `lvm`.
         if let (
-            Some(DeviceSpec::Auto { size } | DeviceSpec::LoopBacked { size }),
+            Some(
+                DeviceSpec::Auto { size }
+                | DeviceSpec::LoopBacked { size }
+                | DeviceSpec::Ram { size },
+            ),
             Some(m),
             Some(t),
             Some(chunk),

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 use thinbench_schema::ids::Ident;
+use thinbench_schema::record::TimingClock;
 
 const MAX_POOLS: usize = 8;
 const MAX_STEPS: usize = 10_000;
@@ -71,6 +72,13 @@ impl Checker {
                 (MIN_SAMPLE_INTERVAL, MAX_SAMPLE_INTERVAL),
             )
             .map(|t| t.unwrap_or(crate::spec::DEFAULT_SAMPLE_INTERVAL));
+
+        let clocks = [TimingClock::Wall, TimingClock::Instructions].map(|c| (c.as_str(), c));
+        let clock = match &raw.clock {
+            Field::Absent => Some(None),
+            Field::Invalid { .. } => None,
+            Field::Given { value, .. } => self.choice("clock", value, &clocks).map(Some),
+        };
 
         let raw_pools: &[RawPool] = raw.pools.value().map_or(&[], |v| v.get_ref());
         self.count_limits(&raw.pools, &file_start, "pool", MAX_POOLS, |p: &RawPool| {
@@ -158,6 +166,7 @@ impl Checker {
             warnings: Vec::new(),
             pools: pools?,
             steps: steps?,
+            clock: clock?,
         })
     }
 

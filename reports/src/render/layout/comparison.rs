@@ -4,7 +4,7 @@
 
 use super::builder::Builder;
 use super::runs::env_rows;
-use super::shared::{fig_value, kind_str, na, TCG_NOTE};
+use super::shared::{fig_value, kind_str, na, timing_notes};
 use crate::analysis::compare::{Comparison, MIN_TIMING_SAMPLES, NOISE_PCT};
 use crate::render::document::{Block, Cell, Document, Tone};
 use thinbench_schema::format;
@@ -67,8 +67,8 @@ fn comparison_callouts(b: &mut Builder, c: &Comparison) {
             ),
         );
     }
-    if c.a.is_tcg() || c.b.is_tcg() {
-        b.callout(Tone::Warn, TCG_NOTE);
+    for note in timing_notes([&c.a, &c.b]) {
+        b.callout(Tone::Warn, note);
     }
     if let Some(cfg) = &c.config {
         b.callout(
@@ -118,6 +118,7 @@ fn runs_table(b: &mut Builder, c: &Comparison) {
                         | ("cpu", "CPU (pools' kernel)")
                         | ("host cpu", "Host CPU")
                         | ("cpus", "CPUs")
+                        | ("clock", "Clock")
                         | ("environment", "Environment")
                         | ("thin-pool target", "thin-pool target")
                 )

@@ -22,9 +22,8 @@ mod workloads;
 
 use crate::model::ReportModel;
 use crate::render::document::{Document, Tone};
-use crate::run_info::RunInfo;
 use builder::Builder;
-use shared::{status_str, TCG_NOTE};
+use shared::{status_str, timing_notes};
 use thinbench_schema::record::Status;
 
 pub(crate) use comparison::comparison;
@@ -50,8 +49,8 @@ pub(crate) fn report(m: &ReportModel) -> Document {
     if m.runs.is_empty() {
         b.callout(Tone::Warn, "No runs given: nothing to report.");
     }
-    if m.runs.iter().any(RunInfo::is_tcg) {
-        b.callout(Tone::Warn, TCG_NOTE);
+    for note in timing_notes(&m.runs) {
+        b.callout(Tone::Warn, note);
     }
     if !m.runs.is_empty() {
         let tone = if overall == Status::Passed {

@@ -35,6 +35,7 @@ pub(super) fn env_rows(r: &RunInfo) -> Vec<(String, String)> {
         ("CPU (pools' kernel)".into(), e.cpu_model.clone()),
         ("Host CPU".into(), e.host_cpu_model.clone()),
         ("CPUs".into(), e.cpus.to_string()),
+        ("Clock".into(), crate::run_info::clock_cell(e)),
         (
             "thinbench".into(),
             match &e.thinbench_commit {

@@ -3,12 +3,37 @@
 //! own cost, and pool ids in first-seen order.
 
 use crate::render::document::{Cell, Tone};
+use crate::run_info::RunInfo;
 use thinbench_schema::format;
 use thinbench_schema::record::{Better, MetricKind, Status};
 
 /// The note shown whenever a run ran under qemu TCG.
 pub(crate) const TCG_NOTE: &str =
     "Timings under TCG are emulated: compare them only within the same environment.";
+
+/// The notes on the timings of these runs: each instruction-clock label once ("Timings:
+/// instruction clock (emulated): …"), and [`TCG_NOTE`] when a run was on TCG's wall clock.
+pub(crate) fn timing_notes<'a>(runs: impl IntoIterator<Item = &'a RunInfo>) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mut tcg_wall = false;
+    for r in runs {
+        match r.clock_label() {
+            Some(l) => {
+                let n = format!(
+                    "Timings: {l}. They count the guest kernel's and thinbench's instructions, not a device: compare them only with runs on the same clock and kernel."
+                );
+                if !notes.contains(&n) {
+                    notes.push(n);
+                }
+            }
+            None => tcg_wall |= r.is_tcg(),
+        }
+    }
+    if tcg_wall {
+        notes.push(TCG_NOTE.to_owned());
+    }
+    notes
+}
 
 pub(super) fn status_cell(s: Status) -> Cell {
     let tone = match s {
