@@ -25,13 +25,7 @@ pub fn ensure(name: &str) -> Result<(), String> {
     let dir = Path::new(GUEST_MODULES_DIR);
     match fs::read_to_string(dir.join("lazy")) {
         Ok(list) => {
-            let files = list
-                .lines()
-                .find_map(|l| {
-                    let mut w = l.split_whitespace();
-                    (w.next() == Some(name.as_str())).then(|| w.collect::<Vec<_>>())
-                })
-                .ok_or_else(|| format!("module {name} is not in this kernel"))?;
+            let files = lazy_files(&list, &name)?;
             for f in files {
                 let module = f.split(".ko").next().unwrap_or(f).replace('-', "_");
                 if !loaded(&module) {
@@ -57,13 +51,7 @@ pub fn load_with(name: &str, params: &str) -> Result<(), String> {
     let dir = Path::new(GUEST_MODULES_DIR);
     match fs::read_to_string(dir.join("lazy")) {
         Ok(list) => {
-            let files = list
-                .lines()
-                .find_map(|l| {
-                    let mut w = l.split_whitespace();
-                    (w.next() == Some(name.as_str())).then(|| w.collect::<Vec<_>>())
-                })
-                .ok_or_else(|| format!("module {name} is not in this kernel"))?;
+            let files = lazy_files(&list, &name)?;
             let Some((last, deps)) = files.split_last() else {
                 return Err(format!("module {name} has no file"));
             };
@@ -84,6 +72,16 @@ pub fn load_with(name: &str, params: &str) -> Result<(), String> {
                 .map_err(|e| e.to_string())
         }
     }
+}
+
+/// The files of module `name` in load order, from the initramfs's on-demand list.
+fn lazy_files<'a>(list: &'a str, name: &str) -> Result<Vec<&'a str>, String> {
+    list.lines()
+        .find_map(|l| {
+            let mut w = l.split_whitespace();
+            (w.next() == Some(name)).then(|| w.collect::<Vec<_>>())
+        })
+        .ok_or_else(|| format!("module {name} is not in this kernel"))
 }
 
 /// Unload module `name` (no waiting: a module in use stays, with EBUSY).
