@@ -131,6 +131,7 @@ struct RawChurn {
 #[serde(deny_unknown_fields)]
 struct RawTimeline {
     duration: Option<Spanned<String>>,
+    horizon: Option<Spanned<String>>,
     step: Option<Spanned<String>>,
     write_rate: Option<Spanned<String>>,
     deleted_percent: Option<Spanned<i64>>,
@@ -270,6 +271,8 @@ pub struct ImageSpec {
 pub struct Timeline {
     /// Length of the simulated period, seconds.
     pub duration_s: u64,
+    /// How far ahead a recommendation must hold, seconds (default: `duration_s`).
+    pub horizon_s: u64,
     /// Step, seconds.
     pub step_s: u64,
     /// New data each running container writes per day (sequential, appended).
@@ -640,6 +643,7 @@ impl Validator {
         let Some(t) = t else {
             return Some(Timeline {
                 duration_s: 30 * DAY,
+                horizon_s: 30 * DAY,
                 step_s: DAY,
                 write_rate_per_day: Bytes(0),
                 deleted_percent: 0,
@@ -650,6 +654,10 @@ impl Validator {
         let dur = match &t.duration {
             Some(d) => self.duration(d, "duration"),
             None => Some(30 * DAY),
+        };
+        let horizon = match &t.horizon {
+            Some(h) => self.duration(h, "horizon"),
+            None => dur,
         };
         let step = match &t.step {
             Some(d) => self.duration(d, "step"),
@@ -687,6 +695,7 @@ impl Validator {
         };
         Some(Timeline {
             duration_s: dur?,
+            horizon_s: horizon?,
             step_s: step?,
             write_rate_per_day: rate?,
             deleted_percent: del? as u8,
