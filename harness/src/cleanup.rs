@@ -261,6 +261,23 @@ pub fn find(include_live: bool) -> Vec<Leftover> {
             }
         }
     }
+    // A Debian kernel's fetch killed half-way: `.fetch-<release>-<pid>` of a process
+    // that is gone (`kernels/<release>` itself is complete by construction).
+    if let Ok(rd) = fs::read_dir(crate::env::vm::debian::kernels_dir()) {
+        for e in rd.filter_map(|e| e.ok()) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name
+                .strip_prefix(".fetch-")
+                .and_then(|r| r.rsplit('-').next())
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if include_live || !Path::new(&format!("/proc/{pid}")).exists() {
+                out.push(Leftover::Scratch { dir: e.path() });
+            }
+        }
+    }
     // A brd is ours only with an owner file naming the run; any other is left alone.
     if let Some(run) = crate::backend::ram::brd_owner() {
         if keep(&run) {

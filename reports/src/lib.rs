@@ -31,6 +31,7 @@ pub use analysis::compare::{
     compare_sets, figure_addresses, CompareRules, Comparison, ComparisonRow, EnvDifference,
     FigureAddress, FigureId, FigureRule, Treatment, MIN_TIMING_SAMPLES, NOISE_PCT,
 };
+pub use analysis::kernels::{compare_kernels, KernelColumn, KernelComparison, KernelRow};
 pub use analysis::pairing::{KindComparisonRow, KindValue};
 pub use analysis::stats::{Nanos, Percentile};
 pub use error::ReportError;
@@ -49,8 +50,8 @@ pub use model::{
 pub use render::markdown::{ImageLinks, IMAGE_BASE_ENV};
 pub use render::plots::FONT_ENV;
 pub use render::{
-    comparison_markdown, report_markdown, report_markdown_with, write_comparison, write_report,
-    write_report_with, ReportFiles,
+    comparison_markdown, kernel_comparison_markdown, report_markdown, report_markdown_with,
+    write_comparison, write_kernel_comparison, write_report, write_report_with, ReportFiles,
 };
 pub use run_info::{clock_label, RunInfo};
 

@@ -2,6 +2,7 @@
 
 use clap::ValueEnum;
 use std::path::PathBuf;
+use thinbench_harness::spec::KernelRequest;
 use thinbench_schema::record::TimingClock;
 
 /// Where the kernel under test runs.
@@ -38,12 +39,16 @@ impl ClockArg {
 /// Options choosing the VM's kernel, CPUs and clock.
 #[derive(Debug, Clone, clap::Args)]
 pub struct KernelArgs {
-    /// Kernel image for the VM (default: the cached Debian kernel).
-    #[arg(long, requires = "modules")]
-    pub kernel: Option<PathBuf>,
-    /// The kernel's `lib/modules/<version>` directory.
-    #[arg(long, requires = "kernel")]
-    pub modules: Option<PathBuf>,
+    /// The VM's kernel: `debian:6.12`, `debian:6.1.0-47`, `debian:latest`,
+    /// `debian:default` (fetched through apt and cached once per version), or an image
+    /// path with --modules. `run` takes it several times: each scenario on each kernel,
+    /// one boot per kernel, and a report across them (default: the scenarios'
+    /// `kernels`, else the cached Debian kernel).
+    #[arg(long, value_parser = KernelRequest::parse)]
+    pub kernel: Vec<KernelRequest>,
+    /// The `lib/modules/<version>` directory of each kernel image path, in order.
+    #[arg(long)]
+    pub modules: Vec<PathBuf>,
     /// Guest CPUs (default: 1 under TCG, where a second one costs host CPU and gains no
     /// speed; 2 under KVM).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]

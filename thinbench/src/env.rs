@@ -50,6 +50,19 @@ pub fn run() -> anyhow::Result<i32> {
             false
         }
     };
+    let cached = vm::debian::cached_kernels();
+    if cached.is_empty() {
+        println!("cached kernels: none (bash ci/setup.sh caches Debian's default)");
+    } else {
+        println!("cached kernels (--kernel debian:<version>):");
+        for k in &cached {
+            println!("  {} ({})", k.version, k.image.display());
+        }
+    }
+    println!(
+        "other kernels: --kernel debian:6.12, debian:6.1.0-47, debian:latest fetch Debian's through apt (once, into {}); `apt-cache search --names-only '^linux-image-[0-9].*-amd64$'` lists them",
+        vm::debian::kernels_dir().display()
+    );
     let chosen = if dm.is_ok() {
         "host (the running kernel has device-mapper)"
     } else if vm_state {

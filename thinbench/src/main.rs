@@ -7,6 +7,7 @@ mod cleanup;
 mod env;
 mod exit_code;
 mod gate;
+mod kernels;
 mod plan;
 mod progress;
 mod report;

@@ -120,32 +120,6 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    let units = match a.shard {
-        None => plans
-            .into_iter()
-            .zip(a.scenarios.iter().cloned())
-            .map(|(p, f)| (p, f, None))
-            .collect::<Vec<_>>(),
-        Some(shard) => {
-            let m = thinbench_harness::spec::matrix(&plans);
-            let picked = thinbench_harness::spec::select(&m, shard);
-            eprintln!(
-                "thinbench: shard {shard}: {} of the {}-entry matrix: {}",
-                picked.len(),
-                m.len(),
-                picked
-                    .iter()
-                    .map(|e| format!("{}/{}", e.scenario, e.pool))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            shard_units(plans, &a.scenarios, &picked)
-        }
-    };
-    if units.is_empty() {
-        println!("nothing to run: this shard has no entries of the matrix");
-        return Ok(exit_code::OK);
-    }
     if !sys::is_root() {
         return Err(thinbench_harness::errors::EnvError::NotRoot(
             "loop devices, dm devices, lvm".into(),
@@ -157,11 +131,82 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
         EnvArg::Vm => true,
         EnvArg::Auto => !a.guest && host::has_device_mapper().is_err(),
     };
+    // The kernels named (the guest runs on the one it booted).
+    let requests = if a.guest {
+        Vec::new()
+    } else {
+        match crate::kernels::choose_kernels(
+            plans.iter().zip(a.scenarios.iter().map(PathBuf::as_path)),
+            &a.kernel.kernel,
+        ) {
+            Ok(k) => k,
+            Err(e) => {
+                eprintln!("thinbench: {e}");
+                return Ok(exit_code::ERROR);
+            }
+        }
+    };
+    if !use_vm && !requests.is_empty() {
+        eprintln!(
+            "thinbench: a kernel is chosen for the VM, and this run uses the running kernel ({}): leave --kernel out or use --env vm",
+            if a.env == EnvArg::Host {
+                "--env host"
+            } else {
+                "it has device-mapper"
+            }
+        );
+        return Ok(exit_code::ERROR);
+    }
+    let kernel_count = requests.len().max(1);
+    // Each kernel's share of the matrix: everything, or its entries of the shard.
+    let per_kernel: Vec<Vec<Unit>> = match a.shard {
+        None => {
+            let all: Vec<Unit> = plans
+                .iter()
+                .cloned()
+                .zip(a.scenarios.iter().cloned())
+                .map(|(p, f)| (p, f, None))
+                .collect();
+            vec![all; kernel_count]
+        }
+        Some(shard) => {
+            let m = thinbench_harness::spec::matrix(&plans);
+            let picked = thinbench_harness::spec::select_across(&m, kernel_count, shard);
+            eprintln!(
+                "thinbench: shard {shard}: {} of the {}-entry matrix: {}",
+                picked.len(),
+                m.len() * kernel_count,
+                picked
+                    .iter()
+                    .map(|(k, e)| match kernel_count {
+                        1 => format!("{}/{}", e.scenario, e.pool),
+                        _ => format!("{}/{}@{}", e.scenario, e.pool, requests[*k]),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            (0..kernel_count)
+                .map(|k| {
+                    let mine: Vec<_> = picked
+                        .iter()
+                        .filter(|(x, _)| *x == k)
+                        .map(|(_, e)| e.clone())
+                        .collect();
+                    shard_units(plans.clone(), &a.scenarios, &mine)
+                })
+                .collect()
+        }
+    };
+    if per_kernel.iter().all(Vec::is_empty) {
+        println!("nothing to run: this shard has no entries of the matrix");
+        return Ok(exit_code::OK);
+    }
+    let all_units: Vec<Unit> = per_kernel.iter().flatten().cloned().collect();
     // In the guest the host has chosen the clock already (the qemu it started).
     let clock = if a.guest {
         TimingClock::Wall
     } else {
-        match choose_clock(&units, a.kernel.clock.map(|c| c.clock())) {
+        match choose_clock(&all_units, a.kernel.clock.map(|c| c.clock())) {
             Ok(c) => c,
             Err(e) => {
                 eprintln!("thinbench: {e}");
@@ -176,91 +221,159 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
         return Ok(exit_code::ERROR);
     }
     // Refuse before anything is created: a usage error, nothing run.
-    for (plan, _, _) in &units {
+    for (plan, _, _) in &all_units {
         if let Some(code) = refuse_devices(plan, use_vm, a.force_device) {
             return Ok(code);
         }
     }
-    let batch = a.scenarios.len() > 1 || a.repeat > 1 || a.shard.is_some();
+    // Resolving may download a kernel: after every check that needs nothing.
+    let kernels: Vec<Option<vm::Kernel>> = match requests.is_empty() {
+        true => vec![None],
+        false => vm::resolve_all(&requests, &a.kernel.modules)?
+            .into_iter()
+            .map(Some)
+            .collect(),
+    };
+    let matrix = kernels.len() > 1;
+    let batch = a.scenarios.len() > 1 || a.repeat > 1 || a.shard.is_some() || matrix;
     // One run: its id names its directory too, as before batches existed.
     let single_id = a.run_id.clone().unwrap_or_else(runner::new_run_id);
+    let first = &all_units[0].0;
     let base = match (&a.out, batch) {
         (Some(o), _) => o.clone(),
-        (None, false) => PathBuf::from("runs").join(format!("{single_id}-{}", units[0].0.name)),
+        (None, false) => PathBuf::from("runs").join(format!("{single_id}-{}", first.name)),
         (None, true) => PathBuf::from("runs").join(format!("{}-batch", runner::new_run_id())),
     };
     fs::create_dir_all(&base).with_context(|| format!("creating {}", base.display()))?;
     let base = fs::canonicalize(&base)?;
-    let mut jobs = Vec::new();
     let mut ids = std::collections::BTreeSet::new();
-    for (plan, file, pools) in units {
-        for (k, out) in sample_dirs(&base, a.scenarios.len(), plan.name.as_str(), a.repeat)
-            .into_iter()
-            .enumerate()
-        {
-            // Fresh ids, distinct within the batch: every device and result carries one.
-            let run_id = match batch {
-                false => single_id.clone(),
-                true => loop {
-                    let id = runner::new_run_id();
-                    if ids.insert(id.clone()) {
-                        break id;
-                    }
-                },
-            };
-            fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-            if !a.guest {
-                copy_inputs(&plan, &file, &out)?;
+    let mut groups: Vec<(Option<vm::Kernel>, PathBuf, Vec<Job>)> = Vec::new();
+    for (kernel, units) in kernels.into_iter().zip(per_kernel) {
+        // A matrix: one directory per kernel, named by its release.
+        let kbase = match (&kernel, matrix) {
+            (Some(k), true) => base.join(&k.version),
+            _ => base.clone(),
+        };
+        let mut jobs = Vec::new();
+        for (plan, file, pools) in units {
+            let dirs = sample_dirs(&kbase, a.scenarios.len(), plan.name.as_str(), a.repeat);
+            for (k, out) in dirs.into_iter().enumerate() {
+                // Fresh ids, distinct within the batch: every device and result carries one.
+                let run_id = match batch {
+                    false => single_id.clone(),
+                    true => loop {
+                        let id = runner::new_run_id();
+                        if ids.insert(id.clone()) {
+                            break id;
+                        }
+                    },
+                };
+                fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+                if !a.guest {
+                    copy_inputs(&plan, &file, &out)?;
+                }
+                jobs.push(Job {
+                    plan: plan.clone(),
+                    pools: pools.clone(),
+                    run_id,
+                    out,
+                    sample: (k as u32 + 1, a.repeat),
+                });
             }
-            jobs.push(Job {
-                plan: plan.clone(),
-                pools: pools.clone(),
-                run_id,
-                out,
-                sample: (k as u32 + 1, a.repeat),
-            });
+        }
+        groups.push((kernel, kbase, jobs));
+    }
+    let mut overall = Status::Passed;
+    let mut done: Vec<(String, Vec<(&Job, RunSummary)>)> = Vec::new();
+    for (kernel, kbase, jobs) in &groups {
+        if jobs.is_empty() {
+            continue;
+        }
+        let summaries = if use_vm {
+            match run_vm(jobs, &a, kbase, clock, kernel.clone()) {
+                Ok(s) => s,
+                // One kernel of several failing to boot leaves the others' results.
+                Err(e) if matrix => {
+                    let name = kernel.as_ref().map_or("?", |k| k.version.as_str());
+                    eprintln!("thinbench: kernel {name}: {e:#}");
+                    Vec::new()
+                }
+                Err(e) => return Err(e),
+            }
+        } else {
+            let mut v = Vec::new();
+            for (i, j) in jobs.iter().enumerate() {
+                if batch {
+                    announce(j, i, jobs.len());
+                }
+                v.push(run_on_this_kernel(j, a.guest, a.force_device)?);
+                if sys::signals::stop_requested() {
+                    break;
+                }
+            }
+            v
+        };
+        if summaries.len() < jobs.len() {
+            overall = Status::Incomplete;
+        }
+        let release = kernel
+            .as_ref()
+            .map(|k| k.version.clone())
+            .unwrap_or_default();
+        done.push((release, jobs.iter().zip(summaries).collect()));
+        if sys::signals::stop_requested() {
+            break;
         }
     }
-    let summaries = if use_vm {
-        run_vm(&jobs, &a, &base, clock)?
-    } else {
-        let mut v = Vec::new();
-        for (i, j) in jobs.iter().enumerate() {
-            if batch {
-                announce(j, i, jobs.len());
-            }
-            v.push(run_on_this_kernel(j, a.guest, a.force_device)?);
-            if sys::signals::stop_requested() {
-                break;
-            }
-        }
-        v
-    };
-    let mut overall = Status::Passed;
+    if done.len() < groups.iter().filter(|g| !g.2.is_empty()).count() {
+        overall = Status::Incomplete;
+    }
     if !a.guest {
-        for (j, summary) in jobs.iter().zip(&summaries) {
-            summary::print(summary, &j.out);
-            // The results stand without the report: a rendering failure is reported, not
-            // turned into a failed run.
-            match crate::report::render_run(&j.out) {
-                Ok(files) => println!("report: {}", files.html.display()),
-                Err(e) => eprintln!("thinbench: no report: {e:#}"),
+        for (release, runs) in &done {
+            if matrix {
+                println!("\n== kernel {release} ==");
+            }
+            for (j, summary) in runs {
+                summary::print(summary, &j.out);
+                // The results stand without the report: a rendering failure is reported,
+                // not turned into a failed run.
+                match crate::report::render_run(&j.out) {
+                    Ok(files) => println!("report: {}", files.html.display()),
+                    Err(e) => eprintln!("thinbench: no report: {e:#}"),
+                }
             }
         }
+        let runs: usize = done.iter().map(|(_, r)| r.len()).sum();
         if batch {
             println!(
-                "\n{} run(s) in {}: gate them with `thinbench gate --candidate {} --baseline …`",
-                summaries.len(),
+                "\n{runs} run(s) in {}: gate them with `thinbench gate --candidate {} --baseline …`",
                 base.display(),
                 base.display()
             );
         }
+        if matrix {
+            let dirs: Vec<(String, Vec<PathBuf>)> = done
+                .iter()
+                .map(|(r, runs)| (r.clone(), runs.iter().map(|(j, _)| j.out.clone()).collect()))
+                .collect();
+            match crate::kernels::write_report(&dirs, &base) {
+                Ok(Some(k)) => println!(
+                    "across kernels: {} figures, {} exact difference(s)\nkernel report: {}",
+                    k.figures,
+                    k.findings,
+                    k.html.display()
+                ),
+                Ok(None) => eprintln!(
+                    "thinbench: no report across kernels: fewer than two kernels have results"
+                ),
+                Err(e) => eprintln!("thinbench: no report across kernels: {e:#}"),
+            }
+        }
     }
-    for s in &summaries {
-        overall = overall.worst(s.status);
-    }
-    if summaries.len() < jobs.len() {
-        overall = Status::Incomplete;
+    for (_, runs) in &done {
+        for (_, s) in runs {
+            overall = overall.worst(s.status);
+        }
     }
     Ok(match overall {
         Status::Passed => exit_code::OK,
@@ -269,6 +382,9 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
         Status::Incomplete => exit_code::INCOMPLETE,
     })
 }
+
+/// A scenario to run: its spec, file, and the pools a shard keeps.
+type Unit = (ScenarioSpec, PathBuf, Option<Vec<String>>);
 
 /// The clock of one boot: the command line's when given (it wins over the files), else
 /// the scenarios' `clock`, which must then agree (they share the boot), else wall.
@@ -463,17 +579,15 @@ impl JobObserver for LiveProgress<'_> {
     }
 }
 
-/// Boot the VM once and run every job inside it (the harness's `run_jobs`).
+/// Boot the VM once on `kernel` (`None`: the default) and run every job inside it (the
+/// harness's `run_jobs`).
 fn run_vm(
     jobs: &[Job],
     a: &RunArgs,
     base: &Path,
     clock: TimingClock,
+    kernel: Option<vm::Kernel>,
 ) -> anyhow::Result<Vec<RunSummary>> {
-    let kernel = match (&a.kernel.kernel, &a.kernel.modules) {
-        (Some(k), Some(m)) => Some(vm::Kernel::explicit(k, m)?),
-        _ => None,
-    };
     let mut cfg = VmConfig::discover(kernel)?;
     cfg.set_clock(clock, a.kernel.cpus)?;
     let tty = std::io::stderr().is_terminal();

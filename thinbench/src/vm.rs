@@ -4,7 +4,7 @@ use anyhow::Context;
 use std::time::Duration;
 
 use crate::args::KernelArgs;
-use thinbench_harness::env::vm::{self, Kernel, VmConfig, VmJob};
+use thinbench_harness::env::vm::{self, VmConfig, VmJob};
 
 /// VM subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -34,9 +34,12 @@ pub fn run(c: VmCmd) -> anyhow::Result<i32> {
         cmd,
     } = c;
     let (cpus, clock) = (kernel.cpus, kernel.clock);
-    let kernel = match (kernel.kernel, kernel.modules) {
-        (Some(k), Some(m)) => Some(Kernel::explicit(&k, &m)?),
-        _ => None,
+    if kernel.kernel.len() > 1 {
+        anyhow::bail!("vm exec boots one kernel: give --kernel once (`run` takes several)");
+    }
+    let kernel = match kernel.kernel.is_empty() {
+        true => None,
+        false => vm::resolve_all(&kernel.kernel, &kernel.modules)?.pop(),
     };
     let mut cfg = VmConfig::discover(kernel)?;
     cfg.set_clock(clock.map_or(vm::TimingClock::Wall, |c| c.clock()), cpus)?;

@@ -4,9 +4,10 @@
 //! i-1, i-1+n, i-1+2n, …: round robin, so the shards get pools of both kinds and
 //! scenarios of every size rather than one shard all the slow ones.
 //!
-//! Kernels are not an axis here: each kernel is its own environment fingerprint with its
-//! own baseline, so CI runs one matrix job per kernel (`--kernel K --modules M`) and the
-//! gate groups merged results by fingerprint.
+//! With several kernels (`run --kernel A --kernel B`) the kernel is an axis too: the
+//! matrix is every entry on every kernel, entry by entry (`e1@A, e1@B, e2@A, …`), dealt
+//! the same way ([`select_across`]), so a shard is a set of (scenario, pool, kernel)
+//! triples. The gate still groups merged results by fingerprint, the kernel in it.
 
 use std::fmt;
 use std::str::FromStr;
@@ -113,6 +114,22 @@ pub fn select(matrix: &[MatrixEntry], shard: Shard) -> Vec<MatrixEntry> {
         .collect()
 }
 
+/// The (kernel index, entry) pairs of `matrix` × `kernels` kernels that fall in
+/// `shard`, each entry's kernels side by side in the dealing order.
+pub fn select_across(
+    matrix: &[MatrixEntry],
+    kernels: usize,
+    shard: Shard,
+) -> Vec<(usize, MatrixEntry)> {
+    matrix
+        .iter()
+        .flat_map(|e| (0..kernels).map(move |k| (k, e)))
+        .enumerate()
+        .filter(|(j, _)| *j as u32 % shard.count == shard.index - 1)
+        .map(|(_, (k, e))| (k, e.clone()))
+        .collect()
+}
+
 impl ScenarioSpec {
     /// Keep only the pools named in `names`, in their scenario order; an unknown name is
     /// an error naming the pools there are.
@@ -177,6 +194,27 @@ mod tests {
         assert!("1/0".parse::<Shard>().unwrap_err().contains("at least 1"));
         assert!("2".parse::<Shard>().unwrap_err().contains("write I/N"));
         assert!("a/b".parse::<Shard>().unwrap_err().contains("write I/N"));
+    }
+
+    #[test]
+    fn kernels_are_an_axis_dealt_with_the_entries() {
+        let a = plan("smoke", &[("loop", "loop-lvm"), ("direct", "direct-lvm")]);
+        let m = matrix(&[a]);
+        let all: Vec<(usize, String)> = (1..=3)
+            .flat_map(|i| select_across(&m, 2, Shard::new(i, 3).unwrap()))
+            .map(|(k, e)| (k, e.pool))
+            .collect();
+        // 2 entries × 2 kernels, each exactly once over the shards.
+        assert_eq!(all.len(), 4);
+        for k in 0..2 {
+            for p in ["loop", "direct"] {
+                assert_eq!(all.iter().filter(|(x, y)| *x == k && y == p).count(), 1);
+            }
+        }
+        // Shard 1/3 takes triples 0 and 3: direct on kernel 0, loop on kernel 1.
+        let s1 = select_across(&m, 2, Shard::new(1, 3).unwrap());
+        let s1: Vec<(usize, &str)> = s1.iter().map(|(k, e)| (*k, e.pool.as_str())).collect();
+        assert_eq!(s1, [(0, "direct"), (1, "loop")]);
     }
 
     #[test]

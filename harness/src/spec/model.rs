@@ -29,6 +29,9 @@ pub struct ScenarioSpec {
     /// `clock`: the clock the scenario asks its VM to run on (`None`: not said, the
     /// wall clock unless the command line says otherwise; the command line wins).
     pub clock: Option<TimingClock>,
+    /// `kernels`: the Debian kernels the scenario asks to run on, one boot each (empty:
+    /// not said; the command line's `--kernel` wins).
+    pub kernels: Vec<super::KernelRequest>,
 }
 
 /// The VM's memory, MiB: what RAM-backed pools are sized against at validation.

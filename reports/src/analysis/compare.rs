@@ -118,6 +118,10 @@ pub struct CompareRules {
     pub figures: BTreeMap<FigureId, FigureRule>,
     /// A figure only in A is reported but does not fail (the gate's `missing = "ignore"`).
     pub missing_ignored: bool,
+    /// The sides are the same runs on different kernels, on purpose (a kernel matrix):
+    /// a kernel difference does not stop timings being judged; a clock, accelerator or
+    /// CPU difference still does.
+    pub across_kernels: bool,
 }
 
 impl CompareRules {
@@ -544,7 +548,11 @@ fn env_fields(e: &EnvironmentInfo) -> [(&'static str, Option<&'static str>, Stri
 /// Fields whose values differ between the sides (or within one), and the reason timings
 /// are not comparable when a fingerprint field is among them: the first by weight
 /// (kernel, accelerator, environment, CPU, host CPU), naming the others.
-fn env_differences(a: &[LoadedRun], b: &[LoadedRun]) -> (Vec<EnvDifference>, Option<String>) {
+fn env_differences(
+    a: &[LoadedRun],
+    b: &[LoadedRun],
+    across_kernels: bool,
+) -> (Vec<EnvDifference>, Option<String>) {
     let values = |runs: &[LoadedRun], i: usize| {
         let mut v: Vec<String> = Vec::new();
         for r in runs {
@@ -573,7 +581,7 @@ fn env_differences(a: &[LoadedRun], b: &[LoadedRun]) -> (Vec<EnvDifference>, Opt
             a: va.join(", "),
             b: vb.join(", "),
         };
-        if let Some(p) = plural {
+        if let Some(p) = plural.filter(|p| !(across_kernels && *p == "kernels")) {
             blocking.push((p, format!("{p} differ: {} vs {}", d.a, d.b)));
         }
         diffs.push(d);
@@ -664,7 +672,8 @@ fn compare_runs(
     (first_b, b): (&LoadedRun, &[LoadedRun]),
     rules: &CompareRules,
 ) -> Comparison {
-    let (environment_differences, timings_not_comparable) = env_differences(a, b);
+    let (environment_differences, timings_not_comparable) =
+        env_differences(a, b, rules.across_kernels);
     let blocked = timings_not_comparable.as_deref();
     let fa = side_figures(a);
     let fb = side_figures(b);

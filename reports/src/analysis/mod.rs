@@ -2,5 +2,6 @@
 //! changes, pairing of pools by kind, and run-vs-run comparison.
 
 pub mod compare;
+pub mod kernels;
 pub mod pairing;
 pub mod stats;

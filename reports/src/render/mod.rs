@@ -11,6 +11,7 @@ pub(crate) mod plots;
 mod renderer;
 
 use crate::analysis::compare::Comparison;
+use crate::analysis::kernels::KernelComparison;
 use crate::error::ReportError;
 use crate::model::ReportModel;
 use document::Document;
@@ -75,6 +76,19 @@ pub fn write_report_with(
 /// Write `compare.md`, `compare.html` and `csv/*.csv` into `out_dir`, creating it.
 pub fn write_comparison(c: &Comparison, out_dir: &Path) -> Result<ReportFiles, ReportError> {
     write_document(&layout::comparison(c), out_dir, &ImageLinks::from_env())
+}
+
+/// Write `kernels.md`, `kernels.html` and `csv/*.csv` into `out_dir`, creating it.
+pub fn write_kernel_comparison(
+    c: &KernelComparison,
+    out_dir: &Path,
+) -> Result<ReportFiles, ReportError> {
+    write_document(&layout::kernels(c), out_dir, &ImageLinks::from_env())
+}
+
+/// The Markdown of a kernel matrix's comparison.
+pub fn kernel_comparison_markdown(c: &KernelComparison) -> String {
+    markdown::to_string(&layout::kernels(c), &ImageLinks::Note)
 }
 
 /// The Markdown of a report without drawing its plots (tests, previews); no image links,

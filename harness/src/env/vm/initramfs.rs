@@ -222,17 +222,12 @@ pub fn build(kernel: &Kernel, cache: &Path) -> Result<Initramfs, EnvError> {
         c.file("bin/busybox", 0o755, &fs::read(busybox)?)?;
         c.symlink("bin/sh", "busybox")?;
         c.file("init", 0o755, INIT_TEMPLATE.as_bytes())?;
-        let file_name = |m: &Path| {
-            m.file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("module.ko")
-                .to_owned()
-        };
+        let file_name = |m: &Path| packed_name(m).to_owned();
         for m in &packed {
             c.file(
                 &format!("modules/{}", file_name(m)),
                 0o644,
-                &fs::read(kernel.modules_dir.join(m))?,
+                &module_bytes(&kernel.modules_dir.join(m))?,
             )?;
         }
         let list: String = order.iter().map(|m| file_name(m) + "\n").collect();
@@ -257,6 +252,48 @@ pub fn build(kernel: &Kernel, cache: &Path) -> Result<Initramfs, EnvError> {
     })
 }
 
+/// A module's name in the initramfs: its file name without a compression suffix (it is
+/// packed decompressed).
+fn packed_name(m: &Path) -> &str {
+    let name = m
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("module.ko");
+    name.strip_suffix(".xz")
+        .or_else(|| name.strip_suffix(".zst"))
+        .unwrap_or(name)
+}
+
+/// A module file's ELF bytes. Debian's 6.12 ships every module as `.ko.xz`: decompressed
+/// here, on the host, so neither busybox's insmod nor `finit_module` in the guest has to
+/// know (the guest kernel's own decompression, `MODULE_INIT_COMPRESSED_FILE`, depends
+/// on its config).
+fn module_bytes(path: &Path) -> io::Result<Vec<u8>> {
+    let raw = fs::read(path)?;
+    let bad = |what: &str, e: String| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: {what}: {e}", path.display()),
+        )
+    };
+    match path.extension().and_then(|x| x.to_str()) {
+        Some("xz") => {
+            let mut out = Vec::new();
+            lzma_rs::xz_decompress(&mut raw.as_slice(), &mut out)
+                .map_err(|e| bad("xz", e.to_string()))?;
+            Ok(out)
+        }
+        Some("zst") => {
+            let mut out = Vec::new();
+            let mut dec = ruzstd::streaming_decoder::StreamingDecoder::new(raw.as_slice())
+                .map_err(|e| bad("zstd", e.to_string()))?;
+            io::Read::read_to_end(&mut dec, &mut out)?;
+            Ok(out)
+        }
+        _ => Ok(raw),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,5 +312,26 @@ mod tests {
         assert!(out.windows(trailer.len()).any(|w| w == trailer));
         // mode field of the file entry: regular file 0755
         assert_eq!(&out[14..22], b"000081ed");
+    }
+
+    #[test]
+    fn compressed_modules_are_packed_decompressed() {
+        let dir = tempfile::tempdir().unwrap();
+        let elf: Vec<u8> = b"\x7fELF".iter().copied().chain(0..200u8).collect();
+        let mut xz = Vec::new();
+        lzma_rs::xz_compress(&mut elf.as_slice(), &mut xz).unwrap();
+        let p = dir.path().join("dm-snapshot.ko.xz");
+        fs::write(&p, &xz).unwrap();
+        assert_ne!(xz, elf);
+        assert_eq!(module_bytes(&p).unwrap(), elf);
+        assert_eq!(packed_name(&p), "dm-snapshot.ko");
+        // Damaged: an error naming the file, not garbage in the initramfs.
+        fs::write(&p, &xz[..xz.len() / 2]).unwrap();
+        let e = module_bytes(&p).unwrap_err().to_string();
+        assert!(e.contains("dm-snapshot.ko.xz: xz"), "{e}");
+        let plain = dir.path().join("loop.ko");
+        fs::write(&plain, &elf).unwrap();
+        assert_eq!(module_bytes(&plain).unwrap(), elf);
+        assert_eq!(packed_name(&plain), "loop.ko");
     }
 }

@@ -55,11 +55,21 @@ impl Kernel {
         })
     }
 
-    /// The newest kernel in the cache, else the newest in /boot with modules in
-    /// /lib/modules.
+    /// The default kernel: the newest in the cache's `kernel/` (what `ci/setup.sh`
+    /// extracts; kernels fetched by name live in `kernels/` and are never the default),
+    /// else the newest in /boot with modules in /lib/modules.
     pub fn discover() -> Result<Kernel, EnvError> {
+        Self::discover_in(&[&cache_dir().join("kernel"), Path::new("/")])
+    }
+
+    /// The default kernel of the cache alone (not /boot).
+    pub fn discover_cached() -> Result<Kernel, EnvError> {
+        Self::discover_in(&[&cache_dir().join("kernel")])
+    }
+
+    fn discover_in(roots: &[&Path]) -> Result<Kernel, EnvError> {
         let cached = cache_dir().join("kernel");
-        for root in [cached.as_path(), Path::new("/")] {
+        for &root in roots {
             let boot = if root == Path::new("/") {
                 root.join("boot")
             } else {
@@ -99,7 +109,8 @@ impl Kernel {
     }
 }
 
-fn version_key(v: &str) -> Vec<u64> {
+/// Numeric sort key of a kernel release (`6.1.0-9` before `6.1.0-10`).
+pub fn version_key(v: &str) -> Vec<u64> {
     v.split(|c: char| !c.is_ascii_digit())
         .filter_map(|p| p.parse().ok())
         .collect()

@@ -6,12 +6,14 @@
 //! console goes to `console.log`. qemu dies with its parent (PDEATHSIG), and every exit
 //! path of the guest init powers off.
 
+pub mod debian;
 pub mod fast_boot;
 pub mod follow;
 pub mod here;
 pub mod initramfs;
 pub mod job;
 pub mod kernel;
+pub mod kernel_request;
 pub mod qemu_args;
 pub mod verdict;
 pub mod watchdog;
@@ -24,6 +26,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use kernel::Kernel;
+pub use kernel_request::{resolve_all, KernelRequest};
 pub use qemu_args::{Accel, Disk, TimingClock, ICOUNT_SHIFT};
 
 use crate::errors::EnvError;

@@ -15,6 +15,7 @@ pub(crate) const TOP_KEYS: KeySet = KeySet {
         "timeout",
         "sample_interval",
         "clock",
+        "kernels",
         "pool",
         "fault",
         "step",
@@ -33,6 +34,7 @@ pub(crate) struct RawScenario {
     pub timeout: Field<String>,
     pub sample_interval: Field<String>,
     pub clock: Field<String>,
+    pub kernels: Field<Vec<Spanned<String>>>,
     /// `[[pool]]` tables (only the ones that are tables).
     pub pools: Field<Vec<RawPool>>,
     /// `[[fault]]` tables (only the ones that are tables).
@@ -58,6 +60,14 @@ impl RawScenario {
             timeout: r.string("timeout", "a duration string like \"20m\"", d),
             sample_interval: r.string("sample_interval", "a duration string like \"250ms\"", d),
             clock: r.string("clock", "a string: \"wall\" or \"instructions\"", d),
+            kernels: super::read_array(
+                &mut r,
+                "kernels",
+                "an array of kernel names, like [\"debian:6.1\", \"debian:6.12\"]",
+                "a kernel name string",
+                super::string_node,
+                d,
+            ),
             pools: array_of_tables(&mut r, "pool", d, RawPool::read),
             faults: array_of_tables(&mut r, "fault", d, RawFault::read),
             steps: array_of_tables(&mut r, "step", d, RawStep::read),

@@ -4,7 +4,8 @@
 use super::{Checker, IDENT_HINT, SCENARIO_FORMAT_VERSION};
 use crate::scenario::raw::{Field, RawFault, RawPool, RawScenario, RawStep, Span};
 use crate::scenario::{suggest, Diagnostic};
-use crate::spec::{FaultSpec, PoolSpec, ScenarioSpec, StepSpec};
+use crate::spec::{FaultSpec, KernelRequest, PoolSpec, ScenarioSpec, StepSpec};
+use serde_spanned::Spanned;
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
@@ -78,6 +79,12 @@ impl Checker {
             Field::Absent => Some(None),
             Field::Invalid { .. } => None,
             Field::Given { value, .. } => self.choice("clock", value, &clocks).map(Some),
+        };
+
+        let kernels = match &raw.kernels {
+            Field::Absent => Some(Vec::new()),
+            Field::Invalid { .. } => None,
+            Field::Given { value, .. } => self.kernels(value.get_ref()),
         };
 
         let raw_pools: &[RawPool] = raw.pools.value().map_or(&[], |v| v.get_ref());
@@ -167,7 +174,44 @@ impl Checker {
             pools: pools?,
             steps: steps?,
             clock: clock?,
+            kernels: kernels?,
         })
+    }
+
+    /// `kernels = ["debian:6.12", …]`: Debian kernels only (a path in a file would be a
+    /// host path the file chose), each once.
+    fn kernels(&mut self, names: &[Spanned<String>]) -> Option<Vec<KernelRequest>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for n in names {
+            match KernelRequest::parse(n.get_ref()) {
+                Ok(KernelRequest::Path(_)) => {
+                    self.err_hint(
+                        n.span(),
+                        format!("`{}` is not a Debian kernel name", n.get_ref()),
+                        "a scenario names kernels as `debian:<version>` (`debian:6.12`, `debian:6.1.0-47`, `debian:latest`); a kernel image path goes on the command line: --kernel PATH --modules DIR",
+                    );
+                    ok = false;
+                }
+                Ok(k) if out.contains(&k) => {
+                    self.err(n.span(), format!("kernel `{k}` is named twice"));
+                    ok = false;
+                }
+                Ok(k) => out.push(k),
+                Err(e) => {
+                    self.err(n.span(), e);
+                    ok = false;
+                }
+            }
+        }
+        if names.len() > 8 {
+            self.err(
+                names[8].span(),
+                format!("{} kernels: at most 8, one boot each", names.len()),
+            );
+            ok = false;
+        }
+        ok.then_some(out)
     }
 
     fn name_from_file(&mut self, source: &Path, at: &Span) -> Option<Ident> {

@@ -8,6 +8,7 @@ mod builder;
 mod comparison;
 mod cow;
 mod io_work;
+mod kernels;
 mod kinds;
 mod latency;
 mod metrics;
@@ -27,6 +28,7 @@ use shared::{status_str, timing_notes};
 use thinbench_schema::record::Status;
 
 pub(crate) use comparison::comparison;
+pub(crate) use kernels::kernels;
 
 fn report_title(m: &ReportModel) -> String {
     let mut names: Vec<&str> = m.runs.iter().map(|r| r.scenario.as_str()).collect();
