@@ -346,7 +346,7 @@ fn vm_smoke_both_pool_kinds_allocate_exactly_the_chunks_touched() {
                 .collect::<Vec<_>>()
                 .join("."),
         );
-        let steps: Vec<(String, Option<u64>)> = s
+        let steps: Vec<(String, Option<i64>)> = s
             .cases
             .iter()
             .flat_map(|c| {
