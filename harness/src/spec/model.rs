@@ -31,7 +31,7 @@ pub struct ScenarioSpec {
     pub clock: Option<TimingClock>,
     /// `kernels`: the Debian kernels the scenario asks to run on, one boot each (empty:
     /// not said; the command line's `--kernel` wins).
-    pub kernels: Vec<super::KernelRequest>,
+    pub kernels: Vec<super::kernel::KernelRequest>,
 }
 
 /// The VM's memory, MiB: what RAM-backed pools are sized against at validation.
