@@ -97,6 +97,12 @@ pub enum Leftover {
         /// Path.
         dir: PathBuf,
     },
+    /// The autoextend profile a `--dmeventd` run installed in the system's lvm profile
+    /// directory (`thinbench-<run id>-<pool>.profile`).
+    LvmProfile {
+        /// Path.
+        file: PathBuf,
+    },
     /// The brd ram disk a run loaded (its owner file names the run); unloaded last.
     RamDisk {
         /// Run.
@@ -114,6 +120,7 @@ impl std::fmt::Display for Leftover {
             }
             Leftover::Scratch { dir } => write!(f, "scratch directory {}", dir.display()),
             Leftover::Mount { dir } => write!(f, "mount {}", dir.display()),
+            Leftover::LvmProfile { file } => write!(f, "lvm profile {}", file.display()),
             Leftover::RamDisk { run } => write!(
                 f,
                 "ram disk {} (brd, loaded by run {run})",
@@ -133,7 +140,7 @@ fn scratch_run_id(path: &Path) -> Option<String> {
 
 fn lvm_conf_dir() -> PathBuf {
     let dir = Path::new("/run/thinbench/cleanup-lvm");
-    let udev = u8::from(Path::new("/run/udev/control").exists());
+    let udev = u8::from(crate::sys::host_services::udev_running());
     let _ = fs::create_dir_all(dir.join("lock"));
     let _ = fs::write(
         dir.join("lvm.conf"),
@@ -147,11 +154,9 @@ fn lvm_conf_dir() -> PathBuf {
 
 fn lvm(args: &[&str]) -> Result<String, crate::errors::CommandError> {
     let d = lvm_conf_dir().to_string_lossy().into_owned();
-    command::run_env(
-        "lvm",
-        args,
-        &[("LVM_SYSTEM_DIR", &d), ("DM_DISABLE_UDEV", "1")],
-    )
+    let mut env = vec![("LVM_SYSTEM_DIR", d.as_str())];
+    env.extend(crate::sys::host_services::dm_tool_env());
+    command::run_env("lvm", args, &env)
 }
 
 /// Everything of dead runs (all runs with `include_live`).
@@ -275,6 +280,21 @@ pub fn find(include_live: bool) -> Vec<Leftover> {
             };
             if include_live || !Path::new(&format!("/proc/{pid}")).exists() {
                 out.push(Leftover::Scratch { dir: e.path() });
+            }
+        }
+    }
+    // `--dmeventd` runs' profiles: only files named as thinbench names them.
+    let profiles = crate::sys::host_services::system_profile_dir();
+    if let Ok(rd) = fs::read_dir(&profiles) {
+        use crate::backend::direct_lvm::SYSTEM_PROFILE_PREFIX;
+        for e in rd.filter_map(|e| e.ok()) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let run = name
+                .strip_prefix(SYSTEM_PROFILE_PREFIX)
+                .filter(|_| name.ends_with(".profile"))
+                .and_then(|r| run_id_of(&format!("{NAME_PREFIX}{r}")).map(str::to_owned));
+            if run.is_some_and(|r| keep(&r)) {
+                out.push(Leftover::LvmProfile { file: e.path() });
             }
         }
     }
@@ -407,6 +427,10 @@ pub fn remove(items: &[Leftover]) -> (Vec<String>, Vec<String>) {
                     ok.push(it.to_string());
                 }
             }
+            Leftover::LvmProfile { file } => match fs::remove_file(file) {
+                Ok(()) => ok.push(it.to_string()),
+                Err(e) => bad.push(format!("{it}: {e}")),
+            },
             Leftover::Scratch { dir } => {
                 // An unmounted guest disk dir, a RAM-backed pool's tmpfs, or a host
                 // scratch dir.

@@ -23,6 +23,7 @@
 
 mod analysis;
 mod error;
+mod fault_window;
 mod model;
 mod render;
 mod run_info;

@@ -3,6 +3,7 @@
 
 use crate::analysis::pairing::{pair, KindComparisonRow};
 use crate::analysis::stats::{latency_curve, Nanos, Percentile};
+pub use crate::fault_window::{fault_windows, FaultWindow};
 use crate::run_info::RunInfo;
 use std::collections::HashMap;
 use thinbench_schema::load::LoadedRun;
@@ -140,46 +141,6 @@ pub struct Timeline {
     pub events: Vec<thinbench_schema::record::TimelineEntry>,
 }
 
-/// A fault layer's time in force.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FaultWindow {
-    /// Put in force, ms since run start.
-    pub start_ms: u64,
-    /// Taken out, ms since run start; `None` if the record ends with it in force.
-    pub end_ms: Option<u64>,
-    /// The layer, e.g. `data-flakey (drop_writes)`.
-    pub label: String,
-}
-
-/// Pair the case timeline's `fault-on` and `fault-off` entries by layer.
-pub fn fault_windows(entries: &[thinbench_schema::record::TimelineEntry]) -> Vec<FaultWindow> {
-    let mut out: Vec<FaultWindow> = Vec::new();
-    for e in entries {
-        match e.kind.as_str() {
-            "fault-on" => {
-                let label = e.text.split(" in force").next().unwrap_or(&e.text);
-                out.push(FaultWindow {
-                    start_ms: e.t_ms,
-                    end_ms: None,
-                    label: label.to_owned(),
-                });
-            }
-            "fault-off" => {
-                let label = e.text.split(" out of force").next().unwrap_or(&e.text);
-                if let Some(w) = out
-                    .iter_mut()
-                    .rev()
-                    .find(|w| w.end_ms.is_none() && w.label == label)
-                {
-                    w.end_ms = Some(e.t_ms);
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
 /// One usage reading.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsagePoint {
@@ -267,6 +228,8 @@ pub enum MarkKind {
     MetadataFull,
     /// `needs_check` was set.
     NeedsCheck,
+    /// lvm's autoextend policy acted (or failed to), by dmeventd or thinbench's monitor.
+    Autoextend,
 }
 
 /// One workload step across pools.
@@ -793,6 +756,20 @@ fn timeline_marks(
                     label: format!("{} → {}", from.as_str(), to.as_str()),
                 });
             }
+            EventKind::Autoextend {
+                pool: p,
+                by,
+                from_blocks,
+                to_blocks,
+                ..
+            } if p == pool => marks.push(TimelineMark {
+                t_ms: e.t_ms,
+                kind: MarkKind::Autoextend,
+                label: match to_blocks {
+                    Some(to) => format!("{by}: autoextend {from_blocks} → {to} blocks"),
+                    None => format!("{by}: autoextend failed at {from_blocks} blocks"),
+                },
+            }),
             // Kernel lines name the pool by dm device number, not by name; the case's
             // time window attributes them (cases run one after another). A line is
             // placed when the kernel logged it (`at_ms`), not when it was read.
@@ -955,34 +932,5 @@ mod tests {
             "dmsetup create p --table '0 2097152 thin-pool 7:1 7:0 128 16384 1 skip_block_zeroing'";
         assert_eq!(table_low_water_mark(l), Some(DataBlocks(16384)));
         assert_eq!(table_low_water_mark("lvm lvcreate -n thinpool"), None);
-    }
-}
-
-#[cfg(test)]
-mod fault_window_tests {
-    use super::*;
-    use thinbench_schema::record::TimelineEntry;
-
-    fn e(t_ms: u64, kind: &str, text: &str) -> TimelineEntry {
-        TimelineEntry {
-            t_ms,
-            kind: kind.into(),
-            text: text.into(),
-        }
-    }
-
-    #[test]
-    fn on_and_off_pair_by_layer_and_an_open_one_stays_open() {
-        let w = fault_windows(&[
-            e(10, "fault-on", "data-flakey in force: usage 50%"),
-            e(11, "fault-on", "metadata-flakey in force: usage 50%"),
-            e(20, "mode", "rw -> ro"),
-            e(30, "fault-off", "metadata-flakey out of force: reboot"),
-            e(40, "fault-on", "metadata-flakey in force: step x"),
-        ]);
-        assert_eq!(w.len(), 3);
-        assert_eq!((w[0].label.as_str(), w[0].end_ms), ("data-flakey", None));
-        assert_eq!((w[1].start_ms, w[1].end_ms), (11, Some(30)));
-        assert_eq!((w[2].start_ms, w[2].end_ms), (40, None));
     }
 }

@@ -503,6 +503,11 @@ pub struct EnvironmentInfo {
     pub thinbench_commit: Option<String>,
     /// Versions of the tools used (lvm, thin_check, fio, mkfs.xfs).
     pub tools: Vec<(String, String)>,
+    /// The real host's device services that ran beside the pools: `systemd-udevd`
+    /// (lvm and dmsetup synced with udev), `dmeventd` (it monitored direct-lvm pools).
+    /// Empty: none (the minimal guest: no udev, thinbench's monitor).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_services: Vec<String>,
 }
 
 /// Scenario identity in a summary.
@@ -608,6 +613,25 @@ pub enum EventKind {
         from: PoolMode,
         /// New mode.
         to: PoolMode,
+    },
+    /// lvm's autoextend policy acted on a direct-lvm pool (`lvextend --use-policies`).
+    Autoextend {
+        /// Pool name.
+        pool: String,
+        /// Who acted: `thinbench-monitor` (thinbench standing in for dmeventd, where
+        /// nothing monitors the pool) or `dmeventd` (the system's, seen as the pool's
+        /// growth at the first status reading that shows it).
+        by: String,
+        /// Data blocks in use when it acted (dmeventd: at that reading).
+        used_blocks: u64,
+        /// Data blocks before.
+        from_blocks: u64,
+        /// Data blocks after (absent: lvm could not extend).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_blocks: Option<u64>,
+        /// lvm's refusal, when it could not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
     },
     /// A line from the kernel log. The event's `t_ms` is when thinbench read it;
     /// `at_ms` when the kernel logged it (its printk time on the run's clock).

@@ -58,4 +58,10 @@ pub struct KernelArgs {
     /// guest instructions, not the host's speed (docs/environments.md).
     #[arg(long, value_enum)]
     pub clock: Option<ClockArg>,
+    /// Start a real host's device services in the guest: `udev` (systemd-udevd: device
+    /// nodes and /dev/mapper links by udev rules, lvm synced with udev), `dmeventd`
+    /// (lvm's monitoring: it autoextends direct-lvm pools; the guest's runs get
+    /// `--dmeventd`), or `host` for both. Default: neither (docs/environments.md).
+    #[arg(long, value_delimiter = ',')]
+    pub services: Vec<String>,
 }

@@ -230,6 +230,22 @@ impl Progress {
                 let text = format!("{t}   pool {pool}: {} -> {}", from.as_str(), to.as_str());
                 self.line(&mut st, &text);
             }
+            EventKind::Autoextend {
+                pool,
+                by,
+                used_blocks,
+                from_blocks,
+                to_blocks,
+                error,
+            } => {
+                let what = match (to_blocks, error) {
+                    (Some(to), _) => format!("{from_blocks} -> {to} data blocks"),
+                    (None, e) => format!("failed: {}", e.as_deref().unwrap_or("?")),
+                };
+                let text =
+                    format!("{t}   pool {pool}: autoextend by {by} at {used_blocks} used: {what}");
+                self.line(&mut st, &text);
+            }
             EventKind::Error { message } => self.line(&mut st, &format!("{t}   error: {message}")),
             EventKind::CaseFinished { case, status } => {
                 let text = format!("{t} case {case}: {}", status_word(*status));

@@ -12,8 +12,9 @@ use crate::args::{EnvArg, KernelArgs};
 use crate::progress::Progress;
 use crate::{exit_code, summary};
 use thinbench_harness::env::host;
-use thinbench_harness::env::vm::here::{copy_inputs, run_here, Say};
+use thinbench_harness::env::vm::here::{copy_inputs, run_here, HostOptions, Say};
 use thinbench_harness::env::vm::job::{run_jobs, GuestFlags, Job, JobObserver};
+use thinbench_harness::env::vm::services::GuestServices;
 use thinbench_harness::env::vm::{self, VmConfig};
 use thinbench_harness::runner;
 use thinbench_harness::spec::{DeviceSpec, PoolKindSpec, ScenarioSpec, Shard};
@@ -46,6 +47,14 @@ pub struct RunArgs {
     /// you have not read.
     #[arg(long)]
     pub allow_host_paths: bool,
+    /// On a host with dmeventd running: let it monitor direct-lvm pools, as Docker's
+    /// direct-lvm set-up does (lvm's `monitoring = 1`); it autoextends them by the
+    /// scenario's profile, installed for the run as
+    /// `/etc/lvm/profile/thinbench-<run id>-<pool>.profile` and removed after (Docker's
+    /// documentation writes `docker-thinpool.profile` there). thinbench's own monitor then
+    /// only watches, and the timeline says which acted.
+    #[arg(long)]
+    pub dmeventd: bool,
     /// Override the scenario's `timeout` (e.g. `90s`, `20m`). Past it the run stops in
     /// order (teardown, results marked incomplete); if IO held in the kernel keeps it from
     /// stopping within a grace period, it exits anyway and says what it left.
@@ -156,6 +165,9 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
             }
         );
         return Ok(exit_code::ERROR);
+    }
+    if let Some(code) = refuse_services(&a, use_vm) {
+        return Ok(code);
     }
     let kernel_count = requests.len().max(1);
     // Each kernel's share of the matrix: everything, or its entries of the shard.
@@ -306,7 +318,11 @@ pub fn run(a: RunArgs) -> anyhow::Result<i32> {
                 if batch {
                     announce(j, i, jobs.len());
                 }
-                v.push(run_on_this_kernel(j, a.guest, a.force_device)?);
+                let opts = HostOptions {
+                    force_device: a.force_device,
+                    dmeventd: a.dmeventd,
+                };
+                v.push(run_on_this_kernel(j, a.guest, opts)?);
                 if sys::signals::stop_requested() {
                     break;
                 }
@@ -486,6 +502,31 @@ fn announce(j: &Job, i: usize, total: usize) {
 
 /// A direct-lvm device path in the plan that must not be used: the exit code to stop
 /// with (the refusal printed), or `None`.
+/// `--services` is the VM guest's, `--dmeventd` a host's (the guest's runs get it from
+/// `--services dmeventd`); what the guest starts must be installed on the host root.
+fn refuse_services(a: &RunArgs, use_vm: bool) -> Option<i32> {
+    let services = match GuestServices::parse(&a.kernel.services) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("thinbench: --services: {e}");
+            return Some(exit_code::ERROR);
+        }
+    };
+    let refusal = if services.any() && !use_vm {
+        Some("--services starts services in the VM's guest, and this run uses the running kernel: leave it out (on a host, thinbench works with the udev and dmeventd that run there; --dmeventd lets dmeventd monitor the pools)".to_owned())
+    } else if a.dmeventd && use_vm && !a.guest {
+        Some("--dmeventd is for a host where dmeventd runs; the VM's guest has none unless it starts one: use --services dmeventd".to_owned())
+    } else if use_vm && !a.guest {
+        services.check_installed().err().map(|e| e.to_string())
+    } else {
+        None
+    };
+    refusal.map(|r| {
+        eprintln!("thinbench: {r}");
+        exit_code::ERROR
+    })
+}
+
 fn refuse_devices(plan: &ScenarioSpec, use_vm: bool, force_device: bool) -> Option<i32> {
     for p in &plan.pools {
         if let PoolKindSpec::DirectLvm(d) = &p.kind {
@@ -519,7 +560,7 @@ fn refuse_devices(plan: &ScenarioSpec, use_vm: bool, force_device: bool) -> Opti
 }
 
 /// Run on the running kernel (a host with dm, or inside the VM); progress on the host.
-fn run_on_this_kernel(j: &Job, guest: bool, force_device: bool) -> anyhow::Result<RunSummary> {
+fn run_on_this_kernel(j: &Job, guest: bool, opts: HostOptions) -> anyhow::Result<RunSummary> {
     let listener: Option<thinbench_harness::record::Listener> = (!guest).then(|| {
         Box::new(Progress::new(
             j.plan.steps.len(),
@@ -532,13 +573,7 @@ fn run_on_this_kernel(j: &Job, guest: bool, force_device: bool) -> anyhow::Resul
         stuck_exit: exit_code::INCOMPLETE,
     };
     Ok(run_here(
-        &j.plan,
-        guest,
-        force_device,
-        &j.run_id,
-        &j.out,
-        listener,
-        say,
+        &j.plan, guest, opts, &j.run_id, &j.out, listener, say,
     )?)
 }
 
@@ -599,9 +634,11 @@ fn run_vm(
             .map(|j| Progress::new(j.plan.steps.len(), tty))
             .collect(),
     };
+    let services = GuestServices::parse(&a.kernel.services).map_err(anyhow::Error::msg)?;
     let flags = GuestFlags {
         force_device: a.force_device,
         allow_host_paths: a.allow_host_paths,
+        services,
     };
     let exe = std::env::current_exe().context("finding this binary for the guest")?;
     let result = run_jobs(&cfg, jobs, flags, &exe, base, &mut live);

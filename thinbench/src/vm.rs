@@ -4,6 +4,7 @@ use anyhow::Context;
 use std::time::Duration;
 
 use crate::args::KernelArgs;
+use thinbench_harness::env::vm::services::GuestServices;
 use thinbench_harness::env::vm::{self, VmConfig, VmJob};
 
 /// VM subcommands.
@@ -34,6 +35,8 @@ pub fn run(c: VmCmd) -> anyhow::Result<i32> {
         cmd,
     } = c;
     let (cpus, clock) = (kernel.cpus, kernel.clock);
+    let services = GuestServices::parse(&kernel.services).map_err(anyhow::Error::msg)?;
+    services.check_installed()?;
     if kernel.kernel.len() > 1 {
         anyhow::bail!("vm exec boots one kernel: give --kernel once (`run` takes several)");
     }
@@ -55,7 +58,8 @@ pub fn run(c: VmCmd) -> anyhow::Result<i32> {
         }
     };
     let script = format!(
-        "export DM_DISABLE_UDEV=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin\ncd /\n{}\n",
+        "export DM_DISABLE_UDEV=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin\ncd /\n{}{}\n",
+        services.start_script(),
         cmd.join(" ")
     );
     let job = VmJob {

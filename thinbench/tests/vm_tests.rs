@@ -14,6 +14,8 @@ mod sampling;
 
 #[path = "vm_tests/clock.rs"]
 mod clock;
+#[path = "vm_tests/services.rs"]
+mod services;
 
 const BIN: &str = env!("CARGO_BIN_EXE_thinbench");
 
@@ -51,6 +53,11 @@ fn nix_is_root() -> bool {
 /// exact at every step that changed the pool.
 fn run_shipped(name: &str, only: Option<&str>) -> RunSummary {
     let out = tempfile::tempdir().unwrap();
+    run_shipped_in(name, only, &[], out.path())
+}
+
+/// [`run_shipped`] with more arguments for `run`, into `out`.
+fn run_shipped_in(name: &str, only: Option<&str>, extra: &[&str], out: &Path) -> RunSummary {
     let status = Command::new(BIN)
         .current_dir(repo())
         .args([
@@ -60,22 +67,23 @@ fn run_shipped(name: &str, only: Option<&str>) -> RunSummary {
             "vm",
             "--out",
         ])
-        .arg(out.path())
+        .arg(out)
+        .args(extra)
         .stderr(std::process::Stdio::inherit())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&status.stdout);
     eprint!("{stdout}");
     let status = status.status;
-    let text = std::fs::read_to_string(out.path().join("summary.json")).unwrap();
+    let text = std::fs::read_to_string(out.join("summary.json")).unwrap();
     let s: RunSummary = serde_json::from_str(&text).unwrap();
-    check_report(name, &stdout, out.path(), &s, only.is_none());
+    check_report(name, &stdout, out, &s, only.is_none());
     // Every shipped scenario samples at the default interval.
-    sampling::check(name, out.path(), &s, 250);
+    sampling::check(name, out, &s, 250);
     // The default scenario's low water mark (2% of the pool) is reached by its fill.
     let lwm_step = (name == "docker-devicemapper").then_some("fill");
-    sampling::check_kernel_time(name, out.path(), lwm_step, &s);
-    sampling::check_environment_event(name, out.path(), &s);
+    sampling::check_kernel_time(name, out, lwm_step, &s);
+    sampling::check_environment_event(name, out, &s);
     iostat::check(name, &s);
     eprintln!(
         "{name}: guest kernel {} dm {} thin-pool {} ({})",
@@ -244,8 +252,20 @@ macro_rules! shipped_scenario_tests {
     )*};
 }
 
+/// The default scenario in the minimal guest: every shipped-scenario check, and
+/// direct-lvm autoextended by thinbench's monitor standing in for dmeventd (none runs).
+#[test]
+#[ignore = "boots a VM (qemu TCG, ~2 min); run by ci/test"]
+fn vm_scenario_docker_devicemapper() {
+    if vm_available() {
+        let out = tempfile::tempdir().unwrap();
+        let s = run_shipped_in("docker-devicemapper", None, &[], out.path());
+        assert!(s.environment.host_services.is_empty());
+        services::check_docker_autoextend(out.path(), &s, "thinbench-monitor");
+    }
+}
+
 shipped_scenario_tests! {
-    vm_scenario_docker_devicemapper => "docker-devicemapper",
     vm_scenario_cow_overwrite => "cow-overwrite",
     vm_scenario_fill_error => "fill-error",
     vm_scenario_fill_queue_grow => "fill-queue-grow",

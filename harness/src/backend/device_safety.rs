@@ -146,7 +146,7 @@ fn pv_vg(dev: &Path) -> Option<String> {
     let d = dev.to_string_lossy();
     let out = Command::new("lvm")
         .args(["pvs", "--noheadings", "-o", "vg_name", "--devices", &d, &d])
-        .env("DM_DISABLE_UDEV", "1")
+        .envs(crate::sys::host_services::dm_tool_env().iter().copied())
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()

@@ -4,7 +4,14 @@
 //! `lvcreate -s`, `lvremove`), so lvm's metadata always matches the pool's.
 //!
 //! lvm runs with its own `lvm.conf` (via `LVM_SYSTEM_DIR`) whose device filter accepts
-//! only this pool's PV: lvm cannot see, let alone change, any other device.
+//! only this pool's PVs: lvm cannot see, let alone change, any other device.
+//!
+//! Monitored by the system's dmeventd ([`Monitoring`], `run --dmeventd`), the pool is what
+//! Docker's documentation makes: lvm's `monitoring = 1`, the system's lock directory (so
+//! dmeventd's `lvextend` and thinbench's lvm commands exclude each other), and the profile
+//! installed where the system's lvm reads profiles (Docker: `/etc/lvm/profile/
+//! docker-thinpool.profile`; here `thinbench-<run id>.profile`, never an existing file,
+//! removed at teardown, and found by `thinbench cleanup` if a run dies).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -26,22 +33,50 @@ use super::ram::RamDisk;
 use super::table::{PoolTable, ThinTable};
 use super::thin_tools;
 use crate::spec::{DirectLvmSpec, NoSpacePolicy, PoolSpec};
-use crate::sys::command;
+use crate::sys::{command, host_services};
 
 /// Name of the autoextend profile (Docker called it `docker-thinpool`).
 pub const PROFILE: &str = "thinbench-thinpool";
 
-/// lvm.conf for a run: no udev where there is none, no dmeventd, no backups, and a filter
-/// that admits exactly one device.
-pub fn lvm_conf(pv: &Path, udev: bool, lock_dir: &Path) -> String {
+/// Prefix of the profiles a monitored run installs in the system's profile directory.
+pub const SYSTEM_PROFILE_PREFIX: &str = "thinbench-";
+
+/// The system's dmeventd monitors the pool: where its lvm reads profiles.
+#[derive(Debug, Clone)]
+pub struct Monitoring {
+    /// The system's `config/profile_dir`.
+    pub profile_dir: PathBuf,
+}
+
+/// lvm.conf for a run: no udev where there is none, no backups, and a filter that admits
+/// exactly the run's PVs. Unmonitored: no dmeventd and a lock directory of the run's own;
+/// monitored: dmeventd, the system's lock and profile directories.
+pub fn lvm_conf(pvs: &[PathBuf], udev: bool, lock_dir: &Path, mon: Option<&Monitoring>) -> String {
     let u = u8::from(udev);
+    let admit: String = pvs
+        .iter()
+        .map(|p| format!("\"a|^{}$|\", ", p.display()))
+        .collect();
+    let (monitoring, global, config) = match mon {
+        None => (
+            0,
+            format!("  locking_dir = \"{}\"\n", lock_dir.display()),
+            String::new(),
+        ),
+        Some(m) => (
+            1,
+            String::new(),
+            format!(
+                "config {{\n  profile_dir = \"{}\"\n}}\n",
+                m.profile_dir.display()
+            ),
+        ),
+    };
     format!(
-        "devices {{\n  obtain_device_list_from_udev = {u}\n  use_devicesfile = 0\n  global_filter = [ \"a|^{}$|\", \"r|.*|\" ]\n}}\n\
-         activation {{\n  udev_sync = {u}\n  udev_rules = {u}\n  monitoring = 0\n}}\n\
-         global {{\n  use_lvmpolld = 0\n  locking_dir = \"{}\"\n}}\n\
-         backup {{\n  backup = 0\n  archive = 0\n}}\n",
-        pv.display(),
-        lock_dir.display()
+        "devices {{\n  obtain_device_list_from_udev = {u}\n  use_devicesfile = 0\n  global_filter = [ {admit}\"r|.*|\" ]\n}}\n\
+         activation {{\n  udev_sync = {u}\n  udev_rules = {u}\n  monitoring = {monitoring}\n}}\n\
+         global {{\n  use_lvmpolld = 0\n{global}}}\n\
+         backup {{\n  backup = 0\n  archive = 0\n}}\n{config}"
     )
 }
 
@@ -71,12 +106,25 @@ pub struct DirectLvmPool {
     pv_created: bool,
     thins: BTreeMap<Ident, ThinDev>,
     construction: Vec<String>,
+    /// `vgextend_size`: the second PV, loop-backed, and whether lvm labelled it.
+    extra_pv: Option<(Loop, bool)>,
+    /// dmeventd monitors the pool.
+    monitoring: Option<Monitoring>,
+    /// The profile's name (in the run's or, monitored, the system's profile directory).
+    profile: String,
+    /// The profile file this run installed in the system's profile directory.
+    system_profile: Option<PathBuf>,
 }
 
 /// The PV to use, as the environment resolved it.
 pub enum Pv {
     /// A block device.
     Device(PathBuf),
+    /// The VM's scratch disk for the pool, used for exactly the scenario's `device_size`
+    /// (`pvcreate --setphysicalvolumesize`): one boot's runs share a disk per pool
+    /// position, as large as the largest of them needs, and 95% of the VG must be 95% of
+    /// what each scenario asked for.
+    Scratch(PathBuf, Bytes),
     /// A sparse file to put on a loop device.
     LoopFile(PathBuf, Bytes),
     /// A brd ram disk of this size loaded for run (the id).
@@ -91,7 +139,12 @@ impl DirectLvmPool {
         pv: Pv,
         conf_dir: &Path,
         names: &Names,
+        monitoring: Option<Monitoring>,
     ) -> Result<DirectLvmPool, BackendError> {
+        let profile = match monitoring {
+            Some(_) => format!("{SYSTEM_PROFILE_PREFIX}{}-{}", names.run_id, spec.name),
+            None => PROFILE.to_owned(),
+        };
         let mut p = DirectLvmPool {
             dm: Dm::open()?,
             vg: names.vg(spec.name.as_str()),
@@ -104,6 +157,10 @@ impl DirectLvmPool {
             pv_created: false,
             thins: BTreeMap::new(),
             construction: Vec::new(),
+            extra_pv: None,
+            monitoring,
+            profile,
+            system_profile: None,
         };
         match p.build(spec, d, pv, names) {
             Ok(()) => Ok(p),
@@ -117,11 +174,96 @@ impl DirectLvmPool {
     fn lvm(&mut self, args: &[&str]) -> Result<String, BackendError> {
         self.construction.push(format!("lvm {}", args.join(" ")));
         let dir = self.conf_dir.to_string_lossy().into_owned();
-        Ok(command::run_env(
-            "lvm",
-            args,
-            &[("LVM_SYSTEM_DIR", &dir), ("DM_DISABLE_UDEV", "1")],
-        )?)
+        let mut env = vec![("LVM_SYSTEM_DIR", dir.as_str())];
+        env.extend(host_services::dm_tool_env());
+        Ok(command::run_env("lvm", args, &env)?)
+    }
+
+    /// The PVs lvm may see: the pool's, and the second one once it exists.
+    fn pvs(&self) -> Vec<PathBuf> {
+        let mut v = vec![self.pv.clone()];
+        v.extend(self.extra_pv.iter().map(|(l, _)| l.path.clone()));
+        v
+    }
+
+    fn write_lvm_conf(&self) -> Result<(), BackendError> {
+        let udev = host_services::udev_running();
+        let conf = self.conf_dir.join("lvm.conf");
+        let text = lvm_conf(
+            &self.pvs(),
+            udev,
+            &self.conf_dir.join("lock"),
+            self.monitoring.as_ref(),
+        );
+        fs::write(&conf, text).map_err(|e| BackendError::Io {
+            what: "writing".into(),
+            path: conf.clone(),
+            source: e,
+        })
+    }
+
+    /// The autoextend profile, where the lvm that applies it reads it: the run's profile
+    /// directory, or (monitored) the system's, as a new file.
+    fn install_profile(&mut self, d: &DirectLvmSpec) -> Result<(), BackendError> {
+        let (path, new) = match &self.monitoring {
+            None => (
+                self.conf_dir
+                    .join("profile")
+                    .join(format!("{}.profile", self.profile)),
+                false,
+            ),
+            Some(m) => (
+                m.profile_dir.join(format!("{}.profile", self.profile)),
+                true,
+            ),
+        };
+        let io = |e| BackendError::Io {
+            what: "writing".into(),
+            path: path.clone(),
+            source: e,
+        };
+        if new {
+            use std::io::Write;
+            let mut f = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(io)?;
+            self.system_profile = Some(path.clone());
+            self.construction.push(format!(
+                "{} (the autoextend profile, where dmeventd's lvm reads it)",
+                path.display()
+            ));
+            f.write_all(profile(d).as_bytes()).map_err(io)
+        } else {
+            fs::write(&path, profile(d)).map_err(io)
+        }
+    }
+
+    /// `vgextend_size`: Docker's way to give a direct-lvm pool room to grow (attach a
+    /// device, `pvcreate`, `vgextend`), with a loop-backed PV beside the pool's files.
+    fn extend_vg(&mut self, size: Bytes) -> Result<(), BackendError> {
+        let file = self
+            .conf_dir
+            .parent()
+            .unwrap_or(&self.conf_dir)
+            .join("vgextend.img");
+        loopdev::sparse_file(&file, size.0)?;
+        let l = loopdev::attach(&file)?;
+        let dev = l.path.to_string_lossy().into_owned();
+        self.construction.push(format!(
+            "losetup {dev} {} (the second PV: vgextend_size)",
+            file.display()
+        ));
+        self.extra_pv = Some((l, false));
+        self.write_lvm_conf()?;
+        self.lvm(&["pvcreate", "--yes", &dev])?;
+        if let Some((_, labelled)) = &mut self.extra_pv {
+            *labelled = true;
+        }
+        let vg = self.vg.clone();
+        self.lvm(&["vgextend", &vg, &dev])?;
+        Ok(())
     }
 
     fn build(
@@ -131,8 +273,13 @@ impl DirectLvmPool {
         pv: Pv,
         names: &Names,
     ) -> Result<(), BackendError> {
+        let mut pv_size = None;
         self.pv = match pv {
             Pv::Device(p) => p,
+            Pv::Scratch(p, size) => {
+                pv_size = Some(size);
+                p
+            }
             Pv::LoopFile(f, size) => {
                 loopdev::sparse_file(&f, size.0)?;
                 let l = loopdev::attach(&f)?;
@@ -157,7 +304,6 @@ impl DirectLvmPool {
                 p
             }
         };
-        let udev = Path::new("/run/udev/control").exists();
         let lock = self.conf_dir.join("lock");
         let prof = self.conf_dir.join("profile");
         for dir in [&lock, &prof] {
@@ -167,18 +313,8 @@ impl DirectLvmPool {
                 source: e,
             })?;
         }
-        let conf = self.conf_dir.join("lvm.conf");
-        fs::write(&conf, lvm_conf(&self.pv, udev, &lock)).map_err(|e| BackendError::Io {
-            what: "writing".into(),
-            path: conf.clone(),
-            source: e,
-        })?;
-        let pf = prof.join(format!("{PROFILE}.profile"));
-        fs::write(&pf, profile(d)).map_err(|e| BackendError::Io {
-            what: "writing".into(),
-            path: pf.clone(),
-            source: e,
-        })?;
+        self.write_lvm_conf()?;
+        self.install_profile(d)?;
 
         // `lvcreate -s` checks for the snapshot target and runs modprobe when it is
         // missing; in the VM (modules loaded on demand, no /lib/modules for the guest
@@ -187,7 +323,13 @@ impl DirectLvmPool {
         let pv = self.pv.to_string_lossy().into_owned();
         let vg = self.vg.clone();
         let run_tag = names.run_tag();
-        self.lvm(&["pvcreate", "--yes", &pv])?;
+        match pv_size {
+            Some(size) => {
+                let s = format!("{}s", size.sectors().0);
+                self.lvm(&["pvcreate", "--yes", "--setphysicalvolumesize", &s, &pv])?
+            }
+            None => self.lvm(&["pvcreate", "--yes", &pv])?,
+        };
         self.pv_created = true;
         let extent = format!("{}k", d.extent_size.0 / 1024);
         self.lvm(&[
@@ -244,10 +386,14 @@ impl DirectLvmPool {
             "--poolmetadata",
             &meta,
         ])?;
-        self.lvm(&["lvchange", "--metadataprofile", PROFILE, &pool])?;
+        let profile = self.profile.clone();
+        self.lvm(&["lvchange", "--metadataprofile", &profile, &pool])?;
         // lvm's default is queue; it refuses to "change" a setting to its current value.
         if spec.no_space == NoSpacePolicy::Error {
             self.lvm(&["lvchange", "--errorwhenfull", "y", &pool])?;
+        }
+        if let Some(size) = d.vgextend_size {
+            self.extend_vg(size)?;
         }
         self.refresh_pool_name()?;
         self.check_pool_table(spec)
@@ -502,6 +648,10 @@ impl PoolBackend for DirectLvmPool {
         self.refresh_pool_name()
     }
 
+    fn monitored_by_dmeventd(&self) -> bool {
+        self.monitoring.is_some()
+    }
+
     fn apply_autoextend_policy(&mut self) -> Result<bool, BackendError> {
         let pool = format!("{}/thinpool", self.vg);
         let before = self.status()?.data_total;
@@ -598,6 +748,18 @@ impl PoolBackend for DirectLvmPool {
                 Err(e) => errs.push(e.to_string()),
             }
         }
+        if let Some((mut l, labelled)) = self.extra_pv.take() {
+            let dev = l.path.to_string_lossy().into_owned();
+            if labelled {
+                if let Err(e) = self.lvm(&["pvremove", "--yes", &dev]) {
+                    errs.push(e.to_string());
+                }
+            }
+            if let Err(e) = l.detach() {
+                errs.push(e.to_string());
+            }
+            let _ = fs::remove_file(&l.file);
+        }
         if self.pv_created {
             let pv = self.pv.to_string_lossy().into_owned();
             match self.lvm(&["pvremove", "--yes", &pv]) {
@@ -610,6 +772,12 @@ impl PoolBackend for DirectLvmPool {
                 errs.push(e.to_string());
             }
             let _ = fs::remove_file(&l.file);
+        }
+        // After the VG: lvm reads the profile while the pool exists.
+        if let Some(p) = self.system_profile.take() {
+            if let Err(e) = fs::remove_file(&p) {
+                errs.push(format!("removing {}: {e}", p.display()));
+            }
         }
         // Only once the PV is gone: brd cannot unload while lvm's devices hold it.
         if let Some(mut r) = self.ram_pv.take() {

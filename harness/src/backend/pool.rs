@@ -155,6 +155,11 @@ pub trait PoolBackend {
     fn delete_inactive_thin(&mut self, name: &Ident) -> Result<(), BackendError>;
     /// Grow the data device by `by` and make the pool use it.
     fn grow_data(&mut self, by: Bytes) -> Result<(), BackendError>;
+    /// Whether the system's dmeventd monitors the pool (and so applies lvm's autoextend
+    /// policy itself).
+    fn monitored_by_dmeventd(&self) -> bool {
+        false
+    }
     /// direct-lvm: apply lvm's autoextend policy now (`lvextend --use-policies`), as
     /// dmeventd would; returns whether lvm extended the pool.
     fn apply_autoextend_policy(&mut self) -> Result<bool, BackendError> {

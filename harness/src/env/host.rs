@@ -95,5 +95,15 @@ pub fn environment_info(kind: &str, tools: Vec<(String, String)>) -> Environment
         thinbench_version: env!("CARGO_PKG_VERSION").to_owned(),
         thinbench_commit: option_env!("THINBENCH_COMMIT").map(str::to_owned),
         tools,
+        host_services: [
+            crate::sys::host_services::udev_running().then_some("systemd-udevd"),
+            crate::sys::host_services::dmeventd_pid()
+                .ok()
+                .map(|_| "dmeventd"),
+        ]
+        .into_iter()
+        .flatten()
+        .map(str::to_owned)
+        .collect(),
     }
 }

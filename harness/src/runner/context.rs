@@ -22,4 +22,7 @@ pub struct RunContext {
     pub started_at: String,
     /// `--force-device`: a named device's signatures may be overwritten.
     pub force_device: bool,
+    /// `--dmeventd`: the system's dmeventd monitors direct-lvm pools (and autoextends
+    /// them); thinbench's own monitor only watches.
+    pub dmeventd: bool,
 }

@@ -7,13 +7,14 @@ use std::path::PathBuf;
 use thinbench_schema::units::{Bytes, DataBlocks};
 
 use super::context::RunContext;
-use crate::backend::direct_lvm::{DirectLvmPool, Pv};
+use crate::backend::direct_lvm::{DirectLvmPool, Monitoring, Pv};
 use crate::backend::fake::{FakeInjector, FakePool};
 use crate::backend::loop_lvm::LoopLvmPool;
 use crate::backend::names::Names;
 use crate::backend::ram::RamDir;
 use crate::backend::{device_safety, BackendError, PoolBackend};
 use crate::spec::{DeviceSpec, NoSpacePolicy, PoolKindSpec, PoolSpec};
+use crate::sys::host_services;
 
 /// Builds each case's pool.
 pub trait PoolFactory {
@@ -69,8 +70,8 @@ impl PoolFactory for KernelPools {
             }
             PoolKindSpec::DirectLvm(d) => {
                 let pv = match &d.device {
-                    DeviceSpec::Auto { .. } => match ctx.auto_devices.get(&index) {
-                        Some(p) => Pv::Device(p.clone()),
+                    DeviceSpec::Auto { size } => match ctx.auto_devices.get(&index) {
+                        Some(p) => Pv::Scratch(p.clone(), *size),
                         None => {
                             return Err(BackendError::Unsupported(format!(
                                 "pool {}: device = \"auto\" needs a scratch disk, which only the VM environment makes; on a host use device = \"loop\" (a loop-backed PV) or a device path",
@@ -84,15 +85,26 @@ impl PoolFactory for KernelPools {
                 };
                 // Checked again here, where the pool is built (the CLI checks before a run
                 // starts): a device that became busy in between is still refused.
-                if let Pv::Device(dev) = &pv {
+                if let Pv::Device(dev) | Pv::Scratch(dev, _) = &pv {
                     device_safety::check(dev, ctx.force_device)?;
                 }
+                let monitoring = match ctx.dmeventd {
+                    false => None,
+                    true => {
+                        host_services::dmeventd_pid()
+                            .map_err(|e| BackendError::Unsupported(format!("--dmeventd: {e}")))?;
+                        Some(Monitoring {
+                            profile_dir: host_services::system_profile_dir(),
+                        })
+                    }
+                };
                 Ok(Box::new(DirectLvmPool::create(
                     pool,
                     d,
                     pv,
                     &dir.join("lvm"),
                     names,
+                    monitoring,
                 )?))
             }
         }

@@ -445,6 +445,10 @@ pub struct DirectLvmSpec {
     pub autoextend_threshold: u8,
     /// `thin_pool_autoextend_percent`. Docker: 20.
     pub autoextend_percent: u8,
+    /// A second PV of this size added to the VG once the pool is made (Docker's way to
+    /// give a direct-lvm pool room to grow: attach a device, `vgextend`); loop-backed, in
+    /// the run's work directory. `None`: the pool's device only.
+    pub vgextend_size: Option<Bytes>,
 }
 
 /// The PV's device for direct-lvm.

@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod command;
+pub mod host_services;
 pub mod modules;
 pub mod signals;
 

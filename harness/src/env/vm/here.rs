@@ -28,11 +28,20 @@ pub struct Say {
     pub stuck_exit: i32,
 }
 
+/// What the command line allows a run on this kernel.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HostOptions {
+    /// `--force-device`.
+    pub force_device: bool,
+    /// `--dmeventd`: the system's dmeventd monitors direct-lvm pools.
+    pub dmeventd: bool,
+}
+
 /// Run `plan` here, its results into `out`; `listener` sees its events live.
 pub fn run_here(
     plan: &ScenarioSpec,
     guest: bool,
-    force_device: bool,
+    opts: HostOptions,
     run_id: &str,
     out: &Path,
     listener: Option<Listener>,
@@ -98,7 +107,8 @@ pub fn run_here(
         env,
         auto_devices,
         started_at: runner::now_rfc3339(),
-        force_device,
+        force_device: opts.force_device,
+        dmeventd: opts.dmeventd,
     };
     let rec = Recorder::create(out, Instant::now(), listener)
         .map_err(JobError::io("opening the results in", out))?;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use thinbench_schema::record::{PoolSample, RunEvent, RunSummary};
 
 use super::follow::{parse_sample, Follower};
+use super::services::GuestServices;
 use super::verdict::{self, RunRef};
 use super::watchdog::TIMEOUT_GRACE;
 use super::{BootTimes, Disk, VmConfig, VmJob};
@@ -50,6 +51,9 @@ pub struct GuestFlags {
     pub force_device: bool,
     /// `--allow-host-paths`.
     pub allow_host_paths: bool,
+    /// The real host's services started in the guest (`--services`); with dmeventd the
+    /// guest's runs pass `--dmeventd`.
+    pub services: GuestServices,
 }
 
 /// What only the host knows of the VM, handed to the guest's runs (environment variables
@@ -257,6 +261,7 @@ pub fn guest_script(
                 .unwrap_or_default()
         ),
     );
+    script.push_str(&flags.services.start_script());
     if let (Some(f), Some(j)) = (fault, jobs.first()) {
         script.push_str(&f.guest_script(&j.out));
     }
@@ -269,7 +274,7 @@ pub fn guest_script(
         ));
         let q = |p: &Path| sh_quote(&p.display().to_string());
         let mut cmd = format!(
-            "{} run --env host --guest{}{} --timeout {}s --run-id {}",
+            "{} run --env host --guest{}{}{} --timeout {}s --run-id {}",
             q(exe),
             if flags.force_device {
                 " --force-device"
@@ -278,6 +283,11 @@ pub fn guest_script(
             },
             if flags.allow_host_paths {
                 " --allow-host-paths"
+            } else {
+                ""
+            },
+            if flags.services.dmeventd {
+                " --dmeventd"
             } else {
                 ""
             },
@@ -304,6 +314,7 @@ pub fn guest_script(
         script.push_str(&stats("before"));
         script.push_str(&cmd);
         script.push_str(&stats("after"));
+        script.push_str(&flags.services.after_run_script(q, &j.out));
     }
     script.push_str("exit $rc\n");
     script

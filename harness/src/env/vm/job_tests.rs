@@ -27,6 +27,7 @@ fn guest_script_runs_every_job_into_its_own_directory() {
     let flags = GuestFlags {
         force_device: true,
         allow_host_paths: false,
+        services: Default::default(),
     };
     let facts = HostFacts {
         accel: "tcg".into(),

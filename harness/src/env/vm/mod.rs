@@ -15,6 +15,7 @@ pub mod job;
 pub mod kernel;
 pub mod kernel_request;
 pub mod qemu_args;
+pub mod services;
 pub mod verdict;
 pub mod watchdog;
 

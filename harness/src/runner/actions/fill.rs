@@ -18,6 +18,7 @@ use thinbench_workloads::offsets::{Limit, OffsetPattern};
 use thinbench_workloads::pattern;
 use thinbench_workloads::small_write::{self, SmallWriteParams};
 
+use super::autoextend::Extensions;
 use super::ctx::{metric, ActionOutput, StepCtx};
 use super::write::{first_touched, verify_thin, STAMP_DEVICE};
 use crate::spec::{FillSpec, PoolKindSpec, Recover};
@@ -69,10 +70,16 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, StepErro
     let rec = ctx.rec;
     let (case, index) = (ctx.pool.name.to_string(), ctx.step.index);
     let pool_name = ctx.pool.name.to_string();
+    // lvm's autoextend policy: applied by dmeventd where it monitors the pool (thinbench
+    // then only watches the pool grow), else by thinbench's monitor standing in for it.
+    let dmeventd = ctx.backend.monitored_by_dmeventd();
     let threshold = match &ctx.pool.kind {
-        PoolKindSpec::DirectLvm(d) if f.autoextend => Some(u64::from(d.autoextend_threshold)),
+        PoolKindSpec::DirectLvm(d) if f.autoextend && !dmeventd => {
+            Some(u64::from(d.autoextend_threshold))
+        }
         _ => None,
     };
+    let mut ext = Extensions::new(start.data_total.0);
     let t0 = Instant::now();
     // The step's own kernel lines start here (earlier ones belong to earlier steps).
     ctx.state.drain_kernel();
@@ -88,7 +95,6 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, StepErro
     ));
     let expected_total = free.0.min(limit.0);
     let mut provisioned_write: Option<Result<Duration, String>> = None;
-    let mut autoextends = 0u32;
     let mut grown_total = start.data_total;
     let mut recovery_error = None;
     let mut deleted = None;
@@ -133,13 +139,15 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, StepErro
                     });
                     mode = u.mode;
                 }
+                ext.watch(rec, &pool_name, &u, dmeventd);
                 if let Some(th) = threshold {
-                    if u.data_used.0 * 100 >= th * u.data_total.0 && recovered_at.is_none() {
-                        match ctx.backend.apply_autoextend_policy() {
-                            Ok(true) => autoextends += 1,
-                            Ok(false) => {}
-                            Err(e) => recovery_error = Some(format!("autoextend: {e}")),
-                        }
+                    if u.data_used.0 * 100 >= th * u.data_total.0
+                        && recovered_at.is_none()
+                        && ext.may_try()
+                    {
+                        let r = ctx.backend.apply_autoextend_policy();
+                        let after = ctx.backend.status().ok();
+                        ext.acted(rec, &pool_name, &u, r, after.as_ref());
                     }
                 }
                 grown_total = grown_total.max(u.data_total);
@@ -193,6 +201,10 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, StepErro
                     };
                     if let Err(e) = r {
                         recovery_error = Some(e.to_string());
+                    }
+                    // A grow is the recovery's, not an autoextension.
+                    if let Ok(after) = ctx.backend.status() {
+                        ext.seen_total = ext.seen_total.max(after.data_total.0);
                     }
                     recovered_at = Some(t0.elapsed());
                 }
@@ -306,13 +318,7 @@ pub fn run(ctx: &mut StepCtx<'_>, f: &FillSpec) -> Result<ActionOutput, StepErro
         MetricKind::Exact,
         Better::Neither,
     ));
-    o.metrics.push(metric(
-        "fill.autoextend_by_thinbench_monitor",
-        f64::from(autoextends),
-        "count",
-        MetricKind::Exact,
-        Better::Neither,
-    ));
+    o.metrics.extend(ext.metrics());
     ctx.state.drain_kernel();
     // Low water mark events of this step: logged (printk time) since it started.
     let st = &ctx.state;

@@ -2,6 +2,7 @@
 //! [`ActionOutput`]: its figures, and the model's prediction of data blocks allocated
 //! (the accounting oracle), which `step.rs` checks against the kernel.
 
+mod autoextend;
 mod cow;
 mod ctx;
 mod deferred;

@@ -78,6 +78,7 @@ pub(super) fn run_with(toml: &str, mut pools: FakePools) -> Ran {
         auto_devices: Default::default(),
         started_at: super::now_rfc3339(),
         force_device: false,
+        dmeventd: false,
     };
     let rec = Recorder::create(&out, Instant::now(), None).unwrap();
     let summary = run_plan_with(&plan, &ctx, &rec, &mut pools);

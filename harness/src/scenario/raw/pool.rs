@@ -35,6 +35,7 @@ pub(crate) const POOL_KEYS: KeySet = KeySet {
                 "extent_size",
                 "autoextend_threshold",
                 "autoextend_percent",
+                "vgextend_size",
             ],
         ),
     ],
@@ -66,12 +67,13 @@ pub(crate) struct RawPool {
     pub extent_size: Field<IntOrText>,
     pub autoextend_threshold: Field<i64>,
     pub autoextend_percent: Field<i64>,
+    pub vgextend_size: Field<IntOrText>,
 }
 
 impl RawPool {
     /// Kind-specific keys that are present: `(key, where)`.
     pub fn kind_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 11] = [
+        let fields: [(&'static str, Option<Span>); 12] = [
             ("data_size", self.data_size.key()),
             ("metadata_size", self.metadata_size.key()),
             ("dir", self.dir.key()),
@@ -83,6 +85,7 @@ impl RawPool {
             ("extent_size", self.extent_size.key()),
             ("autoextend_threshold", self.autoextend_threshold.key()),
             ("autoextend_percent", self.autoextend_percent.key()),
+            ("vgextend_size", self.vgextend_size.key()),
         ];
         present(fields)
     }
@@ -125,6 +128,7 @@ impl RawPool {
             extent_size: r.size("extent_size", d),
             autoextend_threshold: r.integer("autoextend_threshold", percent, d),
             autoextend_percent: r.integer("autoextend_percent", percent, d),
+            vgextend_size: r.size("vgextend_size", d),
         };
         r.finish(d);
         pool

@@ -521,6 +521,10 @@ impl Checker {
             (0, 100),
             None,
         );
+        let vgextend_size = match &p.vgextend_size {
+            Field::Absent => Some(None),
+            f => self.size("vgextend_size", f, 0, &DEVICE_SIZE).map(Some),
+        };
         if !sum_ok {
             return None;
         }
@@ -565,6 +569,7 @@ impl Checker {
             extent_size: extent,
             autoextend_threshold: autoextend_threshold?,
             autoextend_percent: autoextend_percent?,
+            vgextend_size: vgextend_size?,
         })
     }
 
