@@ -6,7 +6,8 @@ set -euo pipefail
 
 CACHE="${THINBENCH_CACHE:-/var/cache/thinbench}"
 PKGS=(qemu-system-x86 lvm2 thin-provisioning-tools libdevmapper-dev libclang-dev pkg-config
-      busybox-static fio xfsprogs e2fsprogs kmod util-linux fonts-dejavu-core chromium)
+      busybox-static fio xfsprogs e2fsprogs kmod util-linux fonts-dejavu-core chromium
+      udev dmeventd)  # udev, dmeventd: the guest that is a real host (--services)
 # Debian's packaged names for the commands they provide, to test presence cheaply.
 need_install=()
 for p in "${PKGS[@]}"; do
