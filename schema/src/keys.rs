@@ -155,6 +155,9 @@ pub struct Key {
     pub doc: &'static str,
     /// Whether every table of its kind must have it.
     pub required: bool,
+    /// A valid value as TOML text, when the type's sample is not one here (a bound
+    /// another key sets).
+    pub example: Option<&'static str>,
 }
 
 impl Key {
@@ -165,6 +168,7 @@ impl Key {
             ty,
             doc,
             required: false,
+            example: None,
         }
     }
     /// The same key, required.
@@ -173,6 +177,19 @@ impl Key {
             required: true,
             ..self
         }
+    }
+    /// The same key with `value` (TOML text) as its sample.
+    pub const fn example(self, value: &'static str) -> Key {
+        Key {
+            example: Some(value),
+            ..self
+        }
+    }
+    /// A valid value, as TOML text.
+    pub fn sample(&self) -> String {
+        self.example
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.ty.sample())
     }
 }
 
@@ -270,6 +287,37 @@ impl KeySet {
         format!("{{ {} }}", parts.join(", "))
     }
 
+    /// A TOML document with every key of every table at a valid sample value, tables
+    /// written as sections (`[defaults]`, `[[rule]]`, `[step.expect]`) as a user would.
+    pub fn sample_document(&self) -> String {
+        let mut out = String::new();
+        self.sample_section(None, &mut out);
+        out
+    }
+
+    fn sample_section(&self, path: Option<&str>, out: &mut String) {
+        let mut nested = Vec::new();
+        for k in self.keys() {
+            match k.ty {
+                Ty::Table(t) => nested.push((k.name, t, false)),
+                Ty::Tables(t) => nested.push((k.name, t, true)),
+                _ => out.push_str(&format!("{} = {}\n", k.name, k.sample())),
+            }
+        }
+        for (name, t, array) in nested {
+            let p = match path {
+                Some(p) => format!("{p}.{name}"),
+                None => name.to_owned(),
+            };
+            if array {
+                out.push_str(&format!("[[{p}]]\n"));
+            } else {
+                out.push_str(&format!("[{p}]\n"));
+            }
+            t.sample_section(Some(&p), out);
+        }
+    }
+
     /// `(key, sample value)` for every key of `variant` (all keys when `None`); the tag,
     /// when there is one, names the variant.
     pub fn sample_keys(&self, variant: Option<&str>) -> Vec<(&'static str, String)> {
@@ -285,7 +333,7 @@ impl KeySet {
             .map(|k| {
                 let value = match (self.tag, variant) {
                     (Some(tag), Some(v)) if tag == k.name => format!("\"{v}\""),
-                    _ => k.ty.sample(),
+                    _ => k.sample(),
                 };
                 (k.name, value)
             })
@@ -367,6 +415,14 @@ mod tests {
         let t = tables(&OUTER);
         assert_eq!(t.len(), 2);
         assert_eq!(t[1].table, "[inner]");
+    }
+
+    #[test]
+    fn sample_documents_write_tables_as_sections() {
+        assert_eq!(
+            OUTER.sample_document(),
+            "kind = \"a\"\nsize = \"64KiB\"\non = true\n[inner]\nn = 2\n"
+        );
     }
 
     #[test]
