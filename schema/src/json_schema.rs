@@ -16,7 +16,7 @@ use crate::keys::{tables, Key, KeySet, Ty, DURATION_PATTERN, PERCENT_PATTERN, SI
 
 /// The schema of a file whose top-level table is `root`, as pretty JSON with a final
 /// newline (the bytes committed under `docs/schemas/`).
-pub fn generate(id: &str, title: &str, root: &'static KeySet) -> String {
+pub fn generate(title: &str, root: &'static KeySet) -> String {
     let mut defs = Map::new();
     for t in tables(root).into_iter().skip(1) {
         defs.insert(def_name(t), table(t));
@@ -29,7 +29,6 @@ pub fn generate(id: &str, title: &str, root: &'static KeySet) -> String {
         "$schema".into(),
         json!("http://json-schema.org/draft-07/schema#"),
     );
-    top.insert("$id".into(), json!(id));
     top.insert("title".into(), json!(title));
     if !defs.is_empty() {
         top.insert("definitions".into(), Value::Object(defs));
@@ -169,7 +168,7 @@ mod tests {
 
     #[test]
     fn tables_become_definitions_and_variants_restrict_keys() {
-        let s: Value = serde_json::from_str(&generate("x", "X", &TOP)).expect("json");
+        let s: Value = serde_json::from_str(&generate("X", &TOP)).expect("json");
         assert_eq!(s["required"], json!(["kind"]));
         assert_eq!(s["additionalProperties"], json!(false));
         assert_eq!(

@@ -230,7 +230,12 @@ impl KeySet {
     }
     /// The description of `name`, if the table takes it at all.
     pub fn key(&self, name: &str) -> Option<&'static Key> {
-        self.keys().into_iter().find(|k| k.name == name)
+        let common: &'static [Key] = self.common;
+        let variants: &'static [(&'static str, &'static [Key])] = self.variants;
+        common
+            .iter()
+            .chain(variants.iter().flat_map(|(_, keys)| keys.iter()))
+            .find(|k| k.name == name)
     }
     /// The variant names.
     pub fn variant_names(&self) -> Vec<&'static str> {
@@ -287,8 +292,9 @@ impl KeySet {
         format!("{{ {} }}", parts.join(", "))
     }
 
-    /// A TOML document with every key of every table at a valid sample value, tables
-    /// written as sections (`[defaults]`, `[[rule]]`, `[step.expect]`) as a user would.
+    /// A valid TOML document: every key of every table at a sample value (of a tagged
+    /// table, the first variant's keys), tables written as sections (`[defaults]`,
+    /// `[[rule]]`, `[step.expect]`) as a user would.
     pub fn sample_document(&self) -> String {
         let mut out = String::new();
         self.sample_section(None, &mut out);
@@ -296,12 +302,13 @@ impl KeySet {
     }
 
     fn sample_section(&self, path: Option<&str>, out: &mut String) {
+        let variant = self.tag.and(self.variants.first().map(|(v, _)| *v));
         let mut nested = Vec::new();
-        for k in self.keys() {
-            match k.ty {
-                Ty::Table(t) => nested.push((k.name, t, false)),
-                Ty::Tables(t) => nested.push((k.name, t, true)),
-                _ => out.push_str(&format!("{} = {}\n", k.name, k.sample())),
+        for (name, value) in self.sample_keys(variant) {
+            match self.key(name).map(|k| k.ty) {
+                Some(Ty::Table(t)) => nested.push((name, t, false)),
+                Some(Ty::Tables(t)) => nested.push((name, t, true)),
+                _ => out.push_str(&format!("{name} = {value}\n")),
             }
         }
         for (name, t, array) in nested {
@@ -421,7 +428,7 @@ mod tests {
     fn sample_documents_write_tables_as_sections() {
         assert_eq!(
             OUTER.sample_document(),
-            "kind = \"a\"\nsize = \"64KiB\"\non = true\n[inner]\nn = 2\n"
+            "kind = \"a\"\nsize = \"64KiB\"\n[inner]\nn = 2\n"
         );
     }
 

@@ -20,7 +20,7 @@ mod step;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use expect::{RawExpect, EXPECT_KEYS};
+pub(crate) use expect::RawExpect;
 pub(crate) use fault::{RawFault, FAULT_KEYS};
 pub(crate) use pool::{RawPool, POOL_KEYS};
 pub(crate) use scenario::{RawScenario, TOP_KEYS};

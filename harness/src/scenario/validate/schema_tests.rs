@@ -24,16 +24,14 @@ fn step_actions_are_the_validator_s() {
 /// `variant`, when the table has variants); the 1-based line of that key.
 fn scenario_with(table: &KeySet, variant: Option<&str>, key: &str, value: &str) -> (String, usize) {
     let mut lines: Vec<String> = vec!["format = 1".into()];
-    let mut put = |lines: &mut Vec<String>, base: &[(&str, String)]| -> usize {
-        let mut at = 0;
+    let put = |lines: &mut Vec<String>, base: &[(&str, String)]| -> usize {
         for (k, v) in base {
             if *k != key {
                 lines.push(format!("{k} = {v}"));
             }
         }
         lines.push(format!("{key} = {value}"));
-        at += lines.len();
-        at
+        lines.len()
     };
     let q = |s: &str| format!("\"{s}\"");
     let pool = |lines: &mut Vec<String>| {
