@@ -6,9 +6,9 @@
 //! What is emitted, so a small validator can check it: `type`, `properties`,
 //! `additionalProperties: false`, `required`, `enum`, `const`, `pattern`, `minLength`,
 //! `minimum`/`maximum`, `items`, `minItems`, `anyOf`, and per variant an `allOf` of
-//! `if` (`properties: {tag: {const}}`, `required: [tag]`) / `then` (`propertyNames:
-//! {enum}`): the keys of that variant only. Patterns are shapes, looser than the
-//! readers, never stricter: an editor must not flag what thinbench accepts.
+//! `if` (`properties: {tag: {const}}`, `required: [tag]`) / `then` (`properties:
+//! {key: false}` for every key of the other variants). Patterns are shapes, looser than
+//! the readers, never stricter: an editor must not flag what thinbench accepts.
 
 use serde_json::{json, Map, Value};
 
@@ -64,13 +64,23 @@ fn table(t: &'static KeySet) -> Value {
         m.insert("required".into(), json!(required));
     }
     if let Some(tag) = t.tag {
+        // Per variant, the keys it does not take as `false` schemas: an editor then
+        // flags the key itself ("False schema does not allow …", at the key), where a
+        // `propertyNames` list would flag every key of the table.
         let all: Vec<Value> = t
             .variants
             .iter()
             .map(|(v, _)| {
+                let taken = t.names_of(v);
+                let others: Map<String, Value> = t
+                    .all()
+                    .into_iter()
+                    .filter(|k| !taken.contains(k))
+                    .map(|k| (k.to_owned(), Value::Bool(false)))
+                    .collect();
                 json!({
                     "if": { "properties": { tag: { "const": v } }, "required": [tag] },
-                    "then": { "propertyNames": { "enum": t.names_of(v) } }
+                    "then": { "properties": others }
                 })
             })
             .collect();
@@ -181,9 +191,10 @@ mod tests {
             json!("a size (a only)")
         );
         assert_eq!(
-            s["allOf"][1]["then"]["propertyNames"]["enum"],
-            json!(["kind", "rule"])
+            s["allOf"][1]["then"]["properties"],
+            json!({ "size": false })
         );
+        assert_eq!(s["allOf"][0]["then"]["properties"], json!({}));
         assert_eq!(
             s["allOf"][0]["if"]["properties"]["kind"]["const"],
             json!("a")

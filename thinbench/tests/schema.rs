@@ -271,13 +271,15 @@ fn a_key_of_another_variant_is_refused() {
     let ok = format!("{base}[[pool]]\nname = \"a\"\nkind = \"loop-lvm\"\ndata_size = \"1GiB\"\n");
     assert_eq!(errors("scenario", &ok), Vec::<String>::new());
     let bad_pool = format!("{ok}device = \"auto\"\n");
-    assert!(errors("scenario", &bad_pool)
-        .iter()
-        .any(|e| e.contains("device is not taken here")));
+    assert_eq!(
+        errors("scenario", &bad_pool),
+        ["$.pool[0].device: not taken here"]
+    );
     let bad_step = ok.replace("thin = \"t\"\n", "thin = \"t\"\nrecover = \"grow\"\n");
-    assert!(errors("scenario", &bad_step)
-        .iter()
-        .any(|e| e.contains("recover is not taken here")));
+    assert_eq!(
+        errors("scenario", &bad_step),
+        ["$.step[0].recover: not taken here"]
+    );
 }
 
 #[test]
