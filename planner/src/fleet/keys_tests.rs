@@ -211,3 +211,28 @@ fn required_keys_are_required_and_choices_agree() {
     }
     assert!(required >= 6, "{required}");
 }
+
+#[test]
+fn an_unknown_key_s_error_names_the_described_keys() {
+    for t in tables(&TOP_KEYS) {
+        let (text, line) = plan_with(t, "zz_unknown", Some("1"));
+        let e = match load_fleet_str(Path::new("p.toml"), &text) {
+            Ok(_) => panic!("{}: an unknown key passes\n{text}", t.table),
+            Err(e) => e,
+        };
+        let err = e
+            .errors
+            .iter()
+            .find(|e| e.line == line)
+            .expect("at the key");
+        let said = format!("{} {}", err.message, err.hint.as_deref().unwrap_or(""));
+        assert!(said.contains("zz_unknown"), "{said}");
+        for k in t.all() {
+            assert!(
+                said.contains(&format!("`{k}`")) || said.contains(&format!(" {k}")),
+                "{}: {k} not in {said}",
+                t.table
+            );
+        }
+    }
+}
