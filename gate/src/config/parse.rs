@@ -82,7 +82,7 @@ impl Reader<'_> {
         self.diags.push(d);
     }
 
-    /// Report keys of `t` not in `known`, with a suggestion.
+    /// Report keys of `t` that `keys` does not describe, with a suggestion.
     fn unknown_keys(&mut self, t: &dyn TableLike, keys: &KeySet) {
         let (known, table) = (keys.all(), keys.table);
         for (k, item) in t.iter() {
