@@ -12,6 +12,8 @@
 pub mod escape;
 pub mod format;
 pub mod ids;
+pub mod json_schema;
+pub mod keys;
 pub mod load;
 pub mod positioned;
 pub mod record;

@@ -12,6 +12,7 @@ mod plan;
 mod progress;
 mod report;
 mod run;
+mod schema;
 mod snippet;
 mod summary;
 mod validate;
@@ -62,6 +63,9 @@ pub enum Cmd {
     /// Capacity planning: predict data and metadata blocks, free space over time and
     /// time-to-full for a fleet of images and containers (docs/plan-format.md).
     Plan(plan::PlanArgs),
+    /// Print the JSON Schema of scenario, plan or gate-config files, for editors that
+    /// complete keys and flag mistakes as you type (docs/editors.md).
+    Schema(schema::SchemaArgs),
     /// Check scenario files without running anything.
     Validate {
         /// Scenario files.
@@ -106,6 +110,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Cmd::Baseline(c) => gate::baseline(c),
         Cmd::Merge(a) => gate::merge(a),
         Cmd::Plan(a) => plan::run(a),
+        Cmd::Schema(a) => schema::run(a),
         Cmd::Validate {
             files,
             allow_host_paths,

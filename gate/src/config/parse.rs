@@ -6,11 +6,13 @@ use std::ops::Range;
 use std::path::Path;
 use std::time::Duration;
 
+use thinbench_schema::keys::KeySet;
 use thinbench_schema::positioned::fold_lines;
 use thinbench_schema::record::Better;
 use toml_edit::{ImDocument, Item, Key, TableLike, Value};
 
 use super::error::{suggest, ConfigError, ConfigErrors, Diagnostic, LineIndex};
+use super::keys::{CONFIG_FORMAT, DEFAULT_KEYS, MATCH_KEYS, RULE_KEYS, TOP_KEYS};
 use super::model::{
     ExactPolicy, Floor, GateConfig, Glob, Globs, KindOverride, Matcher, MissingPolicy, Overrides,
     Ratio, Rule, Settings,
@@ -18,33 +20,13 @@ use super::model::{
 use crate::stats::smallest_p;
 use crate::verdict::Decision;
 
-/// The config format this thinbench reads.
-pub const CONFIG_FORMAT: i64 = 1;
-
-const TOP_KEYS: &[&str] = &["format", "defaults", "rule"];
-const DEFAULT_KEYS: &[&str] = &[
-    "min_samples",
-    "alpha",
-    "confidence",
-    "resamples",
-    "seed",
-    "noise",
-    "max_ci_width",
-    "floor",
-    "decision",
-    "exact",
-    "missing",
-];
-const MATCH_KEYS: &[&str] = &["figure", "case", "step", "action"];
-const SET_KEYS: &[&str] = &[
-    "kind",
-    "better",
-    "noise",
-    "max_ci_width",
-    "floor",
-    "min_samples",
-    "exact",
-];
+/// The keys of a `[[rule]]` that change settings (the rest choose figures).
+fn set_keys() -> Vec<&'static str> {
+    let all = RULE_KEYS.all();
+    all.into_iter()
+        .filter(|k| !MATCH_KEYS.contains(k))
+        .collect()
+}
 
 /// Read and validate the config at `path`.
 pub fn load_config(path: &Path) -> Result<GateConfig, ConfigErrors> {
@@ -100,8 +82,9 @@ impl Reader<'_> {
         self.diags.push(d);
     }
 
-    /// Report keys of `t` not in `known`, with a suggestion.
-    fn unknown_keys(&mut self, t: &dyn TableLike, known: &[&str], table: &str) {
+    /// Report keys of `t` that `keys` does not describe, with a suggestion.
+    fn unknown_keys(&mut self, t: &dyn TableLike, keys: &KeySet) {
+        let (known, table) = (keys.all(), keys.table);
         for (k, item) in t.iter() {
             if known.contains(&k) {
                 continue;
@@ -111,7 +94,7 @@ impl Reader<'_> {
                 .map(|(key, it)| key_span(key, it))
                 .or_else(|| item.span())
                 .unwrap_or(0..0);
-            let hint = match suggest(k, known) {
+            let hint = match suggest(k, &known) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("valid keys in {table}: {}", known.join(", ")),
             };
@@ -122,7 +105,7 @@ impl Reader<'_> {
     }
 
     fn config(&mut self, top: &toml_edit::Table, path: &Path) -> GateConfig {
-        self.unknown_keys(top, TOP_KEYS, "the top level");
+        self.unknown_keys(top, &TOP_KEYS);
         match top.get_key_value("format") {
             None => self.err(
                 Diagnostic::new(0..0, "missing `format`")
@@ -177,7 +160,7 @@ impl Reader<'_> {
     }
 
     fn defaults(&mut self, t: &dyn TableLike, d: &mut Settings) {
-        self.unknown_keys(t, DEFAULT_KEYS, "[defaults]");
+        self.unknown_keys(t, &DEFAULT_KEYS);
         for (name, _) in t.iter() {
             let Some((k, item)) = t.get_key_value(name) else {
                 continue;
@@ -447,8 +430,7 @@ impl Reader<'_> {
         span: Range<usize>,
         defaults: &Settings,
     ) -> Option<Rule> {
-        let known: Vec<&str> = MATCH_KEYS.iter().chain(SET_KEYS).copied().collect();
-        self.unknown_keys(t, &known, "[[rule]]");
+        self.unknown_keys(t, &RULE_KEYS);
         let before = self.diags.len();
         let mut matcher = Matcher::default();
         let mut set = Overrides::default();
@@ -460,7 +442,7 @@ impl Reader<'_> {
             };
             let vspan = item_span(k, item);
             any_match |= MATCH_KEYS.contains(&name);
-            any_set |= SET_KEYS.contains(&name);
+            any_set |= !MATCH_KEYS.contains(&name) && RULE_KEYS.key(name).is_some();
             match name {
                 "figure" => matcher.figure = self.globs(item, vspan, name),
                 "case" => matcher.case = self.globs(item, vspan, name),
@@ -513,7 +495,7 @@ impl Reader<'_> {
         if !any_set {
             self.err(
                 Diagnostic::new(span.clone(), "this rule changes nothing")
-                    .with_hint(format!("set one of: {}", SET_KEYS.join(", "))),
+                    .with_hint(format!("set one of: {}", set_keys().join(", "))),
             );
         }
         if self.diags.len() > before {

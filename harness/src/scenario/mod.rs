@@ -16,3 +16,9 @@ pub use load::{
     load_scenario, load_scenario_granted, load_scenario_str, load_scenario_str_granted,
 };
 pub use validate::{parse_duration, Grants, HOST_PATHS_FLAG, SCENARIO_FORMAT_VERSION};
+
+/// The keys of a scenario file, table by table: what the reader checks unknown keys and
+/// value types against, and what `thinbench schema scenario` turns into a JSON Schema.
+pub fn keys() -> &'static thinbench_schema::keys::KeySet {
+    &raw::TOP_KEYS
+}

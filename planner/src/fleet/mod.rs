@@ -6,6 +6,10 @@
 //! A TOML syntax error, an unknown key or a value of the wrong TOML type stops parsing at
 //! the first one (serde stops there); every check after parsing reports all it finds.
 
+mod keys;
+
+pub use keys::keys;
+
 use std::fmt;
 use std::ops::Range;
 use std::path::Path;
@@ -950,5 +954,7 @@ pub fn parse_rate(s: &str) -> Option<Bytes> {
     ))
 }
 
+#[cfg(test)]
+mod keys_tests;
 #[cfg(test)]
 mod tests;

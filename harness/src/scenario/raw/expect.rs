@@ -1,22 +1,25 @@
 //! `[step.expect]` tables: what a step expects to find after it ran.
 
-use super::{Field, IntOrText, KeySet, Node, TableReader};
+use super::{Field, IntOrText, Node, TableReader};
 use crate::scenario::error::Diagnostic;
 use serde_spanned::Spanned;
+use thinbench_schema::keys::{Key, KeySet, Ty};
 
 /// `[step.expect]` keys.
 pub(crate) const EXPECT_KEYS: KeySet = KeySet {
     table: "[step.expect]",
+    doc: "What a step expects to find after it ran; a mismatch fails the step.",
+    tag: None,
     common: &[
-        "data_blocks_allocated",
-        "mode",
-        "errors",
-        "first_error",
-        "error_contains",
-        "error",
-        "needs_check",
-        "p50_at_least",
-        "kernel_log",
+        Key::new("data_blocks_allocated", Ty::IntOrWord(&["chunks-touched"]), "Data blocks the pool allocated during the step: a count, or \"chunks-touched\" (the built-in oracle)."),
+        Key::new("mode", Ty::Enum(&["rw", "ro", "out_of_data_space", "Fail", "Error"]), "The pool's mode after the step, in the kernel's spelling."),
+        Key::new("errors", Ty::Int { min: Some(0), max: None }, "Workload IO errors during the step."),
+        Key::new("first_error", Ty::Str, "The workload's first error as an errno name, like \"ENOSPC\"."),
+        Key::new("error_contains", Ty::Str, "The step must fail with an error containing this text."),
+        Key::new("error", Ty::Str, "The step must fail with an error of this kind: an errno name like \"EBUSY\", \"refused\", \"unsupported\" or \"other\"."),
+        Key::new("needs_check", Ty::Bool, "The pool's needs_check flag after the step."),
+        Key::new("p50_at_least", Ty::Duration, "The workload's median latency is at least this (0s to 1m)."),
+        Key::new("kernel_log", Ty::Str, "A kernel log line during the step contains this text."),
     ],
     variants: &[],
 };

@@ -1,30 +1,63 @@
 //! `[[fault]]` tables: the keys every fault takes and those of each dm target.
 
-use super::{present, read_array, string_node, Field, IntOrText, KeySet, Node, Span, TableReader};
+use super::{present, read_array, string_node, Field, IntOrText, Node, Span, TableReader};
 use crate::scenario::error::Diagnostic;
 use serde_spanned::Spanned;
+use thinbench_schema::keys::{Key, KeySet, Ty};
+
+/// A delay of one kind of IO (`delay` only).
+const fn delay(name: &'static str, doc: &'static str) -> Key {
+    Key::new(name, Ty::Duration, doc)
+}
 
 /// `[[fault]]` keys; variants are dm targets.
 pub(crate) const FAULT_KEYS: KeySet = KeySet {
     table: "[[fault]]",
-    common: &["pool", "device", "target", "at", "until"],
+    doc: "A fault layer (a dm target) under one of a loop-lvm pool's devices (docs/faults.md).",
+    tag: Some("target"),
+    common: &[
+        Key::new("pool", Ty::Str, "The loop-lvm pool whose device the layer sits under.").required(),
+        Key::new("device", Ty::Enum(&["data", "metadata", "pool"]), "Which device: \"data\" or \"metadata\" (\"pool\" for log-writes only).").required(),
+        Key::new("target", Ty::Enum(&["delay", "flakey", "error", "log-writes", "dust"]), "The dm target of the layer.").required(),
+        Key::new("at", Ty::Text { pattern: "^(start|step:.+|time:.+|written:.+|usage:.+)$", example: "start" }, "When it goes into force: \"start\", \"step:NAME\", \"time:5s\", \"written:64MiB\" or \"usage:50%\" (default \"start\")."),
+        Key::new("until", Ty::Text { pattern: "^(end|step:.+|after:.+)$", example: "end" }, "When it goes out of force: \"end\", \"step:NAME\" or \"after:2s\" (default \"end\")."),
+    ],
     variants: &[
-        ("delay", &["read", "write", "flush"]),
+        (
+            "delay",
+            &[
+                delay("read", "Delay of reads, whole milliseconds up to 1m (default 0ms)."),
+                delay("write", "Delay of writes, whole milliseconds up to 1m (default 0ms)."),
+                delay("flush", "Delay of flushes (dm-delay 1.2 or later; default the write delay)."),
+            ],
+        ),
         (
             "flakey",
             &[
-                "up",
-                "down",
-                "mode",
-                "corrupt_byte",
-                "corrupt_value",
-                "corrupt_reads",
-                "corrupt_flags",
+                Key::new("up", Ty::Duration, "Interval the device works, whole seconds (default 0s)."),
+                Key::new("down", Ty::Duration, "Interval the device fails, whole seconds (default 24h)."),
+                Key::new("mode", Ty::Enum(&["fail", "drop_writes", "error_writes", "error_reads", "corrupt_bio_byte"]), "What happens while down (default \"fail\": every IO errors)."),
+                Key::new("corrupt_byte", Ty::Int { min: None, max: None }, "corrupt_bio_byte: the 1-based byte of the bio to corrupt (default 1)."),
+                Key::new("corrupt_value", Ty::Int { min: None, max: None }, "corrupt_bio_byte: the value written there, 0 to 255 (default 0)."),
+                Key::new("corrupt_reads", Ty::Bool, "corrupt_bio_byte: corrupt reads instead of writes (default false)."),
+                Key::new("corrupt_flags", Ty::Int { min: None, max: None }, "corrupt_bio_byte: bio flags to match (default 0: all)."),
             ],
         ),
-        ("error", &["bad"]),
-        ("log-writes", &["log_size"]),
-        ("dust", &["block_size", "bad_blocks"]),
+        (
+            "error",
+            &[Key::new("bad", Ty::Array(&Ty::Str), "Ranges that fail, \"OFFSET+LENGTH\" in whole sectors (\"8MiB+64KiB\"), or [\"all\"]; at most 1024.")],
+        ),
+        (
+            "log-writes",
+            &[Key::new("log_size", Ty::Size, "Size of the log device, a sparse file (default 256MiB).")],
+        ),
+        (
+            "dust",
+            &[
+                Key::new("block_size", Ty::Size, "dm-dust's block size (default 4096)."),
+                Key::new("bad_blocks", Ty::Array(&Ty::Int { min: None, max: None }), "Block numbers that fail reads (default [])."),
+            ],
+        ),
     ],
 };
 

@@ -23,7 +23,7 @@ mod tests;
 pub(crate) use expect::RawExpect;
 pub(crate) use fault::{RawFault, FAULT_KEYS};
 pub(crate) use pool::{RawPool, POOL_KEYS};
-pub(crate) use scenario::RawScenario;
+pub(crate) use scenario::{RawScenario, TOP_KEYS};
 pub(crate) use step::{RawStep, STEP_KEYS};
 
 use crate::scenario::error::{suggest, Diagnostic};
@@ -31,6 +31,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_spanned::Spanned;
 use std::fmt;
 use std::ops::Range;
+use thinbench_schema::keys::{KeySet, TomlKind};
 
 /// Byte range in the scenario text.
 pub(crate) type Span = Range<usize>;
@@ -281,67 +282,6 @@ pub(crate) enum IntOrText {
     Text(String),
 }
 
-/// The keys a kind of table takes: some always, some only for one variant (pool kind or
-/// step action). The loader rejects keys in none of them; `validate` rejects keys of
-/// another variant.
-#[derive(Debug)]
-pub(crate) struct KeySet {
-    /// How the table is written, for messages (`[[pool]]`).
-    pub table: &'static str,
-    /// Keys every table of this kind takes.
-    pub common: &'static [&'static str],
-    /// `(variant, keys)`: keys that only that variant takes.
-    pub variants: &'static [(&'static str, &'static [&'static str])],
-}
-
-impl KeySet {
-    fn all(&self) -> Vec<&'static str> {
-        let mut keys: Vec<&'static str> = self.common.to_vec();
-        for (_, vk) in self.variants {
-            for k in *vk {
-                if !keys.contains(k) {
-                    keys.push(k);
-                }
-            }
-        }
-        keys
-    }
-    /// Variants that take `key` (empty for common keys and unknown ones).
-    pub fn variants_taking(&self, key: &str) -> Vec<&'static str> {
-        self.variants
-            .iter()
-            .filter(|(_, keys)| keys.contains(&key))
-            .map(|(v, _)| *v)
-            .collect()
-    }
-    /// Whether `variant` takes `key` (common keys count).
-    pub fn takes(&self, variant: &str, key: &str) -> bool {
-        self.common.contains(&key)
-            || self
-                .variants
-                .iter()
-                .any(|(v, keys)| *v == variant && keys.contains(&key))
-    }
-    /// The keys `variant` takes, for hints.
-    pub fn keys_of(&self, variant: &str) -> String {
-        let mut keys: Vec<&str> = self.common.to_vec();
-        for (v, vk) in self.variants {
-            if *v == variant {
-                keys.extend_from_slice(vk);
-            }
-        }
-        keys.join(", ")
-    }
-    /// "valid keys in [[pool]]: ...; loop-lvm only: ...", for hints.
-    pub fn describe(&self) -> String {
-        let mut s = format!("valid keys in {}: {}", self.table, self.common.join(", "));
-        for (variant, keys) in self.variants {
-            s.push_str(&format!("; {variant} only: {}", keys.join(", ")));
-        }
-        s
-    }
-}
-
 const SIZE: &str = "a size: a string like \"64KiB\" or an integer number of bytes";
 
 /// Reads one table's keys, remembering which were used so the rest can be reported.
@@ -363,10 +303,20 @@ impl<'t> TableReader<'t> {
         }
     }
 
-    fn take(&mut self, key: &str) -> Option<&'t (Spanned<String>, Spanned<Node>)> {
+    /// The entry of `key`, read as a value of the TOML types `kinds`: the key and its
+    /// type must be the table's description's (a reader cannot take a key the schema
+    /// lacks, or read it as another type than the schema says).
+    fn take(
+        &mut self,
+        key: &str,
+        kinds: &[TomlKind],
+    ) -> Option<&'t (Spanned<String>, Spanned<Node>)> {
         debug_assert!(
-            self.keys.all().contains(&key),
-            "{key} not in {:?}",
+            self.keys
+                .key(key)
+                .is_some_and(|k| kinds.iter().all(|t| k.ty.takes(*t))
+                    && k.ty.toml_kinds().iter().all(|t| kinds.contains(t))),
+            "{key} is not read as {kinds:?} in {:?}",
             self.keys
         );
         let i = self.entries.iter().position(|(k, _)| k.get_ref() == key)?;
@@ -378,11 +328,12 @@ impl<'t> TableReader<'t> {
     fn field<T>(
         &mut self,
         key: &str,
+        kinds: &[TomlKind],
         expected: &str,
         d: &mut Vec<Diagnostic>,
         conv: impl FnOnce(&'t Spanned<Node>) -> Option<T>,
     ) -> Field<T> {
-        let Some((k, v)) = self.take(key) else {
+        let Some((k, v)) = self.take(key, kinds) else {
             return Field::Absent;
         };
         match conv(v) {
@@ -398,23 +349,29 @@ impl<'t> TableReader<'t> {
     }
 
     fn string(&mut self, key: &str, expected: &str, d: &mut Vec<Diagnostic>) -> Field<String> {
-        self.field(key, expected, d, |v| match v.get_ref() {
-            Node::String(s) => Some(s.clone()),
-            _ => None,
+        self.field(key, &[TomlKind::String], expected, d, |v| {
+            match v.get_ref() {
+                Node::String(s) => Some(s.clone()),
+                _ => None,
+            }
         })
     }
 
     fn integer(&mut self, key: &str, expected: &str, d: &mut Vec<Diagnostic>) -> Field<i64> {
-        self.field(key, expected, d, |v| match v.get_ref() {
-            Node::Integer(i) => Some(*i),
-            _ => None,
+        self.field(key, &[TomlKind::Integer], expected, d, |v| {
+            match v.get_ref() {
+                Node::Integer(i) => Some(*i),
+                _ => None,
+            }
         })
     }
 
     fn boolean(&mut self, key: &str, d: &mut Vec<Diagnostic>) -> Field<bool> {
-        self.field(key, "true or false", d, |v| match v.get_ref() {
-            Node::Boolean(b) => Some(*b),
-            _ => None,
+        self.field(key, &[TomlKind::Boolean], "true or false", d, |v| {
+            match v.get_ref() {
+                Node::Boolean(b) => Some(*b),
+                _ => None,
+            }
         })
     }
 
@@ -424,7 +381,8 @@ impl<'t> TableReader<'t> {
         expected: &str,
         d: &mut Vec<Diagnostic>,
     ) -> Field<IntOrText> {
-        self.field(key, expected, d, |v| match v.get_ref() {
+        let kinds = [TomlKind::Integer, TomlKind::String];
+        self.field(key, &kinds, expected, d, |v| match v.get_ref() {
             Node::Integer(i) => Some(IntOrText::Int(*i)),
             Node::String(s) => Some(IntOrText::Text(s.clone())),
             _ => None,
@@ -493,7 +451,7 @@ fn array_of_tables<T>(
     d: &mut Vec<Diagnostic>,
     read: impl Fn(&Spanned<Node>, &[(Spanned<String>, Spanned<Node>)], &mut Vec<Diagnostic>) -> T,
 ) -> Field<Vec<T>> {
-    let Some((k, v)) = r.take(key) else {
+    let Some((k, v)) = r.take(key, &[TomlKind::Array]) else {
         return Field::Absent;
     };
     match v.get_ref() {
@@ -543,7 +501,7 @@ fn read_array<T>(
     conv: impl Fn(&Node) -> Option<T>,
     d: &mut Vec<Diagnostic>,
 ) -> Field<Vec<Spanned<T>>> {
-    let Some((k, v)) = r.take(key) else {
+    let Some((k, v)) = r.take(key, &[TomlKind::Array]) else {
         return Field::Absent;
     };
     let Node::Array(items) = v.get_ref() else {

@@ -1,41 +1,49 @@
 //! `[[pool]]` tables: the keys every pool takes and those of each pool kind.
 
-use super::{present, Field, IntOrText, KeySet, Node, Span, TableReader};
+use super::{present, Field, IntOrText, Node, Span, TableReader};
 use crate::scenario::error::Diagnostic;
 use serde_spanned::Spanned;
+use thinbench_schema::keys::{Key, KeySet, Ty};
 
 /// `[[pool]]` keys; variants are pool kinds.
 pub(crate) const POOL_KEYS: KeySet = KeySet {
     table: "[[pool]]",
+    doc: "A thin pool, built as Docker's devicemapper driver built it (docs/scenario-format.md).",
+    tag: Some("kind"),
     common: &[
-        "name",
-        "kind",
-        "chunk_size",
-        "low_water_mark",
-        "block_zeroing",
-        "discard_passdown",
-        "no_space",
-        "no_space_timeout",
-        "min_free_space",
-        "backing",
+        Key::new("name", Ty::Str, "The pool's name (an identifier), unique among pools.").required(),
+        Key::new("kind", Ty::Enum(&["loop-lvm", "direct-lvm"]), "How the pool is built: \"loop-lvm\" (sparse files on loop devices) or \"direct-lvm\" (an lvm thin pool).").required(),
+        Key::new("chunk_size", Ty::Size, "Data block size: a multiple of 64KiB, 64KiB to 1GiB (default 64KiB loop-lvm, 512KiB direct-lvm)."),
+        Key::new("low_water_mark", Ty::IntOrPercent, "Free data blocks below which dm-thin raises an event: blocks, or \"N%\" of the pool (default 32768)."),
+        Key::new("block_zeroing", Ty::Bool, "Zero the rest of a new chunk on a partial write (default false: skip_block_zeroing)."),
+        Key::new("discard_passdown", Ty::Bool, "Pass discards down to the data device (default true)."),
+        Key::new("no_space", Ty::Enum(&["queue", "error"]), "When data space runs out: \"queue\" IO (default) or \"error\" it."),
+        Key::new("no_space_timeout", Ty::Duration, "dm_thin_pool's no_space_timeout for the run, 0s (forever) to 1h."),
+        Key::new("min_free_space", Ty::IntOrPercent, "Docker's dm.min_free_space: snapshots refused below this free share, 0% to 99% (default \"10%\")."),
+        Key::new("backing", Ty::Enum(&["disk", "ram"]), "Where data and metadata live: \"disk\" (default) or \"ram\"."),
     ],
     variants: &[
         (
             "loop-lvm",
-            &["data_size", "metadata_size", "dir", "allow_outside_workdir"],
+            &[
+                Key::new("data_size", Ty::Size, "Size of the sparse data file, 1MiB to 16TiB (default 100GiB)."),
+                Key::new("metadata_size", Ty::Size, "Size of the metadata file (loop-lvm, 1MiB to 16GiB, default 2GiB) or LV (direct-lvm, instead of metadata_percent)."),
+                Key::new("dir", Ty::Str, "Where the two files go, relative to the run's work dir."),
+                Key::new("allow_outside_workdir", Ty::Bool, "Let `dir` leave the work dir (with --allow-host-paths)."),
+            ],
         ),
         (
             "direct-lvm",
             &[
-                "device",
-                "device_size",
-                "thinpool_percent",
-                "metadata_percent",
-                "metadata_size",
-                "extent_size",
-                "autoextend_threshold",
-                "autoextend_percent",
-                "vgextend_size",
+                Key::new("device", Ty::Str, "The PV: \"auto\" (a scratch disk in the VM), \"loop\", or a path under /dev (default \"auto\")."),
+                Key::new("device_size", Ty::Size, "Size of an \"auto\" or \"loop\" device, 64MiB to 16TiB (default 20GiB)."),
+                Key::new("thinpool_percent", Ty::Int { min: Some(1), max: Some(100) }, "Share of the VG for the data LV (default 95)."),
+                Key::new("metadata_percent", Ty::Int { min: Some(1), max: Some(100) }, "Share of the VG for the metadata LV (default 1)."),
+                Key::new("metadata_size", Ty::Size, "Size of the metadata file (loop-lvm, 1MiB to 16GiB, default 2GiB) or LV (direct-lvm, instead of metadata_percent)."),
+                Key::new("extent_size", Ty::Size, "vgcreate -s: a power of two, 1MiB to 1GiB (default 4MiB)."),
+                Key::new("autoextend_threshold", Ty::Int { min: Some(50), max: Some(100) }, "lvm's thin_pool_autoextend_threshold, 50 to 100 (100: off; default 80)."),
+                Key::new("autoextend_percent", Ty::Int { min: Some(0), max: Some(100) }, "lvm's thin_pool_autoextend_percent, 0 to 100 (default 20)."),
+                Key::new("vgextend_size", Ty::Size, "A second PV of this size (loop-backed) added to the VG once the pool is made: Docker's vgextend, room to autoextend into, 64MiB to 16TiB."),
             ],
         ),
     ],

@@ -1,24 +1,30 @@
 //! The top level of a scenario file: its own keys and the arrays of tables under it.
 
-use super::{array_of_tables, Field, KeySet, Node, Span, TableReader};
+use super::fault::FAULT_KEYS;
+use super::pool::POOL_KEYS;
+use super::step::STEP_KEYS;
+use super::{array_of_tables, Field, Node, Span, TableReader};
 use super::{RawFault, RawPool, RawStep};
 use crate::scenario::error::Diagnostic;
 use serde_spanned::Spanned;
+use thinbench_schema::keys::{Key, KeySet, Ty};
 
 /// Top-level keys.
 pub(crate) const TOP_KEYS: KeySet = KeySet {
     table: "the top level",
+    doc: "A thinbench scenario: pools, fault layers and the steps run on each pool (docs/scenario-format.md).",
+    tag: None,
     common: &[
-        "format",
-        "name",
-        "description",
-        "timeout",
-        "sample_interval",
-        "clock",
-        "kernels",
-        "pool",
-        "fault",
-        "step",
+        Key::new("format", Ty::Int { min: Some(1), max: Some(1) }, "The scenario format version: 1.").required(),
+        Key::new("name", Ty::Str, "The scenario's name, an identifier (default: the file name without .toml)."),
+        Key::new("description", Ty::Str, "Free text for reports."),
+        Key::new("timeout", Ty::Duration, "The whole run's limit, 1s to 24h (default \"30m\")."),
+        Key::new("sample_interval", Ty::Duration, "How often the sampler reads each pool's status, 10ms to 10s (default \"250ms\")."),
+        Key::new("clock", Ty::Enum(&["wall", "instructions"]), "The VM guest's clock: \"wall\" (default) or \"instructions\"."),
+        Key::new("kernels", Ty::Array(&Ty::Str), "Debian kernels to run on, one boot each, like [\"debian:6.1\", \"debian:6.12\"]; at most 8."),
+        Key::new("pool", Ty::Tables(&POOL_KEYS), "The pools, 1 to 8: write each as a [[pool]] table.").required(),
+        Key::new("fault", Ty::Tables(&FAULT_KEYS), "Fault layers under pools' devices: [[fault]] tables."),
+        Key::new("step", Ty::Tables(&STEP_KEYS), "The steps, 1 to 10000, run in file order: [[step]] tables.").required(),
     ],
     variants: &[],
 };

@@ -1,78 +1,351 @@
 //! `[[step]]` tables: the keys every step takes and those of each action.
 
-use super::{
-    present, read_array, string_node, table_entries, Field, IntOrText, KeySet, Node, Span,
-};
+use super::expect::EXPECT_KEYS;
+use super::{present, read_array, string_node, table_entries, Field, IntOrText, Node, Span};
 use super::{RawExpect, TableReader};
 use crate::scenario::error::Diagnostic;
 use serde_spanned::Spanned;
+use thinbench_schema::keys::{Key, KeySet, TomlKind, Ty};
+
+const THIN: Key = Key::new(
+    "thin",
+    Ty::Str,
+    "The thin device the step works on (an identifier; required).",
+);
+const ORIGIN: Key = Key::new(
+    "origin",
+    Ty::Str,
+    "An existing thin to snapshot or overwrite (required).",
+);
+const ID: Key = Key::new(
+    "id",
+    Ty::Int {
+        min: Some(0),
+        max: Some(16_777_215),
+    },
+    "dm-thin's 24-bit device id, loop-lvm only (default: the lowest free id).",
+);
+const IO_SIZE: Key = Key::new("io_size", Ty::Size, "Bytes per IO, a multiple of 512.");
+const SEED: Key = Key::new(
+    "seed",
+    Ty::Int {
+        min: None,
+        max: None,
+    },
+    "Seed of the random offsets (default 1).",
+);
+const BYTES: Key = Key::new("bytes", Ty::Size, "How much to write.");
+const COUNT: Key = Key::new(
+    "count",
+    Ty::Int {
+        min: None,
+        max: None,
+    },
+    "How many IOs.",
+);
+const OFFSET: Key = Key::new(
+    "offset",
+    Ty::Size,
+    "Start of the region written (default 0).",
+);
+const SPAN: Key = Key::new(
+    "span",
+    Ty::Size,
+    "Length of the region (default: to the end of the thin).",
+);
+const GROW_BY: Key = Key::new(
+    "grow_by",
+    Ty::Size,
+    "How much to grow the pool's device by.",
+);
+const HOLD: Key = Key::new(
+    "hold",
+    Ty::Duration,
+    "How long the state is held (default \"2s\").",
+);
+const HOLDER: Key = Key::new(
+    "holder",
+    Ty::Enum(&["fd", "mount", "mount-namespace"]),
+    "What keeps the thin busy (default \"fd\").",
+);
+const RUNTIME: Key = Key::new(
+    "runtime",
+    Ty::Duration,
+    "How long each job runs, 100ms to 1h.",
+);
 
 /// `[[step]]` keys; variants are actions.
 pub(crate) const STEP_KEYS: KeySet = KeySet {
     table: "[[step]]",
-    common: &["name", "action", "pools", "expect"],
+    doc: "One step of the scenario, run on each pool in turn (docs/scenario-format.md, \"Steps\").",
+    tag: Some("action"),
+    common: &[
+        Key::new(
+            "name",
+            Ty::Str,
+            "The step's name, an identifier (default step<index>-<action>).",
+        ),
+        Key::new(
+            "action",
+            Ty::Enum(&[
+                "create-thin",
+                "snapshot",
+                "delete-thin",
+                "small-write",
+                "cow-overwrite",
+                "fill",
+                "deferred-removal",
+                "deferred-deletion",
+                "delete",
+                "metadata-fill",
+                "repair-metadata",
+                "reboot",
+                "replay",
+                "io",
+                "engine-vs-fio",
+            ]),
+            "What the step does.",
+        )
+        .required(),
+        Key::new(
+            "pools",
+            Ty::Array(&Ty::Str),
+            "The pools it runs on (default: every pool).",
+        ),
+        Key::new(
+            "expect",
+            Ty::Table(&EXPECT_KEYS),
+            "What the step expects to find after it ran.",
+        ),
+    ],
     variants: &[
-        ("create-thin", &["thin", "size", "id"]),
-        ("snapshot", &["thin", "origin", "id"]),
-        ("delete-thin", &["thin"]),
+        (
+            "create-thin",
+            &[
+                THIN,
+                Key::new(
+                    "size",
+                    Ty::Size,
+                    "Virtual size, 1MiB to 16TiB (default 10GiB, Docker's base device).",
+                ),
+                ID,
+            ],
+        ),
+        ("snapshot", &[THIN, ORIGIN, ID]),
+        ("delete-thin", &[THIN]),
         (
             "small-write",
             &[
-                "thin", "io_size", "pattern", "seed", "bytes", "count", "offset", "span",
+                THIN,
+                IO_SIZE,
+                Key::new(
+                    "pattern",
+                    Ty::Enum(&["random", "sequential"]),
+                    "Order of the IOs (default \"random\").",
+                ),
+                SEED,
+                BYTES,
+                COUNT,
+                OFFSET,
+                SPAN,
             ],
         ),
         (
             "cow-overwrite",
-            &["origin", "depth", "offset", "region", "io_size"],
+            &[
+                ORIGIN,
+                Key::new(
+                    "depth",
+                    Ty::Int {
+                        min: Some(1),
+                        max: Some(16),
+                    },
+                    "Snapshots in the chain, 1 to 16 (default 1).",
+                ),
+                OFFSET,
+                Key::new(
+                    "region",
+                    Ty::Size,
+                    "The region written and overwritten (default 16MiB).",
+                ),
+                IO_SIZE,
+            ],
         ),
         (
             "fill",
             &[
-                "thin",
-                "io_size",
-                "bytes",
-                "recover",
-                "grow_by",
-                "delete",
-                "hold",
-                "error_within",
-                "autoextend",
+                THIN,
+                IO_SIZE,
+                BYTES,
+                Key::new(
+                    "recover",
+                    Ty::Enum(&["none", "grow", "delete-thin"]),
+                    "What ends the pool being full (default \"none\").",
+                ),
+                GROW_BY,
+                Key::new(
+                    "delete",
+                    Ty::Str,
+                    "The thin deleted by recover = \"delete-thin\".",
+                ),
+                HOLD,
+                Key::new(
+                    "error_within",
+                    Ty::Duration,
+                    "The first error must come within this long of the pool filling.",
+                ),
+                Key::new(
+                    "autoextend",
+                    Ty::Bool,
+                    "direct-lvm: apply lvm's autoextend policy (default false).",
+                ),
             ],
         ),
-        ("deferred-removal", &["thin", "holder", "hold"]),
+        ("deferred-removal", &[THIN, HOLDER, HOLD]),
         (
             "deferred-deletion",
-            &["thin", "holder", "hold", "retry_interval"],
+            &[
+                THIN,
+                HOLDER,
+                HOLD,
+                Key::new(
+                    "retry_interval",
+                    Ty::Duration,
+                    "How often a deferred delete is retried (default \"1s\").",
+                ),
+            ],
         ),
-        ("delete", &["thin", "fs", "files", "snapshot", "method"]),
+        (
+            "delete",
+            &[
+                THIN,
+                Key::new(
+                    "fs",
+                    Ty::Enum(&["xfs", "ext4"]),
+                    "The filesystem made on the thin (default \"xfs\").",
+                ),
+                Key::new(
+                    "files",
+                    Ty::Size,
+                    "Bytes of 1MiB files written, 1MiB to 16GiB (default 32MiB).",
+                ),
+                Key::new(
+                    "snapshot",
+                    Ty::Bool,
+                    "Snapshot the thin before the files are deleted (default false).",
+                ),
+                Key::new(
+                    "method",
+                    Ty::Enum(&["none", "fstrim", "discard-mount", "blkdiscard"]),
+                    "How the space is given back (default \"fstrim\").",
+                ),
+            ],
+        ),
         (
             "metadata-fill",
-            &["thin", "io_size", "span", "stride", "snapshots"],
+            &[
+                THIN,
+                IO_SIZE,
+                SPAN,
+                Key::new(
+                    "stride",
+                    Ty::Int {
+                        min: Some(1),
+                        max: Some(1_048_576),
+                    },
+                    "Chunks between two writes in a snapshot (default 64).",
+                ),
+                Key::new(
+                    "snapshots",
+                    Ty::Int {
+                        min: Some(1),
+                        max: Some(1000),
+                    },
+                    "The most snapshots to take (default 32).",
+                ),
+            ],
         ),
-        ("repair-metadata", &["grow_by"]),
-        ("reboot", &["repair"]),
-        ("replay", &["points"]),
+        ("repair-metadata", &[GROW_BY]),
+        (
+            "reboot",
+            &[Key::new(
+                "repair",
+                Ty::Bool,
+                "Repair the metadata after the reboot.",
+            )],
+        ),
+        (
+            "replay",
+            &[Key::new(
+                "points",
+                Ty::IntOrWord(&["all"]),
+                "Replay points to check: \"all\" or a count.",
+            )],
+        ),
         (
             "io",
             &[
-                "thin",
-                "engine",
-                "rw",
-                "io_size",
-                "queue_depth",
-                "jobs",
-                "offset",
-                "span",
-                "runtime",
-                "count",
-                "seed",
-                "job",
-                "job_file",
+                THIN,
+                Key::new(
+                    "engine",
+                    Ty::Enum(&["thinbench", "fio"]),
+                    "Who issues the IO (default \"thinbench\").",
+                ),
+                Key::new(
+                    "rw",
+                    Ty::Enum(&["randwrite", "write", "randread", "read"]),
+                    "The IO pattern (required without a job).",
+                ),
+                IO_SIZE,
+                Key::new(
+                    "queue_depth",
+                    Ty::Int {
+                        min: Some(1),
+                        max: Some(thinbench_workloads::io::MAX_QUEUE_DEPTH as i64),
+                    },
+                    "IOs in flight per job, 1 to 1024 (default 1).",
+                ),
+                Key::new(
+                    "jobs",
+                    Ty::Int {
+                        min: Some(1),
+                        max: Some(thinbench_workloads::io::MAX_JOBS as i64),
+                    },
+                    "Jobs, each a thread with its own ring, 1 to 64 (default 1).",
+                ),
+                OFFSET,
+                SPAN,
+                RUNTIME,
+                COUNT,
+                SEED,
+                Key::new("job", Ty::Str, "engine = \"fio\": a fio job file's text."),
+                Key::new(
+                    "job_file",
+                    Ty::Str,
+                    "engine = \"fio\": a fio job file, relative to the scenario's directory.",
+                ),
             ],
         ),
         (
             "engine-vs-fio",
-            &["thin", "span", "runtime", "rounds", "sampling_cost"],
+            &[
+                THIN,
+                SPAN,
+                RUNTIME,
+                Key::new(
+                    "rounds",
+                    Ty::Int {
+                        min: None,
+                        max: None,
+                    },
+                    "A B pairs per case.",
+                ),
+                Key::new(
+                    "sampling_cost",
+                    Ty::Bool,
+                    "Also measure the sampler's cost.",
+                ),
+            ],
         ),
     ],
 };
@@ -182,7 +455,7 @@ impl RawStep {
         let name = r.string("name", "a string", d);
         let action = r.string("action", "a string", d);
         let pools = read_pools(&mut r, d);
-        let expect = match r.take("expect") {
+        let expect = match r.take("expect", &[TomlKind::Table]) {
             None => Field::Absent,
             Some((k, v)) => match table_entries(v, "`expect`", d) {
                 Some(entries) => Field::Given {

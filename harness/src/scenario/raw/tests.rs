@@ -1,6 +1,7 @@
 //! Reading scenario text into raw tables: every key read, every mistake reported.
 
 use super::expect::EXPECT_KEYS;
+use super::scenario::TOP_KEYS;
 use super::*;
 
 fn read(text: &str) -> (RawScenario, Vec<Diagnostic>) {
@@ -72,4 +73,58 @@ fn single_table_instead_of_array() {
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].hint.as_deref(), Some("write `[[pool]]`, not `[pool]`"));
     assert!(matches!(raw.pools, Field::Invalid { .. }));
+}
+
+/// Every key of every table, at the sample value of its described type, in one file.
+fn sample_file() -> String {
+    let mut text = String::new();
+    for (k, v) in TOP_KEYS.sample_keys(None) {
+        text.push_str(&format!("{k} = {v}\n"));
+    }
+    text
+}
+
+#[test]
+fn the_description_and_the_reader_agree_on_every_key_and_type() {
+    // Each key at a value of its described type reads without a word: no key the
+    // description has is unknown to the reader, none is read as another type (the
+    // reader's own check, `TableReader::take`, asserts the reverse as it reads).
+    let (raw, d) = read(&sample_file());
+    assert!(d.is_empty(), "{d:#?}");
+    assert!(raw.pools.value().is_some_and(|p| p.get_ref().len() == 1));
+    let steps = raw.steps.value().expect("steps");
+    assert!(steps.get_ref()[0].expect.value().is_some());
+    // Each key at a value of a type it never takes is reported, at that key's value.
+    for table in thinbench_schema::keys::tables(&TOP_KEYS) {
+        for key in table.keys() {
+            let text = wrong_type_file(table.table, key.name, key.ty.wrong_sample());
+            let (_, d) = read(&text);
+            let msg = format!("`{}` must be", key.name);
+            assert!(
+                d.iter().any(|d| d.message.starts_with(&msg)),
+                "{} {}: {d:#?}\n{text}",
+                table.table,
+                key.name
+            );
+        }
+    }
+}
+
+/// A file with `key = value` in a table of kind `table` and nothing else wrong.
+fn wrong_type_file(table: &str, key: &str, value: &str) -> String {
+    match table {
+        "the top level" => format!("{key} = {value}\n"),
+        "[step.expect]" => format!("[[step]]\n[step.expect]\n{key} = {value}\n"),
+        t => format!("{t}\n{key} = {value}\n"),
+    }
+}
+
+#[test]
+fn unknown_keys_are_reported_with_the_description_s_keys() {
+    let (_, d) = read("[[pool]]\nchunk_sise = 1\n");
+    assert_eq!(d.len(), 1);
+    let hint = d[0].hint.as_deref().unwrap_or("");
+    for k in POOL_KEYS.all() {
+        assert!(hint.contains(k), "{k}: {hint}");
+    }
 }

@@ -37,6 +37,8 @@ mod backing_tests;
 #[cfg(test)]
 mod runnable_tests;
 #[cfg(test)]
+mod schema_tests;
+#[cfg(test)]
 mod tests;
 
 pub use duration::parse_duration;
