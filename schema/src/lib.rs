@@ -16,6 +16,7 @@ pub mod load;
 pub mod positioned;
 pub mod record;
 pub mod stats;
+pub mod toml_tree;
 pub mod units;
 pub mod untrusted;
 pub mod verdict;

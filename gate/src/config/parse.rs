@@ -10,7 +10,7 @@ use thinbench_schema::positioned::fold_lines;
 use thinbench_schema::record::Better;
 use toml_edit::{ImDocument, Item, Key, TableLike, Value};
 
-use super::error::{suggest, ConfigError, ConfigErrors, Diagnostic, LineIndex};
+use super::error::{suggest, ConfigErrors, Diagnostic, LineIndex};
 use super::model::{
     ExactPolicy, Floor, GateConfig, Glob, Globs, KindOverride, Matcher, MissingPolicy, Overrides,
     Ratio, Rule, Settings,
@@ -48,14 +48,8 @@ const SET_KEYS: &[&str] = &[
 
 /// Read and validate the config at `path`.
 pub fn load_config(path: &Path) -> Result<GateConfig, ConfigErrors> {
-    use thinbench_schema::untrusted;
-    let text =
-        untrusted::read_text(path, untrusted::limit::INPUT_TOML).map_err(|e| ConfigErrors {
-            errors: vec![ConfigError::whole_file(
-                path,
-                format!("cannot read: {}", e.reason()),
-            )],
-        })?;
+    let text = thinbench_schema::toml_tree::read_input(path, "the gate config is UTF-8 TOML")
+        .map_err(|e| ConfigErrors { errors: vec![e] })?;
     parse_config(path, &text)
 }
 

@@ -1,8 +1,8 @@
 //! `[step.expect]` tables: what a step expects to find after it ran.
 
-use super::{Field, IntOrText, KeySet, Node, TableReader};
 use crate::scenario::error::Diagnostic;
 use serde_spanned::Spanned;
+use thinbench_schema::toml_tree::{Field, IntOrText, KeySet, Node, TableReader};
 
 /// `[step.expect]` keys.
 pub(crate) const EXPECT_KEYS: KeySet = KeySet {

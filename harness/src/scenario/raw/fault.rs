@@ -1,8 +1,10 @@
 //! `[[fault]]` tables: the keys every fault takes and those of each dm target.
 
-use super::{present, read_array, string_node, Field, IntOrText, KeySet, Node, Span, TableReader};
 use crate::scenario::error::Diagnostic;
 use serde_spanned::Spanned;
+use thinbench_schema::toml_tree::{
+    present, read_array, string_node, Field, IntOrText, KeySet, Node, Span, TableReader,
+};
 
 /// `[[fault]]` keys; variants are dm targets.
 pub(crate) const FAULT_KEYS: KeySet = KeySet {

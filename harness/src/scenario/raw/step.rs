@@ -1,11 +1,12 @@
 //! `[[step]]` tables: the keys every step takes and those of each action.
 
-use super::{
-    present, read_array, string_node, table_entries, Field, IntOrText, KeySet, Node, Span,
-};
-use super::{RawExpect, TableReader};
+use super::RawExpect;
 use crate::scenario::error::Diagnostic;
 use serde_spanned::Spanned;
+use thinbench_schema::toml_tree::{
+    present, read_array, string_node, table_entries, Field, IntOrText, KeySet, Node, Span,
+    TableReader,
+};
 
 /// `[[step]]` keys; variants are actions.
 pub(crate) const STEP_KEYS: KeySet = KeySet {
