@@ -11,6 +11,7 @@
 
 pub mod escape;
 pub mod format;
+pub mod grammar;
 pub mod ids;
 pub mod load;
 pub mod positioned;

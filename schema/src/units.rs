@@ -71,46 +71,10 @@ impl Bytes {
     pub fn is_sector_aligned(self) -> bool {
         self.0.is_multiple_of(SECTOR_SIZE)
     }
-    /// Parse a human size: an integer with an optional binary (`KiB`, `MiB`, `GiB`, `TiB`,
-    /// `PiB`, `EiB`) or decimal (`kB`, `MB`, `GB`, `TB`) suffix, or `B`/none for bytes.
-    /// Sector counts are written `"2048s"`. Returns a message fit for a user on failure.
+    /// Parses a human size in the one grammar of [`crate::grammar`] (`"512MiB"`,
+    /// `"2048s"`, `"1_000kB"`); the error is a message and its hint, fit for a user.
     pub fn parse_human(s: &str) -> Result<Bytes, String> {
-        let t = s.trim();
-        let split = t
-            .find(|c: char| !c.is_ascii_digit() && c != '_')
-            .unwrap_or(t.len());
-        let (num, suffix) = t.split_at(split);
-        let num: String = num.chars().filter(|c| *c != '_').collect();
-        if num.is_empty() {
-            return Err(format!(
-                "`{s}` is not a size: expected a number with a unit, like \"512MiB\""
-            ));
-        }
-        let n: u64 = num
-            .parse()
-            .map_err(|_| format!("`{s}`: number too large"))?;
-        let mult: u64 = match suffix.trim() {
-            "" | "B" => 1,
-            "s" => SECTOR_SIZE,
-            "KiB" | "K" | "k" => 1 << 10,
-            "MiB" | "M" => 1 << 20,
-            "GiB" | "G" => 1 << 30,
-            "TiB" | "T" => 1 << 40,
-            "PiB" | "P" => 1 << 50,
-            "EiB" | "E" => 1 << 60,
-            "kB" | "KB" => 1_000,
-            "MB" => 1_000_000,
-            "GB" => 1_000_000_000,
-            "TB" => 1_000_000_000_000,
-            other => {
-                return Err(format!(
-                "`{s}`: unknown unit `{other}` (use B, s, KiB, MiB, GiB, TiB, PiB, kB, MB, GB, TB)"
-            ))
-            }
-        };
-        n.checked_mul(mult)
-            .map(Bytes)
-            .ok_or_else(|| format!("`{s}` overflows 64 bits"))
+        crate::grammar::parse_size(s).map_err(|e| e.to_string())
     }
     /// The shortest exact human form (`"64KiB"`, `"1536MiB"`, `"1000B"`).
     pub fn human(self) -> String {
@@ -244,11 +208,11 @@ mod tests {
         assert_eq!(Bytes::parse_human("1_000kB"), Ok(Bytes(1_000_000)));
         assert!(Bytes::parse_human("12 furlongs")
             .unwrap_err()
-            .contains("unknown unit"));
+            .contains("unknown size unit"));
         assert!(Bytes::parse_human("MiB").is_err());
         assert!(Bytes::parse_human("99999EiB")
             .unwrap_err()
-            .contains("overflow"));
+            .contains("too large"));
     }
 
     #[test]

@@ -381,8 +381,15 @@ impl Reader<'_> {
             return None;
         }
         if let Some(s) = item.as_str() {
-            if let Some(d) = parse_duration(s) {
-                return Some(Floor::Duration(d));
+            match thinbench_schema::grammar::parse_duration(s) {
+                Ok(d) => return Some(Floor::Duration(d)),
+                Err(e) => {
+                    self.err(
+                        Diagnostic::new(span, format!("invalid `floor`: {}", e.message))
+                            .with_hint(e.hint),
+                    );
+                    return None;
+                }
             }
         }
         self.err(
@@ -521,20 +528,4 @@ impl Reader<'_> {
             set,
         })
     }
-}
-
-/// `"50us"`, `"2ms"`, `"1.5s"`, `"500ns"`.
-pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-    let (num, unit) = s.split_at(split);
-    let x: f64 = num.parse().ok()?;
-    let ns = match unit.trim() {
-        "ns" => x,
-        "us" | "µs" => x * 1e3,
-        "ms" => x * 1e6,
-        "s" => x * 1e9,
-        _ => return None,
-    };
-    (ns.is_finite() && ns >= 0.0).then(|| Duration::from_nanos(ns.round() as u64))
 }

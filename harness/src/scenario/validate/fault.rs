@@ -1,7 +1,6 @@
 //! `[[fault]]` tables: the pool and device a layer goes under, when it is in force
 //! (`at`, `until`), and each dm target's settings (delay, flakey, error, log-writes, dust).
 
-use super::duration::{human_duration, parse_duration};
 use super::{Checker, SizeRule, GIB, IDENT_HINT, KIB, MAX_FAULT_DELAY, MIB, TIB};
 use crate::scenario::raw::{Field, RawFault, RawPool, FAULT_KEYS};
 use crate::scenario::suggest;
@@ -11,6 +10,7 @@ use crate::spec::{
 };
 use serde_spanned::Spanned;
 use std::time::Duration;
+use thinbench_schema::grammar::{format_duration as human_duration, parse_duration};
 use thinbench_schema::ids::Ident;
 use thinbench_schema::units::{Bytes, SECTOR_SIZE};
 
