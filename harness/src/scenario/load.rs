@@ -45,6 +45,15 @@ pub fn load_scenario_str_granted(
         errors: index.errors(path_for_messages, diags),
     };
     let tree = toml_tree::parse(text, "scenario files").map_err(|d| fail(vec![d]))?;
+    if looks_like_plan(&tree) {
+        return Err(fail(vec![Diagnostic::new(
+            0..0,
+            "this is a plan file (it has a [pool] table or [[image]] tables), not a scenario",
+        )
+        .with_hint(
+            "plan with it: `thinbench plan FILE` (docs/plan-format.md); scenarios (docs/scenario-format.md) go to `run` and `validate`",
+        )]));
+    }
     let mut diags = Vec::new();
     let raw = RawScenario::from_tree(&tree, &mut diags);
     if let Some(e) = check_format_version(&raw) {
@@ -78,4 +87,18 @@ pub fn load_scenario_str_granted(
 
 fn single(e: ScenarioError) -> ScenarioErrors {
     ScenarioErrors { errors: vec![e] }
+}
+
+/// Whether the top level of `tree` is a capacity plan's rather than a scenario's: no
+/// `[[step]]` or `[[fault]]`, and the plan's `[[image]]`, `[base]` or `[timeline]` (which
+/// no scenario has) or one `[pool]` table (a scenario has `[[pool]]`).
+fn looks_like_plan(tree: &serde_spanned::Spanned<toml_tree::Node>) -> bool {
+    let toml_tree::Node::Table(entries) = tree.get_ref() else {
+        return false;
+    };
+    let has = |key: &str| entries.iter().any(|(k, _)| k.get_ref() == key);
+    let pool_table = entries
+        .iter()
+        .any(|(k, v)| k.get_ref() == "pool" && matches!(v.get_ref(), toml_tree::Node::Table(_)));
+    !has("step") && !has("fault") && (has("image") || has("base") || has("timeline") || pool_table)
 }
