@@ -14,6 +14,8 @@ mod report;
 mod run;
 mod snippet;
 mod summary;
+#[cfg(test)]
+mod units_everywhere;
 mod validate;
 mod vm;
 

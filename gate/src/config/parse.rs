@@ -4,7 +4,6 @@
 
 use std::ops::Range;
 use std::path::Path;
-use std::time::Duration;
 
 use thinbench_schema::positioned::fold_lines;
 use thinbench_schema::record::Better;
