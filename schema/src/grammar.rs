@@ -205,7 +205,7 @@ pub fn parse_size(s: &str) -> Result<Bytes, UnitError> {
             None => {
                 let hint = match case_fix(u, SIZE_UNITS.iter().map(|(n, _)| *n)) {
                     Some(fix) => format!("did you mean `{fix}`? units are case-sensitive"),
-                    None => format!("use {SIZE_UNIT_LIST}"),
+                    None => format!("units: {SIZE_UNIT_LIST}"),
                 };
                 return fail(format!("`{s}`: unknown size unit `{u}`"), hint);
             }
@@ -263,7 +263,7 @@ fn whole_size(b: u64, decimal: bool) -> String {
         ("MB", 1_000_000),
         ("kB", 1_000),
     ] {
-        if b >= m && b % m == 0 {
+        if b >= m && b.is_multiple_of(m) {
             return format!("{}{name}", b / m);
         }
     }
@@ -358,7 +358,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, UnitError> {
 /// `ns` nanoseconds in the largest unit that holds it exactly (`5400s`: `90m`).
 fn whole_duration(ns: u64) -> String {
     for (u, m) in DURATION_UNITS {
-        if ns >= *m && ns % m == 0 {
+        if ns >= *m && ns.is_multiple_of(*m) {
             return format!("{}{u}", ns / m);
         }
     }

@@ -283,7 +283,7 @@ fn spellings(q: Q, s: &str) -> Vec<String> {
                 ("kB", 1000),
                 ("MB", 1_000_000),
             ] {
-                if b % m == 0 {
+                if b.is_multiple_of(m) {
                     v.push(format!("{}{u}", b / m));
                 }
             }
@@ -306,7 +306,7 @@ fn spellings(q: Q, s: &str) -> Vec<String> {
                 ("d", 86_400_000_000_000),
                 ("w", 604_800_000_000_000),
             ] {
-                if ns % m == 0 {
+                if ns.is_multiple_of(m) {
                     v.push(format!("{}{u}", ns / m));
                 }
             }
@@ -452,7 +452,9 @@ fn every_key_and_flag_is_covered() {
 
 /// The flags that take a duration, each as a command line with `{}` for the value, and
 /// how to get the parsed value back.
-fn flags() -> Vec<(&'static str, fn(&str) -> Result<Duration, String>)> {
+type FlagParse = fn(&str) -> Result<Duration, String>;
+
+fn flags() -> Vec<(&'static str, FlagParse)> {
     fn run(v: &str) -> Result<Duration, String> {
         match crate::Cli::try_parse_from(["thinbench", "run", "--timeout", v, "s.toml"]) {
             Ok(crate::Cli {

@@ -213,7 +213,7 @@ fn loop_lvm_sizes() {
     );
     assert!(one(&p("data_size = \"12 furlongs\"")).contains("unknown size unit `furlongs`"));
     assert!(one(&p("data_size = \"abc\"")).contains("is not a size"));
-    // Trailing spaces are fine; `Bytes::parse_human` trims.
+    // Trailing spaces are fine; the size grammar trims.
     let plan = ok(&p("data_size = \"1GB \""));
     let PoolKindSpec::LoopLvm(l) = &plan.pools[0].kind else {
         panic!()
