@@ -13,8 +13,10 @@
 //! timeout's 1s to 24h, a chunk's 64KiB multiple) are each reader's, not the grammar's.
 
 use std::fmt;
+use std::ops::Range;
 use std::time::Duration;
 
+use crate::positioned::Diagnostic;
 use crate::units::Bytes;
 
 /// Why a size or duration does not parse: a message quoting the input, and how to write
@@ -34,6 +36,14 @@ impl fmt::Display for UnitError {
 }
 
 impl std::error::Error for UnitError {}
+
+impl UnitError {
+    /// The positioned form of this error at the value of `key` (`span`): "invalid
+    /// `key`: MESSAGE", with the hint. How every file reader reports it.
+    pub fn diagnostic(self, span: Range<usize>, key: &str) -> Diagnostic {
+        Diagnostic::new(span, format!("invalid `{key}`: {}", self.message)).with_hint(self.hint)
+    }
+}
 
 fn fail<T>(message: String, hint: impl Into<String>) -> Result<T, UnitError> {
     Err(UnitError {

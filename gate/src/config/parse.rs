@@ -383,10 +383,7 @@ impl Reader<'_> {
             match thinbench_schema::grammar::parse_duration(s) {
                 Ok(d) => return Some(Floor::Duration(d)),
                 Err(e) => {
-                    self.err(
-                        Diagnostic::new(span, format!("invalid `floor`: {}", e.message))
-                            .with_hint(e.hint),
-                    );
+                    self.err(e.diagnostic(span, "floor"));
                     return None;
                 }
             }

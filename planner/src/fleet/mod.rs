@@ -285,11 +285,7 @@ impl Validator {
             IntOrText::Text(t) => match grammar::parse_size(t) {
                 Ok(b) => Some(b),
                 Err(e) => {
-                    self.err(
-                        s.span(),
-                        format!("invalid `{what}`: {}", e.message),
-                        Some(&e.hint),
-                    );
+                    self.diags.push(e.diagnostic(s.span(), what));
                     None
                 }
             },
@@ -343,11 +339,7 @@ impl Validator {
     fn duration(&mut self, s: &Spanned<String>, what: &str) -> Option<u64> {
         match grammar::parse_duration(s.get_ref()) {
             Err(e) => {
-                self.err(
-                    s.span(),
-                    format!("invalid `{what}`: {}", e.message),
-                    Some(&e.hint),
-                );
+                self.diags.push(e.diagnostic(s.span(), what));
                 None
             }
             Ok(d) if d.is_zero() => {
@@ -669,11 +661,7 @@ impl Validator {
             Some(r) => match grammar::parse_rate(r.get_ref()) {
                 Ok((b, per)) => Some(per_day(b, per)),
                 Err(e) => {
-                    self.err(
-                        r.span(),
-                        format!("invalid `write_rate`: {}", e.message),
-                        Some(&e.hint),
-                    );
+                    self.diags.push(e.diagnostic(r.span(), "write_rate"));
                     None
                 }
             },

@@ -202,7 +202,7 @@ impl Checker {
             IntOrText::Text(s) => match thinbench_schema::grammar::parse_size(s) {
                 Ok(b) => Some(b),
                 Err(e) => {
-                    self.err_hint(v.span(), format!("invalid `{key}`: {}", e.message), e.hint);
+                    self.d.push(e.diagnostic(v.span(), key));
                     None
                 }
             },
@@ -370,7 +370,7 @@ impl Checker {
         let d = match parse_duration(v.get_ref()) {
             Ok(d) => d,
             Err(e) => {
-                self.err_hint(v.span(), format!("invalid `{key}`: {}", e.message), e.hint);
+                self.d.push(e.diagnostic(v.span(), key));
                 return None;
             }
         };
