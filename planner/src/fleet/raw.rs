@@ -5,7 +5,7 @@
 //! TOML types; units, bounds and defaults are the validator's (`fleet/mod.rs`).
 
 use serde_spanned::Spanned;
-use thinbench_schema::positioned::Diagnostic;
+use thinbench_schema::positioned::{suggest, Diagnostic};
 use thinbench_schema::toml_tree::{
     array_of_tables, table_entries, Field, IntOrText, KeySet, Node, Span, TableReader,
 };
@@ -91,15 +91,19 @@ fn opt<T>(f: Field<T>) -> Opt<T> {
 }
 
 /// A required key: its value, or `None` after reporting it missing at `table` (a key of
-/// the wrong type was reported already).
+/// the wrong type was reported already, and so was a misspelling of it among `entries`,
+/// whose did-you-mean names it).
 fn required<T>(
     f: Field<T>,
     key: &str,
-    table: &Span,
+    (table, entries): (&Span, &[(Spanned<String>, Spanned<Node>)]),
     what: &str,
     d: &mut Vec<Diagnostic>,
 ) -> Opt<T> {
-    if let Field::Absent = f {
+    let misspelt = entries
+        .iter()
+        .any(|(k, _)| k.get_ref() != key && suggest(k.get_ref(), &[key]).is_some());
+    if let (Field::Absent, false) = (&f, misspelt) {
         d.push(
             Diagnostic::new(table.clone(), format!("missing `{key}` in {what}")).with_hint(
                 format!("add `{key} = …`: docs/plan-format.md lists the keys"),
@@ -245,7 +249,7 @@ impl RawPlan {
         let top = 0..0;
         let mut r = TableReader::new(&TOP_KEYS, entries);
         let format = r.integer("format", "an integer (the format version, 1)", d);
-        let format = required(format, "format", &top, "the plan", d);
+        let format = required(format, "format", (&top, entries), "the plan", d);
         let name = opt(r.string("name", STR, d));
         let description = opt(r.string("description", STR, d));
         let (pool, present) = table(&mut r, "pool", d, RawPool::read);
@@ -282,7 +286,7 @@ impl RawPool {
         let span = v.span();
         let data_size = r.size("data_size", d);
         let p = RawPool {
-            data_size: required(data_size, "data_size", &span, "[pool]", d),
+            data_size: required(data_size, "data_size", (&span, entries), "[pool]", d),
             metadata_size: opt(r.size("metadata_size", d)),
             chunk_size: opt(r.size("chunk_size", d)),
             low_water_mark: opt(r.int_or_text(
@@ -328,7 +332,7 @@ impl RawImage {
         let mut r = TableReader::new(&IMAGE_KEYS, entries);
         let span = v.span();
         let name = r.string("name", STR, d);
-        let name = required(name, "name", &span, "[[image]]", d);
+        let name = required(name, "name", (&span, entries), "[[image]]", d);
         let containers = opt(r.integer("containers", INT, d));
         let (layer, ok1) = tables(&mut r, "layer", d, RawWrite::read);
         let (container_write, ok2) = tables(&mut r, "container_write", d, RawWrite::read);
@@ -385,8 +389,8 @@ impl RawChurn {
         let every = r.string("every", DURATION, d);
         let replace = r.integer("replace", INT, d);
         let c = RawChurn {
-            every: required(every, "every", &span, "[image.churn]", d),
-            replace: required(replace, "replace", &span, "[image.churn]", d),
+            every: required(every, "every", (&span, entries), "[image.churn]", d),
+            replace: required(replace, "replace", (&span, entries), "[image.churn]", d),
         };
         r.finish(d);
         c
