@@ -104,9 +104,11 @@ impl Reader<'_> {
                 .map(|(key, it)| key_span(key, it))
                 .or_else(|| item.span())
                 .unwrap_or(0..0);
+            // As scenario and plan files say it: the likely key, then every valid one.
+            let valid = format!("valid keys in {table}: {}", known.join(", "));
             let hint = match suggest(k, known) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("valid keys in {table}: {}", known.join(", ")),
+                Some(s) => format!("did you mean `{s}`? {valid}"),
+                None => valid,
             };
             self.err(
                 Diagnostic::new(span, format!("unknown key `{k}` in {table}")).with_hint(hint),

@@ -169,7 +169,7 @@ figure = "y"
     let expected = r#"gate.toml:2:1: error: unknown key `colour` in the top level
   hint: valid keys in the top level: format, defaults, rule
 gate.toml:5:1: error: unknown key `nose` in [defaults]
-  hint: did you mean `noise`?
+  hint: did you mean `noise`? valid keys in [defaults]: min_samples, alpha, confidence, resamples, seed, noise, max_ci_width, floor, decision, exact, missing
 gate.toml:6:9: error: alpha = 2 must lie between 0 and 0.5
 gate.toml:7:9: error: `noise` must be a percentage string
   hint: write it like noise = "5%"
