@@ -201,3 +201,89 @@ fn rates() {
         .contains("not a rate"));
     assert!(parse_rate("1GiB/D").unwrap_err().hint.contains("`d`"));
 }
+
+/// The fuzz target's properties (fuzz/fuzz_targets/bytes_human.rs) over a generated
+/// corpus, so that `cargo test` checks them too: no panic, what parses prints back to
+/// the same quantity, every refusal has a message and a hint, and a "use N" hint parses.
+#[test]
+fn properties_hold_over_generated_inputs() {
+    const PARTS: &[&str] = &[
+        "0",
+        "1",
+        "5",
+        "9",
+        "10",
+        "64",
+        "999",
+        "18446744073709551615",
+        "_",
+        ".",
+        ".5",
+        " ",
+        "/",
+        "B",
+        "s",
+        "K",
+        "k",
+        "KiB",
+        "kib",
+        "MiB",
+        "M",
+        "m",
+        "GiB",
+        "GB",
+        "gb",
+        "TiB",
+        "PiB",
+        "PB",
+        "EiB",
+        "EB",
+        "E",
+        "ms",
+        "us",
+        "µs",
+        "ns",
+        "h",
+        "H",
+        "d",
+        "w",
+        "sec",
+        "min",
+        "-",
+        "x",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..100_000 {
+        let n = 1 + next() % 6;
+        let s: String = (0..n)
+            .map(|_| PARTS[(next() % PARTS.len() as u64) as usize])
+            .collect();
+        match parse_size(&s) {
+            Ok(b) => assert_eq!(parse_size(&b.human()), Ok(b), "{s:?}"),
+            Err(e) => {
+                assert!(!e.message.is_empty() && !e.hint.is_empty(), "{s:?}");
+                if let Some(w) = e.hint.strip_prefix("use ") {
+                    assert!(parse_size(w).is_ok(), "{s:?}: {}", e.hint);
+                }
+            }
+        }
+        match parse_duration(&s) {
+            Ok(d) => assert_eq!(parse_duration(&format_duration(d)), Ok(d), "{s:?}"),
+            Err(e) => {
+                assert!(!e.message.is_empty() && !e.hint.is_empty(), "{s:?}");
+                if let Some(w) = e.hint.strip_prefix("use ") {
+                    assert!(parse_duration(w).is_ok(), "{s:?}: {}", e.hint);
+                }
+            }
+        }
+        if let Ok((_, per)) = parse_rate(&s) {
+            assert!(!per.is_zero(), "{s:?}");
+        }
+    }
+}
