@@ -79,6 +79,9 @@ const TIMELINE_KEYS: KeySet = KeySet {
     variants: &[],
 };
 
+/// One key and its value in a table.
+type Entry = (Spanned<String>, Spanned<Node>);
+
 /// A value given with the right type, or `None` (absent, or of the wrong type and
 /// already reported).
 pub(super) type Opt<T> = Option<Spanned<T>>;
@@ -96,7 +99,7 @@ fn opt<T>(f: Field<T>) -> Opt<T> {
 fn required<T>(
     f: Field<T>,
     key: &str,
-    (table, entries): (&Span, &[(Spanned<String>, Spanned<Node>)]),
+    (table, entries): (&Span, &[Entry]),
     what: &str,
     d: &mut Vec<Diagnostic>,
 ) -> Opt<T> {
