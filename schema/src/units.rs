@@ -1,7 +1,7 @@
 //! Size units as newtypes, so bytes, sectors and blocks never mix silently.
 //!
-//! Sizes in scenario files and reports are human strings (`"512MiB"`); on disk in results
-//! they are plain integers of the named unit.
+//! Sizes in scenario files and reports are human strings (`"512MiB"`, read by
+//! [`crate::grammar`]); on disk in results they are plain integers of the named unit.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -70,47 +70,6 @@ impl Bytes {
     /// Whether this is a whole number of sectors.
     pub fn is_sector_aligned(self) -> bool {
         self.0.is_multiple_of(SECTOR_SIZE)
-    }
-    /// Parse a human size: an integer with an optional binary (`KiB`, `MiB`, `GiB`, `TiB`,
-    /// `PiB`, `EiB`) or decimal (`kB`, `MB`, `GB`, `TB`) suffix, or `B`/none for bytes.
-    /// Sector counts are written `"2048s"`. Returns a message fit for a user on failure.
-    pub fn parse_human(s: &str) -> Result<Bytes, String> {
-        let t = s.trim();
-        let split = t
-            .find(|c: char| !c.is_ascii_digit() && c != '_')
-            .unwrap_or(t.len());
-        let (num, suffix) = t.split_at(split);
-        let num: String = num.chars().filter(|c| *c != '_').collect();
-        if num.is_empty() {
-            return Err(format!(
-                "`{s}` is not a size: expected a number with a unit, like \"512MiB\""
-            ));
-        }
-        let n: u64 = num
-            .parse()
-            .map_err(|_| format!("`{s}`: number too large"))?;
-        let mult: u64 = match suffix.trim() {
-            "" | "B" => 1,
-            "s" => SECTOR_SIZE,
-            "KiB" | "K" | "k" => 1 << 10,
-            "MiB" | "M" => 1 << 20,
-            "GiB" | "G" => 1 << 30,
-            "TiB" | "T" => 1 << 40,
-            "PiB" | "P" => 1 << 50,
-            "EiB" | "E" => 1 << 60,
-            "kB" | "KB" => 1_000,
-            "MB" => 1_000_000,
-            "GB" => 1_000_000_000,
-            "TB" => 1_000_000_000_000,
-            other => {
-                return Err(format!(
-                "`{s}`: unknown unit `{other}` (use B, s, KiB, MiB, GiB, TiB, PiB, kB, MB, GB, TB)"
-            ))
-            }
-        };
-        n.checked_mul(mult)
-            .map(Bytes)
-            .ok_or_else(|| format!("`{s}` overflows 64 bits"))
     }
     /// The shortest exact human form (`"64KiB"`, `"1536MiB"`, `"1000B"`).
     pub fn human(self) -> String {
@@ -236,25 +195,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_human_sizes() {
-        assert_eq!(Bytes::parse_human("512MiB"), Ok(Bytes(512 << 20)));
-        assert_eq!(Bytes::parse_human("1GiB"), Ok(Bytes(1 << 30)));
-        assert_eq!(Bytes::parse_human("4096"), Ok(Bytes(4096)));
-        assert_eq!(Bytes::parse_human("8s"), Ok(Bytes(4096)));
-        assert_eq!(Bytes::parse_human("1_000kB"), Ok(Bytes(1_000_000)));
-        assert!(Bytes::parse_human("12 furlongs")
-            .unwrap_err()
-            .contains("unknown unit"));
-        assert!(Bytes::parse_human("MiB").is_err());
-        assert!(Bytes::parse_human("99999EiB")
-            .unwrap_err()
-            .contains("overflow"));
-    }
-
-    #[test]
     fn human_round_trips() {
         for s in ["64KiB", "512KiB", "1536MiB", "100GiB", "1000B"] {
-            assert_eq!(Bytes::parse_human(s).unwrap().human(), s);
+            assert_eq!(crate::grammar::parse_size(s).unwrap().human(), s);
         }
     }
 

@@ -2,6 +2,7 @@
 
 use clap::ValueEnum;
 use std::path::PathBuf;
+use std::time::Duration;
 use thinbench_harness::spec::KernelRequest;
 use thinbench_schema::record::TimingClock;
 
@@ -64,4 +65,25 @@ pub struct KernelArgs {
     /// `--dmeventd`), or `host` for both. Default: neither (docs/environments.md).
     #[arg(long, value_delimiter = ',')]
     pub services: Vec<String>,
+}
+
+/// Parses a duration flag in the one grammar of every file and flag
+/// (`thinbench_schema::grammar`: `90s`, `20m`, `1h30m`, `2d`), for clap.
+pub fn duration_arg(s: &str) -> Result<Duration, String> {
+    thinbench_schema::grammar::parse_duration(s).map_err(|e| e.to_string())
+}
+
+/// The longest `--timeout`: a scenario's own `timeout` is bounded the same.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
+/// A `--timeout` (`run`, `vm exec`): a duration from 1s to 24h.
+pub fn timeout_arg(s: &str) -> Result<Duration, String> {
+    let d = duration_arg(s)?;
+    if d < Duration::from_secs(1) || d > MAX_TIMEOUT {
+        return Err(format!(
+            "`{s}`: a timeout must be 1s to 24h, not {}",
+            thinbench_schema::grammar::format_duration(d)
+        ));
+    }
+    Ok(d)
 }

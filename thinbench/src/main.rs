@@ -15,6 +15,8 @@ mod run;
 mod schema;
 mod snippet;
 mod summary;
+#[cfg(test)]
+mod units_everywhere;
 mod validate;
 mod vm;
 

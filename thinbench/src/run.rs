@@ -58,7 +58,7 @@ pub struct RunArgs {
     /// Override the scenario's `timeout` (e.g. `90s`, `20m`). Past it the run stops in
     /// order (teardown, results marked incomplete); if IO held in the kernel keeps it from
     /// stopping within a grace period, it exits anyway and says what it left.
-    #[arg(long, value_parser = parse_timeout)]
+    #[arg(long, value_parser = crate::args::timeout_arg)]
     pub timeout: Option<Duration>,
     /// Take N independent samples for the CI gate: each scenario run N times, each time
     /// on fresh pools, one after another in one environment (one VM boot).
@@ -77,16 +77,6 @@ pub struct RunArgs {
     /// Internal: only these pools of the scenario (the host's shard, for the guest).
     #[arg(long = "only-pool", hide = true)]
     pub only_pools: Vec<String>,
-}
-
-fn parse_timeout(s: &str) -> Result<Duration, String> {
-    thinbench_harness::scenario::parse_duration(s).and_then(|d| {
-        if d.is_zero() || d > Duration::from_secs(24 * 3600) {
-            Err(format!("`{s}`: a timeout is between 1s and 24h"))
-        } else {
-            Ok(d)
-        }
-    })
 }
 
 pub fn run(a: RunArgs) -> anyhow::Result<i32> {

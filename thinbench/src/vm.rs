@@ -15,9 +15,10 @@ pub enum VmCmd {
         /// Kernel choice.
         #[command(flatten)]
         kernel: KernelArgs,
-        /// Seconds before the VM is killed.
-        #[arg(long, default_value_t = 600)]
-        timeout: u64,
+        /// How long before the VM is killed (`90s`, `20m`, `1h`: the duration grammar of
+        /// every file and flag).
+        #[arg(long, default_value = "10m", value_parser = crate::args::timeout_arg)]
+        timeout: Duration,
         /// Directory shared read-write with the guest (default: a temporary one).
         #[arg(long)]
         share: Option<std::path::PathBuf>,
@@ -67,7 +68,7 @@ pub fn run(c: VmCmd) -> anyhow::Result<i32> {
         out_dir: dir.clone(),
         script,
         disks: vec![],
-        timeout: Duration::from_secs(timeout),
+        timeout,
         guest_limit: None,
         crash_qemu_when: None,
     };
@@ -101,7 +102,10 @@ pub fn run(c: VmCmd) -> anyhow::Result<i32> {
         let _ = std::fs::remove_dir_all(&dir);
     }
     if out.timed_out {
-        anyhow::bail!("the VM timed out after {timeout}s");
+        anyhow::bail!(
+            "the VM timed out after {}",
+            thinbench_schema::grammar::format_duration(timeout)
+        );
     }
     Ok(out.exit_code.unwrap_or(crate::exit_code::INCOMPLETE))
 }

@@ -296,9 +296,10 @@ fn unknown_key_is_reported_at_the_key() {
 #[test]
 fn bad_unit_is_reported_at_the_value() {
     let e = one_error("bad-unit.toml", 6, 13, "invalid `data_size`");
-    // Quotes `Bytes::parse_human`'s own message.
+    // Quotes the size grammar's own message.
     assert!(
-        e.message.contains("`12 furlongs`: unknown unit `furlongs`"),
+        e.message
+            .contains("`12 furlongs`: unknown size unit `furlongs`"),
         "{}",
         e.message
     );

@@ -590,7 +590,7 @@ grep -h "data blocks allocated: expected" /run/tbtest/wrong.log | head -2
         bin = BIN,
     );
     let out = Command::new(BIN)
-        .args(["vm", "exec", "--timeout", "1200", "--"])
+        .args(["vm", "exec", "--timeout", "20m", "--"])
         .arg(&script)
         .output()
         .unwrap();
@@ -761,7 +761,7 @@ swapoff $L5; dmsetup remove tbsafety-holder; lvm vgremove -qf tbsafety_vg >/dev/
         share = share.path().display(),
     );
     let out = Command::new(BIN)
-        .args(["vm", "exec", "--timeout", "600", "--share"])
+        .args(["vm", "exec", "--timeout", "10m", "--share"])
         .arg(share.path())
         .arg("--")
         .arg(&script)

@@ -4,14 +4,13 @@
 
 use std::ops::Range;
 use std::path::Path;
-use std::time::Duration;
 
 use thinbench_schema::keys::KeySet;
 use thinbench_schema::positioned::fold_lines;
 use thinbench_schema::record::Better;
 use toml_edit::{ImDocument, Item, Key, TableLike, Value};
 
-use super::error::{suggest, ConfigError, ConfigErrors, Diagnostic, LineIndex};
+use super::error::{suggest, ConfigErrors, Diagnostic, LineIndex};
 use super::keys::{CONFIG_FORMAT, DEFAULT_KEYS, MATCH_KEYS, RULE_KEYS, TOP_KEYS};
 use super::model::{
     ExactPolicy, Floor, GateConfig, Glob, Globs, KindOverride, Matcher, MissingPolicy, Overrides,
@@ -30,14 +29,8 @@ fn set_keys() -> Vec<&'static str> {
 
 /// Read and validate the config at `path`.
 pub fn load_config(path: &Path) -> Result<GateConfig, ConfigErrors> {
-    use thinbench_schema::untrusted;
-    let text =
-        untrusted::read_text(path, untrusted::limit::INPUT_TOML).map_err(|e| ConfigErrors {
-            errors: vec![ConfigError::whole_file(
-                path,
-                format!("cannot read: {}", e.reason()),
-            )],
-        })?;
+    let text = thinbench_schema::toml_tree::read_input(path, "the gate config is UTF-8 TOML")
+        .map_err(|e| ConfigErrors { errors: vec![e] })?;
     parse_config(path, &text)
 }
 
@@ -94,9 +87,11 @@ impl Reader<'_> {
                 .map(|(key, it)| key_span(key, it))
                 .or_else(|| item.span())
                 .unwrap_or(0..0);
+            // As scenario and plan files say it: the likely key, then every valid one.
+            let valid = format!("valid keys in {table}: {}", known.join(", "));
             let hint = match suggest(k, &known) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("valid keys in {table}: {}", known.join(", ")),
+                Some(s) => format!("did you mean `{s}`? {valid}"),
+                None => valid,
             };
             self.err(
                 Diagnostic::new(span, format!("unknown key `{k}` in {table}")).with_hint(hint),
@@ -370,8 +365,12 @@ impl Reader<'_> {
             return None;
         }
         if let Some(s) = item.as_str() {
-            if let Some(d) = parse_duration(s) {
-                return Some(Floor::Duration(d));
+            match thinbench_schema::grammar::parse_duration(s) {
+                Ok(d) => return Some(Floor::Duration(d)),
+                Err(e) => {
+                    self.err(e.diagnostic(span, "floor"));
+                    return None;
+                }
             }
         }
         self.err(
@@ -509,20 +508,4 @@ impl Reader<'_> {
             set,
         })
     }
-}
-
-/// `"50us"`, `"2ms"`, `"1.5s"`, `"500ns"`.
-pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-    let (num, unit) = s.split_at(split);
-    let x: f64 = num.parse().ok()?;
-    let ns = match unit.trim() {
-        "ns" => x,
-        "us" | "µs" => x * 1e3,
-        "ms" => x * 1e6,
-        "s" => x * 1e9,
-        _ => return None,
-    };
-    (ns.is_finite() && ns >= 0.0).then(|| Duration::from_nanos(ns.round() as u64))
 }

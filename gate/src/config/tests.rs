@@ -169,15 +169,15 @@ figure = "y"
     let expected = r#"gate.toml:2:1: error: unknown key `colour` in the top level
   hint: valid keys in the top level: format, defaults, rule
 gate.toml:5:1: error: unknown key `nose` in [defaults]
-  hint: did you mean `noise`?
+  hint: did you mean `noise`? valid keys in [defaults]: min_samples, alpha, confidence, resamples, seed, noise, max_ci_width, floor, decision, exact, missing
 gate.toml:6:9: error: alpha = 2 must lie between 0 and 0.5
 gate.toml:7:9: error: `noise` must be a percentage string
   hint: write it like noise = "5%"
 gate.toml:8:15: error: with 3 samples a side the Mann-Whitney test can never reach p < 0.05 (smallest possible p = 0.100): no regression could ever be detected
   hint: use min_samples = 4 or more
 gate.toml:12:8: error: `kind` must be "exact", "timing" or "ignore"
-gate.toml:13:9: error: `floor` must be a number (in the figure's unit) or a duration
-  hint: like floor = 3 (blocks, IOPS, …) or floor = "50us" (ns, us, ms, s)
+gate.toml:13:9: error: invalid `floor`: `5 parsecs`: unknown duration unit `parsecs`
+  hint: whole numbers with units w, d, h, m, s, ms, us or ns, largest first, like "90s", "20m", "1h30m" or "90d"
 gate.toml:15:1: error: this rule matches every figure
   hint: give figure, case, step or action (globs); settings for every figure go in [defaults]
 gate.toml:18:1: error: this rule changes nothing
@@ -239,12 +239,24 @@ fn messages_stay_one_line() {
 }
 
 #[test]
-fn durations() {
-    use super::parse::parse_duration;
-    assert_eq!(parse_duration("50us"), Some(Duration::from_micros(50)));
-    assert_eq!(parse_duration("1.5ms"), Some(Duration::from_micros(1500)));
-    assert_eq!(parse_duration("2s"), Some(Duration::from_secs(2)));
-    assert_eq!(parse_duration("7 ns"), Some(Duration::from_nanos(7)));
-    assert_eq!(parse_duration("5"), None);
-    assert_eq!(parse_duration("5 parsecs"), None);
+fn floors_take_the_one_duration_grammar() {
+    let floor = |f: &str| format!("format = 1\n[[rule]]\nfigure = \"*\"\nfloor = \"{f}\"\n");
+    for (f, want) in [
+        ("50us", Duration::from_micros(50)),
+        ("2s", Duration::from_secs(2)),
+        ("7 ns", Duration::from_nanos(7)),
+        ("1s500ms", Duration::from_millis(1500)),
+    ] {
+        assert_eq!(
+            ok(&floor(f)).rules[0].set.floor,
+            Some(Floor::Duration(want)),
+            "{f}"
+        );
+    }
+    assert_eq!(
+        errs(&floor("1.5ms")),
+        "gate.toml:4:9: error: invalid `floor`: `1.5ms`: durations are whole numbers, not decimals\n  hint: use 1500us"
+    );
+    assert!(errs(&floor("5US")).contains("did you mean `us`?"));
+    assert!(errs(&floor("5")).contains("no unit after 5"));
 }

@@ -3,12 +3,10 @@
 
 use super::validate::{check_format_version, validate, Grants};
 use crate::scenario::error::{Diagnostic, LineIndex, ScenarioError, ScenarioErrors};
-use crate::scenario::raw::{Node, RawScenario};
+use crate::scenario::raw::RawScenario;
 use crate::spec::ScenarioSpec;
-use serde_spanned::Spanned;
 use std::path::Path;
-use thinbench_schema::positioned::fold_lines;
-use thinbench_schema::untrusted;
+use thinbench_schema::toml_tree;
 
 /// Reads, parses and validates the scenario file at `path`, granting it nothing beyond
 /// its own directory (see [`load_scenario_granted`]).
@@ -23,29 +21,7 @@ pub fn load_scenario(path: &Path) -> Result<ScenarioSpec, ScenarioErrors> {
 /// file, over [`untrusted::limit::INPUT_TOML`]), or is not UTF-8, gives a single error;
 /// otherwise every mistake found is reported, in file order.
 pub fn load_scenario_granted(path: &Path, grants: &Grants) -> Result<ScenarioSpec, ScenarioErrors> {
-    let bytes = untrusted::read(path, untrusted::limit::INPUT_TOML).map_err(|e| {
-        single(ScenarioError::whole_file(
-            path,
-            format!("cannot read: {}", e.reason()),
-        ))
-    })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let err = e.utf8_error();
-        let valid = &e.as_bytes()[..err.valid_up_to()];
-        // The prefix is valid by definition; positions count its characters.
-        let prefix = std::str::from_utf8(valid).unwrap_or_default();
-        let bad = e.as_bytes().get(err.valid_up_to()).copied().unwrap_or(0);
-        single(
-            LineIndex::new(prefix).error(
-                path,
-                Diagnostic::new(
-                    prefix.len()..prefix.len(),
-                    format!("not UTF-8 text: byte 0x{bad:02x} is not valid here"),
-                )
-                .with_hint("scenario files are UTF-8 TOML"),
-            ),
-        )
-    })?;
+    let text = toml_tree::read_input(path, "scenario files are UTF-8 TOML").map_err(single)?;
     load_scenario_str_granted(path, &text, grants)
 }
 
@@ -68,7 +44,16 @@ pub fn load_scenario_str_granted(
     let fail = |diags: Vec<Diagnostic>| ScenarioErrors {
         errors: index.errors(path_for_messages, diags),
     };
-    let tree: Spanned<Node> = toml::from_str(text).map_err(|e| fail(vec![toml_error(&e)]))?;
+    let tree = toml_tree::parse(text, "scenario files").map_err(|d| fail(vec![d]))?;
+    if looks_like_plan(&tree) {
+        return Err(fail(vec![Diagnostic::new(
+            0..0,
+            "this is a plan file (it has a [pool] table or [[image]] tables), not a scenario",
+        )
+        .with_hint(
+            "plan with it: `thinbench plan FILE` (docs/plan-format.md); scenarios (docs/scenario-format.md) go to `run` and `validate`",
+        )]));
+    }
     let mut diags = Vec::new();
     let raw = RawScenario::from_tree(&tree, &mut diags);
     if let Some(e) = check_format_version(&raw) {
@@ -104,15 +89,16 @@ fn single(e: ScenarioError) -> ScenarioErrors {
     ScenarioErrors { errors: vec![e] }
 }
 
-/// A TOML syntax error (or a value serde could not take) as a diagnostic. toml's
-/// messages can run over several lines; ours are one line.
-fn toml_error(e: &toml::de::Error) -> Diagnostic {
-    let span = e.span().unwrap_or(0..0);
-    let message = e.message();
-    // A date-time reaches `Node` as a map whose key has no span (see `raw::Node`).
-    if message.contains("$__toml_private_datetime") {
-        return Diagnostic::new(span, "date-times are not used in scenario files")
-            .with_hint("write durations and sizes as strings, like \"20m\" or \"64KiB\"");
-    }
-    Diagnostic::new(span, format!("invalid TOML: {}", fold_lines(message)))
+/// Whether the top level of `tree` is a capacity plan's rather than a scenario's: no
+/// `[[step]]` or `[[fault]]`, and the plan's `[[image]]`, `[base]` or `[timeline]` (which
+/// no scenario has) or one `[pool]` table (a scenario has `[[pool]]`).
+fn looks_like_plan(tree: &serde_spanned::Spanned<toml_tree::Node>) -> bool {
+    let toml_tree::Node::Table(entries) = tree.get_ref() else {
+        return false;
+    };
+    let has = |key: &str| entries.iter().any(|(k, _)| k.get_ref() == key);
+    let pool_table = entries
+        .iter()
+        .any(|(k, v)| k.get_ref() == "pool" && matches!(v.get_ref(), toml_tree::Node::Table(_)));
+    !has("step") && !has("fault") && (has("image") || has("base") || has("timeline") || pool_table)
 }

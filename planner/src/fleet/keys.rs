@@ -19,14 +19,14 @@ pub(crate) const POOL_KEYS: KeySet = KeySet {
     doc: "The thin pool the fleet lives in, as configured (what is reported about it; the recommendation does not depend on it).",
     tag: None,
     common: &[
-        Key::new("data_size", Ty::SizeText, "The pool's data size, like \"100GiB\".").required(),
-        Key::new("metadata_size", Ty::SizeText, "The metadata device's size (default \"2GiB\", Docker's loop-lvm)."),
-        Key::new("chunk_size", Ty::SizeText, "The data block size, a multiple of 64KiB (default \"64KiB\")."),
+        Key::new("data_size", Ty::Size, "The pool's data size, like \"100GiB\".").required(),
+        Key::new("metadata_size", Ty::Size, "The metadata device's size (default \"2GiB\", Docker's loop-lvm)."),
+        Key::new("chunk_size", Ty::Size, "The data block size, a multiple of 64KiB (default \"64KiB\")."),
         Key::new("low_water_mark", Ty::IntOrPercent, "Free data blocks that raise dm-thin's event: a block count or \"N%\" (default 32768)."),
         Key::new("min_free_space", Ty::Percent, "Docker's dm.min_free_space: new devices refused below this free share (default \"10%\")."),
         Key::new("autoextend_threshold", Ty::Int { min: Some(50), max: Some(100) }, "lvm's autoextend threshold, 50 to 100 (100: no autoextension)."),
         Key::new("autoextend_percent", PERCENT_INT, "lvm's autoextend percent, 0 to 100."),
-        Key::new("max_data_size", Ty::SizeText, "The most autoextension may grow the data to."),
+        Key::new("max_data_size", Ty::Size, "The most autoextension may grow the data to."),
     ],
     variants: &[],
 };
@@ -38,12 +38,12 @@ pub(crate) const WRITE_KEYS: KeySet = KeySet {
     tag: None,
     common: &[
         Key::new("target", Ty::Enum(&["new", "image"]), "Where: \"new\" (fresh data, the default) or \"image\" (the image's data: copy-on-write); or give `offset`."),
-        Key::new("offset", Ty::SizeText, "An explicit byte offset instead of `target`, like \"0\" or \"1GiB\"."),
-        Key::new("bytes", Ty::SizeText, "How much to write (or `count` IOs)."),
+        Key::new("offset", Ty::Size, "An explicit byte offset instead of `target`, like \"0\" or \"1GiB\"."),
+        Key::new("bytes", Ty::Size, "How much to write (or `count` IOs)."),
         Key::new("count", Ty::Int { min: Some(1), max: None }, "How many IOs (or `bytes`)."),
         Key::new("pattern", Ty::Enum(&["sequential", "random"]), "Order of the IOs (default \"sequential\")."),
-        Key::new("io_size", Ty::SizeText, "Bytes per IO (default \"4KiB\")."),
-        Key::new("span", Ty::SizeText, "Length of the region the IOs land in."),
+        Key::new("io_size", Ty::Size, "Bytes per IO (default \"4KiB\")."),
+        Key::new("span", Ty::Size, "Length of the region the IOs land in."),
         Key::new("seed", INT, "Seed of a random pattern's offsets (default 1)."),
     ],
     variants: &[],
@@ -57,7 +57,7 @@ pub(crate) const BASE_KEYS: KeySet = KeySet {
     common: &[
         Key::new(
             "size",
-            Ty::SizeText,
+            Ty::Size,
             "Virtual size of every thin (Docker's dm.basesize, default \"10GiB\").",
         ),
         Key::new(

@@ -1,22 +1,24 @@
 //! The plan format (`docs/plan-format.md`): TOML read into raw tables with positions
-//! (serde, `deny_unknown_fields`, spanned values), then validated into a [`Fleet`] with
-//! every mistake collected and reported as `FILE:LINE:COL: error: ...` plus a hint, like
-//! scenario files.
-//!
-//! A TOML syntax error, an unknown key or a value of the wrong TOML type stops parsing at
-//! the first one (serde stops there); every check after parsing reports all it finds.
+//! (`raw`, on the spanned tree the scenario reader uses), then validated into a
+//! [`Fleet`]. Every mistake in the file is collected, unknown keys and wrong types as
+//! much as bad values, and reported as `FILE:LINE:COL: error: ...` plus a hint, like
+//! scenario files; sizes and durations are the one grammar of
+//! `thinbench_schema::grammar`.
+
+mod raw;
 
 mod keys;
 
 pub use keys::keys;
 
-use std::fmt;
 use std::ops::Range;
 use std::path::Path;
 
-use serde::Deserialize;
+use raw::{RawImage, RawPlan, RawPool, RawTimeline, RawWrite};
 use serde_spanned::Spanned;
-use thinbench_schema::positioned::{fold_lines, Diagnostic, LineIndex, Positioned};
+use thinbench_schema::grammar;
+use thinbench_schema::positioned::{suggest, Diagnostic, LineIndex, Positioned};
+use thinbench_schema::toml_tree::{self, IntOrText};
 use thinbench_schema::units::{Bytes, ChunkSize};
 
 // ---------------------------------------------------------------------------------------
@@ -33,114 +35,6 @@ pub type PlanError = Positioned;
 pub struct PlanErrors {
     /// The errors.
     pub errors: Vec<PlanError>,
-}
-
-// ---------------------------------------------------------------------------------------
-// Raw tables
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPlan {
-    format: Spanned<i64>,
-    name: Option<Spanned<String>>,
-    description: Option<String>,
-    pool: Spanned<RawPool>,
-    base: Option<RawBase>,
-    #[serde(default)]
-    image: Vec<Spanned<RawImage>>,
-    timeline: Option<RawTimeline>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPool {
-    data_size: Spanned<String>,
-    metadata_size: Option<Spanned<String>>,
-    chunk_size: Option<Spanned<String>>,
-    low_water_mark: Option<Spanned<RawBlocksOrPct>>,
-    min_free_space: Option<Spanned<String>>,
-    autoextend_threshold: Option<Spanned<i64>>,
-    autoextend_percent: Option<Spanned<i64>>,
-    max_data_size: Option<Spanned<String>>,
-}
-
-/// An integer block count or an `"N%"` string. (A two-variant enum read by hand, not
-/// `serde(untagged)`, so the error names both forms.)
-#[derive(Debug)]
-enum RawBlocksOrPct {
-    Blocks(i64),
-    Text(String),
-}
-
-impl<'de> Deserialize<'de> for RawBlocksOrPct {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = RawBlocksOrPct;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an integer of data blocks or a string \"N%\"")
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(RawBlocksOrPct::Blocks(v))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(RawBlocksOrPct::Text(v.to_owned()))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawBase {
-    size: Option<Spanned<String>>,
-    #[serde(default)]
-    write: Vec<Spanned<RawWrite>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawImage {
-    name: Spanned<String>,
-    containers: Option<Spanned<i64>>,
-    #[serde(default)]
-    layer: Vec<Spanned<RawWrite>>,
-    #[serde(default)]
-    container_write: Vec<Spanned<RawWrite>>,
-    churn: Option<RawChurn>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawWrite {
-    target: Option<Spanned<String>>,
-    offset: Option<Spanned<String>>,
-    bytes: Option<Spanned<String>>,
-    count: Option<Spanned<i64>>,
-    pattern: Option<Spanned<String>>,
-    io_size: Option<Spanned<String>>,
-    span: Option<Spanned<String>>,
-    seed: Option<Spanned<i64>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawChurn {
-    every: Spanned<String>,
-    replace: Spanned<i64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTimeline {
-    duration: Option<Spanned<String>>,
-    horizon: Option<Spanned<String>>,
-    step: Option<Spanned<String>>,
-    write_rate: Option<Spanned<String>>,
-    deleted_percent: Option<Spanned<i64>>,
-    fstrim: Option<bool>,
-    discard_on_delete: Option<bool>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -308,41 +202,53 @@ pub struct Fleet {
     pub timeline: Timeline,
 }
 
-// ---------------------------------------------------------------------------------------
-// Loading
+// ---------------------------------------------------------------------------------------// Loading
 
-/// Reads and validates the plan at `path`.
+/// Reads and validates the plan at `path`. A file that cannot be read, or is not UTF-8,
+/// gives one error (positioned at the first byte that is not UTF-8).
 pub fn load_fleet(path: &Path) -> Result<Fleet, PlanErrors> {
-    use thinbench_schema::untrusted;
-    let text =
-        untrusted::read_text(path, untrusted::limit::INPUT_TOML).map_err(|e| PlanErrors {
-            errors: vec![PlanError::whole_file(
-                path,
-                format!("cannot read: {}", e.reason()),
-            )],
-        })?;
+    let text = toml_tree::read_input(path, "plan files are UTF-8 TOML (docs/plan-format.md)")
+        .map_err(|e| PlanErrors { errors: vec![e] })?;
     load_fleet_str(path, &text)
 }
 
-/// Validates plan `text`; errors name `path`, whose stem is the default name.
+/// Validates plan `text`; errors name `path`, whose stem is the default name. Every
+/// mistake is reported, in file order: unknown keys (with a did-you-mean and the valid
+/// keys), wrong types, missing keys, bad values and their bounds.
 pub fn load_fleet_str(path: &Path, text: &str) -> Result<Fleet, PlanErrors> {
     let index = LineIndex::new(text);
-    let fail = |diags: Vec<Diagnostic>| PlanErrors {
-        errors: index.errors(path, diags),
+    let fail = |mut diags: Vec<Diagnostic>| {
+        diags.sort_by_key(|d| d.span.start);
+        diags.dedup();
+        PlanErrors {
+            errors: index.errors(path, diags),
+        }
     };
-    let raw: RawPlan = toml::from_str(text).map_err(|e| {
-        fail(vec![Diagnostic::new(
-            e.span().unwrap_or(0..0),
-            fold_lines(e.message()),
-        )
-        .with_hint("the plan format is in docs/plan-format.md")])
+    let tree = toml_tree::parse(text, "plan files").map_err(|d| {
+        fail(vec![
+            d.with_hint("the plan format is in docs/plan-format.md")
+        ])
     })?;
-    let mut v = Validator { diags: Vec::new() };
-    let fleet = v.plan(raw, path);
-    if v.diags.is_empty() {
-        Ok(fleet.expect("no diagnostics means a fleet"))
-    } else {
-        Err(fail(v.diags))
+    if raw::looks_like_scenario(&tree) {
+        return Err(fail(vec![Diagnostic::new(
+            0..0,
+            "this is a scenario file (it has [[pool]] or [[step]] tables), not a plan",
+        )
+        .with_hint(
+            "run it with `thinbench run FILE` or check it with `thinbench validate FILE`; plans (docs/plan-format.md) go to `thinbench plan`",
+        )]));
+    }
+    let mut diags = Vec::new();
+    let raw = RawPlan::from_tree(&tree, &mut diags);
+    let mut v = Validator { diags };
+    let fleet = v.plan(&raw, path);
+    match fleet {
+        Some(f) if v.diags.is_empty() => Ok(f),
+        _ if v.diags.is_empty() => Err(fail(vec![Diagnostic::new(
+            0..0,
+            "internal error: no plan and no reason",
+        )])),
+        _ => Err(fail(v.diags)),
     }
 }
 
@@ -365,32 +271,53 @@ impl Validator {
         });
     }
 
-    fn size(&mut self, s: &Spanned<String>, what: &str) -> Option<Bytes> {
-        match Bytes::parse_human(s.get_ref()) {
-            Ok(b) => Some(b),
-            Err(m) => {
-                self.err(
-                    s.span(),
-                    format!("invalid `{what}`: {m}"),
-                    Some("sizes are an integer with a unit, like \"64KiB\" or \"100GiB\""),
-                );
-                None
-            }
+    /// A size in the one grammar (`thinbench_schema::grammar`): a string, or an integer
+    /// of bytes.
+    fn size(&mut self, s: &Spanned<IntOrText>, what: &str) -> Option<Bytes> {
+        match s.get_ref() {
+            IntOrText::Int(i) => match u64::try_from(*i) {
+                Ok(b) => Some(Bytes(b)),
+                Err(_) => {
+                    self.err(
+                        s.span(),
+                        format!("`{what}` must not be negative, not {i}"),
+                        Some(grammar::SIZE_HINT),
+                    );
+                    None
+                }
+            },
+            IntOrText::Text(t) => match grammar::parse_size(t) {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    self.diags.push(e.diagnostic(s.span(), what));
+                    None
+                }
+            },
         }
     }
 
     fn pct(&mut self, s: &Spanned<String>, what: &str, max: u8) -> Option<u8> {
         let t = s.get_ref().trim();
-        match t
+        let n = t
             .strip_suffix('%')
-            .and_then(|n| n.trim().parse::<u8>().ok())
-        {
-            Some(p) if p <= max => Some(p),
-            _ => {
+            .and_then(|n| n.trim().parse::<u64>().ok());
+        match n {
+            Some(p) if p <= u64::from(max) => Some(p as u8),
+            Some(p) => {
                 self.err(
                     s.span(),
-                    format!("invalid `{what}`: `{t}`"),
+                    format!("`{what}` must be 0% to {max}%, not {p}%"),
                     Some(&format!("a percentage \"N%\" from 0% to {max}%")),
+                );
+                None
+            }
+            None => {
+                self.err(
+                    s.span(),
+                    format!("invalid `{what}`: `{t}` is not a percentage"),
+                    Some(&format!(
+                        "a whole percentage \"N%\" from 0% to {max}%, like \"10%\""
+                    )),
                 );
                 None
             }
@@ -400,39 +327,58 @@ impl Validator {
     fn int(&mut self, s: &Spanned<i64>, what: &str, lo: i64, hi: i64) -> Option<u64> {
         let v = *s.get_ref();
         if v < lo || v > hi {
-            self.err(
-                s.span(),
-                format!("`{what}` = {v} is out of range"),
-                Some(&format!("{lo} to {hi}")),
-            );
+            let bound = if hi == i64::MAX {
+                format!("at least {lo}")
+            } else {
+                format!("{lo} to {hi}")
+            };
+            self.err(s.span(), format!("`{what}` must be {bound}, not {v}"), None);
             None
         } else {
             Some(v as u64)
         }
     }
 
+    /// A duration in whole seconds, above zero.
     fn duration(&mut self, s: &Spanned<String>, what: &str) -> Option<u64> {
-        match parse_duration(s.get_ref()) {
-            Some(d) if d > 0 => Some(d),
-            _ => {
+        match grammar::parse_duration(s.get_ref()) {
+            Err(e) => {
+                self.diags.push(e.diagnostic(s.span(), what));
+                None
+            }
+            Ok(d) if d.is_zero() => {
                 self.err(
                     s.span(),
-                    format!("invalid `{what}`: `{}`", s.get_ref()),
-                    Some("a whole number with a unit: s, m, h, d or w, like \"90d\" or \"6h\""),
+                    format!("`{what}` must be above zero, not `{}`", s.get_ref()),
+                    Some("the planner steps in whole seconds: at least \"1s\", like \"6h\" or \"1d\""),
                 );
                 None
             }
+            Ok(d) if d.subsec_nanos() != 0 => {
+                self.err(
+                    s.span(),
+                    format!(
+                        "`{what}` must be whole seconds, not {}",
+                        grammar::format_duration(d)
+                    ),
+                    Some("the planner steps in whole seconds: at least \"1s\""),
+                );
+                None
+            }
+            Ok(d) => Some(d.as_secs()),
         }
     }
 
-    fn plan(&mut self, r: RawPlan, path: &Path) -> Option<Fleet> {
-        if *r.format.get_ref() != 1 {
-            self.err(
-                r.format.span(),
-                format!("unsupported plan format {}", r.format.get_ref()),
-                Some("this thinbench reads format = 1"),
-            );
-            return None;
+    fn plan(&mut self, r: &RawPlan, path: &Path) -> Option<Fleet> {
+        if let Some(f) = &r.format {
+            if *f.get_ref() != 1 {
+                self.err(
+                    f.span(),
+                    format!("unsupported plan format {}", f.get_ref()),
+                    Some("this thinbench reads format = 1"),
+                );
+                return None;
+            }
         }
         let name = match &r.name {
             Some(n) => n.get_ref().clone(),
@@ -441,7 +387,7 @@ impl Validator {
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "plan".into()),
         };
-        let pool = self.pool(&r.pool);
+        let pool = r.pool.as_ref().and_then(|p| self.pool(p));
         let (thin_size, base_writes) = match &r.base {
             Some(b) => {
                 let size = match &b.size {
@@ -449,13 +395,17 @@ impl Validator {
                     None => Some(Bytes(10 * Bytes::GIB)),
                 };
                 let writes = self.writes(&b.write, "base.write");
-                (size, writes)
+                (size, writes.filter(|_| b.writes_ok))
             }
             None => (Some(Bytes(10 * Bytes::GIB)), Some(Vec::new())),
         };
         if r.image.is_empty() {
+            let at = r
+                .pool
+                .as_ref()
+                .map_or(r.span.start..r.span.start, |p| p.span.clone());
             self.err(
-                r.pool.span(),
+                at,
                 "no [[image]]: a plan needs at least one image",
                 Some("add [[image]] with name, containers and [[image.layer]] tables"),
             );
@@ -463,71 +413,24 @@ impl Validator {
         let mut images = Vec::new();
         let mut names: Vec<String> = Vec::new();
         for im in &r.image {
-            let span = im.span();
-            let im = im.get_ref();
-            let n = im.name.get_ref().clone();
-            if names.contains(&n) {
-                self.err(
-                    im.name.span(),
-                    format!("image `{n}` is defined twice"),
-                    None,
-                );
+            if let Some(i) = self.image(im, &mut names) {
+                images.push(i);
             }
-            names.push(n.clone());
-            let containers = match &im.containers {
-                Some(c) => self.int(c, "containers", 0, 1 << 24),
-                None => Some(0),
-            };
-            if im.layer.is_empty() {
-                self.err(
-                    span.clone(),
-                    format!("image `{n}` has no [[image.layer]]"),
-                    Some("each layer is a table with at least `bytes` or `count`"),
-                );
-            }
-            let layers = self.writes(&im.layer, "image.layer");
-            let cw = self.writes(&im.container_write, "image.container_write");
-            let churn = im.churn.as_ref().and_then(|c| {
-                let every = self.duration(&c.every, "churn.every");
-                let replace = self.int(&c.replace, "churn.replace", 0, 1 << 24);
-                Some(Churn {
-                    every_s: every?,
-                    replace: replace?,
-                })
-            });
-            if let (Some(ch), Some(c)) = (&churn, containers) {
-                if ch.replace > c {
-                    if let Some(rc) = &im.churn {
-                        self.err(
-                            rc.replace.span(),
-                            format!(
-                                "churn replaces {} containers but image `{n}` has {c}",
-                                ch.replace
-                            ),
-                            None,
-                        );
-                    }
-                }
-            }
-            images.push(ImageSpec {
-                name: n,
-                layers: layers.unwrap_or_default(),
-                containers: containers.unwrap_or(0),
-                container_writes: cw.unwrap_or_default(),
-                churn,
-            });
         }
         let tl = self.timeline(r.timeline.as_ref());
         let fleet = Fleet {
             name,
-            description: r.description.clone(),
+            description: r.description.as_ref().map(|d| d.get_ref().clone()),
             pool: pool?,
             thin_size: thin_size?,
             base_writes: base_writes?,
             images,
             timeline: tl?,
         };
-        self.extents(&fleet, &r);
+        if fleet.images.len() != r.image.len() || !self.diags.is_empty() {
+            return None;
+        }
+        self.extents(&fleet, r);
         if self.diags.is_empty() {
             Some(fleet)
         } else {
@@ -535,12 +438,79 @@ impl Validator {
         }
     }
 
+    fn image(&mut self, im: &RawImage, names: &mut Vec<String>) -> Option<ImageSpec> {
+        let span = im.span.clone();
+        let n = im.name.as_ref().map(|n| n.get_ref().clone());
+        if let (Some(n), Some(ns)) = (&n, &im.name) {
+            if names.contains(n) {
+                self.err(
+                    ns.span(),
+                    format!("image `{n}` is defined twice"),
+                    Some("image names are unique"),
+                );
+            }
+            names.push(n.clone());
+        }
+        let shown = n.clone().unwrap_or_else(|| "?".into());
+        let containers = match &im.containers {
+            Some(c) => self.int(c, "containers", 0, 1 << 24),
+            None => Some(0),
+        };
+        if im.layer.is_empty() {
+            self.err(
+                span.clone(),
+                format!("image `{shown}` has no [[image.layer]]"),
+                Some("each layer is a table with at least `bytes` or `count`"),
+            );
+        }
+        let layers = self.writes(&im.layer, "image.layer");
+        let cw = self.writes(&im.container_write, "image.container_write");
+        let churn = im.churn.as_ref().and_then(|c| {
+            let every = c
+                .every
+                .as_ref()
+                .and_then(|e| self.duration(e, "churn.every"));
+            let replace = c
+                .replace
+                .as_ref()
+                .and_then(|r| self.int(r, "churn.replace", 0, 1 << 24));
+            Some(Churn {
+                every_s: every?,
+                replace: replace?,
+            })
+        });
+        if let (Some(ch), Some(c)) = (&churn, containers) {
+            if ch.replace > c {
+                if let Some(rc) = im.churn.as_ref().and_then(|c| c.replace.as_ref()) {
+                    self.err(
+                        rc.span(),
+                        format!(
+                            "churn replaces {} containers but image `{shown}` has {c}",
+                            ch.replace
+                        ),
+                        Some("`replace` is at most the image's `containers`"),
+                    );
+                }
+            }
+        }
+        if im.churn.is_some() && churn.is_none() {
+            return None;
+        }
+        Some(ImageSpec {
+            name: n?,
+            layers: layers.filter(|_| im.writes_ok)?,
+            containers: containers?,
+            container_writes: cw?,
+            churn,
+        })
+    }
+
     /// Every write must stay inside a thin: walk the lineages as the simulation will.
     fn extents(&mut self, f: &Fleet, r: &RawPlan) {
         let base_hw = match lineage_end(f, &f.base_writes, Bytes(0), Bytes(0)) {
             Ok(h) => h,
             Err(m) => {
-                let span = r.pool.span();
+                let span = r.pool.as_ref().map_or(0..0, |p| p.span.clone());
                 self.err(span, format!("base writes: {m}"), None);
                 return;
             }
@@ -549,13 +519,17 @@ impl Validator {
             let img_hw = match lineage_end(f, &im.layers, base_hw, base_hw) {
                 Ok(h) => h,
                 Err(m) => {
-                    self.err(raw.span(), format!("image `{}` layers: {m}", im.name), None);
+                    self.err(
+                        raw.span.clone(),
+                        format!("image `{}` layers: {m}", im.name),
+                        None,
+                    );
                     continue;
                 }
             };
             if let Err(m) = lineage_end(f, &im.container_writes, img_hw, img_hw) {
                 self.err(
-                    raw.span(),
+                    raw.span.clone(),
                     format!("image `{}` container writes: {m}", im.name),
                     Some("raise [base] size (Docker's dm.basesize) or write less"),
                 );
@@ -563,10 +537,9 @@ impl Validator {
         }
     }
 
-    fn pool(&mut self, p: &Spanned<RawPool>) -> Option<FleetPool> {
-        let sp = p.span();
-        let p = p.get_ref();
-        let data = self.size(&p.data_size, "data_size");
+    fn pool(&mut self, p: &RawPool) -> Option<FleetPool> {
+        let sp = p.span.clone();
+        let data = p.data_size.as_ref().and_then(|s| self.size(s, "data_size"));
         let meta = match &p.metadata_size {
             Some(s) => self.size(s, "metadata_size"),
             None => Some(Bytes(2 * Bytes::GIB)),
@@ -583,11 +556,15 @@ impl Validator {
                 }),
             None => ChunkSize::new(Bytes(64 * Bytes::KIB)).ok(),
         };
-        if let (Some(d), Some(c)) = (data, chunk) {
+        if let (Some(d), Some(c), Some(ds)) = (data, chunk, &p.data_size) {
             if d.0 < c.bytes().0 {
                 self.err(
-                    p.data_size.span(),
-                    "data_size is smaller than one chunk",
+                    ds.span(),
+                    format!(
+                        "`data_size` must be at least one chunk ({}), not {}",
+                        c.bytes().human(),
+                        d.human()
+                    ),
                     None,
                 );
             }
@@ -597,7 +574,7 @@ impl Validator {
                 let span = p.metadata_size.as_ref().map(|s| s.span()).unwrap_or(sp);
                 self.err(
                     span,
-                    format!("metadata_size {} is outside 2MiB..16GiB", m.human()),
+                    format!("`metadata_size` must be 2MiB to 16GiB, not {}", m.human()),
                     Some("dm-thin uses at most 16GiB of metadata"),
                 );
             }
@@ -605,12 +582,16 @@ impl Validator {
         let lwm = match &p.low_water_mark {
             None => Some(LowWater::Blocks(32768)),
             Some(s) => match s.get_ref() {
-                RawBlocksOrPct::Blocks(b) if *b >= 0 => Some(LowWater::Blocks(*b as u64)),
-                RawBlocksOrPct::Text(t) => self
+                IntOrText::Int(b) if *b >= 0 => Some(LowWater::Blocks(*b as u64)),
+                IntOrText::Text(t) => self
                     .pct(&Spanned::new(s.span(), t.clone()), "low_water_mark", 100)
                     .map(LowWater::Percent),
-                RawBlocksOrPct::Blocks(_) => {
-                    self.err(s.span(), "low_water_mark is negative", None);
+                IntOrText::Int(b) => {
+                    self.err(
+                        s.span(),
+                        format!("`low_water_mark` must not be negative, not {b}"),
+                        Some("a count of data blocks (0 or more) or a percentage like \"10%\""),
+                    );
                     None
                 }
             },
@@ -675,20 +656,16 @@ impl Validator {
                         "{} steps: step must divide the duration into 1 to 100000",
                         d / s
                     ),
-                    None,
+                    Some("a step at most the duration, and at least 1/100000 of it"),
                 );
             }
         }
         let rate = match &t.write_rate {
             None => Some(Bytes(0)),
-            Some(r) => match parse_rate(r.get_ref()) {
-                Some(b) => Some(b),
-                None => {
-                    self.err(
-                        r.span(),
-                        format!("invalid `write_rate`: `{}`", r.get_ref()),
-                        Some("a size per unit of time, like \"500MiB/d\" or \"10MiB/h\""),
-                    );
+            Some(r) => match grammar::parse_rate(r.get_ref()) {
+                Ok((b, per)) => Some(per_day(b, per)),
+                Err(e) => {
+                    self.diags.push(e.diagnostic(r.span(), "write_rate"));
                     None
                 }
             },
@@ -703,12 +680,12 @@ impl Validator {
             step_s: step?,
             write_rate_per_day: rate?,
             deleted_percent: del? as u8,
-            fstrim: t.fstrim.unwrap_or(false),
-            discard_on_delete: t.discard_on_delete.unwrap_or(true),
+            fstrim: t.fstrim.as_ref().is_some_and(|b| *b.get_ref()),
+            discard_on_delete: t.discard_on_delete.as_ref().is_none_or(|b| *b.get_ref()),
         })
     }
 
-    fn writes(&mut self, ws: &[Spanned<RawWrite>], what: &str) -> Option<Vec<WriteSpec>> {
+    fn writes(&mut self, ws: &[RawWrite], what: &str) -> Option<Vec<WriteSpec>> {
         let mut out = Vec::new();
         let mut ok = true;
         for w in ws {
@@ -720,9 +697,8 @@ impl Validator {
         ok.then_some(out)
     }
 
-    fn write(&mut self, w: &Spanned<RawWrite>, what: &str) -> Option<WriteSpec> {
-        let span = w.span();
-        let w = w.get_ref();
+    fn write(&mut self, w: &RawWrite, what: &str) -> Option<WriteSpec> {
+        let span = w.span.clone();
         let io = match &w.io_size {
             Some(s) => self.size(s, "io_size").and_then(|b| {
                 if b.0 == 0 || !b.0.is_multiple_of(512) || b.0 > 16 * Bytes::MIB {
@@ -743,11 +719,12 @@ impl Validator {
                 "new" => Some(Target::New),
                 "image" => Some(Target::Image),
                 other => {
-                    self.err(
-                        t.span(),
-                        format!("unknown target `{other}`"),
-                        Some("\"new\" (fresh data) or \"image\" (overwrite the image's data: copy-on-write), or give `offset`"),
-                    );
+                    let mut hint = String::new();
+                    if let Some(s) = suggest(other, &["new", "image"]) {
+                        hint.push_str(&format!("did you mean \"{s}\"? "));
+                    }
+                    hint.push_str("\"new\" (fresh data) or \"image\" (overwrite the image's data: copy-on-write), or give `offset`");
+                    self.err(t.span(), format!("unknown target `{other}`"), Some(&hint));
                     None
                 }
             },
@@ -768,11 +745,13 @@ impl Validator {
                 }
             }),
             (None, Some(c)) => self.int(c, "count", 1, i64::MAX).map(Amount::Count),
+            // One of them, of the wrong type: reported already.
+            (None, None) if w.amount_keys == 1 => None,
             _ => {
                 self.err(
                     span.clone(),
-                    format!("a {what} needs exactly one of `bytes` and `count`"),
-                    None,
+                    format!("each {what} needs exactly one of `bytes` and `count`"),
+                    Some("`bytes = \"64MiB\"` (a multiple of io_size) or `count = 100` (IOs)"),
                 );
                 None
             }
@@ -788,15 +767,17 @@ impl Validator {
                 seed: w.seed.as_ref().map(|s| *s.get_ref() as u64).unwrap_or(1),
             }),
             Some((sp, other)) => {
-                self.err(
-                    sp,
-                    format!("unknown pattern `{other}`"),
-                    Some("\"sequential\" or \"random\""),
-                );
+                let hint = match suggest(other, &["sequential", "random"]) {
+                    Some(s) => {
+                        format!("did you mean \"{s}\"? patterns: \"sequential\" or \"random\"")
+                    }
+                    None => "\"sequential\" or \"random\"".to_owned(),
+                };
+                self.err(sp, format!("unknown pattern `{other}`"), Some(&hint));
                 None
             }
         };
-        let span_b = match &w.span {
+        let span_b = match &w.span_ {
             Some(s) => self.size(s, "span").map(Some),
             None => Some(None),
         };
@@ -809,7 +790,7 @@ impl Validator {
                 return None;
             }
         }
-        if let (Some(Some(s)), Some(sp)) = (span_b, &w.span) {
+        if let (Some(Some(s)), Some(sp)) = (span_b, &w.span_) {
             if s.0 < io.0 || !s.0.is_multiple_of(io.0) {
                 self.err(
                     sp.span(),
@@ -927,31 +908,11 @@ fn lineage_end(
     Ok(hw)
 }
 
-/// `"90d"`, `"6h"`, `"30m"`, `"45s"`, `"2w"` → seconds.
-pub fn parse_duration(s: &str) -> Option<u64> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit())?;
-    let (n, u) = t.split_at(split);
-    let n: u64 = n.parse().ok()?;
-    let m = match u.trim() {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => DAY,
-        "w" => 7 * DAY,
-        _ => return None,
-    };
-    n.checked_mul(m)
-}
-
-/// `"500MiB/d"` → bytes per day.
-pub fn parse_rate(s: &str) -> Option<Bytes> {
-    let (size, per) = s.split_once('/')?;
-    let b = Bytes::parse_human(size).ok()?;
-    let per = parse_duration(&format!("1{}", per.trim()))?;
-    Some(Bytes(
-        (u128::from(b.0) * u128::from(DAY) / u128::from(per)) as u64,
-    ))
+/// `b` bytes per `per` as bytes per day (rounded down).
+fn per_day(b: Bytes, per: std::time::Duration) -> Bytes {
+    let per_ns = per.as_nanos().max(1);
+    let day_ns = u128::from(DAY) * 1_000_000_000;
+    Bytes(u64::try_from(u128::from(b.0) * day_ns / per_ns).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! `[step.expect]` tables: what a step expects to find after it ran.
 
-use super::{Field, IntOrText, Node, TableReader};
 use crate::scenario::error::Diagnostic;
 use serde_spanned::Spanned;
 use thinbench_schema::keys::{Key, KeySet, Ty};
+use thinbench_schema::toml_tree::{Field, IntOrText, Node, TableReader};
 
 /// `[step.expect]` keys.
 pub(crate) const EXPECT_KEYS: KeySet = KeySet {

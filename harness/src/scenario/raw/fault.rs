@@ -1,9 +1,11 @@
 //! `[[fault]]` tables: the keys every fault takes and those of each dm target.
 
-use super::{present, read_array, string_node, Field, IntOrText, Node, Span, TableReader};
 use crate::scenario::error::Diagnostic;
 use serde_spanned::Spanned;
 use thinbench_schema::keys::{Key, KeySet, Ty};
+use thinbench_schema::toml_tree::{
+    present, read_array, string_node, Field, IntOrText, Node, Span, TableReader,
+};
 
 /// A delay of one kind of IO (`delay` only).
 const fn delay(name: &'static str, doc: &'static str) -> Key {

@@ -1,9 +1,9 @@
 //! `[[pool]]` tables: the keys every pool takes and those of each pool kind.
 
-use super::{present, Field, IntOrText, Node, Span, TableReader};
 use crate::scenario::error::Diagnostic;
 use serde_spanned::Spanned;
 use thinbench_schema::keys::{Key, KeySet, Ty};
+use thinbench_schema::toml_tree::{present, Field, IntOrText, Node, Span, TableReader};
 
 /// `[[pool]]` keys; variants are pool kinds.
 pub(crate) const POOL_KEYS: KeySet = KeySet {

@@ -3,11 +3,11 @@
 use super::fault::FAULT_KEYS;
 use super::pool::POOL_KEYS;
 use super::step::STEP_KEYS;
-use super::{array_of_tables, Field, Node, Span, TableReader};
 use super::{RawFault, RawPool, RawStep};
 use crate::scenario::error::Diagnostic;
 use serde_spanned::Spanned;
 use thinbench_schema::keys::{Key, KeySet, Ty};
+use thinbench_schema::toml_tree::{array_of_tables, Field, Node, Span, TableReader};
 
 /// Top-level keys.
 pub(crate) const TOP_KEYS: KeySet = KeySet {
@@ -66,12 +66,12 @@ impl RawScenario {
             timeout: r.string("timeout", "a duration string like \"20m\"", d),
             sample_interval: r.string("sample_interval", "a duration string like \"250ms\"", d),
             clock: r.string("clock", "a string: \"wall\" or \"instructions\"", d),
-            kernels: super::read_array(
+            kernels: thinbench_schema::toml_tree::read_array(
                 &mut r,
                 "kernels",
                 "an array of kernel names, like [\"debian:6.1\", \"debian:6.12\"]",
                 "a kernel name string",
-                super::string_node,
+                thinbench_schema::toml_tree::string_node,
                 d,
             ),
             pools: array_of_tables(&mut r, "pool", d, RawPool::read),

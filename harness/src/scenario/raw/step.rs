@@ -1,11 +1,13 @@
 //! `[[step]]` tables: the keys every step takes and those of each action.
 
 use super::expect::EXPECT_KEYS;
-use super::{present, read_array, string_node, table_entries, Field, IntOrText, Node, Span};
-use super::{RawExpect, TableReader};
+use super::RawExpect;
 use crate::scenario::error::Diagnostic;
 use serde_spanned::Spanned;
 use thinbench_schema::keys::{Key, KeySet, TomlKind, Ty};
+use thinbench_schema::toml_tree::{
+    present, read_array, string_node, table_entries, Field, IntOrText, Node, Span, TableReader,
+};
 
 const THIN: Key = Key::new(
     "thin",

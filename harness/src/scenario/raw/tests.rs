@@ -3,6 +3,9 @@
 use super::expect::EXPECT_KEYS;
 use super::scenario::TOP_KEYS;
 use super::*;
+use crate::scenario::error::Diagnostic;
+use serde_spanned::Spanned;
+use thinbench_schema::toml_tree::Node;
 
 fn read(text: &str) -> (RawScenario, Vec<Diagnostic>) {
     let root: Spanned<Node> = toml::from_str(text).expect("test text is TOML");

@@ -1,7 +1,6 @@
 //! `[[fault]]` tables: the pool and device a layer goes under, when it is in force
 //! (`at`, `until`), and each dm target's settings (delay, flakey, error, log-writes, dust).
 
-use super::duration::{human_duration, parse_duration};
 use super::{Checker, SizeRule, GIB, IDENT_HINT, KIB, MAX_FAULT_DELAY, MIB, TIB};
 use crate::scenario::raw::{Field, RawFault, RawPool, FAULT_KEYS};
 use crate::scenario::suggest;
@@ -11,6 +10,7 @@ use crate::spec::{
 };
 use serde_spanned::Spanned;
 use std::time::Duration;
+use thinbench_schema::grammar::{format_duration as human_duration, parse_duration};
 use thinbench_schema::ids::Ident;
 use thinbench_schema::units::{Bytes, SECTOR_SIZE};
 
@@ -230,7 +230,7 @@ impl Checker {
                     None
                 }
             },
-            "written" => match Bytes::parse_human(arg) {
+            "written" => match thinbench_schema::grammar::parse_size(arg) {
                 Ok(b) => Some(FaultAt::Written(b)),
                 Err(e) => {
                     self.err_hint(v.span(), format!("invalid `at` size: {e}"), hint);
@@ -461,7 +461,10 @@ impl Checker {
                 .split_once('+')
                 .ok_or_else(|| "expected OFFSET+LENGTH".to_owned())
                 .and_then(|(o, l)| {
-                    Ok((Bytes::parse_human(o.trim())?, Bytes::parse_human(l.trim())?))
+                    let size = |t: &str| {
+                        thinbench_schema::grammar::parse_size(t).map_err(|e| e.to_string())
+                    };
+                    Ok((size(o.trim())?, size(l.trim())?))
                 });
             match parsed {
                 Ok((o, l)) if o.0 % SECTOR_SIZE != 0 || l.0 % SECTOR_SIZE != 0 || l.0 == 0 => {

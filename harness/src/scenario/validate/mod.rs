@@ -16,7 +16,6 @@
 mod actions;
 mod deferred;
 mod delete;
-mod duration;
 mod expect;
 mod fault;
 mod fill;
@@ -41,16 +40,16 @@ mod schema_tests;
 #[cfg(test)]
 mod tests;
 
-pub use duration::parse_duration;
 pub(crate) use scenario::check_format_version;
+pub use thinbench_schema::grammar::parse_duration;
 
 use crate::scenario::raw::{Field, IntOrText, RawScenario, Span};
 use crate::scenario::{suggest, Diagnostic};
 use crate::spec::ScenarioSpec;
-use duration::human_duration;
 use serde_spanned::Spanned;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use thinbench_schema::grammar::format_duration as human_duration;
 use thinbench_schema::ids::Ident;
 use thinbench_schema::units::{Bytes, SECTOR_SIZE};
 
@@ -202,14 +201,10 @@ impl Checker {
                     None
                 }
             },
-            IntOrText::Text(s) => match Bytes::parse_human(s) {
+            IntOrText::Text(s) => match thinbench_schema::grammar::parse_size(s) {
                 Ok(b) => Some(b),
                 Err(e) => {
-                    self.err_hint(
-                        v.span(),
-                        format!("invalid `{key}`: {e}"),
-                        "sizes are an integer with a unit (\"64KiB\", \"1GiB\", \"2048s\") or a bare integer of bytes",
-                    );
+                    self.d.push(e.diagnostic(v.span(), key));
                     None
                 }
             },
@@ -377,11 +372,7 @@ impl Checker {
         let d = match parse_duration(v.get_ref()) {
             Ok(d) => d,
             Err(e) => {
-                self.err_hint(
-                    v.span(),
-                    format!("invalid `{key}`: {e}"),
-                    "durations are hours, minutes and seconds, like \"90s\", \"20m\", \"1h\" or \"1h30m\"",
-                );
+                self.d.push(e.diagnostic(v.span(), key));
                 return None;
             }
         };
