@@ -31,6 +31,10 @@ pub struct PlanArgs {
     /// Write timeline.csv, tradeoff.csv, components.csv and events.csv into this directory.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// How long the recommendation must hold (a duration: "90d", "12w"); overrides the
+    /// plan's `[timeline] horizon`.
+    #[arg(long)]
+    pub horizon: Option<String>,
     /// Skip the chunk-size trade-off (one simulation instead of six).
     #[arg(long)]
     pub no_tradeoff: bool,
@@ -59,6 +63,23 @@ pub fn run(a: PlanArgs) -> anyhow::Result<i32> {
         Err(e) => {
             crate::snippet::eprint_errors(&e.errors);
             return Ok(exit_code::ERROR);
+        }
+    };
+    let fleet = match &a.horizon {
+        None => fleet,
+        Some(h) => {
+            let set = thinbench_planner::fleet::parse_duration(h)
+                .ok_or_else(|| {
+                    format!("`{h}` is not a duration: a whole number with a unit s, m, h, d or w, like \"90d\"")
+                })
+                .and_then(|s| thinbench_planner::plan::with_horizon(&fleet, s));
+            match set {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("error: invalid --horizon: {e}");
+                    return Ok(exit_code::ERROR);
+                }
+            }
         }
     };
     if a.validate {
