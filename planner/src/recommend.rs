@@ -258,7 +258,7 @@ impl Recommendation {
         let horizon_days = horizon as f64 / 86_400.0;
         let mut why = vec![
             format!(
-                "data: the demand's peak over the {horizon_days:.0}-day horizon is {} ({} blocks of {}); at {} it stays at or below {} blocks, where {} would fire (the first of the low water mark, min_free_space and the autoextend threshold to fire); {:.1}% left free at the peak",
+                "data: the demand's peak over the {horizon_days:.0}-day horizon is {} ({} blocks of {}); {} holds up to {} blocks in use before {} fires (the first of the low water mark, min_free_space and the autoextend threshold to fire); {:.1}% left free at the peak",
                 Bytes(peak * cb).approx(),
                 peak,
                 Bytes(cb).human(),

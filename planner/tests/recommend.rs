@@ -118,6 +118,38 @@ fn the_docker_default_recommendation_holds_through_its_horizon() {
     let f = with_data_size(&docker_default_text(), "100GiB");
     let report = check_holds(&f);
     assert_eq!(report.recommendation.horizon_days, 30.0);
+    // What `thinbench plan plans/docker-default.toml` prints: both rates with their
+    // window, every threshold, and how long the recommendation lasts.
+    let text = report.text();
+    let r = &report.rates;
+    assert_eq!((r.window_from_day, r.window_to_day), (15.0, 30.0));
+    assert!(r.gross_bytes_per_day > r.net_bytes_per_day && r.net_bytes_per_day > 0.0);
+    assert!(
+        text.contains("rates (the fleet's demand, days 15.0-30.0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  gross ") && text.contains("  net   "),
+        "{text}"
+    );
+    let events = text
+        .split("events (typed pool), every threshold:\n")
+        .nth(1)
+        .expect("an events section");
+    assert_eq!(report.thresholds.len(), 7);
+    for t in &report.thresholds {
+        assert!(
+            events
+                .lines()
+                .take(7)
+                .any(|l| l.trim_start().starts_with(&t.name)),
+            "{} missing from the events section",
+            t.name
+        );
+    }
+    assert!(events.contains("not within the horizon (30 days); extrapolated day"));
+    let lasts = report.recommendation.lasts_days.unwrap();
+    assert!(text.contains(&format!("lasts to day {lasts:.1} at the net rate")));
 }
 
 /// A small fleet that keeps growing, for horizons far past its duration.

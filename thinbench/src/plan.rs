@@ -407,6 +407,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn plan_json_is_the_versioned_contract() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("plan.json");
+        let csv = dir.path().join("csv");
+        let code = run(PlanArgs {
+            file: root.join("plans/docker-default.toml"),
+            json: Some(json.clone()),
+            csv: Some(csv.clone()),
+            horizon: Some("10d".into()),
+            no_tradeoff: true,
+            no_peer: true,
+            validate: false,
+            env: EnvArg::Vm,
+            out: None,
+            compare_only: false,
+        })
+        .unwrap();
+        assert_eq!(code, exit_code::OK);
+        let text = std::fs::read_to_string(&json).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["schema_version"], 2);
+        assert_eq!(v["horizon_days"], 10.0);
+        assert_eq!(v["span_days"], 30.0);
+        assert!(!text.contains("\"Ok\"") && !text.contains("\"Err\""));
+        assert_eq!(
+            v["metadata"]["thin_metadata_size"]["peer"]["skipped"],
+            "not run (--no-peer)"
+        );
+        let events = std::fs::read_to_string(csv.join("events.csv")).unwrap();
+        assert_eq!(events, "t_s,day,what,detail\n");
+    }
+
+    #[test]
     fn the_scaled_down_docker_default_is_a_valid_scenario() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let f = thinbench_planner::load_fleet(&root.join("plans/docker-default.toml")).unwrap();
