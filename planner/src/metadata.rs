@@ -285,6 +285,32 @@ mod tests {
     }
 
     #[test]
+    fn the_estimate_is_its_fixed_part_plus_the_trees() {
+        let t = ThinStats {
+            mapped: 5000,
+            own: 5000,
+            own_runs: 1,
+            runs: 1,
+        };
+        let a = estimate(1 << 20, 1 << 14, std::iter::once(t), LEAF_FILL);
+        let b = estimate(0, 0, std::iter::once(t), LEAF_FILL);
+        assert_eq!(a.total - fixed(1 << 20, 1 << 14), b.total - fixed(0, 0));
+        // 2^20 data blocks need 65 bitmaps: the fixed part grows with the pool.
+        assert_eq!(fixed(1 << 20, 1 << 14) - fixed(0, 0), 65 + 1 + 2);
+    }
+
+    #[test]
+    fn a_full_pool_maps_every_block_once() {
+        // 1,000,000 blocks over 4 thins of 250,000: ceil(250000 / (252 × 0.93)) = 1067
+        // leaves each, plus 5 internal nodes (ceil(1067 / 252)) and a root.
+        let e = full_pool(1_000_000, 1 << 16, 4);
+        assert_eq!(e.mappings, 4 * (1067 + 5 + 1));
+        assert_eq!(e.total, e.fixed + e.mappings + e.per_thin);
+        // thin_metadata_size's half-full leaves need more.
+        assert!(thin_metadata_size_formula(1_000_000, 4) > e.total);
+    }
+
+    #[test]
     fn formula_matches_the_reference() {
         // dm-thin.md: blocks = 1 + ceil(data_blocks / 126) + max_thins.
         assert_eq!(thin_metadata_size_formula(1_638_400, 1000), 14_005);

@@ -131,18 +131,22 @@ pub struct Recommendation {
 }
 
 /// The data thresholds of a pool of `total` blocks: (name, the highest use that does not
-/// fire it), lowest first.
+/// fire it), lowest first; never empty (`full` is always there). A low water mark of
+/// 100% fires at any use and is left out.
 fn data_limits(fleet: &Fleet, total: u64) -> Vec<(String, u64)> {
     let p = &fleet.pool;
     let m = u64::from(p.min_free_space_pct);
     let th = u64::from(p.autoextend_threshold);
-    let mut v = vec![(
-        match p.low_water_mark {
-            LowWater::Blocks(b) => format!("low water mark {b} blocks"),
-            LowWater::Percent(x) => format!("low water mark {x}%"),
-        },
-        lwm_level(p.low_water_mark, total),
-    )];
+    let mut v = Vec::new();
+    if p.low_water_mark != LowWater::Percent(100) {
+        v.push((
+            match p.low_water_mark {
+                LowWater::Blocks(b) => format!("low water mark {b} blocks"),
+                LowWater::Percent(x) => format!("low water mark {x}%"),
+            },
+            lwm_level(p.low_water_mark, total),
+        ));
+    }
     if m > 0 {
         v.push((
             format!("min_free_space {m}%"),
@@ -216,10 +220,34 @@ impl Recommendation {
         let horizon = fleet.timeline.horizon_s;
         let rows = s.rows_until(horizon);
         let (peak, _) = peaks(rows, 0, 0);
-        // Data: the smallest whole GiB under which the peak fires nothing.
+        // Data: the smallest whole GiB under which the peak fires nothing. Start from each
+        // threshold's bound (a low water mark in blocks may be far above the peak), then
+        // step over the rounding; a low water mark of 100% fires on any pool and is left
+        // out of `data_limits`.
         let gib_blocks = (Bytes::GIB / cb).max(1);
-        let mut total = peak.div_ceil(gib_blocks).max(1) * gib_blocks;
-        while data_limits(fleet, total)[0].1 < peak {
+        let p = &fleet.pool;
+        let mut lower = peak.saturating_add(1);
+        let mut pct_bound = |free_pct: u64| {
+            if free_pct < 100 {
+                lower = lower.max((peak.saturating_mul(100)).div_ceil(100 - free_pct));
+            }
+        };
+        pct_bound(u64::from(p.min_free_space_pct));
+        pct_bound(100 - u64::from(p.autoextend_threshold));
+        match p.low_water_mark {
+            LowWater::Blocks(b) => lower = lower.max(peak.saturating_add(b)),
+            LowWater::Percent(x) => pct_bound(u64::from(x)),
+        }
+        let max_blocks = u64::MAX / cb / 2;
+        let mut total = lower
+            .div_ceil(gib_blocks)
+            .max(1)
+            .saturating_mul(gib_blocks)
+            .min(max_blocks);
+        for _ in 0..1000 {
+            if data_limits(fleet, total)[0].1 >= peak || total >= max_blocks {
+                break;
+            }
             total += gib_blocks;
         }
         // Metadata: the smallest 4 MiB step holding twice the model's peak + reserve

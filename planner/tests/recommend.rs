@@ -269,3 +269,61 @@ fn the_peer_is_compared_like_for_like() {
     assert!(p.model_blocks >= blocks / 252);
     assert!(p.model_blocks < p.formula_blocks);
 }
+
+/// Containers replaced every 2 days, each writing 20MiB a day: the demand saws up and
+/// down around a level and does not grow.
+const STEADY: &str = r#"
+format = 1
+name = "steady"
+[pool]
+data_size = "8GiB"
+[[image]]
+name = "app"
+containers = 4
+[[image.layer]]
+bytes = "256MiB"
+[[image.container_write]]
+bytes = "64MiB"
+[image.churn]
+every = "1d"
+replace = 4
+[timeline]
+duration = "30d"
+write_rate = "20MiB/d"
+"#;
+
+#[test]
+fn a_demand_that_does_not_grow_never_fills_and_lasts() {
+    let f = load_fleet_str(Path::new("steady.toml"), STEADY).unwrap();
+    let r = plan(&f, false, false).unwrap();
+    assert!(r.rates.net_bytes_per_day <= 0.0, "{:?}", r.rates);
+    assert!(r.rates.gross_bytes_per_day > 0.0);
+    assert_eq!(r.days_to_full, None);
+    for t in &r.thresholds {
+        assert!(matches!(t.status, Status::Never | Status::Off), "{t:?}");
+        assert_eq!(t.day, None);
+    }
+    assert_eq!(r.recommendation.lasts_days, None);
+    assert!(r.text().contains("never at the net data rate"));
+}
+
+#[test]
+fn extreme_low_water_marks_do_not_hang_the_sizing() {
+    let t = STEADY.replace("[pool]\n", "[pool]\nlow_water_mark = \"0%\"\n");
+    let f = load_fleet_str(Path::new("steady.toml"), &t).unwrap();
+    // 100% fires at any use: it cannot be sized for, and is left out.
+    let t = STEADY.replace("[pool]\n", "[pool]\nlow_water_mark = \"100%\"\n");
+    let all = load_fleet_str(Path::new("steady.toml"), &t).unwrap();
+    let r = plan(&all, false, false).unwrap();
+    assert_eq!(
+        r.recommendation.data_size,
+        plan(&f, false, false).unwrap().recommendation.data_size
+    );
+    // A mark of 2^40 blocks: the pool is sized to hold it free, at once.
+    let t = STEADY.replace("[pool]\n", "[pool]\nlow_water_mark = 1099511627776\n");
+    let huge = load_fleet_str(Path::new("steady.toml"), &t).unwrap();
+    let r = plan(&huge, false, false).unwrap();
+    let blocks = r.recommendation.data_size.0 / r.recommendation.chunk.0;
+    assert!(blocks >= 1 << 40);
+    assert!(r.recommendation.data_limit_by.contains("low water mark"));
+}
