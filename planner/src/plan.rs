@@ -42,7 +42,10 @@ pub fn plan(fleet: &Fleet, tradeoff: bool, peer: bool) -> Result<PlanReport, Ext
     let t0 = Instant::now();
     let pool = Sim::new(fleet, fleet.pool.chunk, Mode::Pool).run()?;
     let model_ms = t0.elapsed().as_secs_f64() * 1e3;
-    let demand = Sim::new(fleet, fleet.pool.chunk, Mode::Demand).run()?;
+    let demand = match pool.as_demand() {
+        Some(d) => d,
+        None => Sim::new(fleet, fleet.pool.chunk, Mode::Demand).run()?,
+    };
     let mut table = Vec::new();
     let mut others: Vec<SimSummary> = Vec::new();
     if tradeoff {

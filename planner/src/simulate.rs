@@ -122,6 +122,8 @@ pub struct SimSummary {
     pub ref_ranges: usize,
     /// Live thins at the end.
     pub thins: usize,
+    /// Every thin's virtual size, bytes (for overprovisioning).
+    pub thin_size: u64,
 }
 
 impl SimSummary {
@@ -137,6 +139,36 @@ impl SimSummary {
     pub fn peak_thins(&self) -> u64 {
         self.rows.iter().map(|r| r.thins).max().unwrap_or(0)
     }
+    /// The demand, read off a typed pool's simulation when that pool constrained nothing
+    /// (no start refused, no autoextension): the fleet's life was then the same as on an
+    /// unbounded pool, and only the geometry-dependent figures differ (the metadata's
+    /// fixed part, the pool's totals), which are set as [`Mode::Demand`] sets them.
+    /// `None` otherwise (simulate the demand). Saves one simulation in the common case.
+    pub fn as_demand(&self) -> Option<SimSummary> {
+        if self.mode != Mode::Pool
+            || self.refused > 0
+            || self.events.iter().any(|e| e.what == "autoextended")
+        {
+            return None;
+        }
+        let mut d = self.clone();
+        d.mode = Mode::Demand;
+        d.events.clear();
+        let empty = metadata::fixed(0, 0);
+        for r in &mut d.rows {
+            let m = r.meta_blocks - metadata::fixed(r.data_total, r.meta_total) + empty;
+            r.meta_blocks = m;
+            r.meta_status_used = m;
+            r.data_total = 0;
+            r.data_free = 0;
+            r.data_used_pct = pct(r.data_used, 0);
+            r.meta_total = 0;
+            r.meta_used_pct = pct(m, 0);
+            r.overprovisioning = (r.thins * self.thin_size) as f64;
+        }
+        Some(d)
+    }
+
     /// The rows up to `t_s` (inclusive).
     pub fn rows_until(&self, t_s: u64) -> &[Row] {
         let n = self.rows.partition_point(|r| r.t_s <= t_s);
@@ -587,6 +619,7 @@ impl<'a> Sim<'a> {
             extents: self.pool.extent_count(),
             ref_ranges: self.pool.ref_ranges(),
             thins,
+            thin_size: f.thin_size.0,
         })
     }
 }

@@ -327,3 +327,28 @@ fn extreme_low_water_marks_do_not_hang_the_sizing() {
     assert!(blocks >= 1 << 40);
     assert!(r.recommendation.data_limit_by.contains("low water mark"));
 }
+
+#[test]
+fn the_demand_read_off_an_unconstrained_pool_is_the_demand_simulated() {
+    for (name, text) in [("growing", GROWING), ("steady", STEADY)] {
+        let f = load_fleet_str(Path::new("x.toml"), text).unwrap();
+        let pool = Sim::new(&f, f.pool.chunk, Mode::Pool).run().unwrap();
+        let derived = pool.as_demand().expect("the pool refused nothing");
+        let sim = Sim::new(&f, f.pool.chunk, Mode::Demand).run().unwrap();
+        let rows =
+            |s: &thinbench_planner::simulate::SimSummary| serde_json::to_value(&s.rows).unwrap();
+        assert_eq!(rows(&derived), rows(&sim), "{name}");
+        assert_eq!(derived.broken, sim.broken);
+        assert!(derived.events.is_empty() && sim.events.is_empty());
+    }
+    // A pool that refused starts is not the demand.
+    let f = with_data_size(&docker_default_text(), "1GiB");
+    let mut small = f.clone();
+    small.timeline.duration_s = 86_400;
+    small.timeline.horizon_s = 86_400;
+    let pool = Sim::new(&small, small.pool.chunk, Mode::Pool)
+        .run()
+        .unwrap();
+    assert!(pool.refused > 0);
+    assert!(pool.as_demand().is_none());
+}
