@@ -10,20 +10,30 @@
 //! * `thinbench_model::extent`: the compact allocation model it runs on (`ExtentPool`),
 //!   exact against the per-chunk reference model `thinbench_model::PoolModel`.
 //! * [`fleet`]: the plan format: parsed with positions, validated into a [`Fleet`].
-//! * [`simulate`]: drives the model through the fleet's life, step by step.
+//! * [`simulate`]: drives the model through the fleet's life, step by step, on the typed
+//!   pool or unbounded (the fleet's demand).
 //! * [`metadata`]: the b-tree cost of mappings and thins, and `thin_metadata_size`.
-//! * [`report`]: the [`PlanReport`] (JSON), its CSV files and a terse text table.
+//! * [`rates`]: gross and net growth over a stated window; every threshold's day.
+//! * [`recommend`]: sizes from the demand over the horizon; the chunk trade-off.
+//! * [`contract`]: the plan as the report's JSON shows it, and the schema version.
+//! * [`report`]: the [`PlanReport`] (JSON); [`render`]: its CSV files and a text table.
+//! * [`plan`](mod@plan): the whole, [`plan()`](fn@plan).
 //! * [`scenario`]: a plan scaled down to a thinbench scenario, to check it on the kernel.
 //!
 //! Library code never prints.
 #![warn(missing_docs)]
 
+pub mod contract;
 pub mod fleet;
 pub mod metadata;
+pub mod plan;
+pub mod rates;
+pub mod recommend;
+pub mod render;
 pub mod report;
 pub mod scenario;
 pub mod simulate;
 
 pub use fleet::{load_fleet, load_fleet_str, Fleet, PlanErrors};
+pub use plan::plan;
 pub use report::PlanReport;
-pub use simulate::plan;

@@ -96,6 +96,34 @@ pub fn thin_blocks(t: &ThinStats, leaf_fill: f64) -> u64 {
     tree(unique).max(unique + 1)
 }
 
+/// The blocks that depend on the pool's geometry alone: superblock, space-map bitmaps and
+/// their indexes, calibration. [`estimate`] is this plus the thins' trees, so the estimate
+/// for another geometry is `total - fixed(old) + fixed(new)`.
+pub fn fixed(data_blocks: u64, meta_blocks: u64) -> u64 {
+    let data_bitmaps = data_blocks.div_ceil(BITMAP_SPAN);
+    let meta_bitmaps = meta_blocks.div_ceil(BITMAP_SPAN);
+    1 + data_bitmaps + tree(data_bitmaps.div_ceil(LEAF_MAX)) + meta_bitmaps + 1 + CALIBRATION
+}
+
+/// The model for the quantity `thin_metadata_size` sizes: a *full* pool of `data_blocks`
+/// with `thins` thins, every data block mapped once (each thin an equal share, inserted
+/// sequentially, nothing shared), at the model's leaf fill.
+pub fn full_pool(data_blocks: u64, meta_blocks: u64, thins: u64) -> MetaEstimate {
+    let n = thins.max(1);
+    let share = data_blocks / n;
+    let extra = data_blocks % n;
+    let stats = (0..n).map(move |i| {
+        let m = share + u64::from(i < extra);
+        ThinStats {
+            mapped: m,
+            own: m,
+            own_runs: u64::from(m > 0),
+            runs: u64::from(m > 0),
+        }
+    });
+    estimate(data_blocks, meta_blocks, stats, LEAF_FILL)
+}
+
 /// The estimate for a pool of `data_blocks` and `meta_blocks` holding `thins`.
 pub fn estimate(
     data_blocks: u64,
@@ -103,10 +131,7 @@ pub fn estimate(
     thins: impl Iterator<Item = ThinStats>,
     leaf_fill: f64,
 ) -> MetaEstimate {
-    let data_bitmaps = data_blocks.div_ceil(BITMAP_SPAN);
-    let meta_bitmaps = meta_blocks.div_ceil(BITMAP_SPAN);
-    let fixed =
-        1 + data_bitmaps + tree(data_bitmaps.div_ceil(LEAF_MAX)) + meta_bitmaps + 1 + CALIBRATION;
+    let fixed = fixed(data_blocks, meta_blocks);
     let (mut n, mut mappings) = (0u64, 0u64);
     for t in thins {
         n += 1;
@@ -128,18 +153,33 @@ pub fn reserve(meta_blocks: u64) -> u64 {
     (meta_blocks / 10).min(4096)
 }
 
-/// `thin_metadata_size`'s answer, run as a peer: the command line and bytes.
+/// `thin_metadata_size`'s answer, run as a peer: the command line and its estimate, or
+/// why there is none. In JSON exactly one of `bytes` and `skipped` is present.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PeerEstimate {
-    /// The command run.
+    /// The command (run, or that would have run).
     pub command: String,
-    /// Its estimate in bytes, or why there is none.
-    pub bytes: Result<u64, String>,
+    /// Its estimate in bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// Why there is no estimate (the tool is absent, failed, or was not asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
 }
 
-/// Runs `thin_metadata_size -b CHUNKs -s DATAs -m THINS -u b -n`.
-pub fn thin_metadata_size(chunk_sectors: u64, data_sectors: u64, max_thins: u64) -> PeerEstimate {
-    let args = [
+impl PeerEstimate {
+    /// A peer not run, with the command it would have been.
+    pub fn skipped(command: String, why: impl Into<String>) -> PeerEstimate {
+        PeerEstimate {
+            command,
+            bytes: None,
+            skipped: Some(why.into()),
+        }
+    }
+}
+
+fn peer_args(chunk_sectors: u64, data_sectors: u64, max_thins: u64) -> Vec<String> {
+    vec![
         "-b".to_string(),
         format!("{chunk_sectors}s"),
         "-s".into(),
@@ -149,8 +189,21 @@ pub fn thin_metadata_size(chunk_sectors: u64, data_sectors: u64, max_thins: u64)
         "-u".into(),
         "b".into(),
         "-n".into(),
-    ];
-    let command = format!("thin_metadata_size {}", args.join(" "));
+    ]
+}
+
+/// The `thin_metadata_size` command line for a geometry.
+pub fn peer_command(chunk_sectors: u64, data_sectors: u64, max_thins: u64) -> String {
+    format!(
+        "thin_metadata_size {}",
+        peer_args(chunk_sectors, data_sectors, max_thins).join(" ")
+    )
+}
+
+/// Runs `thin_metadata_size -b CHUNKs -s DATAs -m THINS -u b -n`.
+pub fn thin_metadata_size(chunk_sectors: u64, data_sectors: u64, max_thins: u64) -> PeerEstimate {
+    let args = peer_args(chunk_sectors, data_sectors, max_thins);
+    let command = peer_command(chunk_sectors, data_sectors, max_thins);
     let bytes = match Command::new("thin_metadata_size").args(&args).output() {
         Err(e) => Err(format!("cannot run thin_metadata_size: {e}")),
         Ok(o) if !o.status.success() => Err(format!(
@@ -169,7 +222,14 @@ pub fn thin_metadata_size(chunk_sectors: u64, data_sectors: u64, max_thins: u64)
                 .map_err(|_| format!("unexpected thin_metadata_size output: {s:?}"))
         }
     };
-    PeerEstimate { command, bytes }
+    match bytes {
+        Ok(b) => PeerEstimate {
+            command,
+            bytes: Some(b),
+            skipped: None,
+        },
+        Err(e) => PeerEstimate::skipped(command, e),
+    }
 }
 
 /// `thin_metadata_size`'s formula (1 + ceil(data_blocks / 126) + thins blocks), for when
@@ -222,6 +282,32 @@ mod tests {
         };
         // 1 leaf of its own + 2 shadowed origin leaves + their parent.
         assert_eq!(thin_blocks(&w, LEAF_FILL), 4);
+    }
+
+    #[test]
+    fn the_estimate_is_its_fixed_part_plus_the_trees() {
+        let t = ThinStats {
+            mapped: 5000,
+            own: 5000,
+            own_runs: 1,
+            runs: 1,
+        };
+        let a = estimate(1 << 20, 1 << 14, std::iter::once(t), LEAF_FILL);
+        let b = estimate(0, 0, std::iter::once(t), LEAF_FILL);
+        assert_eq!(a.total - fixed(1 << 20, 1 << 14), b.total - fixed(0, 0));
+        // 2^20 data blocks need 65 bitmaps: the fixed part grows with the pool.
+        assert_eq!(fixed(1 << 20, 1 << 14) - fixed(0, 0), 65 + 1 + 2);
+    }
+
+    #[test]
+    fn a_full_pool_maps_every_block_once() {
+        // 1,000,000 blocks over 4 thins of 250,000: ceil(250000 / (252 × 0.93)) = 1067
+        // leaves each, plus 5 internal nodes (ceil(1067 / 252)) and a root.
+        let e = full_pool(1_000_000, 1 << 16, 4);
+        assert_eq!(e.mappings, 4 * (1067 + 5 + 1));
+        assert_eq!(e.total, e.fixed + e.mappings + e.per_thin);
+        // thin_metadata_size's half-full leaves need more.
+        assert!(thin_metadata_size_formula(1_000_000, 4) > e.total);
     }
 
     #[test]

@@ -3,18 +3,178 @@
 //! step by step: churn (oldest containers deleted, new ones started), each running
 //! container's growth at the write rate, deletions inside containers (freed only with
 //! fstrim). Every step records data and metadata use and the thresholds crossed.
+//!
+//! Two modes ([`Mode`]): on the typed pool (what *that* pool does: Docker's
+//! min_free_space refusals, lvm's autoextension, the thresholds it crosses), and on an
+//! unbounded pool (the fleet's *demand*: nothing refused, nothing fires), from which the
+//! recommendation is sized, so an undersized pool cannot cut the demand short.
+//! Both run through the span: the longer of the timeline's duration and its horizon.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::Instant;
 
 use thinbench_schema::units::{Bytes, ChunkSize};
 use thinbench_workloads::{OffsetPattern, Offsets, Region};
 
+use serde::Serialize;
+
 use crate::fleet::{region, Fleet, LowWater, Pattern, WriteSpec};
 use crate::metadata::{self, MetaEstimate};
-use crate::report::{Component, Event, PlanReport, Recommendation, Row, SimSummary, TradeoffRow};
 use thinbench_model::extent::{chunk_ranges_of, Effect, ExtentError, ExtentPool};
+
+/// What a simulation's pool is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The typed pool: its size, thresholds, refusals and autoextension act.
+    Pool,
+    /// Unbounded: the fleet's demand. Nothing is refused and no threshold fires; the
+    /// metadata's fixed part (space maps) is left at an empty pool's, so that rows depend
+    /// on the fleet alone (add [`metadata::fixed`] for a real geometry).
+    Demand,
+}
+
+/// The simulated period, seconds: the longer of the timeline's duration and horizon.
+pub fn span_s(f: &Fleet) -> u64 {
+    f.timeline.duration_s.max(f.timeline.horizon_s)
+}
+
+/// One step of the timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// Seconds since time 0.
+    pub t_s: u64,
+    /// Days since time 0.
+    pub day: f64,
+    /// Live thins (base, layers, containers).
+    pub thins: u64,
+    /// Running containers.
+    pub containers: u64,
+    /// Data blocks the fleet needs.
+    pub data_used: u64,
+    /// Data blocks allocated since time 0's start, counting blocks later freed (gross).
+    pub data_allocated: u64,
+    /// Data blocks in the pool (grows with autoextension); 0 on an unbounded pool.
+    pub data_total: u64,
+    /// `data_total - data_used`, at least 0.
+    pub data_free: u64,
+    /// Percent used.
+    pub data_used_pct: f64,
+    /// Chunks mapped over all thins (shared ones counted per thin).
+    pub mapped_chunks: u64,
+    /// Metadata blocks (model).
+    pub meta_blocks: u64,
+    /// Metadata blocks the pool status would show (model + kernel reserve).
+    pub meta_status_used: u64,
+    /// Metadata blocks in the device.
+    pub meta_total: u64,
+    /// Percent used, as the status shows.
+    pub meta_used_pct: f64,
+    /// Virtual size of all thins / data size.
+    pub overprovisioning: f64,
+}
+
+/// A threshold crossed or a policy acting.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    /// When, seconds since time 0 (the end of the step it happened in).
+    pub t_s: u64,
+    /// Same, days.
+    pub day: f64,
+    /// What.
+    pub what: String,
+    /// Details.
+    pub detail: String,
+}
+
+/// Data blocks by component at time 0.
+#[derive(Debug, Clone, Serialize)]
+pub struct Component {
+    /// Component.
+    pub name: String,
+    /// Net data blocks its operations allocated.
+    pub data_blocks: u64,
+}
+
+/// One simulation's results.
+#[derive(Debug, Clone)]
+pub struct SimSummary {
+    /// Chunk size simulated.
+    pub chunk: Bytes,
+    /// The mode it ran in.
+    pub mode: Mode,
+    /// Data blocks after time 0's set-up.
+    pub initial_data: u64,
+    /// Metadata after time 0's set-up.
+    pub initial_meta: MetaEstimate,
+    /// Data blocks by component at time 0.
+    pub components: Vec<Component>,
+    /// Copy-on-write breaks of sharing (blocks).
+    pub broken: u64,
+    /// Timeline.
+    pub rows: Vec<Row>,
+    /// Events.
+    pub events: Vec<Event>,
+    /// Container starts refused by min_free_space.
+    pub refused: u64,
+    /// Model size: extents held at the end.
+    pub extents: usize,
+    /// Model size: reference-count ranges at the end.
+    pub ref_ranges: usize,
+    /// Live thins at the end.
+    pub thins: usize,
+    /// Every thin's virtual size, bytes (for overprovisioning).
+    pub thin_size: u64,
+}
+
+impl SimSummary {
+    /// Peak data blocks in use.
+    pub fn peak_data(&self) -> u64 {
+        self.rows.iter().map(|r| r.data_used).max().unwrap_or(0)
+    }
+    /// Peak metadata blocks (model, without the reserve).
+    pub fn peak_meta(&self) -> u64 {
+        self.rows.iter().map(|r| r.meta_blocks).max().unwrap_or(0)
+    }
+    /// Peak live thins.
+    pub fn peak_thins(&self) -> u64 {
+        self.rows.iter().map(|r| r.thins).max().unwrap_or(0)
+    }
+    /// The demand, read off a typed pool's simulation when that pool constrained nothing
+    /// (no start refused, no autoextension): the fleet's life was then the same as on an
+    /// unbounded pool, and only the geometry-dependent figures differ (the metadata's
+    /// fixed part, the pool's totals), which are set as [`Mode::Demand`] sets them.
+    /// `None` otherwise (simulate the demand). Saves one simulation in the common case.
+    pub fn as_demand(&self) -> Option<SimSummary> {
+        if self.mode != Mode::Pool
+            || self.refused > 0
+            || self.events.iter().any(|e| e.what == "autoextended")
+        {
+            return None;
+        }
+        let mut d = self.clone();
+        d.mode = Mode::Demand;
+        d.events.clear();
+        let empty = metadata::fixed(0, 0);
+        for r in &mut d.rows {
+            let m = r.meta_blocks - metadata::fixed(r.data_total, r.meta_total) + empty;
+            r.meta_blocks = m;
+            r.meta_status_used = m;
+            r.data_total = 0;
+            r.data_free = 0;
+            r.data_used_pct = pct(r.data_used, 0);
+            r.meta_total = 0;
+            r.meta_used_pct = pct(m, 0);
+            r.overprovisioning = (r.thins * self.thin_size) as f64;
+        }
+        Some(d)
+    }
+
+    /// The rows up to `t_s` (inclusive).
+    pub fn rows_until(&self, t_s: u64) -> &[Row] {
+        let n = self.rows.partition_point(|r| r.t_s <= t_s);
+        &self.rows[..n]
+    }
+}
 
 /// Chunk ranges `(start, len)`, sorted and coalesced.
 pub type Ranges = Arc<Vec<(u64, u64)>>;
@@ -61,13 +221,15 @@ struct ImageState {
 }
 
 /// One simulation at one chunk size.
-pub(crate) struct Sim<'a> {
+pub struct Sim<'a> {
     fleet: &'a Fleet,
     chunk: u64,
     pool: ExtentPool,
     next_id: u32,
     cache: HashMap<(WriteSpec, u64, u64), Ranges>,
     pub(crate) broken: u64,
+    mode: Mode,
+    allocated: u64,
     data_total: u64,
     meta_total: u64,
     rows: Vec<Row>,
@@ -78,8 +240,16 @@ pub(crate) struct Sim<'a> {
 }
 
 impl<'a> Sim<'a> {
-    pub(crate) fn new(fleet: &'a Fleet, chunk: ChunkSize) -> Sim<'a> {
+    /// A simulation of `fleet` at `chunk`, on the typed pool or unbounded.
+    pub fn new(fleet: &'a Fleet, chunk: ChunkSize, mode: Mode) -> Sim<'a> {
         let cb = chunk.bytes().0;
+        let (data_total, meta_total) = match mode {
+            Mode::Pool => (
+                fleet.pool.data_size.0 / cb,
+                fleet.pool.metadata_size.0 / 4096,
+            ),
+            Mode::Demand => (0, 0),
+        };
         Sim {
             fleet,
             chunk: cb,
@@ -87,8 +257,10 @@ impl<'a> Sim<'a> {
             next_id: 0,
             cache: HashMap::new(),
             broken: 0,
-            data_total: fleet.pool.data_size.0 / cb,
-            meta_total: fleet.pool.metadata_size.0 / 4096,
+            mode,
+            allocated: 0,
+            data_total,
+            meta_total,
             rows: Vec::new(),
             events: Vec::new(),
             fired: Vec::new(),
@@ -122,6 +294,7 @@ impl<'a> Sim<'a> {
             .clone();
         let e = self.pool.write(id, &ranges)?;
         self.broken += e.broken;
+        self.allocated += e.allocated();
         add(eff, e);
         Ok(crate::fleet::advance(w, hw, off, span))
     }
@@ -144,11 +317,13 @@ impl<'a> Sim<'a> {
         t_s: u64,
     ) -> Result<(), ExtentError> {
         // Docker's dm.min_free_space: refuse the snapshot below the threshold.
-        if self.fleet.pool.min_free_space_pct > 0 && !self.free_pct_ok() {
+        if self.mode == Mode::Pool && self.fleet.pool.min_free_space_pct > 0 && !self.free_pct_ok()
+        {
             self.refused += 1;
             if self.refused == 1 {
                 self.events.push(Event {
                     t_s,
+                    day: t_s as f64 / 86_400.0,
                     what: "snapshot refused".into(),
                     detail: format!(
                         "free data or metadata below min_free_space {}%: Docker refuses new containers from here",
@@ -195,6 +370,7 @@ impl<'a> Sim<'a> {
             thins,
             containers,
             data_used: used,
+            data_allocated: self.allocated,
             data_total: self.data_total,
             data_free: self.data_total.saturating_sub(used),
             data_used_pct: pct(used, self.data_total),
@@ -204,9 +380,11 @@ impl<'a> Sim<'a> {
             meta_total: self.meta_total,
             meta_used_pct: pct(meta.status_used, self.meta_total),
             overprovisioning: (thins * self.fleet.thin_size.0) as f64
-                / (self.data_total * self.chunk) as f64,
+                / ((self.data_total * self.chunk) as f64).max(1.0),
         };
-        self.thresholds(&row);
+        if self.mode == Mode::Pool {
+            self.thresholds(&row);
+        }
         self.rows.push(row);
     }
 
@@ -215,6 +393,7 @@ impl<'a> Sim<'a> {
             self.fired.push(key);
             self.events.push(Event {
                 t_s,
+                day: t_s as f64 / 86_400.0,
                 what: key.into(),
                 detail,
             });
@@ -263,6 +442,7 @@ impl<'a> Sim<'a> {
                     let new = (self.data_total + grow).min(max.0 / self.chunk);
                     self.events.push(Event {
                         t_s: r.t_s,
+                        day: r.day,
                         what: "autoextended".into(),
                         detail: format!(
                             "data {:.0}% ≥ {th}%: lvm grows the pool by {}% to {}",
@@ -307,7 +487,7 @@ impl<'a> Sim<'a> {
     }
 
     /// Run the whole fleet; returns what the report needs.
-    pub(crate) fn run(mut self) -> Result<SimSummary, ExtentError> {
+    pub fn run(mut self) -> Result<SimSummary, ExtentError> {
         let f = self.fleet;
         let mut components = Vec::new();
         let base = self.id();
@@ -370,7 +550,7 @@ impl<'a> Sim<'a> {
         self.record(0, containers(&images));
         let tl = &f.timeline;
         let growth = tl.write_rate_per_day.0 * tl.step_s / 86_400;
-        let steps = tl.duration_s / tl.step_s;
+        let steps = span_s(f) / tl.step_s;
         let cb = self.chunk;
         for s in 1..=steps {
             let t = s * tl.step_s;
@@ -407,6 +587,7 @@ impl<'a> Sim<'a> {
                             let (a, b) = (off / cb, (off + len).div_ceil(cb));
                             let e = self.pool.write(c.id, &[(a, b - a)])?;
                             self.broken += e.broken;
+                            self.allocated += e.allocated();
                             c.hw = Bytes(off + len);
                         }
                         if tl.fstrim && tl.deleted_percent > 0 {
@@ -427,6 +608,7 @@ impl<'a> Sim<'a> {
         let thins = self.pool.thin_count();
         Ok(SimSummary {
             chunk: Bytes(cb),
+            mode: self.mode,
             initial_data,
             initial_meta,
             components,
@@ -437,6 +619,7 @@ impl<'a> Sim<'a> {
             extents: self.pool.extent_count(),
             ref_ranges: self.pool.ref_ranges(),
             thins,
+            thin_size: f.thin_size.0,
         })
     }
 }
@@ -454,30 +637,4 @@ fn pct(a: u64, b: u64) -> f64 {
     } else {
         a as f64 * 100.0 / b as f64
     }
-}
-
-/// The chunk sizes of the trade-off table.
-pub const TRADEOFF_CHUNKS: [u64; 5] = [64, 128, 256, 512, 1024];
-
-/// Plan a fleet: simulate it at its chunk size, then at each trade-off chunk size, and
-/// build the report (run `thin_metadata_size` too, when `peer` is set).
-pub fn plan(fleet: &Fleet, tradeoff: bool, peer: bool) -> Result<PlanReport, ExtentError> {
-    let t0 = Instant::now();
-    let main = Sim::new(fleet, fleet.pool.chunk).run()?;
-    let model_ms = t0.elapsed().as_secs_f64() * 1e3;
-    let mut table = Vec::new();
-    if tradeoff {
-        for k in TRADEOFF_CHUNKS {
-            let c = ChunkSize::new(Bytes(k * Bytes::KIB)).expect("valid chunk");
-            let s = if c == fleet.pool.chunk {
-                None
-            } else {
-                Some(Sim::new(fleet, c).run()?)
-            };
-            let s = s.as_ref().unwrap_or(&main);
-            table.push(TradeoffRow::from_sim(s, fleet));
-        }
-    }
-    let rec = Recommendation::new(fleet, &main, &table);
-    Ok(PlanReport::build(fleet, main, table, rec, peer, model_ms))
 }

@@ -31,6 +31,10 @@ pub struct PlanArgs {
     /// Write timeline.csv, tradeoff.csv, components.csv and events.csv into this directory.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// How long the recommendation must hold (a duration: "90d", "12w"); overrides the
+    /// plan's `[timeline] horizon`.
+    #[arg(long, value_parser = crate::args::duration_arg)]
+    pub horizon: Option<std::time::Duration>,
     /// Skip the chunk-size trade-off (one simulation instead of six).
     #[arg(long)]
     pub no_tradeoff: bool,
@@ -59,6 +63,19 @@ pub fn run(a: PlanArgs) -> anyhow::Result<i32> {
         Err(e) => {
             crate::snippet::eprint_errors(&e.errors);
             return Ok(exit_code::ERROR);
+        }
+    };
+    let fleet = match &a.horizon {
+        None => fleet,
+        Some(h) => {
+            let set = thinbench_planner::plan::with_horizon(&fleet, h.as_secs());
+            match set {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("error: invalid --horizon: {e}");
+                    return Ok(exit_code::ERROR);
+                }
+            }
         }
     };
     if a.validate {
@@ -384,6 +401,40 @@ fn report(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plan_json_is_the_versioned_contract() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("plan.json");
+        let csv = dir.path().join("csv");
+        let code = run(PlanArgs {
+            file: root.join("plans/docker-default.toml"),
+            json: Some(json.clone()),
+            csv: Some(csv.clone()),
+            horizon: Some(std::time::Duration::from_secs(10 * 86_400)),
+            no_tradeoff: true,
+            no_peer: true,
+            validate: false,
+            env: EnvArg::Vm,
+            out: None,
+            compare_only: false,
+        })
+        .unwrap();
+        assert_eq!(code, exit_code::OK);
+        let text = std::fs::read_to_string(&json).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["schema_version"], 2);
+        assert_eq!(v["horizon_days"], 10.0);
+        assert_eq!(v["span_days"], 30.0);
+        assert!(!text.contains("\"Ok\"") && !text.contains("\"Err\""));
+        assert_eq!(
+            v["metadata"]["thin_metadata_size"]["peer"]["skipped"],
+            "not run (--no-peer)"
+        );
+        let events = std::fs::read_to_string(csv.join("events.csv")).unwrap();
+        assert_eq!(events, "t_s,day,what,detail\n");
+    }
 
     #[test]
     fn the_scaled_down_docker_default_is_a_valid_scenario() {

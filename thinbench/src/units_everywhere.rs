@@ -192,10 +192,7 @@ fn corpus(format: &str) -> Vec<(String, String)> {
                 "autoextend_threshold = 100",
                 "autoextend_threshold = 80\nmax_data_size = \"200GiB\"",
             )
-            .replace(
-                "duration = \"30d\"",
-                "duration = \"30d\"\nhorizon = \"60d\"",
-            ),
+            .replace("horizon = \"30d\"", "horizon = \"60d\""),
         ));
     }
     out
@@ -515,4 +512,28 @@ fn vm_exec_takes_20m() {
         panic!("{cli:?}");
     };
     assert_eq!(timeout, Duration::from_secs(600), "the default is 10m");
+}
+
+/// `plan --horizon` takes the same grammar (without the timeouts' 24h bound).
+#[test]
+fn plan_horizon_reads_the_same_grammar() {
+    let parse =
+        |v: &str| match crate::Cli::try_parse_from(["thinbench", "plan", "p.toml", "--horizon", v])
+        {
+            Ok(crate::Cli {
+                command: crate::Cmd::Plan(a),
+                ..
+            }) => Ok(a.horizon.expect("given")),
+            Ok(c) => panic!("{c:?}"),
+            Err(e) => Err(e.to_string()),
+        };
+    for s in spellings(Q::Duration, "20m") {
+        assert_eq!(parse(&s), Ok(Duration::from_secs(1200)), "{s}");
+    }
+    assert_eq!(parse("12w"), Ok(Duration::from_secs(12 * 7 * 86_400)));
+    for bad in mistakes(Q::Duration, "20m") {
+        let (message, hint) = grammar_error(Q::Duration, &bad);
+        let e = parse(&bad).unwrap_err();
+        assert!(e.contains(&message) && e.contains(&hint), "{bad}: {e}");
+    }
 }
