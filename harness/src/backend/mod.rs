@@ -18,6 +18,7 @@ mod pool;
 pub mod ram;
 pub mod status;
 pub mod table;
+pub mod btree_walk;
 pub mod thin_tools;
 
 pub use error::{is_busy, BackendError};

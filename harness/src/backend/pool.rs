@@ -225,6 +225,25 @@ pub trait PoolBackend {
         thin_tools::thin_ls(self.pool_dm_name(), &self.known_metadata_device()?)
     }
 
+    /// [`PoolBackend::thin_ls`], and the shape of the pool's mapping trees read from the
+    /// same metadata snapshot where the metadata device can be read (`None`: it cannot,
+    /// as on the fake pool).
+    fn thin_ls_with_trees(
+        &self,
+    ) -> Result<
+        (
+            Vec<thin_tools::ThinLsRow>,
+            Option<Result<super::btree_walk::MappingTrees, String>>,
+        ),
+        BackendError,
+    > {
+        match self.metadata_device() {
+            None => Ok((self.thin_ls()?, None)),
+            Some(m) => thin_tools::thin_ls_with_trees(self.pool_dm_name(), &m)
+                .map(|(rows, trees)| (rows, Some(trees))),
+        }
+    }
+
     /// `thin_dump` of the live pool of `data_blocks` data blocks, from a metadata snapshot.
     fn thin_dump(&self, data_blocks: DataBlocks) -> Result<thin_tools::Dump, BackendError> {
         thin_tools::thin_dump(

@@ -18,7 +18,8 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
         (
             "small-write",
             &[
-                "thin", "io_size", "pattern", "seed", "bytes", "count", "offset", "span",
+                "thin", "io_size", "pattern", "seed", "stride", "bytes", "count", "offset",
+                "span",
             ],
         ),
         (
