@@ -11,13 +11,18 @@
 //!   exact against the per-chunk reference model `thinbench_model::PoolModel`.
 //! * [`fleet`]: the plan format: parsed with positions, validated into a [`Fleet`].
 //! * [`simulate`]: drives the model through the fleet's life, step by step.
+//! * [`btree_sim`]: dm-btree's insert rules executed, where the metadata model's leaf
+//!   fills come from.
 //! * [`metadata`]: the b-tree cost of mappings and thins, and `thin_metadata_size`.
 //! * [`report`]: the [`PlanReport`] (JSON), its CSV files and a terse text table.
-//! * [`scenario`]: a plan scaled down to a thinbench scenario, to check it on the kernel.
+//! * [`scenario`]: a plan scaled down to a thinbench scenario, to check it on the kernel;
+//!   [`depth`]: the scenario that checks the metadata model on deep trees.
 //!
 //! Library code never prints.
 #![warn(missing_docs)]
 
+pub mod btree_sim;
+pub mod depth;
 pub mod fleet;
 pub mod metadata;
 pub mod report;

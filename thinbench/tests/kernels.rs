@@ -93,7 +93,10 @@ fn a_kernel_apt_does_not_offer_is_an_error_naming_what_it_offers() {
         return;
     };
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("no Debian kernel matches `debian:9.99`"), "{err}");
+    assert!(
+        err.contains("no Debian kernel matches `debian:9.99`"),
+        "{err}"
+    );
     // Either the releases offered, or that apt offers none here: never a bare failure.
     assert!(err.contains("apt offers"), "{err}");
 }

@@ -123,13 +123,20 @@ type Read<'a> = dyn FnMut(u64) -> Result<Vec<u8>, String> + 'a;
 
 /// Walk the tree at `root` level by level, adding every node to `seen`; with `pairs`,
 /// collect the leaves' entries (64-bit values only).
-fn walk(read: &mut Read, root: u64, seen: &mut HashSet<u64>, pairs: bool) -> Result<Walked, String> {
+fn walk(
+    read: &mut Read,
+    root: u64,
+    seen: &mut HashSet<u64>,
+    pairs: bool,
+) -> Result<Walked, String> {
     let mut level = vec![root];
     let mut w = Walked::default();
     while !level.is_empty() {
         w.levels += 1;
         if w.levels > MAX_LEVELS {
-            return Err(format!("tree at block {root}: more than {MAX_LEVELS} levels"));
+            return Err(format!(
+                "tree at block {root}: more than {MAX_LEVELS} levels"
+            ));
         }
         let mut next = Vec::new();
         let mut leaf_level = None;
@@ -150,9 +157,10 @@ fn walk(read: &mut Read, root: u64, seen: &mut HashSet<u64>, pairs: bool) -> Res
                     if n.value_size != 8 {
                         return Err(format!("block {at}: top-level leaf values are not 64-bit"));
                     }
-                    w.pairs.extend(
-                        (0..n.nr).map(|i| (u64_at(&b, HEADER + i * 8), u64_at(&b, n.values_at + i * 8))),
-                    );
+                    w.pairs
+                        .extend((0..n.nr).map(|i| {
+                            (u64_at(&b, HEADER + i * 8), u64_at(&b, n.values_at + i * 8))
+                        }));
                 }
             } else {
                 w.internal += 1;

@@ -103,7 +103,10 @@ fn broken_images_are_errors_not_loops() {
 
     let mut m = two_thins();
     Image::put_u64(m.0.get_mut(&5).unwrap(), 8, 77);
-    assert_eq!(m.walk().unwrap_err(), "block 5: a b-tree node claims block 77");
+    assert_eq!(
+        m.walk().unwrap_err(),
+        "block 5: a b-tree node claims block 77"
+    );
 
     let mut m = two_thins();
     Image::put_u64(m.0.get_mut(&0).unwrap(), 56, 0);

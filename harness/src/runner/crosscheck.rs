@@ -142,16 +142,19 @@ pub fn thin_ls(
     };
     match backend.thin_ls_with_trees() {
         Ok((rows, trees)) => (compare(&rows, model, &name, step), tree_metrics(trees)),
-        Err(e) => (ExpectationResult {
-            what: format!("{THIN_LS_AGREES} (per thin id: mapped/exclusive/shared blocks)"),
-            expected: compact(&model_rows(model)),
-            observed: format!("error: {e}"),
-            status: Status::Failed,
-            message: Some(format!(
-                "step {} ({}): {THIN_LS_AGREES}: thin_ls failed: {e}",
-                step.index, step.name
-            )),
-        }, (Vec::new(), None)),
+        Err(e) => (
+            ExpectationResult {
+                what: format!("{THIN_LS_AGREES} (per thin id: mapped/exclusive/shared blocks)"),
+                expected: compact(&model_rows(model)),
+                observed: format!("error: {e}"),
+                status: Status::Failed,
+                message: Some(format!(
+                    "step {} ({}): {THIN_LS_AGREES}: thin_ls failed: {e}",
+                    step.index, step.name
+                )),
+            },
+            (Vec::new(), None),
+        ),
     }
 }
 
@@ -183,10 +186,18 @@ fn tree_metrics(trees: Option<Result<MappingTrees, String>>) -> TreeMetrics {
     let mut out = vec![
         m("metadata.trees.blocks".into(), t.tree_blocks, "blocks"),
         m("metadata.trees.top_blocks".into(), t.top_blocks, "blocks"),
-        m("metadata.trees.details_blocks".into(), t.details_blocks, "blocks"),
+        m(
+            "metadata.trees.details_blocks".into(),
+            t.details_blocks,
+            "blocks",
+        ),
         m(
             "metadata.trees.levels".into(),
-            t.thins.iter().map(|s| u64::from(s.levels)).max().unwrap_or(0),
+            t.thins
+                .iter()
+                .map(|s| u64::from(s.levels))
+                .max()
+                .unwrap_or(0),
             "count",
         ),
     ];

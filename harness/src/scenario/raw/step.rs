@@ -18,8 +18,7 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
         (
             "small-write",
             &[
-                "thin", "io_size", "pattern", "seed", "stride", "bytes", "count", "offset",
-                "span",
+                "thin", "io_size", "pattern", "seed", "stride", "bytes", "count", "offset", "span",
             ],
         ),
         (

@@ -645,7 +645,10 @@ fn small_write_rules() {
     };
     assert_eq!(s.pattern, AccessPattern::Sequential);
     let e = one(&w("stride = 16\ncount = 3"));
-    assert!(e.contains("`stride` only applies to `pattern = \"sequential\"`"), "{e}");
+    assert!(
+        e.contains("`stride` only applies to `pattern = \"sequential\"`"),
+        "{e}"
+    );
     let e = one(&w("pattern = \"sequential\"\nstride = 0\ncount = 3"));
     assert!(e.contains("`stride` must be 1 to 1048576, not 0"), "{e}");
     // The whole thin, exactly.
