@@ -480,4 +480,19 @@ mod tests {
         assert_eq!(plan.steps.len(), v.steps.len());
         assert!(v.direct_steps > 0 && v.direct_steps <= v.steps.len());
     }
+
+    #[test]
+    fn the_depth_scenario_is_a_valid_scenario() {
+        let v = thinbench_planner::depth::depth_scenario(100_000, 65536).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("plan-scenario.toml");
+        std::fs::write(&p, &v.toml).unwrap();
+        let plan = thinbench_harness::scenario::load_scenario(&p)
+            .unwrap_or_else(|e| panic!("{e}\n{}", v.toml));
+        assert_eq!(plan.steps.len(), v.steps.len());
+        assert_eq!(plan.pools.len(), 1);
+        assert_eq!(v.direct_steps, 0);
+        // One 4KiB IO per chunk: 100,000 in order, 100,000 at random, 8 × 48 in snapshots.
+        assert_eq!(v.ios, 200_384);
+    }
 }
