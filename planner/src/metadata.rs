@@ -13,38 +13,78 @@
 //!   252 entries per 4 KiB leaf. A snapshot *shares* its origin's tree: it costs nothing
 //!   until it is written; a write shadows the leaves it touches.
 //!
-//! Model: a thin's leaves are its own mappings (blocks it allocated) at `leaf_fill` × 252
-//! per leaf, plus, for a snapshot that wrote, one shadowed origin leaf per run of its own
-//! writes (at most as many as the origin part has leaves), the two together at most its
-//! whole tree's leaves (its own mappings go into the shadowed leaves; a snapshot whose
-//! mapping fits one leaf costs one block); an empty thin costs its root leaf; internal
-//! nodes add leaves/252 per level (a written snapshot with one unique leaf in a bigger
-//! tree shadows the root too). `leaf_fill` = 0.93 is calibrated
-//! on the Debian 6.1 kernel (3,303 sequentially inserted mappings took 14 blocks; 6.1's
-//! b-tree rebalances leaves on insert); `thin_metadata_size` assumes half-full leaves
-//! (126). The kernel also holds back a reserve from what it reports free:
-//! min(4096 blocks, total / 10) (`__set_metadata_reserve`), so the pool status shows
-//! `used + reserve`; both figures are reported.
+//! Model: a thin's leaves hold its mappings at the fill dm-btree's insert rules give
+//! ([`crate::btree_sim`] executes them): keys inserted in ascending order (a sequential
+//! write) append to the last leaf, which moves half its surplus to its left sibling
+//! while that one has 8 or more free entries and splits in two otherwise, so leaves
+//! settle at [`append_entries`]`(252)` = 248; keys inserted at random split nodes two
+//! into three and rebalance with siblings, and leaves settle at [`RANDOM_ENTRIES`] = 218
+//! on average (half to full). Which order a thin's mappings came in is read off its
+//! runs: each run of its own mappings starts at a random place (one random insert), the
+//! rest of the run appends after it. Internal nodes fill the same way as the leaves they
+//! index (they gain a child where a leaf splits). A snapshot *shares* its origin's tree
+//! until it writes; then the leaves its own mappings are in are its own (one per run of
+//! them, plus a leaf per 248 further mappings in a run, at most its tree's leaves: a
+//! copy-on-write overwrite goes into the shadowed leaf it replaces an entry of), and so
+//! are the internal nodes above them, up to the root: one per leaf on each level until
+//! the level has fewer nodes. An empty thin costs its root leaf. Fixed: the superblock,
+//! the data space map's bitmaps and its index b-tree (168 16-byte entries per node), the
+//! metadata space map's bitmaps and its one index block, and the two space maps'
+//! ref-count b-trees (counts above 2), empty: a root leaf each. Not modelled: entries in
+//! those ref-count trees (data blocks referenced by three or more leaves, when several
+//! snapshots copy the same origin leaf; metadata nodes with three or more parents).
+//! `thin_metadata_size` assumes half-full leaves (126). The kernel also holds back a
+//! reserve from what it reports free: min(4096 blocks, total / 10)
+//! (`__set_metadata_reserve`), so the pool status shows `used + reserve`; both figures
+//! are reported.
+//!
+//! Measured (`thinbench plan --validate --depth`, docs/measurements.md): trees of three
+//! levels, 10^5 mappings in order and at random, and 8 snapshots sharing one. The fill
+//! rules replaced a single fitted leaf fill (0.93, from one 3,303-mapping thin) and a
+//! calibration of 2 unexplained blocks (the two ref-count roots).
 
 use std::process::Command;
 
 use thinbench_model::extent::ThinStats;
 
-/// Mapping entries per b-tree node at most (`(4096 - 32) / 16`, rounded down to ×3).
+/// Mapping entries per b-tree node at most (`calc_max_entries`: `(4096 - 32) / 16`,
+/// rounded down to a multiple of 3).
 pub const LEAF_MAX: u64 = 252;
 /// Device-details entries per leaf (`(4096 - 32) / 32`, rounded down to ×3).
 pub const DETAILS_MAX: u64 = 126;
+/// Space-map index entries per node of the data space map's index tree (16-byte
+/// `disk_index_entry` values: `(4096 - 32) / 24`, rounded down to ×3).
+pub const INDEX_MAX: u64 = 168;
 /// Data blocks per space-map bitmap block (`(4096 - 16) * 4`).
 pub const BITMAP_SPAN: u64 = 16_320;
-/// Fixed blocks the model cannot attribute, calibrated on kernel 6.1 (fresh pools).
-pub const CALIBRATION: u64 = 2;
-/// Default leaf fill.
-pub const LEAF_FILL: f64 = 0.93;
+/// The two space maps' ref-count b-trees (for counts above 2), empty: a root leaf each.
+pub const REF_COUNT_ROOTS: u64 = 2;
+/// Mean entries per node when keys arrive in random order: what dm-btree's split and
+/// rebalance rules give, by simulation (`btree_sim`; `random_fill_is_the_simulated_one`
+/// re-derives it).
+pub const RANDOM_ENTRIES: u64 = 218;
+/// Free entries a sibling needs for `rebalance_or_split` to move entries into it.
+pub const SPACE_THRESHOLD: u64 = 8;
+
+/// Entries per node when keys arrive in ascending order, for nodes of `max` entries:
+/// the last node fills, then halves the two's total with its left sibling while that
+/// one has [`SPACE_THRESHOLD`] free, then splits in two; the left one is left at the
+/// fixed point (248 of 252, 122 of 126).
+pub const fn append_entries(max: u64) -> u64 {
+    let mut left = max / 2;
+    while max - left >= SPACE_THRESHOLD {
+        left = (left + max) / 2;
+    }
+    left
+}
+
+/// [`append_entries`] of a mapping node.
+pub const APPEND_ENTRIES: u64 = append_entries(LEAF_MAX);
 
 /// Metadata blocks by component.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct MetaEstimate {
-    /// Superblock, space maps, the two top-level trees, calibration.
+    /// Superblock and space maps (bitmaps, indexes, the empty ref-count roots).
     pub fixed: u64,
     /// Mapping-tree leaves and internal nodes of every thin.
     pub mappings: u64,
@@ -56,58 +96,79 @@ pub struct MetaEstimate {
     pub status_used: u64,
 }
 
-/// Nodes of a b-tree with `leaves` leaves (internal nodes at `LEAF_MAX` fan-out).
-fn tree(leaves: u64) -> u64 {
-    let mut n = leaves;
-    let mut level = leaves;
-    while level > 1 {
-        level = level.div_ceil(LEAF_MAX);
-        n += level;
-    }
-    n
+/// Nodes of a b-tree with `leaves` leaves whose internal nodes hold `fan` children.
+fn tree(leaves: u64, fan: u64) -> u64 {
+    levels(leaves, fan).iter().sum()
 }
 
-/// Leaves (plus internal nodes) of one thin's mapping tree.
-pub fn thin_blocks(t: &ThinStats, leaf_fill: f64) -> u64 {
-    let per_leaf = ((LEAF_MAX as f64) * leaf_fill).max(1.0);
-    let inherited = t.mapped - t.own;
+/// Nodes per level of such a tree, leaves first, the root last.
+fn levels(leaves: u64, fan: u64) -> Vec<u64> {
+    let mut out = vec![leaves];
+    let mut level = leaves;
+    while level > 1 {
+        level = level.div_ceil(fan.max(2));
+        out.push(level);
+    }
+    out
+}
+
+/// Leaves for `entries` keys of which `random` arrived at random places and the rest
+/// in ascending runs after them; and the mean entries per node they give.
+fn leaves_for(entries: u64, random: u64) -> (u64, u64) {
+    let random = random.min(entries);
+    // In units of 1 / (RANDOM_ENTRIES * APPEND_ENTRIES) of a leaf, to stay in integers.
+    let units = random * APPEND_ENTRIES + (entries - random) * RANDOM_ENTRIES;
+    let leaves = units.div_ceil(RANDOM_ENTRIES * APPEND_ENTRIES).max(1);
+    (leaves, entries.div_ceil(leaves).clamp(2, LEAF_MAX))
+}
+
+/// Leaves (plus internal nodes) of one thin's mapping tree that are its own.
+pub fn thin_blocks(t: &ThinStats) -> u64 {
     if t.mapped == 0 {
         return 1; // the empty root leaf
     }
     if t.own == 0 {
         return 0; // shares its origin's tree
     }
-    let leaves = |n: u64| (n as f64 / per_leaf).ceil() as u64;
-    let own_leaves = leaves(t.own);
+    let inherited = t.mapped - t.own;
+    let own_random = t.own_runs.min(t.own);
     if inherited == 0 {
-        return tree(own_leaves);
+        let (leaves, fan) = leaves_for(t.own, own_random);
+        return tree(leaves, fan);
     }
-    // A written snapshot shadows the origin leaves its writes land in and inserts its own
-    // mappings into them, so its unique leaves are at most its whole tree's: a mapping
-    // that fits one leaf costs one block (measured on 6.1: +1 block per written snapshot
-    // of a small origin), not an own leaf beside a shadowed one.
-    let shadowed = t.own_runs.min(leaves(inherited));
-    let total = leaves(t.mapped).max(1);
+    // A written snapshot: its whole tree (its origin's layout, read off all its runs)...
+    let (total, fan) = leaves_for(t.mapped, t.runs.min(t.mapped));
     if total == 1 {
-        return 1;
+        return 1; // one leaf, shadowed: its own mappings went into it
     }
-    let unique = (own_leaves + shadowed).min(total).max(1);
-    // The root (and the internal nodes above the unique leaves) are shadowed too.
-    tree(unique).max(unique + 1)
+    // ... of which the leaves holding its own mappings are its own: one per run, and one
+    // per APPEND_ENTRIES more in a run, the boundaries it crosses (a copy-on-write
+    // overwrite goes into the shadowed leaf it replaces an entry of) ...
+    let unique = (own_random + (t.own - own_random) / APPEND_ENTRIES).clamp(1, total);
+    // ... and the internal nodes above them, each level at most what the tree has there.
+    let whole = levels(total, fan);
+    let mut below = unique;
+    let mut n = unique;
+    for &at_level in &whole[1..] {
+        below = below.min(at_level);
+        n += below;
+    }
+    n
 }
 
 /// The blocks that depend on the pool's geometry alone: superblock, space-map bitmaps and
-/// their indexes, calibration. [`estimate`] is this plus the thins' trees, so the estimate
-/// for another geometry is `total - fixed(old) + fixed(new)`.
+/// their indexes, the ref-count roots. [`estimate`] is this plus the thins' trees, so the
+/// estimate for another geometry is `total - fixed(old) + fixed(new)`.
 pub fn fixed(data_blocks: u64, meta_blocks: u64) -> u64 {
     let data_bitmaps = data_blocks.div_ceil(BITMAP_SPAN);
     let meta_bitmaps = meta_blocks.div_ceil(BITMAP_SPAN);
-    1 + data_bitmaps + tree(data_bitmaps.div_ceil(LEAF_MAX)) + meta_bitmaps + 1 + CALIBRATION
+    let data_index = tree(data_bitmaps.div_ceil(INDEX_MAX), append_entries(INDEX_MAX));
+    1 + data_bitmaps + data_index + meta_bitmaps + 1 + REF_COUNT_ROOTS
 }
 
 /// The model for the quantity `thin_metadata_size` sizes: a *full* pool of `data_blocks`
 /// with `thins` thins, every data block mapped once (each thin an equal share, inserted
-/// sequentially, nothing shared), at the model's leaf fill.
+/// sequentially, nothing shared).
 pub fn full_pool(data_blocks: u64, meta_blocks: u64, thins: u64) -> MetaEstimate {
     let n = thins.max(1);
     let share = data_blocks / n;
@@ -121,7 +182,7 @@ pub fn full_pool(data_blocks: u64, meta_blocks: u64, thins: u64) -> MetaEstimate
             runs: u64::from(m > 0),
         }
     });
-    estimate(data_blocks, meta_blocks, stats, LEAF_FILL)
+    estimate(data_blocks, meta_blocks, stats)
 }
 
 /// The estimate for a pool of `data_blocks` and `meta_blocks` holding `thins`.
@@ -129,15 +190,20 @@ pub fn estimate(
     data_blocks: u64,
     meta_blocks: u64,
     thins: impl Iterator<Item = ThinStats>,
-    leaf_fill: f64,
 ) -> MetaEstimate {
     let fixed = fixed(data_blocks, meta_blocks);
     let (mut n, mut mappings) = (0u64, 0u64);
     for t in thins {
         n += 1;
-        mappings += thin_blocks(&t, leaf_fill);
+        mappings += thin_blocks(&t);
     }
-    let per_thin = tree(n.div_ceil(LEAF_MAX).max(1)) + tree(n.div_ceil(DETAILS_MAX).max(1));
+    // Thin ids mostly come in ascending order: appends.
+    let top = tree(n.div_ceil(APPEND_ENTRIES).max(1), APPEND_ENTRIES);
+    let details = tree(
+        n.div_ceil(append_entries(DETAILS_MAX)).max(1),
+        APPEND_ENTRIES,
+    );
+    let per_thin = top + details;
     let total = fixed + mappings + per_thin;
     MetaEstimate {
         fixed,
@@ -243,11 +309,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn calibration_cases_from_kernel_6_1() {
+    fn cases_from_kernel_6_1() {
         // docker-devicemapper run: loop-lvm 256MiB data (4096 blocks), 64MiB metadata
         // (16384): a fresh pool used 1648 = 10 + reserve 1638; a thin with 543 mappings
-        // after random writes: 4 blocks.
-        let e = estimate(4096, 16384, std::iter::empty(), LEAF_FILL);
+        // after random writes: 4 blocks (3 leaves and the root).
+        let e = estimate(4096, 16384, std::iter::empty());
+        assert_eq!(e.status_used, 1648);
         assert_eq!(e.status_used, e.total + 1638);
         let t = ThinStats {
             mapped: 543,
@@ -255,14 +322,56 @@ mod tests {
             own_runs: 400,
             runs: 400,
         };
-        assert_eq!(thin_blocks(&t, LEAF_FILL), 4);
+        assert_eq!(thin_blocks(&t), 4);
+        // In order: ceil(3303 / 248) = 14 leaves and the root, as btree_sim builds it.
         let seq = ThinStats {
             mapped: 3303,
             own: 3303,
             own_runs: 1,
             runs: 1,
         };
-        assert_eq!(thin_blocks(&seq, LEAF_FILL), 16);
+        assert_eq!(thin_blocks(&seq), 15);
+        assert_eq!(crate::btree_sim::build(0..3303).blocks(), 15);
+    }
+
+    #[test]
+    fn fills_follow_from_the_split_rule() {
+        assert_eq!(append_entries(LEAF_MAX), 248);
+        assert_eq!(append_entries(DETAILS_MAX), 122);
+        let s = crate::btree_sim::build(0..50_000);
+        assert_eq!(s.leaves, 50_000u64.div_ceil(APPEND_ENTRIES));
+        // Random order: a xorshift stream of keys, as random writes' chunks arrive.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let keys = (0..50_000).map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        });
+        let r = crate::btree_sim::build(keys);
+        let per_leaf = r.entries as f64 / r.leaves as f64;
+        assert!(
+            (per_leaf - RANDOM_ENTRIES as f64).abs() <= 4.0,
+            "simulated random fill {per_leaf:.1} per leaf, model {RANDOM_ENTRIES}"
+        );
+        // The model on the same thins: within a few leaves of the simulation.
+        let model = thin_blocks(&ThinStats {
+            mapped: r.entries,
+            own: r.entries,
+            own_runs: r.entries,
+            runs: r.entries,
+        });
+        assert!(
+            model.abs_diff(r.blocks()) * 100 <= r.blocks() * 3,
+            "{model} vs {r:?}"
+        );
+        let model = thin_blocks(&ThinStats {
+            mapped: 50_000,
+            own: 50_000,
+            own_runs: 1,
+            runs: 1,
+        });
+        assert_eq!(model, s.blocks());
     }
 
     #[test]
@@ -273,15 +382,32 @@ mod tests {
             own_runs: 0,
             runs: 3,
         };
-        assert_eq!(thin_blocks(&s, LEAF_FILL), 0);
+        assert_eq!(thin_blocks(&s), 0);
         let w = ThinStats {
             mapped: 10_000,
             own: 10,
             own_runs: 2,
             runs: 5,
         };
-        // 1 leaf of its own + 2 shadowed origin leaves + their parent.
-        assert_eq!(thin_blocks(&w, LEAF_FILL), 4);
+        // Its 2 runs in 2 shadowed leaves, and the root above them.
+        assert_eq!(thin_blocks(&w), 3);
+        // Three levels (100,000 in order: 404 leaves under 2 internal nodes): 48 scattered
+        // copy-on-write writes own 48 leaves, both internal nodes and the root.
+        let deep = ThinStats {
+            mapped: 100_000,
+            own: 48,
+            own_runs: 48,
+            runs: 49,
+        };
+        assert_eq!(thin_blocks(&deep), 48 + 2 + 1);
+        // One write: a leaf, one internal node, the root.
+        let one = ThinStats {
+            mapped: 100_000,
+            own: 1,
+            own_runs: 1,
+            runs: 3,
+        };
+        assert_eq!(thin_blocks(&one), 3);
     }
 
     #[test]
@@ -292,19 +418,26 @@ mod tests {
             own_runs: 1,
             runs: 1,
         };
-        let a = estimate(1 << 20, 1 << 14, std::iter::once(t), LEAF_FILL);
-        let b = estimate(0, 0, std::iter::once(t), LEAF_FILL);
+        let a = estimate(1 << 20, 1 << 14, std::iter::once(t));
+        let b = estimate(0, 0, std::iter::once(t));
         assert_eq!(a.total - fixed(1 << 20, 1 << 14), b.total - fixed(0, 0));
-        // 2^20 data blocks need 65 bitmaps: the fixed part grows with the pool.
+        // 2^20 data blocks need 65 bitmaps and an index node over them, 2^14 metadata
+        // blocks two bitmaps: the fixed part grows with the pool.
         assert_eq!(fixed(1 << 20, 1 << 14) - fixed(0, 0), 65 + 1 + 2);
     }
 
     #[test]
     fn a_full_pool_maps_every_block_once() {
-        // 1,000,000 blocks over 4 thins of 250,000: ceil(250000 / (252 × 0.93)) = 1067
-        // leaves each, plus 5 internal nodes (ceil(1067 / 252)) and a root.
+        // 1,000,000 blocks over 4 thins of 250,000, each one sequential run: the thins'
+        // trees are four of one thin's.
         let e = full_pool(1_000_000, 1 << 16, 4);
-        assert_eq!(e.mappings, 4 * (1067 + 5 + 1));
+        let one = ThinStats {
+            mapped: 250_000,
+            own: 250_000,
+            own_runs: 1,
+            runs: 1,
+        };
+        assert_eq!(e.mappings, 4 * thin_blocks(&one));
         assert_eq!(e.total, e.fixed + e.mappings + e.per_thin);
         // thin_metadata_size's half-full leaves need more.
         assert!(thin_metadata_size_formula(1_000_000, 4) > e.total);

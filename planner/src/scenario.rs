@@ -65,12 +65,7 @@ impl PredictedStep {
     /// The metadata model after this step, for a pool of `data_blocks` and
     /// `meta_blocks` (the measured geometry: the model's fixed part depends on it).
     pub fn metadata(&self, data_blocks: u64, meta_blocks: u64) -> MetaEstimate {
-        metadata::estimate(
-            data_blocks,
-            meta_blocks,
-            self.thins.iter().copied(),
-            metadata::LEAF_FILL,
-        )
+        metadata::estimate(data_blocks, meta_blocks, self.thins.iter().copied())
     }
 }
 

@@ -350,12 +350,7 @@ impl<'a> Sim<'a> {
     }
 
     fn meta(&self) -> MetaEstimate {
-        metadata::estimate(
-            self.data_total,
-            self.meta_total,
-            self.pool.thin_stats(),
-            metadata::LEAF_FILL,
-        )
+        metadata::estimate(self.data_total, self.meta_total, self.pool.thin_stats())
     }
 
     fn record(&mut self, t_s: u64, containers: u64) {

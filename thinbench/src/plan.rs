@@ -19,6 +19,9 @@ pub const META_TOLERANCE_PCT: f64 = 20.0;
 /// ... or by this many blocks, whichever is larger (a fresh pool uses ~10 blocks, where
 /// one block is 10%).
 pub const META_TOLERANCE_BLOCKS: i64 = 4;
+/// `--depth`'s metadata tolerance: ±5% of the kernel's blocks at every step (the trees
+/// there are hundreds of blocks, so no block allowance).
+pub const DEPTH_TOLERANCE_PCT: f64 = 5.0;
 
 /// Arguments of `thinbench plan`.
 #[derive(Debug, clap::Args)]
@@ -55,6 +58,15 @@ pub struct PlanArgs {
     /// (e.g. after a model change).
     #[arg(long)]
     pub compare_only: bool,
+    /// With --validate: check the metadata model on deep trees instead of the fleet
+    /// scaled down: thins of `--mappings` chunks mapped in order and at random, and
+    /// snapshots sharing one, at the plan's chunk size, within ±5% at every step
+    /// (docs/planner.md#the-metadata-model-at-depth).
+    #[arg(long, requires = "validate")]
+    pub depth: bool,
+    /// With --depth: mappings per filled thin (three levels need more than 63,504).
+    #[arg(long, default_value_t = 100_000, requires = "depth")]
+    pub mappings: u64,
 }
 
 pub fn run(a: PlanArgs) -> anyhow::Result<i32> {
@@ -128,6 +140,16 @@ pub struct CompareRow {
     pub meta_error_pct: Option<f64>,
     /// Whether the metadata error is within the tolerance.
     pub meta_within: bool,
+    /// Mapping-tree blocks the model predicts (its `mappings` part: every thin's leaves
+    /// and internal nodes, a shared node once).
+    pub trees_predicted: u64,
+    /// Distinct mapping-tree blocks in the kernel's metadata after the step
+    /// (`metadata.trees.blocks`, read from the metadata snapshot), when measured.
+    pub trees_measured: Option<u64>,
+    /// The deepest mapping tree's levels after the step (`metadata.trees.levels`).
+    pub levels: Option<u64>,
+    /// Mappings in the kernel's trees after the step, summed over thins.
+    pub mappings_measured: Option<u64>,
 }
 
 /// What `--validate` writes as `validate.json`.
@@ -149,7 +171,12 @@ struct Validation<'a> {
 }
 
 fn validate(a: &PlanArgs, fleet: &thinbench_planner::Fleet) -> anyhow::Result<i32> {
-    let v = match scale_down(fleet) {
+    let scaled = if a.depth {
+        thinbench_planner::depth::depth_scenario(a.mappings, fleet.pool.chunk.bytes().0)
+    } else {
+        scale_down(fleet)
+    };
+    let v = match scaled {
         Ok(v) => v,
         Err(e) => {
             eprintln!(
@@ -159,10 +186,10 @@ fn validate(a: &PlanArgs, fleet: &thinbench_planner::Fleet) -> anyhow::Result<i3
             return Ok(exit_code::ERROR);
         }
     };
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("runs").join(format!("plan-validate-{}", fleet.name)));
+    let out = a.out.clone().unwrap_or_else(|| {
+        let depth = if a.depth { "-depth" } else { "" };
+        PathBuf::from("runs").join(format!("plan-validate-{}{depth}", fleet.name))
+    });
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let out = std::fs::canonicalize(&out)?;
     let scen = out.join("plan-scenario.toml");
@@ -224,8 +251,13 @@ fn validate(a: &PlanArgs, fleet: &thinbench_planner::Fleet) -> anyhow::Result<i3
         }
     };
     let s: RunSummary = serde_json::from_str(&text).context("reading summary.json")?;
-    let rows = compare(&v, &s);
-    let ok = report(a, fleet, &v, &s, &rows, &out, &run_dir)?;
+    let tol = if a.depth {
+        (DEPTH_TOLERANCE_PCT, 0)
+    } else {
+        (META_TOLERANCE_PCT, META_TOLERANCE_BLOCKS)
+    };
+    let rows = compare(&v, &s, tol);
+    let ok = report(a, fleet, &v, &s, &rows, (&out, &run_dir), tol)?;
     let run_ok = st.is_none_or(|st| st.success());
     if !ok || !run_ok || s.status != Status::Passed {
         println!(
@@ -239,8 +271,12 @@ fn validate(a: &PlanArgs, fleet: &thinbench_planner::Fleet) -> anyhow::Result<i3
     Ok(exit_code::OK)
 }
 
-/// Predicted vs measured, per pool and step.
-pub fn compare(v: &ValidationScenario, s: &RunSummary) -> Vec<CompareRow> {
+/// Predicted vs measured, per pool and step; metadata within `(percent, blocks)`.
+pub fn compare(
+    v: &ValidationScenario,
+    s: &RunSummary,
+    (tol_pct, tol_blocks): (f64, i64),
+) -> Vec<CompareRow> {
     let mut rows = Vec::new();
     for c in &s.cases {
         let direct = c.pool.kind.as_str() == "direct-lvm";
@@ -252,18 +288,33 @@ pub fn compare(v: &ValidationScenario, s: &RunSummary) -> Vec<CompareRow> {
             let after = st.and_then(|x| x.pool_after.as_ref());
             let data_measured = st.and_then(|x| x.data_blocks_allocated);
             let used = after.map(|u| u.data_used.0);
-            let (mp, mm) = match after {
+            let (mp, mm, trees) = match after {
                 Some(u) => {
                     let e = p.metadata(u.data_total.0, u.meta_total.0);
                     let reserve = metadata::reserve(u.meta_total.0) as i64;
-                    (e.total, Some(u.meta_used.0 as i64 - reserve))
+                    (e.total, Some(u.meta_used.0 as i64 - reserve), e.mappings)
                 }
-                None => (0, None),
+                None => (0, None, 0),
             };
             let err = mm.map(|m| (mp as f64 - m as f64) * 100.0 / (m.max(1) as f64));
             let within = mm.is_some_and(|m| {
                 let d = (mp as i64 - m).abs();
-                d <= META_TOLERANCE_BLOCKS || (d as f64) * 100.0 <= META_TOLERANCE_PCT * m as f64
+                d <= tol_blocks || (d as f64) * 100.0 <= tol_pct * m as f64
+            });
+            let metric = |name: &str| {
+                st.and_then(|x| x.metrics.iter().find(|m| m.name == name))
+                    .map(|m| m.value as u64)
+            };
+            let mappings_measured = st.and_then(|x| {
+                let per_thin: Vec<u64> = x
+                    .metrics
+                    .iter()
+                    .filter(|m| {
+                        m.name.starts_with("metadata.tree.") && m.name.ends_with(".mappings")
+                    })
+                    .map(|m| m.value as u64)
+                    .collect();
+                (!per_thin.is_empty()).then(|| per_thin.iter().sum())
             });
             rows.push(CompareRow {
                 pool: c.pool.name.clone(),
@@ -280,6 +331,10 @@ pub fn compare(v: &ValidationScenario, s: &RunSummary) -> Vec<CompareRow> {
                 meta_measured: mm,
                 meta_error_pct: err,
                 meta_within: within,
+                trees_predicted: trees,
+                trees_measured: metric("metadata.trees.blocks"),
+                levels: metric("metadata.trees.levels"),
+                mappings_measured,
             });
         }
     }
@@ -292,8 +347,8 @@ fn report(
     v: &ValidationScenario,
     s: &RunSummary,
     rows: &[CompareRow],
-    out: &Path,
-    run_dir: &Path,
+    (out, run_dir): (&Path, &Path),
+    (tol_pct, tol_blocks): (f64, i64),
 ) -> anyhow::Result<bool> {
     println!(
         "kernel {} ({}), run {}: {:?}",
@@ -303,16 +358,29 @@ fn report(
         s.status
     );
     println!(
-        "{:<7} {:<24} {:<12} {:>9} {:>9} {:>6} {:>6} {:>6} {:>8}",
-        "pool", "step", "action", "data pred", "data meas", "", "meta", "meta", "meta"
+        "{:<7} {:<24} {:<12} {:>9} {:>9} {:>6} {:>6} {:>6} {:>8} {:>6} {:>6} {:>6} {:>9}",
+        "pool",
+        "step",
+        "action",
+        "data pred",
+        "data meas",
+        "",
+        "meta",
+        "meta",
+        "meta",
+        "trees",
+        "trees",
+        "levels",
+        "mappings"
     );
     println!(
-        "{:<7} {:<24} {:<12} {:>9} {:>9} {:>6} {:>6} {:>6} {:>8}",
-        "", "", "", "", "", "", "pred", "meas", "error"
+        "{:<7} {:<24} {:<12} {:>9} {:>9} {:>6} {:>6} {:>6} {:>8} {:>6} {:>6} {:>6} {:>9}",
+        "", "", "", "", "", "", "pred", "meas", "error", "pred", "meas", "meas", "meas"
     );
+    let opt = |v: Option<u64>| v.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
     for r in rows {
         println!(
-            "{:<7} {:<24} {:<12} {:>9} {:>9} {:>6} {:>6} {:>6} {:>7}{}",
+            "{:<7} {:<24} {:<12} {:>9} {:>9} {:>6} {:>6} {:>6} {:>7}{} {:>6} {:>6} {:>6} {:>9}",
             r.pool,
             r.step,
             r.action,
@@ -328,7 +396,11 @@ fn report(
             r.meta_error_pct
                 .map(|e| format!("{e:+.1}%"))
                 .unwrap_or_else(|| "-".into()),
-            if r.meta_within { "" } else { " !" },
+            if r.meta_within { " " } else { "!" },
+            r.trees_predicted,
+            opt(r.trees_measured),
+            opt(r.levels),
+            opt(r.mappings_measured),
         );
     }
     let data_exact = rows.iter().filter(|r| r.data_exact).count();
@@ -363,9 +435,19 @@ fn report(
         }
     }
     println!(
-        "metadata: {meta_ok}/{} steps within ±{META_TOLERANCE_PCT}% or ±{META_TOLERANCE_BLOCKS} blocks; |error| max {max:.1}%, mean {mean:.1}%",
+        "metadata: {meta_ok}/{} steps within ±{tol_pct}% or ±{tol_blocks} blocks; |error| max {max:.1}%, mean {mean:.1}%",
         rows.len()
     );
+    if let Some(deepest) = rows.iter().filter_map(|r| r.levels).max() {
+        let mappings = rows
+            .iter()
+            .filter_map(|r| r.mappings_measured)
+            .max()
+            .unwrap_or(0);
+        println!(
+            "mapping trees (the kernel's, read from its metadata): up to {deepest} levels, up to {mappings} mappings in all"
+        );
+    }
     let passed = data_exact == rows.len()
         && meta_ok == rows.len()
         && rows.len() == expected_rows
@@ -376,8 +458,8 @@ fn report(
         run_dir: run_dir.display().to_string(),
         run_status: format!("{:?}", s.status),
         kernel: s.environment.kernel.clone(),
-        meta_tolerance_pct: META_TOLERANCE_PCT,
-        meta_tolerance_blocks: META_TOLERANCE_BLOCKS,
+        meta_tolerance_pct: tol_pct,
+        meta_tolerance_blocks: tol_blocks,
         data_steps: rows.len(),
         data_exact_steps: data_exact,
         meta_max_abs_error_pct: max,
@@ -419,6 +501,8 @@ mod tests {
             env: EnvArg::Vm,
             out: None,
             compare_only: false,
+            depth: false,
+            mappings: 100_000,
         })
         .unwrap();
         assert_eq!(code, exit_code::OK);
@@ -448,5 +532,20 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}\n{}", v.toml));
         assert_eq!(plan.steps.len(), v.steps.len());
         assert!(v.direct_steps > 0 && v.direct_steps <= v.steps.len());
+    }
+
+    #[test]
+    fn the_depth_scenario_is_a_valid_scenario() {
+        let v = thinbench_planner::depth::depth_scenario(100_000, 65536).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("plan-scenario.toml");
+        std::fs::write(&p, &v.toml).unwrap();
+        let plan = thinbench_harness::scenario::load_scenario(&p)
+            .unwrap_or_else(|e| panic!("{e}\n{}", v.toml));
+        assert_eq!(plan.steps.len(), v.steps.len());
+        assert_eq!(plan.pools.len(), 1);
+        assert_eq!(v.direct_steps, 0);
+        // One 4KiB IO per chunk: 100,000 in order, 100,000 at random, 8 × 48 in snapshots.
+        assert_eq!(v.ios, 200_384);
     }
 }

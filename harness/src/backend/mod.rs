@@ -2,6 +2,7 @@
 //! devices; `direct_lvm` follows Docker's direct-lvm recipe with lvm2. Both expose the
 //! same operations to the runner and tear down in reverse order of construction.
 
+pub mod btree_walk;
 pub mod device_safety;
 pub mod direct_lvm;
 pub mod dm;

@@ -102,6 +102,13 @@ pub fn find_thin_pool(dm: &dm::Dm, prefix: &str) -> Result<Option<String>, Backe
     Ok(None)
 }
 
+/// `thin_ls`'s rows, and the mapping trees read from the same metadata snapshot (`None`:
+/// the pool's metadata device cannot be read; `Some(Err)`: the walk failed).
+pub type ThinLsWithTrees = (
+    Vec<thin_tools::ThinLsRow>,
+    Option<Result<super::btree_walk::MappingTrees, String>>,
+);
+
 /// What both pool kinds offer the runner.
 pub trait PoolBackend {
     /// dm name of the thin-pool target device (for status sampling from other threads).
@@ -228,6 +235,17 @@ pub trait PoolBackend {
     /// `thin_ls` of the live pool, from a metadata snapshot (the accounting cross-check).
     fn thin_ls(&self) -> Result<Vec<thin_tools::ThinLsRow>, BackendError> {
         thin_tools::thin_ls(self.pool_dm_name(), &self.known_metadata_device()?)
+    }
+
+    /// [`PoolBackend::thin_ls`], and the shape of the pool's mapping trees read from the
+    /// same metadata snapshot where the metadata device can be read (`None`: it cannot,
+    /// as on the fake pool).
+    fn thin_ls_with_trees(&self) -> Result<ThinLsWithTrees, BackendError> {
+        match self.metadata_device() {
+            None => Ok((self.thin_ls()?, None)),
+            Some(m) => thin_tools::thin_ls_with_trees(self.pool_dm_name(), &m)
+                .map(|(rows, trees)| (rows, Some(trees))),
+        }
     }
 
     /// `thin_dump` of the live pool of `data_blocks` data blocks, from a metadata snapshot.

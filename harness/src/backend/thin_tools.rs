@@ -14,6 +14,7 @@ use thinbench_model::chunk::ThinMetadata;
 use thinbench_schema::ids::ThinId;
 use thinbench_schema::units::DataBlocks;
 
+use super::btree_walk::MappingTrees;
 use super::dm::Dm;
 use super::error::BackendError;
 use crate::sys::command;
@@ -239,6 +240,32 @@ pub fn thin_ls(pool: &str, meta: &Path) -> Result<Vec<ThinLsRow>, BackendError> 
         pool: pool.into(),
         message,
     })
+}
+
+/// [`thin_ls`], and the shape of every mapping tree read from the same metadata snapshot
+/// ([`super::btree_walk`]); the walk's failure is its own, beside `thin_ls`'s rows.
+pub fn thin_ls_with_trees(
+    pool: &str,
+    meta: &Path,
+) -> Result<(Vec<ThinLsRow>, Result<MappingTrees, String>), BackendError> {
+    let (out, trees) = with_metadata_snap(pool, || {
+        let out = command::run(
+            "thin_ls",
+            &[
+                "--metadata-snap",
+                "--no-headers",
+                "-o",
+                THIN_LS_FIELDS,
+                &meta.to_string_lossy(),
+            ],
+        )?;
+        Ok((out, super::btree_walk::read_device(meta)))
+    })?;
+    let rows = parse_thin_ls(&out).map_err(|message| BackendError::Status {
+        pool: pool.into(),
+        message,
+    })?;
+    Ok((rows, trees))
 }
 
 /// `thin_dump` of the live pool `pool` of `data_blocks` data blocks whose metadata device

@@ -6,9 +6,12 @@ use std::collections::BTreeMap;
 
 use thinbench_model::chunk::PoolModel;
 use thinbench_schema::ids::ThinId;
-use thinbench_schema::record::{ExpectationResult, PoolMode, PoolUsage, Status};
+use thinbench_schema::record::{
+    Better, ExpectationResult, Metric, MetricKind, PoolMode, PoolUsage, Status,
+};
 
 use super::case::CaseState;
+use crate::backend::btree_walk::MappingTrees;
 use crate::backend::thin_tools::ThinLsRow;
 use crate::backend::PoolBackend;
 use crate::spec::StepSpec;
@@ -113,15 +116,20 @@ pub fn thin_ls(
     state: &CaseState,
     after: Option<&PoolUsage>,
     step: &StepSpec,
-) -> ExpectationResult {
+) -> (ExpectationResult, TreeMetrics) {
     let Some(model) = &state.model else {
-        return skipped("no model".into());
+        return (skipped("no model".into()), (Vec::new(), None));
     };
     // Pool messages (reserve_metadata_snap) are refused in read-only and fail modes.
     match after.map(|u| u.mode) {
         Some(PoolMode::Rw | PoolMode::OutOfDataSpace) => {}
-        Some(m) => return skipped(format!("pool is {} (no metadata snapshot)", m.as_str())),
-        None => return skipped("pool status unreadable".into()),
+        Some(m) => {
+            return (
+                skipped(format!("pool is {} (no metadata snapshot)", m.as_str())),
+                (Vec::new(), None),
+            )
+        }
+        None => return (skipped("pool status unreadable".into()), (Vec::new(), None)),
     }
     let names: BTreeMap<ThinId, String> = state
         .log
@@ -132,20 +140,79 @@ pub fn thin_ls(
         Some(n) => format!("{id} ({n})"),
         None => id.to_string(),
     };
-    match backend.thin_ls() {
-        Ok(rows) => compare(&rows, model, &name, step),
-        Err(e) => ExpectationResult {
-            what: format!("{THIN_LS_AGREES} (per thin id: mapped/exclusive/shared blocks)"),
-            expected: compact(&model_rows(model)),
-            observed: format!("error: {e}"),
-            status: Status::Failed,
-            message: Some(format!(
-                "step {} ({}): {THIN_LS_AGREES}: thin_ls failed: {e}",
-                step.index, step.name
-            )),
-        },
+    match backend.thin_ls_with_trees() {
+        Ok((rows, trees)) => (compare(&rows, model, &name, step), tree_metrics(trees)),
+        Err(e) => (
+            ExpectationResult {
+                what: format!("{THIN_LS_AGREES} (per thin id: mapped/exclusive/shared blocks)"),
+                expected: compact(&model_rows(model)),
+                observed: format!("error: {e}"),
+                status: Status::Failed,
+                message: Some(format!(
+                    "step {} ({}): {THIN_LS_AGREES}: thin_ls failed: {e}",
+                    step.index, step.name
+                )),
+            },
+            (Vec::new(), None),
+        ),
     }
 }
+
+/// The mapping trees' shape as metrics (`metadata.trees.*`, `metadata.tree.<id>.*`). A
+/// walk that failed gives no metrics and a skipped expectation saying why, not a failed
+/// step: it is a measurement, not an oracle.
+fn tree_metrics(trees: Option<Result<MappingTrees, String>>) -> TreeMetrics {
+    let t = match trees {
+        None => return (Vec::new(), None),
+        Some(Ok(t)) => t,
+        Some(Err(e)) => {
+            let x = ExpectationResult {
+                what: "mapping trees walked (metadata.trees.* metrics)".into(),
+                expected: "the held metadata snapshot's trees".into(),
+                observed: format!("skipped: {e}"),
+                status: Status::Skipped,
+                message: None,
+            };
+            return (Vec::new(), Some(x));
+        }
+    };
+    let m = |name: String, v: u64, unit: &str| Metric {
+        name,
+        value: v as f64,
+        unit: unit.into(),
+        kind: MetricKind::Exact,
+        better: Better::Lower,
+    };
+    let mut out = vec![
+        m("metadata.trees.blocks".into(), t.tree_blocks, "blocks"),
+        m("metadata.trees.top_blocks".into(), t.top_blocks, "blocks"),
+        m(
+            "metadata.trees.details_blocks".into(),
+            t.details_blocks,
+            "blocks",
+        ),
+        m(
+            "metadata.trees.levels".into(),
+            t.thins
+                .iter()
+                .map(|s| u64::from(s.levels))
+                .max()
+                .unwrap_or(0),
+            "count",
+        ),
+    ];
+    for s in &t.thins {
+        let p = format!("metadata.tree.{}", s.thin);
+        out.push(m(format!("{p}.levels"), u64::from(s.levels), "count"));
+        out.push(m(format!("{p}.leaves"), s.leaves, "blocks"));
+        out.push(m(format!("{p}.internal"), s.internal, "blocks"));
+        out.push(m(format!("{p}.mappings"), s.mappings, "count"));
+    }
+    (out, None)
+}
+
+/// Tree metrics, and an expectation saying why there are none when the walk failed.
+pub type TreeMetrics = (Vec<Metric>, Option<ExpectationResult>);
 
 #[cfg(test)]
 mod tests {

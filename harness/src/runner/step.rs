@@ -282,17 +282,16 @@ fn oracle(
             // cost is recorded: under TCG every pool message is a metadata commit.
             let t = Instant::now();
             let io_before = iostat::read(backend);
-            r.expectations.push(super::crosscheck::thin_ls(
-                backend,
-                state,
-                r.pool_after.as_ref(),
-                step,
-            ));
+            let (x, (trees, walk_failed)) =
+                super::crosscheck::thin_ls(backend, state, r.pool_after.as_ref(), step);
+            r.expectations.push(x);
+            r.expectations.extend(walk_failed);
             let ms = t.elapsed().as_millis() as f64;
-            let io = match (io_before, iostat::read(backend)) {
+            let mut io = match (io_before, iostat::read(backend)) {
                 (Ok(b), Ok(a)) => iostat::crosscheck_metrics(&b, &a),
                 _ => Vec::new(),
             };
+            io.extend(trees);
             crosscheck = Some((ms, io));
         }
     }

@@ -595,6 +595,13 @@ pub enum AccessPattern {
         /// PRNG seed.
         seed: u64,
     },
+    /// Sequential, one IO every `stride` IO slots from the start of the region (a
+    /// sub-chunk IO per chunk when `stride` is the chunk over the IO size: each chunk
+    /// mapped once, in order, with a small fraction of the bytes).
+    Strided {
+        /// IO slots from one IO's start to the next's (≥ 2; 1 is `Sequential`).
+        stride: u64,
+    },
 }
 
 /// How much a workload does: the workloads' own type, so a plan says it in the words the

@@ -189,6 +189,7 @@ pub fn small_write(ctx: &mut StepCtx<'_>, w: &SmallWriteSpec) -> Result<ActionOu
         pattern: match w.pattern {
             AccessPattern::Sequential => OffsetPattern::Sequential,
             AccessPattern::Random { seed } => OffsetPattern::Random { seed },
+            AccessPattern::Strided { stride } => OffsetPattern::Strided { stride, first: 0 },
         },
         io_size: w.io_size,
         offset: w.offset,

@@ -146,6 +146,14 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                     "Order of the IOs (default \"random\").",
                 ),
                 SEED,
+                Key::new(
+                    "stride",
+                    Ty::Int {
+                        min: Some(1),
+                        max: Some(1_048_576),
+                    },
+                    "IO slots from one IO's start to the next's (default 1; sequential only): 16 with 4KiB IOs writes one IO per 64KiB chunk.",
+                ),
                 BYTES,
                 COUNT,
                 OFFSET,

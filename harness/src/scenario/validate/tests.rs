@@ -605,6 +605,24 @@ fn small_write_rules() {
     assert_eq!(s.limit, Limit::Bytes(Bytes(MIB)));
     assert_eq!((s.offset, s.span), (Bytes(128 * KIB), Some(Bytes(MIB))));
     assert_eq!(s.pattern, AccessPattern::Random { seed: 1 });
+    // One 4KiB IO every 64KiB: a chunk each, in order.
+    let plan = ok(&w("pattern = \"sequential\"\nstride = 16\ncount = 3"));
+    let Action::SmallWrite(s) = &plan.steps[1].action else {
+        panic!()
+    };
+    assert_eq!(s.pattern, AccessPattern::Strided { stride: 16 });
+    let plan = ok(&w("pattern = \"sequential\"\nstride = 1\ncount = 3"));
+    let Action::SmallWrite(s) = &plan.steps[1].action else {
+        panic!()
+    };
+    assert_eq!(s.pattern, AccessPattern::Sequential);
+    let e = one(&w("stride = 16\ncount = 3"));
+    assert!(
+        e.contains("`stride` only applies to `pattern = \"sequential\"`"),
+        "{e}"
+    );
+    let e = one(&w("pattern = \"sequential\"\nstride = 0\ncount = 3"));
+    assert!(e.contains("`stride` must be 1 to 1048576, not 0"), "{e}");
     // The whole thin, exactly.
     ok(&w("count = 1\nspan = \"1GiB\""));
     ok(&w("count = 1\noffset = \"1023MiB\"\nio_size = \"1MiB\""));

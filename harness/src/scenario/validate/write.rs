@@ -37,9 +37,29 @@ impl Checker {
             false,
             &[("random", false), ("sequential", true)],
         );
+        if sequential == Some(false) {
+            if let Some(key) = s.stride.key() {
+                self.err_hint(
+                    key,
+                    "`stride` only applies to `pattern = \"sequential\"`",
+                    "a stride spaces sequential IOs: add `pattern = \"sequential\"` or remove it",
+                );
+            }
+        }
+        let stride = self.int(
+            "stride",
+            &s.stride,
+            1,
+            (1, 1 << 20),
+            Some("a stride is a number of IO slots from one IO's start to the next's"),
+        );
         let pattern = match (sequential, &s.seed) {
             (None, _) => None,
-            (Some(true), Field::Absent) => Some(AccessPattern::Sequential),
+            (Some(true), Field::Absent) => match stride {
+                Some(1) => Some(AccessPattern::Sequential),
+                Some(n) => Some(AccessPattern::Strided { stride: n as u64 }),
+                None => None,
+            },
             (Some(true), seed) => {
                 if let Some(key) = seed.key() {
                     self.err_hint(
