@@ -116,6 +116,9 @@ struct Loc<'a> {
     case: &'a str,
     step: Option<&'a str>,
     action: Option<&'a str>,
+    /// lvm autoextended the step's pool: how much it wrote varies
+    /// ([`thinbench_schema::autoextend`]).
+    sized_by_lvm: bool,
 }
 
 struct Collector {
@@ -147,6 +150,7 @@ impl Collector {
         (kind, better): (MetricKind, Better),
         v: f64,
     ) {
+        let kind = thinbench_schema::autoextend::kind_in_step(at.sized_by_lvm, figure, kind);
         let meta = FigureMeta {
             action: at.action.map(str::to_owned),
             unit: unit.to_owned(),
@@ -210,6 +214,7 @@ pub fn run_figures(s: &RunSummary) -> RunFigures {
         case: s.scenario.name.as_str(),
         step: None,
         action: None,
+        sized_by_lvm: false,
     };
     c.text(
         run,
@@ -224,6 +229,7 @@ pub fn run_figures(s: &RunSummary) -> RunFigures {
             case: case.id.as_str(),
             step: None,
             action: None,
+            sized_by_lvm: false,
         };
         c.text(
             at,
@@ -245,6 +251,7 @@ pub fn run_figures(s: &RunSummary) -> RunFigures {
                 case: case.id.as_str(),
                 step: Some(st.name.as_str()),
                 action: Some(st.action.as_str()),
+                sized_by_lvm: thinbench_schema::autoextend::sized_by_lvm(st),
             };
             c.text(
                 at,

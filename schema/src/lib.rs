@@ -18,6 +18,7 @@ pub mod grammar;
 pub mod ids;
 pub mod json_schema;
 pub mod keys;
+pub mod autoextend;
 pub mod load;
 pub mod positioned;
 pub mod record;

@@ -256,6 +256,9 @@ struct Collector<'a> {
     kind: PoolKind,
     step: &'a str,
     action: &'a str,
+    /// lvm autoextended the step's pool: how much it wrote varies
+    /// ([`thinbench_schema::autoextend`]).
+    sized_by_lvm: bool,
 }
 
 impl Collector<'_> {
@@ -268,6 +271,8 @@ impl Collector<'_> {
         (metric_kind, better): (MetricKind, Better),
         value: f64,
     ) {
+        let metric_kind =
+            thinbench_schema::autoextend::kind_in_step(self.sized_by_lvm, &name, metric_kind);
         let mut id = FigureId {
             case: self.case.to_owned(),
             step: self.step.to_owned(),
@@ -359,6 +364,7 @@ fn figures(run: &LoadedRun) -> Vec<Figure> {
                 kind: case.pool.kind,
                 step: &s.name,
                 action: &s.action,
+                sized_by_lvm: thinbench_schema::autoextend::sized_by_lvm(s),
             };
             if let Some(w) = &s.workload {
                 c.workload("workload", &s.name, w);

@@ -138,11 +138,13 @@ impl Extensions {
             count("fill.autoextend_by_thinbench_monitor", self.by_monitor),
             count("fill.autoextend_by_dmeventd", self.by_dmeventd),
             count("fill.autoextend_failed_by_thinbench_monitor", self.failed),
+            // lvm extends by the percent or to below the threshold as it reads the
+            // pool then: the amount depends on when it looked.
             metric(
-                "fill.autoextend_blocks_added",
+                thinbench_schema::autoextend::BLOCKS_ADDED,
                 self.blocks_added as f64,
                 "blocks",
-                MetricKind::Exact,
+                MetricKind::Timing,
                 Better::Neither,
             ),
         ];
