@@ -50,7 +50,10 @@ mod tests {
         assert_eq!(kind_in_step(true, "data_blocks_allocated", Exact), Timing);
         assert_eq!(kind_in_step(true, "io.data.writes", Exact), Timing);
         assert_eq!(kind_in_step(true, "workload.errors", Exact), Exact);
-        assert_eq!(kind_in_step(true, "fill.autoextend_by_dmeventd", Exact), Exact);
+        assert_eq!(
+            kind_in_step(true, "fill.autoextend_by_dmeventd", Exact),
+            Exact
+        );
         assert_eq!(kind_in_step(false, "workload.bytes", Exact), Exact);
     }
 }

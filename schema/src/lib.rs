@@ -12,13 +12,13 @@
 //! anything that breaks a reader bumps [`FORMAT_VERSION`].
 #![warn(missing_docs)]
 
+pub mod autoextend;
 pub mod escape;
 pub mod format;
 pub mod grammar;
 pub mod ids;
 pub mod json_schema;
 pub mod keys;
-pub mod autoextend;
 pub mod load;
 pub mod positioned;
 pub mod record;
