@@ -135,8 +135,6 @@ pub struct Recommendation {
 /// 100% fires at any use and is left out.
 fn data_limits(fleet: &Fleet, total: u64) -> Vec<(String, u64)> {
     let p = &fleet.pool;
-    let m = u64::from(p.min_free_space_pct);
-    let th = u64::from(p.autoextend_threshold);
     let mut v = Vec::new();
     if p.low_water_mark != LowWater::Percent(100) {
         v.push((
@@ -147,25 +145,14 @@ fn data_limits(fleet: &Fleet, total: u64) -> Vec<(String, u64)> {
             lwm_level(p.low_water_mark, total),
         ));
     }
-    if m > 0 {
-        v.push((
-            format!("min_free_space {m}%"),
-            total - (m * total).div_ceil(100),
-        ));
-    }
-    if th < 100 {
-        v.push((
-            format!("autoextend threshold {th}%"),
-            (th * total).div_ceil(100).saturating_sub(1),
-        ));
-    }
-    v.push(("full".into(), total.saturating_sub(1)));
+    v.extend(shared_limits(fleet, total));
     v.sort_by_key(|x| x.1);
     v
 }
 
-/// The metadata thresholds of a device of `total` blocks, as for data.
-fn meta_limits(fleet: &Fleet, total: u64) -> Vec<(String, u64)> {
+/// The thresholds data and metadata both have: min_free_space, lvm's autoextend
+/// threshold, full.
+fn shared_limits(fleet: &Fleet, total: u64) -> Vec<(String, u64)> {
     let p = &fleet.pool;
     let m = u64::from(p.min_free_space_pct);
     let th = u64::from(p.autoextend_threshold);
@@ -182,6 +169,12 @@ fn meta_limits(fleet: &Fleet, total: u64) -> Vec<(String, u64)> {
             (th * total).div_ceil(100).saturating_sub(1),
         ));
     }
+    v
+}
+
+/// The metadata thresholds of a device of `total` blocks, as for data.
+fn meta_limits(fleet: &Fleet, total: u64) -> Vec<(String, u64)> {
+    let mut v = shared_limits(fleet, total);
     v.sort_by_key(|x| x.1);
     v
 }

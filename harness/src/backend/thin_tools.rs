@@ -224,19 +224,19 @@ fn with_metadata_snap<T>(
 /// `thin_ls` of the live pool `pool` (its dm name) whose metadata device is `meta`, from
 /// a metadata snapshot.
 pub fn thin_ls(pool: &str, meta: &Path) -> Result<Vec<ThinLsRow>, BackendError> {
-    let out = with_metadata_snap(pool, || {
-        Ok(command::run(
-            "thin_ls",
-            &[
-                "--metadata-snap",
-                "--no-headers",
-                "-o",
-                THIN_LS_FIELDS,
-                &meta.to_string_lossy(),
-            ],
-        )?)
-    })?;
-    parse_thin_ls(&out).map_err(|message| BackendError::Status {
+    let out = with_metadata_snap(pool, || run_thin_ls(meta))?;
+    thin_ls_rows(pool, &out)
+}
+
+/// `thin_ls` on the held metadata snapshot of `meta`.
+fn run_thin_ls(meta: &Path) -> Result<String, BackendError> {
+    let m = meta.to_string_lossy();
+    let args = ["--metadata-snap", "--no-headers", "-o", THIN_LS_FIELDS, &m];
+    Ok(command::run("thin_ls", &args)?)
+}
+
+fn thin_ls_rows(pool: &str, out: &str) -> Result<Vec<ThinLsRow>, BackendError> {
+    parse_thin_ls(out).map_err(|message| BackendError::Status {
         pool: pool.into(),
         message,
     })
@@ -249,23 +249,9 @@ pub fn thin_ls_with_trees(
     meta: &Path,
 ) -> Result<(Vec<ThinLsRow>, Result<MappingTrees, String>), BackendError> {
     let (out, trees) = with_metadata_snap(pool, || {
-        let out = command::run(
-            "thin_ls",
-            &[
-                "--metadata-snap",
-                "--no-headers",
-                "-o",
-                THIN_LS_FIELDS,
-                &meta.to_string_lossy(),
-            ],
-        )?;
-        Ok((out, super::btree_walk::read_device(meta)))
+        Ok((run_thin_ls(meta)?, super::btree_walk::read_device(meta)))
     })?;
-    let rows = parse_thin_ls(&out).map_err(|message| BackendError::Status {
-        pool: pool.into(),
-        message,
-    })?;
-    Ok((rows, trees))
+    Ok((thin_ls_rows(pool, &out)?, trees))
 }
 
 /// `thin_dump` of the live pool `pool` of `data_blocks` data blocks whose metadata device
