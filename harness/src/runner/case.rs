@@ -61,6 +61,8 @@ pub struct CaseState {
     /// The case's clock (real; a test's fake): the fault schedule's times and the
     /// flushes' are taken on it, so they compare.
     pub clock: SharedClock,
+    /// Background steps in flight, by step name, until their `wait`.
+    pub background: BTreeMap<Ident, super::background::BackgroundJob>,
 }
 
 /// How thinbench's clock marks start in the kernel log.
@@ -122,6 +124,23 @@ impl CaseState {
         self.faults
             .as_ref()
             .map_or_else(Default::default, super::faults::Scheduler::meter)
+    }
+
+    /// A background step in flight, if any (the model does not know its writes yet).
+    pub fn in_flight(&self) -> Option<&Ident> {
+        self.background.keys().next()
+    }
+
+    /// Ends every background step still in flight (the case ends without its wait:
+    /// a step failed, or a stop was asked for); returns their names.
+    pub fn abandon_background(&mut self) -> Vec<String> {
+        let jobs = std::mem::take(&mut self.background);
+        jobs.into_values()
+            .map(|mut j| {
+                let _ = j.abandon();
+                j.step.to_string()
+            })
+            .collect()
     }
 
     /// A fresh generation number for a phase's writes.

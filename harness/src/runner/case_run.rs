@@ -310,6 +310,17 @@ impl CaseRun<'_> {
         fault_dm: Option<&Dm>,
         result: &mut CaseResult,
     ) {
+        // A background workload the case never waited for (a step failed, or a stop was
+        // asked for) ends before the pool goes.
+        let abandoned = self.state.abandon_background();
+        if !abandoned.is_empty() {
+            result.error.get_or_insert_with(|| {
+                format!(
+                    "background step(s) {} ended without their wait",
+                    abandoned.join(", ")
+                )
+            });
+        }
         result.pool.final_usage = backend.status().ok();
         // Faults end before teardown, so the final thin_check reads the device as it is.
         if let (Some(f), Some(dm)) = (&self.state.faults, fault_dm) {

@@ -4,6 +4,7 @@
 //! (`thinbench_model::chunk`), then reverse-order teardown.
 
 mod actions;
+mod background;
 mod case;
 mod case_run;
 mod context;

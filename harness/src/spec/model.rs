@@ -560,6 +560,12 @@ pub enum Action {
     /// `engine-vs-fio`: the peer benchmark, thinbench's engine and fio alternating on
     /// one thin.
     EngineVsFio(PeerSpec),
+    /// `wait`: the end of a background step (`background = true`), whose results and
+    /// oracles are this step's.
+    Wait {
+        /// The background step waited for.
+        step: Ident,
+    },
 }
 
 impl Action {
@@ -581,6 +587,7 @@ impl Action {
             Action::Replay(_) => "replay",
             Action::Io(_) => "io",
             Action::EngineVsFio(_) => "engine-vs-fio",
+            Action::Wait { .. } => "wait",
         }
     }
 }
@@ -623,6 +630,8 @@ pub struct SmallWriteSpec {
     pub offset: Bytes,
     /// Length of the region; `None` = to the end of the thin device.
     pub span: Option<Bytes>,
+    /// Runs while the following steps run, until a `wait` step names it.
+    pub background: bool,
 }
 
 /// `cow-overwrite` settings. The step writes `region` of `origin` with whole chunks, takes

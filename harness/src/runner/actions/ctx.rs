@@ -46,6 +46,10 @@ pub struct ActionOutput {
     pub metrics: Vec<Metric>,
     /// Built-in checks of the action (integrity, …).
     pub checks: Vec<ExpectationResult>,
+    /// The model's data blocks in use after the step, where the action cannot predict a
+    /// change over the step alone (a `wait`: its workload began steps ago); the step's
+    /// prediction is then this less the pool's use as the step began.
+    pub model_used_after: Option<u64>,
 }
 
 /// A named figure for [`ActionOutput::metrics`].

@@ -3,6 +3,7 @@
 //! (the accounting oracle), which `step.rs` checks against the kernel.
 
 mod autoextend;
+mod background;
 mod cow;
 mod ctx;
 mod deferred;
@@ -27,6 +28,7 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::CreateThin { thin, id, size } => thins::create(ctx, thin, *id, *size),
         Action::Snapshot { thin, origin, id } => thins::snapshot(ctx, thin, origin, *id),
         Action::DeleteThin { thin } => thins::delete(ctx, thin),
+        Action::SmallWrite(w) if w.background => background::start(ctx, w),
         Action::SmallWrite(w) => write::small_write(ctx, w),
         Action::CowOverwrite(c) => cow::run(ctx, c),
         Action::Fill(f) => fill::run(ctx, f),
@@ -39,5 +41,6 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::Replay(r) => power::replay(ctx, r),
         Action::Io(s) => io::io(ctx, s),
         Action::EngineVsFio(p) => io::engine_vs_fio(ctx, p),
+        Action::Wait { step } => background::wait(ctx, step),
     }
 }

@@ -54,18 +54,7 @@ pub fn run_phase(ctx: &mut StepCtx<'_>, ph: &Phase) -> Result<PhaseResult, StepE
         .ok_or_else(|| format!("no thin {}", ph.thin))?
         .clone();
     let generation = ctx.state.next_generation();
-    let mut params = SmallWriteParams::new(ctx.pool.chunk, ph.span);
-    params.io_size = ph.io_size;
-    params.offsets = ph.pattern;
-    params.limit = ph.limit;
-    params.offset = ph.offset;
-    params.device_id = STAMP_DEVICE;
-    params.generation = generation;
-    params.seed = generation;
-    params.stop_on_error = ph.stop_on_error;
-    params.direct = true;
-    params.fsync_at_end = true;
-    params.record_writes = true;
+    let params = phase_params(ctx, ph, generation);
     let mut dev = thinbench_workloads::engine::Device::open(thin.node(), true)?;
     let (rec, case, index) = (ctx.rec, ctx.pool.name.to_string(), ctx.step.index);
     let total = ph.limit.ios(ph.io_size) * ph.io_size.0;
@@ -91,23 +80,53 @@ pub fn run_phase(ctx: &mut StepCtx<'_>, ph: &Phase) -> Result<PhaseResult, StepE
     if out.interrupted {
         return Err("interrupted".into());
     }
-    let model = ctx.state.model.as_mut().ok_or("no model")?;
-    let mut effect = WriteEffect::default();
-    for (off, len) in &out.writes {
-        effect += model.write(thin.id, *off, *len)?;
-    }
-    let log = ctx.state.log.entry(ph.thin.clone()).or_default();
-    log.extend(out.writes.iter().map(|(o, l)| (*o, *l, generation)));
-    let acked = ctx.state.acked.entry(ph.thin.clone()).or_default();
-    acked.extend(out.writes.iter().map(|(o, l)| (*o, *l, generation)));
-    if out.sync_elapsed.is_some() {
-        ctx.state.flushed(&*ctx.backend);
-    }
+    let effect = absorb(ctx, &ph.thin, thin.id, &out, generation)?;
     Ok(PhaseResult {
         stats: out.stats,
         effect,
         chunks: out.chunks_touched,
     })
+}
+
+/// The workload parameters of phase `ph`, its writes stamped with `generation`.
+pub fn phase_params(ctx: &StepCtx<'_>, ph: &Phase, generation: u64) -> SmallWriteParams {
+    let mut params = SmallWriteParams::new(ctx.pool.chunk, ph.span);
+    params.io_size = ph.io_size;
+    params.offsets = ph.pattern;
+    params.limit = ph.limit;
+    params.offset = ph.offset;
+    params.device_id = STAMP_DEVICE;
+    params.generation = generation;
+    params.seed = generation;
+    params.stop_on_error = ph.stop_on_error;
+    params.direct = true;
+    params.fsync_at_end = true;
+    params.record_writes = true;
+    params
+}
+
+/// A finished write workload's acknowledged writes, into the case: the model (what they
+/// allocated and copied), the integrity log, the power-cut log, a completed flush.
+pub fn absorb(
+    ctx: &mut StepCtx<'_>,
+    thin: &Ident,
+    id: thinbench_schema::ids::ThinId,
+    out: &small_write::SmallWriteOutcome,
+    generation: u64,
+) -> Result<WriteEffect, StepError> {
+    let model = ctx.state.model.as_mut().ok_or("no model")?;
+    let mut effect = WriteEffect::default();
+    for (off, len) in &out.writes {
+        effect += model.write(id, *off, *len)?;
+    }
+    let log = ctx.state.log.entry(thin.clone()).or_default();
+    log.extend(out.writes.iter().map(|(o, l)| (*o, *l, generation)));
+    let acked = ctx.state.acked.entry(thin.clone()).or_default();
+    acked.extend(out.writes.iter().map(|(o, l)| (*o, *l, generation)));
+    if out.sync_elapsed.is_some() {
+        ctx.state.flushed(&*ctx.backend);
+    }
+    Ok(effect)
 }
 
 /// Chunks of `chunks` not written before in `thin` (recording them as written now).
@@ -177,14 +196,14 @@ pub fn verify_log(
     })
 }
 
-/// The `small-write` action.
-pub fn small_write(ctx: &mut StepCtx<'_>, w: &SmallWriteSpec) -> Result<ActionOutput, StepError> {
+/// The phase a `small-write` step runs.
+pub fn small_write_phase(ctx: &StepCtx<'_>, w: &SmallWriteSpec) -> Result<Phase, StepError> {
     let size = ctx
         .backend
         .thin(&w.thin)
         .ok_or_else(|| format!("no thin {}", w.thin))?
         .size;
-    let ph = Phase {
+    Ok(Phase {
         thin: w.thin.clone(),
         pattern: match w.pattern {
             AccessPattern::Sequential => OffsetPattern::Sequential,
@@ -196,7 +215,12 @@ pub fn small_write(ctx: &mut StepCtx<'_>, w: &SmallWriteSpec) -> Result<ActionOu
         span: w.span.unwrap_or(Bytes(size.0 - w.offset.0)),
         limit: w.limit,
         stop_on_error: true,
-    };
+    })
+}
+
+/// The `small-write` action (in the background: `background.rs`).
+pub fn small_write(ctx: &mut StepCtx<'_>, w: &SmallWriteSpec) -> Result<ActionOutput, StepError> {
+    let ph = small_write_phase(ctx, w)?;
     let r = run_phase(ctx, &ph)?;
     let first = first_touched(ctx, &w.thin, &r.chunks);
     Ok(ActionOutput {

@@ -70,6 +70,11 @@ const HOLDER: Key = Key::new(
     Ty::Enum(&["fd", "mount", "mount-namespace"]),
     "What keeps the thin busy (default \"fd\").",
 );
+const BACKGROUND: Key = Key::new(
+    "background",
+    Ty::Bool,
+    "Run while the following steps run, until a `wait` step names this one (default false).",
+);
 const RUNTIME: Key = Key::new(
     "runtime",
     Ty::Duration,
@@ -105,6 +110,7 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 "replay",
                 "io",
                 "engine-vs-fio",
+                "wait",
             ]),
             "What the step does.",
         )
@@ -158,6 +164,7 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 COUNT,
                 OFFSET,
                 SPAN,
+                BACKGROUND,
             ],
         ),
         (
@@ -357,6 +364,14 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 ),
             ],
         ),
+        (
+            "wait",
+            &[Key::new(
+                "step",
+                Ty::Str,
+                "The background step waited for (required).",
+            )],
+        ),
     ],
 };
 
@@ -407,13 +422,15 @@ pub(crate) struct RawStep {
     pub job_file: Field<String>,
     pub rounds: Field<i64>,
     pub sampling_cost: Field<bool>,
+    pub background: Field<bool>,
+    pub step: Field<String>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 38] = [
+        let fields: [(&'static str, Option<Span>); 40] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -452,6 +469,8 @@ impl RawStep {
             ("job_file", self.job_file.key()),
             ("rounds", self.rounds.key()),
             ("sampling_cost", self.sampling_cost.key()),
+            ("background", self.background.key()),
+            ("step", self.step.key()),
         ];
         present(fields)
     }
@@ -534,6 +553,8 @@ impl RawStep {
             job_file: r.string("job_file", "a string: a path to a fio job file", d),
             rounds: r.integer("rounds", "an integer (A B pairs per case)", d),
             sampling_cost: r.boolean("sampling_cost", d),
+            background: r.boolean("background", d),
+            step: r.string("step", "a string (the name of a background step)", d),
             expect,
         };
         r.finish(d);

@@ -265,14 +265,18 @@ impl Checker {
             ActionKind::SmallWrite => {
                 let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);
                 let (spec, region) = self.small_write(s, thin);
-                (
-                    spec.map(Action::SmallWrite),
-                    Effect::Write {
-                        thin: thin_raw,
-                        region,
-                    },
-                )
+                let background = spec.as_ref().is_some_and(|w| w.background);
+                let write = Effect::Write {
+                    thin: thin_raw.clone(),
+                    region,
+                };
+                let effect = match (background, thin_raw) {
+                    (true, Some(thin)) => Effect::Many(vec![write, Effect::Background { thin }]),
+                    _ => write,
+                };
+                (spec.map(Action::SmallWrite), effect)
             }
+            ActionKind::Wait => self.wait(s),
             ActionKind::CowOverwrite => {
                 let (origin, origin_raw) =
                     self.thin_name(&s.origin, &s.table, kind, "origin", false);

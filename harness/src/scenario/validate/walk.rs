@@ -79,6 +79,15 @@ pub(super) enum Effect {
     ChunkFit(ChunkRule),
     /// Several effects in order (a fill that deletes a thin to recover).
     Many(Vec<Effect>),
+    /// A background step's thin: written until the step's `wait`, touched by no other
+    /// step meanwhile.
+    Background {
+        thin: Spanned<String>,
+    },
+    /// The end of a background step.
+    Wait {
+        step: Spanned<String>,
+    },
     /// Unknown or invalid action: nothing to track.
     Nothing,
 }
@@ -199,11 +208,14 @@ impl Checker {
                 unnamed: HashMap::new(),
                 explicit_ids: HashMap::new(),
                 ids: ThinIds::new(kind.map_or(IdRule::LowestFree, IdRule::of)),
+                in_flight: HashMap::new(),
+                waited: HashMap::new(),
                 d: Vec::new(),
             };
             for f in facts.iter().filter(|f| applies(f, pool)) {
                 w.step(f);
             }
+            w.never_waited();
             for (diag, step) in w.d {
                 match seen.get(&(diag.clone(), step)) {
                     Some(&i) => found[i].2.extend(pool),
@@ -251,6 +263,10 @@ struct PoolWalk<'a> {
     explicit_ids: HashMap<u32, usize>,
     /// The ids of live thins, as the pool hands them out.
     ids: ThinIds<'a>,
+    /// Background steps not yet waited for: step name → (its thin, its step).
+    in_flight: HashMap<&'a str, (&'a Spanned<String>, usize)>,
+    /// Background steps waited for: step name → the wait's step.
+    waited: HashMap<&'a str, usize>,
     /// Problems, with the step they belong to.
     d: Vec<(Diagnostic, usize)>,
 }
@@ -265,6 +281,9 @@ impl<'a> PoolWalk<'a> {
             Effect::Nothing => {}
             Effect::Create { thin, size, id } => self.make(f, thin.as_ref(), *size, id.as_ref()),
             Effect::Snapshot { thin, origin, id } => {
+                if let Some(o) = origin {
+                    self.not_in_flight(f, o);
+                }
                 let size = origin.as_ref().and_then(|o| self.existing(f, o)).flatten();
                 self.make(f, thin.as_ref(), size, id.as_ref());
             }
@@ -279,6 +298,7 @@ impl<'a> PoolWalk<'a> {
             }
             Effect::Delete { thin } => {
                 if let Some(t) = thin {
+                    self.not_in_flight(f, t);
                     if self.existing(f, t).is_some() {
                         let name = t.get_ref().as_str();
                         self.live.remove(name);
@@ -287,7 +307,18 @@ impl<'a> PoolWalk<'a> {
                     }
                 }
             }
-            Effect::Write { thin, region } => self.write(f, thin.as_ref(), region.as_ref()),
+            Effect::Write { thin, region } => {
+                if let Some(t) = thin {
+                    self.not_in_flight(f, t);
+                }
+                self.write(f, thin.as_ref(), region.as_ref());
+            }
+            Effect::Background { thin } => {
+                if let Some(name) = f.name.as_deref() {
+                    self.in_flight.insert(name, (thin, f.index));
+                }
+            }
+            Effect::Wait { step } => self.wait(f, step),
             Effect::ChunkFit(rule) => {
                 if let Some(chunk) = self.chunk {
                     self.chunk_fit(f, rule, chunk.bytes());
@@ -322,6 +353,74 @@ impl<'a> PoolWalk<'a> {
                     self.assign_id(f, t, id);
                 }
             }
+        }
+    }
+
+    /// A step other than a wait naming a thin a background step writes.
+    fn not_in_flight(&mut self, f: &Facts, t: &Spanned<String>) {
+        let hit = self
+            .in_flight
+            .iter()
+            .find(|(_, (thin, _))| thin.get_ref() == t.get_ref());
+        if let Some((step, _)) = hit {
+            let d = Diagnostic::new(
+                t.span(),
+                format!(
+                    "thin `{}` is written by background step `{step}` until its `wait`",
+                    t.get_ref()
+                ),
+            )
+            .with_hint(format!(
+                "wait for it first (`action = \"wait\"`, `step = \"{step}\"`), or use another thin: the model would not know which write came first"
+            ));
+            self.report(f, d);
+        }
+    }
+
+    fn wait(&mut self, f: &Facts, step: &Spanned<String>) {
+        let name = step.get_ref().as_str();
+        if let Some((name, _)) = self.in_flight.remove_entry(name) {
+            self.waited.insert(name, f.index);
+            return;
+        }
+        let msg = match self.waited.get(name) {
+            Some(&at) => format!(
+                "background step `{name}` is already waited for by {}",
+                self.label(at)
+            ),
+            None => match self
+                .facts
+                .iter()
+                .take(f.index)
+                .find(|g| g.name.as_deref() == Some(name))
+            {
+                Some(_) => format!("`{name}` is not a background step"),
+                None => format!("no step `{name}` before this one"),
+            },
+        };
+        let d = Diagnostic::new(step.span(), msg)
+            .with_hint("a wait names an earlier step with `background = true`, once");
+        self.report(f, d);
+    }
+
+    /// Background steps left without a wait, each reported at its own step.
+    fn never_waited(&mut self) {
+        let mut left: Vec<(&str, &Spanned<String>, usize)> = self
+            .in_flight
+            .drain()
+            .map(|(step, (thin, at))| (step, thin, at))
+            .collect();
+        left.sort_by_key(|(_, _, at)| *at);
+        for (step, thin, at) in left {
+            let Some(f) = self.facts.iter().find(|g| g.index == at) else {
+                continue;
+            };
+            let span = f.name_span.clone().unwrap_or(thin.span());
+            let d = Diagnostic::new(span, format!("background step `{step}` is never waited for"))
+                .with_hint(format!(
+                    "add a later step `action = \"wait\"` with `step = \"{step}\"`: its results and oracles are the wait's"
+                ));
+            self.report(f, d);
         }
     }
 

@@ -174,8 +174,10 @@ impl Checker {
             }
         }
         let region = region_of(s, io_size, offset, span, region_ok);
+        let background = self.background(s);
         let spec = match (thin, &region, pattern, limit) {
             (Some(thin), Some(r), Some(pattern), Some(limit)) => Some(SmallWriteSpec {
+                background,
                 thin,
                 io_size: r.io_size,
                 pattern,
