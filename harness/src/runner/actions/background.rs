@@ -47,11 +47,8 @@ pub fn start(ctx: &mut StepCtx<'_>, w: &SmallWriteSpec) -> Result<ActionOutput, 
                 },
                 &flag,
             );
-            out.map(|o| {
-                meter.progress(o.stats.bytes.0);
-                o
-            })
-            .map_err(|e| e.to_string())
+            out.inspect(|o| meter.progress(o.stats.bytes.0))
+                .map_err(|e| e.to_string())
         })
         .map_err(|e| format!("cannot start the background workload: {e}"))?;
     ctx.state.background.insert(
