@@ -14,6 +14,8 @@ mod sampling;
 
 #[path = "vm_tests/clock.rs"]
 mod clock;
+#[path = "vm_tests/peer.rs"]
+mod peer;
 #[path = "vm_tests/services.rs"]
 mod services;
 

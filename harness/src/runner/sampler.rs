@@ -121,12 +121,15 @@ impl Sampler {
                     });
                 }
             };
-            for tick in 1u32.. {
+            // The slot of the next reading: slot k is due at `started + k × interval`.
+            let mut slot = 0u32;
+            loop {
                 if s.stop.load(Ordering::Relaxed) {
                     break;
                 }
                 if !s.paused.load(Ordering::Relaxed) {
-                    match reader.read() {
+                    let read = reader.read();
+                    match read {
                         Ok(u) => {
                             gap_over(&mut down);
                             let step = s.step.load(Ordering::Relaxed);
@@ -143,8 +146,29 @@ impl Sampler {
                     s.cpu_ns.store(cpu.as_nanos() as u64, Ordering::Relaxed);
                 }
                 // A fixed rate, not a fixed pause: reads that take long do not stretch it.
-                let next = started + interval * tick;
+                // A reading that ran past the next slot is followed at once by the slot it
+                // ran into. Two slots or more with no reading (a read blocked on a
+                // suspended device, or this thread not scheduled) are a gap, said as such,
+                // and skipped, not caught up in a burst stamped as if periodic.
                 let now = Instant::now();
+                let current = (now - started).as_nanos() / interval.as_nanos().max(1);
+                let current = u32::try_from(current).unwrap_or(u32::MAX - 2);
+                // (While the pool cannot be read, its own gap covers the stretch.)
+                if current >= slot + 3 && down.is_none() && !s.paused.load(Ordering::Relaxed) {
+                    let due = started + interval * (slot + 1);
+                    let to_ms = rec.t_ms();
+                    let late = (now - due).as_millis() as u64;
+                    rec.event(EventKind::SamplingGap {
+                        pool: pool.clone(),
+                        from_ms: to_ms.saturating_sub(late),
+                        to_ms,
+                        why: format!(
+                            "no reading for {late} ms: the status read took that long (the pool's device suspended or being replaced), or the sampler was not scheduled"
+                        ),
+                    });
+                }
+                slot = (slot + 1).max(current);
+                let next = started + interval * slot;
                 if next > now {
                     std::thread::park_timeout(next - now);
                 }

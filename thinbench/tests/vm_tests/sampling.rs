@@ -30,7 +30,10 @@ pub fn check(name: &str, out: &Path, s: &RunSummary, interval_ms: u64) {
                     why,
                 } if p == pool => {
                     eprintln!("{name} {pool}: sampling gap {from_ms}..{to_ms} ms: {why}");
-                    Some((*from_ms, *to_ms, why.starts_with("paused:")))
+                    // A stretch with no reading the sampler says it had (a blocked read,
+                    // the thread not scheduled) counts as a pause: said, and subtracted.
+                    let said = why.starts_with("paused:") || why.starts_with("no reading for");
+                    Some((*from_ms, *to_ms, said))
                 }
                 _ => None,
             })
@@ -47,6 +50,13 @@ pub fn check(name: &str, out: &Path, s: &RunSummary, interval_ms: u64) {
                     .sum()
             };
             let (down, paused) = (overlap(false), overlap(true));
+            assert!(
+                paused * 2 <= st.duration_ms || st.action == "engine-vs-fio",
+                "{name} {pool}: step {} ({}) went unsampled for {paused} of its {} ms",
+                st.name,
+                st.action,
+                st.duration_ms
+            );
             // Only a step that takes the pool down may leave the sampler unable to read it:
             // a reboot, a repair, and on direct-lvm an lvm command on the pool's thins
             // (lvm replaces the pool's device when it makes the first thin: for a moment

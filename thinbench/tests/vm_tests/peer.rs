@@ -1,0 +1,126 @@
+//! The peer scenarios (`scenarios/peer/`: device-mapper-test-suite's and dmtest-python's
+//! thin tests, said in thinbench's words; docs/peer-coverage.md) in one boot: each passes
+//! on the pool kinds it names, every step checked against the model (or a refusal checked
+//! to have changed nothing, or skipped saying a background step writes), the metadata
+//! clean after teardown. A fixture that expects a refusal the kernel does not give fails,
+//! naming the step and what happened.
+
+use std::process::Command;
+
+use thinbench_schema::record::{RunSummary, Status};
+
+use super::{repo, vm_available, BIN};
+
+/// The scenario files of `scenarios/peer/`, by stem, sorted.
+fn peer_scenarios() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(repo().join("scenarios/peer"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let p = e.path();
+            (p.extension()? == "toml").then(|| p.file_stem()?.to_str().map(str::to_owned))?
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+#[ignore = "boots a VM (qemu TCG, ~3 min); run by ci/test"]
+fn vm_peer_scenarios_pass_in_one_boot() {
+    if !vm_available() {
+        return;
+    }
+    let names = peer_scenarios();
+    assert!(!names.is_empty(), "scenarios/peer/ has no scenarios");
+    let out = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = vec!["run".into()];
+    args.extend(names.iter().map(|n| format!("scenarios/peer/{n}.toml")));
+    args.push("thinbench/tests/fixtures/vm/refusal-not-given.toml".into());
+    args.extend(["--env".into(), "vm".into(), "--out".into()]);
+    let run = Command::new(BIN)
+        .current_dir(repo())
+        .args(&args)
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    eprint!("{stdout}{}", String::from_utf8_lossy(&run.stderr));
+    // The fixture fails, so the batch does.
+    assert_eq!(run.status.code(), Some(1), "exit code of the batch");
+    let summary = |n: &str| -> RunSummary {
+        let text = std::fs::read_to_string(out.path().join(n).join("summary.json"))
+            .unwrap_or_else(|e| panic!("{n}: no summary.json: {e}"));
+        serde_json::from_str(&text).unwrap()
+    };
+    for n in &names {
+        let s = summary(n);
+        for c in &s.cases {
+            for st in &c.steps {
+                for e in st
+                    .expectations
+                    .iter()
+                    .filter(|e| e.status != Status::Passed)
+                {
+                    eprintln!(
+                        "{n}/{}/{}: {}: {:?}: {} (expected {})",
+                        c.pool.name, st.name, e.what, e.status, e.observed, e.expected
+                    );
+                }
+                assert_eq!(
+                    st.status,
+                    Status::Passed,
+                    "{n} {} step {}: {st:#?}",
+                    c.id,
+                    st.name
+                );
+                let model = st
+                    .expectations
+                    .iter()
+                    .find(|x| x.what.starts_with("data blocks allocated == model"));
+                let refused = st
+                    .expectations
+                    .iter()
+                    .any(|x| x.what == "a refused step changes nothing");
+                assert!(
+                    model.is_some() || refused,
+                    "{n} {}: step {} has no model check",
+                    c.id,
+                    st.name
+                );
+                if let Some(m) = model.filter(|m| m.status == Status::Skipped) {
+                    assert!(
+                        m.observed.contains("background step"),
+                        "{n} {}: step {}: the model check is skipped for another reason: {}",
+                        c.id,
+                        st.name,
+                        m.observed
+                    );
+                }
+            }
+            assert_eq!(
+                c.metadata_check.as_deref(),
+                Some("thin_check: ok"),
+                "{n} {}: thin_check after teardown",
+                c.id
+            );
+        }
+        assert_eq!(s.status, Status::Passed, "{n}: {:?}", s.error);
+    }
+    // The kernel gives no refusal where the fixture expects one: the step fails, its
+    // message naming the step, the kind expected and what happened.
+    let s = summary("refusal-not-given");
+    assert_eq!(s.status, Status::Failed);
+    let st = &s.cases[0].steps[0];
+    assert_eq!(st.status, Status::Failed, "{st:#?}");
+    let msg = st
+        .expectations
+        .iter()
+        .filter_map(|e| e.message.as_deref())
+        .find(|m| m.contains("step fails with an error of kind"))
+        .unwrap_or_else(|| panic!("no refusal verdict: {st:#?}"));
+    assert!(
+        msg.contains("step 0 (no-refusal)") && msg.contains("expected EINVAL, observed no error"),
+        "{msg}"
+    );
+}
