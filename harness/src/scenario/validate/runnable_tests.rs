@@ -391,3 +391,33 @@ fn cow_overwrite_and_metadata_fill_settings_fit_the_pools_chunk() {
         "{e}"
     );
 }
+
+/// "chunks-touched" counts chunks first written in a thin: where a written origin and its
+/// snapshot share blocks, a write copies without a first touch, so the expectation would
+/// undercount (tracker issue 17, "Semantics"). Refused there, at the value; accepted on a
+/// snapshot of an origin never written, which shares nothing.
+#[test]
+fn chunks_touched_is_refused_where_a_snapshot_relation_shares_written_blocks() {
+    let steps = |write_origin: bool| {
+        format!(
+            "format = 1\n[[pool]]\nname = \"p\"\nkind = \"loop-lvm\"\n\
+             [[step]]\naction = \"create-thin\"\nthin = \"o\"\nsize = \"64MiB\"\n{}\
+             [[step]]\naction = \"snapshot\"\nthin = \"s\"\norigin = \"o\"\n\
+             [[step]]\naction = \"small-write\"\nthin = \"s\"\ncount = 8\n\
+             [step.expect]\ndata_blocks_allocated = \"chunks-touched\"\n",
+            if write_origin {
+                "[[step]]\naction = \"small-write\"\nthin = \"o\"\ncount = 8\n"
+            } else {
+                ""
+            }
+        )
+    };
+    ok(&steps(false));
+    let text = steps(true);
+    let e = one(&text);
+    assert!(
+        e.starts_with(&at(&text, "data_blocks_allocated", 0))
+            && e.contains("thin `s` shares blocks with a snapshot relation"),
+        "{e}"
+    );
+}

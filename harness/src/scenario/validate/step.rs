@@ -170,7 +170,12 @@ impl Checker {
             }),
             _ => None,
         };
+        let chunks_touched = s.expect.value().and_then(|e| match &e.get_ref().data_blocks_allocated {
+            Field::Given { value, .. } => matches!(value.get_ref(), thinbench_schema::toml_tree::IntOrText::Text(t) if t == "chunks-touched").then(|| value.span()),
+            _ => None,
+        });
         let facts = Facts {
+            chunks_touched,
             index,
             name: shown_name,
             name_span: s.name.value().map(|v| v.span()),
