@@ -482,6 +482,18 @@ impl PoolBackend for FakePool {
         Ok(t)
     }
 
+    fn create_thin_external(
+        &mut self,
+        _name: &Ident,
+        _id: Option<ThinId>,
+        _size: Bytes,
+        _origin: &super::dm::DmDev,
+    ) -> Result<ThinDev, BackendError> {
+        Err(BackendError::Unsupported(
+            "the fake pool's thins are files, with no external origin: a VM test's to prove".into(),
+        ))
+    }
+
     fn delete_thin(&mut self, name: &Ident) -> Result<(), BackendError> {
         if lock(&self.state).thins.get(name).is_some_and(|t| t.active) {
             self.deactivate_thin(name, false)?;

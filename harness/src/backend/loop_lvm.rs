@@ -30,6 +30,8 @@ pub struct LoopLvmPool {
     loops: Vec<Loop>,
     files: Vec<PathBuf>,
     thins: BTreeMap<Ident, ThinDev>,
+    /// Thins with an external origin: the origin's major:minor, for every activation.
+    external_origins: BTreeMap<Ident, String>,
     construction: Vec<String>,
     /// Pool table params and length, for reloads.
     table: Option<(u64, String)>,
@@ -96,6 +98,7 @@ impl LoopLvmPool {
             loops: Vec::new(),
             files: Vec::new(),
             thins: BTreeMap::new(),
+            external_origins: BTreeMap::new(),
             construction: Vec::new(),
             table: None,
             data_size: l.data_size,
@@ -213,12 +216,17 @@ impl LoopLvmPool {
 
     fn activate(&mut self, name: &Ident, id: ThinId, size: Bytes) -> Result<ThinDev, BackendError> {
         let pool = self.pool_dev()?.majmin();
+        // A thin with an external origin names it in its table, every time it comes up.
+        let pool = match self.external_origins.get(name) {
+            Some(origin) => format!("{pool} {id} {origin}"),
+            None => format!("{pool} {id}"),
+        };
         let dm_name = self.names.dm(self.pool_name_part(), name.as_str());
         let uuid = self.names.uuid(self.pool_name_part(), name.as_str());
         let dev = self.dm.create(
             &dm_name,
             &uuid,
-            &[(0, size.sectors().0, "thin".into(), format!("{pool} {id}"))],
+            &[(0, size.sectors().0, "thin".into(), pool)],
         )?;
         let t = ThinDev {
             name: name.clone(),
@@ -262,6 +270,20 @@ impl PoolBackend for LoopLvmPool {
         self.activate(name, id, size)
     }
 
+    fn create_thin_external(
+        &mut self,
+        name: &Ident,
+        id: Option<ThinId>,
+        size: Bytes,
+        origin: &DmDev,
+    ) -> Result<ThinDev, BackendError> {
+        let id = self.pick_id(id)?;
+        self.dm
+            .message(&self.pool_name, &format!("create_thin {id}"))?;
+        self.external_origins.insert(name.clone(), origin.majmin());
+        self.activate(name, id, size)
+    }
+
     fn snapshot(
         &mut self,
         name: &Ident,
@@ -282,6 +304,10 @@ impl PoolBackend for LoopLvmPool {
         let resumed = self.dm.resume(&o.dm.name);
         msg?;
         resumed?;
+        // A snapshot of a thin with an external origin reads the same origin.
+        if let Some(ext) = self.external_origins.get(origin).cloned() {
+            self.external_origins.insert(name.clone(), ext);
+        }
         self.activate(name, id, o.size)
     }
 
@@ -294,6 +320,7 @@ impl PoolBackend for LoopLvmPool {
         self.dm
             .message(&self.pool_name, &format!("delete {}", t.id))?;
         self.thins.remove(name);
+        self.external_origins.remove(name);
         Ok(())
     }
 

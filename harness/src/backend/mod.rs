@@ -3,6 +3,7 @@
 //! same operations to the runner and tear down in reverse order of construction.
 
 pub mod btree_walk;
+pub mod case_device;
 pub mod device_safety;
 pub mod direct_lvm;
 pub mod dm;

@@ -143,6 +143,20 @@ pub trait PoolBackend {
         origin: &Ident,
         id: Option<ThinId>,
     ) -> Result<ThinDev, BackendError>;
+    /// A new thin reading `origin` (a device of the case) where it has no block of its
+    /// own: dm-thin's external origin.
+    fn create_thin_external(
+        &mut self,
+        name: &Ident,
+        id: Option<ThinId>,
+        size: Bytes,
+        origin: &dm::DmDev,
+    ) -> Result<ThinDev, BackendError> {
+        let _ = (name, id, size, origin);
+        Err(BackendError::Unsupported(
+            "external origins are for loop-lvm pools".into(),
+        ))
+    }
     /// Deactivate and delete a thin.
     fn delete_thin(&mut self, name: &Ident) -> Result<(), BackendError>;
     /// An active thin by name.

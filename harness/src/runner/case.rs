@@ -61,8 +61,39 @@ pub struct CaseState {
     /// The case's clock (real; a test's fake): the fault schedule's times and the
     /// flushes' are taken on it, so they compare.
     pub clock: SharedClock,
+    /// The devices of the case other than its pool and thins (`create-device`), in
+    /// order of construction (removed in reverse after the pool), and what each holds.
+    pub devices: Vec<CaseDeviceEntry>,
+    /// The run's names (dm devices of the case carry its run id).
+    pub names: Option<crate::backend::names::Names>,
     /// Background steps in flight, by step name, until their `wait`.
     pub background: BTreeMap<Ident, super::background::BackgroundJob>,
+}
+
+/// A device of the case, and the stamped writes it holds.
+pub struct CaseDeviceEntry {
+    /// The name steps use.
+    pub name: Ident,
+    /// The device.
+    pub device: crate::backend::case_device::CaseDevice,
+    /// Its content, as the integrity oracle reads it back.
+    pub content: Vec<LoggedWrite>,
+}
+
+impl CaseState {
+    /// The case device named `name`.
+    pub fn device(&self, name: &Ident) -> Option<&CaseDeviceEntry> {
+        self.devices.iter().find(|d| &d.name == name)
+    }
+
+    /// Removes the case's devices, last made first; returns what could not be removed.
+    pub fn remove_devices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.devices)
+            .into_iter()
+            .rev()
+            .flat_map(|d| d.device.remove())
+            .collect()
+    }
 }
 
 /// How thinbench's clock marks start in the kernel log.

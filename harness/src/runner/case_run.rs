@@ -49,6 +49,7 @@ pub(super) fn run_case(
         state: CaseState {
             kmsg: kernel.then(Kmsg::open),
             scratch: ctx.work_dir.join(pool.name.as_str()),
+            names: Some(names.clone()),
             ..Default::default()
         },
         case_id: format!("{}/{}", plan.name, pool.name),
@@ -331,6 +332,8 @@ impl CaseRun<'_> {
         result.pool.construction = backend.construction();
         let (teardown_errors, check) = backend.teardown_with_check();
         result.teardown_errors.extend(teardown_errors);
+        // The case's own devices go after the thins that may read them.
+        result.teardown_errors.extend(self.state.remove_devices());
         result.metadata_check = Some(check.text());
         self.flush_kernel(&result.steps);
         self.mark_kernel_clock();

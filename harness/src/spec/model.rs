@@ -517,6 +517,9 @@ pub enum Action {
         id: Option<ThinId>,
         /// Virtual size. Docker's base device: 10GiB.
         size: Bytes,
+        /// A device of the case (`create-device`) whose blocks the thin reads where it
+        /// has none of its own (dm-thin's external origin).
+        external_origin: Option<Ident>,
     },
     /// `snapshot`: an internal snapshot of `origin` named `thin`.
     Snapshot {
@@ -560,6 +563,14 @@ pub enum Action {
     /// `engine-vs-fio`: the peer benchmark, thinbench's engine and fio alternating on
     /// one thin.
     EngineVsFio(PeerSpec),
+    /// `create-device`: a device of the case other than a thin (its own scratch file on
+    /// a loop device under a dm target), its every sector written with stamps.
+    CreateDevice(CaseDeviceSpec),
+    /// `verify`: every write the case knows of reads back from a thin, or a device.
+    Verify {
+        /// What is read.
+        target: VerifyTarget,
+    },
     /// `wait`: the end of a background step (`background = true`), whose results and
     /// oracles are this step's.
     Wait {
@@ -588,8 +599,38 @@ impl Action {
             Action::Io(_) => "io",
             Action::EngineVsFio(_) => "engine-vs-fio",
             Action::Wait { .. } => "wait",
+            Action::CreateDevice(_) => "create-device",
+            Action::Verify { .. } => "verify",
         }
     }
+}
+
+/// A device of a case other than its pool and thins (`create-device`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseDeviceSpec {
+    /// Name later steps use (`external_origin`, `verify`).
+    pub name: Ident,
+    /// Its dm target.
+    pub kind: CaseDeviceKind,
+    /// Its size.
+    pub size: Bytes,
+}
+
+/// The dm target of a case device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseDeviceKind {
+    /// `linear` over a loop device of a sparse scratch file.
+    Linear,
+}
+
+/// What a `verify` step reads back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VerifyTarget {
+    /// A thin: every acknowledged write, and its external origin's content where it
+    /// wrote nothing.
+    Thin(Ident),
+    /// A case device: its stamped content.
+    Device(Ident),
 }
 
 /// Offsets pattern of a write workload.

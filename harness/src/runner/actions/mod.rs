@@ -8,6 +8,7 @@ mod cow;
 mod ctx;
 mod deferred;
 mod delete;
+mod device;
 mod fill;
 mod io;
 mod metadata;
@@ -25,7 +26,20 @@ use crate::spec::Action;
 /// Dispatch to the action's module.
 pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
     match &ctx.step.action {
-        Action::CreateThin { thin, id, size } => thins::create(ctx, thin, *id, *size),
+        Action::CreateThin {
+            thin,
+            id,
+            size,
+            external_origin: None,
+        } => thins::create(ctx, thin, *id, *size),
+        Action::CreateThin {
+            thin,
+            id,
+            size,
+            external_origin: Some(origin),
+        } => device::create_external(ctx, thin, *id, *size, origin),
+        Action::CreateDevice(d) => device::create(ctx, d),
+        Action::Verify { target } => device::verify(ctx, target),
         Action::Snapshot { thin, origin, id } => thins::snapshot(ctx, thin, origin, *id),
         Action::DeleteThin { thin } => thins::delete(ctx, thin),
         Action::SmallWrite(w) if w.background => background::start(ctx, w),

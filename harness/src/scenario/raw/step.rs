@@ -70,6 +70,11 @@ const HOLDER: Key = Key::new(
     Ty::Enum(&["fd", "mount", "mount-namespace"]),
     "What keeps the thin busy (default \"fd\").",
 );
+const DEVICE: Key = Key::new(
+    "device",
+    Ty::Str,
+    "A device of the case made by a create-device step (an identifier).",
+);
 const BACKGROUND: Key = Key::new(
     "background",
     Ty::Bool,
@@ -110,6 +115,8 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 "replay",
                 "io",
                 "engine-vs-fio",
+                "create-device",
+                "verify",
                 "wait",
             ]),
             "What the step does.",
@@ -137,6 +144,11 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                     "Virtual size, 1MiB to 16TiB (default 10GiB, Docker's base device).",
                 ),
                 ID,
+                Key::new(
+                    "external_origin",
+                    Ty::Str,
+                    "A device of the case (create-device) the thin reads where it has no block of its own; loop-lvm only.",
+                ),
             ],
         ),
         ("snapshot", &[THIN, ORIGIN, ID]),
@@ -365,6 +377,19 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
             ],
         ),
         (
+            "create-device",
+            &[
+                DEVICE,
+                Key::new(
+                    "kind",
+                    Ty::Enum(&["linear"]),
+                    "The device's dm target (default \"linear\": a loop device of a scratch file under it).",
+                ),
+                Key::new("size", Ty::Size, "The device's size, 1MiB to 16GiB (required)."),
+            ],
+        ),
+        ("verify", &[THIN, DEVICE]),
+        (
             "wait",
             &[Key::new(
                 "step",
@@ -424,13 +449,16 @@ pub(crate) struct RawStep {
     pub sampling_cost: Field<bool>,
     pub background: Field<bool>,
     pub step: Field<String>,
+    pub device: Field<String>,
+    pub kind: Field<String>,
+    pub external_origin: Field<String>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 40] = [
+        let fields: [(&'static str, Option<Span>); 43] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -471,6 +499,9 @@ impl RawStep {
             ("sampling_cost", self.sampling_cost.key()),
             ("background", self.background.key()),
             ("step", self.step.key()),
+            ("device", self.device.key()),
+            ("kind", self.kind.key()),
+            ("external_origin", self.external_origin.key()),
         ];
         present(fields)
     }
@@ -555,6 +586,9 @@ impl RawStep {
             sampling_cost: r.boolean("sampling_cost", d),
             background: r.boolean("background", d),
             step: r.string("step", "a string (the name of a background step)", d),
+            device: r.string("device", "a string (a device name)", d),
+            kind: r.string("kind", "a string: \"linear\"", d),
+            external_origin: r.string("external_origin", "a string (a device name)", d),
             expect,
         };
         r.finish(d);

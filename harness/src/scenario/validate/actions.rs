@@ -19,9 +19,11 @@ pub(super) enum ActionKind {
     Io,
     EngineVsFio,
     Wait,
+    CreateDevice,
+    Verify,
 }
 
-pub(super) const ACTIONS: [(&str, ActionKind); 16] = [
+pub(super) const ACTIONS: [(&str, ActionKind); 18] = [
     ("create-thin", ActionKind::CreateThin),
     ("snapshot", ActionKind::Snapshot),
     ("delete-thin", ActionKind::DeleteThin),
@@ -37,6 +39,8 @@ pub(super) const ACTIONS: [(&str, ActionKind); 16] = [
     ("replay", ActionKind::Replay),
     ("io", ActionKind::Io),
     ("engine-vs-fio", ActionKind::EngineVsFio),
+    ("create-device", ActionKind::CreateDevice),
+    ("verify", ActionKind::Verify),
     ("wait", ActionKind::Wait),
 ];
 
@@ -79,7 +83,9 @@ impl ActionKind {
             | A::Delete
             | A::RepairMetadata
             | A::Reboot
-            | A::Replay => (false, false, false, false),
+            | A::Replay
+            | A::CreateDevice
+            | A::Verify => (false, false, false, false),
         };
         Observes {
             errors,

@@ -17,6 +17,7 @@ mod actions;
 mod background;
 mod deferred;
 mod delete;
+mod device;
 mod expect;
 mod fault;
 mod fill;

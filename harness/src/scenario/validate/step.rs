@@ -282,6 +282,8 @@ impl Checker {
                 (spec.map(Action::SmallWrite), effect)
             }
             ActionKind::Wait => self.wait(s),
+            ActionKind::CreateDevice => self.create_device(s),
+            ActionKind::Verify => self.verify(s),
             ActionKind::CowOverwrite => {
                 let (origin, origin_raw) =
                     self.thin_name(&s.origin, &s.table, kind, "origin", false);

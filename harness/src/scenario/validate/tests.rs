@@ -445,6 +445,7 @@ fn actions() {
             thin: Ident::new("t").unwrap(),
             id: Some(ThinId::new(16_777_215).unwrap()),
             size: Bytes(MIB),
+            external_origin: None,
         }
     );
     assert!(one(&steps(

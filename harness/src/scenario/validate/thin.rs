@@ -66,14 +66,33 @@ impl Checker {
         let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", true);
         let size = self.size("size", &s.size, DOCKER_BASE_SIZE, &THIN_SIZE);
         let (id, id_raw) = self.thin_id(&s.id);
-        let action = match (thin, id, size) {
-            (Some(thin), Some(id), Some(size)) => Some(Action::CreateThin { thin, id, size }),
+        let origin = match s.external_origin.value() {
+            None => Some(None),
+            Some(v) => self.ident(v, "device name").map(Some),
+        };
+        let action = match (thin, id, size, origin) {
+            (Some(thin), Some(id), Some(size), Some(external_origin)) => Some(Action::CreateThin {
+                thin,
+                id,
+                size,
+                external_origin,
+            }),
             _ => None,
         };
         let effect = Effect::Create {
             thin: thin_raw,
             size,
             id: id_raw,
+        };
+        let effect = match s.external_origin.value() {
+            Some(device) => Effect::Many(vec![
+                Effect::UseDevice {
+                    device: device.clone(),
+                    external_origin: true,
+                },
+                effect,
+            ]),
+            None => effect,
         };
         (action, effect)
     }

@@ -90,6 +90,19 @@ pub(super) enum Effect {
     Wait {
         step: Spanned<String>,
     },
+    /// A thin read (it must exist, and no background step write it meanwhile).
+    Read {
+        thin: Spanned<String>,
+    },
+    /// A new device of the case (`create-device`).
+    CreateDevice {
+        device: Spanned<String>,
+    },
+    /// A step naming a device of the case; as an external origin, loop-lvm only.
+    UseDevice {
+        device: Spanned<String>,
+        external_origin: bool,
+    },
     /// Unknown or invalid action: nothing to track.
     Nothing,
 }
@@ -213,6 +226,7 @@ impl Checker {
                 in_flight: HashMap::new(),
                 waited: HashMap::new(),
                 written: std::collections::HashSet::new(),
+                devices: HashMap::new(),
                 shares: std::collections::HashSet::new(),
                 d: Vec::new(),
             };
@@ -273,6 +287,8 @@ struct PoolWalk<'a> {
     waited: HashMap<&'a str, usize>,
     /// Thins some step wrote.
     written: std::collections::HashSet<&'a str>,
+    /// Devices of the case made so far: name → the step that made it.
+    devices: HashMap<&'a str, usize>,
     /// Thins that may share written blocks with another (an origin written before its
     /// snapshot, the snapshot, and theirs): a write there may copy without a first touch.
     shares: std::collections::HashSet<&'a str>,
@@ -335,6 +351,27 @@ impl<'a> PoolWalk<'a> {
                 }
             }
             Effect::Wait { step } => self.wait(f, step),
+            Effect::Read { thin } => {
+                self.not_in_flight(f, thin);
+                let _ = self.existing(f, thin);
+            }
+            Effect::CreateDevice { device } => {
+                let name = device.get_ref().as_str();
+                if let Some(&at) = self.devices.get(name) {
+                    let d = Diagnostic::new(
+                        device.span(),
+                        format!("device `{name}` is already made by {}", self.label(at)),
+                    )
+                    .with_hint("give each device of a case its own name");
+                    self.report(f, d);
+                } else {
+                    self.devices.insert(name, f.index);
+                }
+            }
+            Effect::UseDevice {
+                device,
+                external_origin,
+            } => self.use_device(f, device, *external_origin),
             Effect::ChunkFit(rule) => {
                 if let Some(chunk) = self.chunk {
                     self.chunk_fit(f, rule, chunk.bytes());
@@ -389,6 +426,31 @@ impl<'a> PoolWalk<'a> {
             .with_hint(format!(
                 "wait for it first (`action = \"wait\"`, `step = \"{step}\"`), or use another thin: the model would not know which write came first"
             ));
+            self.report(f, d);
+        }
+    }
+
+    fn use_device(&mut self, f: &Facts, device: &Spanned<String>, external_origin: bool) {
+        let name = device.get_ref().as_str();
+        if !self.devices.contains_key(name) {
+            let made: Vec<&str> = self.devices.keys().copied().collect();
+            let hint = match suggest(name, &made) {
+                Some(m) => format!("did you mean `{m}`? a `create-device` step makes a device before steps name it"),
+                None => "a `create-device` step makes a device before steps name it".to_owned(),
+            };
+            let d = Diagnostic::new(
+                device.span(),
+                format!("no device `{name}` before this step"),
+            )
+            .with_hint(hint);
+            self.report(f, d);
+        }
+        if external_origin && self.kind == Some(PoolKind::DirectLvm) {
+            let d = Diagnostic::new(
+                device.span(),
+                "external origins are for loop-lvm pools: lvm makes one only by converting an LV of the pool's own VG (`lvconvert --type thin --originname`), and a case device is not one",
+            )
+            .with_hint("run this step on loop-lvm pools only (`pools = [...]`)");
             self.report(f, d);
         }
     }
