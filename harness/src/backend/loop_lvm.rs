@@ -17,6 +17,7 @@ use super::metadata_repair::{self, MetadataRepair};
 use super::names::Names;
 use super::pool::{pick_thin_id, read_pool_status, PoolBackend, ThinDev};
 use super::ram::RamDir;
+use super::stack::LowerStack;
 use super::table::PoolTable;
 use super::thin_tools;
 use crate::spec::{FaultDevice, FaultTarget, LoopLvmSpec, LowWaterMark, NoSpacePolicy, PoolSpec};
@@ -44,6 +45,8 @@ pub struct LoopLvmPool {
     pool_log: Option<PoolLog>,
     /// The tmpfs under a RAM-backed pool's files: unmounted after them.
     ram: Option<RamDir>,
+    /// Pools below this one (`stacked_levels`), removed after it, before the loops.
+    lower: LowerStack,
 }
 
 /// The pool's feature arguments, from the plan.
@@ -106,6 +109,7 @@ impl LoopLvmPool {
             meta_faults: FaultStack::default(),
             pool_log: None,
             ram: None,
+            lower: LowerStack::default(),
         };
         match p.build(spec, l, dir) {
             Ok(()) => Ok(p),
@@ -117,6 +121,9 @@ impl LoopLvmPool {
     }
 
     fn build(&mut self, spec: &PoolSpec, l: &LoopLvmSpec, dir: &Path) -> Result<(), BackendError> {
+        if let Some(st) = &l.stacked {
+            return self.build_stacked(spec, l, st, dir);
+        }
         let data = dir.join("data");
         let meta = dir.join("metadata");
         for (f, len) in [(&data, l.data_size), (&meta, l.metadata_size)] {
@@ -202,6 +209,67 @@ impl LoopLvmPool {
         )?);
         self.table = Some((sectors.0, params));
         Ok(())
+    }
+
+    /// A pool over a thin of the pools below it (`stacked_levels`): its own metadata on a
+    /// loop device, its data device the top lower thin (no fault layers: validation).
+    fn build_stacked(
+        &mut self,
+        spec: &PoolSpec,
+        l: &LoopLvmSpec,
+        st: &crate::spec::StackSpec,
+        dir: &Path,
+    ) -> Result<(), BackendError> {
+        let (stack, data_majmin) = LowerStack::build(
+            &self.dm,
+            &self.names,
+            spec,
+            l,
+            st,
+            dir,
+            &mut self.loops,
+            &mut self.files,
+            &mut self.construction,
+        )?;
+        self.lower = stack;
+        let meta = dir.join("metadata");
+        self.files.push(meta.clone());
+        loopdev::sparse_file(&meta, l.metadata_size.0)?;
+        let meta_loop = loopdev::attach(&meta)?;
+        let meta_majmin = meta_loop.majmin.clone();
+        self.construction.push(format!(
+            "truncate -s {} {}; losetup {} {}",
+            l.metadata_size.0,
+            meta.display(),
+            meta_loop.path.display(),
+            meta.display()
+        ));
+        self.loops.push(meta_loop);
+        let sectors = l.data_size.sectors();
+        let blocks = spec.chunk.whole_blocks_in(l.data_size);
+        let params = pool_params(&meta_majmin, &data_majmin, spec, blocks);
+        self.construction.push(format!(
+            "dmsetup create {} --table '0 {} thin-pool {params}'",
+            self.pool_name, sectors.0
+        ));
+        let uuid = self.names.uuid(spec.name.as_str(), "pool");
+        self.pool = Some(self.dm.create(
+            &self.pool_name,
+            &uuid,
+            &[(0, sectors.0, "thin-pool".into(), params.clone())],
+        )?);
+        self.table = Some((sectors.0, params));
+        Ok(())
+    }
+
+    /// The metadata loop device: the second made, or for a stacked pool the last (the
+    /// levels below come first).
+    fn meta_loop(&self) -> Option<&Loop> {
+        if self.lower.is_empty() {
+            self.loops.get(1)
+        } else {
+            self.loops.last()
+        }
     }
 
     fn pool_dev(&self) -> Result<&DmDev, BackendError> {
@@ -356,6 +424,11 @@ impl PoolBackend for LoopLvmPool {
                 "growing the data device of a pool under a log-writes layer (its concat and log would have to grow with it)".into(),
             ));
         }
+        if !self.lower.is_empty() {
+            return Err(BackendError::Unsupported(
+                "growing a stacked pool's data device (a thin of the pool below)".into(),
+            ));
+        }
         let new = Bytes(self.data_size.0 + by.0);
         let data = &self.loops[0];
         let f = std::fs::OpenOptions::new()
@@ -501,8 +574,12 @@ impl PoolBackend for LoopLvmPool {
                     check.text()
                 )));
             }
-            let size = self.loops[1].file.metadata().map(|m| m.len()).unwrap_or(0);
-            let tmp = self.loops[1].file.with_extension("repair");
+            let file = self
+                .meta_loop()
+                .map(|l| l.file.clone())
+                .ok_or_else(|| BackendError::Unsupported("no metadata loop device".into()))?;
+            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let tmp = file.with_extension("repair");
             let cmd = metadata_repair::thin_repair_in_place(&meta, &tmp, size)?;
             commands.push(cmd.clone());
             repaired = Some(cmd);
@@ -563,7 +640,7 @@ impl PoolBackend for LoopLvmPool {
         match (self.meta_faults.layers.last(), &self.pool_log) {
             (Some(l), _) => Some(l.dev.devnode()),
             (None, Some(log)) => Some(log.meta_part.devnode()),
-            (None, None) => self.loops.get(1).map(|l| l.path.clone()),
+            (None, None) => self.meta_loop().map(|l| l.path.clone()),
         }
     }
 
@@ -575,6 +652,10 @@ impl PoolBackend for LoopLvmPool {
 
     fn pool_log(&self) -> Option<&PoolLog> {
         self.pool_log.as_ref()
+    }
+
+    fn lower_status(&self) -> Result<Vec<PoolUsage>, BackendError> {
+        self.lower.status(&self.dm)
     }
 
     fn data_file(&self) -> Option<PathBuf> {
@@ -654,6 +735,7 @@ impl LoopLvmPool {
         if let Some(log) = self.pool_log.take() {
             errs.extend(log.teardown(&self.dm));
         }
+        errs.extend(self.lower.teardown(&self.dm));
         for mut l in self.loops.drain(..).rev() {
             if let Err(e) = l.detach() {
                 errs.push(e.to_string());

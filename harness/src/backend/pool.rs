@@ -212,6 +212,11 @@ pub trait PoolBackend {
     fn pool_log(&self) -> Option<&fault::PoolLog> {
         None
     }
+    /// The status of each pool below this one (`stacked_levels`), the one right below
+    /// first; empty for a pool on plain devices.
+    fn lower_status(&self) -> Result<Vec<PoolUsage>, BackendError> {
+        Ok(Vec::new())
+    }
     /// loop-lvm: the sparse data file behind the pool (its allocated bytes are what the
     /// pool costs the filesystem holding it). `None` for direct-lvm.
     fn data_file(&self) -> Option<PathBuf> {

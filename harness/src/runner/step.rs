@@ -56,6 +56,7 @@ pub fn run_step(
     // The IO counters closest around the action: the status reads (noflush) do no IO,
     // and the thin_ls cross-check below runs after the second reading.
     let io_before = iostat::read(&*backend);
+    let lower_before = backend.lower_status().unwrap_or_default();
     let outcome = if state.model.is_none() {
         Err(StepError::from("pool status unreadable at the first step"))
     } else {
@@ -70,6 +71,23 @@ pub fn run_step(
         actions::run(&mut ctx)
     };
     let io_after = iostat::read(&*backend);
+    let lower_after = backend.lower_status().unwrap_or_default();
+    // The pools below (`stacked_levels`): what each allocated over the step, an exact
+    // figure; the level right below is what `lower_data_blocks_allocated` expects.
+    let lower: Vec<i64> = lower_before
+        .iter()
+        .zip(&lower_after)
+        .map(|(b, a)| a.data_used.0 as i64 - b.data_used.0 as i64)
+        .collect();
+    for (k, d) in lower.iter().enumerate() {
+        r.metrics.push(actions::metric(
+            &format!("lower{}.data_blocks_allocated", k + 1),
+            *d as f64,
+            "blocks",
+            thinbench_schema::record::MetricKind::Exact,
+            thinbench_schema::record::Better::Neither,
+        ));
+    }
     r.pool_after = backend.status().ok();
     if let Some(u) = &r.pool_after {
         status_after(rec, pname, step, state, u);
@@ -105,14 +123,13 @@ pub fn run_step(
             let crosscheck = oracle(&mut r, &out, &*backend, state, step, &observed);
             r.expectations.extend(out.checks.iter().cloned());
             for e in &step.expect {
-                let x = expectation(
-                    e,
-                    &out,
-                    r.pool_after.as_ref(),
-                    &step_kernel,
-                    &observed,
-                    step,
-                );
+                let seen = Observed {
+                    after: r.pool_after.as_ref(),
+                    step_kernel: &step_kernel,
+                    allocated: &observed,
+                    lower: lower.first().copied(),
+                };
+                let x = expectation(e, &out, &seen, step);
                 r.expectations.push(x);
             }
             r.workload = out.workload;
@@ -317,16 +334,36 @@ fn oracle(
     crosscheck
 }
 
+/// What a step's expectations are checked against, beside its action's output.
+struct Observed<'a> {
+    /// The pool's status after the step.
+    after: Option<&'a PoolUsage>,
+    /// Kernel log lines during the step.
+    step_kernel: &'a [String],
+    /// Data blocks the pool allocated over the step, as shown.
+    allocated: &'a str,
+    /// Data blocks the pool right below allocated (`stacked_levels`).
+    lower: Option<i64>,
+}
+
 /// One of the scenario's `[step.expect]` entries, checked against what the step did.
 fn expectation(
     e: &Expect,
     out: &ActionOutput,
-    after: Option<&PoolUsage>,
-    step_kernel: &[String],
-    observed: &str,
+    seen: &Observed<'_>,
     step: &StepSpec,
 ) -> ExpectationResult {
+    let (after, step_kernel, observed) = (seen.after, seen.step_kernel, seen.allocated);
     match e {
+        Expect::LowerDataBlocksAllocated(n) => check(
+            "data blocks allocated by the pool below",
+            n.to_string(),
+            seen.lower.map_or_else(
+                || "n/a (no pool below this one: stacked_levels)".into(),
+                |d| d.to_string(),
+            ),
+            step,
+        ),
         Expect::DataBlocksAllocated(BlockCount::Exact(n)) => check(
             "data blocks allocated",
             n.to_string(),

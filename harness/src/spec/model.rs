@@ -425,6 +425,21 @@ pub struct LoopLvmSpec {
     /// Directory for the files, relative to the run's work dir unless absolute.
     /// `None`: the run's work dir (in the VM, a filesystem on its own virtual disk).
     pub dir: Option<PathBuf>,
+    /// The pool's data device is a thin of a loop-lvm pool built below it.
+    pub stacked: Option<StackSpec>,
+}
+
+/// Pools below a loop-lvm pool (`stacked_levels`): each level a loop-lvm pool of the
+/// upper pool's chunk size with one thin the size of the upper pool's data device, which
+/// is the level above's data device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StackSpec {
+    /// Levels below, 1 to 3.
+    pub levels: u8,
+    /// The lower pools' `discard_passdown`.
+    pub discard_passdown: bool,
+    /// The lower pools' `ignore_discard`.
+    pub ignore_discard: bool,
 }
 
 /// direct-lvm: Docker's lvm2 recipe on a block device.
@@ -968,6 +983,9 @@ pub enum Expect {
     P50AtLeast(Duration),
     /// A kernel log line during the step contains this text.
     KernelLog(String),
+    /// Data blocks the pool right below allocated during the step (`stacked_levels`;
+    /// negative: freed, as discards passed down free them).
+    LowerDataBlocksAllocated(i64),
 }
 
 /// An expected block count.

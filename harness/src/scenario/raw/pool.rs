@@ -30,6 +30,9 @@ pub(crate) const POOL_KEYS: KeySet = KeySet {
                 Key::new("metadata_size", Ty::Size, "Size of the metadata file (loop-lvm, 1MiB to 16GiB, default 2GiB) or LV (direct-lvm, instead of metadata_percent)."),
                 Key::new("dir", Ty::Str, "Where the two files go, relative to the run's work dir."),
                 Key::new("allow_outside_workdir", Ty::Bool, "Let `dir` leave the work dir (with --allow-host-paths)."),
+                Key::new("stacked_levels", Ty::Int { min: Some(1), max: Some(3) }, "The pool's data device is a thin of a loop-lvm pool built below it, 1 to 3 levels deep (default: none)."),
+                Key::new("lower_discard_passdown", Ty::Bool, "stacked_levels: the lower pools pass discards down (default true)."),
+                Key::new("lower_ignore_discard", Ty::Bool, "stacked_levels: the lower pools ignore discards (default false)."),
             ],
         ),
         (
@@ -68,6 +71,9 @@ pub(crate) struct RawPool {
     pub metadata_size: Field<IntOrText>,
     pub dir: Field<String>,
     pub allow_outside_workdir: Field<bool>,
+    pub stacked_levels: Field<i64>,
+    pub lower_discard_passdown: Field<bool>,
+    pub lower_ignore_discard: Field<bool>,
     pub device: Field<String>,
     pub device_size: Field<IntOrText>,
     pub thinpool_percent: Field<i64>,
@@ -81,11 +87,14 @@ pub(crate) struct RawPool {
 impl RawPool {
     /// Kind-specific keys that are present: `(key, where)`.
     pub fn kind_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 12] = [
+        let fields: [(&'static str, Option<Span>); 15] = [
             ("data_size", self.data_size.key()),
             ("metadata_size", self.metadata_size.key()),
             ("dir", self.dir.key()),
             ("allow_outside_workdir", self.allow_outside_workdir.key()),
+            ("stacked_levels", self.stacked_levels.key()),
+            ("lower_discard_passdown", self.lower_discard_passdown.key()),
+            ("lower_ignore_discard", self.lower_ignore_discard.key()),
             ("device", self.device.key()),
             ("device_size", self.device_size.key()),
             ("thinpool_percent", self.thinpool_percent.key()),
@@ -125,6 +134,9 @@ impl RawPool {
             metadata_size: r.size("metadata_size", d),
             dir: r.string("dir", "a path string", d),
             allow_outside_workdir: r.boolean("allow_outside_workdir", d),
+            stacked_levels: r.integer("stacked_levels", "an integer, 1 to 3", d),
+            lower_discard_passdown: r.boolean("lower_discard_passdown", d),
+            lower_ignore_discard: r.boolean("lower_ignore_discard", d),
             device: r.string(
                 "device",
                 "a string: \"auto\", \"loop\" or a path under /dev",

@@ -99,3 +99,34 @@ fn ram_backing_refuses_another_place_for_the_data() {
         "{e}"
     );
 }
+
+/// `stacked_levels`: a loop-lvm pool over a thin of pools below it; the lower pools'
+/// settings only with it, and no fault layers under such a pool yet.
+#[test]
+fn a_stacked_pool_takes_its_levels_and_lower_settings_and_no_faults() {
+    let base = "format = 1\n[[pool]]\nname = \"p\"\nkind = \"loop-lvm\"\n";
+    let step = "[[step]]\naction = \"create-thin\"\nthin = \"t\"\n";
+    let plan = load(&format!(
+        "{base}stacked_levels = 2\nlower_discard_passdown = false\n{step}"
+    ))
+    .unwrap();
+    let PoolKindSpec::LoopLvm(l) = &plan.pools[0].kind else {
+        panic!("loop-lvm")
+    };
+    let st = l.stacked.expect("stacked");
+    assert_eq!(
+        (st.levels, st.discard_passdown, st.ignore_discard),
+        (2, false, false)
+    );
+    let e = one(&format!("{base}lower_ignore_discard = true\n{step}"));
+    assert!(
+        e.starts_with("t.toml:5:1:") && e.contains("need `stacked_levels`"),
+        "{e}"
+    );
+    let e = one(&format!("{base}stacked_levels = 4\n{step}"));
+    assert!(e.starts_with("t.toml:5:18:"), "{e}");
+    let e = one(&format!(
+        "{base}stacked_levels = 1\n[[fault]]\npool = \"p\"\ndevice = \"data\"\ntarget = \"delay\"\n{step}"
+    ));
+    assert!(e.contains("not yet: a fault under a stacked pool"), "{e}");
+}

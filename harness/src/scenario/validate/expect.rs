@@ -83,6 +83,13 @@ impl Checker {
                 None => ok = false,
             },
         }
+        match &e.lower_data_blocks_allocated {
+            Field::Absent => {}
+            Field::Invalid { .. } => ok = false,
+            Field::Given { value, .. } => {
+                out.push(Expect::LowerDataBlocksAllocated(*value.get_ref()))
+            }
+        }
         match &e.needs_check {
             Field::Absent => {}
             Field::Invalid { .. } => ok = false,

@@ -167,6 +167,14 @@ impl Checker {
             );
             supported = false;
         }
+        if raw_pool.stacked_levels.is_present() {
+            self.err_hint(
+                pool.span(),
+                format!("not yet: a fault under a stacked pool (`{pool_name}`): its data device is a thin of the pool below"),
+                "put the fault on a pool without `stacked_levels`",
+            );
+            supported = false;
+        }
         let target = self.fault_target(f, target_name);
         let spec = match (device, at, until, target, supported) {
             (Some(device), Some(at), Some(until), Some(target), true) => Some(FaultSpec {

@@ -382,12 +382,49 @@ impl Checker {
         };
         // A chunk below one sector can't happen, but a data size short of a chunk was
         // reported above; don't build a spec for it.
+        let stacked = self.stacked(p);
         let data_size = data_size.filter(|s| chunk.is_none_or(|c| *s >= c.bytes()))?;
         Some(LoopLvmSpec {
             data_size,
             metadata_size: metadata_size?,
             dir: dir?,
+            stacked: stacked?,
         })
+    }
+
+    /// `stacked_levels` and the lower pools' discard settings (only with it).
+    fn stacked(&mut self, p: &RawPool) -> Option<Option<crate::spec::StackSpec>> {
+        let levels = match &p.stacked_levels {
+            Field::Absent => None,
+            Field::Invalid { .. } => return None,
+            Field::Given { value, .. } => Some(self.int_value(
+                "stacked_levels",
+                value,
+                (1, 3),
+                Some("deeper stacks test nothing two levels do not"),
+            )?),
+        };
+        let Some(levels) = levels else {
+            for key in [p.lower_discard_passdown.key(), p.lower_ignore_discard.key()]
+                .into_iter()
+                .flatten()
+            {
+                self.err_hint(
+                    key,
+                    "the lower pools' settings need `stacked_levels`",
+                    "add `stacked_levels = 1` (a pool below this one), or remove the key",
+                );
+            }
+            return Some(None);
+        };
+        Some(Some(crate::spec::StackSpec {
+            levels: levels as u8,
+            discard_passdown: p
+                .lower_discard_passdown
+                .value()
+                .is_none_or(|v| *v.get_ref()),
+            ignore_discard: p.lower_ignore_discard.value().is_some_and(|v| *v.get_ref()),
+        }))
     }
 
     fn pool_dir(&mut self, v: &Spanned<String>, allow_outside: bool) -> Option<PathBuf> {
