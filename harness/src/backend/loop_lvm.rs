@@ -194,21 +194,7 @@ impl LoopLvmPool {
         )?;
         self.meta_faults = stack;
 
-        let sectors = l.data_size.sectors();
-        let blocks = spec.chunk.whole_blocks_in(l.data_size);
-        let params = pool_params(&meta_majmin, &data_majmin, spec, blocks);
-        self.construction.push(format!(
-            "dmsetup create {} --table '0 {} thin-pool {params}'",
-            self.pool_name, sectors.0
-        ));
-        let uuid = self.names.uuid(spec.name.as_str(), "pool");
-        self.pool = Some(self.dm.create(
-            &self.pool_name,
-            &uuid,
-            &[(0, sectors.0, "thin-pool".into(), params.clone())],
-        )?);
-        self.table = Some((sectors.0, params));
-        Ok(())
+        self.create_pool(spec, l, &meta_majmin, &data_majmin)
     }
 
     /// A pool over a thin of the pools below it (`stacked_levels`): its own metadata on a
@@ -245,9 +231,20 @@ impl LoopLvmPool {
             meta.display()
         ));
         self.loops.push(meta_loop);
+        self.create_pool(spec, l, &meta_majmin, &data_majmin)
+    }
+
+    /// The thin-pool device over `meta` and `data` (`major:minor`), as the table says.
+    fn create_pool(
+        &mut self,
+        spec: &PoolSpec,
+        l: &LoopLvmSpec,
+        meta: &str,
+        data: &str,
+    ) -> Result<(), BackendError> {
         let sectors = l.data_size.sectors();
         let blocks = spec.chunk.whole_blocks_in(l.data_size);
-        let params = pool_params(&meta_majmin, &data_majmin, spec, blocks);
+        let params = pool_params(meta, data, spec, blocks);
         self.construction.push(format!(
             "dmsetup create {} --table '0 {} thin-pool {params}'",
             self.pool_name, sectors.0

@@ -9,13 +9,12 @@ use thinbench_workloads::offsets::{Limit, OffsetPattern};
 use thinbench_workloads::small_write::{self, SmallWriteParams};
 
 use super::ctx::{ActionOutput, StepCtx};
-use super::write::{verify_thin, STAMP_DEVICE};
+use super::write::{integrity_verdict, verify_thin, STAMP_DEVICE};
 use crate::backend::case_device::CaseDevice;
 use crate::runner::case::CaseDeviceEntry;
 use crate::runner::error::StepError;
 use crate::spec::{CaseDeviceKind, CaseDeviceSpec, VerifyTarget};
 use crate::sys::signals;
-use thinbench_schema::record::{ExpectationResult, Status};
 
 /// `create-device`: the device, its whole content stamped with a generation of its own.
 pub fn create(ctx: &mut StepCtx<'_>, d: &CaseDeviceSpec) -> Result<ActionOutput, StepError> {
@@ -146,22 +145,7 @@ pub fn verify(ctx: &mut StepCtx<'_>, target: &VerifyTarget) -> Result<ActionOutp
             let dev =
                 thinbench_workloads::engine::Device::open_read_only(d.device.dm.devnode(), true)?;
             let rep = small_write::verify_writes(&dev, &d.content, STAMP_DEVICE)?;
-            let ok = rep.is_clean();
-            ExpectationResult {
-                what: format!("integrity: device {name} reads back"),
-                expected: format!("{} sectors intact", rep.checked_sectors),
-                observed: format!(
-                    "{} sectors intact",
-                    rep.checked_sectors - rep.mismatch_count
-                ),
-                status: if ok { Status::Passed } else { Status::Failed },
-                message: (!ok).then(|| {
-                    format!(
-                        "step {} ({}): device {name}: {} of {} sectors wrong",
-                        ctx.step.index, ctx.step.name, rep.mismatch_count, rep.checked_sectors
-                    )
-                }),
-            }
+            integrity_verdict(ctx, &format!("device {name} reads back"), &rep)
         }
     };
     Ok(ActionOutput {

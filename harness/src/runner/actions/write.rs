@@ -173,8 +173,18 @@ pub fn verify_log(
         .clone();
     let dev = thinbench_workloads::engine::Device::open_read_only(t.node(), true)?;
     let rep = small_write::verify_writes(&dev, log, STAMP_DEVICE)?;
+    Ok(integrity_verdict(ctx, what, &rep))
+}
+
+/// The integrity check's verdict on a read-back of `what`, naming the step and the first
+/// wrong byte when it fails.
+pub fn integrity_verdict(
+    ctx: &StepCtx<'_>,
+    what: &str,
+    rep: &small_write::VerifyReport,
+) -> ExpectationResult {
     let ok = rep.is_clean();
-    Ok(ExpectationResult {
+    ExpectationResult {
         what: format!("integrity: {what}"),
         expected: format!("{} sectors intact", rep.checked_sectors),
         observed: format!(
@@ -193,7 +203,7 @@ pub fn verify_log(
                 ctx.step.index, ctx.step.name, rep.mismatch_count, rep.checked_sectors
             )
         }),
-    })
+    }
 }
 
 /// The phase a `small-write` step runs.
