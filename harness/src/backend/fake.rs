@@ -530,6 +530,12 @@ impl PoolBackend for FakePool {
         Ok(ft.active.then_some(ft.deferred))
     }
 
+    fn pool_message(&mut self, text: &str) -> Result<(), BackendError> {
+        Err(BackendError::Unsupported(format!(
+            "the pool message `{text}` needs a kernel pool (the fake pool has no metadata)"
+        )))
+    }
+
     fn delete_inactive_thin(&mut self, name: &Ident) -> Result<(), BackendError> {
         let t = self.known(name)?.clone();
         let mut s = lock(&self.state);

@@ -212,13 +212,24 @@ impl LoopLvmPool {
     }
 
     fn activate(&mut self, name: &Ident, id: ThinId, size: Bytes) -> Result<ThinDev, BackendError> {
+        self.activate_with(name, id, size, false)
+    }
+
+    fn activate_with(
+        &mut self,
+        name: &Ident,
+        id: ThinId,
+        size: Bytes,
+        read_only: bool,
+    ) -> Result<ThinDev, BackendError> {
         let pool = self.pool_dev()?.majmin();
         let dm_name = self.names.dm(self.pool_name_part(), name.as_str());
         let uuid = self.names.uuid(self.pool_name_part(), name.as_str());
-        let dev = self.dm.create(
+        let dev = self.dm.create_with(
             &dm_name,
             &uuid,
             &[(0, size.sectors().0, "thin".into(), format!("{pool} {id}"))],
+            read_only,
         )?;
         let t = ThinDev {
             name: name.clone(),
@@ -287,6 +298,16 @@ impl PoolBackend for LoopLvmPool {
 
     fn deactivate_thin(&mut self, name: &Ident, deferred: bool) -> Result<(), BackendError> {
         super::pool::deactivate_thin(&self.dm, &self.thins, name, deferred)
+    }
+
+    fn activate_thin(
+        &mut self,
+        name: &Ident,
+        id: ThinId,
+        size: Bytes,
+        read_only: bool,
+    ) -> Result<ThinDev, BackendError> {
+        self.activate_with(name, id, size, read_only)
     }
 
     fn delete_inactive_thin(&mut self, name: &Ident) -> Result<(), BackendError> {

@@ -145,6 +145,24 @@ pub trait PoolBackend {
     ) -> Result<ThinDev, BackendError>;
     /// Deactivate and delete a thin.
     fn delete_thin(&mut self, name: &Ident) -> Result<(), BackendError>;
+    /// Send the pool a dm-thin message (`create_thin 0`), as written.
+    fn pool_message(&mut self, text: &str) -> Result<(), BackendError> {
+        dm::Dm::open()?.message(self.pool_dm_name(), text)
+    }
+    /// A dm device for thin `id` of the pool, named `name` (a thin a message made, or one
+    /// deactivated): `read_only` makes writes fail with EPERM.
+    fn activate_thin(
+        &mut self,
+        name: &Ident,
+        id: ThinId,
+        size: Bytes,
+        read_only: bool,
+    ) -> Result<ThinDev, BackendError> {
+        let _ = (name, id, size, read_only);
+        Err(BackendError::Unsupported(
+            "activating a thin on this pool kind".into(),
+        ))
+    }
     /// An active thin by name.
     fn thin(&self, name: &Ident) -> Option<&ThinDev>;
     /// Remove the thin's dm device only (the thin stays in the pool). With `deferred`, an

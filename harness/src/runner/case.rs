@@ -61,6 +61,8 @@ pub struct CaseState {
     /// The case's clock (real; a test's fake): the fault schedule's times and the
     /// flushes' are taken on it, so they compare.
     pub clock: SharedClock,
+    /// Thins without a device, suspended devices, a held metadata snapshot.
+    pub control: super::control_state::ControlState,
 }
 
 /// How thinbench's clock marks start in the kernel log.

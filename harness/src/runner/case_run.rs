@@ -310,6 +310,11 @@ impl CaseRun<'_> {
         fault_dm: Option<&Dm>,
         result: &mut CaseResult,
     ) {
+        // A device the scenario left suspended is resumed first: the final status, the
+        // thins' removal and thin_check would otherwise wait on it.
+        result
+            .teardown_errors
+            .extend(super::actions::end_of_case(&mut self.state));
         result.pool.final_usage = backend.status().ok();
         // Faults end before teardown, so the final thin_check reads the device as it is.
         if let (Some(f), Some(dm)) = (&self.state.faults, fault_dm) {

@@ -7,6 +7,7 @@ mod actions;
 mod case;
 mod case_run;
 mod context;
+mod control_state;
 mod crosscheck;
 pub mod error;
 pub(crate) mod faults;

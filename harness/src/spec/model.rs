@@ -560,6 +560,27 @@ pub enum Action {
     /// `engine-vs-fio`: the peer benchmark, thinbench's engine and fio alternating on
     /// one thin.
     EngineVsFio(PeerSpec),
+    /// `message`: a dm-thin pool message.
+    Message(super::control::MessageSpec),
+    /// `suspend`: a dm suspend of the pool or a thin (`flush` false: noflush).
+    Suspend {
+        /// Which device.
+        device: super::control::ControlDevice,
+        /// Flush before suspending (false: noflush, lockfs skipped).
+        flush: bool,
+    },
+    /// `resume`: resume the pool or a thin.
+    Resume {
+        /// Which device.
+        device: super::control::ControlDevice,
+    },
+    /// `activate`: a dm device for a thin the pool has and no device shows.
+    Activate(super::control::ActivateSpec),
+    /// `deactivate`: remove a thin's dm device (the thin stays in the pool).
+    Deactivate {
+        /// Which.
+        thin: Ident,
+    },
 }
 
 impl Action {
@@ -581,6 +602,11 @@ impl Action {
             Action::Replay(_) => "replay",
             Action::Io(_) => "io",
             Action::EngineVsFio(_) => "engine-vs-fio",
+            Action::Message(_) => "message",
+            Action::Suspend { .. } => "suspend",
+            Action::Resume { .. } => "resume",
+            Action::Activate(_) => "activate",
+            Action::Deactivate { .. } => "deactivate",
         }
     }
 }
@@ -918,6 +944,8 @@ pub enum Expect {
     P50AtLeast(Duration),
     /// A kernel log line during the step contains this text.
     KernelLog(String),
+    /// The pool's transaction id after the step (its status).
+    TransactionId(u64),
 }
 
 /// An expected block count.

@@ -3,6 +3,7 @@
 //! (the accounting oracle), which `step.rs` checks against the kernel.
 
 mod autoextend;
+mod control;
 mod cow;
 mod ctx;
 mod deferred;
@@ -14,6 +15,7 @@ mod power;
 mod thins;
 mod write;
 
+pub use control::end_of_case;
 pub use deferred::MOUNT_BASE;
 
 pub use ctx::{metric, ActionOutput, StepCtx};
@@ -39,5 +41,10 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::Replay(r) => power::replay(ctx, r),
         Action::Io(s) => io::io(ctx, s),
         Action::EngineVsFio(p) => io::engine_vs_fio(ctx, p),
+        Action::Message(m) => control::message(ctx, m),
+        Action::Suspend { device, flush } => control::suspend(ctx, device, *flush),
+        Action::Resume { device } => control::resume(ctx, device),
+        Action::Activate(a) => control::activate(ctx, a),
+        Action::Deactivate { thin } => control::deactivate(ctx, thin),
     }
 }

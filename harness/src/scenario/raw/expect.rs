@@ -20,6 +20,7 @@ pub(crate) const EXPECT_KEYS: KeySet = KeySet {
         Key::new("needs_check", Ty::Bool, "The pool's needs_check flag after the step."),
         Key::new("p50_at_least", Ty::Duration, "The workload's median latency is at least this (0s to 1m)."),
         Key::new("kernel_log", Ty::Str, "A kernel log line during the step contains this text."),
+        Key::new("transaction_id", Ty::Int { min: Some(0), max: None }, "The pool's transaction id after the step (its status)."),
     ],
     variants: &[],
 };
@@ -36,6 +37,7 @@ pub(crate) struct RawExpect {
     pub needs_check: Field<bool>,
     pub p50_at_least: Field<String>,
     pub kernel_log: Field<String>,
+    pub transaction_id: Field<i64>,
 }
 
 impl RawExpect {
@@ -72,6 +74,11 @@ impl RawExpect {
             kernel_log: r.string(
                 "kernel_log",
                 "a string a kernel log line of the step must contain",
+                d,
+            ),
+            transaction_id: r.integer(
+                "transaction_id",
+                "an integer (the pool's transaction id)",
                 d,
             ),
         };

@@ -105,6 +105,11 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 "replay",
                 "io",
                 "engine-vs-fio",
+                "message",
+                "suspend",
+                "resume",
+                "activate",
+                "deactivate",
             ]),
             "What the step does.",
         )
@@ -357,6 +362,11 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 ),
             ],
         ),
+        ("message", &super::control::MESSAGE_KEYS),
+        ("suspend", &super::control::SUSPEND_KEYS),
+        ("resume", &super::control::RESUME_KEYS),
+        ("activate", &super::control::ACTIVATE_KEYS),
+        ("deactivate", &[THIN]),
     ],
 };
 
@@ -407,13 +417,17 @@ pub(crate) struct RawStep {
     pub job_file: Field<String>,
     pub rounds: Field<i64>,
     pub sampling_cost: Field<bool>,
+    pub text: Field<String>,
+    pub device: Field<String>,
+    pub flush: Field<bool>,
+    pub read_only: Field<bool>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 38] = [
+        let fields: [(&'static str, Option<Span>); 42] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -452,6 +466,10 @@ impl RawStep {
             ("job_file", self.job_file.key()),
             ("rounds", self.rounds.key()),
             ("sampling_cost", self.sampling_cost.key()),
+            ("text", self.text.key()),
+            ("device", self.device.key()),
+            ("flush", self.flush.key()),
+            ("read_only", self.read_only.key()),
         ];
         present(fields)
     }
@@ -534,6 +552,10 @@ impl RawStep {
             job_file: r.string("job_file", "a string: a path to a fio job file", d),
             rounds: r.integer("rounds", "an integer (A B pairs per case)", d),
             sampling_cost: r.boolean("sampling_cost", d),
+            text: r.string("text", "a string: a dm-thin pool message", d),
+            device: r.string("device", "a string: \"pool\" or a thin's name", d),
+            flush: r.boolean("flush", d),
+            read_only: r.boolean("read_only", d),
             expect,
         };
         r.finish(d);

@@ -18,9 +18,14 @@ pub(super) enum ActionKind {
     Replay,
     Io,
     EngineVsFio,
+    Message,
+    Suspend,
+    Resume,
+    Activate,
+    Deactivate,
 }
 
-pub(super) const ACTIONS: [(&str, ActionKind); 15] = [
+pub(super) const ACTIONS: [(&str, ActionKind); 20] = [
     ("create-thin", ActionKind::CreateThin),
     ("snapshot", ActionKind::Snapshot),
     ("delete-thin", ActionKind::DeleteThin),
@@ -36,6 +41,11 @@ pub(super) const ACTIONS: [(&str, ActionKind); 15] = [
     ("replay", ActionKind::Replay),
     ("io", ActionKind::Io),
     ("engine-vs-fio", ActionKind::EngineVsFio),
+    ("message", ActionKind::Message),
+    ("suspend", ActionKind::Suspend),
+    ("resume", ActionKind::Resume),
+    ("activate", ActionKind::Activate),
+    ("deactivate", ActionKind::Deactivate),
 ];
 
 /// Action names kept for later versions of the format.
@@ -73,7 +83,12 @@ impl ActionKind {
             | A::Delete
             | A::RepairMetadata
             | A::Reboot
-            | A::Replay => (false, false, false, false),
+            | A::Replay
+            | A::Message
+            | A::Suspend
+            | A::Resume
+            | A::Activate
+            | A::Deactivate => (false, false, false, false),
         };
         Observes {
             errors,
@@ -105,7 +120,7 @@ impl Observes {
         } else {
             "data_blocks_allocated (a number)"
         }];
-        keys.extend(["mode", "needs_check"]);
+        keys.extend(["mode", "needs_check", "transaction_id"]);
         for (on, key) in [
             (self.errors, "errors"),
             (self.first_error, "first_error"),

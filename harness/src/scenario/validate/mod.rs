@@ -14,6 +14,7 @@
 //! second. Shared value readers (sizes, integers, choices, durations) are here.
 
 mod actions;
+mod control;
 mod deferred;
 mod delete;
 mod expect;
