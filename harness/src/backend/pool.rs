@@ -145,6 +145,14 @@ pub trait PoolBackend {
     ) -> Result<ThinDev, BackendError>;
     /// Deactivate and delete a thin.
     fn delete_thin(&mut self, name: &Ident) -> Result<(), BackendError>;
+    /// Suspend the dm device `name` (the pool's or a thin's; `flush` false: noflush).
+    fn suspend_device(&self, name: &str, flush: bool) -> Result<(), BackendError> {
+        dm::Dm::open()?.suspend(name, flush)
+    }
+    /// Resume the dm device `name`.
+    fn resume_device(&self, name: &str) -> Result<(), BackendError> {
+        dm::Dm::open()?.resume(name)
+    }
     /// Send the pool a dm-thin message (`create_thin 0`), as written.
     fn pool_message(&mut self, text: &str) -> Result<(), BackendError> {
         dm::Dm::open()?.message(self.pool_dm_name(), text)

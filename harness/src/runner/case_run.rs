@@ -314,7 +314,7 @@ impl CaseRun<'_> {
         // thins' removal and thin_check would otherwise wait on it.
         result
             .teardown_errors
-            .extend(super::actions::end_of_case(&mut self.state));
+            .extend(super::actions::end_of_case(&*backend, &mut self.state));
         result.pool.final_usage = backend.status().ok();
         // Faults end before teardown, so the final thin_check reads the device as it is.
         if let (Some(f), Some(dm)) = (&self.state.faults, fault_dm) {

@@ -7,7 +7,7 @@ use thinbench_schema::ids::{Ident, ThinId};
 use thinbench_schema::units::Bytes;
 
 use super::ctx::{ActionOutput, StepCtx};
-use crate::backend::{dm::Dm, PoolBackend};
+use crate::backend::PoolBackend;
 use crate::runner::case::CaseState;
 use crate::runner::error::StepError;
 use crate::spec::{ActivateSpec, ControlDevice, MessageSpec, PoolMessage};
@@ -119,7 +119,7 @@ pub fn suspend(
     flush: bool,
 ) -> Result<ActionOutput, StepError> {
     let name = dm_name(&*ctx.backend, device)?;
-    Dm::open()?.suspend(&name, flush)?;
+    ctx.backend.suspend_device(&name, flush)?;
     if !ctx.state.control.suspended.contains(&name) {
         ctx.state.control.suspended.push(name);
     }
@@ -132,7 +132,7 @@ pub fn suspend(
 /// `resume`.
 pub fn resume(ctx: &mut StepCtx<'_>, device: &ControlDevice) -> Result<ActionOutput, StepError> {
     let name = dm_name(&*ctx.backend, device)?;
-    Dm::open()?.resume(&name)?;
+    ctx.backend.resume_device(&name)?;
     ctx.state.control.suspended.retain(|n| *n != name);
     Ok(ActionOutput {
         predicted: Some(0),
@@ -221,18 +221,11 @@ pub fn free_id(state: &CaseState) -> Option<ThinId> {
 
 /// At the case's end: what the scenario left suspended is resumed, last first, so the
 /// teardown neither waits on it nor leaves it behind. Returns what could not be resumed.
-pub fn end_of_case(state: &mut CaseState) -> Vec<String> {
+pub fn end_of_case(backend: &dyn PoolBackend, state: &mut CaseState) -> Vec<String> {
     let names = std::mem::take(&mut state.control.suspended);
-    if names.is_empty() {
-        return Vec::new();
-    }
-    let dm = match Dm::open() {
-        Ok(dm) => dm,
-        Err(e) => return vec![e.to_string()],
-    };
     names
         .iter()
         .rev()
-        .filter_map(|n| dm.resume(n).err().map(|e| e.to_string()))
+        .filter_map(|n| backend.resume_device(n).err().map(|e| e.to_string()))
         .collect()
 }
