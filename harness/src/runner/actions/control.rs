@@ -12,7 +12,7 @@ use crate::runner::case::CaseState;
 use crate::runner::error::StepError;
 use crate::spec::{ActivateSpec, ControlDevice, MessageSpec, PoolMessage};
 
-fn model<'c>(state: &'c mut CaseState) -> &'c mut PoolModel {
+fn model(state: &mut CaseState) -> &mut PoolModel {
     state
         .model
         .as_mut()

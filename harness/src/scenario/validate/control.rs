@@ -181,15 +181,15 @@ impl Checker {
                     continue;
                 }
             };
-            if what.ends_with("dev id") || *what == "origin id" {
-                if n > u64::from(ThinId::MAX) && !expects_failure {
-                    self.err_hint(
-                        word.at.clone(),
-                        format!("the {what} {n} is past dm-thin's 24 bits (at most {})", ThinId::MAX),
-                        "to test the kernel's refusal, say the step expects it: `expect.error = \"EINVAL\"`",
-                    );
-                    ok = false;
-                }
+            // Every argument but a transaction id is a device id.
+            let dev_id = what.ends_with("dev id") || *what == "origin id";
+            if dev_id && n > u64::from(ThinId::MAX) && !expects_failure {
+                self.err_hint(
+                    word.at.clone(),
+                    format!("the {what} {n} is past dm-thin's 24 bits (at most {})", ThinId::MAX),
+                    "to test the kernel's refusal, say the step expects it: `expect.error = \"EINVAL\"`",
+                );
+                ok = false;
             }
             nums.push(n);
         }

@@ -97,10 +97,7 @@ fn each_grammar_mistake_is_shown_at_its_word() {
 
     let t = loop_pool(&msg("delete 1 2", ""));
     let e = one(&t);
-    assert!(
-        e.starts_with(&format!("{}", at(&t, "2\"", 0))),
-        "at the extra word: {e}"
-    );
+    assert!(e.starts_with(&at(&t, "2\"", 0)), "at the extra word: {e}");
 
     let t = loop_pool(&msg("delete 0x10", ""));
     let e = one(&t);
