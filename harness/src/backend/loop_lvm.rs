@@ -72,7 +72,10 @@ pub fn pool_params(meta: &str, data: &str, spec: &PoolSpec, blocks: DataBlocks) 
     PoolTable {
         metadata_dev: meta.to_owned(),
         data_dev: data.to_owned(),
-        block_sectors: spec.chunk.sectors().0,
+        block_sectors: spec
+            .refusal
+            .and_then(|r| r.chunk_sectors)
+            .unwrap_or(spec.chunk.sectors().0),
         low_water_mark: low_water_mark(spec.low_water_mark, blocks).0,
         features: features(spec).into_iter().map(str::to_owned).collect(),
     }

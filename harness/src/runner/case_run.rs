@@ -76,6 +76,10 @@ pub(super) fn run_case(
     case.mark_kernel_clock();
     let built = pools.build(index, pool, ctx, names);
     case.flush_kernel(&[]);
+    if let Some(refusal) = pool.refusal {
+        super::refused_pool::judge(built, refusal, rec.t_ms(), &mut result);
+        return case.finished(result);
+    }
     let mut backend = match built {
         Ok(b) => b,
         Err(e) => {

@@ -18,6 +18,7 @@ pub(crate) mod sampler;
 pub use actions::MOUNT_BASE;
 pub use context::RunContext;
 pub use pools::{FakePools, KernelPools, PoolFactory};
+mod refused_pool;
 mod step;
 
 use thinbench_schema::record::{EventKind, RunSummary, ScenarioInfo, Status};

@@ -111,3 +111,14 @@ pub struct ActivateSpec {
     /// The device's size (`None`: the size it had when it last had a device).
     pub size: Option<Bytes>,
 }
+
+/// A pool whose construction must fail (`expect_error`): the kernel's refusal of its
+/// table is what the case tests, and no step runs on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolRefusal {
+    /// The kind of error the construction must fail with.
+    pub kind: crate::errors::Kind,
+    /// The data block size the table asks for, in sectors, when it is one dm-thin
+    /// refuses (the pool's `chunk` is then the default, never used).
+    pub chunk_sectors: Option<u64>,
+}

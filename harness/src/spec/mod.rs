@@ -7,7 +7,7 @@ mod kernel;
 mod matrix;
 mod model;
 
-pub use control::{ActivateSpec, ControlDevice, MessageSpec, PoolMessage};
+pub use control::{ActivateSpec, ControlDevice, MessageSpec, PoolMessage, PoolRefusal};
 pub use kernel::KernelRequest;
 pub use matrix::{matrix, select, select_across, MatrixEntry, Shard};
 pub use model::*;

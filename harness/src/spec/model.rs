@@ -70,6 +70,8 @@ pub struct PoolSpec {
     pub faults: Vec<FaultSpec>,
     /// Where the pool's data and metadata live (`backing`).
     pub backing: Backing,
+    /// `expect_error`: the construction must fail so (loop-lvm).
+    pub refusal: Option<super::control::PoolRefusal>,
 }
 
 /// `backing`: a disk (the default), or guest memory so that a measured window does no

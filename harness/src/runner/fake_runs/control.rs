@@ -87,3 +87,25 @@ fn messages_and_suspends_need_a_kernel_pool_and_say_so() {
     ));
     assert_eq!(r.step("s").status, Status::Passed, "{:#?}", r.step("s"));
 }
+
+#[test]
+fn a_pool_expected_to_be_refused_that_is_built_fails_the_case_saying_so() {
+    let r = run(
+        "format = 1\nname = \"t\"\n[[pool]]\nname = \"bad\"\nkind = \"loop-lvm\"\n\
+         data_size = \"64MiB\"\nmetadata_size = \"16KiB\"\nexpect_error = \"ENOSPC\"\n\
+         [[pool]]\nname = \"p\"\nkind = \"loop-lvm\"\ndata_size = \"64MiB\"\nmetadata_size = \"8MiB\"\n\
+         [[step]]\nname = \"mk\"\naction = \"create-thin\"\nthin = \"a\"\npools = [\"p\"]\n",
+    );
+    let bad = &r.summary.cases[0];
+    assert_eq!(
+        bad.status,
+        Status::Failed,
+        "the fake builds any pool: {bad:#?}"
+    );
+    assert_eq!(
+        bad.error.as_deref(),
+        Some("the pool's construction was to fail with ENOSPC, and the pool was built")
+    );
+    assert!(bad.steps.is_empty(), "no step ran on it");
+    assert_eq!(r.summary.cases[1].status, Status::Passed);
+}

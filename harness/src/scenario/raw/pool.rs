@@ -30,6 +30,7 @@ pub(crate) const POOL_KEYS: KeySet = KeySet {
                 Key::new("metadata_size", Ty::Size, "Size of the metadata file (loop-lvm, 1MiB to 16GiB, default 2GiB) or LV (direct-lvm, instead of metadata_percent)."),
                 Key::new("dir", Ty::Str, "Where the two files go, relative to the run's work dir."),
                 Key::new("allow_outside_workdir", Ty::Bool, "Let `dir` leave the work dir (with --allow-host-paths)."),
+                Key::new("expect_error", Ty::Str, "The pool's construction must fail with an error of this kind (an errno name like \"EINVAL\"): `chunk_size` and `metadata_size` then go to the kernel as written, and no step runs on it."),
             ],
         ),
         (
@@ -76,12 +77,14 @@ pub(crate) struct RawPool {
     pub autoextend_threshold: Field<i64>,
     pub autoextend_percent: Field<i64>,
     pub vgextend_size: Field<IntOrText>,
+    pub expect_error: Field<String>,
 }
 
 impl RawPool {
     /// Kind-specific keys that are present: `(key, where)`.
     pub fn kind_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 12] = [
+        let fields: [(&'static str, Option<Span>); 13] = [
+            ("expect_error", self.expect_error.key()),
             ("data_size", self.data_size.key()),
             ("metadata_size", self.metadata_size.key()),
             ("dir", self.dir.key()),
@@ -137,6 +140,11 @@ impl RawPool {
             autoextend_threshold: r.integer("autoextend_threshold", percent, d),
             autoextend_percent: r.integer("autoextend_percent", percent, d),
             vgextend_size: r.size("vgextend_size", d),
+            expect_error: r.string(
+                "expect_error",
+                "an error kind: an errno name like \"EINVAL\"",
+                d,
+            ),
         };
         r.finish(d);
         pool

@@ -340,3 +340,56 @@ fn keys_of_other_actions_are_refused_on_control_steps() {
     let e = one(&loop_pool(&msg("create_thin 1", "size = \"1GiB\"")));
     assert!(e.contains("`size` is not a key of message steps"), "{e}");
 }
+
+#[test]
+fn a_pool_expected_to_be_refused_takes_what_dm_thin_refuses_and_runs_no_steps() {
+    let pool = |keys: &str| {
+        format!(
+            "format = 1\n[[pool]]\nname = \"bad\"\nkind = \"loop-lvm\"\ndata_size = \"64MiB\"\n\
+             {keys}\n[[pool]]\nname = \"p\"\nkind = \"loop-lvm\"\n\
+             [[step]]\naction = \"create-thin\"\nthin = \"a\"\npools = [\"p\"]\n"
+        )
+    };
+    // Without `expect_error` a chunk dm-thin refuses is the checker's error.
+    let e = one(&pool("chunk_size = 94720"));
+    assert!(e.contains("64KiB"), "{e}");
+    let p = ok(&pool(
+        "chunk_size = 94720\nmetadata_size = \"16KiB\"\nexpect_error = \"EINVAL\"",
+    ));
+    let r = p.pools[0].refusal.expect("a refusal");
+    assert_eq!(r.kind, crate::errors::Kind::Einval);
+    assert_eq!(r.chunk_sectors, Some(185));
+    assert_eq!(p.pools[1].refusal, None);
+    // A chunk dm-thin takes is kept as the pool's own.
+    let p = ok(&pool("chunk_size = \"128KiB\"\nexpect_error = \"EINVAL\""));
+    assert_eq!(p.pools[0].refusal.and_then(|r| r.chunk_sectors), None);
+    assert_eq!(p.pools[0].chunk.sectors().0, 256);
+    // Not whole sectors, or not a kind: still errors.
+    let e = one(&pool("chunk_size = 1000\nexpect_error = \"EINVAL\""));
+    assert!(e.contains("chunk"), "{e}");
+    let e = one(&pool("expect_error = \"EWHAT\""));
+    assert!(
+        e.contains("`expect_error` must be an error kind, not \"EWHAT\""),
+        "{e}"
+    );
+    // A step that would run on it is an error, naming the pool.
+    let t =
+        "format = 1\n[[pool]]\nname = \"bad\"\nkind = \"loop-lvm\"\nexpect_error = \"EINVAL\"\n\
+             [[step]]\nname = \"mk\"\naction = \"create-thin\"\nthin = \"a\"\n";
+    let e = one(t);
+    assert!(
+        e.contains(
+            "step `mk` would run on pool `bad`, whose construction the scenario expects to fail"
+        ),
+        "{e}"
+    );
+    // direct-lvm pools do not take it (lvm checks sizes before the kernel sees them).
+    let e = one(
+        "format = 1\n[[pool]]\nname = \"d\"\nkind = \"direct-lvm\"\nexpect_error = \"EINVAL\"\n\
+                 [[step]]\naction = \"create-thin\"\nthin = \"a\"\n",
+    );
+    assert!(
+        e.contains("`expect_error` is a key of loop-lvm pools"),
+        "{e}"
+    );
+}

@@ -20,6 +20,8 @@ pub(super) struct PoolFacts {
     pub(super) name: String,
     pub(super) kind: PoolKind,
     pub(super) chunk: Option<ChunkSize>,
+    /// Its construction must fail (`expect_error`): no step may run on it.
+    pub(super) refused: bool,
 }
 
 /// What the per-pool walk needs to know of one step.
@@ -251,6 +253,10 @@ impl Checker {
                 d: Vec::new(),
             };
             for f in facts.iter().filter(|f| applies(f, pool)) {
+                if known.is_some_and(|k| k.refused) {
+                    w.on_refused_pool(f, pool.unwrap_or_default());
+                    continue;
+                }
                 w.step(f);
             }
             for (diag, step) in w.d {

@@ -96,6 +96,19 @@ impl<'a> PoolWalk<'a> {
         }
     }
 
+    /// A step on a pool whose construction must fail: it cannot run.
+    pub(super) fn on_refused_pool(&mut self, f: &'a Facts, pool: &str) {
+        let d = Diagnostic::new(
+            self.at_of(f),
+            format!(
+                "{} would run on pool `{pool}`, whose construction the scenario expects to fail (`expect_error`)",
+                f.label
+            ),
+        )
+        .with_hint("name the pools it runs on: `pools = [...]`");
+        self.report(f, d);
+    }
+
     /// A `message` step.
     pub(super) fn message(&mut self, f: &'a Facts, m: &'a MessageEffect) {
         let msg = m.message;
