@@ -620,6 +620,24 @@ impl PoolBackend for DirectLvmPool {
         super::pool::deactivate_thin(&self.dm, &self.thins, name, deferred)
     }
 
+    fn activate_thin(
+        &mut self,
+        name: &Ident,
+        _id: ThinId,
+        size: Bytes,
+        read_only: bool,
+    ) -> Result<ThinDev, BackendError> {
+        // lvm's own activation: it finds the LV's device gone (a deactivate removes it,
+        // as Docker did) and makes it again from its metadata.
+        let lv = format!("{}/{}", self.vg, name);
+        if read_only {
+            self.lvm(&["lvchange", "-ay", "-pr", &lv])?;
+        } else {
+            self.lvm(&["lvchange", "-ay", &lv])?;
+        }
+        self.thin_from_lvm(name, size)
+    }
+
     fn delete_inactive_thin(&mut self, name: &Ident) -> Result<(), BackendError> {
         super::pool::inactive_thin(&self.dm, &self.thins, name)?;
         let lv = format!("{}/{}", self.vg, name);

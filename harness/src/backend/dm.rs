@@ -80,6 +80,22 @@ impl Dm {
         uuid: &str,
         table: &[TableLine],
     ) -> Result<DmDev, BackendError> {
+        self.create_with(name, uuid, table, false)
+    }
+
+    /// [`Dm::create`], read-only when `read_only` (`dmsetup create --readonly`).
+    pub fn create_with(
+        &self,
+        name: &str,
+        uuid: &str,
+        table: &[TableLine],
+        read_only: bool,
+    ) -> Result<DmDev, BackendError> {
+        let load_opts = if read_only {
+            DmOptions::default().set_flags(DmFlags::DM_READONLY)
+        } else {
+            DmOptions::default()
+        };
         let dn = DmName::new(name).map_err(|e| err("create", name, e))?;
         let du = DmUuid::new(uuid).map_err(|e| err("create", name, e))?;
         let info = self
@@ -89,7 +105,7 @@ impl Dm {
         let id = DevId::Name(dn);
         let loaded = self
             .dm
-            .table_load(&id, table, DmOptions::default())
+            .table_load(&id, table, load_opts)
             .and_then(|_| self.dm.device_suspend(&id, DmOptions::default()));
         if let Err(e) = loaded {
             // Don't leave an empty device behind.

@@ -9,8 +9,9 @@ use crate::errors::{CommandError, Kind};
 /// Backend failures, with the device and operation named.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
-    /// A dm ioctl failed; the ioctl's errno, when it had one, is in the source.
-    #[error("dm {op} on {device}: {source}")]
+    /// A dm ioctl failed; the ioctl's errno, when it had one, is in the source (and is
+    /// all the message shows of it: the ioctl's headers are for a debugger).
+    #[error("dm {op} on {device}: {}", dm_text(source))]
     Dm {
         /// Operation.
         op: String,
@@ -109,6 +110,15 @@ pub fn dm_errno(e: &devicemapper::DmError) -> Option<nix::errno::Errno> {
             Some(nix::errno::Errno::from_raw(**errno as i32))
         }
         _ => None,
+    }
+}
+
+/// A dm error in words: `EINVAL: Invalid argument` for an ioctl's errno, else the
+/// library's text.
+fn dm_text(e: &devicemapper::DmError) -> String {
+    match dm_errno(e) {
+        Some(errno) => errno.to_string(),
+        None => e.to_string(),
     }
 }
 

@@ -542,6 +542,55 @@ impl PoolBackend for FakePool {
         Ok(ft.active.then_some(ft.deferred))
     }
 
+    fn activate_thin(
+        &mut self,
+        name: &Ident,
+        id: ThinId,
+        size: Bytes,
+        read_only: bool,
+    ) -> Result<ThinDev, BackendError> {
+        let t = self.known(name)?.clone();
+        if read_only || id != t.id || size != t.size {
+            return Err(BackendError::Unsupported(
+                "the fake pool activates a thin as it was: its own id and size, writable".into(),
+            ));
+        }
+        let mut s = lock(&self.state);
+        let ft = s
+            .thins
+            .get_mut(name)
+            .ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
+        ft.settle_deferred();
+        if ft.active {
+            return Err(errno(
+                "create",
+                &t.dm.name,
+                Errno::EBUSY,
+                "the device exists",
+            ));
+        }
+        ft.active = true;
+        Ok(t)
+    }
+
+    fn suspend_device(&self, name: &str, _flush: bool) -> Result<(), BackendError> {
+        Err(BackendError::Unsupported(format!(
+            "suspending {name}: the fake pool has no dm devices"
+        )))
+    }
+
+    fn resume_device(&self, name: &str) -> Result<(), BackendError> {
+        Err(BackendError::Unsupported(format!(
+            "resuming {name}: the fake pool has no dm devices"
+        )))
+    }
+
+    fn pool_message(&mut self, text: &str) -> Result<(), BackendError> {
+        Err(BackendError::Unsupported(format!(
+            "the pool message `{text}` needs a kernel pool (the fake pool has no metadata)"
+        )))
+    }
+
     fn delete_inactive_thin(&mut self, name: &Ident) -> Result<(), BackendError> {
         let t = self.known(name)?.clone();
         let mut s = lock(&self.state);

@@ -77,7 +77,10 @@ pub fn pool_params(meta: &str, data: &str, spec: &PoolSpec, blocks: DataBlocks) 
     PoolTable {
         metadata_dev: meta.to_owned(),
         data_dev: data.to_owned(),
-        block_sectors: spec.chunk.sectors().0,
+        block_sectors: spec
+            .refusal
+            .and_then(|r| r.chunk_sectors)
+            .unwrap_or(spec.chunk.sectors().0),
         low_water_mark: low_water_mark(spec.low_water_mark, blocks).0,
         features: features(spec).into_iter().map(str::to_owned).collect(),
     }
@@ -280,6 +283,16 @@ impl LoopLvmPool {
     }
 
     fn activate(&mut self, name: &Ident, id: ThinId, size: Bytes) -> Result<ThinDev, BackendError> {
+        self.activate_with(name, id, size, false)
+    }
+
+    fn activate_with(
+        &mut self,
+        name: &Ident,
+        id: ThinId,
+        size: Bytes,
+        read_only: bool,
+    ) -> Result<ThinDev, BackendError> {
         let pool = self.pool_dev()?.majmin();
         // A thin with an external origin names it in its table, every time it comes up.
         let pool = match self.external_origins.get(name) {
@@ -288,10 +301,11 @@ impl LoopLvmPool {
         };
         let dm_name = self.names.dm(self.pool_name_part(), name.as_str());
         let uuid = self.names.uuid(self.pool_name_part(), name.as_str());
-        let dev = self.dm.create(
+        let dev = self.dm.create_with(
             &dm_name,
             &uuid,
             &[(0, size.sectors().0, "thin".into(), pool)],
+            read_only,
         )?;
         let t = ThinDev {
             name: name.clone(),
@@ -378,6 +392,16 @@ impl PoolBackend for LoopLvmPool {
 
     fn deactivate_thin(&mut self, name: &Ident, deferred: bool) -> Result<(), BackendError> {
         super::pool::deactivate_thin(&self.dm, &self.thins, name, deferred)
+    }
+
+    fn activate_thin(
+        &mut self,
+        name: &Ident,
+        id: ThinId,
+        size: Bytes,
+        read_only: bool,
+    ) -> Result<ThinDev, BackendError> {
+        self.activate_with(name, id, size, read_only)
     }
 
     fn delete_inactive_thin(&mut self, name: &Ident) -> Result<(), BackendError> {

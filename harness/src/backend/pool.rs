@@ -159,6 +159,32 @@ pub trait PoolBackend {
     }
     /// Deactivate and delete a thin.
     fn delete_thin(&mut self, name: &Ident) -> Result<(), BackendError>;
+    /// Suspend the dm device `name` (the pool's or a thin's; `flush` false: noflush).
+    fn suspend_device(&self, name: &str, flush: bool) -> Result<(), BackendError> {
+        dm::Dm::open()?.suspend(name, flush)
+    }
+    /// Resume the dm device `name`.
+    fn resume_device(&self, name: &str) -> Result<(), BackendError> {
+        dm::Dm::open()?.resume(name)
+    }
+    /// Send the pool a dm-thin message (`create_thin 0`), as written.
+    fn pool_message(&mut self, text: &str) -> Result<(), BackendError> {
+        dm::Dm::open()?.message(self.pool_dm_name(), text)
+    }
+    /// A dm device for thin `id` of the pool, named `name` (a thin a message made, or one
+    /// deactivated): `read_only` makes writes fail with EPERM.
+    fn activate_thin(
+        &mut self,
+        name: &Ident,
+        id: ThinId,
+        size: Bytes,
+        read_only: bool,
+    ) -> Result<ThinDev, BackendError> {
+        let _ = (name, id, size, read_only);
+        Err(BackendError::Unsupported(
+            "activating a thin on this pool kind".into(),
+        ))
+    }
     /// An active thin by name.
     fn thin(&self, name: &Ident) -> Option<&ThinDev>;
     /// Remove the thin's dm device only (the thin stays in the pool). With `deferred`, an

@@ -68,6 +68,8 @@ pub struct CaseState {
     pub names: Option<crate::backend::names::Names>,
     /// Background steps in flight, by step name, until their `wait`.
     pub background: BTreeMap<Ident, super::background::BackgroundJob>,
+    /// Thins without a device, suspended devices, a held metadata snapshot.
+    pub control: super::control_state::ControlState,
 }
 
 /// A device of the case, and the stamped writes it holds.

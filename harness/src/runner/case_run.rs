@@ -77,6 +77,10 @@ pub(super) fn run_case(
     case.mark_kernel_clock();
     let built = pools.build(index, pool, ctx, names);
     case.flush_kernel(&[]);
+    if let Some(refusal) = pool.refusal {
+        super::refused_pool::judge(built, refusal, rec.t_ms(), &mut result);
+        return case.finished(result);
+    }
     let mut backend = match built {
         Ok(b) => b,
         Err(e) => {
@@ -311,6 +315,12 @@ impl CaseRun<'_> {
         fault_dm: Option<&Dm>,
         result: &mut CaseResult,
     ) {
+        // A device the scenario left suspended is resumed first: the final status, the
+        // thins' removal and thin_check would otherwise wait on it,
+        // and so would a background workload's IO.
+        result
+            .teardown_errors
+            .extend(super::actions::end_of_case(&*backend, &mut self.state));
         // A background workload the case never waited for (a step failed, or a stop was
         // asked for) ends before the pool goes.
         let abandoned = self.state.abandon_background();

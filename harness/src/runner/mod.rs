@@ -8,6 +8,7 @@ mod background;
 mod case;
 mod case_run;
 mod context;
+mod control_state;
 mod crosscheck;
 pub mod error;
 pub(crate) mod faults;
@@ -18,6 +19,7 @@ pub(crate) mod sampler;
 pub use actions::MOUNT_BASE;
 pub use context::RunContext;
 pub use pools::{FakePools, KernelPools, PoolFactory};
+mod refused_pool;
 mod step;
 
 use thinbench_schema::record::{EventKind, RunSummary, ScenarioInfo, Status};

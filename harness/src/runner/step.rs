@@ -305,7 +305,15 @@ fn oracle(
         };
         r.expectations
             .push(check(&what, p.to_string(), observed.to_owned(), step));
-        if at_risk {
+        if state.control.metadata_snap_held {
+            r.expectations.push(ExpectationResult {
+                what: "thin_ls agrees with the model".into(),
+                expected: "per-thin blocks as the model has them".into(),
+                observed: "skipped: the scenario holds the pool's metadata snapshot (reserve_metadata_snap), and thin_ls reserves one of its own".into(),
+                status: Status::Skipped,
+                message: None,
+            });
+        } else if at_risk {
             r.expectations.push(ExpectationResult {
             what: "thin_ls agrees with the model".into(),
             expected: "per-thin blocks as the model has them".into(),
@@ -440,6 +448,14 @@ fn expectation(
                 step,
             )
         }
+        Expect::TransactionId(n) => check(
+            "pool transaction id",
+            n.to_string(),
+            after
+                .map(|u| u.transaction_id.to_string())
+                .unwrap_or_else(|| "unknown".into()),
+            step,
+        ),
         Expect::KernelLog(text) => {
             let hit = step_kernel.iter().find(|l| l.contains(text.as_str()));
             verdict(

@@ -70,6 +70,8 @@ pub struct PoolSpec {
     pub faults: Vec<FaultSpec>,
     /// Where the pool's data and metadata live (`backing`).
     pub backing: Backing,
+    /// `expect_error`: the construction must fail so (loop-lvm).
+    pub refusal: Option<super::control::PoolRefusal>,
 }
 
 /// `backing`: a disk (the default), or guest memory so that a measured window does no
@@ -592,6 +594,27 @@ pub enum Action {
         /// The background step waited for.
         step: Ident,
     },
+    /// `message`: a dm-thin pool message.
+    Message(super::control::MessageSpec),
+    /// `suspend`: a dm suspend of the pool or a thin (`flush` false: noflush).
+    Suspend {
+        /// Which device.
+        device: super::control::ControlDevice,
+        /// Flush before suspending (false: noflush, lockfs skipped).
+        flush: bool,
+    },
+    /// `resume`: resume the pool or a thin.
+    Resume {
+        /// Which device.
+        device: super::control::ControlDevice,
+    },
+    /// `activate`: a dm device for a thin the pool has and no device shows.
+    Activate(super::control::ActivateSpec),
+    /// `deactivate`: remove a thin's dm device (the thin stays in the pool).
+    Deactivate {
+        /// Which.
+        thin: Ident,
+    },
 }
 
 impl Action {
@@ -616,6 +639,11 @@ impl Action {
             Action::Wait { .. } => "wait",
             Action::CreateDevice(_) => "create-device",
             Action::Verify { .. } => "verify",
+            Action::Message(_) => "message",
+            Action::Suspend { .. } => "suspend",
+            Action::Resume { .. } => "resume",
+            Action::Activate(_) => "activate",
+            Action::Deactivate { .. } => "deactivate",
         }
     }
 }
@@ -986,6 +1014,8 @@ pub enum Expect {
     /// Data blocks the pool right below allocated during the step (`stacked_levels`;
     /// negative: freed, as discards passed down free them).
     LowerDataBlocksAllocated(i64),
+    /// The pool's transaction id after the step (its status).
+    TransactionId(u64),
 }
 
 /// An expected block count.

@@ -4,6 +4,7 @@
 
 mod autoextend;
 mod background;
+mod control;
 mod cow;
 mod ctx;
 mod deferred;
@@ -16,6 +17,7 @@ mod power;
 mod thins;
 mod write;
 
+pub use control::end_of_case;
 pub use deferred::MOUNT_BASE;
 
 pub use ctx::{metric, ActionOutput, StepCtx};
@@ -56,5 +58,10 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::Io(s) => io::io(ctx, s),
         Action::EngineVsFio(p) => io::engine_vs_fio(ctx, p),
         Action::Wait { step } => background::wait(ctx, step),
+        Action::Message(m) => control::message(ctx, m),
+        Action::Suspend { device, flush } => control::suspend(ctx, device, *flush),
+        Action::Resume { device } => control::resume(ctx, device),
+        Action::Activate(a) => control::activate(ctx, a),
+        Action::Deactivate { thin } => control::deactivate(ctx, thin),
     }
 }

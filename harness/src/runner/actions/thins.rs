@@ -19,6 +19,12 @@ pub fn create(
     id: Option<ThinId>,
     size: Bytes,
 ) -> Result<ActionOutput, StepError> {
+    let loop_lvm = ctx.pool.kind.kind() == thinbench_schema::record::PoolKind::LoopLvm;
+    let id = id.or_else(|| {
+        loop_lvm
+            .then(|| super::control::free_id(ctx.state))
+            .flatten()
+    });
     let t = ctx.backend.create_thin(thin, id, size)?;
     model(ctx).create_thin(t.id)?;
     ctx.state.written.insert(thin.clone(), Default::default());
@@ -80,6 +86,9 @@ pub fn snapshot(
 }
 
 pub fn delete(ctx: &mut StepCtx<'_>, thin: &Ident) -> Result<ActionOutput, StepError> {
+    if let Some(done) = super::control::delete_without_device(ctx, thin) {
+        return done;
+    }
     let id = ctx
         .backend
         .thin(thin)

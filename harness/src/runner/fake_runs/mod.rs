@@ -3,6 +3,7 @@
 //! is the VM tests' to prove; these prove what the runner does with it.
 
 mod background;
+mod control;
 mod expect;
 mod grammar;
 mod steps;

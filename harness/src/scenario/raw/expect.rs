@@ -21,6 +21,7 @@ pub(crate) const EXPECT_KEYS: KeySet = KeySet {
         Key::new("p50_at_least", Ty::Duration, "The workload's median latency is at least this (0s to 1m)."),
         Key::new("kernel_log", Ty::Str, "A kernel log line during the step contains this text."),
         Key::new("lower_data_blocks_allocated", Ty::Int { min: None, max: None }, "stacked_levels: data blocks the pool right below allocated during the step (negative: freed)."),
+        Key::new("transaction_id", Ty::Int { min: Some(0), max: None }, "The pool's transaction id after the step (its status)."),
     ],
     variants: &[],
 };
@@ -38,6 +39,7 @@ pub(crate) struct RawExpect {
     pub p50_at_least: Field<String>,
     pub kernel_log: Field<String>,
     pub lower_data_blocks_allocated: Field<i64>,
+    pub transaction_id: Field<i64>,
 }
 
 impl RawExpect {
@@ -79,6 +81,11 @@ impl RawExpect {
             lower_data_blocks_allocated: r.integer(
                 "lower_data_blocks_allocated",
                 "an integer (data blocks; negative: freed)",
+                d,
+            ),
+            transaction_id: r.integer(
+                "transaction_id",
+                "an integer (the pool's transaction id)",
                 d,
             ),
         };

@@ -33,6 +33,7 @@ pub(crate) const POOL_KEYS: KeySet = KeySet {
                 Key::new("stacked_levels", Ty::Int { min: Some(1), max: Some(3) }, "The pool's data device is a thin of a loop-lvm pool built below it, 1 to 3 levels deep (default: none)."),
                 Key::new("lower_discard_passdown", Ty::Bool, "stacked_levels: the lower pools pass discards down (default true)."),
                 Key::new("lower_ignore_discard", Ty::Bool, "stacked_levels: the lower pools ignore discards (default false)."),
+                Key::new("expect_error", Ty::Str, "The pool's construction must fail with an error of this kind (an errno name like \"EINVAL\"): `chunk_size` and `metadata_size` then go to the kernel as written, and no step runs on it."),
             ],
         ),
         (
@@ -82,12 +83,14 @@ pub(crate) struct RawPool {
     pub autoextend_threshold: Field<i64>,
     pub autoextend_percent: Field<i64>,
     pub vgextend_size: Field<IntOrText>,
+    pub expect_error: Field<String>,
 }
 
 impl RawPool {
     /// Kind-specific keys that are present: `(key, where)`.
     pub fn kind_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 15] = [
+        let fields: [(&'static str, Option<Span>); 16] = [
+            ("expect_error", self.expect_error.key()),
             ("data_size", self.data_size.key()),
             ("metadata_size", self.metadata_size.key()),
             ("dir", self.dir.key()),
@@ -149,6 +152,11 @@ impl RawPool {
             autoextend_threshold: r.integer("autoextend_threshold", percent, d),
             autoextend_percent: r.integer("autoextend_percent", percent, d),
             vgextend_size: r.size("vgextend_size", d),
+            expect_error: r.string(
+                "expect_error",
+                "an error kind: an errno name like \"EINVAL\"",
+                d,
+            ),
         };
         r.finish(d);
         pool

@@ -118,6 +118,11 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 "create-device",
                 "verify",
                 "wait",
+                "message",
+                "suspend",
+                "resume",
+                "activate",
+                "deactivate",
             ]),
             "What the step does.",
         )
@@ -397,6 +402,11 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 "The background step waited for (required).",
             )],
         ),
+        ("message", &super::control::MESSAGE_KEYS),
+        ("suspend", &super::control::SUSPEND_KEYS),
+        ("resume", &super::control::RESUME_KEYS),
+        ("activate", &super::control::ACTIVATE_KEYS),
+        ("deactivate", &[THIN]),
     ],
 };
 
@@ -452,13 +462,16 @@ pub(crate) struct RawStep {
     pub device: Field<String>,
     pub kind: Field<String>,
     pub external_origin: Field<String>,
+    pub text: Field<String>,
+    pub flush: Field<bool>,
+    pub read_only: Field<bool>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 43] = [
+        let fields: [(&'static str, Option<Span>); 46] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -502,6 +515,9 @@ impl RawStep {
             ("device", self.device.key()),
             ("kind", self.kind.key()),
             ("external_origin", self.external_origin.key()),
+            ("text", self.text.key()),
+            ("flush", self.flush.key()),
+            ("read_only", self.read_only.key()),
         ];
         present(fields)
     }
@@ -586,9 +602,16 @@ impl RawStep {
             sampling_cost: r.boolean("sampling_cost", d),
             background: r.boolean("background", d),
             step: r.string("step", "a string (the name of a background step)", d),
-            device: r.string("device", "a string (a device name)", d),
+            device: r.string(
+                "device",
+                "a string: \"pool\", a thin's name or a case device's name",
+                d,
+            ),
             kind: r.string("kind", "a string: \"linear\"", d),
             external_origin: r.string("external_origin", "a string (a device name)", d),
+            text: r.string("text", "a string: a dm-thin pool message", d),
+            flush: r.boolean("flush", d),
+            read_only: r.boolean("read_only", d),
             expect,
         };
         r.finish(d);

@@ -21,9 +21,14 @@ pub(super) enum ActionKind {
     Wait,
     CreateDevice,
     Verify,
+    Message,
+    Suspend,
+    Resume,
+    Activate,
+    Deactivate,
 }
 
-pub(super) const ACTIONS: [(&str, ActionKind); 18] = [
+pub(super) const ACTIONS: [(&str, ActionKind); 23] = [
     ("create-thin", ActionKind::CreateThin),
     ("snapshot", ActionKind::Snapshot),
     ("delete-thin", ActionKind::DeleteThin),
@@ -42,6 +47,11 @@ pub(super) const ACTIONS: [(&str, ActionKind); 18] = [
     ("create-device", ActionKind::CreateDevice),
     ("verify", ActionKind::Verify),
     ("wait", ActionKind::Wait),
+    ("message", ActionKind::Message),
+    ("suspend", ActionKind::Suspend),
+    ("resume", ActionKind::Resume),
+    ("activate", ActionKind::Activate),
+    ("deactivate", ActionKind::Deactivate),
 ];
 
 /// Action names kept for later versions of the format.
@@ -85,7 +95,12 @@ impl ActionKind {
             | A::Reboot
             | A::Replay
             | A::CreateDevice
-            | A::Verify => (false, false, false, false),
+            | A::Verify
+            | A::Message
+            | A::Suspend
+            | A::Resume
+            | A::Activate
+            | A::Deactivate => (false, false, false, false),
         };
         Observes {
             errors,
@@ -117,7 +132,7 @@ impl Observes {
         } else {
             "data_blocks_allocated (a number)"
         }];
-        keys.extend(["mode", "needs_check"]);
+        keys.extend(["mode", "needs_check", "transaction_id"]);
         for (on, key) in [
             (self.errors, "errors"),
             (self.first_error, "first_error"),

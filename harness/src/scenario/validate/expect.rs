@@ -203,6 +203,17 @@ impl Checker {
                 }
             }
         }
+        match &e.transaction_id {
+            Field::Absent => {}
+            Field::Invalid { .. } => ok = false,
+            Field::Given { value, .. } => match u64::try_from(*value.get_ref()) {
+                Ok(n) => out.push(Expect::TransactionId(n)),
+                Err(_) => {
+                    self.err(value.span(), "`transaction_id` must not be negative");
+                    ok = false;
+                }
+            },
+        }
         ok.then_some(out)
     }
 }

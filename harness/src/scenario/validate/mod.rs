@@ -15,6 +15,7 @@
 
 mod actions;
 mod background;
+mod control;
 mod deferred;
 mod delete;
 mod device;
@@ -35,6 +36,8 @@ mod write;
 
 #[cfg(test)]
 mod backing_tests;
+#[cfg(test)]
+mod control_tests;
 #[cfg(test)]
 mod runnable_tests;
 #[cfg(test)]

@@ -53,6 +53,10 @@ const METADATA_SIZE: SizeRule = SizeRule {
     multiple_of: SECTOR_SIZE,
     max_why: "dm-thin uses at most 16GiB of metadata",
 };
+const REFUSED_METADATA_SIZE: SizeRule = SizeRule {
+    min: SECTOR_SIZE,
+    ..METADATA_SIZE
+};
 /// lvm's own floor for a thin pool's metadata LV is 2MiB.
 const DIRECT_METADATA_SIZE: SizeRule = SizeRule {
     min: 2 * MIB,
@@ -112,6 +116,14 @@ impl Checker {
             }
         }
 
+        // loop-lvm only (the key's error says so on direct-lvm, where lvm checks sizes
+        // before the kernel sees them).
+        let refusal_kind = if kind == Some(PoolKind::LoopLvm) {
+            self.pool_refusal_kind(p)
+        } else {
+            None
+        };
+        let mut refused_chunk = None;
         let chunk = match &p.chunk_size {
             Field::Absent => kind.and_then(|k| {
                 ChunkSize::new(Bytes(match k {
@@ -125,6 +137,12 @@ impl Checker {
                 self.bytes("chunk_size", value)
                     .and_then(|b| match ChunkSize::new(b) {
                         Ok(c) => Some(c),
+                        // A chunk dm-thin refuses, for a pool whose refusal is the point:
+                        // the table takes it as written (whole sectors).
+                        Err(_) if refusal_kind.is_some() && b.0 > 0 && b.0 % 512 == 0 => {
+                            refused_chunk = Some(b.0 / 512);
+                            ChunkSize::new(Bytes(LOOP_LVM_CHUNK)).ok()
+                        }
                         Err(e) => {
                             self.err_hint(value.span(), e, CHUNK_HINT);
                             None
@@ -181,6 +199,7 @@ impl Checker {
                 name: n.get_ref().clone(),
                 kind: k,
                 chunk,
+                refused: refusal_kind.is_some(),
             });
         }
         let backing = self.choice_or(
@@ -214,7 +233,29 @@ impl Checker {
             min_free_space: min_free_space?,
             faults: Vec::new(),
             backing: backing?,
+            refusal: refusal_kind.map(|kind| crate::spec::PoolRefusal {
+                kind,
+                chunk_sectors: refused_chunk,
+            }),
         })
+    }
+
+    /// `expect_error`: the kind of error the pool's construction must fail with.
+    fn pool_refusal_kind(&mut self, p: &RawPool) -> Option<crate::errors::Kind> {
+        let v = p.expect_error.value()?;
+        let kind = crate::errors::Kind::parse(v.get_ref());
+        if kind.is_none() {
+            let names: Vec<&str> = crate::errors::Kind::ALL.iter().map(|k| k.name()).collect();
+            self.err_hint(
+                v.span(),
+                format!(
+                    "`expect_error` must be an error kind, not \"{}\"",
+                    v.get_ref()
+                ),
+                format!("one of: {}", names.join(", ")),
+            );
+        }
+        kind
     }
 
     /// A RAM-backed pool, full, must fit the guest's memory with room: at most half of it
@@ -347,11 +388,18 @@ impl Checker {
                 );
             }
         }
+        // A pool whose refusal is the point takes any whole-sector metadata size: dm-thin
+        // refuses one too small for its superblock and space maps.
+        let rule = if p.expect_error.value().is_some() {
+            &REFUSED_METADATA_SIZE
+        } else {
+            &METADATA_SIZE
+        };
         let metadata_size = self.size(
             "metadata_size",
             &p.metadata_size,
             DOCKER_METADATA_SIZE,
-            &METADATA_SIZE,
+            rule,
         );
         let allow_outside = p.allow_outside_workdir.value().map(|v| *v.get_ref());
         let has_dir = !matches!(p.dir, Field::Absent);

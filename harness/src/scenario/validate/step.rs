@@ -356,6 +356,11 @@ impl Checker {
                     },
                 )
             }
+            ActionKind::Message => self.message(s),
+            ActionKind::Suspend => self.suspend(s, true),
+            ActionKind::Resume => self.suspend(s, false),
+            ActionKind::Activate => self.activate(s),
+            ActionKind::Deactivate => self.deactivate(s),
             ActionKind::Fill => {
                 let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);
                 let (spec, _, victim_raw) = self.fill(s, thin);

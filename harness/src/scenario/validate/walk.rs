@@ -2,6 +2,8 @@
 //! unique, the pool has the id each new thin gets (`ids`), writes stay inside their thin.
 //! `Facts` is what it needs of each step.
 
+mod control;
+
 use super::ids::{IdRule, ThinIds};
 use super::Checker;
 use crate::errors::Kind;
@@ -18,6 +20,8 @@ pub(super) struct PoolFacts {
     pub(super) name: String,
     pub(super) kind: PoolKind,
     pub(super) chunk: Option<ChunkSize>,
+    /// Its construction must fail (`expect_error`): no step may run on it.
+    pub(super) refused: bool,
 }
 
 /// What the per-pool walk needs to know of one step.
@@ -103,8 +107,50 @@ pub(super) enum Effect {
         device: Spanned<String>,
         external_origin: bool,
     },
+    /// A pool message (walked in `walk/control.rs`).
+    Message(MessageEffect),
+    /// `suspend` (`on`) or `resume` of the pool (`thin: None`) or a thin.
+    Suspend {
+        thin: Option<Spanned<String>>,
+        on: bool,
+        at: Span,
+    },
+    /// `activate`: a device for a thin without one, of `size` (`None`: its last size).
+    Activate {
+        thin: Option<Spanned<String>>,
+        size: Option<Bytes>,
+        at: Span,
+    },
+    /// `deactivate`: the thin keeps its blocks, loses its device.
+    Deactivate {
+        thin: Option<Spanned<String>>,
+    },
     /// Unknown or invalid action: nothing to track.
     Nothing,
+}
+
+/// A `message` step as the walk sees it.
+pub(super) struct MessageEffect {
+    pub(super) message: crate::spec::PoolMessage,
+    /// Where the message's text is.
+    pub(super) at: Span,
+    /// The name its new thin gets: `thin` as written, else `#<id>` (no step can name it).
+    pub(super) name: Option<Spanned<String>>,
+}
+
+/// What the table-control steps leave behind for later steps (`walk/control.rs`).
+#[derive(Default)]
+struct ControlState<'a> {
+    /// Thins without a device: name → the step that left them so.
+    no_device: HashMap<&'a str, usize>,
+    /// The step that suspended the pool, while it is suspended.
+    pool_suspended: Option<usize>,
+    /// Suspended thins: name → the step that suspended it.
+    thins_suspended: HashMap<&'a str, usize>,
+    /// The pool's transaction id, as far as the steps set it (a new pool's is 0).
+    transaction: Option<u64>,
+    /// The step holding the metadata snapshot (`reserve_metadata_snap`).
+    held: Option<usize>,
 }
 
 /// Step settings that depend on the pool's chunk size, positioned where the step gives
@@ -188,8 +234,9 @@ impl Checker {
         // Where each thin name is created, for hints.
         let mut creators: HashMap<&str, Vec<usize>> = HashMap::new();
         for f in facts {
-            if let Effect::Create { thin: Some(t), .. } | Effect::Snapshot { thin: Some(t), .. } =
-                &f.effect
+            if let Effect::Create { thin: Some(t), .. }
+            | Effect::Snapshot { thin: Some(t), .. }
+            | Effect::Message(MessageEffect { name: Some(t), .. }) = &f.effect
             {
                 creators.entry(t.get_ref()).or_default().push(f.index);
             }
@@ -228,9 +275,17 @@ impl Checker {
                 written: std::collections::HashSet::new(),
                 devices: HashMap::new(),
                 shares: std::collections::HashSet::new(),
+                control: ControlState {
+                    transaction: Some(0),
+                    ..Default::default()
+                },
                 d: Vec::new(),
             };
             for f in facts.iter().filter(|f| applies(f, pool)) {
+                if known.is_some_and(|k| k.refused) {
+                    w.on_refused_pool(f, pool.unwrap_or_default());
+                    continue;
+                }
                 w.step(f);
             }
             w.never_waited();
@@ -292,12 +347,15 @@ struct PoolWalk<'a> {
     /// Thins that may share written blocks with another (an origin written before its
     /// snapshot, the snapshot, and theirs): a write there may copy without a first touch.
     shares: std::collections::HashSet<&'a str>,
+    /// Devices, suspensions, transaction id and held metadata snapshot.
+    control: ControlState<'a>,
     /// Problems, with the step they belong to.
     d: Vec<(Diagnostic, usize)>,
 }
 
 impl<'a> PoolWalk<'a> {
     fn step(&mut self, f: &'a Facts) {
+        self.while_suspended(f);
         self.effect(f, &f.effect);
     }
 
@@ -333,6 +391,7 @@ impl<'a> PoolWalk<'a> {
                     self.not_in_flight(f, t);
                     if self.existing(f, t).is_some() {
                         let name = t.get_ref().as_str();
+                        self.control.no_device.remove(name);
                         self.live.remove(name);
                         self.ids.free(name);
                         self.deleted.insert(name, f.index);
@@ -382,6 +441,10 @@ impl<'a> PoolWalk<'a> {
                     self.effect(f, e);
                 }
             }
+            Effect::Message(m) => self.message(f, m),
+            Effect::Suspend { thin, on, at } => self.suspend(f, thin.as_ref(), *on, at),
+            Effect::Activate { thin, size, at } => self.activate(f, thin.as_ref(), *size, at),
+            Effect::Deactivate { thin } => self.deactivate(f, thin.as_ref()),
         }
     }
 
@@ -515,6 +578,7 @@ impl<'a> PoolWalk<'a> {
         }
         self.written.insert(name);
         let size = self.existing(f, t).flatten();
+        self.needs_device(f, t);
         if let (Some(size), Some(r)) = (size, region) {
             self.check_region(f, t.get_ref(), size, r);
         }
