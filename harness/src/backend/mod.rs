@@ -17,6 +17,7 @@ pub mod metadata_repair;
 pub mod names;
 mod pool;
 pub mod ram;
+pub mod resize;
 pub mod status;
 pub mod table;
 pub mod thin_tools;

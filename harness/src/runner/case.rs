@@ -12,7 +12,7 @@ use thinbench_schema::units::Bytes;
 
 use crate::backend::PoolBackend;
 use crate::record::Recorder;
-use crate::spec::StepSpec;
+use crate::spec::{PoolSpec, StepSpec};
 use crate::sys::clock::SharedClock;
 
 /// A write as the integrity oracle remembers it: offset, length, generation.
@@ -61,6 +61,9 @@ pub struct CaseState {
     /// The case's clock (real; a test's fake): the fault schedule's times and the
     /// flushes' are taken on it, so they compare.
     pub clock: SharedClock,
+    /// The pool's settings as the last `reload` left them (`None`: as the scenario
+    /// built it): what the steps after it are given as their pool.
+    pub settings: Option<PoolSpec>,
 }
 
 /// How thinbench's clock marks start in the kernel log.

@@ -5,7 +5,9 @@
 mod kernel;
 mod matrix;
 mod model;
+mod table;
 
 pub use kernel::KernelRequest;
 pub use matrix::{matrix, select, select_across, MatrixEntry, Shard};
 pub use model::*;
+pub use table::{ReloadSpec, ResizeAmount, ResizeDevice, ResizeSpec};

@@ -11,6 +11,7 @@ mod fill;
 mod io;
 mod metadata;
 mod power;
+mod reload;
 mod thins;
 mod write;
 
@@ -39,5 +40,7 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::Replay(r) => power::replay(ctx, r),
         Action::Io(s) => io::io(ctx, s),
         Action::EngineVsFio(p) => io::engine_vs_fio(ctx, p),
+        Action::Reload(r) => reload::reload(ctx, r),
+        Action::Resize(r) => reload::resize(ctx, r),
     }
 }

@@ -105,6 +105,8 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 "replay",
                 "io",
                 "engine-vs-fio",
+                "reload",
+                "resize",
             ]),
             "What the step does.",
         )
@@ -357,6 +359,27 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 ),
             ],
         ),
+        (
+            "reload",
+            &[
+                Key::new("no_space", Ty::Enum(&["queue", "error"]), "The pool's new no-space policy."),
+                Key::new("block_zeroing", Ty::Bool, "Block zeroing on or off."),
+                Key::new("discard_passdown", Ty::Bool, "Discard passdown on or off."),
+                Key::new("ignore_discard", Ty::Bool, "The ignore_discard feature on or off (dm-thin refuses the change: EINVAL)."),
+                Key::new("read_only", Ty::Bool, "The read_only feature on or off."),
+                Key::new("low_water_mark", Ty::IntOrPercent, "A new low water mark: blocks, or \"N%\" of the pool."),
+                Key::new("chunk_size", Ty::Size, "A new data block size (a live pool keeps its own: the step is refused)."),
+            ],
+        ),
+        (
+            "resize",
+            &[
+                Key::new("device", Ty::Enum(&["data", "metadata"]), "The device resized (required)."),
+                Key::new("by", Ty::Size, "Grow by this much."),
+                Key::new("to", Ty::Size, "Resize to this size (smaller than now: a shrink, which is refused)."),
+                Key::new("online", Ty::Bool, "Resize with the pool up (default true; false: pool and thins down around it)."),
+            ],
+        ),
     ],
 };
 
@@ -407,13 +430,24 @@ pub(crate) struct RawStep {
     pub job_file: Field<String>,
     pub rounds: Field<i64>,
     pub sampling_cost: Field<bool>,
+    pub no_space: Field<String>,
+    pub block_zeroing: Field<bool>,
+    pub discard_passdown: Field<bool>,
+    pub ignore_discard: Field<bool>,
+    pub read_only: Field<bool>,
+    pub low_water_mark: Field<IntOrText>,
+    pub chunk_size: Field<IntOrText>,
+    pub device: Field<String>,
+    pub by: Field<IntOrText>,
+    pub to: Field<IntOrText>,
+    pub online: Field<bool>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 38] = [
+        let fields: [(&'static str, Option<Span>); 49] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -452,6 +486,17 @@ impl RawStep {
             ("job_file", self.job_file.key()),
             ("rounds", self.rounds.key()),
             ("sampling_cost", self.sampling_cost.key()),
+            ("no_space", self.no_space.key()),
+            ("block_zeroing", self.block_zeroing.key()),
+            ("discard_passdown", self.discard_passdown.key()),
+            ("ignore_discard", self.ignore_discard.key()),
+            ("read_only", self.read_only.key()),
+            ("low_water_mark", self.low_water_mark.key()),
+            ("chunk_size", self.chunk_size.key()),
+            ("device", self.device.key()),
+            ("by", self.by.key()),
+            ("to", self.to.key()),
+            ("online", self.online.key()),
         ];
         present(fields)
     }
@@ -534,6 +579,21 @@ impl RawStep {
             job_file: r.string("job_file", "a string: a path to a fio job file", d),
             rounds: r.integer("rounds", "an integer (A B pairs per case)", d),
             sampling_cost: r.boolean("sampling_cost", d),
+            no_space: r.string("no_space", "a string: \"queue\" or \"error\"", d),
+            block_zeroing: r.boolean("block_zeroing", d),
+            discard_passdown: r.boolean("discard_passdown", d),
+            ignore_discard: r.boolean("ignore_discard", d),
+            read_only: r.boolean("read_only", d),
+            low_water_mark: r.int_or_text(
+                "low_water_mark",
+                "a number of data blocks or a percentage string like \"10%\"",
+                d,
+            ),
+            chunk_size: r.size("chunk_size", d),
+            device: r.string("device", "a string: \"data\" or \"metadata\"", d),
+            by: r.size("by", d),
+            to: r.size("to", d),
+            online: r.boolean("online", d),
             expect,
         };
         r.finish(d);

@@ -18,9 +18,11 @@ pub(super) enum ActionKind {
     Replay,
     Io,
     EngineVsFio,
+    Reload,
+    Resize,
 }
 
-pub(super) const ACTIONS: [(&str, ActionKind); 15] = [
+pub(super) const ACTIONS: [(&str, ActionKind); 17] = [
     ("create-thin", ActionKind::CreateThin),
     ("snapshot", ActionKind::Snapshot),
     ("delete-thin", ActionKind::DeleteThin),
@@ -36,6 +38,8 @@ pub(super) const ACTIONS: [(&str, ActionKind); 15] = [
     ("replay", ActionKind::Replay),
     ("io", ActionKind::Io),
     ("engine-vs-fio", ActionKind::EngineVsFio),
+    ("reload", ActionKind::Reload),
+    ("resize", ActionKind::Resize),
 ];
 
 /// Action names kept for later versions of the format.
@@ -73,7 +77,9 @@ impl ActionKind {
             | A::Delete
             | A::RepairMetadata
             | A::Reboot
-            | A::Replay => (false, false, false, false),
+            | A::Replay
+            | A::Reload
+            | A::Resize => (false, false, false, false),
         };
         Observes {
             errors,

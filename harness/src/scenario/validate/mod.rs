@@ -25,6 +25,7 @@ mod lvm;
 mod metadata;
 mod pool;
 mod power;
+mod reload;
 mod scenario;
 mod step;
 mod thin;

@@ -79,6 +79,13 @@ pub(super) enum Effect {
     ChunkFit(ChunkRule),
     /// Several effects in order (a fill that deletes a thin to recover).
     Many(Vec<Effect>),
+    /// On pools of `kind` the backend cannot do the step and fails it with `fails_as`:
+    /// `why` is reported unless the step expects that failure.
+    NotOn {
+        kind: PoolKind,
+        why: Diagnostic,
+        fails_as: Kind,
+    },
     /// Unknown or invalid action: nothing to track.
     Nothing,
 }
@@ -279,7 +286,9 @@ impl<'a> PoolWalk<'a> {
             }
             Effect::Delete { thin } => {
                 if let Some(t) = thin {
-                    if self.existing(f, t).is_some() {
+                    // A delete the step expects to be refused leaves the thin in place.
+                    let refused = f.refusal.kind.is_some() || f.refusal.text;
+                    if self.existing(f, t).is_some() && !refused {
                         let name = t.get_ref().as_str();
                         self.live.remove(name);
                         self.ids.free(name);
@@ -296,6 +305,15 @@ impl<'a> PoolWalk<'a> {
             Effect::Many(effects) => {
                 for e in effects {
                     self.effect(f, e);
+                }
+            }
+            Effect::NotOn {
+                kind,
+                why,
+                fails_as,
+            } => {
+                if self.kind == Some(*kind) && !f.refusal.expects(*fails_as) {
+                    self.report(f, why.clone());
                 }
             }
         }
