@@ -1,7 +1,7 @@
 //! direct-lvm's `reload` and `resize`, in lvm's own commands: `lvchange --errorwhenfull`,
 //! `--zero`, `--discards` (lvm reloads the pool's table itself; `lvchange --refresh` when
-//! nothing changes), `lvextend -L` / `--poolmetadatasize` to grow, `lvreduce` for a shrink
-//! (which lvm refuses for thin pools), with the VG deactivated around it offline.
+//! nothing changes), `lvextend -L` / `--poolmetadatasize` to grow, `lvresize` to a smaller
+//! size (which lvm refuses for thin pools), with the VG deactivated around it offline.
 //! The keys lvm has no command for (`read_only`, `low_water_mark`, `chunk_size`) the
 //! validator reports; here they are refused as unsupported.
 
@@ -124,8 +124,9 @@ impl DirectLvmPool {
         };
         let (tool, size) = match r.amount {
             ResizeAmount::By(b) => ("lvextend", format!("+{}s", b.sectors().0)),
-            // A shrink is lvreduce's, and lvm refuses it for thin pools.
-            ResizeAmount::To(t) if t < before => ("lvreduce", format!("{}s", t.sectors().0)),
+            // A shrink: lvresize takes both flags (lvreduce no --poolmetadatasize), and
+            // lvm refuses to reduce a thin pool's data or metadata.
+            ResizeAmount::To(t) if t < before => ("lvresize", format!("{}s", t.sectors().0)),
             ResizeAmount::To(t) => ("lvextend", format!("{}s", t.sectors().0)),
         };
         if !r.online {
