@@ -625,7 +625,12 @@ impl PoolBackend for FakePool {
         Ok(super::resize::Resized {
             before,
             after: Bytes(after.0 / unit * unit),
-            commands: vec![format!("fake: {} {} → {}", r.device.as_str(), before.human(), after.human())],
+            commands: vec![format!(
+                "fake: {} {} → {}",
+                r.device.as_str(),
+                before.human(),
+                after.human()
+            )],
         })
     }
 

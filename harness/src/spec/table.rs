@@ -23,7 +23,6 @@ pub enum NoSpacePolicy {
     Error,
 }
 
-
 /// `reload` settings: each `Some` is a change of the pool's table; `None` keeps what the
 /// pool has now.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -159,6 +158,9 @@ mod tests {
             ResizeAmount::By(Bytes(Bytes::MIB)).target(now),
             Bytes(65 * Bytes::MIB)
         );
-        assert_eq!(ResizeAmount::To(Bytes(Bytes::MIB)).target(now), Bytes(Bytes::MIB));
+        assert_eq!(
+            ResizeAmount::To(Bytes(Bytes::MIB)).target(now),
+            Bytes(Bytes::MIB)
+        );
     }
 }

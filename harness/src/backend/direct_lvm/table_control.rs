@@ -22,6 +22,25 @@ fn yes_no(on: bool) -> &'static str {
     }
 }
 
+/// lvm's one `--discards` setting (ignore, nopassdown, passdown) that `change` asks of a
+/// pool whose table is `now`, if it differs from the pool's.
+fn discards_change(now: &PoolTable, change: &ReloadSpec) -> Option<&'static str> {
+    let word = |ignore: bool, pass: bool| match (ignore, pass) {
+        (true, _) => "ignore",
+        (false, true) => "passdown",
+        (false, false) => "nopassdown",
+    };
+    let (ignoring, passing) = (
+        now.has_feature("ignore_discard"),
+        !now.has_feature("no_discard_passdown"),
+    );
+    let wanted = word(
+        change.ignore_discard.unwrap_or(ignoring),
+        change.discard_passdown.unwrap_or(passing),
+    );
+    (wanted != word(ignoring, passing)).then_some(wanted)
+}
+
 impl DirectLvmPool {
     fn live_table(&self) -> Result<PoolTable, BackendError> {
         pool_table(&self.dm, &self.pool_dm)
@@ -58,21 +77,7 @@ impl DirectLvmPool {
                 args.push(("--zero", yes_no(z)));
             }
         }
-        // lvm's one `--discards` setting: ignore, nopassdown or passdown.
-        let word = |ignore: bool, pass: bool| match (ignore, pass) {
-            (true, _) => "ignore",
-            (false, true) => "passdown",
-            (false, false) => "nopassdown",
-        };
-        let (ignoring, passing) = (
-            now.has_feature("ignore_discard"),
-            !now.has_feature("no_discard_passdown"),
-        );
-        let wanted = word(
-            change.ignore_discard.unwrap_or(ignoring),
-            change.discard_passdown.unwrap_or(passing),
-        );
-        let discards = (wanted != word(ignoring, passing)).then_some(wanted);
+        let discards = discards_change(&now, change);
         if let Some(d) = discards {
             args.push(("--discards", d));
         }
@@ -157,5 +162,43 @@ impl DirectLvmPool {
             after,
             commands: self.construction[start..].to_vec(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discards_asks_lvm_only_for_a_change() {
+        let table = |f: &str| PoolTable::parse(&format!("1:2 3:4 1024 0 {f}")).unwrap();
+        let ask = |ignore: Option<bool>, pass: Option<bool>| ReloadSpec {
+            ignore_discard: ignore,
+            discard_passdown: pass,
+            ..ReloadSpec::default()
+        };
+        let passdown = table("0");
+        assert_eq!(discards_change(&passdown, &ask(None, None)), None);
+        assert_eq!(discards_change(&passdown, &ask(None, Some(true))), None);
+        assert_eq!(
+            discards_change(&passdown, &ask(None, Some(false))),
+            Some("nopassdown")
+        );
+        assert_eq!(
+            discards_change(&passdown, &ask(Some(true), None)),
+            Some("ignore")
+        );
+        let ignoring = table("1 ignore_discard");
+        assert_eq!(discards_change(&ignoring, &ask(Some(true), None)), None);
+        assert_eq!(
+            discards_change(&ignoring, &ask(Some(false), None)),
+            Some("passdown")
+        );
+        let nopass = table("1 no_discard_passdown");
+        assert_eq!(
+            discards_change(&nopass, &ask(Some(false), Some(true))),
+            Some("passdown")
+        );
+        assert_eq!(discards_change(&nopass, &ask(Some(false), None)), None);
     }
 }

@@ -136,7 +136,8 @@ impl LoopLvmPool {
             file.display(),
             dev.display()
         ));
-        self.meta_faults.resize(&self.dm, after.sectors().0, commands)?;
+        self.meta_faults
+            .resize(&self.dm, after.sectors().0, commands)?;
         Ok((before, after))
     }
 

@@ -135,3 +135,43 @@ pub fn resize(ctx: &mut StepCtx<'_>, r: &ResizeSpec) -> Result<ActionOutput, Ste
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::LowWaterMark;
+    use thinbench_schema::units::DataBlocks;
+
+    #[test]
+    fn the_recorded_settings_follow_what_a_reload_changed_and_only_that() {
+        let plan = crate::scenario::load_scenario_str(
+            std::path::Path::new("t.toml"),
+            "format = 1\n[[pool]]\nname = \"p\"\nkind = \"loop-lvm\"\n[[step]]\naction = \"reload\"\n",
+        )
+        .unwrap();
+        let pool = &plan.pools[0];
+        assert_eq!(applied(&ReloadSpec::default(), pool), *pool);
+        let r = ReloadSpec {
+            no_space: Some(NoSpacePolicy::Error),
+            block_zeroing: Some(true),
+            discard_passdown: Some(false),
+            low_water_mark: Some(LowWaterMark::Blocks(DataBlocks(3))),
+            read_only: Some(true),
+            ..ReloadSpec::default()
+        };
+        let p = applied(&r, pool);
+        assert_eq!(p.no_space, NoSpacePolicy::Error);
+        assert!(p.block_zeroing && !p.discard_passdown);
+        assert_eq!(p.low_water_mark, LowWaterMark::Blocks(DataBlocks(3)));
+        assert_eq!((p.chunk, &p.name), (pool.chunk, &pool.name));
+        assert_eq!(
+            asked(&r),
+            [
+                ("error_if_no_space", true),
+                ("skip_block_zeroing", false),
+                ("no_discard_passdown", true),
+                ("read_only", true)
+            ]
+        );
+    }
+}

@@ -4,6 +4,7 @@
 
 mod expect;
 mod grammar;
+mod reload;
 mod steps;
 
 use std::path::Path;

@@ -155,12 +155,12 @@ impl Checker {
                 None
             }
             (Field::Invalid { .. }, _) | (_, Field::Invalid { .. }) => None,
-            (by @ Field::Given { .. }, Field::Absent) => self
-                .size("by", by, 0, &RESIZE)
-                .map(ResizeAmount::By),
-            (Field::Absent, to @ Field::Given { .. }) => self
-                .size("to", to, 0, &RESIZE)
-                .map(ResizeAmount::To),
+            (by @ Field::Given { .. }, Field::Absent) => {
+                self.size("by", by, 0, &RESIZE).map(ResizeAmount::By)
+            }
+            (Field::Absent, to @ Field::Given { .. }) => {
+                self.size("to", to, 0, &RESIZE).map(ResizeAmount::To)
+            }
         };
         let online = boolean(&s.online)?.unwrap_or(true);
         Some(ResizeSpec {
@@ -170,4 +170,3 @@ impl Checker {
         })
     }
 }
-
