@@ -83,6 +83,8 @@ pub enum Kind {
     Eperm,
     /// Timed out.
     Etimedout,
+    /// Operation not supported (dm-thin refuses pool messages in read-only mode).
+    Eopnotsupp,
     /// A kernel or tool refusal without an errno (table load rejected, lvm refused).
     Refused,
     /// Not possible here.
@@ -93,7 +95,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order the scenario docs list them.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Enospc,
         Kind::Eio,
         Kind::Ebusy,
@@ -102,6 +104,7 @@ impl Kind {
         Kind::Einval,
         Kind::Eperm,
         Kind::Etimedout,
+        Kind::Eopnotsupp,
         Kind::Refused,
         Kind::Unsupported,
         Kind::Other,
@@ -118,6 +121,7 @@ impl Kind {
             Kind::Einval => "EINVAL",
             Kind::Eperm => "EPERM",
             Kind::Etimedout => "ETIMEDOUT",
+            Kind::Eopnotsupp => "EOPNOTSUPP",
             Kind::Refused => "refused",
             Kind::Unsupported => "unsupported",
             Kind::Other => "other",
@@ -141,6 +145,7 @@ impl Kind {
             Errno::EINVAL => Kind::Einval,
             Errno::EPERM | Errno::EACCES => Kind::Eperm,
             Errno::ETIMEDOUT => Kind::Etimedout,
+            Errno::EOPNOTSUPP => Kind::Eopnotsupp,
             _ => Kind::Other,
         }
     }

@@ -13,6 +13,8 @@
 //! docker-thinpool.profile`; here `thinbench-<run id>.profile`, never an existing file,
 //! removed at teardown, and found by `thinbench cleanup` if a run dies).
 
+mod table_control;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -718,6 +720,20 @@ impl PoolBackend for DirectLvmPool {
 
     fn status_reader(&self) -> Box<dyn StatusReader> {
         Box::new(DmStatusReader::moving(&self.pool_dm, &self.dm_prefix()))
+    }
+
+    fn reload(
+        &mut self,
+        change: &crate::spec::ReloadSpec,
+    ) -> Result<super::table::PoolTable, BackendError> {
+        self.reload_with_lvm(change)
+    }
+
+    fn resize(
+        &mut self,
+        r: &crate::spec::ResizeSpec,
+    ) -> Result<super::resize::Resized, BackendError> {
+        self.resize_with_lvm(r)
     }
 
     fn construction(&self) -> Vec<String> {

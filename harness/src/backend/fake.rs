@@ -630,6 +630,71 @@ impl PoolBackend for FakePool {
         None
     }
 
+    /// The fake has no table: the settings a reload changes are kept (the no-space
+    /// policy shows in its status); what needs the kernel to act (`read_only`: failing
+    /// writes; `ignore_discard`, `chunk_size`: the kernel's refusals) is unsupported.
+    fn reload(
+        &mut self,
+        change: &crate::spec::ReloadSpec,
+    ) -> Result<super::table::PoolTable, BackendError> {
+        if change.read_only.is_some() || change.ignore_discard.is_some() || change.chunk.is_some() {
+            return Err(BackendError::Unsupported(
+                "the fake pool has no kernel to make read-only or to refuse a table".into(),
+            ));
+        }
+        let mut s = lock(&self.state);
+        if let Some(n) = change.no_space {
+            s.error_if_no_space = n == crate::spec::NoSpacePolicy::Error;
+        }
+        let now: Vec<String> = if s.error_if_no_space {
+            vec!["error_if_no_space".into()]
+        } else {
+            Vec::new()
+        };
+        Ok(super::table::PoolTable {
+            metadata_dev: "fake".into(),
+            data_dev: "fake".into(),
+            block_sectors: s.chunk.0 / 512,
+            low_water_mark: 0,
+            features: change.features(&now),
+        })
+    }
+
+    /// Grows the fake's data or metadata blocks; a shrink is refused with dm-thin's
+    /// EINVAL ("pool target too small").
+    fn resize(
+        &mut self,
+        r: &crate::spec::ResizeSpec,
+    ) -> Result<super::resize::Resized, BackendError> {
+        let mut s = lock(&self.state);
+        let (unit, total) = match r.device {
+            crate::spec::ResizeDevice::Data => (s.chunk.0, s.data_total),
+            crate::spec::ResizeDevice::Metadata => (4096, s.meta_total),
+        };
+        let before = Bytes(total * unit);
+        let after = r.amount.target(before);
+        if after < before {
+            let why = format!("{} is below the pool's {}", after.human(), before.human());
+            return Err(errno("resize", &self.dm_name, Errno::EINVAL, &why));
+        }
+        if r.device == crate::spec::ResizeDevice::Data {
+            s.take_failure(FakeOp::GrowData, &self.dm_name)?;
+            s.data_total = after.0 / unit;
+        } else {
+            s.meta_total = after.0 / unit;
+        }
+        Ok(super::resize::Resized {
+            before,
+            after: Bytes(after.0 / unit * unit),
+            commands: vec![format!(
+                "fake: {} {} → {}",
+                r.device.as_str(),
+                before.human(),
+                after.human()
+            )],
+        })
+    }
+
     /// The fake's own block map in `thin_ls`'s shape: what the accounting model is
     /// cross-checked against, as a real pool's metadata is.
     fn thin_ls(&self) -> Result<Vec<thin_tools::ThinLsRow>, BackendError> {

@@ -2,6 +2,8 @@
 //! and thins made directly with dm ioctls, with Docker's table
 //! (`thin-pool <meta> <data> <chunk> <lwm> [skip_block_zeroing] …`).
 
+mod table_control;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -425,10 +427,15 @@ impl PoolBackend for LoopLvmPool {
             last = self
                 .dm
                 .message(&self.pool_name, &format!("delete {}", t.id));
-            if last.is_ok() {
+            if !last.as_ref().is_err_and(super::error::is_busy) {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        if last.is_err() {
+            // The pool refused (a read-only pool: EOPNOTSUPP): the thin is still in it,
+            // so its device comes back as it was.
+            let _ = self.activate(name, t.id, t.size);
         }
         last
     }
@@ -451,43 +458,20 @@ impl PoolBackend for LoopLvmPool {
             ));
         }
         let new = Bytes(self.data_size.0 + by.0);
-        let data = &self.loops[0];
-        let f = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&data.file)
-            .map_err(|e| BackendError::Io {
-                what: "opening".into(),
-                path: data.file.clone(),
-                source: e,
-            })?;
-        f.set_len(new.0).map_err(|e| BackendError::Io {
-            what: "growing".into(),
-            path: data.file.clone(),
-            source: e,
-        })?;
-        ::loopdev::LoopDevice::open(&data.path)
-            .and_then(|d| d.set_capacity())
-            .map_err(|e| BackendError::Io {
-                what: "refreshing capacity of".into(),
-                path: data.path.clone(),
-                source: e,
-            })?;
+        let mut commands = Vec::new();
+        self.grow_data_file(new, &mut commands)?;
+        self.construction.extend(commands);
         let (_, params) = self
             .table
             .clone()
             .ok_or_else(|| BackendError::Unsupported("pool is torn down".into()))?;
         let sectors = new.sectors().0;
-        self.data_faults
-            .resize(&self.dm, sectors, &mut self.construction)?;
         self.dm.reload(
             &self.pool_name,
             &[(0, sectors, "thin-pool".into(), params.clone())],
         )?;
         self.construction.push(format!(
-            "truncate -s {} {}; losetup -c {}; dmsetup reload {} (length {sectors}); dmsetup resume --noflush",
-            new.0,
-            data.file.display(),
-            data.path.display(),
+            "dmsetup reload {} (length {sectors}); dmsetup resume --noflush",
             self.pool_name
         ));
         self.table = Some((sectors, params));
@@ -496,16 +480,14 @@ impl PoolBackend for LoopLvmPool {
     }
 
     fn repair_metadata(&mut self, grow_by: Bytes) -> Result<MetadataRepair, BackendError> {
-        let (sectors, params) = self
-            .table
-            .clone()
-            .ok_or_else(|| BackendError::Unsupported("pool is torn down".into()))?;
-        let meta = self
+        if self.table.is_none() {
+            return Err(BackendError::Unsupported("pool is torn down".into()));
+        }
+        let meta_dev = self
             .loops
             .get(1)
-            .map(|l| (l.path.clone(), l.file.clone()))
+            .map(|l| l.path.clone())
             .ok_or_else(|| BackendError::Unsupported("no metadata loop device".into()))?;
-        let (meta_dev, meta_file) = meta;
         let mut commands = Vec::new();
         // Deactivate: thins, then the pool. The metadata loop device stays attached.
         let thins = self.take_down(&mut commands)?;
@@ -517,48 +499,8 @@ impl PoolBackend for LoopLvmPool {
         commands.push(metadata_repair::clear_needs_check(&meta_top)?);
         // Grow the file, then the loop device's capacity: the kernel sees the bigger
         // device when the pool is loaded again and grows its metadata space map.
-        let io = |what: &str, path: &Path, source| BackendError::Io {
-            what: what.into(),
-            path: path.to_owned(),
-            source,
-        };
-        let meta_before = Bytes(
-            std::fs::metadata(&meta_file)
-                .map_err(|e| io("reading the size of", &meta_file, e))?
-                .len(),
-        );
-        let meta_after = Bytes(meta_before.0 + grow_by.0);
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&meta_file)
-            .and_then(|f| f.set_len(meta_after.0))
-            .map_err(|e| io("growing", &meta_file, e))?;
-        ::loopdev::LoopDevice::open(&meta_dev)
-            .and_then(|d| d.set_capacity())
-            .map_err(|e| io("refreshing capacity of", &meta_dev, e))?;
-        commands.push(format!(
-            "truncate -s {} {}; losetup -c {}",
-            meta_after.0,
-            meta_file.display(),
-            meta_dev.display()
-        ));
-        self.meta_faults
-            .resize(&self.dm, meta_after.sectors().0, &mut commands)?;
-        let uuid = self.names.uuid(self.pool_name_part(), "pool");
-        self.pool = Some(self.dm.create(
-            &self.pool_name,
-            &uuid,
-            &[(0, sectors, "thin-pool".into(), params.clone())],
-        )?);
-        commands.push(format!(
-            "dmsetup create {} --table '0 {sectors} thin-pool {params}'",
-            self.pool_name
-        ));
-        for t in thins {
-            let name = t.dm.name.clone();
-            self.activate(&t.name, t.id, t.size)?;
-            commands.push(format!("dmsetup create {name} (thin {})", t.id));
-        }
+        let (meta_before, meta_after) = self.grow_metadata_file(grow_by, &mut commands)?;
+        self.bring_up(thins, &mut commands)?;
         self.construction.extend(commands.iter().cloned());
         Ok(MetadataRepair {
             check,
@@ -642,6 +584,17 @@ impl PoolBackend for LoopLvmPool {
             commands,
             lost_thins,
         })
+    }
+
+    fn reload(&mut self, change: &crate::spec::ReloadSpec) -> Result<PoolTable, BackendError> {
+        self.reload_table(change)
+    }
+
+    fn resize(
+        &mut self,
+        r: &crate::spec::ResizeSpec,
+    ) -> Result<super::resize::Resized, BackendError> {
+        self.resize_device(r)
     }
 
     fn construction(&self) -> Vec<String> {

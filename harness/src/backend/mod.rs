@@ -18,6 +18,7 @@ pub mod metadata_repair;
 pub mod names;
 mod pool;
 pub mod ram;
+pub mod resize;
 pub mod stack;
 pub mod status;
 pub mod table;

@@ -8,7 +8,8 @@ use thinbench_schema::record::PoolUsage;
 use thinbench_schema::units::{Bytes, DataBlocks};
 
 use super::error::BackendError;
-use super::{dm, fault, iostat, metadata_repair, status, table, thin_tools};
+use super::{dm, fault, iostat, metadata_repair, resize, status, table, thin_tools};
+use crate::spec::{ReloadSpec, ResizeSpec};
 
 /// An active thin device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,6 +268,23 @@ pub trait PoolBackend {
         let _ = grow_by;
         Err(BackendError::Unsupported(
             "this backend cannot repair metadata".into(),
+        ))
+    }
+    /// `reload`: the pool's table loaded again with `change` applied (load, then a
+    /// noflush resume); returns the table as the kernel has it afterwards. A table the
+    /// kernel refuses, at the load or at the resume, leaves the old one live.
+    fn reload(&mut self, change: &ReloadSpec) -> Result<table::PoolTable, BackendError> {
+        let _ = change;
+        Err(BackendError::Unsupported(
+            "this backend cannot reload its pool's table".into(),
+        ))
+    }
+    /// `resize`: the data or metadata device grown (a shrink is attempted where the kernel
+    /// or lvm can refuse it), with the pool live or down around it.
+    fn resize(&mut self, r: &ResizeSpec) -> Result<resize::Resized, BackendError> {
+        let _ = r;
+        Err(BackendError::Unsupported(
+            "this backend cannot resize its pool's devices".into(),
         ))
     }
     /// How the pool was built, for the record (tables, commands).

@@ -12,7 +12,7 @@ use thinbench_schema::units::Bytes;
 
 use crate::backend::PoolBackend;
 use crate::record::Recorder;
-use crate::spec::StepSpec;
+use crate::spec::{PoolSpec, StepSpec};
 use crate::sys::clock::SharedClock;
 
 /// A write as the integrity oracle remembers it: offset, length, generation.
@@ -70,6 +70,9 @@ pub struct CaseState {
     pub background: BTreeMap<Ident, super::background::BackgroundJob>,
     /// Thins without a device, suspended devices, a held metadata snapshot.
     pub control: super::control_state::ControlState,
+    /// The pool's settings as the last `reload` left them (`None`: as the scenario
+    /// built it): what the steps after it are given as their pool.
+    pub settings: Option<PoolSpec>,
 }
 
 /// A device of the case, and the stamped writes it holds.

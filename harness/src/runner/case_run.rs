@@ -264,9 +264,11 @@ impl CaseRun<'_> {
                 name: step.name.to_string(),
             });
             sampler.set_step(Some(step.index));
+            // A reload changed the pool's settings: later steps see the pool as it is.
+            let live = self.state.settings.clone();
             let sr = step::run_step(
                 step,
-                pool,
+                live.as_ref().unwrap_or(pool),
                 backend,
                 &mut self.state,
                 self.rec,

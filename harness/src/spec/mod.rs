@@ -6,8 +6,10 @@ mod control;
 mod kernel;
 mod matrix;
 mod model;
+mod table;
 
 pub use control::{ActivateSpec, ControlDevice, MessageSpec, PoolMessage, PoolRefusal};
 pub use kernel::KernelRequest;
 pub use matrix::{matrix, select, select_across, MatrixEntry, Shard};
 pub use model::*;
+pub use table::{ReloadSpec, ResizeAmount, ResizeDevice, ResizeSpec};

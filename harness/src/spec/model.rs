@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 use thinbench_schema::ids::{Ident, ThinId};
 use thinbench_schema::record::{PoolKind, PoolMode, TimingClock};
-use thinbench_schema::units::{Bytes, ChunkSize, DataBlocks};
+use thinbench_schema::units::{Bytes, ChunkSize};
+
+pub use super::table::{LowWaterMark, NoSpacePolicy};
+use super::table::{ReloadSpec, ResizeSpec};
 
 /// A whole scenario, validated.
 #[derive(Debug, Clone, PartialEq)]
@@ -389,15 +392,6 @@ impl DelaySpec {
     }
 }
 
-/// Low water mark, as written or resolved against the pool's size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LowWaterMark {
-    /// An absolute count of data blocks.
-    Blocks(DataBlocks),
-    /// A percentage (1..=100) of the pool's data blocks, rounded down.
-    Percent(u8),
-}
-
 /// Pool kind with its own settings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PoolKindSpec {
@@ -490,15 +484,6 @@ pub enum DeviceSpec {
         /// Size of the ram disk.
         size: Bytes,
     },
-}
-
-/// Kernel no-space behaviour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoSpacePolicy {
-    /// `queue_if_no_space` (kernel default): IO is held until space comes or the timeout.
-    Queue,
-    /// `error_if_no_space`: ENOSPC at once.
-    Error,
 }
 
 /// One step of the scenario.
@@ -615,6 +600,12 @@ pub enum Action {
         /// Which.
         thin: Ident,
     },
+    /// `reload`: the pool's table loaded again with changed features (suspend, load,
+    /// resume).
+    Reload(ReloadSpec),
+    /// `resize`: the data or metadata device grown (or a refused shrink), live or with
+    /// the pool down.
+    Resize(ResizeSpec),
 }
 
 impl Action {
@@ -644,6 +635,8 @@ impl Action {
             Action::Resume { .. } => "resume",
             Action::Activate(_) => "activate",
             Action::Deactivate { .. } => "deactivate",
+            Action::Reload(_) => "reload",
+            Action::Resize(_) => "resize",
         }
     }
 }

@@ -14,6 +14,7 @@ mod fill;
 mod io;
 mod metadata;
 mod power;
+mod reload;
 mod thins;
 mod write;
 
@@ -63,5 +64,7 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::Resume { device } => control::resume(ctx, device),
         Action::Activate(a) => control::activate(ctx, a),
         Action::Deactivate { thin } => control::deactivate(ctx, thin),
+        Action::Reload(r) => reload::reload(ctx, r),
+        Action::Resize(r) => reload::resize(ctx, r),
     }
 }

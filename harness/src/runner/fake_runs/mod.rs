@@ -6,6 +6,7 @@ mod background;
 mod control;
 mod expect;
 mod grammar;
+mod reload;
 mod steps;
 
 use std::path::Path;

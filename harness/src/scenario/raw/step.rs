@@ -123,6 +123,8 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 "resume",
                 "activate",
                 "deactivate",
+                "reload",
+                "resize",
             ]),
             "What the step does.",
         )
@@ -407,6 +409,27 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
         ("resume", &super::control::RESUME_KEYS),
         ("activate", &super::control::ACTIVATE_KEYS),
         ("deactivate", &[THIN]),
+        (
+            "reload",
+            &[
+                Key::new("no_space", Ty::Enum(&["queue", "error"]), "The pool's new no-space policy."),
+                Key::new("block_zeroing", Ty::Bool, "Block zeroing on or off."),
+                Key::new("discard_passdown", Ty::Bool, "Discard passdown on or off."),
+                Key::new("ignore_discard", Ty::Bool, "The ignore_discard feature on or off (dm-thin refuses the change: EINVAL)."),
+                Key::new("read_only", Ty::Bool, "The read_only feature on or off."),
+                Key::new("low_water_mark", Ty::IntOrPercent, "A new low water mark: blocks, or \"N%\" of the pool."),
+                Key::new("chunk_size", Ty::Size, "A new data block size (a live pool keeps its own: the step is refused)."),
+            ],
+        ),
+        (
+            "resize",
+            &[
+                Key::new("device", Ty::Enum(&["data", "metadata"]), "The device resized (required)."),
+                Key::new("by", Ty::Size, "Grow by this much."),
+                Key::new("to", Ty::Size, "Resize to this size (smaller than now: a shrink, which is refused)."),
+                Key::new("online", Ty::Bool, "Resize with the pool up (default true; false: pool and thins down around it)."),
+            ],
+        ),
     ],
 };
 
@@ -465,13 +488,22 @@ pub(crate) struct RawStep {
     pub text: Field<String>,
     pub flush: Field<bool>,
     pub read_only: Field<bool>,
+    pub no_space: Field<String>,
+    pub block_zeroing: Field<bool>,
+    pub discard_passdown: Field<bool>,
+    pub ignore_discard: Field<bool>,
+    pub low_water_mark: Field<IntOrText>,
+    pub chunk_size: Field<IntOrText>,
+    pub by: Field<IntOrText>,
+    pub to: Field<IntOrText>,
+    pub online: Field<bool>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 46] = [
+        let fields: [(&'static str, Option<Span>); 55] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -518,6 +550,15 @@ impl RawStep {
             ("text", self.text.key()),
             ("flush", self.flush.key()),
             ("read_only", self.read_only.key()),
+            ("no_space", self.no_space.key()),
+            ("block_zeroing", self.block_zeroing.key()),
+            ("discard_passdown", self.discard_passdown.key()),
+            ("ignore_discard", self.ignore_discard.key()),
+            ("low_water_mark", self.low_water_mark.key()),
+            ("chunk_size", self.chunk_size.key()),
+            ("by", self.by.key()),
+            ("to", self.to.key()),
+            ("online", self.online.key()),
         ];
         present(fields)
     }
@@ -604,7 +645,7 @@ impl RawStep {
             step: r.string("step", "a string (the name of a background step)", d),
             device: r.string(
                 "device",
-                "a string: \"pool\", a thin's name or a case device's name",
+                "a string: \"pool\", \"data\", \"metadata\", a thin's or a case device's name",
                 d,
             ),
             kind: r.string("kind", "a string: \"linear\"", d),
@@ -612,6 +653,19 @@ impl RawStep {
             text: r.string("text", "a string: a dm-thin pool message", d),
             flush: r.boolean("flush", d),
             read_only: r.boolean("read_only", d),
+            no_space: r.string("no_space", "a string: \"queue\" or \"error\"", d),
+            block_zeroing: r.boolean("block_zeroing", d),
+            discard_passdown: r.boolean("discard_passdown", d),
+            ignore_discard: r.boolean("ignore_discard", d),
+            low_water_mark: r.int_or_text(
+                "low_water_mark",
+                "a number of data blocks or a percentage string like \"10%\"",
+                d,
+            ),
+            chunk_size: r.size("chunk_size", d),
+            by: r.size("by", d),
+            to: r.size("to", d),
+            online: r.boolean("online", d),
             expect,
         };
         r.finish(d);

@@ -26,9 +26,11 @@ pub(super) enum ActionKind {
     Resume,
     Activate,
     Deactivate,
+    Reload,
+    Resize,
 }
 
-pub(super) const ACTIONS: [(&str, ActionKind); 23] = [
+pub(super) const ACTIONS: [(&str, ActionKind); 25] = [
     ("create-thin", ActionKind::CreateThin),
     ("snapshot", ActionKind::Snapshot),
     ("delete-thin", ActionKind::DeleteThin),
@@ -52,6 +54,8 @@ pub(super) const ACTIONS: [(&str, ActionKind); 23] = [
     ("resume", ActionKind::Resume),
     ("activate", ActionKind::Activate),
     ("deactivate", ActionKind::Deactivate),
+    ("reload", ActionKind::Reload),
+    ("resize", ActionKind::Resize),
 ];
 
 /// Action names kept for later versions of the format.
@@ -100,7 +104,9 @@ impl ActionKind {
             | A::Suspend
             | A::Resume
             | A::Activate
-            | A::Deactivate => (false, false, false, false),
+            | A::Deactivate
+            | A::Reload
+            | A::Resize => (false, false, false, false),
         };
         Observes {
             errors,

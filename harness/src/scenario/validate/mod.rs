@@ -28,6 +28,7 @@ mod lvm;
 mod metadata;
 mod pool;
 mod power;
+mod reload;
 mod scenario;
 mod step;
 mod thin;
@@ -38,6 +39,8 @@ mod write;
 mod backing_tests;
 #[cfg(test)]
 mod control_tests;
+#[cfg(test)]
+mod reload_tests;
 #[cfg(test)]
 mod runnable_tests;
 #[cfg(test)]

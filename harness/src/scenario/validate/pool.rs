@@ -334,7 +334,7 @@ impl Checker {
         }
     }
 
-    fn low_water_mark(&mut self, v: &Spanned<IntOrText>) -> Option<LowWaterMark> {
+    pub(super) fn low_water_mark(&mut self, v: &Spanned<IntOrText>) -> Option<LowWaterMark> {
         match v.get_ref() {
             IntOrText::Int(n) => match u64::try_from(*n) {
                 Ok(n) => Some(LowWaterMark::Blocks(DataBlocks(n))),

@@ -334,6 +334,11 @@ impl Checker {
             ),
             ActionKind::Reboot => (self.reboot(s).map(Action::Reboot), Effect::Nothing),
             ActionKind::Replay => (self.replay(s).map(Action::Replay), Effect::Nothing),
+            ActionKind::Reload => {
+                let (spec, effect) = self.reload(s);
+                (spec.map(Action::Reload), effect)
+            }
+            ActionKind::Resize => (self.resize(s).map(Action::Resize), Effect::Nothing),
             ActionKind::Io => {
                 let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);
                 let (spec, region) = self.io(s, thin);

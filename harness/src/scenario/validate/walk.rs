@@ -125,6 +125,13 @@ pub(super) enum Effect {
     Deactivate {
         thin: Option<Spanned<String>>,
     },
+    /// On pools of `kind` the backend cannot do the step and fails it with `fails_as`:
+    /// `why` is reported unless the step expects that failure.
+    NotOn {
+        kind: PoolKind,
+        why: Diagnostic,
+        fails_as: Kind,
+    },
     /// Unknown or invalid action: nothing to track.
     Nothing,
 }
@@ -389,7 +396,9 @@ impl<'a> PoolWalk<'a> {
             Effect::Delete { thin } => {
                 if let Some(t) = thin {
                     self.not_in_flight(f, t);
-                    if self.existing(f, t).is_some() {
+                    // A delete the step expects to be refused leaves the thin in place.
+                    let refused = f.refusal.kind.is_some() || f.refusal.text;
+                    if self.existing(f, t).is_some() && !refused {
                         let name = t.get_ref().as_str();
                         self.control.no_device.remove(name);
                         self.live.remove(name);
@@ -445,6 +454,15 @@ impl<'a> PoolWalk<'a> {
             Effect::Suspend { thin, on, at } => self.suspend(f, thin.as_ref(), *on, at),
             Effect::Activate { thin, size, at } => self.activate(f, thin.as_ref(), *size, at),
             Effect::Deactivate { thin } => self.deactivate(f, thin.as_ref()),
+            Effect::NotOn {
+                kind,
+                why,
+                fails_as,
+            } => {
+                if self.kind == Some(*kind) && !f.refusal.expects(*fails_as) {
+                    self.report(f, why.clone());
+                }
+            }
         }
     }
 
