@@ -85,7 +85,7 @@ pub enum Kind {
     Etimedout,
     /// A kernel or tool refusal without an errno (table load rejected, lvm refused).
     Refused,
-    /// Not possible here.
+    /// Not possible here, or the kernel's EOPNOTSUPP.
     Unsupported,
     /// Anything else.
     Other,
@@ -141,6 +141,8 @@ impl Kind {
             Errno::EINVAL => Kind::Einval,
             Errno::EPERM | Errno::EACCES => Kind::Eperm,
             Errno::ETIMEDOUT => Kind::Etimedout,
+            // The kernel's "operation not supported" (a discard to an ignore_discard pool).
+            Errno::EOPNOTSUPP => Kind::Unsupported,
             _ => Kind::Other,
         }
     }

@@ -91,9 +91,23 @@ fn table(t: &'static KeySet) -> Value {
     Value::Object(m)
 }
 
-/// A key's schema: its type's, with its doc (and the variants it belongs to).
+/// A key's schema: its type's, with its doc (and the variants it belongs to). A key
+/// whose variants give it different types takes any of them (`anyOf`): an editor must
+/// not flag what one variant's reader accepts.
 fn key(t: &KeySet, k: &Key) -> Value {
-    let mut v = match ty(&k.ty) {
+    let mut types: Vec<Value> = Vec::new();
+    for d in t.descriptions(k.name) {
+        let s = ty(&d.ty);
+        if !types.contains(&s) {
+            types.push(s);
+        }
+    }
+    let one = if types.len() > 1 {
+        json!({ "anyOf": types })
+    } else {
+        ty(&k.ty)
+    };
+    let mut v = match one {
         Value::Object(m) => m,
         _ => Map::new(),
     };
@@ -146,6 +160,7 @@ fn ty(t: &Ty) -> Value {
         }),
         Ty::Array(inner) => json!({ "type": "array", "items": ty(inner) }),
         Ty::Table(t) => json!({ "$ref": format!("#/definitions/{}", def_name(t)) }),
+        Ty::Map(inner) => json!({ "type": "object", "additionalProperties": ty(inner) }),
         Ty::Tables(t) => json!({
             "type": "array",
             "items": { "$ref": format!("#/definitions/{}", def_name(t)) }

@@ -4,6 +4,7 @@
 
 pub mod btree_walk;
 pub mod device_safety;
+mod discard;
 pub mod direct_lvm;
 pub mod dm;
 mod error;

@@ -8,6 +8,7 @@ mod case;
 mod case_run;
 mod context;
 mod crosscheck;
+mod discard_checks;
 pub mod error;
 pub(crate) mod faults;
 mod iostat;

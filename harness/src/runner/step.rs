@@ -11,6 +11,7 @@ use thinbench_schema::record::{
 use super::actions::{self, ActionOutput, StepCtx};
 use super::case::{check, sample, verdict, CaseState};
 use super::error::StepError;
+use super::discard_checks;
 use super::iostat;
 use super::sampler::Sampler;
 use crate::backend::PoolBackend;
@@ -101,14 +102,21 @@ pub fn run_step(
             let crosscheck = oracle(&mut r, &out, &*backend, state, step, &observed);
             r.expectations.extend(out.checks.iter().cloned());
             for e in &step.expect {
-                let x = expectation(
-                    e,
-                    &out,
-                    r.pool_after.as_ref(),
-                    &step_kernel,
-                    &observed,
-                    step,
-                );
+                // The discard expectations read the kernel after the step.
+                let x = match e {
+                    Expect::Mapped(want) => discard_checks::mapped(want, &*backend, step),
+                    Expect::DataDiscardBytes(want) => {
+                        discard_checks::data_discard_bytes(*want, &io_before, &io_after, step)
+                    }
+                    _ => expectation(
+                        e,
+                        &out,
+                        r.pool_after.as_ref(),
+                        &step_kernel,
+                        &observed,
+                        step,
+                    ),
+                };
                 r.expectations.push(x);
             }
             r.workload = out.workload;
@@ -384,6 +392,13 @@ fn expectation(
                 step,
             )
         }
+        // Read from the kernel by `run_step` (discard_checks).
+        Expect::Mapped(_) | Expect::DataDiscardBytes(_) => check(
+            "discard expectation",
+            "checked from the kernel".into(),
+            "not checked".into(),
+            step,
+        ),
         Expect::KernelLog(text) => {
             let hit = step_kernel.iter().find(|l| l.contains(text.as_str()));
             verdict(

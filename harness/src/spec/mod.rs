@@ -2,10 +2,12 @@
 //! file (made by `scenario::validate`), and the matrix of (scenario, pool) entries that CI
 //! shards split. ("Plan" is the capacity planner's word, for a fleet's sizing.)
 
+mod discard;
 mod kernel;
 mod matrix;
 mod model;
 
+pub use discard::DiscardSpec;
 pub use kernel::KernelRequest;
 pub use matrix::{matrix, select, select_across, MatrixEntry, Shard};
 pub use model::*;

@@ -56,6 +56,9 @@ pub struct PoolSpec {
     pub block_zeroing: bool,
     /// Pass discards down to the data device. Kernel default: on.
     pub discard_passdown: bool,
+    /// `ignore_discard`: the pool takes no discards at all (its thins refuse them with
+    /// EOPNOTSUPP). Default off.
+    pub ignore_discard: bool,
     /// What the pool does when data space runs out.
     pub no_space: NoSpacePolicy,
     /// `dm_thin_pool` module's `no_space_timeout` to set for the run (`None`: leave it).
@@ -560,6 +563,8 @@ pub enum Action {
     /// `engine-vs-fio`: the peer benchmark, thinbench's engine and fio alternating on
     /// one thin.
     EngineVsFio(PeerSpec),
+    /// `discard`: BLKDISCARD of byte ranges of a thin.
+    Discard(super::discard::DiscardSpec),
 }
 
 impl Action {
@@ -581,6 +586,7 @@ impl Action {
             Action::Replay(_) => "replay",
             Action::Io(_) => "io",
             Action::EngineVsFio(_) => "engine-vs-fio",
+            Action::Discard(_) => "discard",
         }
     }
 }
@@ -918,13 +924,17 @@ pub enum Expect {
     P50AtLeast(Duration),
     /// A kernel log line during the step contains this text.
     KernelLog(String),
+    /// Data blocks each named thin maps after the step, as the kernel reports them.
+    Mapped(Vec<(Ident, u64)>),
+    /// Bytes the pool discarded on its data device during the step (block-layer counters).
+    DataDiscardBytes(Bytes),
 }
 
 /// An expected block count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockCount {
-    /// Exactly this many.
-    Exact(u64),
+    /// Exactly this many (negative: the step freed blocks).
+    Exact(i64),
     /// What the workload counted as distinct chunks first touched (the built-in oracle).
     ChunksTouched,
 }

@@ -7,6 +7,7 @@ mod cow;
 mod ctx;
 mod deferred;
 mod delete;
+mod discard;
 mod fill;
 mod io;
 mod metadata;
@@ -39,5 +40,6 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::Replay(r) => power::replay(ctx, r),
         Action::Io(s) => io::io(ctx, s),
         Action::EngineVsFio(p) => io::engine_vs_fio(ctx, p),
+        Action::Discard(d) => discard::run(ctx, d),
     }
 }

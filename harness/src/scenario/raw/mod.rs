@@ -6,6 +6,7 @@
 //! with the planner's plans), whose table reader reports every unknown key and wrong type
 //! at once; each kind of table (and its [`KeySet`]) has a file of its own here.
 
+mod discard_keys;
 mod expect;
 mod fault;
 mod pool;

@@ -105,6 +105,7 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 "replay",
                 "io",
                 "engine-vs-fio",
+                "discard",
             ]),
             "What the step does.",
         )
@@ -357,6 +358,7 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 ),
             ],
         ),
+        ("discard", super::discard_keys::DISCARD_KEYS),
     ],
 };
 
@@ -407,13 +409,17 @@ pub(crate) struct RawStep {
     pub job_file: Field<String>,
     pub rounds: Field<i64>,
     pub sampling_cost: Field<bool>,
+    /// discard: bytes per discard.
+    pub length: Field<IntOrText>,
+    /// discard's `stride`, a size (other actions' `stride` is a count: `stride`).
+    pub stride_size: Field<IntOrText>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 38] = [
+        let fields: [(&'static str, Option<Span>); 40] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -452,6 +458,8 @@ impl RawStep {
             ("job_file", self.job_file.key()),
             ("rounds", self.rounds.key()),
             ("sampling_cost", self.sampling_cost.key()),
+            ("length", self.length.key()),
+            ("stride", self.stride_size.key()),
         ];
         present(fields)
     }
@@ -465,6 +473,8 @@ impl RawStep {
         let name = r.string("name", "a string", d);
         let action = r.string("action", "a string", d);
         let pools = read_pools(&mut r, d);
+        // discard's `stride` is a size; the other actions' a count.
+        let sized_stride = action.value().is_some_and(|a| a.get_ref() == "discard");
         let expect = match r.take("expect", &[TomlKind::Table]) {
             None => Field::Absent,
             Some((k, v)) => match table_entries(v, "`expect`", d) {
@@ -517,7 +527,16 @@ impl RawStep {
                 "a string: \"none\", \"fstrim\", \"discard-mount\" or \"blkdiscard\"",
                 d,
             ),
-            stride: r.integer("stride", "an integer number of chunks", d),
+            stride: if sized_stride {
+                Field::Absent
+            } else {
+                r.integer("stride", "an integer number of chunks", d)
+            },
+            stride_size: if sized_stride {
+                r.size("stride", d)
+            } else {
+                Field::Absent
+            },
             snapshots: r.integer("snapshots", "an integer (the most snapshots to take)", d),
             repair: r.boolean("repair", d),
             points: r.int_or_text("points", "\"all\" or an integer number of replay points", d),
@@ -534,6 +553,7 @@ impl RawStep {
             job_file: r.string("job_file", "a string: a path to a fio job file", d),
             rounds: r.integer("rounds", "an integer (A B pairs per case)", d),
             sampling_cost: r.boolean("sampling_cost", d),
+            length: r.size("length", d),
             expect,
         };
         r.finish(d);

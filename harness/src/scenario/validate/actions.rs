@@ -18,9 +18,10 @@ pub(super) enum ActionKind {
     Replay,
     Io,
     EngineVsFio,
+    Discard,
 }
 
-pub(super) const ACTIONS: [(&str, ActionKind); 15] = [
+pub(super) const ACTIONS: [(&str, ActionKind); 16] = [
     ("create-thin", ActionKind::CreateThin),
     ("snapshot", ActionKind::Snapshot),
     ("delete-thin", ActionKind::DeleteThin),
@@ -36,10 +37,11 @@ pub(super) const ACTIONS: [(&str, ActionKind); 15] = [
     ("replay", ActionKind::Replay),
     ("io", ActionKind::Io),
     ("engine-vs-fio", ActionKind::EngineVsFio),
+    ("discard", ActionKind::Discard),
 ];
 
 /// Action names kept for later versions of the format.
-pub(super) const RESERVED_ACTIONS: [&str; 5] = ["fault", "mkfs", "mount", "fstrim", "discard"];
+pub(super) const RESERVED_ACTIONS: [&str; 4] = ["fault", "mkfs", "mount", "fstrim"];
 
 impl ActionKind {
     pub(super) fn name(self) -> &'static str {
@@ -73,7 +75,8 @@ impl ActionKind {
             | A::Delete
             | A::RepairMetadata
             | A::Reboot
-            | A::Replay => (false, false, false, false),
+            | A::Replay
+            | A::Discard => (false, false, false, false),
         };
         Observes {
             errors,

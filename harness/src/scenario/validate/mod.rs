@@ -16,6 +16,7 @@
 mod actions;
 mod deferred;
 mod delete;
+mod discard;
 mod expect;
 mod fault;
 mod fill;
