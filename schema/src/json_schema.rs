@@ -4,7 +4,8 @@
 //! choices from them (docs/editors.md).
 //!
 //! What is emitted, so a small validator can check it: `type`, `properties`,
-//! `additionalProperties: false`, `required`, `enum`, `const`, `pattern`, `minLength`,
+//! `additionalProperties` (`false`, or the schema of every value of a table of names
+//! the file chooses), `required`, `enum`, `const`, `pattern`, `minLength`,
 //! `minimum`/`maximum`, `items`, `minItems`, `anyOf`, and per variant an `allOf` of
 //! `if` (`properties: {tag: {const}}`, `required: [tag]`) / `then` (`properties:
 //! {key: false}` for every key of the other variants). Patterns are shapes, looser than

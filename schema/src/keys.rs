@@ -243,14 +243,13 @@ impl KeySet {
     }
     /// Every description of `name`: one, or one per variant where variants give the
     /// same key different types (discard's `stride` is a size, small-write's a count).
-    pub fn descriptions(&self, name: &str) -> Vec<&'static Key> {
+    pub fn descriptions<'n>(&self, name: &'n str) -> impl Iterator<Item = &'static Key> + 'n {
         let common: &'static [Key] = self.common;
         let variants: &'static [(&'static str, &'static [Key])] = self.variants;
         common
             .iter()
             .chain(variants.iter().flat_map(|(_, keys)| keys.iter()))
-            .filter(|k| k.name == name)
-            .collect()
+            .filter(move |k| k.name == name)
     }
     /// The variant names.
     pub fn variant_names(&self) -> Vec<&'static str> {

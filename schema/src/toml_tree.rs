@@ -311,7 +311,6 @@ impl<'t> TableReader<'t> {
         debug_assert!(
             self.keys
                 .descriptions(key)
-                .iter()
                 .any(|k| kinds.iter().all(|t| k.ty.takes(*t))
                     && k.ty.toml_kinds().iter().all(|t| kinds.contains(t))),
             "{key} is not read as {kinds:?} in {:?}",

@@ -511,7 +511,10 @@ impl PoolBackend for FakePool {
             let why = "the pool has ignore_discard";
             return Err(errno("BLKDISCARD", &t.dm.name, Errno::EOPNOTSUPP, why));
         }
-        let file = t.file.as_deref().ok_or(BackendError::NoSuchThin(name.to_string()))?;
+        let file = t
+            .file
+            .as_deref()
+            .ok_or(BackendError::NoSuchThin(name.to_string()))?;
         super::discard::punch_chunks(file, t.size, chunk, offset, len)
     }
 

@@ -4,8 +4,8 @@
 
 pub mod btree_walk;
 pub mod device_safety;
-mod discard;
 pub mod direct_lvm;
+mod discard;
 pub mod dm;
 mod error;
 pub mod fake;

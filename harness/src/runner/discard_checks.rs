@@ -103,7 +103,10 @@ mod tests {
 
     fn io(dev: u32, discard_sectors: Option<u64>) -> Result<PoolIo, String> {
         let d = DeviceIo {
-            dev: DevNum { major: 7, minor: dev },
+            dev: DevNum {
+                major: 7,
+                minor: dev,
+            },
             request_based: true,
             stats: DiskStats {
                 discards: discard_sectors.map(|_| 1),
@@ -112,12 +115,18 @@ mod tests {
                 ..Default::default()
             },
         };
-        Ok(PoolIo { data: d, metadata: d })
+        Ok(PoolIo {
+            data: d,
+            metadata: d,
+        })
     }
 
     #[test]
     fn the_discarded_bytes_are_the_sector_delta_of_the_data_device() {
-        assert_eq!(discarded(&io(1, Some(256)), &io(1, Some(2304))), Ok(2048 * 512));
+        assert_eq!(
+            discarded(&io(1, Some(256)), &io(1, Some(2304))),
+            Ok(2048 * 512)
+        );
         assert_eq!(discarded(&io(1, Some(5)), &io(1, Some(5))), Ok(0));
     }
 

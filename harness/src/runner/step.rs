@@ -10,8 +10,8 @@ use thinbench_schema::record::{
 
 use super::actions::{self, ActionOutput, StepCtx};
 use super::case::{check, sample, verdict, CaseState};
-use super::error::StepError;
 use super::discard_checks;
+use super::error::StepError;
 use super::iostat;
 use super::sampler::Sampler;
 use crate::backend::PoolBackend;

@@ -79,7 +79,12 @@ impl DiscardSpec {
 mod tests {
     use super::*;
 
-    fn spec(offset: u64, length: Option<u64>, stride: Option<u64>, count: Option<u64>) -> DiscardSpec {
+    fn spec(
+        offset: u64,
+        length: Option<u64>,
+        stride: Option<u64>,
+        count: Option<u64>,
+    ) -> DiscardSpec {
         DiscardSpec {
             thin: Ident::new("t").unwrap(),
             offset: Bytes(offset),
@@ -91,8 +96,14 @@ mod tests {
 
     #[test]
     fn one_discard_runs_to_the_end_without_a_length() {
-        assert_eq!(spec(4096, None, None, None).ranges(Bytes(65536)), vec![(Bytes(4096), Bytes(61440))]);
-        assert_eq!(spec(0, Some(512), None, None).ranges(Bytes(65536)), vec![(Bytes(0), Bytes(512))]);
+        assert_eq!(
+            spec(4096, None, None, None).ranges(Bytes(65536)),
+            vec![(Bytes(4096), Bytes(61440))]
+        );
+        assert_eq!(
+            spec(0, Some(512), None, None).ranges(Bytes(65536)),
+            vec![(Bytes(0), Bytes(512))]
+        );
     }
 
     #[test]
@@ -103,7 +114,10 @@ mod tests {
         assert_eq!(r[4], (Bytes(8 * 65536), Bytes(65536)));
         // From block 1, a 2-block discard every 3 blocks: 1-2, 4-5, 7-8 (10-11 does not fit).
         let r = spec(65536, Some(131072), Some(196608), None).ranges(Bytes(10 * 65536));
-        assert_eq!(r.iter().map(|(o, _)| o.0 / 65536).collect::<Vec<_>>(), vec![1, 4, 7]);
+        assert_eq!(
+            r.iter().map(|(o, _)| o.0 / 65536).collect::<Vec<_>>(),
+            vec![1, 4, 7]
+        );
     }
 
     #[test]

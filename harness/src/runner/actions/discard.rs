@@ -119,9 +119,9 @@ mod tests {
     #[test]
     fn cut_keeps_what_lies_outside_the_discarded_bytes() {
         let log = vec![
-            (Bytes(0), Bytes(C), 1),         // inside: gone
+            (Bytes(0), Bytes(C), 1),           // inside: gone
             (Bytes(C - 4096), Bytes(8192), 2), // across the end: its tail stays
-            (Bytes(2 * C), Bytes(4096), 3),  // outside: kept
+            (Bytes(2 * C), Bytes(4096), 3),    // outside: kept
         ];
         let out = cut(&log, 0, C);
         assert_eq!(
@@ -130,6 +130,9 @@ mod tests {
         );
         // Across both edges: both ends stay.
         let out = cut(&[(Bytes(0), Bytes(3 * C), 7)], C, 2 * C);
-        assert_eq!(out, vec![(Bytes(0), Bytes(C), 7), (Bytes(2 * C), Bytes(C), 7)]);
+        assert_eq!(
+            out,
+            vec![(Bytes(0), Bytes(C), 7), (Bytes(2 * C), Bytes(C), 7)]
+        );
     }
 }

@@ -33,13 +33,18 @@ impl Checker {
     ) -> (Option<Action>, Effect) {
         let mut ok = true;
         let offset = self.size("offset", &s.offset, 0, &RANGE);
-        let length = self.optional_range("length", &s.length, 1);
+        let length = self.optional_range("length", &s.length, SECTOR_SIZE);
         let stride = self.optional_range("stride", &s.stride_size, 0);
         let count = match &s.count {
             Field::Absent => Some(None),
             Field::Invalid { .. } => None,
             Field::Given { value, .. } => self
-                .int_value("count", value, (1, MAX_DISCARDS), Some("count is how many discards, `stride` apart"))
+                .int_value(
+                    "count",
+                    value,
+                    (1, MAX_DISCARDS),
+                    Some("count is how many discards, `stride` apart"),
+                )
                 .map(|n| Some(n as u64)),
         };
         if let (Some(key), Field::Absent) = (s.count.key(), &s.stride_size) {
@@ -58,7 +63,8 @@ impl Checker {
             );
             ok = false;
         }
-        if let (Some(Some(st)), Field::Absent, Some(key)) = (stride, &s.count, s.stride_size.key()) {
+        if let (Some(Some(st)), Field::Absent, Some(key)) = (stride, &s.count, s.stride_size.key())
+        {
             if st.0 == 0 {
                 self.err_hint(
                     key,
@@ -96,17 +102,20 @@ impl Checker {
     }
 
     /// A size key that may be absent, within [`RANGE`] and at least `min`.
-    fn optional_range(&mut self, key: &str, f: &Field<crate::scenario::raw::IntOrText>, min: u64) -> Option<Option<Bytes>> {
+    fn optional_range(
+        &mut self,
+        key: &str,
+        f: &Field<crate::scenario::raw::IntOrText>,
+        min: u64,
+    ) -> Option<Option<Bytes>> {
         match f {
             Field::Absent => Some(None),
             Field::Invalid { .. } => None,
             Field::Given { value, .. } => {
                 let b = self.bytes(key, value)?;
-                let rule = SizeRule {
-                    min: min.max(RANGE.min),
-                    ..RANGE
-                };
-                self.size_rule(key, value.span(), b, &rule).then_some(Some(b))
+                let rule = SizeRule { min, ..RANGE };
+                self.size_rule(key, value.span(), b, &rule)
+                    .then_some(Some(b))
             }
         }
     }
@@ -132,7 +141,10 @@ impl Checker {
                     let id = self.ident(name, "thin name in `mapped`");
                     let blocks = u64::try_from(*n.get_ref()).ok();
                     if blocks.is_none() {
-                        self.err(n.span(), format!("`mapped.{}` must not be negative", name.get_ref()));
+                        self.err(
+                            n.span(),
+                            format!("`mapped.{}` must not be negative", name.get_ref()),
+                        );
                     }
                     match (id, blocks) {
                         (Some(id), Some(b)) => thins.push((id, b)),
@@ -150,7 +162,10 @@ impl Checker {
                 Some(b) => {
                     self.err_hint(
                         value.span(),
-                        format!("`data_discard_bytes` is {}, not a multiple of 512 bytes", b.human()),
+                        format!(
+                            "`data_discard_bytes` is {}, not a multiple of 512 bytes",
+                            b.human()
+                        ),
                         "the block layer counts discarded sectors of 512 bytes",
                     );
                     ok = false;

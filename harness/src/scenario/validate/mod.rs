@@ -35,6 +35,8 @@ mod write;
 #[cfg(test)]
 mod backing_tests;
 #[cfg(test)]
+mod discard_tests;
+#[cfg(test)]
 mod runnable_tests;
 #[cfg(test)]
 mod schema_tests;
