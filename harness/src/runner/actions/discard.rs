@@ -1,13 +1,15 @@
 //! The `discard` action: BLKDISCARD of byte ranges of a thin. The model unmaps the
 //! whole chunks of each range the kernel took (its prediction: minus the blocks freed,
 //! which no other thin shares), and the case forgets what it wrote there: those chunks
-//! read as zeroes now, and the next write to one provisions it again.
+//! read as zeroes now, and the next write to one provisions it again. What the case
+//! still knows of the thin is read back (the integrity oracle).
 
 use thinbench_schema::ids::Ident;
 use thinbench_schema::record::{Better, MetricKind};
 use thinbench_schema::units::Bytes;
 
 use super::ctx::{metric, ActionOutput, StepCtx};
+use super::write::verify_thin;
 use crate::runner::case::{CaseState, LoggedWrite};
 use crate::runner::error::StepError;
 use crate::spec::DiscardSpec;
@@ -40,11 +42,15 @@ pub fn run(ctx: &mut StepCtx<'_>, d: &DiscardSpec) -> Result<ActionOutput, StepE
         unmapped += e.unmapped.0;
         freed += e.freed.0;
     }
+    // The rest of the thin is untouched: every write the case still knows reads back
+    // (in partial chunks too, which dm-thin leaves mapped).
+    let kept = verify_thin(ctx, &d.thin, &format!("{} after the discards", d.thin))?;
     let m = |name: &str, v: u64, unit: &str| {
         metric(name, v as f64, unit, MetricKind::Exact, Better::Neither)
     };
     Ok(ActionOutput {
         predicted: Some(-(freed as i64)),
+        checks: vec![kept],
         metrics: vec![
             m("discard.requests", done, "count"),
             m("discard.bytes", bytes, "bytes"),

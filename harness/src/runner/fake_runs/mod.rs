@@ -2,6 +2,7 @@
 //! expectation checks and the error paths, without root or a VM. What the kernel does
 //! is the VM tests' to prove; these prove what the runner does with it.
 
+mod discard;
 mod expect;
 mod grammar;
 mod steps;
