@@ -216,4 +216,45 @@ mod tests {
             json!("a")
         );
     }
+
+    const TWO: KeySet = KeySet {
+        table: "[[step]]",
+        doc: "a step",
+        tag: Some("kind"),
+        common: &[
+            Key::new("kind", Ty::Enum(&["a", "b"]), "which").required(),
+            Key::new("names", Ty::Map(&Ty::Bool), "by name"),
+        ],
+        variants: &[
+            (
+                "a",
+                &[Key::new(
+                    "stride",
+                    Ty::Int {
+                        min: Some(1),
+                        max: None,
+                    },
+                    "a count",
+                )],
+            ),
+            ("b", &[Key::new("stride", Ty::Size, "a size")]),
+        ],
+    };
+
+    #[test]
+    fn a_key_with_a_type_per_variant_takes_any_and_a_map_takes_any_name() {
+        let s: Value = serde_json::from_str(&generate("X", &TWO)).expect("json");
+        let any = s["properties"]["stride"]["anyOf"]
+            .as_array()
+            .expect("anyOf");
+        assert_eq!(any.len(), 2);
+        assert_eq!(any[0]["type"], json!("integer"));
+        assert_eq!(any[1]["type"], json!(["integer", "string"]));
+        assert_eq!(TWO.descriptions("stride").count(), 2);
+        assert_eq!(
+            s["properties"]["names"]["additionalProperties"],
+            json!({ "type": "boolean" })
+        );
+        assert_eq!(Ty::Map(&Ty::Bool).sample(), "{ x = true }");
+    }
 }
