@@ -87,7 +87,7 @@ pub enum Kind {
     Eopnotsupp,
     /// A kernel or tool refusal without an errno (table load rejected, lvm refused).
     Refused,
-    /// Not possible here.
+    /// Not possible here (this pool kind, environment or backend).
     Unsupported,
     /// Anything else.
     Other,
@@ -145,6 +145,8 @@ impl Kind {
             Errno::EINVAL => Kind::Einval,
             Errno::EPERM | Errno::EACCES => Kind::Eperm,
             Errno::ETIMEDOUT => Kind::Etimedout,
+            // The kernel's "operation not supported" (a read-only pool's thin messages; a
+            // discard to an ignore_discard pool).
             Errno::EOPNOTSUPP => Kind::Eopnotsupp,
             _ => Kind::Other,
         }

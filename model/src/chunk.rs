@@ -21,13 +21,19 @@
 //!   copy allocates one block and frees the old one (net zero), but needs a free block:
 //!   in a full pool it fails with ENOSPC although nothing is really shared any more.
 //! * Discards unmap only chunks they cover entirely (`get_bio_block_range` rounds the
-//!   start up and the end down); a block is freed when its last reference goes.
+//!   start up and the end down); a block is freed when its last reference goes. A
+//!   discard of a shared chunk unmaps it from the discarded thin only: the block stays
+//!   allocated for the others (and is not passed down to the data device). A pool with
+//!   `ignore_discard` takes no discards ([`PoolModel::set_ignore_discard`]): its thins
+//!   refuse them (EOPNOTSUPP) and nothing is unmapped. Checked on Linux 6.1 (a partial
+//!   block, a shared block, both features, a range past the thin's end: EINVAL from the
+//!   block layer, before dm-thin).
 //! * An allocation with no free block fails (`alloc_data_block` → ENOSPC) and changes
 //!   nothing. The kernel cannot reuse blocks freed in the current metadata transaction,
 //!   but it commits and retries before declaring the pool full, so "free" here is the
 //!   same count the pool reports after a commit (status reads commit).
 //!
-//! Not modelled: external origins, the `ignore_discard` feature, held metadata snapshots
+//! Not modelled: external origins, held metadata snapshots
 //! (while one is held, unmapping does not free data blocks), a zero-length write, and the
 //! 24-bit wrap of `time`. A whole-chunk write is assumed to reach dm-thin as one bio: a
 //! device whose `max_sectors_kb` is below the chunk size splits it and the kernel copies.
@@ -150,6 +156,8 @@ pub struct PoolModel {
     freed: Vec<u64>,
     /// Blocks `next_fresh..total` were never allocated.
     next_fresh: u64,
+    /// The pool's `ignore_discard` feature: discards unmap nothing.
+    ignore_discard: bool,
 }
 
 impl PoolModel {
@@ -163,7 +171,14 @@ impl PoolModel {
             refs: HashMap::new(),
             freed: Vec::new(),
             next_fresh: 0,
+            ignore_discard: false,
         }
+    }
+
+    /// The pool's `ignore_discard` feature (fixed for the pool's life: the kernel refuses
+    /// a reload that changes it): on, discards unmap nothing.
+    pub fn set_ignore_discard(&mut self, on: bool) {
+        self.ignore_discard = on;
     }
 
     /// Chunk (data block) size.
@@ -333,7 +348,7 @@ impl PoolModel {
             .get_mut(&id)
             .ok_or(ModelError::NoSuchThin { id })?;
         let mut eff = DiscardEffect::default();
-        if first >= end {
+        if first >= end || self.ignore_discard {
             return Ok(eff);
         }
         // Collect first: unmapping touches the thin and the space map together.
@@ -697,6 +712,24 @@ mod tests {
         assert_eq!(e, DiscardEffect::default());
         // Rewriting a discarded chunk provisions again.
         assert_eq!(w(&mut p, 1, CHUNK, 4 * K).provisioned, DataBlocks(1));
+    }
+
+    #[test]
+    fn an_ignore_discard_pool_unmaps_nothing() {
+        let mut p = pool(100);
+        p.create_thin(id(1)).unwrap();
+        w(&mut p, 1, 0, 4 * CHUNK);
+        p.set_ignore_discard(true);
+        let e = p.discard(id(1), Bytes(0), Bytes(4 * CHUNK)).unwrap();
+        assert_eq!(e, DiscardEffect::default());
+        assert_eq!(usage(&p, 1), (4, 4, 0));
+        // An unknown thin is still an error.
+        assert!(p.discard(id(9), Bytes(0), Bytes(CHUNK)).is_err());
+        p.set_ignore_discard(false);
+        assert_eq!(
+            p.discard(id(1), Bytes(0), Bytes(4 * CHUNK)).unwrap().freed,
+            DataBlocks(4)
+        );
     }
 
     #[test]

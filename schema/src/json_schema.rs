@@ -4,7 +4,8 @@
 //! choices from them (docs/editors.md).
 //!
 //! What is emitted, so a small validator can check it: `type`, `properties`,
-//! `additionalProperties: false`, `required`, `enum`, `const`, `pattern`, `minLength`,
+//! `additionalProperties` (`false`, or the schema of every value of a table of names
+//! the file chooses), `required`, `enum`, `const`, `pattern`, `minLength`,
 //! `minimum`/`maximum`, `items`, `minItems`, `anyOf`, and per variant an `allOf` of
 //! `if` (`properties: {tag: {const}}`, `required: [tag]`) / `then` (`properties:
 //! {key: false}` for every key of the other variants). Patterns are shapes, looser than
@@ -91,9 +92,23 @@ fn table(t: &'static KeySet) -> Value {
     Value::Object(m)
 }
 
-/// A key's schema: its type's, with its doc (and the variants it belongs to).
+/// A key's schema: its type's, with its doc (and the variants it belongs to). A key
+/// whose variants give it different types takes any of them (`anyOf`): an editor must
+/// not flag what one variant's reader accepts.
 fn key(t: &KeySet, k: &Key) -> Value {
-    let mut v = match ty(&k.ty) {
+    let mut types: Vec<Value> = Vec::new();
+    for d in t.descriptions(k.name) {
+        let s = ty(&d.ty);
+        if !types.contains(&s) {
+            types.push(s);
+        }
+    }
+    let one = if types.len() > 1 {
+        json!({ "anyOf": types })
+    } else {
+        ty(&k.ty)
+    };
+    let mut v = match one {
         Value::Object(m) => m,
         _ => Map::new(),
     };
@@ -146,6 +161,7 @@ fn ty(t: &Ty) -> Value {
         }),
         Ty::Array(inner) => json!({ "type": "array", "items": ty(inner) }),
         Ty::Table(t) => json!({ "$ref": format!("#/definitions/{}", def_name(t)) }),
+        Ty::Map(inner) => json!({ "type": "object", "additionalProperties": ty(inner) }),
         Ty::Tables(t) => json!({
             "type": "array",
             "items": { "$ref": format!("#/definitions/{}", def_name(t)) }
@@ -199,5 +215,46 @@ mod tests {
             s["allOf"][0]["if"]["properties"]["kind"]["const"],
             json!("a")
         );
+    }
+
+    const TWO: KeySet = KeySet {
+        table: "[[step]]",
+        doc: "a step",
+        tag: Some("kind"),
+        common: &[
+            Key::new("kind", Ty::Enum(&["a", "b"]), "which").required(),
+            Key::new("names", Ty::Map(&Ty::Bool), "by name"),
+        ],
+        variants: &[
+            (
+                "a",
+                &[Key::new(
+                    "stride",
+                    Ty::Int {
+                        min: Some(1),
+                        max: None,
+                    },
+                    "a count",
+                )],
+            ),
+            ("b", &[Key::new("stride", Ty::Size, "a size")]),
+        ],
+    };
+
+    #[test]
+    fn a_key_with_a_type_per_variant_takes_any_and_a_map_takes_any_name() {
+        let s: Value = serde_json::from_str(&generate("X", &TWO)).expect("json");
+        let any = s["properties"]["stride"]["anyOf"]
+            .as_array()
+            .expect("anyOf");
+        assert_eq!(any.len(), 2);
+        assert_eq!(any[0]["type"], json!("integer"));
+        assert_eq!(any[1]["type"], json!(["integer", "string"]));
+        assert_eq!(TWO.descriptions("stride").count(), 2);
+        assert_eq!(
+            s["properties"]["names"]["additionalProperties"],
+            json!({ "type": "boolean" })
+        );
+        assert_eq!(Ty::Map(&Ty::Bool).sample(), "{ x = true }");
     }
 }

@@ -55,6 +55,9 @@ pub enum Ty {
     Array(&'static Ty),
     /// A table (`[step.expect]`, `[defaults]`).
     Table(&'static KeySet),
+    /// A table of names the file chooses (thin names), each value of this type
+    /// (`mapped = { origin = 16 }`).
+    Map(&'static Ty),
     /// An array of tables (`[[pool]]`, `[[rule]]`).
     Tables(&'static KeySet),
 }
@@ -99,7 +102,7 @@ impl Ty {
             Ty::NumberOrDuration => &[K::Float, K::Integer, K::String],
             Ty::OneOrMany => &[K::String, K::Array],
             Ty::Array(_) | Ty::Tables(_) => &[K::Array],
-            Ty::Table(_) => &[K::Table],
+            Ty::Table(_) | Ty::Map(_) => &[K::Table],
         }
     }
 
@@ -130,6 +133,7 @@ impl Ty {
             Ty::OneOrMany => "\"x*\"".to_owned(),
             Ty::Array(t) => format!("[{}]", t.sample()),
             Ty::Table(ks) => ks.sample_inline(None),
+            Ty::Map(t) => format!("{{ x = {} }}", t.sample()),
             Ty::Tables(ks) => format!("[{}]", ks.sample_inline(None)),
         }
     }
@@ -236,6 +240,16 @@ impl KeySet {
             .iter()
             .chain(variants.iter().flat_map(|(_, keys)| keys.iter()))
             .find(|k| k.name == name)
+    }
+    /// Every description of `name`: one, or one per variant where variants give the
+    /// same key different types (discard's `stride` is a size, small-write's a count).
+    pub fn descriptions<'n>(&self, name: &'n str) -> impl Iterator<Item = &'static Key> + 'n {
+        let common: &'static [Key] = self.common;
+        let variants: &'static [(&'static str, &'static [Key])] = self.variants;
+        common
+            .iter()
+            .chain(variants.iter().flat_map(|(_, keys)| keys.iter()))
+            .filter(move |k| k.name == name)
     }
     /// The variant names.
     pub fn variant_names(&self) -> Vec<&'static str> {

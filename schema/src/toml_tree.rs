@@ -310,8 +310,8 @@ impl<'t> TableReader<'t> {
     ) -> Option<&'t (Spanned<String>, Spanned<Node>)> {
         debug_assert!(
             self.keys
-                .key(key)
-                .is_some_and(|k| kinds.iter().all(|t| k.ty.takes(*t))
+                .descriptions(key)
+                .any(|k| kinds.iter().all(|t| k.ty.takes(*t))
                     && k.ty.toml_kinds().iter().all(|t| kinds.contains(t))),
             "{key} is not read as {kinds:?} in {:?}",
             self.keys

@@ -367,7 +367,9 @@ impl DirectLvmPool {
         ])?;
         let chunk = format!("{}s", spec.chunk.sectors().0);
         let zero = if spec.block_zeroing { "y" } else { "n" };
-        let discards = if spec.discard_passdown {
+        let discards = if spec.ignore_discard {
+            "ignore"
+        } else if spec.discard_passdown {
             "passdown"
         } else {
             "nopassdown"
@@ -425,6 +427,12 @@ impl DirectLvmPool {
             return Err(status(format!(
                 "lvm's pool table `{t}` does not have block zeroing {}",
                 if spec.block_zeroing { "on" } else { "off" }
+            )));
+        }
+        if t.has_feature("ignore_discard") != spec.ignore_discard {
+            return Err(status(format!(
+                "lvm's pool table `{t}` does not have ignore_discard {}",
+                if spec.ignore_discard { "on" } else { "off" }
             )));
         }
         Ok(())

@@ -88,6 +88,8 @@ struct FakeState {
     refs: BTreeMap<u64, u32>,
     transaction_id: u64,
     error_if_no_space: bool,
+    /// The pool's `ignore_discard`: discards fail with EOPNOTSUPP, as the kernel's do.
+    ignore_discard: bool,
     fail: BTreeMap<FakeOp, Errno>,
 }
 
@@ -320,6 +322,7 @@ impl FakePool {
                 refs: BTreeMap::new(),
                 transaction_id: 0,
                 error_if_no_space,
+                ignore_discard: false,
                 fail: BTreeMap::new(),
             })),
             thins: BTreeMap::new(),
@@ -332,6 +335,11 @@ impl FakePool {
     /// The next call of `op` fails with `e` (once).
     pub fn fail_next(&self, op: FakeOp, e: Errno) {
         lock(&self.state).fail.insert(op, e);
+    }
+
+    /// The pool's `ignore_discard` feature: discards are refused (EOPNOTSUPP).
+    pub fn set_ignore_discard(&self, on: bool) {
+        lock(&self.state).ignore_discard = on;
     }
 
     /// A handle that injects failures while the runner owns the pool.
@@ -503,6 +511,23 @@ impl PoolBackend for FakePool {
 
     fn thin(&self, name: &Ident) -> Option<&ThinDev> {
         self.thins.get(name)
+    }
+
+    fn discard(&mut self, name: &Ident, offset: Bytes, len: Bytes) -> Result<(), BackendError> {
+        let t = self.known(name)?.clone();
+        let (chunk, ignore) = {
+            let s = lock(&self.state);
+            (s.chunk, s.ignore_discard)
+        };
+        if ignore {
+            let why = "the pool has ignore_discard";
+            return Err(errno("BLKDISCARD", &t.dm.name, Errno::EOPNOTSUPP, why));
+        }
+        let file = t
+            .file
+            .as_deref()
+            .ok_or(BackendError::NoSuchThin(name.to_string()))?;
+        super::discard::punch_chunks(file, t.size, chunk, offset, len)
     }
 
     fn deactivate_thin(&mut self, name: &Ident, deferred: bool) -> Result<(), BackendError> {

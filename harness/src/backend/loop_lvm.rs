@@ -57,7 +57,9 @@ pub fn features(spec: &PoolSpec) -> Vec<&'static str> {
     if !spec.block_zeroing {
         f.push("skip_block_zeroing");
     }
-    if !spec.discard_passdown {
+    if spec.ignore_discard {
+        f.push("ignore_discard");
+    } else if !spec.discard_passdown {
         f.push("no_discard_passdown");
     }
     if spec.no_space == NoSpacePolicy::Error {

@@ -6,6 +6,7 @@ pub mod btree_walk;
 pub mod case_device;
 pub mod device_safety;
 pub mod direct_lvm;
+mod discard;
 pub mod dm;
 mod error;
 pub mod fake;

@@ -295,6 +295,15 @@ pub trait PoolBackend {
     /// removed. Idempotent.
     fn teardown(&mut self) -> Vec<String>;
 
+    /// BLKDISCARD of `len` bytes at `offset` of thin `name`'s device; the fake punches
+    /// holes in its file instead.
+    fn discard(&mut self, name: &Ident, offset: Bytes, len: Bytes) -> Result<(), BackendError> {
+        let t = self
+            .thin(name)
+            .ok_or_else(|| BackendError::NoSuchThin(name.to_string()))?;
+        super::discard::blkdiscard(&t.node(), offset, len)
+    }
+
     /// `thin_ls` of the live pool, from a metadata snapshot (the accounting cross-check).
     fn thin_ls(&self) -> Result<Vec<thin_tools::ThinLsRow>, BackendError> {
         thin_tools::thin_ls(self.pool_dm_name(), &self.known_metadata_device()?)

@@ -10,6 +10,7 @@ mod case_run;
 mod context;
 mod control_state;
 mod crosscheck;
+mod discard_checks;
 pub mod error;
 pub(crate) mod faults;
 mod iostat;

@@ -154,6 +154,7 @@ impl PoolFactory for FakePools {
             DataBlocks(data.0 / pool.chunk.bytes().0),
             pool.no_space == NoSpacePolicy::Error,
         )?;
+        fake.set_ignore_discard(pool.ignore_discard);
         if let Some(p) = self.prepare.as_mut() {
             p(&fake);
         }

@@ -10,6 +10,7 @@ use thinbench_schema::record::{
 
 use super::actions::{self, ActionOutput, StepCtx};
 use super::case::{check, sample, verdict, CaseState};
+use super::discard_checks;
 use super::error::StepError;
 use super::iostat;
 use super::sampler::Sampler;
@@ -129,7 +130,14 @@ pub fn run_step(
                     allocated: &observed,
                     lower: lower.first().copied(),
                 };
-                let x = expectation(e, &out, &seen, step);
+                // The discard expectations read the kernel after the step.
+                let x = match e {
+                    Expect::Mapped(want) => discard_checks::mapped(want, &*backend, step),
+                    Expect::DataDiscardBytes(want) => {
+                        discard_checks::data_discard_bytes(*want, &io_before, &io_after, step)
+                    }
+                    _ => expectation(e, &out, &seen, step),
+                };
                 r.expectations.push(x);
             }
             r.workload = out.workload;
@@ -454,6 +462,13 @@ fn expectation(
             after
                 .map(|u| u.transaction_id.to_string())
                 .unwrap_or_else(|| "unknown".into()),
+            step,
+        ),
+        // Read from the kernel by `run_step` (discard_checks).
+        Expect::Mapped(_) | Expect::DataDiscardBytes(_) => check(
+            "discard expectation",
+            "checked from the kernel".into(),
+            "not checked".into(),
             step,
         ),
         Expect::KernelLog(text) => {

@@ -3,12 +3,14 @@
 //! shards split. ("Plan" is the capacity planner's word, for a fleet's sizing.)
 
 mod control;
+mod discard;
 mod kernel;
 mod matrix;
 mod model;
 mod table;
 
 pub use control::{ActivateSpec, ControlDevice, MessageSpec, PoolMessage, PoolRefusal};
+pub use discard::DiscardSpec;
 pub use kernel::KernelRequest;
 pub use matrix::{matrix, select, select_across, MatrixEntry, Shard};
 pub use model::*;

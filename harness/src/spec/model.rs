@@ -59,6 +59,9 @@ pub struct PoolSpec {
     pub block_zeroing: bool,
     /// Pass discards down to the data device. Kernel default: on.
     pub discard_passdown: bool,
+    /// `ignore_discard`: the pool takes no discards at all (its thins refuse them with
+    /// EOPNOTSUPP). Default off.
+    pub ignore_discard: bool,
     /// What the pool does when data space runs out.
     pub no_space: NoSpacePolicy,
     /// `dm_thin_pool` module's `no_space_timeout` to set for the run (`None`: leave it).
@@ -606,6 +609,8 @@ pub enum Action {
     /// `resize`: the data or metadata device grown (or a refused shrink), live or with
     /// the pool down.
     Resize(ResizeSpec),
+    /// `discard`: BLKDISCARD of byte ranges of a thin.
+    Discard(super::discard::DiscardSpec),
 }
 
 impl Action {
@@ -637,6 +642,7 @@ impl Action {
             Action::Deactivate { .. } => "deactivate",
             Action::Reload(_) => "reload",
             Action::Resize(_) => "resize",
+            Action::Discard(_) => "discard",
         }
     }
 }
@@ -1009,13 +1015,17 @@ pub enum Expect {
     LowerDataBlocksAllocated(i64),
     /// The pool's transaction id after the step (its status).
     TransactionId(u64),
+    /// Data blocks each named thin maps after the step, as the kernel reports them.
+    Mapped(Vec<(Ident, u64)>),
+    /// Bytes the pool discarded on its data device during the step (block-layer counters).
+    DataDiscardBytes(Bytes),
 }
 
 /// An expected block count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockCount {
-    /// Exactly this many.
-    Exact(u64),
+    /// Exactly this many (negative: the step freed blocks).
+    Exact(i64),
     /// What the workload counted as distinct chunks first touched (the built-in oracle).
     ChunksTouched,
 }

@@ -105,11 +105,21 @@ fn check(root: &Value, s: &Value, v: &Value, path: &str, errs: &mut Vec<String>)
                 }
             }
             "additionalProperties" => {
-                assert_eq!(kw, &Value::Bool(false), "only additionalProperties: false");
+                // false: no other keys; a schema: every other key's value (a table of
+                // names the file chooses, `mapped = { thin = 1 }`).
+                assert!(
+                    kw == &Value::Bool(false) || kw.is_object(),
+                    "additionalProperties: false or a schema"
+                );
                 let props = s.get("properties").and_then(Value::as_object);
                 if let Some(o) = v.as_object() {
-                    for name in o.keys() {
-                        if !props.is_some_and(|p| p.contains_key(name)) {
+                    for (name, x) in o {
+                        if props.is_some_and(|p| p.contains_key(name)) {
+                            continue;
+                        }
+                        if kw.is_object() {
+                            check(root, kw, x, &format!("{path}.{name}"), errs);
+                        } else {
                             errs.push(format!("{path}: unknown key {name}"));
                         }
                     }

@@ -10,6 +10,7 @@ mod ctx;
 mod deferred;
 mod delete;
 mod device;
+mod discard;
 mod fill;
 mod io;
 mod metadata;
@@ -66,5 +67,6 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::Deactivate { thin } => control::deactivate(ctx, thin),
         Action::Reload(r) => reload::reload(ctx, r),
         Action::Resize(r) => reload::resize(ctx, r),
+        Action::Discard(d) => discard::run(ctx, d),
     }
 }

@@ -4,6 +4,7 @@
 
 mod background;
 mod control;
+mod discard;
 mod expect;
 mod grammar;
 mod reload;

@@ -2,8 +2,8 @@
 
 use crate::scenario::error::Diagnostic;
 use serde_spanned::Spanned;
-use thinbench_schema::keys::{Key, KeySet, Ty};
-use thinbench_schema::toml_tree::{Field, IntOrText, Node, TableReader};
+use thinbench_schema::keys::{Key, KeySet, TomlKind, Ty};
+use thinbench_schema::toml_tree::{table_entries, Field, IntOrText, Node, TableReader};
 
 /// `[step.expect]` keys.
 pub(crate) const EXPECT_KEYS: KeySet = KeySet {
@@ -11,7 +11,7 @@ pub(crate) const EXPECT_KEYS: KeySet = KeySet {
     doc: "What a step expects to find after it ran; a mismatch fails the step.",
     tag: None,
     common: &[
-        Key::new("data_blocks_allocated", Ty::IntOrWord(&["chunks-touched"]), "Data blocks the pool allocated during the step: a count, or \"chunks-touched\" (the built-in oracle)."),
+        Key::new("data_blocks_allocated", Ty::IntOrWord(&["chunks-touched"]), "Data blocks the pool allocated during the step: a count (negative: freed), or \"chunks-touched\" (the built-in oracle)."),
         Key::new("mode", Ty::Enum(&["rw", "ro", "out_of_data_space", "Fail", "Error"]), "The pool's mode after the step, in the kernel's spelling."),
         Key::new("errors", Ty::Int { min: Some(0), max: None }, "Workload IO errors during the step."),
         Key::new("first_error", Ty::Str, "The workload's first error as an errno name, like \"ENOSPC\"."),
@@ -22,6 +22,8 @@ pub(crate) const EXPECT_KEYS: KeySet = KeySet {
         Key::new("kernel_log", Ty::Str, "A kernel log line during the step contains this text."),
         Key::new("lower_data_blocks_allocated", Ty::Int { min: None, max: None }, "stacked_levels: data blocks the pool right below allocated during the step (negative: freed)."),
         Key::new("transaction_id", Ty::Int { min: Some(0), max: None }, "The pool's transaction id after the step (its status)."),
+        Key::new("mapped", Ty::Map(&Ty::Int { min: Some(0), max: None }), "Data blocks each named thin maps after the step, as the kernel reports them: `{ thin = N }`."),
+        Key::new("data_discard_bytes", Ty::Size, "Bytes the pool discarded on its data device during the step (\"0B\": none), from the block layer's counters."),
     ],
     variants: &[],
 };
@@ -40,6 +42,10 @@ pub(crate) struct RawExpect {
     pub kernel_log: Field<String>,
     pub lower_data_blocks_allocated: Field<i64>,
     pub transaction_id: Field<i64>,
+    /// `mapped`: `(thin name, blocks)` as written; `Invalid` when any value is not an
+    /// integer.
+    pub mapped: Field<Vec<(Spanned<String>, Spanned<i64>)>>,
+    pub data_discard_bytes: Field<IntOrText>,
 }
 
 impl RawExpect {
@@ -88,8 +94,49 @@ impl RawExpect {
                 "an integer (the pool's transaction id)",
                 d,
             ),
+            mapped: read_mapped(&mut r, d),
+            data_discard_bytes: r.size("data_discard_bytes", d),
         };
         r.finish(d);
         expect
+    }
+}
+
+/// `mapped = { thin = N, ... }`: a table of integers by thin name.
+fn read_mapped(
+    r: &mut TableReader<'_>,
+    d: &mut Vec<Diagnostic>,
+) -> Field<Vec<(Spanned<String>, Spanned<i64>)>> {
+    let Some((k, v)) = r.take("mapped", &[TomlKind::Table]) else {
+        return Field::Absent;
+    };
+    let Some(entries) = table_entries(v, "`mapped`", d) else {
+        return Field::Invalid { key: k.span() };
+    };
+    let mut out = Vec::with_capacity(entries.len());
+    let mut ok = true;
+    for (name, n) in entries {
+        match n.get_ref() {
+            Node::Integer(i) => out.push((name.clone(), Spanned::new(n.span(), *i))),
+            other => {
+                d.push(Diagnostic::new(
+                    n.span(),
+                    format!(
+                        "`mapped.{}` must be an integer number of data blocks, not {}",
+                        name.get_ref(),
+                        other.type_name()
+                    ),
+                ));
+                ok = false;
+            }
+        }
+    }
+    if ok {
+        Field::Given {
+            key: k.span(),
+            value: Spanned::new(v.span(), out),
+        }
+    } else {
+        Field::Invalid { key: k.span() }
     }
 }

@@ -7,6 +7,7 @@
 //! at once; each kind of table (and its [`KeySet`]) has a file of its own here.
 
 mod control;
+mod discard_keys;
 mod expect;
 mod fault;
 mod pool;

@@ -125,6 +125,7 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 "deactivate",
                 "reload",
                 "resize",
+                "discard",
             ]),
             "What the step does.",
         )
@@ -430,6 +431,7 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 Key::new("online", Ty::Bool, "Resize with the pool up (default true; false: pool and thins down around it)."),
             ],
         ),
+        ("discard", super::discard_keys::DISCARD_KEYS),
     ],
 };
 
@@ -497,13 +499,17 @@ pub(crate) struct RawStep {
     pub by: Field<IntOrText>,
     pub to: Field<IntOrText>,
     pub online: Field<bool>,
+    /// discard: bytes per discard.
+    pub length: Field<IntOrText>,
+    /// discard's `stride`, a size (other actions' `stride` is a count: `stride`).
+    pub stride_size: Field<IntOrText>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 55] = [
+        let fields: [(&'static str, Option<Span>); 57] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -559,6 +565,8 @@ impl RawStep {
             ("by", self.by.key()),
             ("to", self.to.key()),
             ("online", self.online.key()),
+            ("length", self.length.key()),
+            ("stride", self.stride_size.key()),
         ];
         present(fields)
     }
@@ -572,6 +580,8 @@ impl RawStep {
         let name = r.string("name", "a string", d);
         let action = r.string("action", "a string", d);
         let pools = read_pools(&mut r, d);
+        // discard's `stride` is a size; the other actions' a count.
+        let sized_stride = action.value().is_some_and(|a| a.get_ref() == "discard");
         let expect = match r.take("expect", &[TomlKind::Table]) {
             None => Field::Absent,
             Some((k, v)) => match table_entries(v, "`expect`", d) {
@@ -624,7 +634,16 @@ impl RawStep {
                 "a string: \"none\", \"fstrim\", \"discard-mount\" or \"blkdiscard\"",
                 d,
             ),
-            stride: r.integer("stride", "an integer number of chunks", d),
+            stride: if sized_stride {
+                Field::Absent
+            } else {
+                r.integer("stride", "an integer number of chunks", d)
+            },
+            stride_size: if sized_stride {
+                r.size("stride", d)
+            } else {
+                Field::Absent
+            },
             snapshots: r.integer("snapshots", "an integer (the most snapshots to take)", d),
             repair: r.boolean("repair", d),
             points: r.int_or_text("points", "\"all\" or an integer number of replay points", d),
@@ -666,6 +685,7 @@ impl RawStep {
             by: r.size("by", d),
             to: r.size("to", d),
             online: r.boolean("online", d),
+            length: r.size("length", d),
             expect,
         };
         r.finish(d);

@@ -28,9 +28,10 @@ pub(super) enum ActionKind {
     Deactivate,
     Reload,
     Resize,
+    Discard,
 }
 
-pub(super) const ACTIONS: [(&str, ActionKind); 25] = [
+pub(super) const ACTIONS: [(&str, ActionKind); 26] = [
     ("create-thin", ActionKind::CreateThin),
     ("snapshot", ActionKind::Snapshot),
     ("delete-thin", ActionKind::DeleteThin),
@@ -56,10 +57,11 @@ pub(super) const ACTIONS: [(&str, ActionKind); 25] = [
     ("deactivate", ActionKind::Deactivate),
     ("reload", ActionKind::Reload),
     ("resize", ActionKind::Resize),
+    ("discard", ActionKind::Discard),
 ];
 
 /// Action names kept for later versions of the format.
-pub(super) const RESERVED_ACTIONS: [&str; 5] = ["fault", "mkfs", "mount", "fstrim", "discard"];
+pub(super) const RESERVED_ACTIONS: [&str; 4] = ["fault", "mkfs", "mount", "fstrim"];
 
 impl ActionKind {
     pub(super) fn name(self) -> &'static str {
@@ -106,7 +108,8 @@ impl ActionKind {
             | A::Activate
             | A::Deactivate
             | A::Reload
-            | A::Resize => (false, false, false, false),
+            | A::Resize
+            | A::Discard => (false, false, false, false),
         };
         Observes {
             errors,

@@ -38,13 +38,8 @@ impl Checker {
             Field::Absent => {}
             Field::Invalid { .. } => ok = false,
             Field::Given { value, .. } => match value.get_ref() {
-                IntOrText::Int(n) => match u64::try_from(*n) {
-                    Ok(n) => out.push(Expect::DataBlocksAllocated(BlockCount::Exact(n))),
-                    Err(_) => {
-                        self.err(value.span(), "`data_blocks_allocated` must not be negative");
-                        ok = false;
-                    }
-                },
+                // Negative: the step freed blocks (a discard, a delete).
+                IntOrText::Int(n) => out.push(Expect::DataBlocksAllocated(BlockCount::Exact(*n))),
                 IntOrText::Text(t) if t == "chunks-touched" => {
                     if unobserved(
                         self,
@@ -213,6 +208,9 @@ impl Checker {
                     ok = false;
                 }
             },
+        }
+        if !self.discard_expectations(e, &mut out) {
+            ok = false;
         }
         ok.then_some(out)
     }

@@ -19,6 +19,7 @@ mod control;
 mod deferred;
 mod delete;
 mod device;
+mod discard;
 mod expect;
 mod fault;
 mod fill;
@@ -39,6 +40,8 @@ mod write;
 mod backing_tests;
 #[cfg(test)]
 mod control_tests;
+#[cfg(test)]
+mod discard_tests;
 #[cfg(test)]
 mod reload_tests;
 #[cfg(test)]

@@ -158,6 +158,7 @@ impl Checker {
         };
         let block_zeroing = p.block_zeroing.value().is_some_and(|v| *v.get_ref());
         let discard_passdown = p.discard_passdown.value().is_none_or(|v| *v.get_ref());
+        let ignore_discard = p.ignore_discard.value().is_some_and(|v| *v.get_ref());
         let no_space = self.choice_or(
             "no_space",
             &p.no_space,
@@ -228,6 +229,7 @@ impl Checker {
             low_water_mark: low_water_mark?,
             block_zeroing,
             discard_passdown,
+            ignore_discard,
             no_space: no_space?,
             no_space_timeout: no_space_timeout?,
             min_free_space: min_free_space?,

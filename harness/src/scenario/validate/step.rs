@@ -142,6 +142,11 @@ impl Checker {
                 Effect::Unnamed { thins },
             ]);
         }
+        // `expect.mapped` names thins that must exist after the step.
+        if let Some(m) = s.expect.value().and_then(|e| e.get_ref().mapped.value()) {
+            let named = m.get_ref().iter().map(|(n, _)| n.clone()).collect();
+            effect = Effect::Many(vec![effect, Effect::Exists(named)]);
+        }
         let expect = match &s.expect {
             Field::Absent => Some(Vec::new()),
             Field::Invalid { .. } => None,
@@ -366,6 +371,10 @@ impl Checker {
             ActionKind::Resume => self.suspend(s, false),
             ActionKind::Activate => self.activate(s),
             ActionKind::Deactivate => self.deactivate(s),
+            ActionKind::Discard => {
+                let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);
+                self.discard(s, thin, thin_raw)
+            }
             ActionKind::Fill => {
                 let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);
                 let (spec, _, victim_raw) = self.fill(s, thin);

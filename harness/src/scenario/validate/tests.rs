@@ -696,7 +696,11 @@ fn expectations() {
     assert!(one(&write("mode = \"fail\"")).contains("did you mean \"Fail\"?"));
     assert!(one(&write("data_blocks_allocated = \"chunks_touched\""))
         .contains("must be an integer or \"chunks-touched\""));
-    assert!(one(&write("data_blocks_allocated = -1")).contains("must not be negative"));
+    // Negative: the step freed blocks (discard_tests.rs has the steps that do).
+    let freed = ok(&write("data_blocks_allocated = -1")).steps[1]
+        .expect
+        .clone();
+    assert_eq!(freed, [Expect::DataBlocksAllocated(BlockCount::Exact(-1))]);
     assert!(one(&write("errors = -1")).contains("`errors` must be at least 0"));
     assert!(one(&write("eror = 0")).contains("did you mean `error`?"));
     // `error` is an error kind: an errno name or one of thinbench's words.

@@ -83,6 +83,15 @@ pub(super) enum Effect {
     },
     /// Settings that must fit the pool's chunk.
     ChunkFit(ChunkRule),
+    /// Discards of an existing thin, which must fit in it unless the step expects the
+    /// kernel's EINVAL; `at` is where a range past the end is reported.
+    Discard {
+        thin: Option<Spanned<String>>,
+        at: Span,
+        spec: Option<crate::spec::DiscardSpec>,
+    },
+    /// Thins an expectation names (`mapped`): they must exist after the step.
+    Exists(Vec<Spanned<String>>),
     /// Several effects in order (a fill that deletes a thin to recover).
     Many(Vec<Effect>),
     /// A background step's thin: written until the step's `wait`, touched by no other
@@ -440,6 +449,31 @@ impl<'a> PoolWalk<'a> {
                 device,
                 external_origin,
             } => self.use_device(f, device, *external_origin),
+            Effect::Discard { thin, at, spec } => {
+                let Some(t) = thin else { return };
+                self.not_in_flight(f, t);
+                let size = self.existing(f, t).flatten();
+                if let (Some(size), Some(d)) = (size, spec) {
+                    let fits = d.offset.0 < size.0 && d.end(size).is_some_and(|e| e <= size);
+                    if !fits && !f.refusal.expects(Kind::Einval) {
+                        let d = Diagnostic::new(
+                            at.clone(),
+                            format!(
+                                "the discard goes past the end of thin `{}` ({}): the kernel refuses it with EINVAL",
+                                t.get_ref(),
+                                size.human()
+                            ),
+                        )
+                        .with_hint("keep `offset` + `length` (and `count` × `stride`) inside the thin, or add `expect.error = \"EINVAL\"` to test the refusal");
+                        self.report(f, d);
+                    }
+                }
+            }
+            Effect::Exists(thins) => {
+                for t in thins {
+                    self.existing(f, t);
+                }
+            }
             Effect::ChunkFit(rule) => {
                 if let Some(chunk) = self.chunk {
                     self.chunk_fit(f, rule, chunk.bytes());
