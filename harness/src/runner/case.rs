@@ -197,6 +197,17 @@ pub fn check(what: &str, expected: String, observed: String, step: &StepSpec) ->
     verdict(what, expected, observed, ok, step)
 }
 
+/// A check that could not be made, saying why (`observed` starts "skipped: ").
+pub fn skipped(what: &str, why: &str) -> ExpectationResult {
+    ExpectationResult {
+        what: what.into(),
+        expected: "n/a".into(),
+        observed: why.into(),
+        status: Status::Skipped,
+        message: None,
+    }
+}
+
 /// An expectation that holds when `ok` (not by string equality).
 pub fn verdict(
     what: &str,

@@ -4,6 +4,7 @@
 
 mod control;
 mod discard;
+mod fault;
 mod kernel;
 mod matrix;
 mod model;
@@ -11,6 +12,7 @@ mod table;
 
 pub use control::{ActivateSpec, ControlDevice, MessageSpec, PoolMessage, PoolRefusal};
 pub use discard::DiscardSpec;
+pub use fault::*;
 pub use kernel::KernelRequest;
 pub use matrix::{matrix, select, select_across, MatrixEntry, Shard};
 pub use model::*;
