@@ -1,7 +1,8 @@
-//! A device of a case other than its pool and thins (`create-device`): a sparse scratch
-//! file on a loop device with a dm `linear` target over it, named with the run id so
-//! `thinbench cleanup` finds it after a killed run. Removed in reverse order of
-//! construction: the dm device, then the loop device, then the file.
+//! A device of a case other than its pool and thins (`create-device`): sparse scratch
+//! files on loop devices with a dm `linear` (one file) or `striped` (several) target over
+//! them, named with the run id so `thinbench cleanup` finds them after a killed run.
+//! Removed in reverse order of construction: the dm device, then the loop devices, then
+//! the files.
 
 use std::path::{Path, PathBuf};
 
@@ -18,35 +19,36 @@ pub struct CaseDevice {
     pub dm: DmDev,
     /// Its size.
     pub size: Bytes,
-    loop_dev: Option<Loop>,
-    file: PathBuf,
+    /// The loop devices under it and their files, in order of construction.
+    backing: Vec<(Option<Loop>, PathBuf)>,
+}
+
+/// The shape of a case device's table.
+#[derive(Debug, Clone, Copy)]
+pub enum Layout {
+    /// One file, a `linear` target.
+    Linear,
+    /// `stripes` files of `size / stripes` each, a `striped` target of `stripe` bytes a
+    /// chunk (`size` a multiple of `stripes × stripe`: validation says so).
+    Striped {
+        /// Files striped over.
+        stripes: u32,
+        /// Bytes on one before the next.
+        stripe: Bytes,
+    },
 }
 
 impl CaseDevice {
-    /// A linear device of `size` named `name` for `pool`'s case, its file in `dir`.
-    pub fn linear(
+    /// A device of `size` and `layout` named `name` for `pool`'s case, its files in `dir`.
+    pub fn create(
         names: &Names,
         pool: &str,
         name: &str,
         size: Bytes,
+        layout: Layout,
         dir: &Path,
     ) -> Result<CaseDevice, BackendError> {
-        let file = dir.join(format!("device-{name}.img"));
-        loopdev::sparse_file(&file, size.0)?;
-        let lo = match loopdev::attach(&file) {
-            Ok(l) => l,
-            Err(e) => {
-                let _ = std::fs::remove_file(&file);
-                return Err(e);
-            }
-        };
         let part = format!("dev-{name}");
-        let table = [(
-            0,
-            size.sectors().0,
-            "linear".into(),
-            format!("{} 0", lo.majmin),
-        )];
         let mut d = CaseDevice {
             dm: DmDev {
                 name: names.dm(pool, &part),
@@ -54,8 +56,56 @@ impl CaseDevice {
                 minor: 0,
             },
             size,
-            loop_dev: Some(lo),
-            file,
+            backing: Vec::new(),
+        };
+        let files = match layout {
+            Layout::Linear => 1,
+            Layout::Striped { stripes, .. } => stripes,
+        };
+        let each = Bytes(size.0 / u64::from(files));
+        let mut majmins = Vec::new();
+        for i in 0..files {
+            let file = match layout {
+                Layout::Linear => dir.join(format!("device-{name}.img")),
+                Layout::Striped { .. } => dir.join(format!("device-{name}-{i}.img")),
+            };
+            if let Err(e) = loopdev::sparse_file(&file, each.0) {
+                d.remove_backing();
+                return Err(e);
+            }
+            match loopdev::attach(&file) {
+                Ok(l) => {
+                    majmins.push(l.majmin.clone());
+                    d.backing.push((Some(l), file));
+                }
+                Err(e) => {
+                    d.backing.push((None, file));
+                    d.remove_backing();
+                    return Err(e);
+                }
+            }
+        }
+        let table = match layout {
+            Layout::Linear => [(
+                0,
+                size.sectors().0,
+                "linear".into(),
+                format!("{} 0", majmins[0]),
+            )],
+            Layout::Striped { stripes, stripe } => [(
+                0,
+                size.sectors().0,
+                "striped".into(),
+                format!(
+                    "{stripes} {} {}",
+                    stripe.sectors().0,
+                    majmins
+                        .iter()
+                        .map(|m| format!("{m} 0"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+            )],
         };
         match Dm::open().and_then(|dm| dm.create(&d.dm.name, &names.uuid(pool, &part), &table)) {
             Ok(dev) => {
@@ -79,16 +129,19 @@ impl CaseDevice {
         errs
     }
 
+    /// The loop devices and files, last made first.
     fn remove_backing(&mut self) -> Vec<String> {
         let mut errs = Vec::new();
-        if let Some(mut l) = self.loop_dev.take() {
-            if let Err(e) = l.detach() {
-                errs.push(format!("detaching {}: {e}", l.path.display()));
+        while let Some((lo, file)) = self.backing.pop() {
+            if let Some(mut l) = lo {
+                if let Err(e) = l.detach() {
+                    errs.push(format!("detaching {}: {e}", l.path.display()));
+                }
             }
-        }
-        if let Err(e) = std::fs::remove_file(&self.file) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                errs.push(format!("removing {}: {e}", self.file.display()));
+            if let Err(e) = std::fs::remove_file(&file) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    errs.push(format!("removing {}: {e}", file.display()));
+                }
             }
         }
         errs

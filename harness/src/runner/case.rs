@@ -83,6 +83,8 @@ pub struct CaseDeviceEntry {
     pub device: crate::backend::case_device::CaseDevice,
     /// Its content, as the integrity oracle reads it back.
     pub content: Vec<LoggedWrite>,
+    /// The `io` step whose writes replaced the stamped content (`None`: as made).
+    pub overwritten_by: Option<String>,
 }
 
 impl CaseState {

@@ -397,6 +397,14 @@ pub struct CaseDeviceSpec {
 pub enum CaseDeviceKind {
     /// `linear` over a loop device of a sparse scratch file.
     Linear,
+    /// `striped` over `stripes` loop devices of sparse scratch files, `stripe` bytes
+    /// to a stripe (a baseline of the peer's striped tests).
+    Striped {
+        /// How many devices it stripes over (2 to 8).
+        stripes: u32,
+        /// Bytes of one device before the next (dm-stripe's chunk).
+        stripe: Bytes,
+    },
 }
 
 /// What a `verify` step reads back.
@@ -531,10 +539,20 @@ pub struct MetadataFillSpec {
 /// `io` settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IoSpec {
-    /// Target thin.
-    pub thin: Ident,
+    /// What the IO goes to.
+    pub target: IoTarget,
     /// Who runs the IO, and what IO.
     pub engine: IoEngineSpec,
+}
+
+/// What an `io` step's IO goes to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IoTarget {
+    /// A thin of the pool (the model learns its writes).
+    Thin(Ident),
+    /// A device of the case (`create-device`): a baseline beside the thins; its writes
+    /// replace the device's stamped content.
+    Device(Ident),
 }
 
 /// The engine of an `io` step and what it runs.

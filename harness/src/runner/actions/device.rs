@@ -10,7 +10,7 @@ use thinbench_workloads::small_write::{self, SmallWriteParams};
 
 use super::ctx::{ActionOutput, StepCtx};
 use super::write::{integrity_verdict, verify_thin, STAMP_DEVICE};
-use crate::backend::case_device::CaseDevice;
+use crate::backend::case_device::{CaseDevice, Layout};
 use crate::runner::case::CaseDeviceEntry;
 use crate::runner::error::StepError;
 use crate::spec::{CaseDeviceKind, CaseDeviceSpec, VerifyTarget};
@@ -23,12 +23,16 @@ pub fn create(ctx: &mut StepCtx<'_>, d: &CaseDeviceSpec) -> Result<ActionOutput,
         .names
         .clone()
         .ok_or("the case has no run names to give a device")?;
-    let CaseDeviceKind::Linear = d.kind;
-    let dev = CaseDevice::linear(
+    let layout = match d.kind {
+        CaseDeviceKind::Linear => Layout::Linear,
+        CaseDeviceKind::Striped { stripes, stripe } => Layout::Striped { stripes, stripe },
+    };
+    let dev = CaseDevice::create(
         &names,
         ctx.pool.name.as_str(),
         d.name.as_str(),
         d.size,
+        layout,
         &ctx.state.scratch,
     )?;
     let generation = ctx.state.next_generation();
@@ -43,6 +47,7 @@ pub fn create(ctx: &mut StepCtx<'_>, d: &CaseDeviceSpec) -> Result<ActionOutput,
         name: d.name.clone(),
         device: dev,
         content,
+        overwritten_by: None,
     });
     Ok(ActionOutput {
         predicted: Some(0),
@@ -109,6 +114,12 @@ pub fn create_external(
             .state
             .device(origin)
             .ok_or_else(|| format!("no device {origin}"))?;
+        if let Some(by) = &d.overwritten_by {
+            return Err(format!(
+                "device {origin} holds {by}'s unstamped IO: a thin over it could not be checked"
+            )
+            .into());
+        }
         (d.device.dm.clone(), d.content.clone())
     };
     let t = ctx
@@ -142,6 +153,12 @@ pub fn verify(ctx: &mut StepCtx<'_>, target: &VerifyTarget) -> Result<ActionOutp
                 .state
                 .device(name)
                 .ok_or_else(|| format!("no device {name}"))?;
+            if let Some(by) = &d.overwritten_by {
+                return Err(format!(
+                    "device {name} holds {by}'s unstamped IO: there is nothing to check it against"
+                )
+                .into());
+            }
             let dev =
                 thinbench_workloads::engine::Device::open_read_only(d.device.dm.devnode(), true)?;
             let rep = small_write::verify_writes(&dev, &d.content, STAMP_DEVICE)?;

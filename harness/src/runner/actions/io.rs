@@ -28,7 +28,7 @@ use thinbench_workloads::small_write::ChunkSet;
 use super::ctx::{metric, ActionOutput, StepCtx};
 use super::write::{first_touched, STAMP_DEVICE};
 use crate::runner::sampler::{Sampler, SamplerCost};
-use crate::spec::{IoEngineSpec, IoLength, IoShape, IoSpec, PeerSpec};
+use crate::spec::{IoEngineSpec, IoLength, IoShape, IoSpec, IoTarget, PeerSpec};
 use crate::sys::signals;
 
 /// The device node and id of `thin`.
@@ -216,15 +216,27 @@ fn to_shape(s: &IoShape, size: Bytes) -> Shape {
 
 /// The `io` action.
 pub fn io(ctx: &mut StepCtx<'_>, spec: &IoSpec) -> Result<ActionOutput, StepError> {
-    let (dev, size) = thin_dev(ctx, &spec.thin)?;
+    match &spec.target {
+        IoTarget::Thin(thin) => io_thin(ctx, thin, &spec.engine),
+        IoTarget::Device(name) => io_device(ctx, name, &spec.engine),
+    }
+}
+
+/// `io` on a thin: the model learns its writes (replayed, or resynced after fio).
+fn io_thin(
+    ctx: &mut StepCtx<'_>,
+    thin: &Ident,
+    engine: &IoEngineSpec,
+) -> Result<ActionOutput, StepError> {
+    let (dev, size) = thin_dev(ctx, thin)?;
     let mut out = ActionOutput::default();
-    match &spec.engine {
+    match engine {
         IoEngineSpec::Thinbench(s) => {
             let shape = to_shape(s, size);
             let (r, _) = run_engine(ctx, &dev, &shape, limit_of(s.length), s.seed, true)?;
             let (net, first) = account_writes(
                 ctx,
-                &spec.thin,
+                thin,
                 size,
                 &r.chunks_touched,
                 (shape.offset, Bytes(shape.offset.0 + shape.span.0)),
@@ -232,36 +244,84 @@ pub fn io(ctx: &mut StepCtx<'_>, spec: &IoSpec) -> Result<ActionOutput, StepErro
             out.predicted = Some(net);
             out.first_touched = Some(first);
             out.checks.push(engine_check(&r, shape.queue_depth));
-            out.metrics.push(metric(
-                "io.max_in_flight",
-                r.max_in_flight as f64,
-                "count",
-                MetricKind::Exact,
-                Better::Neither,
-            ));
+            out.metrics.push(max_in_flight(&r));
             out.workload = Some(r.stats);
         }
         IoEngineSpec::FioShape(s) => {
             let shape = to_shape(s, size);
             let writes = matches!(s.rw, FioRw::RandWrite | FioRw::Write);
-            let rep = fio_step(
-                ctx,
-                &spec.thin,
-                &dev,
-                &fio::job_text(&shape),
-                writes,
-                &mut out,
-            )?;
+            let rep = fio_step(ctx, thin, &dev, &fio::job_text(&shape), writes, &mut out)?;
             out.workload = Some(rep.stats);
             out.phases = rep.phases;
         }
         IoEngineSpec::FioJob { text, .. } => {
-            let rep = fio_step(ctx, &spec.thin, &dev, text, true, &mut out)?;
+            let rep = fio_step(ctx, thin, &dev, text, true, &mut out)?;
             out.workload = Some(rep.stats);
             out.phases = rep.phases;
         }
     }
     Ok(out)
+}
+
+/// `io` on a device of the case (a baseline beside the thins): the pool is not touched
+/// (predicted 0); writes replace the device's stamped content, which no later step can
+/// check then (validation refuses one that would).
+fn io_device(
+    ctx: &mut StepCtx<'_>,
+    name: &Ident,
+    engine: &IoEngineSpec,
+) -> Result<ActionOutput, StepError> {
+    let (dev, size) = {
+        let d = ctx
+            .state
+            .device(name)
+            .ok_or_else(|| format!("no device {name}"))?;
+        (d.device.dm.devnode(), d.device.size)
+    };
+    let mut out = ActionOutput {
+        predicted: Some(0),
+        predicted_note: Some(format!("IO to device {name}, not the pool")),
+        ..Default::default()
+    };
+    let writes = match engine {
+        IoEngineSpec::Thinbench(s) => {
+            let shape = to_shape(s, size);
+            let (r, _) = run_engine(ctx, &dev, &shape, limit_of(s.length), s.seed, true)?;
+            out.checks.push(engine_check(&r, shape.queue_depth));
+            out.metrics.push(max_in_flight(&r));
+            out.workload = Some(r.stats);
+            matches!(s.rw, FioRw::RandWrite | FioRw::Write)
+        }
+        IoEngineSpec::FioShape(s) => {
+            let rep = run_fio(ctx, &dev, &fio::job_text(&to_shape(s, size)), "job", true)?;
+            out.workload = Some(rep.stats);
+            out.phases = rep.phases;
+            matches!(s.rw, FioRw::RandWrite | FioRw::Write)
+        }
+        IoEngineSpec::FioJob { text, .. } => {
+            let rep = run_fio(ctx, &dev, text, "job", true)?;
+            out.workload = Some(rep.stats);
+            out.phases = rep.phases;
+            true
+        }
+    };
+    if writes {
+        let step = ctx.step.name.to_string();
+        if let Some(d) = ctx.state.devices.iter_mut().find(|d| &d.name == name) {
+            d.overwritten_by = Some(format!("step {step}"));
+        }
+    }
+    Ok(out)
+}
+
+fn max_in_flight(r: &IoOutcome) -> thinbench_schema::record::Metric {
+    metric(
+        "io.max_in_flight",
+        r.max_in_flight as f64,
+        "count",
+        MetricKind::Exact,
+        Better::Neither,
+    )
 }
 
 /// fio on a thin as a step: the run, and the model rebuilt from the kernel's metadata

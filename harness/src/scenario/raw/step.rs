@@ -324,6 +324,11 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
             &[
                 THIN,
                 Key::new(
+                    "device",
+                    Ty::Str,
+                    "A device of the case (create-device) the IO goes to instead of a thin: a baseline (its writes replace the device's stamps).",
+                ),
+                Key::new(
                     "engine",
                     Ty::Enum(&["thinbench", "fio"]),
                     "Who issues the IO (default \"thinbench\").",
@@ -390,8 +395,21 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 DEVICE,
                 Key::new(
                     "kind",
-                    Ty::Enum(&["linear"]),
-                    "The device's dm target (default \"linear\": a loop device of a scratch file under it).",
+                    Ty::Enum(&["linear", "striped"]),
+                    "The device's dm target: \"linear\" (the default: a loop device of a scratch file under it) or \"striped\" (over `stripes` of them).",
+                ),
+                Key::new(
+                    "stripes",
+                    Ty::Int {
+                        min: Some(2),
+                        max: Some(8),
+                    },
+                    "kind = \"striped\": devices striped over, 2 to 8 (default 2).",
+                ),
+                Key::new(
+                    "stripe_size",
+                    Ty::Size,
+                    "kind = \"striped\": bytes on one device before the next, a power of two, 4KiB to 64MiB (default 256KiB).",
                 ),
                 Key::new("size", Ty::Size, "The device's size, 1MiB to 16GiB (required)."),
             ],
@@ -503,13 +521,15 @@ pub(crate) struct RawStep {
     pub length: Field<IntOrText>,
     /// discard's `stride`, a size (other actions' `stride` is a count: `stride`).
     pub stride_size: Field<IntOrText>,
+    pub stripes: Field<i64>,
+    pub stripe_size: Field<IntOrText>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 57] = [
+        let fields: [(&'static str, Option<Span>); 59] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -567,6 +587,8 @@ impl RawStep {
             ("online", self.online.key()),
             ("length", self.length.key()),
             ("stride", self.stride_size.key()),
+            ("stripes", self.stripes.key()),
+            ("stripe_size", self.stripe_size.key()),
         ];
         present(fields)
     }
@@ -644,6 +666,8 @@ impl RawStep {
             } else {
                 Field::Absent
             },
+            stripes: r.integer("stripes", "an integer (devices striped over)", d),
+            stripe_size: r.size("stripe_size", d),
             snapshots: r.integer("snapshots", "an integer (the most snapshots to take)", d),
             repair: r.boolean("repair", d),
             points: r.int_or_text("points", "\"all\" or an integer number of replay points", d),

@@ -9,6 +9,14 @@ use super::walk::Effect;
 use super::{Checker, SizeRule, GIB, MIB};
 use crate::scenario::raw::RawStep;
 use crate::spec::{Action, CaseDeviceKind, CaseDeviceSpec, VerifyTarget};
+use thinbench_schema::units::Bytes;
+
+const STRIPE_SIZE: SizeRule = SizeRule {
+    min: 4096,
+    max: 64 * MIB,
+    multiple_of: 4096,
+    max_why: "a stripe is a piece of one device before the next",
+};
 
 const DEVICE_SIZE: SizeRule = SizeRule {
     min: MIB,
@@ -28,12 +36,49 @@ impl Checker {
         );
         let name_raw = raw.cloned();
         let name = raw.and_then(|v| self.ident(v, "device name"));
-        let kind = self.choice_or(
+        let striped = self.choice_or(
             "kind",
             &s.kind,
-            CaseDeviceKind::Linear,
-            &[("linear", CaseDeviceKind::Linear)],
+            false,
+            &[("linear", false), ("striped", true)],
         );
+        for (key, at) in [
+            ("stripes", s.stripes.key()),
+            ("stripe_size", s.stripe_size.key()),
+        ] {
+            if let (Some(false), Some(at)) = (striped, at) {
+                self.err_hint(
+                    at,
+                    format!("`{key}` is for striped devices"),
+                    "add `kind = \"striped\"`, or remove it",
+                );
+            }
+        }
+        let kind = match striped {
+            None => None,
+            Some(false) => Some(CaseDeviceKind::Linear),
+            Some(true) => {
+                let stripes = self.int("stripes", &s.stripes, 2, (2, 8), None);
+                let stripe = self.size("stripe_size", &s.stripe_size, 256 * 1024, &STRIPE_SIZE);
+                match (stripes, stripe) {
+                    (Some(n), Some(b)) if !b.0.is_power_of_two() => {
+                        let at = s.stripe_size.value().map_or(s.table.clone(), |v| v.span());
+                        self.err_hint(
+                            at,
+                            format!("`stripe_size` {} is not a power of two", b.human()),
+                            "dm-stripe's chunk is a power of two: 64KiB, 256KiB, 1MiB, ...",
+                        );
+                        let _ = n;
+                        None
+                    }
+                    (Some(n), Some(b)) => Some(CaseDeviceKind::Striped {
+                        stripes: n as u32,
+                        stripe: b,
+                    }),
+                    _ => None,
+                }
+            }
+        };
         let size = self
             .required(
                 &s.size,
@@ -44,6 +89,25 @@ impl Checker {
             .is_some()
             .then(|| self.size("size", &s.size, 0, &DEVICE_SIZE))
             .flatten();
+        if let (Some(CaseDeviceKind::Striped { stripes, stripe }), Some(size)) = (kind, size) {
+            let row = u64::from(stripes) * stripe.0;
+            if !size.0.is_multiple_of(row) {
+                let at = s.size.value().map_or(s.table.clone(), |v| v.span());
+                self.err_hint(
+                    at,
+                    format!(
+                        "size {} is not a multiple of {} stripes of {}",
+                        size.human(),
+                        stripes,
+                        stripe.human()
+                    ),
+                    format!(
+                        "a striped device is whole rows of stripes: a multiple of {}",
+                        Bytes(row).human()
+                    ),
+                );
+            }
+        }
         let action = match (name, kind, size) {
             (Some(name), Some(kind), Some(size)) => {
                 Some(Action::CreateDevice(CaseDeviceSpec { name, kind, size }))
@@ -51,7 +115,7 @@ impl Checker {
             _ => None,
         };
         let effect = match name_raw {
-            Some(device) => Effect::CreateDevice { device },
+            Some(device) => Effect::CreateDevice { device, size },
             None => Effect::Nothing,
         };
         (action, effect)
@@ -158,6 +222,72 @@ mod tests {
         assert!(
             e.iter()
                 .any(|d| d.contains("create-device step has no `size`")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_striped_device_is_whole_rows_of_power_of_two_stripes() {
+        let ok = "[[step]]\naction = \"create-device\"\ndevice = \"s\"\nkind = \"striped\"\nstripes = 4\nstripe_size = \"64KiB\"\nsize = \"16MiB\"\n";
+        assert_eq!(errors("loop-lvm", ok), Vec::<String>::new());
+        let e = errors(
+            "loop-lvm",
+            "[[step]]\naction = \"create-device\"\ndevice = \"s\"\nkind = \"striped\"\nstripes = 3\nsize = \"1MiB\"\n\
+             [[step]]\naction = \"create-device\"\ndevice = \"u\"\nkind = \"striped\"\nstripe_size = \"96KiB\"\nsize = \"16MiB\"\n\
+             [[step]]\naction = \"create-device\"\ndevice = \"v\"\nstripes = 2\nsize = \"16MiB\"\n",
+        );
+        assert!(
+            e.iter().any(|d| d.starts_with("d.toml:14:8:")
+                && d.contains("size 1MiB is not a multiple of 3 stripes of 256KiB")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter().any(|d| d.starts_with("d.toml:19:15:")
+                && d.contains("`stripe_size` 96KiB is not a power of two")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|d| d.starts_with("d.toml:24:1:")
+                    && d.contains("`stripes` is for striped devices")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn io_goes_to_a_device_inside_it_and_its_writes_end_its_checks() {
+        let read = "[[step]]\naction = \"io\"\ndevice = \"ext\"\nrw = \"randread\"\ncount = 100\n\
+                    [[step]]\naction = \"verify\"\ndevice = \"ext\"\n";
+        assert_eq!(errors("loop-lvm", read), Vec::<String>::new());
+        let e = errors(
+            "loop-lvm",
+            "[[step]]\nname = \"base\"\naction = \"io\"\ndevice = \"ext\"\nrw = \"write\"\ncount = 100\n\
+             [[step]]\naction = \"verify\"\ndevice = \"ext\"\n\
+             [[step]]\naction = \"io\"\ndevice = \"ext\"\nrw = \"read\"\noffset = \"32MiB\"\ncount = 1\n\
+             [[step]]\naction = \"io\"\ndevice = \"nope\"\nrw = \"read\"\ncount = 1\n",
+        );
+        assert!(
+            e.iter().any(|d| d.starts_with("d.toml:17:10:")
+                && d.contains("device `ext` holds step `base`'s unstamped IO")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|d| d.contains("leaves no room for one 4KiB IO in device `ext` (16MiB)")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter()
+                .any(|d| d.contains("no device `nope` before this step")),
+            "{e:?}"
+        );
+        let e = errors(
+            "loop-lvm",
+            "[[step]]\naction = \"io\"\ndevice = \"ext\"\nrw = \"write\"\ncount = 10\n\
+             expect.data_blocks_allocated = \"chunks-touched\"\n",
+        );
+        assert!(
+            e.iter().any(|d| d.contains("io steps on a device")),
             "{e:?}"
         );
     }

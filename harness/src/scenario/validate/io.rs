@@ -1,10 +1,11 @@
 //! IO workloads: `io` steps (thinbench's engine or fio, from shape keys or a fio job the
 //! scenario gives) and `engine-vs-fio` (the two engines compared on one thin).
 
-use super::walk::{region_of, Region};
+use super::actions::ActionKind;
+use super::walk::{region_of, Effect, Region};
 use super::{Checker, SizeRule, DEFAULT_IO_SIZE, DEFAULT_SEED, HOST_PATHS_FLAG, IO_SIZE, MIB};
 use crate::scenario::raw::{Field, RawStep};
-use crate::spec::{IoEngineSpec, IoLength, IoShape, IoSpec, PeerSpec};
+use crate::spec::{Action, IoEngineSpec, IoLength, IoShape, IoSpec, IoTarget, PeerSpec};
 use serde_spanned::Spanned;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,12 +13,52 @@ use thinbench_schema::ids::Ident;
 use thinbench_schema::units::Bytes;
 
 impl Checker {
+    /// An `io` step: on a thin of the pool, or on a device of the case (a baseline).
+    pub(super) fn io_step(&mut self, s: &RawStep, kind: ActionKind) -> (Option<Action>, Effect) {
+        match (s.thin.value(), s.device.value()) {
+            (Some(_), Some(d)) => {
+                self.err_hint(
+                    d.span(),
+                    "io step has both `thin` and `device`",
+                    "an io step goes to one device: a thin of the pool or a device of the case",
+                );
+                (None, Effect::Nothing)
+            }
+            (None, Some(d)) => {
+                let name = self.ident(d, "device name");
+                let writes = s.job.is_present()
+                    || s.job_file.is_present()
+                    || s.rw.value().is_some_and(|r| r.get_ref().contains("write"));
+                let (spec, region) = self.io(s, name.map(IoTarget::Device));
+                (
+                    spec.map(Action::Io),
+                    Effect::DeviceIo {
+                        device: d.clone(),
+                        region,
+                        writes,
+                    },
+                )
+            }
+            _ => {
+                let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);
+                let (spec, region) = self.io(s, thin.map(IoTarget::Thin));
+                (
+                    spec.map(Action::Io),
+                    Effect::Write {
+                        thin: thin_raw,
+                        region,
+                    },
+                )
+            }
+        }
+    }
+
     /// `io` settings, and the region to check against the thin's size (none for a fio
     /// job of the scenario's own: fio places that IO).
     pub(super) fn io(
         &mut self,
         s: &RawStep,
-        thin: Option<Ident>,
+        target: Option<IoTarget>,
     ) -> (Option<IoSpec>, Option<Region>) {
         let fio = self.choice_or(
             "engine",
@@ -60,9 +101,9 @@ impl Checker {
                 }
             }
             let text = self.fio_job(s);
-            let spec = match (thin, text, ok) {
-                (Some(thin), Some((text, file)), true) => Some(IoSpec {
-                    thin,
+            let spec = match (target, text, ok) {
+                (Some(target), Some((text, file)), true) => Some(IoSpec {
+                    target,
                     engine: IoEngineSpec::FioJob { text, file },
                 }),
                 _ => None,
@@ -70,9 +111,9 @@ impl Checker {
             return (spec, None);
         }
         let (shape, region) = self.io_shape(s);
-        let spec = match (thin, shape, fio) {
-            (Some(thin), Some(shape), Some(fio)) => Some(IoSpec {
-                thin,
+        let spec = match (target, shape, fio) {
+            (Some(target), Some(shape), Some(fio)) => Some(IoSpec {
+                target,
                 engine: if fio {
                     IoEngineSpec::FioShape(shape)
                 } else {

@@ -344,17 +344,7 @@ impl Checker {
                 (spec.map(Action::Reload), effect)
             }
             ActionKind::Resize => (self.resize(s).map(Action::Resize), Effect::Nothing),
-            ActionKind::Io => {
-                let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);
-                let (spec, region) = self.io(s, thin);
-                (
-                    spec.map(Action::Io),
-                    Effect::Write {
-                        thin: thin_raw,
-                        region,
-                    },
-                )
-            }
+            ActionKind::Io => self.io_step(s, kind),
             ActionKind::EngineVsFio => {
                 let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);
                 let (spec, region) = self.engine_vs_fio(s, thin);
@@ -394,15 +384,19 @@ impl Checker {
 }
 
 /// The steps of `kind` as expectations' messages name them, and what they record (an `io`
-/// step's depends on its engine).
+/// step's depends on its engine, and on whether it writes a thin or a device).
 fn observer(kind: ActionKind, s: &RawStep) -> Observer {
     let fio = kind == ActionKind::Io && s.engine.value().is_some_and(|e| e.get_ref() == "fio");
+    let device = kind == ActionKind::Io && s.device.is_present();
+    let mut observes = kind.observes(fio);
+    // No thin of the pool is written: there are no chunks of one to touch.
+    observes.chunks_touched &= !device;
     Observer {
-        label: if fio {
-            "io steps with `engine = \"fio\"`".to_owned()
-        } else {
-            format!("{} steps", kind.name())
+        label: match (fio, device) {
+            (_, true) => "io steps on a device".to_owned(),
+            (true, false) => "io steps with `engine = \"fio\"`".to_owned(),
+            (false, false) => format!("{} steps", kind.name()),
         },
-        observes: kind.observes(fio),
+        observes,
     }
 }

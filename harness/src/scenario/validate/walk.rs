@@ -3,6 +3,7 @@
 //! `Facts` is what it needs of each step.
 
 mod control;
+mod device;
 
 use super::ids::{IdRule, ThinIds};
 use super::Checker;
@@ -107,9 +108,17 @@ pub(super) enum Effect {
     Read {
         thin: Spanned<String>,
     },
-    /// A new device of the case (`create-device`).
+    /// A new device of the case (`create-device`), of `size` when valid.
     CreateDevice {
         device: Spanned<String>,
+        size: Option<Bytes>,
+    },
+    /// IO to a device of the case (`io` with `device`); `writes`: it replaces the
+    /// device's stamped content.
+    DeviceIo {
+        device: Spanned<String>,
+        region: Option<Region>,
+        writes: bool,
     },
     /// A step naming a device of the case; as an external origin, loop-lvm only.
     UseDevice {
@@ -143,6 +152,16 @@ pub(super) enum Effect {
     },
     /// Unknown or invalid action: nothing to track.
     Nothing,
+}
+
+/// What the walk knows of a device of the case.
+pub(super) struct DeviceFacts {
+    /// The step that made it.
+    pub(super) made_by: usize,
+    /// Its size, when valid.
+    pub(super) size: Option<Bytes>,
+    /// The `io` step whose writes replaced its stamps.
+    pub(super) overwritten_by: Option<usize>,
 }
 
 /// A `message` step as the walk sees it.
@@ -358,8 +377,8 @@ struct PoolWalk<'a> {
     waited: HashMap<&'a str, usize>,
     /// Thins some step wrote.
     written: std::collections::HashSet<&'a str>,
-    /// Devices of the case made so far: name → the step that made it.
-    devices: HashMap<&'a str, usize>,
+    /// Devices of the case made so far: name → what the walk knows of it.
+    devices: HashMap<&'a str, DeviceFacts>,
     /// Thins that may share written blocks with another (an origin written before its
     /// snapshot, the snapshot, and theirs): a write there may copy without a first touch.
     shares: std::collections::HashSet<&'a str>,
@@ -432,19 +451,12 @@ impl<'a> PoolWalk<'a> {
                 self.not_in_flight(f, thin);
                 let _ = self.existing(f, thin);
             }
-            Effect::CreateDevice { device } => {
-                let name = device.get_ref().as_str();
-                if let Some(&at) = self.devices.get(name) {
-                    let d = Diagnostic::new(
-                        device.span(),
-                        format!("device `{name}` is already made by {}", self.label(at)),
-                    )
-                    .with_hint("give each device of a case its own name");
-                    self.report(f, d);
-                } else {
-                    self.devices.insert(name, f.index);
-                }
-            }
+            Effect::CreateDevice { device, size } => self.create_device(f, device, *size),
+            Effect::DeviceIo {
+                device,
+                region,
+                writes,
+            } => self.device_io(f, device, region.as_ref(), *writes),
             Effect::UseDevice {
                 device,
                 external_origin,
@@ -545,31 +557,6 @@ impl<'a> PoolWalk<'a> {
         }
     }
 
-    fn use_device(&mut self, f: &Facts, device: &Spanned<String>, external_origin: bool) {
-        let name = device.get_ref().as_str();
-        if !self.devices.contains_key(name) {
-            let made: Vec<&str> = self.devices.keys().copied().collect();
-            let hint = match suggest(name, &made) {
-                Some(m) => format!("did you mean `{m}`? a `create-device` step makes a device before steps name it"),
-                None => "a `create-device` step makes a device before steps name it".to_owned(),
-            };
-            let d = Diagnostic::new(
-                device.span(),
-                format!("no device `{name}` before this step"),
-            )
-            .with_hint(hint);
-            self.report(f, d);
-        }
-        if external_origin && self.kind == Some(PoolKind::DirectLvm) {
-            let d = Diagnostic::new(
-                device.span(),
-                "external origins are for loop-lvm pools: lvm makes one only by converting an LV of the pool's own VG (`lvconvert --type thin --originname`), and a case device is not one",
-            )
-            .with_hint("run this step on loop-lvm pools only (`pools = [...]`)");
-            self.report(f, d);
-        }
-    }
-
     fn wait(&mut self, f: &Facts, step: &Spanned<String>) {
         let name = step.get_ref().as_str();
         if let Some((name, _)) = self.in_flight.remove_entry(name) {
@@ -632,7 +619,7 @@ impl<'a> PoolWalk<'a> {
         let size = self.existing(f, t).flatten();
         self.needs_device(f, t);
         if let (Some(size), Some(r)) = (size, region) {
-            self.check_region(f, t.get_ref(), size, r);
+            self.check_region(f, &format!("thin `{}`", t.get_ref()), size, r);
         }
     }
 
@@ -852,7 +839,8 @@ impl<'a> PoolWalk<'a> {
         None
     }
 
-    fn check_region(&mut self, f: &Facts, thin: &str, size: Bytes, r: &Region) {
+    /// `what`: "thin `x`" or "device `x`", as the messages name it.
+    pub(super) fn check_region(&mut self, f: &Facts, what: &str, size: Bytes, r: &Region) {
         let offset = *r.offset.get_ref();
         let d = match &r.span {
             Some(span) => {
@@ -861,7 +849,7 @@ impl<'a> PoolWalk<'a> {
                     Diagnostic::new(
                         span.span(),
                         format!(
-                            "`offset` + `span` ({} + {}) goes past the end of thin `{thin}` ({})",
+                            "`offset` + `span` ({} + {}) goes past the end of {what} ({})",
                             offset.human(),
                             span.get_ref().human(),
                             size.human()
@@ -875,7 +863,7 @@ impl<'a> PoolWalk<'a> {
                     Diagnostic::new(
                         r.offset.span(),
                         format!(
-                            "`offset` {} leaves no room for one {} IO in thin `{thin}` ({})",
+                            "`offset` {} leaves no room for one {} IO in {what} ({})",
                             offset.human(),
                             r.io_size.human(),
                             size.human()
