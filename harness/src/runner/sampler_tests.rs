@@ -232,14 +232,15 @@ fn a_blocked_read_is_a_gap_and_the_slots_it_missed_are_not_caught_up() {
         gap["to_ms"].as_u64().unwrap(),
     );
     assert!(to - from >= 80, "{gap}");
-    // The reading that blocked lands at the gap's end; the next one a slot or less after
-    // it, never a burst of the ~9 slots it missed.
+    // The reading that blocked lands at the gap's end, followed at once by the slot it ran
+    // into and then by the next slot on the schedule (which may fall a moment later):
+    // at most three readings in the half slot after the gap, never a burst of the ~9
+    // slots it missed.
     let t: Vec<u64> = r.samples().iter().map(|x| x.t_ms).collect();
     let after: Vec<u64> = t.iter().copied().filter(|&x| x >= to).collect();
     assert!(after.len() >= 3, "{t:?}");
-    let close = after.windows(2).filter(|w| w[1] - w[0] < 5).count();
     assert!(
-        close <= 1,
+        after.iter().filter(|&&x| x < to + 5).count() <= 3,
         "a burst of catch-up samples after the gap: {t:?}"
     );
 }
