@@ -507,7 +507,9 @@ fn vm_robustness_random_kills_concurrency_wrong_expectation() {
     if !vm_available() {
         return;
     }
-    const KILLS: usize = 6;
+    // Four kills, alternating the two scenarios: each pool kind killed twice at seeded
+    // random points (the seed varies per run, so CI covers new points every time).
+    const KILLS: usize = 4;
     let seed: u64 = std::env::var("THINBENCH_KILL_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
