@@ -21,7 +21,8 @@ use super::dm::{Dm, DmDev, TableLine};
 use super::error::BackendError;
 use super::loopdev::{self, Loop};
 use super::names::Names;
-use crate::spec::{FaultDevice, FaultSpec, FaultTarget};
+use crate::spec::{ErrorSpec, FaultDevice, FaultSpec, FaultTarget};
+use thinbench_schema::units::Bytes;
 
 /// One live layer.
 #[derive(Debug, Clone)]
@@ -43,6 +44,10 @@ pub struct LayerRef {
     pub dm_name: String,
     /// `major:minor` below it.
     pub under: String,
+    /// The dm device of the LV whose segments the fault covers (direct-lvm, whose layers
+    /// sit over the PV: the pool's `_tdata` or `_tmeta`), read at each swap into force
+    /// (so it follows an `lvextend` done before); `None`: the whole device.
+    pub lv: Option<String>,
 }
 
 /// The layers over one backing device, bottom first.
@@ -72,6 +77,112 @@ pub fn table(target: &FaultTarget, under: &str, sectors: u64, active: bool) -> V
         FaultTarget::Dust(d) => line("dust", format!("{under} 0 {}", d.block_size.0)),
         // Not a swappable layer (see `PoolLog`); a pass-through if ever asked.
         FaultTarget::LogWrites(_) => line("linear", format!("{under} 0")),
+    }
+}
+
+/// The sectors of the device under a PV layer that an LV maps, in the LV's order, from
+/// the LV's live table: every line must be `linear` over `pv` (`major:minor`), as lvm
+/// makes an LV on one PV.
+pub fn lv_regions(lv_table: &[TableLine], pv: &str) -> Result<Vec<(u64, u64)>, String> {
+    let mut lines: Vec<&TableLine> = lv_table.iter().collect();
+    lines.sort_by_key(|l| l.0);
+    lines
+        .into_iter()
+        .map(|(_, len, target, params)| {
+            let mut it = params.split_whitespace();
+            match (target.as_str(), it.next(), it.next().map(str::parse::<u64>)) {
+                ("linear", Some(dev), Some(Ok(off))) if dev == pv => Ok((off, *len)),
+                _ => Err(format!(
+                    "an LV segment `{target} {params}` is not linear over the PV layer {pv}"
+                )),
+            }
+        })
+        .collect()
+}
+
+/// The in-force table of a layer over `under` of `sectors` whose fault covers only
+/// `regions` (sector ranges of `under`, in the LV's order: [`lv_regions`]); the rest
+/// passes through. An error fault's `bad` ranges are offsets into the LV, mapped through
+/// its segments onto `under`.
+pub fn region_table(
+    target: &FaultTarget,
+    under: &str,
+    sectors: u64,
+    regions: &[(u64, u64)],
+) -> Result<Vec<TableLine>, String> {
+    if let FaultTarget::Error(e) = target {
+        let mut bad = Vec::new();
+        let mut lv_pos = 0u64;
+        for &(start, len) in regions {
+            for &(off, blen) in &e.bad {
+                let (s, t) = (off.0 / 512, off.0.saturating_add(blen.0) / 512);
+                let (a, b) = (s.max(lv_pos), t.min(lv_pos + len));
+                if a < b {
+                    bad.push((Bytes((start + a - lv_pos) * 512), Bytes((b - a) * 512)));
+                }
+            }
+            lv_pos += len;
+        }
+        bad.sort();
+        return Ok(ErrorSpec { bad }.table(under, sectors));
+    }
+    let (name, params): (&str, &dyn Fn(u64) -> String) = match target {
+        FaultTarget::Delay(d) => ("delay", &|o| d.params_at(under, o)),
+        FaultTarget::Flakey(f) => ("flakey", &|o| f.params_at(under, o)),
+        other => {
+            return Err(format!(
+                "a {} layer over part of a device (direct-lvm) is not supported",
+                other.dm_target()
+            ))
+        }
+    };
+    let mut sorted = regions.to_vec();
+    sorted.sort();
+    let mut t = Vec::new();
+    let mut pos = 0u64;
+    let lin = |s: u64, n: u64| (s, n, "linear".to_owned(), format!("{under} {s}"));
+    for (s, n) in sorted {
+        let (s, e) = (s.max(pos).min(sectors), (s + n).min(sectors));
+        if s > pos {
+            t.push(lin(pos, s - pos));
+        }
+        if e > s {
+            t.push((s, e - s, name.to_owned(), params(s)));
+            pos = e;
+        }
+    }
+    if pos < sectors {
+        t.push(lin(pos, sectors - pos));
+    }
+    Ok(t)
+}
+
+/// A layer's table: the fault's (over its LV's regions, if it has one) when `active`,
+/// else a pass-through.
+fn layer_table(
+    dm: &Dm,
+    l: &LayerRef,
+    sectors: u64,
+    active: bool,
+) -> Result<Vec<TableLine>, BackendError> {
+    match (&l.lv, active) {
+        (Some(lv), true) => {
+            let lv_table = dm.table(lv)?;
+            // Every layer maps the PV 1:1, so the top one's sectors (what the LV's table
+            // names) are every layer's.
+            let top = lv_table
+                .first()
+                .and_then(|l| l.3.split_whitespace().next())
+                .unwrap_or_default()
+                .to_owned();
+            let regions = lv_regions(&lv_table, &top)
+                .and_then(|r| region_table(&l.spec.target, &l.under, sectors, &r));
+            regions.map_err(|message| BackendError::Status {
+                pool: lv.clone(),
+                message,
+            })
+        }
+        _ => Ok(table(&l.spec.target, &l.under, sectors, active)),
     }
 }
 
@@ -177,7 +288,7 @@ pub fn swap(dm: &Dm, layers: &[LayerRef], active: bool) -> Result<Vec<String>, B
     let mut tables = Vec::with_capacity(layers.len());
     for l in layers {
         let sectors = live_sectors(dm, &l.dm_name)?;
-        tables.push(table(&l.spec.target, &l.under, sectors, active));
+        tables.push(layer_table(dm, l, sectors, active)?);
     }
     let mut suspended = Vec::new();
     let mut result = Ok(());
@@ -291,6 +402,7 @@ impl FaultStack {
                 spec: l.spec.clone(),
                 dm_name: l.dev.name.clone(),
                 under: l.under.clone(),
+                lv: None,
             })
             .collect()
     }
