@@ -713,6 +713,93 @@ mod tests {
     }
 
     #[test]
+    fn lv_regions_read_an_lvs_linear_segments_in_lv_order() {
+        let l = |s, n, ty: &str, p: &str| (s, n, ty.to_owned(), p.to_owned());
+        // Two segments of `_tdata` (an lvextend put the second after `_tmeta`).
+        let t = vec![
+            l(100, 50, "linear", "253:1 9000"),
+            l(0, 100, "linear", "253:1 2048"),
+        ];
+        assert_eq!(
+            lv_regions(&t, "253:1").unwrap(),
+            vec![(2048, 100), (9000, 50)]
+        );
+        // A segment on another device (a second PV) is not under the layers.
+        let t = vec![
+            l(0, 100, "linear", "253:1 2048"),
+            l(100, 8, "linear", "7:3 0"),
+        ];
+        assert!(lv_regions(&t, "253:1")
+            .unwrap_err()
+            .contains("not linear over"));
+        assert!(lv_regions(&[l(0, 8, "striped", "2 8 253:1 0 7:3 0")], "253:1").is_err());
+    }
+
+    #[test]
+    fn a_fault_on_an_lv_covers_its_segments_and_passes_the_rest_through() {
+        let l = |s, n, ty: &str, p: &str| (s, n, ty.to_owned(), p.to_owned());
+        let regions = [(2048, 100), (9000, 50)];
+        let fl = flakey(FlakeyMode::DropWrites);
+        assert_eq!(
+            region_table(&fl, "252:16", 10000, &regions).unwrap(),
+            vec![
+                l(0, 2048, "linear", "252:16 0"),
+                l(2048, 100, "flakey", "252:16 2048 0 60 1 drop_writes"),
+                l(2148, 6852, "linear", "252:16 2148"),
+                l(9000, 50, "flakey", "252:16 9000 0 60 1 drop_writes"),
+                l(9050, 950, "linear", "252:16 9050"),
+            ]
+        );
+        let FaultTarget::Delay(d) = delay(Some(9)).target else {
+            unreachable!()
+        };
+        let t = region_table(&FaultTarget::Delay(d), "252:16", 9050, &regions).unwrap();
+        assert_eq!(
+            t[1],
+            l(
+                2048,
+                100,
+                "delay",
+                "252:16 2048 0 252:16 2048 5 252:16 2048 9"
+            )
+        );
+        // Ends at the device's end: no empty linear tail.
+        assert_eq!(t.len(), 4);
+        // Error: `bad` offsets are into the LV; 48KiB+8KiB (sectors 96..112) straddles
+        // the segments: 4 sectors at the end of the first, 12 at the start of the second.
+        let e = FaultTarget::Error(ErrorSpec {
+            bad: vec![(Bytes(48 * 1024), Bytes(8 * 1024))],
+        });
+        assert_eq!(
+            region_table(&e, "252:16", 10000, &regions).unwrap(),
+            vec![
+                l(0, 2144, "linear", "252:16 0"),
+                l(2144, 4, "error", ""),
+                l(2148, 6852, "linear", "252:16 2148"),
+                l(9000, 12, "error", ""),
+                l(9012, 988, "linear", "252:16 9012"),
+            ]
+        );
+        // "all": exactly the LV's segments.
+        let all = FaultTarget::Error(ErrorSpec {
+            bad: vec![(Bytes(0), Bytes(u64::MAX / 2))],
+        });
+        let t = region_table(&all, "252:16", 10000, &regions).unwrap();
+        let errs: Vec<_> = t
+            .iter()
+            .filter(|x| x.2 == "error")
+            .map(|x| (x.0, x.1))
+            .collect();
+        assert_eq!(errs, vec![(2048, 100), (9000, 50)]);
+        // dust and log-writes are not confined to segments.
+        let dust = FaultTarget::Dust(crate::spec::DustSpec {
+            block_size: Bytes(4096),
+            bad_blocks: vec![],
+        });
+        assert!(region_table(&dust, "252:16", 10000, &regions).is_err());
+    }
+
+    #[test]
     fn missing_or_refused_targets_skip() {
         let t = |v: &str| {
             vec![
