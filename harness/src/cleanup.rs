@@ -145,7 +145,7 @@ fn lvm_conf_dir() -> PathBuf {
     let _ = fs::write(
         dir.join("lvm.conf"),
         format!(
-            "devices {{ obtain_device_list_from_udev = {udev} use_devicesfile = 0 ignore_suspended_devices = 1 }}\nactivation {{ udev_sync = {udev} udev_rules = {udev} monitoring = 0 }}\nglobal {{ use_lvmpolld = 0 locking_dir = \"{}\" }}\nbackup {{ backup = 0 archive = 0 }}\n",
+            "devices {{ obtain_device_list_from_udev = {udev} use_devicesfile = 0 ignore_suspended_devices = 1 allow_changes_with_duplicate_pvs = 1 }}\nactivation {{ udev_sync = {udev} udev_rules = {udev} monitoring = 0 }}\nglobal {{ use_lvmpolld = 0 locking_dir = \"{}\" }}\nbackup {{ backup = 0 archive = 0 }}\n",
             dir.join("lock").display()
         ),
     );

@@ -13,6 +13,7 @@
 //! docker-thinpool.profile`; here `thinbench-<run id>.profile`, never an existing file,
 //! removed at teardown, and found by `thinbench cleanup` if a run dies).
 
+mod faults;
 mod table_control;
 
 use std::collections::BTreeMap;
@@ -25,6 +26,7 @@ use thinbench_schema::units::Bytes;
 
 use super::dm::{Dm, DmDev};
 use super::error::BackendError;
+use super::fault::{FaultStack, LayerRef};
 use super::loopdev::{self, Loop};
 use super::metadata_repair::{self, MetadataRepair};
 use super::names::{Names, VG_TAG};
@@ -116,6 +118,10 @@ pub struct DirectLvmPool {
     profile: String,
     /// The profile file this run installed in the system's profile directory.
     system_profile: Option<PathBuf>,
+    /// `[[fault]]` layers over the PV disk, bottom first (`faults`): `pv` is the top one.
+    pv_faults: FaultStack,
+    /// The PV disk under the fault layers, when there are any.
+    pv_disk: Option<PathBuf>,
 }
 
 /// The PV to use, as the environment resolved it.
@@ -163,6 +169,8 @@ impl DirectLvmPool {
             monitoring,
             profile,
             system_profile: None,
+            pv_faults: FaultStack::default(),
+            pv_disk: None,
         };
         match p.build(spec, d, pv, names) {
             Ok(()) => Ok(p),
@@ -306,6 +314,10 @@ impl DirectLvmPool {
                 p
             }
         };
+        if !spec.faults.is_empty() {
+            let disk = self.pv.clone();
+            self.build_pv_layers(&spec.faults, spec.name.as_str(), names, disk)?;
+        }
         let lock = self.conf_dir.join("lock");
         let prof = self.conf_dir.join("profile");
         for dir in [&lock, &prof] {
@@ -400,7 +412,8 @@ impl DirectLvmPool {
             self.extend_vg(size)?;
         }
         self.refresh_pool_name()?;
-        self.check_pool_table(spec)
+        self.check_pool_table(spec)?;
+        self.start_faults()
     }
 
     /// lvm wrote the pool's table: check that it has the chunk size and block zeroing the
@@ -760,7 +773,28 @@ impl PoolBackend for DirectLvmPool {
     }
 
     fn device(&self) -> String {
-        format!("{} (VG {} on {})", self.pool_dm, self.vg, self.pv.display())
+        match &self.pv_disk {
+            Some(disk) => format!(
+                "{} (VG {} on {}, fault layers over {})",
+                self.pool_dm,
+                self.vg,
+                self.pv.display(),
+                disk.display()
+            ),
+            None => format!("{} (VG {} on {})", self.pool_dm, self.vg, self.pv.display()),
+        }
+    }
+
+    fn fault_layers(&self) -> Vec<LayerRef> {
+        self.layer_refs()
+    }
+
+    fn reboot(
+        &mut self,
+        power_on: &mut dyn FnMut() -> Result<Vec<String>, String>,
+        repair: bool,
+    ) -> Result<metadata_repair::Reboot, BackendError> {
+        self.reboot_vg(power_on, repair)
     }
 
     fn metadata_device(&self) -> Option<PathBuf> {
@@ -808,6 +842,11 @@ impl PoolBackend for DirectLvmPool {
                 Ok(_) => self.pv_created = false,
                 Err(e) => errs.push(e.to_string()),
             }
+        }
+        // The layers once lvm is done with the PV on them, top down; then what they are on.
+        errs.extend(self.pv_faults.teardown(&self.dm));
+        if let Some(disk) = self.pv_disk.take() {
+            self.pv = disk;
         }
         if let Some(mut l) = self.loop_pv.take() {
             if let Err(e) = l.detach() {

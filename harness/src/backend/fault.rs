@@ -21,7 +21,8 @@ use super::dm::{Dm, DmDev, TableLine};
 use super::error::BackendError;
 use super::loopdev::{self, Loop};
 use super::names::Names;
-use crate::spec::{FaultDevice, FaultSpec, FaultTarget};
+use crate::spec::{ErrorSpec, FaultDevice, FaultSpec, FaultTarget};
+use thinbench_schema::units::Bytes;
 
 /// One live layer.
 #[derive(Debug, Clone)]
@@ -43,6 +44,10 @@ pub struct LayerRef {
     pub dm_name: String,
     /// `major:minor` below it.
     pub under: String,
+    /// The dm device of the LV whose segments the fault covers (direct-lvm, whose layers
+    /// sit over the PV: the pool's `_tdata` or `_tmeta`), read at each swap into force
+    /// (so it follows an `lvextend` done before); `None`: the whole device.
+    pub lv: Option<String>,
 }
 
 /// The layers over one backing device, bottom first.
@@ -72,6 +77,112 @@ pub fn table(target: &FaultTarget, under: &str, sectors: u64, active: bool) -> V
         FaultTarget::Dust(d) => line("dust", format!("{under} 0 {}", d.block_size.0)),
         // Not a swappable layer (see `PoolLog`); a pass-through if ever asked.
         FaultTarget::LogWrites(_) => line("linear", format!("{under} 0")),
+    }
+}
+
+/// The sectors of the device under a PV layer that an LV maps, in the LV's order, from
+/// the LV's live table: every line must be `linear` over `pv` (`major:minor`), as lvm
+/// makes an LV on one PV.
+pub fn lv_regions(lv_table: &[TableLine], pv: &str) -> Result<Vec<(u64, u64)>, String> {
+    let mut lines: Vec<&TableLine> = lv_table.iter().collect();
+    lines.sort_by_key(|l| l.0);
+    lines
+        .into_iter()
+        .map(|(_, len, target, params)| {
+            let mut it = params.split_whitespace();
+            match (target.as_str(), it.next(), it.next().map(str::parse::<u64>)) {
+                ("linear", Some(dev), Some(Ok(off))) if dev == pv => Ok((off, *len)),
+                _ => Err(format!(
+                    "an LV segment `{target} {params}` is not linear over the PV layer {pv}"
+                )),
+            }
+        })
+        .collect()
+}
+
+/// The in-force table of a layer over `under` of `sectors` whose fault covers only
+/// `regions` (sector ranges of `under`, in the LV's order: [`lv_regions`]); the rest
+/// passes through. An error fault's `bad` ranges are offsets into the LV, mapped through
+/// its segments onto `under`.
+pub fn region_table(
+    target: &FaultTarget,
+    under: &str,
+    sectors: u64,
+    regions: &[(u64, u64)],
+) -> Result<Vec<TableLine>, String> {
+    if let FaultTarget::Error(e) = target {
+        let mut bad = Vec::new();
+        let mut lv_pos = 0u64;
+        for &(start, len) in regions {
+            for &(off, blen) in &e.bad {
+                let (s, t) = (off.0 / 512, off.0.saturating_add(blen.0) / 512);
+                let (a, b) = (s.max(lv_pos), t.min(lv_pos + len));
+                if a < b {
+                    bad.push((Bytes((start + a - lv_pos) * 512), Bytes((b - a) * 512)));
+                }
+            }
+            lv_pos += len;
+        }
+        bad.sort();
+        return Ok(ErrorSpec { bad }.table(under, sectors));
+    }
+    let (name, params): (&str, &dyn Fn(u64) -> String) = match target {
+        FaultTarget::Delay(d) => ("delay", &|o| d.params_at(under, o)),
+        FaultTarget::Flakey(f) => ("flakey", &|o| f.params_at(under, o)),
+        other => {
+            return Err(format!(
+                "a {} layer over part of a device (direct-lvm) is not supported",
+                other.dm_target()
+            ))
+        }
+    };
+    let mut sorted = regions.to_vec();
+    sorted.sort();
+    let mut t = Vec::new();
+    let mut pos = 0u64;
+    let lin = |s: u64, n: u64| (s, n, "linear".to_owned(), format!("{under} {s}"));
+    for (s, n) in sorted {
+        let (s, e) = (s.max(pos).min(sectors), (s + n).min(sectors));
+        if s > pos {
+            t.push(lin(pos, s - pos));
+        }
+        if e > s {
+            t.push((s, e - s, name.to_owned(), params(s)));
+            pos = e;
+        }
+    }
+    if pos < sectors {
+        t.push(lin(pos, sectors - pos));
+    }
+    Ok(t)
+}
+
+/// A layer's table: the fault's (over its LV's regions, if it has one) when `active`,
+/// else a pass-through.
+fn layer_table(
+    dm: &Dm,
+    l: &LayerRef,
+    sectors: u64,
+    active: bool,
+) -> Result<Vec<TableLine>, BackendError> {
+    match (&l.lv, active) {
+        (Some(lv), true) => {
+            let lv_table = dm.table(lv)?;
+            // Every layer maps the PV 1:1, so the top one's sectors (what the LV's table
+            // names) are every layer's.
+            let top = lv_table
+                .first()
+                .and_then(|l| l.3.split_whitespace().next())
+                .unwrap_or_default()
+                .to_owned();
+            let regions = lv_regions(&lv_table, &top)
+                .and_then(|r| region_table(&l.spec.target, &l.under, sectors, &r));
+            regions.map_err(|message| BackendError::Status {
+                pool: lv.clone(),
+                message,
+            })
+        }
+        _ => Ok(table(&l.spec.target, &l.under, sectors, active)),
     }
 }
 
@@ -177,7 +288,7 @@ pub fn swap(dm: &Dm, layers: &[LayerRef], active: bool) -> Result<Vec<String>, B
     let mut tables = Vec::with_capacity(layers.len());
     for l in layers {
         let sectors = live_sectors(dm, &l.dm_name)?;
-        tables.push(table(&l.spec.target, &l.under, sectors, active));
+        tables.push(layer_table(dm, l, sectors, active)?);
     }
     let mut suspended = Vec::new();
     let mut result = Ok(());
@@ -291,6 +402,7 @@ impl FaultStack {
                 spec: l.spec.clone(),
                 dm_name: l.dev.name.clone(),
                 under: l.under.clone(),
+                lv: None,
             })
             .collect()
     }
@@ -598,6 +710,93 @@ mod tests {
             end += n;
         }
         assert_eq!(end, 32);
+    }
+
+    #[test]
+    fn lv_regions_read_an_lvs_linear_segments_in_lv_order() {
+        let l = |s, n, ty: &str, p: &str| (s, n, ty.to_owned(), p.to_owned());
+        // Two segments of `_tdata` (an lvextend put the second after `_tmeta`).
+        let t = vec![
+            l(100, 50, "linear", "253:1 9000"),
+            l(0, 100, "linear", "253:1 2048"),
+        ];
+        assert_eq!(
+            lv_regions(&t, "253:1").unwrap(),
+            vec![(2048, 100), (9000, 50)]
+        );
+        // A segment on another device (a second PV) is not under the layers.
+        let t = vec![
+            l(0, 100, "linear", "253:1 2048"),
+            l(100, 8, "linear", "7:3 0"),
+        ];
+        assert!(lv_regions(&t, "253:1")
+            .unwrap_err()
+            .contains("not linear over"));
+        assert!(lv_regions(&[l(0, 8, "striped", "2 8 253:1 0 7:3 0")], "253:1").is_err());
+    }
+
+    #[test]
+    fn a_fault_on_an_lv_covers_its_segments_and_passes_the_rest_through() {
+        let l = |s, n, ty: &str, p: &str| (s, n, ty.to_owned(), p.to_owned());
+        let regions = [(2048, 100), (9000, 50)];
+        let fl = flakey(FlakeyMode::DropWrites);
+        assert_eq!(
+            region_table(&fl, "252:16", 10000, &regions).unwrap(),
+            vec![
+                l(0, 2048, "linear", "252:16 0"),
+                l(2048, 100, "flakey", "252:16 2048 0 60 1 drop_writes"),
+                l(2148, 6852, "linear", "252:16 2148"),
+                l(9000, 50, "flakey", "252:16 9000 0 60 1 drop_writes"),
+                l(9050, 950, "linear", "252:16 9050"),
+            ]
+        );
+        let FaultTarget::Delay(d) = delay(Some(9)).target else {
+            unreachable!()
+        };
+        let t = region_table(&FaultTarget::Delay(d), "252:16", 9050, &regions).unwrap();
+        assert_eq!(
+            t[1],
+            l(
+                2048,
+                100,
+                "delay",
+                "252:16 2048 0 252:16 2048 5 252:16 2048 9"
+            )
+        );
+        // Ends at the device's end: no empty linear tail.
+        assert_eq!(t.len(), 4);
+        // Error: `bad` offsets are into the LV; 48KiB+8KiB (sectors 96..112) straddles
+        // the segments: 4 sectors at the end of the first, 12 at the start of the second.
+        let e = FaultTarget::Error(ErrorSpec {
+            bad: vec![(Bytes(48 * 1024), Bytes(8 * 1024))],
+        });
+        assert_eq!(
+            region_table(&e, "252:16", 10000, &regions).unwrap(),
+            vec![
+                l(0, 2144, "linear", "252:16 0"),
+                l(2144, 4, "error", ""),
+                l(2148, 6852, "linear", "252:16 2148"),
+                l(9000, 12, "error", ""),
+                l(9012, 988, "linear", "252:16 9012"),
+            ]
+        );
+        // "all": exactly the LV's segments.
+        let all = FaultTarget::Error(ErrorSpec {
+            bad: vec![(Bytes(0), Bytes(u64::MAX / 2))],
+        });
+        let t = region_table(&all, "252:16", 10000, &regions).unwrap();
+        let errs: Vec<_> = t
+            .iter()
+            .filter(|x| x.2 == "error")
+            .map(|x| (x.0, x.1))
+            .collect();
+        assert_eq!(errs, vec![(2048, 100), (9000, 50)]);
+        // dust and log-writes are not confined to segments.
+        let dust = FaultTarget::Dust(crate::spec::DustSpec {
+            block_size: Bytes(4096),
+            bad_blocks: vec![],
+        });
+        assert!(region_table(&dust, "252:16", 10000, &regions).is_err());
     }
 
     #[test]

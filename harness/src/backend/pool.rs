@@ -228,7 +228,7 @@ pub trait PoolBackend {
         _repair: bool,
     ) -> Result<metadata_repair::Reboot, BackendError> {
         Err(BackendError::Unsupported(
-            "a reboot of this pool kind (only loop-lvm pools take fault layers)".into(),
+            "a reboot of this pool kind (loop-lvm and direct-lvm pools reboot)".into(),
         ))
     }
     /// The fault layers over the data and metadata devices, for the scheduler.

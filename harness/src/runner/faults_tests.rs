@@ -76,6 +76,7 @@ fn case(faults: Vec<FaultSpec>) -> Case {
         .map(|spec| LayerRef {
             dm_name: format!("tb-test-pool-a-{}", spec.label()),
             under: "7:0".into(),
+            lv: None,
             spec,
         })
         .collect();

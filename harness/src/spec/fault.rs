@@ -180,7 +180,13 @@ pub struct FlakeySpec {
 impl FlakeySpec {
     /// The table params over `dev` (`major:minor`).
     pub fn params(&self, dev: &str) -> String {
-        let mut s = format!("{dev} 0 {} {}", self.up_s, self.down_s);
+        self.params_at(dev, 0)
+    }
+
+    /// The table params over `dev` from its sector `offset` (one segment of a device
+    /// whose other segments pass through: direct-lvm's PV layer).
+    pub fn params_at(&self, dev: &str, offset: u64) -> String {
+        let mut s = format!("{dev} {offset} {} {}", self.up_s, self.down_s);
         match self.mode {
             FlakeyMode::Fail => {}
             FlakeyMode::CorruptBioByte {
@@ -264,9 +270,16 @@ impl DelaySpec {
     /// form (flushes take the write delay), or the 9-argument form when a flush delay is
     /// given.
     pub fn params(&self, dev: &str) -> String {
-        let mut s = format!("{dev} 0 {} {dev} 0 {}", self.read_ms, self.write_ms);
+        self.params_at(dev, 0)
+    }
+
+    /// The table params over `dev` from its sector `offset` (see
+    /// [`FlakeySpec::params_at`]).
+    pub fn params_at(&self, dev: &str, offset: u64) -> String {
+        let (r, w) = (self.read_ms, self.write_ms);
+        let mut s = format!("{dev} {offset} {r} {dev} {offset} {w}");
         if let Some(f) = self.flush_ms {
-            s.push_str(&format!(" {dev} 0 {f}"));
+            s.push_str(&format!(" {dev} {offset} {f}"));
         }
         s
     }

@@ -15,11 +15,11 @@ const fn delay(name: &'static str, doc: &'static str) -> Key {
 /// `[[fault]]` keys; variants are dm targets.
 pub(crate) const FAULT_KEYS: KeySet = KeySet {
     table: "[[fault]]",
-    doc: "A fault layer (a dm target) under one of a loop-lvm pool's devices (docs/faults.md).",
+    doc: "A fault layer (a dm target) under one of a pool's devices: a loop-lvm pool's loop devices, or the PV of a direct-lvm pool, confined to its _tdata or _tmeta LV (flakey, delay, error there; docs/faults.md).",
     tag: Some("target"),
     common: &[
-        Key::new("pool", Ty::Str, "The loop-lvm pool whose device the layer sits under.").required(),
-        Key::new("device", Ty::Enum(&["data", "metadata", "pool"]), "Which device: \"data\" or \"metadata\" (\"pool\" for log-writes only).").required(),
+        Key::new("pool", Ty::Str, "The pool whose device the layer sits under (loop-lvm, or direct-lvm for flakey, delay and error).").required(),
+        Key::new("device", Ty::Enum(&["data", "metadata", "pool"]), "Which device: \"data\" or \"metadata\" (direct-lvm: the pool's _tdata or _tmeta LV on the PV; \"pool\" for log-writes only, loop-lvm).").required(),
         Key::new("target", Ty::Enum(&["delay", "flakey", "error", "log-writes", "dust"]), "The dm target of the layer.").required(),
         Key::new("at", Ty::Text { pattern: "^(start|step:.+|time:.+|written:.+|usage:.+)$", example: "start" }, "When it goes into force: \"start\", \"step:NAME\", \"time:5s\", \"written:64MiB\" or \"usage:50%\" (default \"start\")."),
         Key::new("until", Ty::Text { pattern: "^(end|step:.+|after:.+)$", example: "end" }, "When it goes out of force: \"end\", \"step:NAME\" or \"after:2s\" (default \"end\")."),
@@ -47,7 +47,7 @@ pub(crate) const FAULT_KEYS: KeySet = KeySet {
         ),
         (
             "error",
-            &[Key::new("bad", Ty::Array(&Ty::Str), "Ranges that fail, \"OFFSET+LENGTH\" in whole sectors (\"8MiB+64KiB\"), or [\"all\"]; at most 1024.")],
+            &[Key::new("bad", Ty::Array(&Ty::Str), "Ranges that fail, \"OFFSET+LENGTH\" in whole sectors (\"8MiB+64KiB\") from the device's (direct-lvm: the LV's) start, or [\"all\"]; at most 1024.")],
         ),
         (
             "log-writes",

@@ -155,17 +155,40 @@ impl Checker {
                 }
             }
         }
-        // direct-lvm: lvm owns the stack above the PV, so a layer needs a dm device over
-        // the PV disk that lvm's filter accepts instead of the disk; not done yet.
+        // direct-lvm: lvm owns the stack above the PV, so the layers sit over the PV disk
+        // (lvm's filter admits the top layer, never the disk) and a fault covers the
+        // sectors of the pool's `_tdata` or `_tmeta` LV on it. What cannot be confined to
+        // an LV's segments that way is refused.
         let kind = raw_pool.kind.value().map(|v| v.get_ref().as_str());
         let mut supported = true;
         if kind == Some("direct-lvm") {
-            self.err_hint(
-                pool.span(),
-                format!("not yet: a fault under a direct-lvm pool (`{pool_name}`): only loop-lvm pools take fault layers for now"),
-                "a direct-lvm layer must sit over the PV disk with lvm's filter accepting the dm device instead of the disk; put the fault on a loop-lvm pool",
-            );
-            supported = false;
+            let refusal = match target_name {
+                Some("log-writes") => Some((
+                    "not yet: a log-writes fault under a direct-lvm pool",
+                    "a replay must map the log's PV offsets onto the pool's LV segments (lvs --segments), replayed onto scratch copies: not done; log-writes runs on loop-lvm pools",
+                )),
+                Some("dust") => Some((
+                    "not yet: a dust fault under a direct-lvm pool",
+                    "dm-dust's bad blocks count from its own start, and a direct-lvm fault is one target per LV segment of the PV: not mapped yet; use `error` ranges (offsets into the LV) or a loop-lvm pool",
+                )),
+                _ => None,
+            };
+            if let Some((msg, hint)) = refusal {
+                self.err_hint(
+                    f.target.key().unwrap_or_else(|| pool.span()),
+                    format!("{msg} (`{pool_name}`)"),
+                    hint,
+                );
+                supported = false;
+            }
+            if let Some(span) = raw_pool.vgextend_size.key() {
+                self.err_hint(
+                    span,
+                    format!("not yet: `vgextend_size` on a direct-lvm pool with a fault (`{pool_name}`)"),
+                    "the fault layers sit over the pool's first PV only; the second PV would have none; drop `vgextend_size` or the fault",
+                );
+                supported = false;
+            }
         }
         if raw_pool.stacked_levels.is_present() {
             self.err_hint(

@@ -1,10 +1,14 @@
 //! The power-cut actions: `reboot` (down and up again, repairing damaged metadata if
 //! asked) and `replay` (the log-writes log replayed, the points it checks).
 
+use super::walk::Effect;
 use super::Checker;
+use crate::errors::Kind;
 use crate::scenario::raw::{Field, IntOrText, RawStep};
+use crate::scenario::Diagnostic;
 use crate::spec::{RebootSpec, ReplayPoints, ReplaySpec};
 use serde_spanned::Spanned;
+use thinbench_schema::record::PoolKind;
 
 /// Replay points a `replay` step may check.
 const MAX_REPLAY_POINTS: i64 = 100_000;
@@ -18,6 +22,23 @@ impl Checker {
             Field::Given { value, .. } => Some(*value.get_ref()),
         };
         repair.map(|repair| RebootSpec { repair })
+    }
+
+    /// What a `reboot` cannot do on a direct-lvm pool: `repair = true` (lvm's repair is
+    /// `lvconvert --repair` into the pool's spare metadata LV, not done yet).
+    pub(super) fn reboot_effect(&self, s: &RawStep) -> Effect {
+        match (&s.repair, s.repair.key()) {
+            (Field::Given { value, .. }, Some(span)) if *value.get_ref() => Effect::NotOn {
+                kind: PoolKind::DirectLvm,
+                why: Diagnostic::new(
+                    span,
+                    "not yet: `repair = true` in a reboot of a direct-lvm pool: lvm repairs with `lvconvert --repair` (thin_repair into its spare metadata LV), not done",
+                )
+                .with_hint("run the step on loop-lvm pools only (`pools = [...]`), or drop `repair` (a reboot whose thin_check fails then fails)"),
+                fails_as: Kind::Unsupported,
+            },
+            _ => Effect::Nothing,
+        }
     }
 
     /// `replay` settings: which points of the log to check.

@@ -337,7 +337,7 @@ impl Checker {
                 self.repair_metadata(s).map(Action::RepairMetadata),
                 Effect::Nothing,
             ),
-            ActionKind::Reboot => (self.reboot(s).map(Action::Reboot), Effect::Nothing),
+            ActionKind::Reboot => (self.reboot(s).map(Action::Reboot), self.reboot_effect(s)),
             ActionKind::Replay => (self.replay(s).map(Action::Replay), Effect::Nothing),
             ActionKind::Reload => {
                 let (spec, effect) = self.reload(s);

@@ -928,24 +928,9 @@ fn faults() {
     assert_eq!(plan.pools[0].faults.len(), 2);
 }
 
-#[test]
-fn faults_under_direct_lvm_are_refused_where_written() {
-    let text = steps(&format!(
-        "{CREATE_T}[[fault]]\npool = \"b\"\ndevice = \"data\"\ntarget = \"delay\"\nwrite = \"5ms\"\n"
-    ));
-    let errs = load(&text).unwrap_err();
-    assert_eq!(errs.len(), 1, "{errs:#?}");
-    let shown = errs[0].to_string();
-    // `pool = "b"` is on line 13 (7 of pools, 4 of step, the header), its value at column 8.
-    assert!(
-        shown.starts_with("t.toml:13:8: error: not yet: a fault under a direct-lvm pool (`b`)"),
-        "{shown}"
-    );
-    assert!(
-        shown.contains("hint: a direct-lvm layer must sit over the PV disk"),
-        "{shown}"
-    );
-}
+/// Faults under direct-lvm pools: `direct_lvm_fault_tests.rs`.
+#[path = "direct_lvm_fault_tests.rs"]
+mod direct_lvm_faults;
 
 #[test]
 fn a_low_water_mark_the_kernel_would_not_get_is_a_warning() {
