@@ -345,6 +345,24 @@ pub enum Action {
     Resize(ResizeSpec),
     /// `discard`: BLKDISCARD of byte ranges of a thin.
     Discard(super::discard::DiscardSpec),
+    /// `mkfs`: a filesystem on a thin.
+    Mkfs(super::fs::MkfsSpec),
+    /// `mount`: a thin's filesystem mounted under the case's scratch directory.
+    Mount(super::fs::MountSpec),
+    /// `umount`: a mounted thin's filesystem unmounted.
+    Umount {
+        /// Which.
+        thin: Ident,
+    },
+    /// `file`: one operation on a file of a mounted thin, with stamped content.
+    File(super::fs::FileSpec),
+    /// `verify-files`: a mounted thin's files checked against the case's file model.
+    VerifyFiles(super::fs::VerifyFilesSpec),
+    /// `fsck`: a read-only check of an unmounted thin's filesystem.
+    Fsck {
+        /// Which.
+        thin: Ident,
+    },
 }
 
 impl Action {
@@ -377,6 +395,12 @@ impl Action {
             Action::Reload(_) => "reload",
             Action::Resize(_) => "resize",
             Action::Discard(_) => "discard",
+            Action::Mkfs(_) => "mkfs",
+            Action::Mount(_) => "mount",
+            Action::Umount { .. } => "umount",
+            Action::File(_) => "file",
+            Action::VerifyFiles(_) => "verify-files",
+            Action::Fsck { .. } => "fsck",
         }
     }
 }

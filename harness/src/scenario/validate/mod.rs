@@ -23,6 +23,7 @@ mod discard;
 mod expect;
 mod fault;
 mod fill;
+mod fs;
 mod ids;
 mod io;
 mod lvm;

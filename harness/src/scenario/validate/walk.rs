@@ -3,6 +3,7 @@
 //! `Facts` is what it needs of each step.
 
 mod control;
+mod fs;
 
 use super::ids::{IdRule, ThinIds};
 use super::Checker;
@@ -141,8 +142,29 @@ pub(super) enum Effect {
         why: Diagnostic,
         fails_as: Kind,
     },
+    /// A filesystem step on a thin (walked in `walk/fs.rs`).
+    Fs {
+        thin: Spanned<String>,
+        op: FsEffect,
+    },
     /// Unknown or invalid action: nothing to track.
     Nothing,
+}
+
+/// What a filesystem step needs and leaves (`walk/fs.rs`).
+pub(super) enum FsEffect {
+    /// `mkfs`: the thin must exist, have a device and not be mounted; it then has `fs`.
+    Mkfs { fs: crate::spec::FsKind },
+    /// The thin must exist (an invalid `fs`: nothing more is known).
+    Exists,
+    /// `mount`: a filesystem, not mounted; `nouuid` given at `nouuid_at` (xfs only).
+    Mount { nouuid_at: Option<Span> },
+    /// `umount`: mounted.
+    Umount,
+    /// `file`, `verify-files`: mounted.
+    Mounted,
+    /// `fsck`: a filesystem, not mounted.
+    Unmounted,
 }
 
 /// A `message` step as the walk sees it.
@@ -295,6 +317,7 @@ impl Checker {
                     transaction: Some(0),
                     ..Default::default()
                 },
+                fs: HashMap::new(),
                 d: Vec::new(),
             };
             for f in facts.iter().filter(|f| applies(f, pool)) {
@@ -365,6 +388,8 @@ struct PoolWalk<'a> {
     shares: std::collections::HashSet<&'a str>,
     /// Devices, suspensions, transaction id and held metadata snapshot.
     control: ControlState<'a>,
+    /// Filesystems on thins: name → its kind and the step that mounted it, if mounted.
+    fs: HashMap<&'a str, fs::ThinFs>,
     /// Problems, with the step they belong to.
     d: Vec<(Diagnostic, usize)>,
 }
@@ -392,6 +417,7 @@ impl<'a> PoolWalk<'a> {
                 }
                 let size = origin.as_ref().and_then(|o| self.existing(f, o)).flatten();
                 self.make(f, thin.as_ref(), size, id.as_ref());
+                self.fs_snapshot(thin.as_ref(), origin.as_ref());
             }
             Effect::Unnamed { thins } => {
                 for t in thins {
@@ -408,6 +434,7 @@ impl<'a> PoolWalk<'a> {
                     // A delete the step expects to be refused leaves the thin in place.
                     let refused = f.refusal.kind.is_some() || f.refusal.text;
                     if self.existing(f, t).is_some() && !refused {
+                        self.fs_gone(f, t, "deleted");
                         let name = t.get_ref().as_str();
                         self.control.no_device.remove(name);
                         self.live.remove(name);
@@ -487,7 +514,13 @@ impl<'a> PoolWalk<'a> {
             Effect::Message(m) => self.message(f, m),
             Effect::Suspend { thin, on, at } => self.suspend(f, thin.as_ref(), *on, at),
             Effect::Activate { thin, size, at } => self.activate(f, thin.as_ref(), *size, at),
-            Effect::Deactivate { thin } => self.deactivate(f, thin.as_ref()),
+            Effect::Deactivate { thin } => {
+                if let Some(t) = thin {
+                    self.fs_unmounted_for(f, t, "deactivated");
+                }
+                self.deactivate(f, thin.as_ref())
+            }
+            Effect::Fs { thin, op } => self.fs(f, thin, op),
             Effect::NotOn {
                 kind,
                 why,
