@@ -14,6 +14,8 @@ mod sampling;
 
 #[path = "vm_tests/clock.rs"]
 mod clock;
+#[path = "vm_tests/fs.rs"]
+mod fs;
 #[path = "vm_tests/gate.rs"]
 mod gate;
 #[path = "vm_tests/peer.rs"]

@@ -400,3 +400,7 @@ pub fn lengths_differ(read: &FileRead, model: &[Record]) -> bool {
         Err(_) => false,
     }
 }
+
+#[cfg(test)]
+#[path = "fs_state_tests.rs"]
+mod tests;

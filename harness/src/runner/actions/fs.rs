@@ -314,7 +314,8 @@ pub fn fsck(ctx: &mut StepCtx<'_>, thin: &Ident) -> Result<ActionOutput, StepErr
         FsKind::Ext4 => ("e2fsck", vec!["-f", "-n", &d]),
         FsKind::Xfs => ("xfs_repair", vec!["-n", &d]),
     };
-    let shown = format!("{prog} {}", args.join(" "));
+    // Named without the device path (which carries the run id), so verdicts compare.
+    let shown = format!("{prog} {}", args[..args.len() - 1].join(" "));
     if let Err(e) = command::run(prog, &args) {
         return Err(StepError::Refused(format!(
             "{shown} found problems on thin {thin}: {e}"

@@ -44,6 +44,8 @@ mod control_tests;
 #[cfg(test)]
 mod discard_tests;
 #[cfg(test)]
+mod fs_tests;
+#[cfg(test)]
 mod reload_tests;
 #[cfg(test)]
 mod runnable_tests;
