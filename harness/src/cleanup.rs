@@ -186,6 +186,22 @@ pub fn find(include_live: bool) -> Vec<Leftover> {
             });
         }
     }
+    // A filesystem step's mount (`<scratch base>/<run>/<pool>/fs/<thin>`) of a dead run,
+    // deepest first, before its thin and its scratch directory go.
+    for line in mounts.lines().rev() {
+        let Some(dir) = line.split_whitespace().nth(1) else {
+            continue;
+        };
+        let p = Path::new(dir);
+        if SCRATCH_BASES
+            .iter()
+            .any(|b| p.starts_with(b) && p != Path::new(b))
+            && scratch_run_id(p).is_some_and(|r| keep(&r))
+            && p.components().any(|c| c.as_os_str() == "fs")
+        {
+            out.push(Leftover::Mount { dir: p.to_owned() });
+        }
+    }
     // VGs first in the list: removing them removes their dm devices.
     if command::exists("lvm") {
         if let Ok(s) = lvm(&[

@@ -16,6 +16,8 @@ mod sampling;
 mod clock;
 #[path = "vm_tests/faults.rs"]
 mod faults;
+#[path = "vm_tests/fs.rs"]
+mod fs;
 #[path = "vm_tests/gate.rs"]
 mod gate;
 #[path = "vm_tests/peer.rs"]
@@ -312,6 +314,8 @@ fn every_shipped_scenario_has_a_vm_test() {
         "power-cut",
         // vm_peer_benchmark_engine_vs_fio
         "engine-vs-fio",
+        // fs::vm_fs_demo_and_wrong_file
+        "thin-snapshot-demo",
     ];
     for e in std::fs::read_dir(repo().join("scenarios")).unwrap() {
         let p = e.unwrap().path();

@@ -73,6 +73,8 @@ pub struct CaseState {
     /// The pool's settings as the last `reload` left them (`None`: as the scenario
     /// built it): what the steps after it are given as their pool.
     pub settings: Option<PoolSpec>,
+    /// Filesystems on thins, their file models, and the case's mounts.
+    pub fs: super::fs_state::FsState,
 }
 
 /// A device of the case, and the stamped writes it holds.

@@ -13,6 +13,7 @@ mod crosscheck;
 mod discard_checks;
 pub mod error;
 pub(crate) mod faults;
+mod fs_state;
 mod iostat;
 pub mod pools;
 pub(crate) mod sampler;

@@ -5,6 +5,7 @@
 mod control;
 mod discard;
 mod fault;
+mod fs;
 mod kernel;
 mod matrix;
 mod model;
@@ -13,6 +14,7 @@ mod table;
 pub use control::{ActivateSpec, ControlDevice, MessageSpec, PoolMessage, PoolRefusal};
 pub use discard::DiscardSpec;
 pub use fault::*;
+pub use fs::{FileOp, FileSpec, MkfsProfile, MkfsSpec, MountSpec, VerifyFilesSpec};
 pub use kernel::KernelRequest;
 pub use matrix::{matrix, select, select_across, MatrixEntry, Shard};
 pub use model::*;

@@ -8,6 +8,7 @@ use thinbench_schema::record::{PoolKind, PoolMode, TimingClock};
 use thinbench_schema::units::{Bytes, ChunkSize};
 
 use super::fault::FaultSpec;
+pub use super::fs::FsKind;
 pub use super::table::{LowWaterMark, NoSpacePolicy};
 use super::table::{ReloadSpec, ResizeSpec};
 
@@ -345,6 +346,24 @@ pub enum Action {
     Resize(ResizeSpec),
     /// `discard`: BLKDISCARD of byte ranges of a thin.
     Discard(super::discard::DiscardSpec),
+    /// `mkfs`: a filesystem on a thin.
+    Mkfs(super::fs::MkfsSpec),
+    /// `mount`: a thin's filesystem mounted under the case's scratch directory.
+    Mount(super::fs::MountSpec),
+    /// `umount`: a mounted thin's filesystem unmounted.
+    Umount {
+        /// Which.
+        thin: Ident,
+    },
+    /// `file`: one operation on a file of a mounted thin, with stamped content.
+    File(super::fs::FileSpec),
+    /// `verify-files`: a mounted thin's files checked against the case's file model.
+    VerifyFiles(super::fs::VerifyFilesSpec),
+    /// `fsck`: a read-only check of an unmounted thin's filesystem.
+    Fsck {
+        /// Which.
+        thin: Ident,
+    },
 }
 
 impl Action {
@@ -377,6 +396,12 @@ impl Action {
             Action::Reload(_) => "reload",
             Action::Resize(_) => "resize",
             Action::Discard(_) => "discard",
+            Action::Mkfs(_) => "mkfs",
+            Action::Mount(_) => "mount",
+            Action::Umount { .. } => "umount",
+            Action::File(_) => "file",
+            Action::VerifyFiles(_) => "verify-files",
+            Action::Fsck { .. } => "fsck",
         }
     }
 }
@@ -674,25 +699,6 @@ pub struct DeferredSpec {
     pub hold: Duration,
     /// Deletion: the worker's retry interval. Default 1s (Docker: 30s).
     pub retry_interval: Duration,
-}
-
-/// The filesystem a `delete` step makes on its thin, as Docker made it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FsKind {
-    /// `mkfs.xfs -K` (no discard at mkfs). Needs a thin of at least 300MB.
-    Xfs,
-    /// `mkfs.ext4 -E nodiscard,lazy_itable_init=0,lazy_journal_init=0`.
-    Ext4,
-}
-
-impl FsKind {
-    /// As written in scenarios (and to `mount -t`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FsKind::Xfs => "xfs",
-            FsKind::Ext4 => "ext4",
-        }
-    }
 }
 
 /// How a `delete` step tries to give the deleted files' space back.

@@ -223,9 +223,12 @@ pub fn free_id(state: &CaseState) -> Option<ThinId> {
 /// teardown neither waits on it nor leaves it behind. Returns what could not be resumed.
 pub fn end_of_case(backend: &dyn PoolBackend, state: &mut CaseState) -> Vec<String> {
     let names = std::mem::take(&mut state.control.suspended);
-    names
+    let mut errors: Vec<String> = names
         .iter()
         .rev()
         .filter_map(|n| backend.resume_device(n).err().map(|e| e.to_string()))
-        .collect()
+        .collect();
+    // Then every mount of the case, last first, before the thins go.
+    errors.extend(state.fs.unmount_all());
+    errors
 }

@@ -358,7 +358,7 @@ fn fio_step(
         // The thin's integrity log is void (fio's data is not stamped); an entry makes
         // the resync count fio's chunks as written in it.
         ctx.state.log.insert(thin.clone(), Vec::new());
-        let (check, _) = super::delete::resync(ctx, &[id], "after fio")?;
+        let (check, _) = super::resync::resync(ctx, &[id], "after fio")?;
         out.checks.push(check);
         let end = ctx
             .state

@@ -12,10 +12,12 @@ mod delete;
 mod device;
 mod discard;
 mod fill;
+mod fs;
 mod io;
 mod metadata;
 mod power;
 mod reload;
+mod resync;
 mod thins;
 mod write;
 
@@ -68,5 +70,11 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::Reload(r) => reload::reload(ctx, r),
         Action::Resize(r) => reload::resize(ctx, r),
         Action::Discard(d) => discard::run(ctx, d),
+        Action::Mkfs(m) => fs::mkfs(ctx, m),
+        Action::Mount(m) => fs::mount(ctx, m),
+        Action::Umount { thin } => fs::umount(ctx, thin),
+        Action::File(f) => fs::file(ctx, f),
+        Action::VerifyFiles(v) => fs::verify_files(ctx, v),
+        Action::Fsck { thin } => fs::fsck(ctx, thin),
     }
 }

@@ -71,18 +71,42 @@ pub fn snapshot(
             )));
         }
     }
+    // A mounted origin is synced, and the suspend the snapshot takes of it freezes it
+    // (dm's lockfs): the snapshot holds the filesystem as the file model has it. The
+    // filesystem's flush is its own IO, resynced from the metadata below.
+    let mounted = ctx.state.fs.mount_of(origin).map(std::path::Path::to_owned);
+    let used0 = ctx
+        .state
+        .model
+        .as_ref()
+        .map_or(0, |m| m.data_blocks_used().0);
+    if let Some(d) = &mounted {
+        super::fs::syncfs(d)?;
+    }
     let t = ctx.backend.snapshot(thin, origin, id)?;
     model(ctx).create_snap(t.id, oid)?;
+    ctx.state.fs.snapshot(thin, origin);
     let inherited = ctx.state.written.get(origin).cloned().unwrap_or_default();
     ctx.state.written.insert(thin.clone(), inherited);
     let log = ctx.state.log.get(origin).cloned().unwrap_or_default();
     ctx.state.log.insert(thin.clone(), log);
     let acked = ctx.state.acked.get(origin).cloned().unwrap_or_default();
     ctx.state.acked.insert(thin.clone(), acked);
-    Ok(ActionOutput {
+    let mut out = ActionOutput {
         predicted: Some(0),
         ..Default::default()
-    })
+    };
+    if mounted.is_some() {
+        super::fs::resync(
+            ctx,
+            used0,
+            &[oid, t.id],
+            "after the snapshot of the mounted origin",
+            &mut out,
+        )?;
+        out.predicted_note = Some("the mounted origin synced and frozen by its suspend: its flush resynced from thin_dump".into());
+    }
+    Ok(out)
 }
 
 pub fn delete(ctx: &mut StepCtx<'_>, thin: &Ident) -> Result<ActionOutput, StepError> {
@@ -98,6 +122,7 @@ pub fn delete(ctx: &mut StepCtx<'_>, thin: &Ident) -> Result<ActionOutput, StepE
     let freed = model(ctx).delete(id)?;
     ctx.state.written.remove(thin);
     ctx.state.log.remove(thin);
+    ctx.state.fs.thins.remove(thin);
     Ok(ActionOutput {
         predicted: Some(-(freed.0 as i64)),
         ..Default::default()

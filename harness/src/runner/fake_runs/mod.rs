@@ -6,6 +6,7 @@ mod background;
 mod control;
 mod discard;
 mod expect;
+mod fs;
 mod grammar;
 mod reload;
 mod steps;

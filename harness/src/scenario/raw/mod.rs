@@ -10,6 +10,7 @@ mod control;
 mod discard_keys;
 mod expect;
 mod fault;
+mod fs_keys;
 mod pool;
 mod scenario;
 mod step;

@@ -126,6 +126,12 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 "reload",
                 "resize",
                 "discard",
+                "mkfs",
+                "mount",
+                "umount",
+                "file",
+                "verify-files",
+                "fsck",
             ]),
             "What the step does.",
         )
@@ -450,6 +456,12 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
             ],
         ),
         ("discard", super::discard_keys::DISCARD_KEYS),
+        ("mkfs", super::fs_keys::MKFS_KEYS),
+        ("mount", super::fs_keys::MOUNT_KEYS),
+        ("umount", super::fs_keys::THIN_ONLY),
+        ("file", super::fs_keys::FILE_KEYS),
+        ("verify-files", super::fs_keys::VERIFY_FILES_KEYS),
+        ("fsck", super::fs_keys::THIN_ONLY),
     ],
 };
 
@@ -523,13 +535,31 @@ pub(crate) struct RawStep {
     pub stride_size: Field<IntOrText>,
     pub stripes: Field<i64>,
     pub stripe_size: Field<IntOrText>,
+    /// mkfs: whose options.
+    pub profile: Field<String>,
+    /// mount: `-o discard`.
+    pub discard: Field<bool>,
+    /// mount: `-o nouuid`.
+    pub nouuid: Field<bool>,
+    /// file: the path inside the filesystem.
+    pub path: Field<String>,
+    /// file: the operation.
+    pub op: Field<String>,
+    /// file: rename's new path.
+    pub new_path: Field<String>,
+    /// file: fsync afterwards.
+    pub fsync: Field<bool>,
+    /// verify-files: claimed contents.
+    pub contents: Field<super::fs_keys::RawContents>,
+    /// verify-files: claimed absent paths.
+    pub absent: Field<Vec<Spanned<String>>>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 59] = [
+        let fields: [(&'static str, Option<Span>); 68] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -589,6 +619,15 @@ impl RawStep {
             ("stride", self.stride_size.key()),
             ("stripes", self.stripes.key()),
             ("stripe_size", self.stripe_size.key()),
+            ("profile", self.profile.key()),
+            ("discard", self.discard.key()),
+            ("nouuid", self.nouuid.key()),
+            ("path", self.path.key()),
+            ("op", self.op.key()),
+            ("new_path", self.new_path.key()),
+            ("fsync", self.fsync.key()),
+            ("contents", self.contents.key()),
+            ("absent", self.absent.key()),
         ];
         present(fields)
     }
@@ -648,7 +687,7 @@ impl RawStep {
                 d,
             ),
             retry_interval: r.string("retry_interval", "a duration string like \"1s\"", d),
-            fs: r.string("fs", "a string: \"xfs\" or \"ext4\"", d),
+            fs: r.string("fs", "a string: \"ext4\" or \"xfs\"", d),
             files: r.size("files", d),
             snapshot: r.boolean("snapshot", d),
             method: r.string(
@@ -710,6 +749,34 @@ impl RawStep {
             to: r.size("to", d),
             online: r.boolean("online", d),
             length: r.size("length", d),
+            profile: r.string("profile", "a string: \"docker\" or \"defaults\"", d),
+            discard: r.boolean("discard", d),
+            nouuid: r.boolean("nouuid", d),
+            path: r.string(
+                "path",
+                "a string: a path relative to the filesystem's root",
+                d,
+            ),
+            op: r.string(
+                "op",
+                "a string: \"write\", \"append\", \"modify\", \"rename\" or \"delete\"",
+                d,
+            ),
+            new_path: r.string(
+                "new_path",
+                "a string: a path relative to the filesystem's root",
+                d,
+            ),
+            fsync: r.boolean("fsync", d),
+            contents: super::fs_keys::read_contents(&mut r, d),
+            absent: read_array(
+                &mut r,
+                "absent",
+                "an array of paths, like [\"snap1.txt\"]",
+                "a path string",
+                string_node,
+                d,
+            ),
             expect,
         };
         r.finish(d);

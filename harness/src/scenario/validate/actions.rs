@@ -29,9 +29,15 @@ pub(super) enum ActionKind {
     Reload,
     Resize,
     Discard,
+    Mkfs,
+    Mount,
+    Umount,
+    File,
+    VerifyFiles,
+    Fsck,
 }
 
-pub(super) const ACTIONS: [(&str, ActionKind); 26] = [
+pub(super) const ACTIONS: [(&str, ActionKind); 32] = [
     ("create-thin", ActionKind::CreateThin),
     ("snapshot", ActionKind::Snapshot),
     ("delete-thin", ActionKind::DeleteThin),
@@ -58,10 +64,16 @@ pub(super) const ACTIONS: [(&str, ActionKind); 26] = [
     ("reload", ActionKind::Reload),
     ("resize", ActionKind::Resize),
     ("discard", ActionKind::Discard),
+    ("mkfs", ActionKind::Mkfs),
+    ("mount", ActionKind::Mount),
+    ("umount", ActionKind::Umount),
+    ("file", ActionKind::File),
+    ("verify-files", ActionKind::VerifyFiles),
+    ("fsck", ActionKind::Fsck),
 ];
 
 /// Action names kept for later versions of the format.
-pub(super) const RESERVED_ACTIONS: [&str; 4] = ["fault", "mkfs", "mount", "fstrim"];
+pub(super) const RESERVED_ACTIONS: [&str; 2] = ["fault", "fstrim"];
 
 impl ActionKind {
     pub(super) fn name(self) -> &'static str {
@@ -109,7 +121,13 @@ impl ActionKind {
             | A::Deactivate
             | A::Reload
             | A::Resize
-            | A::Discard => (false, false, false, false),
+            | A::Discard
+            | A::Mkfs
+            | A::Mount
+            | A::Umount
+            | A::File
+            | A::VerifyFiles
+            | A::Fsck => (false, false, false, false),
         };
         Observes {
             errors,

@@ -23,6 +23,7 @@ mod discard;
 mod expect;
 mod fault;
 mod fill;
+mod fs;
 mod ids;
 mod io;
 mod lvm;
@@ -42,6 +43,8 @@ mod backing_tests;
 mod control_tests;
 #[cfg(test)]
 mod discard_tests;
+#[cfg(test)]
+mod fs_tests;
 #[cfg(test)]
 mod reload_tests;
 #[cfg(test)]

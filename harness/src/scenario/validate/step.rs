@@ -361,6 +361,12 @@ impl Checker {
             ActionKind::Resume => self.suspend(s, false),
             ActionKind::Activate => self.activate(s),
             ActionKind::Deactivate => self.deactivate(s),
+            ActionKind::Mkfs
+            | ActionKind::Mount
+            | ActionKind::Umount
+            | ActionKind::File
+            | ActionKind::VerifyFiles
+            | ActionKind::Fsck => self.fs_step(kind, s),
             ActionKind::Discard => {
                 let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);
                 self.discard(s, thin, thin_raw)

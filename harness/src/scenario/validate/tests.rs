@@ -393,9 +393,9 @@ fn keys_of_the_other_kind() {
 
 #[test]
 fn actions() {
-    let e = one(&steps("[[step]]\naction = \"mkfs\"\n"));
+    let e = one(&steps("[[step]]\naction = \"fstrim\"\n"));
     assert!(
-        e.contains("action `mkfs` is not supported yet in format v1 (planned)"),
+        e.contains("action `fstrim` is not supported yet in format v1 (planned)"),
         "{e}"
     );
     for reserved in RESERVED_ACTIONS {

@@ -4,6 +4,7 @@
 
 mod control;
 mod device;
+mod fs;
 
 use super::ids::{IdRule, ThinIds};
 use super::Checker;
@@ -150,6 +151,11 @@ pub(super) enum Effect {
         why: Diagnostic,
         fails_as: Kind,
     },
+    /// A filesystem step on a thin (walked in `walk/fs.rs`).
+    Fs {
+        thin: Spanned<String>,
+        op: FsEffect,
+    },
     /// Unknown or invalid action: nothing to track.
     Nothing,
 }
@@ -162,6 +168,31 @@ pub(super) struct DeviceFacts {
     pub(super) size: Option<Bytes>,
     /// The `io` step whose writes replaced its stamps.
     pub(super) overwritten_by: Option<usize>,
+}
+
+/// A thin's filesystem as the walk knows it.
+#[derive(Clone, Copy)]
+pub(in crate::scenario::validate) struct ThinFs {
+    /// Its kind (`None`: made by a step whose `fs` was invalid).
+    pub(super) kind: Option<crate::spec::FsKind>,
+    /// The step that mounted it, while it is mounted.
+    pub(super) mounted: Option<usize>,
+}
+
+/// What a filesystem step needs and leaves (`walk/fs.rs`).
+pub(super) enum FsEffect {
+    /// `mkfs`: the thin must exist, have a device and not be mounted; it then has `fs`.
+    Mkfs { fs: crate::spec::FsKind },
+    /// The thin must exist (an invalid `fs`: nothing more is known).
+    Exists,
+    /// `mount`: a filesystem, not mounted; `nouuid` given at `nouuid_at` (xfs only).
+    Mount { nouuid_at: Option<Span> },
+    /// `umount`: mounted.
+    Umount,
+    /// `file`, `verify-files`: mounted.
+    Mounted,
+    /// `fsck`: a filesystem, not mounted.
+    Unmounted,
 }
 
 /// A `message` step as the walk sees it.
@@ -314,6 +345,7 @@ impl Checker {
                     transaction: Some(0),
                     ..Default::default()
                 },
+                fs: HashMap::new(),
                 d: Vec::new(),
             };
             for f in facts.iter().filter(|f| applies(f, pool)) {
@@ -384,6 +416,8 @@ struct PoolWalk<'a> {
     shares: std::collections::HashSet<&'a str>,
     /// Devices, suspensions, transaction id and held metadata snapshot.
     control: ControlState<'a>,
+    /// Filesystems on thins: name → its kind and the step that mounted it, if mounted.
+    fs: HashMap<&'a str, ThinFs>,
     /// Problems, with the step they belong to.
     d: Vec<(Diagnostic, usize)>,
 }
@@ -411,6 +445,7 @@ impl<'a> PoolWalk<'a> {
                 }
                 let size = origin.as_ref().and_then(|o| self.existing(f, o)).flatten();
                 self.make(f, thin.as_ref(), size, id.as_ref());
+                self.fs_snapshot(thin.as_ref(), origin.as_ref());
             }
             Effect::Unnamed { thins } => {
                 for t in thins {
@@ -427,6 +462,7 @@ impl<'a> PoolWalk<'a> {
                     // A delete the step expects to be refused leaves the thin in place.
                     let refused = f.refusal.kind.is_some() || f.refusal.text;
                     if self.existing(f, t).is_some() && !refused {
+                        self.fs_gone(f, t, "deleted");
                         let name = t.get_ref().as_str();
                         self.control.no_device.remove(name);
                         self.live.remove(name);
@@ -499,7 +535,13 @@ impl<'a> PoolWalk<'a> {
             Effect::Message(m) => self.message(f, m),
             Effect::Suspend { thin, on, at } => self.suspend(f, thin.as_ref(), *on, at),
             Effect::Activate { thin, size, at } => self.activate(f, thin.as_ref(), *size, at),
-            Effect::Deactivate { thin } => self.deactivate(f, thin.as_ref()),
+            Effect::Deactivate { thin } => {
+                if let Some(t) = thin {
+                    self.fs_unmounted_for(f, t, "deactivated");
+                }
+                self.deactivate(f, thin.as_ref())
+            }
+            Effect::Fs { thin, op } => self.fs(f, thin, op),
             Effect::NotOn {
                 kind,
                 why,

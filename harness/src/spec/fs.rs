@@ -1,0 +1,133 @@
+//! The filesystem steps' validated settings: `mkfs`, `mount`, `umount`, `file`,
+//! `verify-files` and `fsck` on any thin (snapshots included).
+
+use thinbench_schema::ids::Ident;
+use thinbench_schema::units::Bytes;
+
+/// Whose mkfs options: the tools' own defaults, or Docker's devicemapper driver's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MkfsProfile {
+    /// `mkfs.ext4 -q -F` / `mkfs.xfs -q -f`: lazy inode-table init and a discard of
+    /// the whole device at mkfs, as the tools do by default.
+    Defaults,
+    /// Docker's: `mkfs.ext4 -E nodiscard,lazy_itable_init=0,lazy_journal_init=0`,
+    /// `mkfs.xfs -K` (no discard at mkfs).
+    Docker,
+}
+
+impl MkfsProfile {
+    /// As written in scenarios.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MkfsProfile::Defaults => "defaults",
+            MkfsProfile::Docker => "docker",
+        }
+    }
+}
+
+/// `mkfs`: a filesystem on a thin (which must not be mounted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MkfsSpec {
+    /// The thin.
+    pub thin: Ident,
+    /// The filesystem.
+    pub fs: FsKind,
+    /// Whose options.
+    pub profile: MkfsProfile,
+}
+
+/// `mount`: the thin's filesystem mounted at thinbench's own mount point, under the
+/// case's scratch directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountSpec {
+    /// The thin.
+    pub thin: Ident,
+    /// `-o discard`: online discard of freed blocks.
+    pub discard: bool,
+    /// `-o nouuid` (xfs only): a snapshot shares its origin's uuid. `None`: as Docker
+    /// does, on for xfs.
+    pub nouuid: Option<bool>,
+}
+
+/// What a `file` step does to one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileOp {
+    /// Create or truncate, and write one stamped record of `size` bytes.
+    Write {
+        /// Bytes written.
+        size: Bytes,
+    },
+    /// Append one stamped record of `size` bytes.
+    Append {
+        /// Bytes appended.
+        size: Bytes,
+    },
+    /// Overwrite the file's first record in place with a new stamped record of the
+    /// same length (the size stays).
+    Modify,
+    /// Rename to `to` (inside the filesystem).
+    Rename {
+        /// The new path.
+        to: String,
+    },
+    /// Unlink.
+    Delete,
+}
+
+impl FileOp {
+    /// As written in scenarios (`op`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            FileOp::Write { .. } => "write",
+            FileOp::Append { .. } => "append",
+            FileOp::Modify => "modify",
+            FileOp::Rename { .. } => "rename",
+            FileOp::Delete => "delete",
+        }
+    }
+}
+
+/// `file`: one operation on one file of a mounted thin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSpec {
+    /// The (mounted) thin.
+    pub thin: Ident,
+    /// The file, relative to the filesystem's root: no absolute path, no `..`, no
+    /// empty or `.` component (checked at validation; symlinks at run time).
+    pub path: String,
+    /// What is done.
+    pub op: FileOp,
+    /// `fsync` the file (and its directory) after the operation. Default true.
+    pub fsync: bool,
+}
+
+/// `verify-files`: every file of a mounted thin read back and checked against the
+/// case's file model, plus the scenario's own claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyFilesSpec {
+    /// The (mounted) thin.
+    pub thin: Ident,
+    /// Claimed contents: path → the stamps of its records in order (`step@thin`).
+    pub contents: Vec<(String, Vec<String>)>,
+    /// Claimed absent paths.
+    pub absent: Vec<String>,
+}
+
+/// The filesystem a `delete` step makes on its thin, as Docker made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsKind {
+    /// `mkfs.xfs -K` (no discard at mkfs). Needs a thin of at least 300MB.
+    Xfs,
+    /// `mkfs.ext4 -E nodiscard,lazy_itable_init=0,lazy_journal_init=0`.
+    Ext4,
+}
+
+impl FsKind {
+    /// As written in scenarios (and to `mount -t`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FsKind::Xfs => "xfs",
+            FsKind::Ext4 => "ext4",
+        }
+    }
+}
