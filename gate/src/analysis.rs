@@ -322,7 +322,7 @@ pub fn compare(
                 (_, Some((m, _))) | (Some((m, _)), None) => m,
                 (None, None) => unreachable!("a key comes from one of the series"),
             };
-            let res = config.resolve(key, meta)?;
+            let res = config.resolve(key, meta, &fp.clock)?;
             if res.ignore {
                 counts.ignored += 1;
                 continue;

@@ -15,6 +15,7 @@ mod run;
 mod schema;
 mod snippet;
 mod summary;
+mod trial;
 #[cfg(test)]
 mod units_everywhere;
 mod validate;
@@ -57,6 +58,11 @@ pub enum Cmd {
     /// candidate's environment, 3 inconclusive. Writes gate.json, junit.xml, gate.md,
     /// Bencher and github-action-benchmark JSON.
     Gate(gate::GateArgs),
+    /// The gate's self-validation on the instruction clock: pairs of boots of one
+    /// scenario gated A/A, and a copy slowed by a known cost gated against them
+    /// (docs/gate.md). Exit 0 when no A/A pair failed and the slowdown was seen in at
+    /// least 95% of pairs, 1 otherwise, 2 on a usage or run error.
+    GateTrial(trial::TrialArgs),
     /// Baselines kept in the repository (ci/baselines/<environment>/).
     #[command(subcommand)]
     Baseline(gate::BaselineCmd),
@@ -101,7 +107,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     // Only commands that build something take SIGINT/SIGTERM as "stop in order, tear
     // down": the others hold nothing to undo, so the default action (end now) is the
     // right one, and no blocking read can make them ignore a signal.
-    if matches!(cli.command, Cmd::Run(_) | Cmd::Cleanup { .. } | Cmd::Vm(_)) {
+    if matches!(
+        cli.command,
+        Cmd::Run(_) | Cmd::Cleanup { .. } | Cmd::Vm(_) | Cmd::GateTrial(_)
+    ) {
         thinbench_harness::sys::signals::install();
     }
     match cli.command {
@@ -109,6 +118,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Cmd::Report(a) => report::report(a),
         Cmd::Compare(a) => report::compare(a),
         Cmd::Gate(a) => gate::gate(a),
+        Cmd::GateTrial(a) => trial::run(a),
         Cmd::Baseline(c) => gate::baseline(c),
         Cmd::Merge(a) => gate::merge(a),
         Cmd::Plan(a) => plan::run(a),

@@ -148,6 +148,14 @@ fn rules_from_config(
     config: &GateConfig,
     sides: [&[thinbench_reports::LoadedRun]; 2],
 ) -> Result<CompareRules, GateError> {
+    // Both sides' clock: the report compares only within one (its environment notes say
+    // so otherwise), and the config's `clock` rules follow it.
+    let clock = sides
+        .iter()
+        .flat_map(|s| s.first())
+        .map(|r| thinbench_gate::fingerprint::Fingerprint::of(&r.summary.environment).clock)
+        .next()
+        .unwrap_or_default();
     let mut rules = CompareRules {
         source: config.source.clone(),
         missing_ignored: config.defaults.missing == MissingPolicy::Ignore,
@@ -172,7 +180,7 @@ fn rules_from_config(
             better: f.better,
             class: FigureClass::Metric,
         };
-        let r = config.resolve(&key, &meta)?;
+        let r = config.resolve(&key, &meta, &clock)?;
         let treatment = match (r.ignore, r.kind) {
             (true, _) => Treatment::Ignore,
             (false, MetricKind::Timing) => Treatment::Varying,

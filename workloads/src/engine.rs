@@ -320,6 +320,7 @@ pub struct SyncEngine<'d> {
     dev: &'d Device,
     buf: AlignedBuf,
     done: Option<Completion>,
+    busy_wait: Duration,
 }
 
 impl<'d> SyncEngine<'d> {
@@ -329,7 +330,17 @@ impl<'d> SyncEngine<'d> {
             dev,
             buf: AlignedBuf::new(buf_len),
             done: None,
+            busy_wait: Duration::ZERO,
         }
+    }
+
+    /// The same engine spinning on the clock for `wait` inside each IO's timed window,
+    /// before the syscall: every latency grows by `wait` and the time is really spent (a
+    /// sleep would let an instruction-clock guest skip it). The gate's self-validation
+    /// injects its slowdown of known cost this way.
+    pub fn with_busy_wait(mut self, wait: Duration) -> SyncEngine<'d> {
+        self.busy_wait = wait;
+        self
     }
 }
 
@@ -361,6 +372,11 @@ impl IoEngine for SyncEngine<'_> {
             ));
         }
         let start = Instant::now();
+        if !self.busy_wait.is_zero() {
+            while start.elapsed() < self.busy_wait {
+                std::hint::spin_loop();
+            }
+        }
         let result = match request.op {
             IoOp::Write => self.dev.write_at(&self.buf[..request.len], request.offset),
             IoOp::Read => self
@@ -391,6 +407,26 @@ impl IoEngine for SyncEngine<'_> {
 mod tests {
     use super::*;
     use crate::test_file::temp_device;
+
+    #[test]
+    fn busy_wait_is_inside_the_timed_window() {
+        let (_dir, path) = temp_device(1 << 20);
+        let dev = Device::open(&path, false).unwrap();
+        let wait = Duration::from_millis(3);
+        let mut eng = SyncEngine::new(&dev, 4096).with_busy_wait(wait);
+        for _ in 0..3 {
+            eng.submit(IoRequest {
+                slot: 0,
+                op: IoOp::Write,
+                offset: Bytes(0),
+                len: 4096,
+            })
+            .unwrap();
+            let mut lat = Duration::ZERO;
+            assert_eq!(eng.complete(&mut |c| lat = c.latency).unwrap(), 1);
+            assert!(lat >= wait, "latency {lat:?} < busy wait {wait:?}");
+        }
+    }
 
     #[test]
     fn aligned_buf_is_aligned_zeroed_and_sized() {

@@ -59,6 +59,9 @@ pub struct SmallWriteParams {
     pub fsync_at_end: bool,
     /// Keep the list of successful writes in the outcome (for [`verify_writes`]).
     pub record_writes: bool,
+    /// Busy-wait this long inside each write's timed window, before the syscall: a
+    /// slowdown of known cost for validating a performance gate (zero: none).
+    pub busy_wait_per_io: Duration,
 }
 
 impl SmallWriteParams {
@@ -80,6 +83,7 @@ impl SmallWriteParams {
             direct: true,
             fsync_at_end: true,
             record_writes: false,
+            busy_wait_per_io: Duration::ZERO,
         }
     }
 }
@@ -146,7 +150,7 @@ pub fn run(
     let region = Region::new(p.offset, p.span, p.io_size)?;
     let io_len = dev.io_len_within(region.end(), p.io_size)?;
     let dev: &Device = dev;
-    let mut engine = SyncEngine::new(dev, io_len);
+    let mut engine = SyncEngine::new(dev, io_len).with_busy_wait(p.busy_wait_per_io);
     let mut out = drive(&mut engine, dev.path(), p, region, progress, stop)?;
     if p.fsync_at_end {
         let start = Instant::now();

@@ -89,7 +89,7 @@ pub(crate) const DEFAULT_KEYS: KeySet = KeySet {
 };
 
 /// The keys of a `[[rule]]` that choose figures; the others change settings.
-pub(crate) const MATCH_KEYS: &[&str] = &["figure", "case", "step", "action"];
+pub(crate) const MATCH_KEYS: &[&str] = &["figure", "case", "step", "action", "clock"];
 
 const fn matcher(name: &'static str, doc: &'static str) -> Key {
     Key::new(name, Ty::OneOrMany, doc)
@@ -111,6 +111,10 @@ pub(crate) const RULE_KEYS: KeySet = KeySet {
         ),
         matcher("step", "Step names: a glob or an array of globs."),
         matcher("action", "Step actions: a glob or an array of globs."),
+        matcher(
+            "clock",
+            "The clock the timings were taken on, as the environment fingerprint names it (\"wall\", \"instructions (shift 4)\"): a glob or an array of globs.",
+        ),
         Key::new(
             "kind",
             Ty::Enum(&["exact", "timing", "ignore"]),

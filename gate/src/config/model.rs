@@ -183,10 +183,13 @@ pub struct Matcher {
     pub step: Option<Globs>,
     /// Step action.
     pub action: Option<Globs>,
+    /// The clock the runs' timings were taken on, as the environment fingerprint names
+    /// it (`wall`, `instructions (shift 4)`): noise thresholds are a property of a clock.
+    pub clock: Option<Globs>,
 }
 
 impl Matcher {
-    fn matches(&self, key: &FigureKey, meta: &FigureMeta) -> bool {
+    fn matches(&self, key: &FigureKey, meta: &FigureMeta, clock: &str) -> bool {
         let opt = |g: &Option<Globs>, v: Option<&str>| match g {
             None => true,
             Some(g) => v.is_some_and(|v| g.matches(v)),
@@ -195,6 +198,7 @@ impl Matcher {
             && opt(&self.case, Some(&key.case))
             && opt(&self.step, key.step.as_deref())
             && opt(&self.action, meta.action.as_deref())
+            && opt(&self.clock, Some(clock))
     }
 }
 
@@ -261,8 +265,14 @@ pub struct Resolved {
 }
 
 impl GateConfig {
-    /// The policy for one figure.
-    pub fn resolve(&self, key: &FigureKey, meta: &FigureMeta) -> Result<Resolved, GateError> {
+    /// The policy for one figure of runs whose timings were taken on `clock` (the
+    /// fingerprint's name of it).
+    pub fn resolve(
+        &self,
+        key: &FigureKey,
+        meta: &FigureMeta,
+        clock: &str,
+    ) -> Result<Resolved, GateError> {
         let d = &self.defaults;
         let mut kind = meta.kind;
         let mut ignore = false;
@@ -273,7 +283,11 @@ impl GateConfig {
         let mut min_samples = d.min_samples;
         let mut exact = d.exact;
         let mut applied = Vec::new();
-        for r in self.rules.iter().filter(|r| r.matcher.matches(key, meta)) {
+        for r in self
+            .rules
+            .iter()
+            .filter(|r| r.matcher.matches(key, meta, clock))
+        {
             applied.push(format!("{}:{}", r.line, r.col));
             let s = &r.set;
             match s.kind {

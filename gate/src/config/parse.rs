@@ -447,6 +447,7 @@ impl Reader<'_> {
                 "case" => matcher.case = self.globs(item, vspan, name),
                 "step" => matcher.step = self.globs(item, vspan, name),
                 "action" => matcher.action = self.globs(item, vspan, name),
+                "clock" => matcher.clock = self.globs(item, vspan, name),
                 "kind" => {
                     set.kind = match item.as_str() {
                         Some("exact") => Some(KindOverride::Exact),

@@ -85,6 +85,7 @@ better = "higher"
         .resolve(
             &key("smoke/loop", Some("seq"), "workload.p99_ns"),
             &timing("ns", Some("small-write")),
+            "wall",
         )
         .unwrap();
     assert_eq!(r.timing.noise, 0.10);
@@ -104,6 +105,7 @@ better = "higher"
         .resolve(
             &key("d/loop", Some("fill"), "data_blocks_allocated"),
             &exact,
+            "wall",
         )
         .unwrap();
     assert_eq!(r.kind, MetricKind::Timing);
@@ -115,16 +117,20 @@ better = "higher"
         ..timing("", Some("fill"))
     };
     let r = cfg
-        .resolve(&key("d/loop", Some("fill"), "data_blocks_allocated"), &text)
+        .resolve(
+            &key("d/loop", Some("fill"), "data_blocks_allocated"),
+            &text,
+            "wall",
+        )
         .unwrap();
     assert_eq!((r.kind, r.better), (MetricKind::Exact, Better::Neither));
 
     // Seeds differ per figure, and are stable.
     let a = cfg
-        .resolve(&key("a", None, "x"), &timing("ns", None))
+        .resolve(&key("a", None, "x"), &timing("ns", None), "wall")
         .unwrap();
     let b = cfg
-        .resolve(&key("b", None, "x"), &timing("ns", None))
+        .resolve(&key("b", None, "x"), &timing("ns", None), "wall")
         .unwrap();
     assert_ne!(a.timing.seed, b.timing.seed);
 }
@@ -133,7 +139,11 @@ better = "higher"
 fn duration_floor_on_a_count_is_an_error_at_resolution() {
     let cfg = ok("format = 1\n[[rule]]\nfigure = \"*\"\nfloor = \"1ms\"\n");
     let e = cfg
-        .resolve(&key("c", Some("s"), "workload.iops"), &timing("iops", None))
+        .resolve(
+            &key("c", Some("s"), "workload.iops"),
+            &timing("iops", None),
+            "wall",
+        )
         .unwrap_err()
         .to_string();
     assert_eq!(
@@ -259,4 +269,17 @@ fn floors_take_the_one_duration_grammar() {
     );
     assert!(errs(&floor("5US")).contains("did you mean `us`?"));
     assert!(errs(&floor("5")).contains("no unit after 5"));
+}
+
+#[test]
+fn clock_rules_apply_to_runs_of_that_clock_only() {
+    let cfg = ok("format = 1\n[[rule]]\nclock = \"instructions*\"\nfigure = \"*_ns\"\nnoise = \"2%\"\nfloor = \"1us\"\n");
+    let k = key("c/loop", Some("s"), "workload.p50_ns");
+    let m = timing("ns", Some("small-write"));
+    let icount = cfg.resolve(&k, &m, "instructions (shift 4)").unwrap();
+    assert_eq!((icount.timing.noise, icount.timing.floor), (0.02, 1_000.0));
+    assert_eq!(icount.rules, vec!["2:1"]);
+    let wall = cfg.resolve(&k, &m, "wall").unwrap();
+    assert_eq!(wall.timing.noise, 0.05);
+    assert!(wall.rules.is_empty());
 }

@@ -482,6 +482,9 @@ pub struct SmallWriteSpec {
     pub span: Option<Bytes>,
     /// Runs while the following steps run, until a `wait` step names it.
     pub background: bool,
+    /// Spin this long inside each write's timed window: the gate self-validation's
+    /// slowdown of known cost (zero: none).
+    pub busy_wait_per_io: Duration,
 }
 
 /// `cow-overwrite` settings. The step writes `region` of `origin` with whole chunks, takes

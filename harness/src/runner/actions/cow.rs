@@ -49,6 +49,7 @@ pub fn run(ctx: &mut StepCtx<'_>, c: &CowSpec) -> Result<ActionOutput, StepError
             span: c.region,
             limit: Limit::Bytes(c.region),
             stop_on_error: true,
+            busy_wait_per_io: std::time::Duration::ZERO,
         },
         &mut out,
     )?;
@@ -72,6 +73,7 @@ pub fn run(ctx: &mut StepCtx<'_>, c: &CowSpec) -> Result<ActionOutput, StepError
         span: half,
         limit: Limit::Count(chunks_half),
         stop_on_error: true,
+        busy_wait_per_io: std::time::Duration::ZERO,
     };
     let mut copies = phase(ctx, "snapshot/sub-chunk/first", sub(&top, 0), &mut out)?.copied;
     // 4. Again, another offset in the same chunks: now exclusive, nothing allocated.
@@ -93,6 +95,7 @@ pub fn run(ctx: &mut StepCtx<'_>, c: &CowSpec) -> Result<ActionOutput, StepError
             span: half,
             limit: Limit::Bytes(half),
             stop_on_error: true,
+            busy_wait_per_io: std::time::Duration::ZERO,
         },
         &mut out,
     )?;

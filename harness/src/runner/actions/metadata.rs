@@ -126,6 +126,7 @@ pub fn fill(ctx: &mut StepCtx<'_>, m: &MetadataFillSpec) -> Result<ActionOutput,
         span,
         limit: Limit::Count(chunks),
         stop_on_error: true,
+        busy_wait_per_io: std::time::Duration::ZERO,
     };
     let r = run_phase(ctx, &ph)?;
     net += r.effect.net_blocks();
@@ -182,6 +183,7 @@ pub fn fill(ctx: &mut StepCtx<'_>, m: &MetadataFillSpec) -> Result<ActionOutput,
             span,
             limit: Limit::Count(span.0.div_ceil(stride_bytes)),
             stop_on_error: true,
+            busy_wait_per_io: std::time::Duration::ZERO,
         };
         let r = run_phase(ctx, &ph)?;
         net += r.effect.net_blocks();

@@ -34,6 +34,8 @@ pub struct Phase {
     pub limit: Limit,
     /// Stop at the first error (false: keep going and count errors).
     pub stop_on_error: bool,
+    /// Spin this long inside each write's timed window (zero: none).
+    pub busy_wait_per_io: std::time::Duration,
 }
 
 /// What a phase did.
@@ -102,6 +104,7 @@ pub fn phase_params(ctx: &StepCtx<'_>, ph: &Phase, generation: u64) -> SmallWrit
     params.direct = true;
     params.fsync_at_end = true;
     params.record_writes = true;
+    params.busy_wait_per_io = ph.busy_wait_per_io;
     params
 }
 
@@ -225,6 +228,7 @@ pub fn small_write_phase(ctx: &StepCtx<'_>, w: &SmallWriteSpec) -> Result<Phase,
         span: w.span.unwrap_or(Bytes(size.0 - w.offset.0)),
         limit: w.limit,
         stop_on_error: true,
+        busy_wait_per_io: w.busy_wait_per_io,
     })
 }
 

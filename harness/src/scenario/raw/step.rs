@@ -191,6 +191,11 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 OFFSET,
                 SPAN,
                 BACKGROUND,
+                Key::new(
+                    "busy_wait_per_io",
+                    Ty::Duration,
+                    "Spin this long inside each write's timed window (1us to 1s): a slowdown of known cost for validating a performance gate (`thinbench gate-trial`); never in a benchmark you mean to measure.",
+                ),
             ],
         ),
         (
@@ -512,6 +517,7 @@ pub(crate) struct RawStep {
     pub job_file: Field<String>,
     pub rounds: Field<i64>,
     pub sampling_cost: Field<bool>,
+    pub busy_wait_per_io: Field<String>,
     pub background: Field<bool>,
     pub step: Field<String>,
     pub device: Field<String>,
@@ -559,7 +565,7 @@ pub(crate) struct RawStep {
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 68] = [
+        let fields: [(&'static str, Option<Span>); 69] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -598,6 +604,7 @@ impl RawStep {
             ("job_file", self.job_file.key()),
             ("rounds", self.rounds.key()),
             ("sampling_cost", self.sampling_cost.key()),
+            ("busy_wait_per_io", self.busy_wait_per_io.key()),
             ("background", self.background.key()),
             ("step", self.step.key()),
             ("device", self.device.key()),
@@ -723,6 +730,7 @@ impl RawStep {
             job_file: r.string("job_file", "a string: a path to a fio job file", d),
             rounds: r.integer("rounds", "an integer (A B pairs per case)", d),
             sampling_cost: r.boolean("sampling_cost", d),
+            busy_wait_per_io: r.string("busy_wait_per_io", "a duration string like \"20us\"", d),
             background: r.boolean("background", d),
             step: r.string("step", "a string (the name of a background step)", d),
             device: r.string(

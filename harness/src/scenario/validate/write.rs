@@ -6,6 +6,7 @@ use super::{Checker, SizeRule, DEFAULT_IO_SIZE, DEFAULT_SEED, GIB, IO_SIZE, MIB,
 use crate::scenario::raw::{Field, RawStep};
 use crate::spec::{AccessPattern, CowSpec, Limit, SmallWriteSpec};
 use serde_spanned::Spanned;
+use std::time::Duration;
 use thinbench_schema::ids::Ident;
 use thinbench_schema::units::Bytes;
 
@@ -175,16 +176,24 @@ impl Checker {
         }
         let region = region_of(s, io_size, offset, span, region_ok);
         let background = self.background(s);
-        let spec = match (thin, &region, pattern, limit) {
-            (Some(thin), Some(r), Some(pattern), Some(limit)) => Some(SmallWriteSpec {
-                background,
-                thin,
-                io_size: r.io_size,
-                pattern,
-                limit,
-                offset: *r.offset.get_ref(),
-                span: r.span.as_ref().map(|s| *s.get_ref()),
-            }),
+        let busy_wait = self.duration(
+            "busy_wait_per_io",
+            &s.busy_wait_per_io,
+            (Duration::from_micros(1), Duration::from_secs(1)),
+        );
+        let spec = match (thin, &region, pattern, limit, busy_wait) {
+            (Some(thin), Some(r), Some(pattern), Some(limit), Some(busy_wait)) => {
+                Some(SmallWriteSpec {
+                    background,
+                    busy_wait_per_io: busy_wait.unwrap_or_default(),
+                    thin,
+                    io_size: r.io_size,
+                    pattern,
+                    limit,
+                    offset: *r.offset.get_ref(),
+                    span: r.span.as_ref().map(|s| *s.get_ref()),
+                })
+            }
             _ => None,
         };
         (spec, region)
