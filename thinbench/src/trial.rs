@@ -58,6 +58,9 @@ fn case_and_step(k: &str) -> (&str, &str) {
     k.rsplit_once('/').unwrap_or(("", k))
 }
 
+/// Per slowed step: the busy wait injected (ns) and the median (ns) it is a share of.
+type Injected = BTreeMap<String, (u64, f64)>;
+
 /// A boot's medians over its samples, per step and figure.
 type BootFigures = BTreeMap<StepKey, BTreeMap<&'static str, f64>>;
 
@@ -83,8 +86,7 @@ struct TrialRecord {
     samples: u32,
     slowdown_pct: f64,
     clock: String,
-    /// Per slowed step: the busy-wait injected, ns, and the median it is a share of.
-    injected: BTreeMap<String, (u64, f64)>,
+    injected: Injected,
     boots: BTreeMap<String, BootFigures>,
     aa: Vec<Judged>,
     slowdown: Vec<Judged>,
@@ -121,7 +123,7 @@ pub fn run(a: TrialArgs) -> anyhow::Result<i32> {
     let out = fs::canonicalize(&a.out)?;
     let exe = std::env::current_exe().context("finding this binary")?;
     let mut boots: BTreeMap<String, BootFigures> = BTreeMap::new();
-    let mut slowed: Option<(PathBuf, BTreeMap<String, (u64, f64)>)> = None;
+    let mut slowed: Option<(PathBuf, Injected)> = None;
     let (mut aa, mut slow) = (Vec::new(), Vec::new());
     for k in 1..=a.pairs {
         let (ba, bb) = (format!("a{k}"), format!("b{k}"));
@@ -280,7 +282,7 @@ fn judge(
 
 /// A slowed boot counts as detected when the gate failed it and every slowed step's
 /// median latency is among what it flagged.
-fn detected(j: &Judged, injected: &BTreeMap<String, (u64, f64)>) -> bool {
+fn detected(j: &Judged, injected: &Injected) -> bool {
     j.exit == exit_code::FAILED
         && injected.keys().all(|step| {
             j.regressed
@@ -342,7 +344,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// Per measured step: `pct` of its median latency in the first boot, in whole ns (the
 /// smallest over the cases it ran in, so that no case is slowed by less).
-fn busy_waits(first: &BootFigures, steps: &[String], pct: f64) -> BTreeMap<String, (u64, f64)> {
+fn busy_waits(first: &BootFigures, steps: &[String], pct: f64) -> Injected {
     let mut out = BTreeMap::new();
     for step in steps {
         let p50 = first
