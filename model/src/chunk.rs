@@ -404,6 +404,13 @@ impl PoolModel {
         Ok(thin.map.keys().copied().collect())
     }
 
+    /// Thin `id`'s mappings, `(virtual chunk, data block)` in chunk order. The model's
+    /// block numbers are its own: two thins share a block when they map the same one.
+    pub fn mappings(&self, id: ThinId) -> Result<Vec<(u64, u64)>, ModelError> {
+        let thin = self.thins.get(&id).ok_or(ModelError::NoSuchThin { id })?;
+        Ok(thin.map.iter().map(|(c, m)| (*c, m.block)).collect())
+    }
+
     /// The pool as the kernel's own metadata describes it (`thin_dump` of a metadata
     /// snapshot): its `time`, and per thin its `snap_time` and every mapping (virtual
     /// chunk, data block, insertion time). For IO the model cannot place (a filesystem's),

@@ -802,6 +802,11 @@ impl PoolBackend for DirectLvmPool {
         self.dm.info(&name).ok().flatten().map(|d| d.devnode())
     }
 
+    fn data_device(&self) -> Option<PathBuf> {
+        let name = lv_dm_name(&self.vg, "thinpool_tdata");
+        self.dm.info(&name).ok().flatten().map(|d| d.devnode())
+    }
+
     fn teardown_with_check(&mut self) -> (Vec<String>, thin_tools::MetadataCheck) {
         let check = if self.vg_created {
             self.check_inactive_metadata()

@@ -620,6 +620,15 @@ impl PoolBackend for LoopLvmPool {
         }
     }
 
+    fn data_device(&self) -> Option<PathBuf> {
+        match (self.data_faults.layers.last(), &self.pool_log) {
+            (Some(l), _) => Some(l.dev.devnode()),
+            (None, Some(log)) => Some(log.data_part.devnode()),
+            (None, None) if self.lower.is_empty() => self.loops.first().map(|l| l.path.clone()),
+            (None, None) => None,
+        }
+    }
+
     fn fault_layers(&self) -> Vec<LayerRef> {
         let mut v = self.data_faults.refs();
         v.extend(self.meta_faults.refs());

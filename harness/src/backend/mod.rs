@@ -23,6 +23,7 @@ pub mod resize;
 pub mod stack;
 pub mod status;
 pub mod table;
+pub mod thin_delta;
 pub mod thin_tools;
 
 pub use error::{is_busy, BackendError};

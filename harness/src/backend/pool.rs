@@ -218,6 +218,12 @@ pub trait PoolBackend {
     /// The pool's metadata device, for thin-provisioning-tools on a metadata snapshot
     /// (loop-lvm: the metadata loop device; direct-lvm: the `_tmeta` LV's dm device).
     fn metadata_device(&self) -> Option<PathBuf>;
+    /// The pool's data device as the pool table names it (loop-lvm: the data loop device
+    /// or the fault layer over it; direct-lvm: the `_tdata` LV's dm device), for
+    /// `thin_trim`. `None` where it is not known (a stacked pool, the fake).
+    fn data_device(&self) -> Option<PathBuf> {
+        None
+    }
     /// A power cycle: the thins and the pool go down with the faults still in force (what
     /// they drop stays dropped), `power_on` ends the faults, then `thin_check` (with
     /// `repair`, `thin_repair` if it fails), `needs_check` cleared, and the pool and its

@@ -208,7 +208,7 @@ fn check_mappings(
 }
 
 /// Hold a metadata snapshot of `pool` while `f` runs; always released.
-fn with_metadata_snap<T>(
+pub(crate) fn with_metadata_snap<T>(
     pool: &str,
     f: impl FnOnce() -> Result<T, BackendError>,
 ) -> Result<T, BackendError> {

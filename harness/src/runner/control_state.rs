@@ -17,6 +17,11 @@ pub struct ControlState {
     /// The scenario holds the pool's metadata snapshot (`reserve_metadata_snap`): the
     /// `thin_ls` cross-check, which reserves its own, is skipped until it is released.
     pub metadata_snap_held: bool,
+    /// The model as the held metadata snapshot has the pool (taken at the reserve): what
+    /// a tool reading the snapshot must find.
+    pub held_model: Option<thinbench_model::chunk::PoolModel>,
+    /// Each `thin_dump` step's XML, by step name, for a later one's `same_as`.
+    pub dumps: BTreeMap<Ident, String>,
     /// A message made a thin in this case: the pool has ids the backend did not hand
     /// out, so a loop-lvm create-thin without `id` takes the lowest id the model has free.
     pub message_made_thins: bool,

@@ -17,6 +17,7 @@ mod fs_state;
 mod iostat;
 pub mod pools;
 pub(crate) mod sampler;
+mod tool_checks;
 
 pub use actions::MOUNT_BASE;
 pub use context::RunContext;

@@ -10,6 +10,7 @@ mod kernel;
 mod matrix;
 mod model;
 mod table;
+mod tool;
 
 pub use control::{ActivateSpec, ControlDevice, MessageSpec, PoolMessage, PoolRefusal};
 pub use discard::DiscardSpec;
@@ -19,3 +20,4 @@ pub use kernel::KernelRequest;
 pub use matrix::{matrix, select, select_across, MatrixEntry, Shard};
 pub use model::*;
 pub use table::{ReloadSpec, ResizeAmount, ResizeDevice, ResizeSpec};
+pub use tool::{MetadataSource, MetadataTool, MetadataToolSpec};

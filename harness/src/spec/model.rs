@@ -364,6 +364,8 @@ pub enum Action {
         /// Which.
         thin: Ident,
     },
+    /// `metadata-tool`: one of thin-provisioning-tools on the pool's metadata.
+    MetadataTool(super::tool::MetadataToolSpec),
 }
 
 impl Action {
@@ -402,6 +404,7 @@ impl Action {
             Action::File(_) => "file",
             Action::VerifyFiles(_) => "verify-files",
             Action::Fsck { .. } => "fsck",
+            Action::MetadataTool(_) => "metadata-tool",
         }
     }
 }

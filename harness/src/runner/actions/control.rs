@@ -92,8 +92,14 @@ pub fn message(ctx: &mut StepCtx<'_>, m: &MessageSpec) -> Result<ActionOutput, S
             }
         }
         PoolMessage::SetTransactionId { .. } => {}
-        PoolMessage::ReserveMetadataSnap => ctx.state.control.metadata_snap_held = true,
-        PoolMessage::ReleaseMetadataSnap => ctx.state.control.metadata_snap_held = false,
+        PoolMessage::ReserveMetadataSnap => {
+            ctx.state.control.metadata_snap_held = true;
+            ctx.state.control.held_model = ctx.state.model.clone();
+        }
+        PoolMessage::ReleaseMetadataSnap => {
+            ctx.state.control.metadata_snap_held = false;
+            ctx.state.control.held_model = None;
+        }
     }
     Ok(ActionOutput {
         predicted: Some(predicted),

@@ -19,6 +19,7 @@ mod power;
 mod reload;
 mod resync;
 mod thins;
+mod tool;
 mod write;
 
 pub use control::end_of_case;
@@ -76,5 +77,6 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::File(f) => fs::file(ctx, f),
         Action::VerifyFiles(v) => fs::verify_files(ctx, v),
         Action::Fsck { thin } => fs::fsck(ctx, thin),
+        Action::MetadataTool(m) => tool::run(ctx, m),
     }
 }

@@ -14,6 +14,7 @@ mod fs_keys;
 mod pool;
 mod scenario;
 mod step;
+mod tool_keys;
 
 #[cfg(test)]
 mod tests;

@@ -132,6 +132,7 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 "file",
                 "verify-files",
                 "fsck",
+                "metadata-tool",
             ]),
             "What the step does.",
         )
@@ -467,6 +468,7 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
         ("file", super::fs_keys::FILE_KEYS),
         ("verify-files", super::fs_keys::VERIFY_FILES_KEYS),
         ("fsck", super::fs_keys::THIN_ONLY),
+        ("metadata-tool", super::tool_keys::METADATA_TOOL_KEYS),
     ],
 };
 
@@ -518,6 +520,9 @@ pub(crate) struct RawStep {
     pub rounds: Field<i64>,
     pub sampling_cost: Field<bool>,
     pub busy_wait_per_io: Field<String>,
+    pub tool: Field<String>,
+    pub metadata: Field<String>,
+    pub same_as: Field<String>,
     pub background: Field<bool>,
     pub step: Field<String>,
     pub device: Field<String>,
@@ -565,7 +570,7 @@ pub(crate) struct RawStep {
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 69] = [
+        let fields: [(&'static str, Option<Span>); 72] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -605,6 +610,9 @@ impl RawStep {
             ("rounds", self.rounds.key()),
             ("sampling_cost", self.sampling_cost.key()),
             ("busy_wait_per_io", self.busy_wait_per_io.key()),
+            ("tool", self.tool.key()),
+            ("metadata", self.metadata.key()),
+            ("same_as", self.same_as.key()),
             ("background", self.background.key()),
             ("step", self.step.key()),
             ("device", self.device.key()),
@@ -731,6 +739,13 @@ impl RawStep {
             rounds: r.integer("rounds", "an integer (A B pairs per case)", d),
             sampling_cost: r.boolean("sampling_cost", d),
             busy_wait_per_io: r.string("busy_wait_per_io", "a duration string like \"20us\"", d),
+            tool: r.string("tool", "a string: \"thin_dump\", \"thin_delta\", …", d),
+            metadata: r.string("metadata", "a string: \"snapshot\" or \"live\"", d),
+            same_as: r.string(
+                "same_as",
+                "a string (the name of an earlier thin_dump step)",
+                d,
+            ),
             background: r.boolean("background", d),
             step: r.string("step", "a string (the name of a background step)", d),
             device: r.string(

@@ -35,9 +35,10 @@ pub(super) enum ActionKind {
     File,
     VerifyFiles,
     Fsck,
+    MetadataTool,
 }
 
-pub(super) const ACTIONS: [(&str, ActionKind); 32] = [
+pub(super) const ACTIONS: [(&str, ActionKind); 33] = [
     ("create-thin", ActionKind::CreateThin),
     ("snapshot", ActionKind::Snapshot),
     ("delete-thin", ActionKind::DeleteThin),
@@ -70,6 +71,7 @@ pub(super) const ACTIONS: [(&str, ActionKind); 32] = [
     ("file", ActionKind::File),
     ("verify-files", ActionKind::VerifyFiles),
     ("fsck", ActionKind::Fsck),
+    ("metadata-tool", ActionKind::MetadataTool),
 ];
 
 /// Action names kept for later versions of the format.
@@ -127,7 +129,8 @@ impl ActionKind {
             | A::Umount
             | A::File
             | A::VerifyFiles
-            | A::Fsck => (false, false, false, false),
+            | A::Fsck
+            | A::MetadataTool => (false, false, false, false),
         };
         Observes {
             errors,

@@ -58,7 +58,7 @@ fn words(v: &Spanned<String>) -> Vec<Word<'_>> {
 
 /// Whether the step expects to fail (`expect.error` or `expect.error_contains`): then a
 /// number past dm-thin's bounds goes to the kernel, whose refusal is what is tested.
-fn expects_failure(s: &RawStep) -> bool {
+pub(super) fn expects_failure(s: &RawStep) -> bool {
     s.expect.value().is_some_and(|e| {
         let e = e.get_ref();
         e.error.value().is_some() || e.error_contains.value().is_some()

@@ -34,6 +34,7 @@ mod reload;
 mod scenario;
 mod step;
 mod thin;
+mod tool;
 mod walk;
 mod write;
 
@@ -53,6 +54,8 @@ mod runnable_tests;
 mod schema_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tool_tests;
 
 pub(crate) use scenario::check_format_version;
 pub use thinbench_schema::grammar::parse_duration;

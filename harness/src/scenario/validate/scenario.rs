@@ -139,6 +139,7 @@ impl Checker {
             facts.push(f);
         }
         self.unique_step_names(&facts);
+        self.dump_references(raw_steps, &steps);
         self.walk(&pool_names, &facts);
         let step_names: Vec<&str> = facts.iter().filter_map(|f| f.name.as_deref()).collect();
         for (span, name) in std::mem::take(&mut self.fault_steps) {
@@ -267,6 +268,42 @@ impl Checker {
                         ),
                     );
                 }
+            }
+        }
+    }
+
+    /// `same_as` of a thin_dump step names an earlier thin_dump step.
+    fn dump_references(&mut self, raw: &[RawStep], steps: &[Option<StepSpec>]) {
+        let dump_of = |s: &Option<StepSpec>| {
+            s.as_ref().and_then(|s| match &s.action {
+                crate::spec::Action::MetadataTool(m)
+                    if m.tool == crate::spec::MetadataTool::Dump =>
+                {
+                    Some((s.name.clone(), m.same_as.clone()))
+                }
+                _ => None,
+            })
+        };
+        for (i, s) in steps.iter().enumerate() {
+            let Some((_, Some(earlier))) = dump_of(s) else {
+                continue;
+            };
+            let before: Vec<String> = steps[..i]
+                .iter()
+                .filter_map(dump_of)
+                .map(|(n, _)| n.to_string())
+                .collect();
+            if !before.iter().any(|n| *n == earlier.as_str()) {
+                let at = raw[i].same_as.key().unwrap_or(raw[i].table.clone());
+                let hint = match before.is_empty() {
+                    true => "no thin_dump step comes before this one".to_owned(),
+                    false => format!("earlier thin_dump steps: {}", before.join(", ")),
+                };
+                self.err_hint(
+                    at,
+                    format!("`same_as` names no earlier thin_dump step `{earlier}`"),
+                    hint,
+                );
             }
         }
     }

@@ -357,6 +357,7 @@ impl Checker {
                 )
             }
             ActionKind::Message => self.message(s),
+            ActionKind::MetadataTool => self.metadata_tool(s),
             ActionKind::Suspend => self.suspend(s, true),
             ActionKind::Resume => self.suspend(s, false),
             ActionKind::Activate => self.activate(s),

@@ -1,0 +1,298 @@
+//! `metadata-tool`: one of thin-provisioning-tools on the pool's metadata. On a metadata
+//! snapshot (the scenario's held one, or one reserved for the step) `thin_dump`,
+//! `thin_delta`, `thin_ls` and `thin_check` run as users run them, and their output is
+//! checked against the model as the snapshot has the pool. On the live metadata device
+//! the tools must refuse (the kernel holds it open exclusively): a refusal is the step's
+//! error, for `expect.error` to expect.
+
+use std::path::{Path, PathBuf};
+
+use thinbench_model::chunk::PoolModel;
+use thinbench_schema::ids::{Ident, ThinId};
+
+use super::ctx::{ActionOutput, StepCtx};
+use crate::backend::thin_delta::parse_thin_delta;
+use crate::backend::thin_tools::{self, parse_thin_dump, parse_thin_ls, THIN_LS_FIELDS};
+use crate::runner::case::check;
+use crate::runner::error::StepError;
+use crate::runner::tool_checks::{delta_text, dump_agrees, model_delta};
+use crate::spec::{MetadataSource, MetadataTool, MetadataToolSpec};
+use crate::sys::command;
+
+/// Run the step's tool.
+pub fn run(ctx: &mut StepCtx<'_>, m: &MetadataToolSpec) -> Result<ActionOutput, StepError> {
+    let meta = ctx.backend.known_metadata_device()?;
+    match m.metadata {
+        MetadataSource::Live => live(ctx, m, &meta),
+        MetadataSource::Snapshot => snapshot(ctx, m, &meta),
+    }
+}
+
+/// A thin's id, with or without a device.
+fn thin_id(ctx: &StepCtx<'_>, name: &Ident) -> Result<ThinId, StepError> {
+    ctx.backend
+        .thin(name)
+        .map(|t| t.id)
+        .or_else(|| ctx.state.control.no_device.get(name).map(|(id, _)| *id))
+        .ok_or_else(|| StepError::Failed(format!("no thin {name}")))
+}
+
+/// `--thin1 ORIGIN --thin2 THIN` of a `thin_delta` step.
+fn delta_ids(ctx: &StepCtx<'_>, m: &MetadataToolSpec) -> Result<(ThinId, ThinId), StepError> {
+    let (Some(o), Some(t)) = (&m.origin, &m.thin) else {
+        return Err(StepError::Failed(
+            "thin_delta needs `origin` and `thin`".into(),
+        ));
+    };
+    Ok((thin_id(ctx, o)?, thin_id(ctx, t)?))
+}
+
+/// Where the step's outputs go: `<run dir>/metadata/<pool>-<step>.<ext>`.
+fn output_path(ctx: &StepCtx<'_>, ext: &str) -> Result<PathBuf, StepError> {
+    let dir = ctx.rec.dir().join("metadata");
+    std::fs::create_dir_all(&dir).map_err(|e| StepError::io(dir.display().to_string(), e))?;
+    Ok(dir.join(format!("{}-{}.{ext}", ctx.pool.name, ctx.step.name)))
+}
+
+/// The tool on the live metadata device, as `tools_tests`' "you cannot …" tests run it.
+fn live(
+    ctx: &mut StepCtx<'_>,
+    m: &MetadataToolSpec,
+    meta: &Path,
+) -> Result<ActionOutput, StepError> {
+    let meta_s = meta.to_string_lossy().into_owned();
+    let scratch = ctx.state.scratch.join(format!("tool-{}", ctx.step.name));
+    let scratch_s = scratch.to_string_lossy().into_owned();
+    let (prog, args): (&str, Vec<String>) = match m.tool {
+        MetadataTool::Dump => ("thin_dump", vec![meta_s]),
+        MetadataTool::Ls => ("thin_ls", vec![meta_s]),
+        MetadataTool::Check => ("thin_check", vec![meta_s]),
+        MetadataTool::Delta => {
+            let (l, r) = delta_ids(ctx, m)?;
+            (
+                "thin_delta",
+                vec![
+                    "--thin1".into(),
+                    l.to_string(),
+                    "--thin2".into(),
+                    r.to_string(),
+                    meta_s,
+                ],
+            )
+        }
+        MetadataTool::Restore => {
+            // Valid metadata to restore: the pool's own, from a snapshot, so that only
+            // the refusal can make the step fail.
+            let dump = || Ok(command::run("thin_dump", &["--metadata-snap", &meta_s])?);
+            let xml = match ctx.state.control.metadata_snap_held {
+                true => dump()?,
+                false => thin_tools::with_metadata_snap(ctx.backend.pool_dm_name(), dump)?,
+            };
+            std::fs::write(&scratch, xml).map_err(|e| StepError::io(scratch_s.clone(), e))?;
+            (
+                "thin_restore",
+                vec!["-i".into(), scratch_s, "-o".into(), meta_s],
+            )
+        }
+        MetadataTool::Repair => (
+            "thin_repair",
+            vec!["-i".into(), meta_s, "-o".into(), scratch_s],
+        ),
+        MetadataTool::Trim => {
+            let data = ctx.backend.data_device().ok_or_else(|| {
+                crate::backend::BackendError::Unsupported(
+                    "thin_trim: this pool's data device is not known".into(),
+                )
+            })?;
+            (
+                "thin_trim",
+                vec![
+                    "--metadata-dev".into(),
+                    meta_s,
+                    "--data-dev".into(),
+                    data.to_string_lossy().into_owned(),
+                ],
+            )
+        }
+    };
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = command::run(prog, &argv);
+    let _ = std::fs::remove_file(&scratch);
+    r?;
+    // It ran on metadata the kernel has open: what that did is the scenario's question
+    // (an `expect.error` fails here, naming this).
+    let mut out = ActionOutput {
+        predicted: Some(0),
+        ..Default::default()
+    };
+    out.checks.push(check(
+        &format!("{prog} on the live metadata device"),
+        "ran".into(),
+        "ran (not refused)".into(),
+        ctx.step,
+    ));
+    Ok(out)
+}
+
+/// The tool on a metadata snapshot, its output checked against the model as the
+/// snapshot has the pool.
+fn snapshot(
+    ctx: &mut StepCtx<'_>,
+    m: &MetadataToolSpec,
+    meta: &Path,
+) -> Result<ActionOutput, StepError> {
+    let held = ctx.state.control.metadata_snap_held;
+    let meta_s = meta.to_string_lossy().into_owned();
+    let delta = match m.tool {
+        MetadataTool::Delta => Some(delta_ids(ctx, m)?),
+        _ => None,
+    };
+    let args: Vec<String> = match (m.tool, delta) {
+        (MetadataTool::Dump, _) => vec!["--metadata-snap".into(), meta_s],
+        (MetadataTool::Ls, _) => vec![
+            "--metadata-snap".into(),
+            "--no-headers".into(),
+            "-o".into(),
+            THIN_LS_FIELDS.into(),
+            meta_s,
+        ],
+        (MetadataTool::Check, _) => vec!["--metadata-snap".into(), meta_s],
+        (MetadataTool::Delta, Some((l, r))) => vec![
+            "--metadata-snap".into(),
+            "--thin1".into(),
+            l.to_string(),
+            "--thin2".into(),
+            r.to_string(),
+            meta_s,
+        ],
+        (t, _) => {
+            return Err(StepError::Refused(format!(
+                "{} does not read a metadata snapshot",
+                t.program()
+            )))
+        }
+    };
+    let prog = m.tool.program();
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let text = match held {
+        true => command::run(prog, &argv)?,
+        false => thin_tools::with_metadata_snap(ctx.backend.pool_dm_name(), || {
+            Ok(command::run(prog, &argv)?)
+        })?,
+    };
+    let model: PoolModel = match held {
+        true => ctx.state.control.held_model.clone(),
+        false => ctx.state.model.clone(),
+    }
+    .ok_or_else(|| StepError::Failed("no model".into()))?;
+    let whose = match held {
+        true => "the held metadata snapshot's",
+        false => "a metadata snapshot's",
+    };
+    let mut out = ActionOutput {
+        predicted: Some(0),
+        ..Default::default()
+    };
+    let step = ctx.step;
+    match (m.tool, delta) {
+        (MetadataTool::Dump, _) => {
+            let path = output_path(ctx, "xml")?;
+            std::fs::write(&path, &text)
+                .map_err(|e| StepError::io(path.display().to_string(), e))?;
+            let dump = parse_thin_dump(&text, model.total()).map_err(StepError::Failed)?;
+            let mut mappings = 0;
+            for id in model.thins() {
+                mappings += model.mappings(id)?.len();
+            }
+            let shown = |thins: usize, n: usize| {
+                format!("{thins} thins, {n} mappings, shared as the model shares them")
+            };
+            out.checks.push(check(
+                &format!("thin_dump of {whose} metadata maps what the model maps (per thin: chunks, and the same blocks shared)"),
+                shown(model.thins().count(), mappings),
+                match dump_agrees(&dump, &model) {
+                    Ok(n) => shown(dump.thins.len(), n as usize),
+                    Err(e) => e,
+                },
+                step,
+            ));
+            if let Some(earlier) = &m.same_as {
+                let observed = match ctx.state.control.dumps.get(earlier) {
+                    None => format!("step {earlier} made no thin_dump in this case"),
+                    Some(t) if *t == text => format!("identical to step {earlier}'s"),
+                    Some(t) => first_difference(t, &text),
+                };
+                out.checks.push(check(
+                    &format!("thin_dump XML == step {earlier}'s"),
+                    format!("identical to step {earlier}'s"),
+                    observed,
+                    step,
+                ));
+            }
+            ctx.state.control.dumps.insert(step.name.clone(), text);
+        }
+        (MetadataTool::Delta, Some((l, r))) => {
+            let path = output_path(ctx, "xml")?;
+            std::fs::write(&path, &text)
+                .map_err(|e| StepError::io(path.display().to_string(), e))?;
+            let got = parse_thin_delta(&text, u64::from(l.get()), u64::from(r.get()))
+                .map_err(StepError::Failed)?;
+            let want = model_delta(&model, l, r).map_err(StepError::Failed)?;
+            out.checks.push(check(
+                &format!(
+                    "thin_delta of thins {l} and {r} on {whose} metadata == the model's changed blocks"
+                ),
+                delta_text(&want),
+                delta_text(&got),
+                step,
+            ));
+        }
+        (MetadataTool::Ls, _) => {
+            let rows = parse_thin_ls(&text).map_err(StepError::Failed)?;
+            let shown = |v: Vec<(u64, u64, u64, u64)>| {
+                v.iter()
+                    .map(|(d, m, e, s)| format!("{d}:{m}/{e}/{s}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let mut got: Vec<_> = rows
+                .iter()
+                .map(|r| (r.dev, r.mapped, r.exclusive, r.shared))
+                .collect();
+            got.sort_unstable();
+            let mut want = Vec::new();
+            for id in model.thins() {
+                let u = model.usage(id)?;
+                want.push((u64::from(id.get()), u.mapped.0, u.exclusive.0, u.shared.0));
+            }
+            out.checks.push(check(
+                &format!("thin_ls of {whose} metadata == the model (per thin id: mapped/exclusive/shared blocks)"),
+                shown(want),
+                shown(got),
+                step,
+            ));
+        }
+        (MetadataTool::Check, _) => out.checks.push(check(
+            &format!("thin_check of {whose} metadata"),
+            "clean".into(),
+            "clean".into(),
+            step,
+        )),
+        _ => {}
+    }
+    Ok(out)
+}
+
+/// Where two dumps first differ, line by line.
+fn first_difference(a: &str, b: &str) -> String {
+    for (i, (x, y)) in a.lines().zip(b.lines()).enumerate() {
+        if x != y {
+            return format!("line {}: {:?} here, {:?} before", i + 1, y.trim(), x.trim());
+        }
+    }
+    format!(
+        "{} lines here, {} before",
+        b.lines().count(),
+        a.lines().count()
+    )
+}

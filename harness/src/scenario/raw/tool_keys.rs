@@ -1,0 +1,40 @@
+//! The keys of `metadata-tool`.
+
+use thinbench_schema::keys::{Key, Ty};
+
+/// `metadata-tool` keys.
+pub(super) const METADATA_TOOL_KEYS: &[Key] = &[
+    Key::new(
+        "tool",
+        Ty::Enum(&[
+            "thin_dump",
+            "thin_delta",
+            "thin_ls",
+            "thin_check",
+            "thin_restore",
+            "thin_repair",
+            "thin_trim",
+        ]),
+        "Which of thin-provisioning-tools (required). On a metadata snapshot: thin_dump, thin_delta, thin_ls, thin_check; the tools that write (thin_restore, thin_repair, thin_trim) only on the live metadata, where they must refuse.",
+    ),
+    Key::new(
+        "metadata",
+        Ty::Enum(&["snapshot", "live"]),
+        "What it reads: a metadata snapshot of the live pool (the default; the scenario's held one, or one the step reserves) or the live metadata device itself (the tools must refuse: `expect.error` is required for the tools that write).",
+    ),
+    Key::new(
+        "thin",
+        Ty::Str,
+        "thin_delta: the right side (--thin2), an existing thin.",
+    ),
+    Key::new(
+        "origin",
+        Ty::Str,
+        "thin_delta: the left side (--thin1), an existing thin, usually the snapshot's origin.",
+    ),
+    Key::new(
+        "same_as",
+        Ty::Str,
+        "thin_dump: its XML must equal that of this earlier thin_dump step (by name).",
+    ),
+];

@@ -1,0 +1,107 @@
+//! `metadata-tool`: which tool, on what, and the keys each tool takes. A tool that
+//! writes, run on the live metadata, would destroy the pool's metadata if it did not
+//! refuse: such a step must say that it expects the refusal.
+
+use super::actions::ActionKind;
+use super::control::expects_failure;
+use super::walk::Effect;
+use super::Checker;
+use crate::scenario::raw::RawStep;
+use crate::spec::{Action, MetadataSource, MetadataTool, MetadataToolSpec};
+
+impl Checker {
+    /// `metadata-tool` settings; `same_as` is checked once every step is known.
+    pub(super) fn metadata_tool(&mut self, s: &RawStep) -> (Option<Action>, Effect) {
+        let kind = ActionKind::MetadataTool;
+        let tool = self
+            .required(
+                &s.tool,
+                &s.table,
+                "metadata-tool step has no `tool`",
+                "add `tool = \"thin_dump\"` (or thin_delta, thin_ls, thin_check, thin_restore, thin_repair, thin_trim)",
+            )
+            .and_then(|v| self.choice("tool", v, &MetadataTool::ALL));
+        let metadata = self.choice_or(
+            "metadata",
+            &s.metadata,
+            MetadataSource::Snapshot,
+            &[
+                ("snapshot", MetadataSource::Snapshot),
+                ("live", MetadataSource::Live),
+            ],
+        );
+        let (mut thin, mut origin) = (None, None);
+        let mut effects = Vec::new();
+        let delta = tool == Some(MetadataTool::Delta);
+        for (key, field) in [("thin", &s.thin), ("origin", &s.origin)] {
+            match (delta, field.key()) {
+                (true, _) => {
+                    let (id, raw) = self.thin_name(field, &s.table, kind, key, false);
+                    if let Some(raw) = raw {
+                        effects.push(Effect::Read { thin: raw });
+                    }
+                    match key {
+                        "thin" => thin = id,
+                        _ => origin = id,
+                    }
+                }
+                (false, Some(at)) => self.err_hint(
+                    at,
+                    format!("`{key}` is a key of thin_delta"),
+                    "thin_delta compares `origin` (--thin1) with `thin` (--thin2); the other tools read the whole metadata",
+                ),
+                (false, None) => {}
+            }
+        }
+        let same_as = match (tool, s.same_as.value()) {
+            (_, None) => Some(None),
+            (Some(MetadataTool::Dump), Some(v)) => self.ident(v, "step name").map(Some),
+            (Some(_), Some(v)) => {
+                self.err_hint(
+                    v.span(),
+                    "`same_as` is a key of thin_dump",
+                    "it names an earlier thin_dump step whose XML this one's must equal",
+                );
+                None
+            }
+            (None, Some(_)) => None,
+        };
+        if let (Some(t), Some(m)) = (tool, metadata) {
+            let at = s.tool.key().unwrap_or(s.table.clone());
+            match m {
+                MetadataSource::Live if t.writes() && !expects_failure(s) => self.err_hint(
+                    at,
+                    format!("{} on the live metadata must expect its refusal", t.program()),
+                    "add `expect.error = \"refused\"`: were it not refused, it would overwrite the pool's metadata",
+                ),
+                MetadataSource::Snapshot if t.writes() => {
+                    self.err_hint(
+                        at,
+                        format!("{} does not read a metadata snapshot", t.program()),
+                        "on a metadata snapshot: thin_dump, thin_delta, thin_ls, thin_check; the tools that write only with `metadata = \"live\"`, where they must refuse",
+                    )
+                }
+                _ => {}
+            }
+        }
+        let spec = match (tool, metadata, same_as) {
+            (Some(tool), Some(metadata), Some(same_as))
+                if !delta || (thin.is_some() && origin.is_some()) =>
+            {
+                Some(Action::MetadataTool(MetadataToolSpec {
+                    tool,
+                    metadata,
+                    thin,
+                    origin,
+                    same_as,
+                }))
+            }
+            _ => None,
+        };
+        let effect = match effects.len() {
+            0 => Effect::Nothing,
+            _ => Effect::Many(effects),
+        };
+        (spec, effect)
+    }
+}

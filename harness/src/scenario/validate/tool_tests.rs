@@ -1,0 +1,120 @@
+//! `metadata-tool`'s validation: defaults, the keys each tool takes, the refusal a
+//! writing tool on live metadata must expect, and `same_as` naming an earlier dump.
+
+use crate::scenario::load_scenario_str;
+use crate::spec::{Action, MetadataSource, MetadataTool, ScenarioSpec};
+use std::path::Path;
+
+/// A loop-lvm pool `p` with thins `a` and its snapshot `s`, then `rest`.
+fn two_thins(rest: &str) -> String {
+    format!(
+        "format = 1\n[[pool]]\nname = \"p\"\nkind = \"loop-lvm\"\n\
+         [[step]]\naction = \"create-thin\"\nthin = \"a\"\nsize = \"64MiB\"\n\
+         [[step]]\naction = \"snapshot\"\nthin = \"s\"\norigin = \"a\"\n{rest}"
+    )
+}
+
+fn ok(text: &str) -> ScenarioSpec {
+    load_scenario_str(Path::new("t.toml"), text).unwrap_or_else(|e| panic!("should load: {e}"))
+}
+
+fn one(text: &str) -> String {
+    let e = load_scenario_str(Path::new("t.toml"), text)
+        .expect_err("should fail")
+        .errors;
+    assert_eq!(e.len(), 1, "{e:#?}");
+    e[0].to_string()
+}
+
+#[test]
+fn defaults_and_a_delta() {
+    let s = ok(&two_thins(
+        "[[step]]\nname = \"d1\"\naction = \"metadata-tool\"\ntool = \"thin_dump\"\n\
+         [[step]]\naction = \"metadata-tool\"\ntool = \"thin_dump\"\nsame_as = \"d1\"\n\
+         [[step]]\naction = \"metadata-tool\"\ntool = \"thin_delta\"\norigin = \"a\"\nthin = \"s\"\n",
+    ));
+    let Action::MetadataTool(m) = &s.steps[2].action else {
+        panic!()
+    };
+    assert_eq!(
+        (m.tool, m.metadata),
+        (MetadataTool::Dump, MetadataSource::Snapshot)
+    );
+    let Action::MetadataTool(m) = &s.steps[3].action else {
+        panic!()
+    };
+    assert_eq!(m.same_as.as_ref().map(|i| i.as_str()), Some("d1"));
+    let Action::MetadataTool(m) = &s.steps[4].action else {
+        panic!()
+    };
+    assert_eq!(
+        (
+            m.tool,
+            m.origin.as_ref().map(|i| i.as_str()),
+            m.thin.as_ref().map(|i| i.as_str())
+        ),
+        (MetadataTool::Delta, Some("a"), Some("s"))
+    );
+}
+
+#[test]
+fn a_writing_tool_on_live_metadata_must_expect_its_refusal() {
+    let e = one(&two_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_restore\"\nmetadata = \"live\"\n",
+    ));
+    assert!(
+        e.contains("t.toml:15:1: error: thin_restore on the live metadata must expect its refusal"),
+        "{e}"
+    );
+    ok(&two_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_trim\"\nmetadata = \"live\"\nexpect.error = \"refused\"\n",
+    ));
+    // A reading tool may run on live metadata without saying so (the check is then
+    // that it ran); a writing one never reads a snapshot.
+    ok(&two_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_dump\"\nmetadata = \"live\"\n",
+    ));
+    let e = one(&two_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_repair\"\n",
+    ));
+    assert!(
+        e.contains("thin_repair does not read a metadata snapshot"),
+        "{e}"
+    );
+}
+
+#[test]
+fn keys_of_other_tools_and_bad_references_are_refused_where_written() {
+    let e = one(&two_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_dump\"\nthin = \"a\"\n",
+    ));
+    assert!(
+        e.contains("t.toml:16:1: error: `thin` is a key of thin_delta"),
+        "{e}"
+    );
+    let e = one(&two_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_delta\"\nthin = \"s\"\n",
+    ));
+    assert!(e.contains("metadata-tool step has no `origin`"), "{e}");
+    let e = one(&two_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_delta\"\norigin = \"a\"\nthin = \"nope\"\n",
+    ));
+    assert!(e.contains("nope"), "{e}");
+    let e = one(&two_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_ls\"\nsame_as = \"x\"\n",
+    ));
+    assert!(e.contains("`same_as` is a key of thin_dump"), "{e}");
+    let e = one(&two_thins(
+        "[[step]]\nname = \"d2\"\naction = \"metadata-tool\"\ntool = \"thin_dump\"\nsame_as = \"d1\"\n\
+         [[step]]\nname = \"d1\"\naction = \"metadata-tool\"\ntool = \"thin_dump\"\n",
+    ));
+    assert!(
+        e.contains("`same_as` names no earlier thin_dump step `d1`")
+            && e.contains("no thin_dump step comes before this one"),
+        "{e}"
+    );
+    let e = one(&two_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_dumb\"\n",
+    ));
+    assert!(e.contains("did you mean \"thin_dump\"?"), "{e}");
+}
