@@ -14,7 +14,7 @@ use super::{repo, vm_available, BIN};
 /// The peer scenarios CI runs in its one boot: one or more per capability of the
 /// vocabulary (docs/peer-coverage.md, "Running them"), about 3 minutes of TCG time of the
 /// 7 all of them take. `THINBENCH_PEER=all` runs every file of `scenarios/peer/`.
-const CI_SET: [&str; 9] = [
+const CI_SET: [&str; 10] = [
     "creation_tests", // kernel refusals; suspend, activate while suspended, resume
     "ramdisk_tests",  // baselines: linear and striped devices beside thins, in RAM
     "direct_lvm_fault_tests", // a metadata abort under a fault layer; a reboot through lvm
@@ -24,6 +24,7 @@ const CI_SET: [&str; 9] = [
     "pool_resize_tests", // data grown live, under IO, offline; shrinks refused
     "read_only_tests", // a read-only pool refusing to provision
     "transaction_id_tests", // set_transaction_id, its refusals; a clean reboot keeps all
+    "tools_tests_metadata", // thin_dump/thin_delta on metadata snapshots vs the model; refusals
 ];
 
 /// The scenario files of `scenarios/peer/` this run covers, by stem, sorted.
