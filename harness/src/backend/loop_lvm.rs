@@ -620,6 +620,26 @@ impl PoolBackend for LoopLvmPool {
         }
     }
 
+    fn with_pool_down(
+        &mut self,
+        tool: &mut dyn FnMut(&Path, &Path) -> Result<(), BackendError>,
+    ) -> Result<Vec<String>, BackendError> {
+        if self.table.is_none() {
+            return Err(BackendError::Unsupported("pool is torn down".into()));
+        }
+        let (Some(meta), Some(data)) = (self.metadata_device(), self.data_device()) else {
+            return Err(BackendError::Unsupported(
+                "the metadata tools on a stacked pool's devices (its data device is a thin of the pool below)".into(),
+            ));
+        };
+        let mut commands = Vec::new();
+        let thins = self.take_down(&mut commands)?;
+        let ran = tool(&meta, &data);
+        self.bring_up(thins, &mut commands)?;
+        self.construction.extend(commands.iter().cloned());
+        ran.map(|()| commands)
+    }
+
     fn data_device(&self) -> Option<PathBuf> {
         match (self.data_faults.layers.last(), &self.pool_log) {
             (Some(l), _) => Some(l.dev.devnode()),

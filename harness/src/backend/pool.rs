@@ -1,7 +1,7 @@
 //! A live pool as the runner sees it ([`PoolBackend`], one implementation per pool kind)
 //! and its thins ([`ThinDev`]), with the dm helpers both kinds share.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use thinbench_schema::ids::{Ident, ThinId};
 use thinbench_schema::record::PoolUsage;
 
@@ -235,6 +235,20 @@ pub trait PoolBackend {
     ) -> Result<metadata_repair::Reboot, BackendError> {
         Err(BackendError::Unsupported(
             "a reboot of this pool kind (loop-lvm and direct-lvm pools reboot)".into(),
+        ))
+    }
+    /// The thins and the pool down (their dm devices removed; the backing devices and
+    /// any fault layers stay), `tool` run on the inactive metadata and data devices, then
+    /// the pool and its thins up again from the same devices: what thin-provisioning-tools
+    /// that need inactive metadata (`thin_restore`, `thin_trim`) run in. The pool comes back
+    /// up whether or not `tool` succeeded; its error is returned after.
+    fn with_pool_down(
+        &mut self,
+        tool: &mut dyn FnMut(&Path, &Path) -> Result<(), BackendError>,
+    ) -> Result<Vec<String>, BackendError> {
+        let _ = tool;
+        Err(BackendError::Unsupported(
+            "this backend cannot take its pool down for the metadata tools".into(),
         ))
     }
     /// The fault layers over the data and metadata devices, for the scheduler.

@@ -61,6 +61,8 @@ pub enum MetadataSource {
     Snapshot,
     /// The live pool's metadata device itself, no snapshot: the tools must refuse it.
     Live,
+    /// The pool and its thins taken down for the tool and brought back after (loop-lvm).
+    Inactive,
 }
 
 /// `metadata-tool` settings.
@@ -76,4 +78,6 @@ pub struct MetadataToolSpec {
     pub origin: Option<Ident>,
     /// `thin_dump`: its XML must equal that of this earlier `thin_dump` step.
     pub same_as: Option<Ident>,
+    /// `thin_restore`: the earlier `thin_dump` step whose XML is restored.
+    pub from: Option<Ident>,
 }

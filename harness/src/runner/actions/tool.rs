@@ -13,7 +13,7 @@ use thinbench_schema::ids::{Ident, ThinId};
 use super::ctx::{ActionOutput, StepCtx};
 use crate::backend::thin_delta::parse_thin_delta;
 use crate::backend::thin_tools::{self, parse_thin_dump, parse_thin_ls, THIN_LS_FIELDS};
-use crate::runner::case::check;
+use crate::runner::case::{check, verdict};
 use crate::runner::error::StepError;
 use crate::runner::tool_checks::{delta_text, dump_agrees, model_delta};
 use crate::spec::{MetadataSource, MetadataTool, MetadataToolSpec};
@@ -22,9 +22,11 @@ use crate::sys::command;
 /// Run the step's tool.
 pub fn run(ctx: &mut StepCtx<'_>, m: &MetadataToolSpec) -> Result<ActionOutput, StepError> {
     let meta = ctx.backend.known_metadata_device()?;
-    match m.metadata {
-        MetadataSource::Live => live(ctx, m, &meta),
-        MetadataSource::Snapshot => snapshot(ctx, m, &meta),
+    match (m.metadata, m.tool) {
+        (MetadataSource::Live, _) => live(ctx, m, &meta),
+        (MetadataSource::Inactive, MetadataTool::Restore) => restore(ctx, m),
+        (MetadataSource::Inactive, MetadataTool::Trim) => trim(ctx),
+        (source, _) => read(ctx, m, &meta, source),
     }
 }
 
@@ -134,15 +136,21 @@ fn live(
     Ok(out)
 }
 
-/// The tool on a metadata snapshot, its output checked against the model as the
-/// snapshot has the pool.
-fn snapshot(
+/// A tool that reads, on a metadata snapshot or on the inactive metadata (the pool taken
+/// down around it), its output checked against the model as that metadata has the pool.
+fn read(
     ctx: &mut StepCtx<'_>,
     m: &MetadataToolSpec,
     meta: &Path,
+    source: MetadataSource,
 ) -> Result<ActionOutput, StepError> {
-    let held = ctx.state.control.metadata_snap_held;
-    let meta_s = meta.to_string_lossy().into_owned();
+    let inactive = source == MetadataSource::Inactive;
+    let held = ctx.state.control.metadata_snap_held && !inactive;
+    // On the inactive metadata the device is the one the pool is brought down from.
+    let meta_s = match inactive {
+        true => META.to_owned(),
+        false => meta.to_string_lossy().into_owned(),
+    };
     let delta = match m.tool {
         MetadataTool::Delta => Some(delta_ids(ctx, m)?),
         _ => None,
@@ -173,10 +181,33 @@ fn snapshot(
         }
     };
     let prog = m.tool.program();
+    let args: Vec<String> = match inactive {
+        true => args
+            .into_iter()
+            .filter(|a| a != "--metadata-snap")
+            .collect(),
+        false => args,
+    };
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let text = match held {
-        true => command::run(prog, &argv)?,
-        false => thin_tools::with_metadata_snap(ctx.backend.pool_dm_name(), || {
+    let text = match (inactive, held) {
+        (true, _) => {
+            let mut text = String::new();
+            ctx.backend.with_pool_down(&mut |meta, _| {
+                let argv: Vec<String> = argv
+                    .iter()
+                    .map(|a| match *a {
+                        META => meta.to_string_lossy().into_owned(),
+                        a => a.to_owned(),
+                    })
+                    .collect();
+                let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+                text = command::run(prog, &argv)?;
+                Ok(())
+            })?;
+            text
+        }
+        (false, true) => command::run(prog, &argv)?,
+        (false, false) => thin_tools::with_metadata_snap(ctx.backend.pool_dm_name(), || {
             Ok(command::run(prog, &argv)?)
         })?,
     };
@@ -185,9 +216,10 @@ fn snapshot(
         false => ctx.state.model.clone(),
     }
     .ok_or_else(|| StepError::Failed("no model".into()))?;
-    let whose = match held {
-        true => "the held metadata snapshot's",
-        false => "a metadata snapshot's",
+    let whose = match (inactive, held) {
+        (true, _) => "the inactive",
+        (false, true) => "the held metadata snapshot's",
+        (false, false) => "a metadata snapshot's",
     };
     let mut out = ActionOutput {
         predicted: Some(0),
@@ -280,6 +312,142 @@ fn snapshot(
         )),
         _ => {}
     }
+    Ok(out)
+}
+
+/// Stands for the inactive metadata device in a tool's arguments until the pool is down.
+const META: &str = "<metadata device>";
+
+/// `thin_restore` of an earlier dump's XML onto the inactive metadata, the pool brought
+/// back up on it. Only metadata the pool still has is restored: restoring an older state
+/// would roll back writes the model, the integrity log and the data device disagree on.
+fn restore(ctx: &mut StepCtx<'_>, m: &MetadataToolSpec) -> Result<ActionOutput, StepError> {
+    let from = m
+        .from
+        .as_ref()
+        .ok_or_else(|| StepError::Failed("thin_restore needs `from`".into()))?;
+    let xml =
+        ctx.state.control.dumps.get(from).cloned().ok_or_else(|| {
+            StepError::Refused(format!("step {from} made no thin_dump in this case"))
+        })?;
+    let model = ctx
+        .state
+        .model
+        .clone()
+        .ok_or_else(|| StepError::Failed("no model".into()))?;
+    let dump = parse_thin_dump(&xml, model.total()).map_err(StepError::Failed)?;
+    if let Err(e) = dump_agrees(&dump, &model) {
+        return Err(StepError::Refused(format!(
+            "the pool changed since step {from}'s dump ({e}): restoring it would roll back what the model and the data device hold"
+        )));
+    }
+    let file = output_path(ctx, "restored.xml")?;
+    std::fs::write(&file, &xml).map_err(|e| StepError::io(file.display().to_string(), e))?;
+    let file_s = file.to_string_lossy().into_owned();
+    let commands = ctx.backend.with_pool_down(&mut |meta, _| {
+        command::run(
+            "thin_restore",
+            &["-i", &file_s, "-o", &meta.to_string_lossy()],
+        )?;
+        Ok(())
+    })?;
+    let mut out = ActionOutput {
+        predicted: Some(0),
+        ..Default::default()
+    };
+    out.checks.push(check(
+        &format!("thin_restore of step {from}'s XML: the pool and its thins up again on it ({} commands)", commands.len()),
+        format!("{} thins", model.thins().count()),
+        format!("{} thins", dump.thins.len()),
+        ctx.step,
+    ));
+    Ok(out)
+}
+
+/// `thin_trim` of the inactive pool: discards of every data block no thin maps. On
+/// loop-lvm the data file's allocated bytes say what came back to the filesystem that
+/// holds it: afterwards, no more than the mapped blocks.
+fn trim(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
+    let file = ctx.backend.data_file();
+    let allocated = |f: &Option<PathBuf>| -> Result<Option<u64>, StepError> {
+        use std::os::unix::fs::MetadataExt;
+        match f {
+            None => Ok(None),
+            Some(p) => std::fs::metadata(p)
+                .map(|m| Some(m.blocks() * 512))
+                .map_err(|e| StepError::io(p.display().to_string(), e)),
+        }
+    };
+    let before = allocated(&file)?;
+    ctx.backend.with_pool_down(&mut |meta, data| {
+        command::run(
+            "thin_trim",
+            &[
+                "--metadata-dev",
+                &meta.to_string_lossy(),
+                "--data-dev",
+                &data.to_string_lossy(),
+            ],
+        )?;
+        Ok(())
+    })?;
+    let after = allocated(&file)?;
+    // What thin_trim must not touch: every acknowledged write of every thin reads back
+    // (thin-provisioning-tools 0.9.0 discards the highest mapped block when free blocks
+    // follow it: docs/peer-coverage.md, thin_trim_discards_correct_area).
+    let thins: Vec<Ident> = ctx.state.log.keys().cloned().collect();
+    let mut intact = Vec::new();
+    for t in &thins {
+        if ctx.backend.thin(t).is_some() {
+            intact.push(super::write::verify_thin(
+                ctx,
+                t,
+                "reads back after thin_trim",
+            )?);
+        }
+    }
+    let model = ctx
+        .state
+        .model
+        .as_ref()
+        .ok_or_else(|| StepError::Failed("no model".into()))?;
+    let mapped_bytes = model.data_blocks_used().0 * ctx.pool.chunk.bytes().0;
+    let mut out = ActionOutput {
+        predicted: Some(0),
+        ..Default::default()
+    };
+    if let (Some(b), Some(a)) = (before, after) {
+        use thinbench_schema::record::{Better, MetricKind};
+        out.metrics.push(super::ctx::metric(
+            "trim.data_file_allocated_before",
+            b as f64,
+            "bytes",
+            MetricKind::Exact,
+            Better::Neither,
+        ));
+        out.metrics.push(super::ctx::metric(
+            "trim.data_file_allocated_after",
+            a as f64,
+            "bytes",
+            MetricKind::Exact,
+            Better::Lower,
+        ));
+        out.metrics.push(super::ctx::metric(
+            "trim.returned_bytes",
+            b.saturating_sub(a) as f64,
+            "bytes",
+            MetricKind::Exact,
+            Better::Higher,
+        ));
+        out.checks.push(verdict(
+            "thin_trim: the data file holds no more than the mapped blocks (allocated bytes <= blocks in use x chunk)",
+            format!("<= {mapped_bytes}"),
+            format!("{a} (was {b}: {} returned)", b.saturating_sub(a)),
+            a <= mapped_bytes,
+            ctx.step,
+        ));
+    }
+    out.checks.extend(intact);
     Ok(out)
 }
 

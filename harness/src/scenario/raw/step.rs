@@ -523,6 +523,7 @@ pub(crate) struct RawStep {
     pub tool: Field<String>,
     pub metadata: Field<String>,
     pub same_as: Field<String>,
+    pub from: Field<String>,
     pub background: Field<bool>,
     pub step: Field<String>,
     pub device: Field<String>,
@@ -570,7 +571,7 @@ pub(crate) struct RawStep {
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 72] = [
+        let fields: [(&'static str, Option<Span>); 73] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -613,6 +614,7 @@ impl RawStep {
             ("tool", self.tool.key()),
             ("metadata", self.metadata.key()),
             ("same_as", self.same_as.key()),
+            ("from", self.from.key()),
             ("background", self.background.key()),
             ("step", self.step.key()),
             ("device", self.device.key()),
@@ -743,6 +745,11 @@ impl RawStep {
             metadata: r.string("metadata", "a string: \"snapshot\" or \"live\"", d),
             same_as: r.string(
                 "same_as",
+                "a string (the name of an earlier thin_dump step)",
+                d,
+            ),
+            from: r.string(
+                "from",
                 "a string (the name of an earlier thin_dump step)",
                 d,
             ),

@@ -19,8 +19,8 @@ pub(super) const METADATA_TOOL_KEYS: &[Key] = &[
     ),
     Key::new(
         "metadata",
-        Ty::Enum(&["snapshot", "live"]),
-        "What it reads: a metadata snapshot of the live pool (the default; the scenario's held one, or one the step reserves) or the live metadata device itself (the tools must refuse: `expect.error` is required for the tools that write).",
+        Ty::Enum(&["snapshot", "live", "inactive"]),
+        "What it reads: a metadata snapshot of the live pool (the default; the scenario's held one, or one the step reserves), the live metadata device itself (the tools must refuse: `expect.error` is required for the tools that write), or the inactive metadata, the pool taken down for the tool and brought back up (loop-lvm; thin_restore and thin_trim need it).",
     ),
     Key::new(
         "thin",
@@ -36,5 +36,10 @@ pub(super) const METADATA_TOOL_KEYS: &[Key] = &[
         "same_as",
         Ty::Str,
         "thin_dump: its XML must equal that of this earlier thin_dump step (by name).",
+    ),
+    Key::new(
+        "from",
+        Ty::Str,
+        "thin_restore (required): the earlier thin_dump step whose XML is restored; the pool must not have changed since.",
     ),
 ];

@@ -272,36 +272,42 @@ impl Checker {
         }
     }
 
-    /// `same_as` of a thin_dump step names an earlier thin_dump step.
+    /// `same_as` of a thin_dump step and `from` of a thin_restore step name an earlier
+    /// thin_dump step.
     fn dump_references(&mut self, raw: &[RawStep], steps: &[Option<StepSpec>]) {
+        use crate::spec::{Action, MetadataTool};
         let dump_of = |s: &Option<StepSpec>| {
             s.as_ref().and_then(|s| match &s.action {
-                crate::spec::Action::MetadataTool(m)
-                    if m.tool == crate::spec::MetadataTool::Dump =>
-                {
-                    Some((s.name.clone(), m.same_as.clone()))
-                }
+                Action::MetadataTool(m) if m.tool == MetadataTool::Dump => Some(s.name.clone()),
                 _ => None,
             })
         };
         for (i, s) in steps.iter().enumerate() {
-            let Some((_, Some(earlier))) = dump_of(s) else {
+            let named = s.as_ref().and_then(|s| match &s.action {
+                Action::MetadataTool(m) => m
+                    .same_as
+                    .clone()
+                    .map(|n| (n, "same_as", &raw[i].same_as))
+                    .or(m.from.clone().map(|n| (n, "from", &raw[i].from))),
+                _ => None,
+            });
+            let Some((earlier, key, field)) = named else {
                 continue;
             };
             let before: Vec<String> = steps[..i]
                 .iter()
                 .filter_map(dump_of)
-                .map(|(n, _)| n.to_string())
+                .map(|n| n.to_string())
                 .collect();
             if !before.iter().any(|n| *n == earlier.as_str()) {
-                let at = raw[i].same_as.key().unwrap_or(raw[i].table.clone());
+                let at = field.key().unwrap_or(raw[i].table.clone());
                 let hint = match before.is_empty() {
                     true => "no thin_dump step comes before this one".to_owned(),
                     false => format!("earlier thin_dump steps: {}", before.join(", ")),
                 };
                 self.err_hint(
                     at,
-                    format!("`same_as` names no earlier thin_dump step `{earlier}`"),
+                    format!("`{key}` names no earlier thin_dump step `{earlier}`"),
                     hint,
                 );
             }

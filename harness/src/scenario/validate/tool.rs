@@ -6,8 +6,11 @@ use super::actions::ActionKind;
 use super::control::expects_failure;
 use super::walk::Effect;
 use super::Checker;
+use crate::errors::Kind;
 use crate::scenario::raw::RawStep;
+use crate::scenario::Diagnostic;
 use crate::spec::{Action, MetadataSource, MetadataTool, MetadataToolSpec};
+use thinbench_schema::record::PoolKind;
 
 impl Checker {
     /// `metadata-tool` settings; `same_as` is checked once every step is known.
@@ -28,6 +31,7 @@ impl Checker {
             &[
                 ("snapshot", MetadataSource::Snapshot),
                 ("live", MetadataSource::Live),
+                ("inactive", MetadataSource::Inactive),
             ],
         );
         let (mut thin, mut origin) = (None, None);
@@ -66,6 +70,40 @@ impl Checker {
             }
             (None, Some(_)) => None,
         };
+        let from = match (tool, s.from.value()) {
+            (Some(MetadataTool::Restore), Some(v)) => self.ident(v, "step name").map(Some),
+            (Some(MetadataTool::Restore), None) if metadata == Some(MetadataSource::Inactive) => {
+                self.err_hint(
+                    s.table.clone(),
+                    "thin_restore step has no `from`",
+                    "add `from = \"STEP\"`, an earlier thin_dump step whose XML is restored",
+                );
+                None
+            }
+            (_, None) => Some(None),
+            (Some(_), Some(v)) => {
+                self.err_hint(
+                    v.span(),
+                    "`from` is a key of thin_restore",
+                    "it names the earlier thin_dump step whose XML is restored",
+                );
+                None
+            }
+            (None, Some(_)) => None,
+        };
+        if metadata == Some(MetadataSource::Inactive) {
+            if let Some(span) = s.metadata.value().map(|v| v.span()) {
+                effects.push(Effect::NotOn {
+                    kind: PoolKind::DirectLvm,
+                    why: Diagnostic::new(
+                        span,
+                        "not yet: the metadata tools on a direct-lvm pool's inactive metadata: lvm activates `_tmeta` only read-only (component activation), and writes metadata itself (`lvconvert --repair`, `--poolmetadata`)",
+                    )
+                    .with_hint("run the step on loop-lvm pools only (`pools = [...]`), or use `metadata = \"snapshot\"` for the tools that read"),
+                    fails_as: Kind::Unsupported,
+                });
+            }
+        }
         if let (Some(t), Some(m)) = (tool, metadata) {
             let at = s.tool.key().unwrap_or(s.table.clone());
             match m {
@@ -74,18 +112,23 @@ impl Checker {
                     format!("{} on the live metadata must expect its refusal", t.program()),
                     "add `expect.error = \"refused\"`: were it not refused, it would overwrite the pool's metadata",
                 ),
+                MetadataSource::Inactive if t == MetadataTool::Repair => self.err_hint(
+                    at,
+                    "not yet: thin_repair on the inactive metadata",
+                    "a reboot with `repair = true` runs thin_repair where thin_check fails",
+                ),
                 MetadataSource::Snapshot if t.writes() => {
                     self.err_hint(
                         at,
                         format!("{} does not read a metadata snapshot", t.program()),
-                        "on a metadata snapshot: thin_dump, thin_delta, thin_ls, thin_check; the tools that write only with `metadata = \"live\"`, where they must refuse",
+                        "on a metadata snapshot: thin_dump, thin_delta, thin_ls, thin_check; thin_restore and thin_trim with `metadata = \"inactive\"` (or \"live\", where they must refuse)",
                     )
                 }
                 _ => {}
             }
         }
-        let spec = match (tool, metadata, same_as) {
-            (Some(tool), Some(metadata), Some(same_as))
+        let spec = match (tool, metadata, same_as, from) {
+            (Some(tool), Some(metadata), Some(same_as), Some(from))
                 if !delta || (thin.is_some() && origin.is_some()) =>
             {
                 Some(Action::MetadataTool(MetadataToolSpec {
@@ -94,6 +137,7 @@ impl Checker {
                     thin,
                     origin,
                     same_as,
+                    from,
                 }))
             }
             _ => None,

@@ -118,3 +118,42 @@ fn keys_of_other_tools_and_bad_references_are_refused_where_written() {
     ));
     assert!(e.contains("did you mean \"thin_dump\"?"), "{e}");
 }
+
+#[test]
+fn restore_needs_an_earlier_dump_and_inactive_metadata_is_loop_lvm_only() {
+    let s = ok(&two_thins(
+        "[[step]]\nname = \"d\"\naction = \"metadata-tool\"\ntool = \"thin_dump\"\nmetadata = \"inactive\"\n\
+         [[step]]\naction = \"metadata-tool\"\ntool = \"thin_restore\"\nmetadata = \"inactive\"\nfrom = \"d\"\n",
+    ));
+    let Action::MetadataTool(m) = &s.steps[3].action else {
+        panic!()
+    };
+    assert_eq!(
+        (m.tool, m.metadata, m.from.as_ref().map(|i| i.as_str())),
+        (MetadataTool::Restore, MetadataSource::Inactive, Some("d"))
+    );
+    let e = one(&two_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_restore\"\nmetadata = \"inactive\"\n",
+    ));
+    assert!(e.contains("thin_restore step has no `from`"), "{e}");
+    let e = one(&two_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_restore\"\nmetadata = \"inactive\"\nfrom = \"later\"\n\
+         [[step]]\nname = \"later\"\naction = \"metadata-tool\"\ntool = \"thin_dump\"\n",
+    ));
+    assert!(
+        e.contains("`from` names no earlier thin_dump step `later`"),
+        "{e}"
+    );
+    let e = one(&two_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_dump\"\nfrom = \"x\"\n",
+    ));
+    assert!(e.contains("`from` is a key of thin_restore"), "{e}");
+    let direct = "format = 1\n[[pool]]\nname = \"d\"\nkind = \"direct-lvm\"\n\
+         [[step]]\naction = \"metadata-tool\"\ntool = \"thin_check\"\nmetadata = \"inactive\"\n";
+    let e = one(direct);
+    assert!(
+        e.contains("not yet: the metadata tools on a direct-lvm pool's inactive metadata"),
+        "{e}"
+    );
+    ok(&format!("{direct}expect.error = \"unsupported\"\n"));
+}
