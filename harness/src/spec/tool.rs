@@ -3,6 +3,7 @@
 //! itself, where the tools must refuse.
 
 use thinbench_schema::ids::Ident;
+use thinbench_schema::units::Bytes;
 
 /// Which tool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,4 +81,18 @@ pub struct MetadataToolSpec {
     pub same_as: Option<Ident>,
     /// `thin_restore`: the earlier `thin_dump` step whose XML is restored.
     pub from: Option<Ident>,
+    /// On the inactive metadata, before the tool runs: bytes overwritten with seeded
+    /// pseudo-random ones (device-mapper-test-suite's `dd if=/dev/urandom`).
+    pub damage: Option<Damage>,
+}
+
+/// Bytes of the inactive metadata device overwritten before a tool runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Damage {
+    /// Byte offset into the metadata device.
+    pub at: Bytes,
+    /// How many bytes.
+    pub len: Bytes,
+    /// Seed of the bytes written.
+    pub seed: u64,
 }

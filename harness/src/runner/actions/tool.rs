@@ -13,10 +13,11 @@ use thinbench_schema::ids::{Ident, ThinId};
 use super::ctx::{ActionOutput, StepCtx};
 use crate::backend::thin_delta::parse_thin_delta;
 use crate::backend::thin_tools::{self, parse_thin_dump, parse_thin_ls, THIN_LS_FIELDS};
+use crate::backend::BackendError;
 use crate::runner::case::{check, verdict};
 use crate::runner::error::StepError;
 use crate::runner::tool_checks::{delta_text, dump_agrees, model_delta};
-use crate::spec::{MetadataSource, MetadataTool, MetadataToolSpec};
+use crate::spec::{Damage, MetadataSource, MetadataTool, MetadataToolSpec};
 use crate::sys::command;
 
 /// Run the step's tool.
@@ -25,7 +26,8 @@ pub fn run(ctx: &mut StepCtx<'_>, m: &MetadataToolSpec) -> Result<ActionOutput, 
     match (m.metadata, m.tool) {
         (MetadataSource::Live, _) => live(ctx, m, &meta),
         (MetadataSource::Inactive, MetadataTool::Restore) => restore(ctx, m),
-        (MetadataSource::Inactive, MetadataTool::Trim) => trim(ctx),
+        (MetadataSource::Inactive, MetadataTool::Trim) => trim(ctx, m),
+        (MetadataSource::Inactive, MetadataTool::Repair) => repair(ctx, m),
         (source, _) => read(ctx, m, &meta, source),
     }
 }
@@ -193,6 +195,7 @@ fn read(
         (true, _) => {
             let mut text = String::new();
             ctx.backend.with_pool_down(&mut |meta, _| {
+                damage(meta, m.damage)?;
                 let argv: Vec<String> = argv
                     .iter()
                     .map(|a| match *a {
@@ -315,6 +318,148 @@ fn read(
     Ok(out)
 }
 
+/// Overwrite `d.len` bytes of `meta` at `d.at` with seeded pseudo-random bytes (xorshift64*:
+/// the same bytes for the same seed on every run), synced.
+fn damage(meta: &Path, d: Option<Damage>) -> Result<(), BackendError> {
+    use std::os::unix::fs::FileExt;
+    let Some(d) = d else { return Ok(()) };
+    let mut x = d.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let bytes: Vec<u8> = (0..d.len.0)
+        .map(|_| {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8
+        })
+        .collect();
+    let io = |e| BackendError::Io {
+        what: "damaging".into(),
+        path: meta.to_owned(),
+        source: e,
+    };
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(meta)
+        .map_err(io)?;
+    f.write_all_at(&bytes, d.at.0).map_err(io)?;
+    f.sync_all().map_err(io)
+}
+
+/// `thin_repair` of the inactive metadata, damaged first where the step says, as
+/// device-mapper-test-suite repairs: a copy of the device repaired back onto it. Then
+/// thin_check must find it clean, and the pool comes up on it. What the repair lost is
+/// measured against the model (mappings it had that the repaired metadata lacks) and
+/// reported; the model, and the integrity log, follow the repaired metadata from here.
+fn repair(ctx: &mut StepCtx<'_>, m: &MetadataToolSpec) -> Result<ActionOutput, StepError> {
+    let copy = ctx.state.scratch.join(format!("repair-{}", ctx.step.name));
+    let checked = std::cell::Cell::new(false);
+    ctx.backend.with_pool_down(&mut |meta, _| {
+        damage(meta, m.damage)?;
+        let io = |e| BackendError::Io {
+            what: "copying the metadata for thin_repair".into(),
+            path: copy.clone(),
+            source: e,
+        };
+        std::fs::write(&copy, std::fs::read(meta).map_err(io)?).map_err(io)?;
+        let (meta_s, copy_s) = (meta.to_string_lossy(), copy.to_string_lossy());
+        let r = command::run("thin_repair", &["-i", &copy_s, "-o", &meta_s]);
+        let _ = std::fs::remove_file(&copy);
+        r?;
+        command::run("thin_check", &[&meta_s])?;
+        checked.set(true);
+        Ok(())
+    })?;
+    let model = ctx
+        .state
+        .model
+        .clone()
+        .ok_or_else(|| StepError::Failed("no model".into()))?;
+    let dump = ctx.backend.thin_dump(model.total())?;
+    let mut lost = 0u64;
+    let mut lost_by_thin = Vec::new();
+    for id in model.thins() {
+        let have: std::collections::BTreeSet<u64> = dump
+            .thin(id)
+            .map(|t| t.mappings.iter().map(|x| x.0).collect())
+            .unwrap_or_default();
+        let gone: Vec<u64> = model
+            .mapped_chunks(id)?
+            .into_iter()
+            .filter(|c| !have.contains(c))
+            .collect();
+        if !gone.is_empty() {
+            lost += gone.len() as u64;
+            lost_by_thin.push((id, gone));
+        }
+    }
+    // The model and the integrity log follow the repaired metadata: writes to chunks the
+    // repair lost are gone, and reported as such.
+    let chunk = ctx.pool.chunk.bytes().0;
+    let names: Vec<(Ident, ThinId)> = ctx
+        .state
+        .log
+        .keys()
+        .filter_map(|n| ctx.backend.thin(n).map(|t| (n.clone(), t.id)))
+        .collect();
+    for (name, id) in names {
+        if let Some((_, gone)) = lost_by_thin.iter().find(|(t, _)| *t == id) {
+            let keep = |w: &(
+                thinbench_schema::units::Bytes,
+                thinbench_schema::units::Bytes,
+                u64,
+            )| {
+                let (first, last) = (w.0 .0 / chunk, (w.0 .0 + w.1 .0 - 1) / chunk);
+                !(first..=last).any(|c| gone.contains(&c))
+            };
+            for log in [ctx.state.log.get_mut(&name), ctx.state.acked.get_mut(&name)]
+                .into_iter()
+                .flatten()
+            {
+                log.retain(|w| keep(&(w.0, w.1, w.2)));
+            }
+        }
+    }
+    let repaired = PoolModel::from_metadata(model.chunk(), model.total(), dump.time, &dump.thins)
+        .map_err(StepError::Model)?;
+    // Blocks only the lost mappings held are free in the repaired metadata.
+    let change = repaired.data_blocks_used().0 as i64 - model.data_blocks_used().0 as i64;
+    ctx.state.model = Some(repaired);
+    let mut out = ActionOutput {
+        predicted: Some(change),
+        predicted_note: Some("resynced from thin_dump after thin_repair".into()),
+        ..Default::default()
+    };
+    use thinbench_schema::record::{Better, MetricKind};
+    out.metrics.push(super::ctx::metric(
+        "repair.mappings_lost",
+        lost as f64,
+        "blocks",
+        MetricKind::Exact,
+        Better::Lower,
+    ));
+    out.checks.push(check(
+        "thin_repair of the (damaged) inactive metadata, then thin_check of it",
+        "clean".into(),
+        if checked.get() { "clean" } else { "not run" }.into(),
+        ctx.step,
+    ));
+    out.checks.push(verdict(
+        "thin_repair: what the repaired metadata lost of the model's mappings (reported, not judged)",
+        "reported".into(),
+        match lost_by_thin.is_empty() {
+            true => "nothing lost".into(),
+            false => lost_by_thin
+                .iter()
+                .map(|(id, g)| format!("thin {id}: {} chunks", g.len()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        },
+        true,
+        ctx.step,
+    ));
+    Ok(out)
+}
+
 /// Stands for the inactive metadata device in a tool's arguments until the pool is down.
 const META: &str = "<metadata device>";
 
@@ -367,7 +512,7 @@ fn restore(ctx: &mut StepCtx<'_>, m: &MetadataToolSpec) -> Result<ActionOutput, 
 /// `thin_trim` of the inactive pool: discards of every data block no thin maps. On
 /// loop-lvm the data file's allocated bytes say what came back to the filesystem that
 /// holds it: afterwards, no more than the mapped blocks.
-fn trim(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
+fn trim(ctx: &mut StepCtx<'_>, m: &MetadataToolSpec) -> Result<ActionOutput, StepError> {
     let file = ctx.backend.data_file();
     let allocated = |f: &Option<PathBuf>| -> Result<Option<u64>, StepError> {
         use std::os::unix::fs::MetadataExt;
@@ -380,6 +525,7 @@ fn trim(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
     };
     let before = allocated(&file)?;
     ctx.backend.with_pool_down(&mut |meta, data| {
+        damage(meta, m.damage)?;
         command::run(
             "thin_trim",
             &[

@@ -524,6 +524,8 @@ pub(crate) struct RawStep {
     pub metadata: Field<String>,
     pub same_as: Field<String>,
     pub from: Field<String>,
+    pub damage_at: Field<IntOrText>,
+    pub damage_bytes: Field<IntOrText>,
     pub background: Field<bool>,
     pub step: Field<String>,
     pub device: Field<String>,
@@ -571,7 +573,7 @@ pub(crate) struct RawStep {
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 73] = [
+        let fields: [(&'static str, Option<Span>); 75] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -615,6 +617,8 @@ impl RawStep {
             ("metadata", self.metadata.key()),
             ("same_as", self.same_as.key()),
             ("from", self.from.key()),
+            ("damage_at", self.damage_at.key()),
+            ("damage_bytes", self.damage_bytes.key()),
             ("background", self.background.key()),
             ("step", self.step.key()),
             ("device", self.device.key()),
@@ -753,6 +757,8 @@ impl RawStep {
                 "a string (the name of an earlier thin_dump step)",
                 d,
             ),
+            damage_at: r.size("damage_at", d),
+            damage_bytes: r.size("damage_bytes", d),
             background: r.boolean("background", d),
             step: r.string("step", "a string (the name of a background step)", d),
             device: r.string(

@@ -42,4 +42,22 @@ pub(super) const METADATA_TOOL_KEYS: &[Key] = &[
         Ty::Str,
         "thin_restore (required): the earlier thin_dump step whose XML is restored; the pool must not have changed since.",
     ),
+    Key::new(
+        "damage_at",
+        Ty::Size,
+        "With `metadata = \"inactive\"`: before the tool runs, overwrite the metadata device from this byte offset with seeded random bytes (device-mapper-test-suite writes 512 at 40960).",
+    ),
+    Key::new(
+        "damage_bytes",
+        Ty::Size,
+        "How many bytes `damage_at` overwrites, 1B to 1MiB (default 512B).",
+    ),
+    Key::new(
+        "seed",
+        Ty::Int {
+            min: Some(0),
+            max: None,
+        },
+        "Seed of the damage's bytes (default 1).",
+    ),
 ];

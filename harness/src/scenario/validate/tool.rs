@@ -5,11 +5,11 @@
 use super::actions::ActionKind;
 use super::control::expects_failure;
 use super::walk::Effect;
-use super::Checker;
+use super::{Checker, SizeRule};
 use crate::errors::Kind;
 use crate::scenario::raw::RawStep;
 use crate::scenario::Diagnostic;
-use crate::spec::{Action, MetadataSource, MetadataTool, MetadataToolSpec};
+use crate::spec::{Action, Damage, MetadataSource, MetadataTool, MetadataToolSpec};
 use thinbench_schema::record::PoolKind;
 
 impl Checker {
@@ -104,6 +104,7 @@ impl Checker {
                 });
             }
         }
+        let damage = self.damage(s, metadata);
         if let (Some(t), Some(m)) = (tool, metadata) {
             let at = s.tool.key().unwrap_or(s.table.clone());
             match m {
@@ -111,11 +112,6 @@ impl Checker {
                     at,
                     format!("{} on the live metadata must expect its refusal", t.program()),
                     "add `expect.error = \"refused\"`: were it not refused, it would overwrite the pool's metadata",
-                ),
-                MetadataSource::Inactive if t == MetadataTool::Repair => self.err_hint(
-                    at,
-                    "not yet: thin_repair on the inactive metadata",
-                    "a reboot with `repair = true` runs thin_repair where thin_check fails",
                 ),
                 MetadataSource::Snapshot if t.writes() => {
                     self.err_hint(
@@ -127,8 +123,8 @@ impl Checker {
                 _ => {}
             }
         }
-        let spec = match (tool, metadata, same_as, from) {
-            (Some(tool), Some(metadata), Some(same_as), Some(from))
+        let spec = match (tool, metadata, same_as, from, damage) {
+            (Some(tool), Some(metadata), Some(same_as), Some(from), Some(damage))
                 if !delta || (thin.is_some() && origin.is_some()) =>
             {
                 Some(Action::MetadataTool(MetadataToolSpec {
@@ -138,6 +134,7 @@ impl Checker {
                     origin,
                     same_as,
                     from,
+                    damage,
                 }))
             }
             _ => None,
@@ -147,5 +144,54 @@ impl Checker {
             _ => Effect::Many(effects),
         };
         (spec, effect)
+    }
+}
+
+/// The most a `damage_at` may overwrite.
+const DAMAGE: SizeRule = SizeRule {
+    min: 1,
+    max: 1024 * 1024,
+    multiple_of: 1,
+    max_why: "a damage is a few bytes of a metadata block or two",
+};
+
+/// Where a damage may start: within a metadata device (at most 16GiB, dm-thin's limit).
+const DAMAGE_AT: SizeRule = SizeRule {
+    min: 0,
+    max: 16 * 1024 * 1024 * 1024,
+    multiple_of: 1,
+    max_why: "dm-thin's metadata device is at most 16GiB",
+};
+
+impl Checker {
+    /// `damage_at`, `damage_bytes`, `seed`: only on the inactive metadata.
+    fn damage(&mut self, s: &RawStep, metadata: Option<MetadataSource>) -> Option<Option<Damage>> {
+        let Some(at_key) = s.damage_at.key() else {
+            for (k, f) in [
+                ("damage_bytes", s.damage_bytes.key()),
+                ("seed", s.seed.key()),
+            ] {
+                if let Some(at) = f {
+                    self.err_hint(at, format!("`{k}` goes with `damage_at`"), "add `damage_at`, the byte offset of the metadata device the damage starts at");
+                }
+            }
+            return Some(None);
+        };
+        if metadata != Some(MetadataSource::Inactive) {
+            self.err_hint(
+                at_key,
+                "`damage_at` damages the inactive metadata",
+                "add `metadata = \"inactive\"`: the pool is taken down for the damage and the tool",
+            );
+            return None;
+        }
+        let at = self.size("damage_at", &s.damage_at, 0, &DAMAGE_AT);
+        let len = self.size("damage_bytes", &s.damage_bytes, 512, &DAMAGE);
+        let seed = self.int("seed", &s.seed, 1, (0, i64::MAX), None);
+        Some(Some(Damage {
+            at: at?,
+            len: len?,
+            seed: u64::try_from(seed?).ok()?,
+        }))
     }
 }

@@ -157,3 +157,30 @@ fn restore_needs_an_earlier_dump_and_inactive_metadata_is_loop_lvm_only() {
     );
     ok(&format!("{direct}expect.error = \"unsupported\"\n"));
 }
+
+#[test]
+fn damage_is_of_the_inactive_metadata_only() {
+    let s = ok(&two_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_repair\"\nmetadata = \"inactive\"\ndamage_at = \"40960\"\nseed = 2\n",
+    ));
+    let Action::MetadataTool(m) = &s.steps[2].action else {
+        panic!()
+    };
+    let d = m.damage.expect("damage");
+    assert_eq!((d.at.0, d.len.0, d.seed), (40960, 512, 2));
+    let e = one(&two_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_dump\"\ndamage_at = \"4KiB\"\n",
+    ));
+    assert!(
+        e.contains("`damage_at` damages the inactive metadata"),
+        "{e}"
+    );
+    let e = one(&two_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_check\"\nmetadata = \"inactive\"\ndamage_bytes = \"1KiB\"\n",
+    ));
+    assert!(e.contains("`damage_bytes` goes with `damage_at`"), "{e}");
+    let e = one(&two_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_repair\"\nmetadata = \"inactive\"\ndamage_at = \"0\"\ndamage_bytes = \"2MiB\"\n",
+    ));
+    assert!(e.contains("damage_bytes"), "{e}");
+}
