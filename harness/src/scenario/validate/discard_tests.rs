@@ -1,9 +1,8 @@
 //! `discard` steps, the `ignore_discard` pool key and the discard expectations
 //! (`mapped`, `data_discard_bytes`): values, defaults, and each refusal at its position.
 
-use crate::scenario::load_scenario_str;
+use super::test_support::{ok, one};
 use crate::spec::{Action, DiscardSpec, Expect, ScenarioSpec};
-use std::path::Path;
 use thinbench_schema::ids::Ident;
 use thinbench_schema::units::Bytes;
 
@@ -25,19 +24,6 @@ fn discard(keys: &str, expect: &str) -> String {
     with_thin(&format!(
         "[[step]]\naction = \"discard\"\nthin = \"t\"\n{keys}\n{e}"
     ))
-}
-
-fn ok(text: &str) -> ScenarioSpec {
-    load_scenario_str(Path::new("t.toml"), text).unwrap_or_else(|e| panic!("should load: {e}"))
-}
-
-/// The single error, positioned: `t.toml:L:C: error: …` and its hint's line.
-fn one(text: &str) -> String {
-    let e = load_scenario_str(Path::new("t.toml"), text)
-        .expect_err("should fail")
-        .errors;
-    assert_eq!(e.len(), 1, "{e:#?}");
-    e[0].to_string()
 }
 
 fn spec_of(p: &ScenarioSpec) -> &DiscardSpec {

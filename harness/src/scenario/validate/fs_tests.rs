@@ -1,9 +1,8 @@
 //! The filesystem steps' validation: values and defaults, untrusted paths refused at the
 //! key, stamps, and the walk's mounted state (each refusal at its position).
 
-use crate::scenario::load_scenario_str;
-use crate::spec::{Action, FileOp, FsKind, MkfsProfile, ScenarioSpec};
-use std::path::Path;
+use super::test_support::{ok, one};
+use crate::spec::{Action, FileOp, FsKind, MkfsProfile};
 
 /// A loop-lvm pool `p`, a 64MiB thin `t` with ext4, mounted, then `rest`.
 fn mounted(rest: &str) -> String {
@@ -13,18 +12,6 @@ fn mounted(rest: &str) -> String {
          [[step]]\naction = \"mkfs\"\nthin = \"t\"\n\
          [[step]]\naction = \"mount\"\nthin = \"t\"\n{rest}"
     )
-}
-
-fn ok(text: &str) -> ScenarioSpec {
-    load_scenario_str(Path::new("t.toml"), text).unwrap_or_else(|e| panic!("should load: {e}"))
-}
-
-fn one(text: &str) -> String {
-    let e = load_scenario_str(Path::new("t.toml"), text)
-        .expect_err("should fail")
-        .errors;
-    assert_eq!(e.len(), 1, "{e:#?}");
-    e[0].to_string()
 }
 
 #[test]
@@ -169,7 +156,8 @@ fn the_walk_knows_what_is_mounted() {
     assert!(e.contains("`nouuid` is an xfs mount option"), "{e}");
     // The shipped demo validates.
     let demo = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/thin-snapshot-demo.toml"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../scenarios/thin-snapshot-demo.toml"),
     )
     .unwrap();
     ok(&demo);

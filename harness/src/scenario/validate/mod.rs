@@ -53,6 +53,8 @@ mod runnable_tests;
 #[cfg(test)]
 mod schema_tests;
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tool_tests;

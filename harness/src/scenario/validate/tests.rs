@@ -418,7 +418,7 @@ fn actions() {
     ));
     assert!(
         e.contains(
-            "`origin` is not a key of create-thin steps (it is for: snapshot, cow-overwrite)"
+            "`origin` is not a key of create-thin steps (it is for: snapshot, cow-overwrite, metadata-tool)"
         ),
         "{e}"
     );

@@ -1,9 +1,8 @@
 //! `metadata-tool`'s validation: defaults, the keys each tool takes, the refusal a
 //! writing tool on live metadata must expect, and `same_as` naming an earlier dump.
 
-use crate::scenario::load_scenario_str;
-use crate::spec::{Action, MetadataSource, MetadataTool, ScenarioSpec};
-use std::path::Path;
+use super::test_support::{ok, one};
+use crate::spec::{Action, MetadataSource, MetadataTool};
 
 /// A loop-lvm pool `p` with thins `a` and its snapshot `s`, then `rest`.
 fn two_thins(rest: &str) -> String {
@@ -12,18 +11,6 @@ fn two_thins(rest: &str) -> String {
          [[step]]\naction = \"create-thin\"\nthin = \"a\"\nsize = \"64MiB\"\n\
          [[step]]\naction = \"snapshot\"\nthin = \"s\"\norigin = \"a\"\n{rest}"
     )
-}
-
-fn ok(text: &str) -> ScenarioSpec {
-    load_scenario_str(Path::new("t.toml"), text).unwrap_or_else(|e| panic!("should load: {e}"))
-}
-
-fn one(text: &str) -> String {
-    let e = load_scenario_str(Path::new("t.toml"), text)
-        .expect_err("should fail")
-        .errors;
-    assert_eq!(e.len(), 1, "{e:#?}");
-    e[0].to_string()
 }
 
 #[test]
