@@ -11,6 +11,7 @@ use thinbench_model::chunk::PoolModel;
 use thinbench_schema::ids::{Ident, ThinId};
 
 use super::ctx::{ActionOutput, StepCtx};
+use super::resync::model;
 use crate::backend::thin_delta::parse_thin_delta;
 use crate::backend::thin_tools::{self, parse_thin_dump, parse_thin_ls, THIN_LS_FIELDS};
 use crate::backend::BackendError;
@@ -215,10 +216,14 @@ fn read(
         })?,
     };
     let model: PoolModel = match held {
-        true => ctx.state.control.held_model.clone(),
-        false => ctx.state.model.clone(),
-    }
-    .ok_or_else(|| StepError::Failed("no model".into()))?;
+        true => ctx
+            .state
+            .control
+            .held_model
+            .clone()
+            .ok_or_else(|| StepError::Failed("no model".into()))?,
+        false => model(ctx)?.clone(),
+    };
     let whose = match (inactive, held) {
         (true, _) => "the inactive",
         (false, true) => "the held metadata snapshot's",
@@ -369,11 +374,7 @@ fn repair(ctx: &mut StepCtx<'_>, m: &MetadataToolSpec) -> Result<ActionOutput, S
         checked.set(true);
         Ok(())
     })?;
-    let model = ctx
-        .state
-        .model
-        .clone()
-        .ok_or_else(|| StepError::Failed("no model".into()))?;
+    let model = model(ctx)?.clone();
     let dump = ctx.backend.thin_dump(model.total())?;
     let mut lost = 0u64;
     let mut lost_by_thin = Vec::new();
@@ -475,11 +476,7 @@ fn restore(ctx: &mut StepCtx<'_>, m: &MetadataToolSpec) -> Result<ActionOutput, 
         ctx.state.control.dumps.get(from).cloned().ok_or_else(|| {
             StepError::Refused(format!("step {from} made no thin_dump in this case"))
         })?;
-    let model = ctx
-        .state
-        .model
-        .clone()
-        .ok_or_else(|| StepError::Failed("no model".into()))?;
+    let model = model(ctx)?.clone();
     let dump = parse_thin_dump(&xml, model.total()).map_err(StepError::Failed)?;
     if let Err(e) = dump_agrees(&dump, &model) {
         return Err(StepError::Refused(format!(
@@ -552,12 +549,8 @@ fn trim(ctx: &mut StepCtx<'_>, m: &MetadataToolSpec) -> Result<ActionOutput, Ste
             )?);
         }
     }
-    let model = ctx
-        .state
-        .model
-        .as_ref()
-        .ok_or_else(|| StepError::Failed("no model".into()))?;
-    let mapped_bytes = model.data_blocks_used().0 * ctx.pool.chunk.bytes().0;
+    let chunk_bytes = ctx.pool.chunk.bytes().0;
+    let mapped_bytes = model(ctx)?.data_blocks_used().0 * chunk_bytes;
     let mut out = ActionOutput {
         predicted: Some(0),
         ..Default::default()
