@@ -27,6 +27,7 @@ use thinbench_schema::units::Bytes;
 use super::dm::{Dm, DmDev};
 use super::error::BackendError;
 use super::fault::{FaultStack, LayerRef};
+use super::fault_log::{LogHandle, LoggedRange, PvLog};
 use super::loopdev::{self, Loop};
 use super::metadata_repair::{self, MetadataRepair};
 use super::names::{Names, VG_TAG};
@@ -122,6 +123,8 @@ pub struct DirectLvmPool {
     pv_faults: FaultStack,
     /// The PV disk under the fault layers, when there are any.
     pv_disk: Option<PathBuf>,
+    /// A `log-writes` fault's device, over the PV disk, under the other layers.
+    pv_log: Option<PvLog>,
 }
 
 /// The PV to use, as the environment resolved it.
@@ -171,6 +174,7 @@ impl DirectLvmPool {
             system_profile: None,
             pv_faults: FaultStack::default(),
             pv_disk: None,
+            pv_log: None,
         };
         match p.build(spec, d, pv, names) {
             Ok(()) => Ok(p),
@@ -414,6 +418,17 @@ impl DirectLvmPool {
         self.refresh_pool_name()?;
         self.check_pool_table(spec)?;
         self.start_faults()
+    }
+
+    /// A replay splits the log by the LVs' segments as they are when it runs, so crash
+    /// points before an `lvextend` would be a pool on a longer device than it had.
+    fn refuse_under_log(&self, what: &str) -> Result<(), BackendError> {
+        match self.pv_log {
+            Some(_) => Err(BackendError::Unsupported(format!(
+                "{what} of a pool under a log-writes layer (a replay maps the log by the LVs' segments at its own time; an extension would put earlier crash points on a longer device)"
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// lvm wrote the pool's table: check that it has the chunk size and block zeroing the
@@ -683,6 +698,7 @@ impl PoolBackend for DirectLvmPool {
     }
 
     fn grow_data(&mut self, by: Bytes) -> Result<(), BackendError> {
+        self.refuse_under_log("growing the data LV")?;
         let pool = format!("{}/thinpool", self.vg);
         let size = format!("+{}s", by.sectors().0);
         self.lvm(&["lvextend", "-L", &size, &pool])?;
@@ -789,6 +805,14 @@ impl PoolBackend for DirectLvmPool {
         self.layer_refs()
     }
 
+    fn pool_log(&self) -> Option<LogHandle<'_>> {
+        self.pv_log.as_ref().map(PvLog::handle)
+    }
+
+    fn pool_log_ranges(&self) -> Result<Vec<LoggedRange>, BackendError> {
+        self.logged_ranges()
+    }
+
     fn reboot(
         &mut self,
         power_on: &mut dyn FnMut() -> Result<Vec<String>, String>,
@@ -850,6 +874,9 @@ impl PoolBackend for DirectLvmPool {
         }
         // The layers once lvm is done with the PV on them, top down; then what they are on.
         errs.extend(self.pv_faults.teardown(&self.dm));
+        if let Some(log) = self.pv_log.take() {
+            errs.extend(log.teardown(&self.dm));
+        }
         if let Some(disk) = self.pv_disk.take() {
             self.pv = disk;
         }

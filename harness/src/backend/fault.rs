@@ -10,16 +10,11 @@
 //! cut), then every new table is loaded, then all resume — so faults that start together
 //! (a power cut's data and metadata `drop_writes`) start at one instant.
 //!
-//! `log-writes` goes under the whole pool ([`PoolLog`]): the metadata and data loop
-//! devices are joined by a `linear` concat, the log-writes device sits on that, and two
-//! `linear` parts split it again for the pool. One log then holds every write of the
-//! pool in completion order, so replaying a prefix of it is a crash state of both.
-
-use std::path::PathBuf;
+//! `log-writes` is not a layer of these: it goes under the whole pool, always logging
+//! (`super::fault_log`).
 
 use super::dm::{Dm, DmDev, TableLine};
 use super::error::BackendError;
-use super::loopdev::{self, Loop};
 use super::names::Names;
 use crate::spec::{ErrorSpec, FaultDevice, FaultSpec, FaultTarget};
 use thinbench_schema::units::Bytes;
@@ -75,7 +70,7 @@ pub fn table(target: &FaultTarget, under: &str, sectors: u64, active: bool) -> V
         FaultTarget::Flakey(f) => line("flakey", f.params(under)),
         FaultTarget::Error(e) => e.table(under, sectors),
         FaultTarget::Dust(d) => line("dust", format!("{under} 0 {}", d.block_size.0)),
-        // Not a swappable layer (see `PoolLog`); a pass-through if ever asked.
+        // Not a swappable layer (`super::fault_log`); a pass-through if ever asked.
         FaultTarget::LogWrites(_) => line("linear", format!("{under} 0")),
     }
 }
@@ -450,165 +445,6 @@ fn swap_in_extras(dm: &Dm, l: &FaultLayer) -> Result<(), BackendError> {
         dm.message(&l.dev.name, "enable")?;
     }
     Ok(())
-}
-
-/// A `log-writes` layer under a whole pool: concat → log-writes → metadata and data parts.
-pub struct PoolLog {
-    /// `tb-…-pool-concat`: metadata then data.
-    pub concat: DmDev,
-    /// `tb-…-pool-log-writes`.
-    pub log_writes: DmDev,
-    /// `tb-…-metadata-part` and `tb-…-data-part`, what the pool (or further layers) uses.
-    pub meta_part: DmDev,
-    /// See `meta_part`.
-    pub data_part: DmDev,
-    /// The log device (a loop device over a sparse file) and its file.
-    pub log: Loop,
-    /// The log file.
-    pub log_file: PathBuf,
-    /// Metadata region length, sectors (the data region starts there).
-    pub meta_sectors: u64,
-    /// Data region length, sectors.
-    pub data_sectors: u64,
-}
-
-impl PoolLog {
-    /// Build it over the metadata and data devices (`major:minor`), with a log of
-    /// `log_size` bytes in `log_file`. On failure what was made is removed.
-    #[allow(clippy::too_many_arguments)]
-    pub fn build(
-        dm: &Dm,
-        names: &Names,
-        pool: &str,
-        (meta, meta_sectors): (&str, u64),
-        (data, data_sectors): (&str, u64),
-        log_file: PathBuf,
-        log_size: u64,
-        construction: &mut Vec<String>,
-    ) -> Result<PoolLog, BackendError> {
-        loopdev::sparse_file(&log_file, log_size)?;
-        construction.push(format!("truncate -s {log_size} {}", log_file.display()));
-        let mut log = match loopdev::attach(&log_file) {
-            Ok(l) => l,
-            Err(e) => {
-                let _ = std::fs::remove_file(&log_file);
-                return Err(e);
-            }
-        };
-        construction.push(format!(
-            "losetup {} {}",
-            log.path.display(),
-            log_file.display()
-        ));
-        let mut made: Vec<String> = Vec::new();
-        let mut mk = |part: &str, t: Vec<TableLine>, made: &mut Vec<String>| {
-            let name = names.dm(pool, part);
-            let d = dm.create(&name, &names.uuid(pool, part), &t)?;
-            construction.push(format!(
-                "dmsetup create {name} --table '{}'",
-                table_text(&t)
-            ));
-            made.push(name);
-            Ok::<DmDev, BackendError>(d)
-        };
-        let total = meta_sectors + data_sectors;
-        let built = (|| {
-            let concat = mk(
-                "pool-concat",
-                vec![
-                    (0, meta_sectors, "linear".into(), format!("{meta} 0")),
-                    (
-                        meta_sectors,
-                        data_sectors,
-                        "linear".into(),
-                        format!("{data} 0"),
-                    ),
-                ],
-                &mut made,
-            )?;
-            let lw = mk(
-                "pool-log-writes",
-                vec![(
-                    0,
-                    total,
-                    "log-writes".into(),
-                    format!("{} {}", concat.majmin(), log.majmin),
-                )],
-                &mut made,
-            )?;
-            let meta_part = mk(
-                "metadata-part",
-                vec![(
-                    0,
-                    meta_sectors,
-                    "linear".into(),
-                    format!("{} 0", lw.majmin()),
-                )],
-                &mut made,
-            )?;
-            let data_part = mk(
-                "data-part",
-                vec![(
-                    0,
-                    data_sectors,
-                    "linear".into(),
-                    format!("{} {meta_sectors}", lw.majmin()),
-                )],
-                &mut made,
-            )?;
-            Ok::<_, BackendError>((concat, lw, meta_part, data_part))
-        })();
-        match built {
-            Ok((concat, log_writes, meta_part, data_part)) => Ok(PoolLog {
-                concat,
-                log_writes,
-                meta_part,
-                data_part,
-                log,
-                log_file,
-                meta_sectors,
-                data_sectors,
-            }),
-            Err(e) => {
-                for name in made.iter().rev() {
-                    let _ = dm.remove(name, false);
-                }
-                let _ = log.detach();
-                let _ = std::fs::remove_file(&log_file);
-                Err(e)
-            }
-        }
-    }
-
-    /// Write a mark into the log (`dmsetup message … 0 mark <label>`).
-    pub fn mark(&self, dm: &Dm, label: &str) -> Result<(), BackendError> {
-        dm.message(&self.log_writes.name, &format!("mark {label}"))
-    }
-
-    /// Remove it, top down, then the log device and file; the errors.
-    pub fn teardown(self, dm: &Dm) -> Vec<String> {
-        let mut errs = Vec::new();
-        for d in [
-            &self.data_part,
-            &self.meta_part,
-            &self.log_writes,
-            &self.concat,
-        ] {
-            if let Err(e) = dm.remove(&d.name, false) {
-                errs.push(e.to_string());
-            }
-        }
-        let mut log = self.log;
-        if let Err(e) = log.detach() {
-            errs.push(e.to_string());
-        }
-        if let Err(e) = std::fs::remove_file(&self.log_file) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                errs.push(format!("removing {}: {e}", self.log_file.display()));
-            }
-        }
-        errs
-    }
 }
 
 #[cfg(test)]

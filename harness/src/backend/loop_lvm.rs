@@ -13,7 +13,8 @@ use thinbench_schema::units::{Bytes, DataBlocks};
 
 use super::dm::{Dm, DmDev};
 use super::error::BackendError;
-use super::fault::{FaultStack, LayerRef, PoolLog};
+use super::fault::{FaultStack, LayerRef};
+use super::fault_log::{LogHandle, LoggedRange, PoolLog};
 use super::loopdev::{self, Loop};
 use super::metadata_repair::{self, MetadataRepair};
 use super::names::Names;
@@ -655,8 +656,15 @@ impl PoolBackend for LoopLvmPool {
         v
     }
 
-    fn pool_log(&self) -> Option<&PoolLog> {
-        self.pool_log.as_ref()
+    fn pool_log(&self) -> Option<LogHandle<'_>> {
+        self.pool_log.as_ref().map(PoolLog::handle)
+    }
+
+    fn pool_log_ranges(&self) -> Result<Vec<LoggedRange>, BackendError> {
+        self.pool_log
+            .as_ref()
+            .map(PoolLog::ranges)
+            .ok_or_else(|| BackendError::Unsupported("this pool has no log-writes layer".into()))
     }
 
     fn lower_status(&self) -> Result<Vec<PoolUsage>, BackendError> {

@@ -11,6 +11,7 @@ pub mod dm;
 mod error;
 pub mod fake;
 pub mod fault;
+pub mod fault_log;
 pub mod iostat;
 pub mod log_writes;
 pub mod loop_lvm;

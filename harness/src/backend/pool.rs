@@ -8,7 +8,7 @@ use thinbench_schema::record::PoolUsage;
 use thinbench_schema::units::{Bytes, DataBlocks};
 
 use super::error::BackendError;
-use super::{dm, fault, iostat, metadata_repair, resize, status, table, thin_tools};
+use super::{dm, fault, fault_log, iostat, metadata_repair, resize, status, table, thin_tools};
 use crate::spec::{ReloadSpec, ResizeSpec};
 
 /// An active thin device.
@@ -256,8 +256,15 @@ pub trait PoolBackend {
         Vec::new()
     }
     /// The `log-writes` layer under the whole pool, if there is one.
-    fn pool_log(&self) -> Option<&fault::PoolLog> {
+    fn pool_log(&self) -> Option<fault_log::LogHandle<'_>> {
         None
+    }
+    /// Where the pool's metadata and data devices lie on the logged device, now: what a
+    /// replay splits the log by.
+    fn pool_log_ranges(&self) -> Result<Vec<fault_log::LoggedRange>, BackendError> {
+        Err(BackendError::Unsupported(
+            "this pool has no log-writes layer".into(),
+        ))
     }
     /// The status of each pool below this one (`stacked_levels`), the one right below
     /// first; empty for a pool on plain devices.

@@ -11,6 +11,10 @@
 //! live table at each swap) and `linear` around them, so lvm's labels and metadata area
 //! pass through. The layers are removed top down after `pvremove`.
 //!
+//! A `log-writes` fault is not such a layer: its device goes over the disk first, under
+//! the others, and logs from before `pvcreate` to the end (`fault_log`); a replay maps the
+//! log's PV sectors onto `_tmeta`'s and `_tdata`'s segments ([`DirectLvmPool::logged_ranges`]).
+//!
 //! `reboot`: `vgchange -an` with the faults in force, the faults end, `thin_check` of the
 //! `_tmeta` LV activated on its own (lvm's read-only component activation), then lvm
 //! activates the pool (running its own `thin_check -q --clear-needs-check-flag` first)
@@ -24,11 +28,12 @@ use thinbench_schema::units::Bytes;
 use super::{lv_dm_name, DirectLvmPool};
 use crate::backend::error::BackendError;
 use crate::backend::fault::{self, FaultLayer, LayerRef};
+use crate::backend::fault_log::{lv_ranges, LoggedRange, PoolDevice, PvLog};
 use crate::backend::metadata_repair::{self, Reboot};
 use crate::backend::names::Names;
 use crate::backend::pool::PoolBackend;
 use crate::backend::thin_tools::MetadataCheck;
-use crate::spec::{FaultAt, FaultDevice, FaultSpec};
+use crate::spec::{FaultAt, FaultDevice, FaultSpec, FaultTarget};
 
 /// A block device's length in sectors, from sysfs.
 fn block_sectors(dev: &Path) -> Result<u64, BackendError> {
@@ -51,7 +56,7 @@ fn block_sectors(dev: &Path) -> Result<u64, BackendError> {
 pub(super) fn fault_lv(device: FaultDevice) -> &'static str {
     match device {
         FaultDevice::Metadata => "thinpool_tmeta",
-        // Validation refuses `pool` (log-writes) on direct-lvm.
+        // `pool` is log-writes', which is not a layer of these (it logs the whole PV).
         FaultDevice::Data | FaultDevice::Pool => "thinpool_tdata",
     }
 }
@@ -68,7 +73,25 @@ impl DirectLvmPool {
     ) -> Result<(), BackendError> {
         let sectors = block_sectors(&disk)?;
         let mut under = disk.to_string_lossy().into_owned();
-        for f in faults {
+        let log_writes = faults.iter().find_map(|f| match &f.target {
+            FaultTarget::LogWrites(lw) => Some(lw),
+            _ => None,
+        });
+        if let Some(lw) = log_writes {
+            let log = PvLog::build(
+                &self.dm,
+                names,
+                pool,
+                (&under, sectors),
+                self.conf_dir.join("log-writes.log"),
+                lw.log_size.0,
+                &mut self.construction,
+            )?;
+            under = log.log_writes.majmin();
+            self.pv_disk = Some(std::mem::replace(&mut self.pv, log.log_writes.devnode()));
+            self.pv_log = Some(log);
+        }
+        for f in faults.iter().filter(|f| f.device != FaultDevice::Pool) {
             let part = fault::part(f.device, &f.target);
             let name = names.dm(pool, &part);
             let t = fault::table(&f.target, &under, sectors, false);
@@ -89,9 +112,40 @@ impl DirectLvmPool {
             under = top;
         }
         if let Some(top) = self.pv_faults.layers.last() {
-            self.pv_disk = Some(std::mem::replace(&mut self.pv, top.dev.devnode()));
+            let below = std::mem::replace(&mut self.pv, top.dev.devnode());
+            self.pv_disk.get_or_insert(below);
         }
         Ok(())
+    }
+
+    /// `_tmeta`'s and `_tdata`'s segments on the PV, read from their live tables: on the
+    /// log-writes device too, since every layer above it maps the PV 1:1.
+    pub(super) fn logged_ranges(&self) -> Result<Vec<LoggedRange>, BackendError> {
+        let Some(log) = &self.pv_log else {
+            return Err(BackendError::Unsupported(
+                "this pool has no log-writes layer".into(),
+            ));
+        };
+        // The PV lvm sees: the top layer.
+        let pv = match self.pv_faults.layers.last() {
+            Some(top) => top.dev.majmin(),
+            None => log.log_writes.majmin(),
+        };
+        let mut ranges = Vec::new();
+        for (device, lv) in [
+            (PoolDevice::Metadata, "thinpool_tmeta"),
+            (PoolDevice::Data, "thinpool_tdata"),
+        ] {
+            let name = lv_dm_name(&self.vg, lv);
+            let table = self.dm.table(&name)?;
+            let segments =
+                fault::lv_regions(&table, &pv).map_err(|message| BackendError::Status {
+                    pool: name.clone(),
+                    message,
+                })?;
+            ranges.extend(lv_ranges(device, &segments));
+        }
+        Ok(ranges)
     }
 
     /// The layers as the scheduler sees them, each with the LV it covers.

@@ -115,6 +115,7 @@ impl DirectLvmPool {
 
     /// `resize` (see `PoolBackend::resize`).
     pub(super) fn resize_with_lvm(&mut self, r: &ResizeSpec) -> Result<Resized, BackendError> {
+        self.refuse_under_log("resizing an LV")?;
         let start = self.construction.len();
         let vg = self.vg.clone();
         let pool = format!("{vg}/thinpool");

@@ -273,7 +273,7 @@ impl LogReader {
     }
 
     /// Read `buf.len()` bytes at `off`; the replay reads entries' data through this.
-    pub(super) fn read_at(&self, buf: &mut [u8], off: u64) -> Result<(), LogError> {
+    pub fn read_at(&self, buf: &mut [u8], off: u64) -> Result<(), LogError> {
         self.source
             .read_exact_at(buf, off)
             .map_err(|source| LogError::Io {

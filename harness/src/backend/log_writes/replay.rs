@@ -16,7 +16,11 @@ use super::reader::{Cursor, LogReader, Point};
 /// Replay copies through one buffer of this size, whatever the entry's length.
 const COPY_BUF: usize = 1 << 20;
 
-/// A range of the device under log-writes, replayed onto one file.
+/// A range of the device under log-writes, replayed onto a file at an offset.
+///
+/// A loop-lvm pool's log covers `[metadata | data]`, one region each at offset 0. A
+/// direct-lvm pool's log covers its whole PV: each LV segment of `_tmeta` and `_tdata` is
+/// a region, at its offset in the LV, and several regions share one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Region {
     /// First sector of the range on the device under log-writes: 512-byte sectors, as
@@ -24,14 +28,19 @@ pub struct Region {
     pub start: Sectors,
     /// Its length.
     pub len: Sectors,
-    /// The target file, created (or truncated) sparse and zero-filled at `len`.
+    /// The target file, created (or truncated) sparse and zero-filled to the end of its
+    /// last region.
     pub file: PathBuf,
+    /// Where in the file the range starts.
+    pub at: Sectors,
 }
 
 #[derive(Debug)]
 struct Target {
     start: u64,
     end: u64,
+    /// Byte offset in the file of `start`.
+    at: u64,
     path: PathBuf,
     file: File,
     /// Cleared when the filesystem cannot punch holes; zeros are written instead.
@@ -52,12 +61,16 @@ pub struct Replayer<'a> {
     cursor: Cursor,
     header: Vec<u8>,
     buf: Vec<u8>,
+    /// Sectors written outside every region, when those are allowed.
+    skipped: Option<u64>,
 }
 
 impl<'a> Replayer<'a> {
     /// Create the target files, zero-filled and sparse, ready to apply entry 0.
     pub fn new(log: &'a LogReader, regions: Vec<Region>) -> Result<Replayer<'a>, LogError> {
-        let mut targets = Vec::with_capacity(regions.len());
+        let mut targets: Vec<Target> = Vec::with_capacity(regions.len());
+        // The length each file needs, set once every region is known.
+        let mut lens: Vec<(PathBuf, u64)> = Vec::new();
         for (i, r) in regions.into_iter().enumerate() {
             if r.len.0 == 0 {
                 return Err(LogError::EmptyRegion {
@@ -71,23 +84,55 @@ impl<'a> Replayer<'a> {
             };
             let too_big =
                 || io("size replay target")(std::io::Error::other("region beyond 2^64 bytes"));
-            let start = r.start.0.checked_mul(512).ok_or_else(too_big)?;
-            let len = r.len.0.checked_mul(512).ok_or_else(too_big)?;
+            let bytes = |s: Sectors| s.0.checked_mul(512).ok_or_else(too_big);
+            let (start, len, at) = (bytes(r.start)?, bytes(r.len)?, bytes(r.at)?);
             let end = start.checked_add(len).ok_or_else(too_big)?;
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&r.file)
-                .map_err(io("create replay target"))?;
-            file.set_len(len).map_err(io("size replay target"))?;
+            let file_end = at.checked_add(len).ok_or_else(too_big)?;
+            let file = match targets.iter().find(|t| t.path == r.file) {
+                Some(t) => t.file.try_clone().map_err(io("open replay target"))?,
+                None => OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(&r.file)
+                    .map_err(io("create replay target"))?,
+            };
+            match lens.iter_mut().find(|(p, _)| *p == r.file) {
+                Some((_, l)) => *l = (*l).max(file_end),
+                None => lens.push((r.file.clone(), file_end)),
+            }
             targets.push(Target {
                 start,
                 end,
+                at,
                 path: r.file,
                 file,
                 punch: true,
+            });
+        }
+        for (path, len) in &lens {
+            if let Some(t) = targets.iter().find(|t| t.path == *path) {
+                t.file.set_len(*len).map_err(|source| LogError::Io {
+                    what: "size replay target",
+                    path: path.clone(),
+                    source,
+                })?;
+            }
+        }
+        // Two ranges of one file must not overlap either, or one would hide the other.
+        let mut in_files: Vec<(&Path, u64, u64)> = targets
+            .iter()
+            .map(|t| (t.path.as_path(), t.at, t.at + (t.end - t.start)))
+            .collect();
+        in_files.sort();
+        if let Some(w) = in_files
+            .windows(2)
+            .find(|w| w[0].0 == w[1].0 && w[0].2 > w[1].1)
+        {
+            return Err(LogError::RegionsOverlap {
+                a: w[0].0.to_owned(),
+                b: w[1].0.to_owned(),
             });
         }
         targets.sort_by_key(|t| t.start);
@@ -104,7 +149,20 @@ impl<'a> Replayer<'a> {
             cursor: Cursor::start(block_size),
             header: vec![0; block_size as usize],
             buf: Vec::new(),
+            skipped: None,
         })
+    }
+
+    /// Let entries write outside every region, and count them instead of failing: a log
+    /// under a whole PV holds lvm's label and metadata writes and other LVs' too.
+    pub fn skipping_unmapped(mut self) -> Self {
+        self.skipped = Some(0);
+        self
+    }
+
+    /// Sectors written outside every region so far (`skipping_unmapped` only).
+    pub fn skipped_sectors(&self) -> u64 {
+        self.skipped.unwrap_or(0)
     }
 
     /// The next entry to apply (all before it are applied).
@@ -155,16 +213,21 @@ impl<'a> Replayer<'a> {
         while pos < end {
             // Sorted and disjoint, so the first region ending after pos is the only
             // candidate.
-            let t = self
-                .targets
-                .iter()
-                .position(|t| t.end > pos)
-                .filter(|&i| self.targets[i].start <= pos)
-                .ok_or(LogError::Unmapped {
-                    index: e.index,
-                    offset: pos,
-                    end,
-                })?;
+            let next = self.targets.iter().position(|t| t.end > pos);
+            let Some(t) = next.filter(|&i| self.targets[i].start <= pos) else {
+                let Some(skipped) = self.skipped.as_mut() else {
+                    return Err(LogError::Unmapped {
+                        index: e.index,
+                        offset: pos,
+                        end,
+                    });
+                };
+                // Up to the next region, or the entry's end.
+                let gap_end = next.map_or(end, |i| end.min(self.targets[i].start));
+                *skipped += (gap_end - pos).div_ceil(512);
+                pos = gap_end;
+                continue;
+            };
             let piece_end = end.min(self.targets[t].end);
             if discard {
                 self.discard(t, pos, piece_end - pos)?;
@@ -190,7 +253,7 @@ impl<'a> Replayer<'a> {
             self.log.read_at(chunk, log_off + done)?;
             target
                 .file
-                .write_all_at(chunk, dev_off - target.start + done)
+                .write_all_at(chunk, dev_off - target.start + target.at + done)
                 .map_err(|source| LogError::Io {
                     what: "write replay target",
                     path: target.path.clone(),
@@ -203,7 +266,7 @@ impl<'a> Replayer<'a> {
 
     fn discard(&mut self, t: usize, dev_off: u64, len: u64) -> Result<(), LogError> {
         let target = &mut self.targets[t];
-        let off = dev_off - target.start;
+        let off = dev_off - target.start + target.at;
         let io = |path: &Path, source| LogError::Io {
             what: "discard in replay target",
             path: path.to_owned(),

@@ -39,11 +39,13 @@ fn replay_matches_model_at_every_point() {
                 start: Sectors(meta),
                 len: Sectors(data),
                 file: dir.path().join(format!("data-{tag}")),
+                at: Sectors(0),
             },
             Region {
                 start: Sectors(0),
                 len: Sectors(meta),
                 file: dir.path().join(format!("meta-{tag}")),
+                at: Sectors(0),
             },
         ]
     };
@@ -104,6 +106,7 @@ fn discard_punches_and_keeps_size() {
             start: Sectors(0),
             len: Sectors(1024),
             file: f.clone(),
+            at: Sectors(0),
         }],
     )
     .unwrap();
@@ -126,6 +129,7 @@ fn writes_outside_regions_are_errors() {
         start: Sectors(start),
         len: Sectors(len),
         file: dir.path().join(name),
+        at: Sectors(0),
     };
     // Covers sector 3 but not 4.
     let mut r = Replayer::new(&log, vec![region(0, 4, "a")]).unwrap();
@@ -150,6 +154,55 @@ fn writes_outside_regions_are_errors() {
     assert!(matches!(
         Replayer::new(&log, vec![region(0, 0, "a")]),
         Err(LogError::EmptyRegion { region: 0, .. })
+    ));
+}
+
+/// A log under a whole PV: each LV is a file made of its segments, in LV order, and
+/// what lvm writes outside them (labels, its metadata area) is counted, not replayed.
+#[test]
+fn segments_make_up_one_file_and_the_rest_is_skipped() {
+    let bs = 512;
+    let mut b = LogBuilder::new(bs);
+    // PV sectors: 0..2 lvm's label; the LV's second half at 2..4, its first at 6..8.
+    b.write(0, &fill(bs, 2, 7), Flags::FUA)
+        .write(6, &fill(bs, 2, 1), Flags::default())
+        .write(2, &fill(bs, 2, 2), Flags::default())
+        // Crosses from the second half into the gap at 4..6 and on to 6.
+        .write(3, &fill(bs, 4, 3), Flags::FUA)
+        .discard(7, 1);
+    let log = LogReader::from_bytes(b.build()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let lv = dir.path().join("lv");
+    let seg = |start, at| Region {
+        start: Sectors(start),
+        len: Sectors(2),
+        file: lv.clone(),
+        at: Sectors(at),
+    };
+    // Without leave to skip, lvm's label write is an error.
+    let mut strict = Replayer::new(&log, vec![seg(2, 2), seg(6, 0)]).unwrap();
+    assert!(matches!(
+        strict.advance_to_entry(0),
+        Err(LogError::Unmapped { index: 0, .. })
+    ));
+    let mut r = Replayer::new(&log, vec![seg(2, 2), seg(6, 0)])
+        .unwrap()
+        .skipping_unmapped();
+    r.finish().unwrap();
+    let got = std::fs::read(&lv).unwrap();
+    assert_eq!(got.len(), 4 * 512);
+    // LV sector 0 (PV 6): entry 3's last sector; 1 (PV 7): discarded.
+    assert!(got[..512].iter().all(|&x| x == 3));
+    assert!(got[512..1024].iter().all(|&x| x == 0));
+    // LV sector 2 (PV 2): entry 2; 3 (PV 3): entry 3.
+    assert!(got[1024..1536].iter().all(|&x| x == 2));
+    assert!(got[1536..].iter().all(|&x| x == 3));
+    // The label's 2 sectors and entry 3's 2 in the gap.
+    assert_eq!(r.skipped_sectors(), 4);
+    // Two segments onto the same bytes of one file are refused.
+    assert!(matches!(
+        Replayer::new(&log, vec![seg(2, 0), seg(6, 1)]),
+        Err(LogError::RegionsOverlap { .. })
     ));
 }
 
@@ -188,6 +241,7 @@ fn mangled_logs_never_panic() {
                 start: Sectors(0),
                 len: Sectors(16),
                 file: dir.path().join("t"),
+                at: Sectors(0),
             };
             let mut r = Replayer::new(&log, vec![region]).unwrap();
             let _ = r.finish();

@@ -18,13 +18,14 @@ use std::time::{Duration, Instant};
 use thinbench_model::chunk::PoolModel;
 use thinbench_schema::ids::Ident;
 use thinbench_schema::record::{Better, MetricKind, PoolMode};
-use thinbench_schema::units::{Bytes, Sectors};
+use thinbench_schema::units::Bytes;
 use thinbench_workloads::engine::{AlignedBuf, Device};
 use thinbench_workloads::pattern;
 
 use super::ctx::{metric, ActionOutput, StepCtx};
 use super::write::STAMP_DEVICE;
 use crate::backend::dm::Dm;
+use crate::backend::fault_log::PoolDevice;
 use crate::backend::log_writes::{LogReader, PointKind, Region, Replayer, Select};
 use crate::backend::table::PoolTable;
 use crate::backend::{loopdev, thin_tools};
@@ -394,9 +395,10 @@ pub fn replay(ctx: &mut StepCtx<'_>, r: &ReplaySpec) -> Result<ActionOutput, Ste
         .pool_log()
         .ok_or("`replay` needs a log-writes fault under the pool (`[[fault]] target = \"log-writes\"`, `device = \"pool\"`)")?;
     let dm = Dm::open()?;
-    let (lw, log_file) = (log.log_writes.name.clone(), log.log_file.clone());
-    let (meta_sectors, data_sectors) = (log.meta_sectors, log.data_sectors);
+    let (lw, log_file) = (log.dm_name.to_owned(), log.log_file.to_owned());
+    let run_id = log.run_id.to_owned();
     log.mark(&dm, &format!("replay-{}", step.index))?;
+    let ranges = ctx.backend.pool_log_ranges()?;
     settle_log(&dm, &lw, &log_file)?;
     let t = Instant::now();
     let reader = LogReader::open(&log_file)?;
@@ -409,12 +411,24 @@ pub fn replay(ctx: &mut StepCtx<'_>, r: &ReplaySpec) -> Result<ActionOutput, Ste
     };
     let all = reader.points(Select::All).len();
     // Before the pool's first commit its superblock is not written: such a point is the
-    // disk before the pool existed, not a crash state of it.
+    // disk before the pool existed, not a crash state of it. (lvm zeroes the metadata
+    // LV's start first, so the first write there is the superblock only if it says so.)
+    let super_at = ranges
+        .iter()
+        .find(|r| r.device == PoolDevice::Metadata && r.at.0 == 0)
+        .map(|r| r.start.0 * 512)
+        .ok_or("the log's ranges have no start of the metadata device")?;
     let mut first_super = None;
     let mut mark_at: Vec<(u64, String)> = Vec::new();
+    let mut sb = [0u8; 512];
     for e in reader.entries() {
         let e = e?;
-        if first_super.is_none() && e.has_data() && e.offset.0 == 0 {
+        if first_super.is_none()
+            && e.has_data()
+            && e.offset.0 == super_at
+            && reader.read_at(&mut sb, e.data_offset.0).is_ok()
+            && is_thin_superblock(&sb)
+        {
             first_super = Some(e.index);
         }
         if let Some(m) = &e.mark {
@@ -430,21 +444,20 @@ pub fn replay(ctx: &mut StepCtx<'_>, r: &ReplaySpec) -> Result<ActionOutput, Ste
     let scratch = ctx.state.scratch.join(format!("replay-{}", step.index));
     std::fs::create_dir_all(&scratch).context(format!("{}", scratch.display()))?;
     let (meta_img, data_img) = (scratch.join("metadata.img"), scratch.join("data.img"));
-    let mut replayer = Replayer::new(
-        &reader,
-        vec![
-            Region {
-                start: Sectors(0),
-                len: Sectors(meta_sectors),
-                file: meta_img.clone(),
+    let regions = ranges
+        .iter()
+        .map(|r| Region {
+            start: r.start,
+            len: r.len,
+            file: match r.device {
+                PoolDevice::Metadata => meta_img.clone(),
+                PoolDevice::Data => data_img.clone(),
             },
-            Region {
-                start: Sectors(meta_sectors),
-                len: Sectors(data_sectors),
-                file: data_img.clone(),
-            },
-        ],
-    )?;
+            at: r.at,
+        })
+        .collect();
+    // A log under a whole PV (direct-lvm) also holds lvm's writes outside the pool's LVs.
+    let mut replayer = Replayer::new(&reader, regions)?.skipping_unmapped();
     let flush_lens: BTreeMap<String, BTreeMap<Ident, usize>> = ctx
         .state
         .flushes
@@ -478,7 +491,7 @@ pub fn replay(ctx: &mut StepCtx<'_>, r: &ReplaySpec) -> Result<ActionOutput, Ste
             .rfind(|(i, m)| *i <= p.index && m.starts_with("flush-"))
             .and_then(|(_, m)| flush_lens.get(m));
         let Some(lens) = lens else { continue };
-        match check_point(ctx, &dm, &meta_img, &data_img, lens) {
+        match check_point(ctx, &dm, &run_id, &meta_img, &data_img, lens) {
             Ok((n, bad)) => {
                 data_checked += 1;
                 sectors_checked += n;
@@ -490,6 +503,7 @@ pub fn replay(ctx: &mut StepCtx<'_>, r: &ReplaySpec) -> Result<ActionOutput, Ste
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
+    let skipped = replayer.skipped_sectors();
     let took = t.elapsed();
     let first = |v: &[String]| {
         v.first()
@@ -532,6 +546,12 @@ pub fn replay(ctx: &mut StepCtx<'_>, r: &ReplaySpec) -> Result<ActionOutput, Ste
             .push(exact("replay.log_flushes", summary.flushes as f64, "count"));
         o.metrics
             .push(exact("replay.log_marks", summary.marks as f64, "count"));
+        // lvm's own writes (labels, metadata area, spare LV) on a PV under log-writes.
+        o.metrics.push(exact(
+            "replay.sectors_outside_pool",
+            skipped as f64,
+            "sectors",
+        ));
         o.metrics.push(metric(
             "replay.duration_ms",
             took.as_secs_f64() * 1000.0,
@@ -585,6 +605,7 @@ fn o_checks(
 fn check_point(
     ctx: &mut StepCtx<'_>,
     dm: &Dm,
+    run_id: &str,
     meta_img: &Path,
     data_img: &Path,
     lens: &BTreeMap<Ident, usize>,
@@ -598,7 +619,7 @@ fn check_point(
         }
     };
     let pool_part = ctx.pool.name.as_str();
-    let names = crate::backend::names::Names::new(run_id_of(ctx));
+    let names = crate::backend::names::Names::new(run_id);
     let pool_name = names.dm(pool_part, "replay-pool");
     let sectors = std::fs::metadata(data_img)
         .map(|m| m.len() / 512)
@@ -670,9 +691,15 @@ fn check_point(
     result
 }
 
-/// The run id, from the pool's dm name (`tb-<run>-<pool>-pool`).
-fn run_id_of<'c>(ctx: &'c StepCtx<'_>) -> &'c str {
-    crate::backend::names::run_id_of(ctx.backend.pool_dm_name()).unwrap_or("unknown")
+/// dm-thin's superblock magic (`THIN_SUPERBLOCK_MAGIC`, `dm-thin-metadata.c`), after
+/// the checksum, flags, block number and uuid.
+const THIN_SUPERBLOCK_MAGIC: u64 = 27022010;
+
+/// Whether a sector is the start of a thin-pool superblock (not lvm's zeroes, nor an
+/// older pool's leftovers at another offset).
+fn is_thin_superblock(sector: &[u8; 512]) -> bool {
+    let magic: [u8; 8] = sector[32..40].try_into().unwrap_or_default();
+    u64::from_le_bytes(magic) == THIN_SUPERBLOCK_MAGIC
 }
 
 #[cfg(test)]
@@ -688,6 +715,16 @@ mod tests {
             pattern::stamp(&mut b, STAMP_DEVICE, at, g, g);
             file.write_all_at(&b, at.0).unwrap();
         }
+    }
+
+    #[test]
+    fn a_superblock_is_known_by_its_magic() {
+        let mut s = [0u8; 512];
+        assert!(!is_thin_superblock(&s), "lvm's zeroed start");
+        s[32..40].copy_from_slice(&THIN_SUPERBLOCK_MAGIC.to_le_bytes());
+        assert!(is_thin_superblock(&s));
+        s[32] ^= 1;
+        assert!(!is_thin_superblock(&s));
     }
 
     #[test]

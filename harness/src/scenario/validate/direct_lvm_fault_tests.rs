@@ -1,6 +1,6 @@
 //! `[[fault]]` under a direct-lvm pool: flakey, delay and error layers are taken (over
-//! the PV, confined to the pool's `_tdata`/`_tmeta` LV); dust, log-writes, a second PV
-//! and a reboot's `repair` are refused where written, saying why.
+//! the PV, confined to the pool's `_tdata`/`_tmeta` LV), and log-writes (over the whole
+//! PV); dust, a second PV and a reboot's `repair` are refused where written, saying why.
 
 use super::*;
 
@@ -28,7 +28,7 @@ fn flakey_delay_and_error_faults_go_under_a_direct_lvm_pool() {
 }
 
 #[test]
-fn dust_and_log_writes_under_direct_lvm_are_refused_at_the_target() {
+fn dust_under_direct_lvm_is_refused_at_the_target_and_log_writes_is_taken() {
     let text = with_fault("device = \"data\"\ntarget = \"dust\"\n");
     let errs = load(&text).unwrap_err();
     assert_eq!(errs.len(), 1, "{errs:#?}");
@@ -40,13 +40,19 @@ fn dust_and_log_writes_under_direct_lvm_are_refused_at_the_target() {
         "{shown}"
     );
     assert!(shown.contains("one target per LV segment"), "{shown}");
-    let e = one(&with_fault("device = \"pool\"\ntarget = \"log-writes\"\n"));
+    // log-writes, beside a flakey layer, and a replay of it.
+    let plan = ok(&with_fault(
+        "device = \"pool\"\ntarget = \"log-writes\"\nlog_size = \"32MiB\"\n\
+         [[fault]]\npool = \"b\"\ndevice = \"metadata\"\ntarget = \"flakey\"\nmode = \"drop_writes\"\n\
+         [[step]]\naction = \"replay\"\npools = [\"b\"]\n",
+    ));
+    let b = plan.pools.iter().find(|p| p.name.as_str() == "b").unwrap();
+    assert_eq!(b.faults.len(), 2);
+    assert!(matches!(b.faults[0].target, FaultTarget::LogWrites(_)));
+    // Still under the whole pool only.
+    let e = one(&with_fault("device = \"data\"\ntarget = \"log-writes\"\n"));
     assert!(
-        e.starts_with("not yet: a log-writes fault under a direct-lvm pool (`b`)"),
-        "{e}"
-    );
-    assert!(
-        e.contains("map the log's PV offsets onto the pool's LV segments"),
+        e.starts_with("a log-writes fault goes under the whole pool"),
         "{e}"
     );
 }

@@ -162,11 +162,9 @@ impl Checker {
         let kind = raw_pool.kind.value().map(|v| v.get_ref().as_str());
         let mut supported = true;
         if kind == Some("direct-lvm") {
+            // log-writes is taken: its device logs the whole PV, and a replay maps the
+            // log's PV sectors onto the LVs' segments.
             let refusal = match target_name {
-                Some("log-writes") => Some((
-                    "not yet: a log-writes fault under a direct-lvm pool",
-                    "a replay must map the log's PV offsets onto the pool's LV segments (lvs --segments), replayed onto scratch copies: not done; log-writes runs on loop-lvm pools",
-                )),
                 Some("dust") => Some((
                     "not yet: a dust fault under a direct-lvm pool",
                     "dm-dust's bad blocks count from its own start, and a direct-lvm fault is one target per LV segment of the PV: not mapped yet; use `error` ranges (offsets into the LV) or a loop-lvm pool",
