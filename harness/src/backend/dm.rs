@@ -185,6 +185,16 @@ impl Dm {
             .map_err(|e| err("load table", name, e))
     }
 
+    /// Drop the inactive table (`dmsetup clear`): a table loaded and not resumed must
+    /// not wait there for the next resume.
+    pub fn clear(&self, name: &str) -> Result<(), BackendError> {
+        let dn = DmName::new(name).map_err(|e| err("clear", name, e))?;
+        self.dm
+            .table_clear(&DevId::Name(dn))
+            .map(|_| ())
+            .map_err(|e| err("clear", name, e))
+    }
+
     /// Load `table` into the inactive slot and resume with noflush: what lvm does to
     /// resize a pool, and what works while the pool holds IO for lack of space (a
     /// flushing suspend would wait for that IO forever).

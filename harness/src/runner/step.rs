@@ -111,7 +111,7 @@ pub fn run_step(
         }
     }
     match outcome {
-        Err(e) => refused(&mut r, &e, step),
+        Err(e) => refused(&mut r, &e, step, &step_kernel),
         Ok(mut out) => {
             if let (Some(used), Some(b)) = (out.model_used_after, &r.pool_before) {
                 let leaked = state.leaked_data_blocks as i64;
@@ -207,7 +207,7 @@ fn status_after(
 /// A step that failed. A refusal the scenario asked for (`expect.error`,
 /// `expect.error_contains`) passes if the error is the one expected and the step changed
 /// nothing; any other error fails the step.
-fn refused(r: &mut StepResult, e: &StepError, step: &StepSpec) {
+fn refused(r: &mut StepResult, e: &StepError, step: &StepSpec, step_kernel: &[String]) {
     r.error = Some(e.to_string());
     let wanted_text = step.expect.iter().find_map(|x| match x {
         Expect::ErrorContains(t) => Some(t.clone()),
@@ -238,6 +238,22 @@ fn refused(r: &mut StepResult, e: &StepError, step: &StepSpec) {
             w,
             observed,
             found,
+            step,
+        ));
+    }
+    // The kernel's reason for the refusal, when the step names it.
+    for text in step.expect.iter().filter_map(|x| match x {
+        Expect::KernelLog(t) => Some(t),
+        _ => None,
+    }) {
+        let hit = step_kernel.iter().find(|l| l.contains(text.as_str()));
+        r.expectations.push(verdict(
+            "a kernel log line contains",
+            text.clone(),
+            hit.cloned().unwrap_or_else(|| {
+                format!("none of {} line(s) during the step", step_kernel.len())
+            }),
+            hit.is_some(),
             step,
         ));
     }

@@ -4,6 +4,7 @@
 
 mod control;
 mod discard;
+mod dm_table;
 mod fault;
 mod fs;
 mod kernel;
@@ -14,6 +15,9 @@ mod tool;
 
 pub use control::{ActivateSpec, ControlDevice, MessageSpec, PoolMessage, PoolRefusal};
 pub use discard::DiscardSpec;
+pub use dm_table::{
+    Count, DeviceRef, DmTableSpec, TableArg, TableDevice, TableLineSpec, POOL_FEATURES, TARGETS,
+};
 pub use fault::*;
 pub use fs::{FileOp, FileSpec, MkfsProfile, MkfsSpec, MountSpec, VerifyFilesSpec};
 pub use kernel::KernelRequest;

@@ -366,6 +366,8 @@ pub enum Action {
     },
     /// `metadata-tool`: one of thin-provisioning-tools on the pool's metadata.
     MetadataTool(super::tool::MetadataToolSpec),
+    /// `dm-table`: a hand-written table loaded into a device, or made a device of its own.
+    DmTable(super::dm_table::DmTableSpec),
 }
 
 impl Action {
@@ -405,6 +407,7 @@ impl Action {
             Action::VerifyFiles(_) => "verify-files",
             Action::Fsck { .. } => "fsck",
             Action::MetadataTool(_) => "metadata-tool",
+            Action::DmTable(_) => "dm-table",
         }
     }
 }

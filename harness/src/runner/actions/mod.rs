@@ -11,6 +11,7 @@ mod deferred;
 mod delete;
 mod device;
 mod discard;
+mod dm_table;
 mod fill;
 mod fs;
 mod io;
@@ -78,5 +79,6 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::VerifyFiles(v) => fs::verify_files(ctx, v),
         Action::Fsck { thin } => fs::fsck(ctx, thin),
         Action::MetadataTool(m) => tool::run(ctx, m),
+        Action::DmTable(t) => dm_table::run(ctx, t),
     }
 }

@@ -89,6 +89,26 @@ fn messages_and_suspends_need_a_kernel_pool_and_say_so() {
 }
 
 #[test]
+fn a_refusal_whose_kernel_reason_is_not_logged_fails() {
+    // The fake pool refuses a suspend (no kernel) and logs nothing: the kind matches, the
+    // kernel's reason the step names does not, and the step fails on it.
+    let r = run(&one_pool(
+        "[[step]]\nname = \"s\"\naction = \"suspend\"\n[step.expect]\nerror = \"unsupported\"\n\
+         kernel_log = \"device-mapper: thin: no such reason\"\n",
+    ));
+    let s = r.step("s");
+    assert_eq!(s.status, Status::Failed, "{s:#?}");
+    let e = r.expectation("s", "a kernel log line contains");
+    assert_eq!(e.status, Status::Failed);
+    assert_eq!(e.observed, "none of 0 line(s) during the step");
+    assert_eq!(
+        r.expectation("s", "step fails with an error of kind")
+            .status,
+        Status::Passed
+    );
+}
+
+#[test]
 fn a_pool_expected_to_be_refused_that_is_built_fails_the_case_saying_so() {
     let r = run(
         "format = 1\nname = \"t\"\n[[pool]]\nname = \"bad\"\nkind = \"loop-lvm\"\n\

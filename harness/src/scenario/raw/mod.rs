@@ -8,6 +8,7 @@
 
 mod control;
 mod discard_keys;
+mod dm_table_keys;
 mod expect;
 mod fault;
 mod fs_keys;
@@ -19,6 +20,7 @@ mod tool_keys;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use dm_table_keys::RawDmTable;
 pub(crate) use expect::RawExpect;
 pub(crate) use fault::{RawFault, FAULT_KEYS};
 pub(crate) use pool::{RawPool, POOL_KEYS};

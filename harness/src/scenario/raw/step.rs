@@ -133,6 +133,7 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 "verify-files",
                 "fsck",
                 "metadata-tool",
+                "dm-table",
             ]),
             "What the step does.",
         )
@@ -469,6 +470,7 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
         ("verify-files", super::fs_keys::VERIFY_FILES_KEYS),
         ("fsck", super::fs_keys::THIN_ONLY),
         ("metadata-tool", super::tool_keys::METADATA_TOOL_KEYS),
+        ("dm-table", super::dm_table_keys::DM_TABLE_KEYS),
     ],
 };
 
@@ -567,6 +569,8 @@ pub(crate) struct RawStep {
     pub contents: Field<super::fs_keys::RawContents>,
     /// verify-files: claimed absent paths.
     pub absent: Field<Vec<Spanned<String>>>,
+    /// dm-table: the table and how it is loaded.
+    pub dm_table: super::RawDmTable,
     pub expect: Field<RawExpect>,
 }
 
@@ -650,7 +654,9 @@ impl RawStep {
             ("contents", self.contents.key()),
             ("absent", self.absent.key()),
         ];
-        present(fields)
+        let mut v = present(fields);
+        v.extend(self.dm_table.keys());
+        v
     }
 
     pub(super) fn read(
@@ -813,6 +819,7 @@ impl RawStep {
                 string_node,
                 d,
             ),
+            dm_table: super::RawDmTable::read(&mut r, d),
             expect,
         };
         r.finish(d);

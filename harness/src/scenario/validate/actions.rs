@@ -36,9 +36,10 @@ pub(super) enum ActionKind {
     VerifyFiles,
     Fsck,
     MetadataTool,
+    DmTable,
 }
 
-pub(super) const ACTIONS: [(&str, ActionKind); 33] = [
+pub(super) const ACTIONS: [(&str, ActionKind); 34] = [
     ("create-thin", ActionKind::CreateThin),
     ("snapshot", ActionKind::Snapshot),
     ("delete-thin", ActionKind::DeleteThin),
@@ -72,6 +73,7 @@ pub(super) const ACTIONS: [(&str, ActionKind); 33] = [
     ("verify-files", ActionKind::VerifyFiles),
     ("fsck", ActionKind::Fsck),
     ("metadata-tool", ActionKind::MetadataTool),
+    ("dm-table", ActionKind::DmTable),
 ];
 
 /// Action names kept for later versions of the format.
@@ -130,7 +132,8 @@ impl ActionKind {
             | A::File
             | A::VerifyFiles
             | A::Fsck
-            | A::MetadataTool => (false, false, false, false),
+            | A::MetadataTool
+            | A::DmTable => (false, false, false, false),
         };
         Observes {
             errors,

@@ -20,6 +20,7 @@ mod deferred;
 mod delete;
 mod device;
 mod discard;
+mod dm_table;
 mod expect;
 mod fault;
 mod fill;

@@ -358,6 +358,7 @@ impl Checker {
             }
             ActionKind::Message => self.message(s),
             ActionKind::MetadataTool => self.metadata_tool(s),
+            ActionKind::DmTable => self.dm_table(s),
             ActionKind::Suspend => self.suspend(s, true),
             ActionKind::Resume => self.suspend(s, false),
             ActionKind::Activate => self.activate(s),
