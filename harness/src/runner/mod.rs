@@ -14,6 +14,7 @@ mod discard_checks;
 pub mod error;
 pub(crate) mod faults;
 mod fs_state;
+mod generated_metadata;
 mod iostat;
 pub mod pools;
 pub(crate) mod sampler;

@@ -24,4 +24,6 @@ pub use kernel::KernelRequest;
 pub use matrix::{matrix, select, select_across, MatrixEntry, Shard};
 pub use model::*;
 pub use table::{ReloadSpec, ResizeAmount, ResizeDevice, ResizeSpec};
-pub use tool::{Damage, MetadataSource, MetadataTool, MetadataToolSpec};
+pub use tool::{
+    Damage, GeneratedLayout, GeneratedMetadata, MetadataSource, MetadataTool, MetadataToolSpec,
+};

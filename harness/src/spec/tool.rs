@@ -84,6 +84,34 @@ pub struct MetadataToolSpec {
     /// On the inactive metadata, before the tool runs: bytes overwritten with seeded
     /// pseudo-random ones (device-mapper-test-suite's `dd if=/dev/urandom`).
     pub damage: Option<Damage>,
+    /// `thin_restore`: metadata thinbench writes, instead of an earlier dump's.
+    pub generate: Option<GeneratedMetadata>,
+    /// `thin_dump` on the inactive metadata with `--repair`, its XML restored onto it
+    /// (device-mapper-test-suite's repair by dump and restore).
+    pub repair: bool,
+}
+
+/// How generated metadata maps each thin's blocks onto the data device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeneratedLayout {
+    /// Thin after thin, each block after the last: range mappings.
+    Linear,
+    /// A seeded permutation of the data blocks: single mappings, fragmented.
+    Random,
+}
+
+/// Metadata for `thin_restore` to start from: thins, each fully mapped, on a pool with
+/// no thins yet (device-mapper-test-suite's metadata generator, thinp_xml).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedMetadata {
+    /// The layout.
+    pub layout: GeneratedLayout,
+    /// The thins' names, device ids 0, 1, … in order.
+    pub thins: Vec<Ident>,
+    /// Each thin's size, every block of it mapped.
+    pub size: Bytes,
+    /// Seed of the random layout.
+    pub seed: u64,
 }
 
 /// Bytes of the inactive metadata device overwritten before a tool runs.

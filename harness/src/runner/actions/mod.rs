@@ -18,6 +18,7 @@ mod io;
 mod metadata;
 mod power;
 mod reload;
+mod restore_generated;
 mod resync;
 mod thins;
 mod tool;
@@ -78,7 +79,11 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::File(f) => fs::file(ctx, f),
         Action::VerifyFiles(v) => fs::verify_files(ctx, v),
         Action::Fsck { thin } => fs::fsck(ctx, thin),
-        Action::MetadataTool(m) => tool::run(ctx, m),
+        // Generated metadata (`thin_restore` with `generate`) starts from no thins.
+        Action::MetadataTool(m) => match &m.generate {
+            Some(g) => restore_generated::restore(ctx, g, m.damage),
+            None => tool::run(ctx, m),
+        },
         Action::DmTable(t) => dm_table::run(ctx, t),
     }
 }

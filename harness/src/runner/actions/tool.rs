@@ -29,6 +29,7 @@ pub fn run(ctx: &mut StepCtx<'_>, m: &MetadataToolSpec) -> Result<ActionOutput, 
         (MetadataSource::Inactive, MetadataTool::Restore) => restore(ctx, m),
         (MetadataSource::Inactive, MetadataTool::Trim) => trim(ctx, m),
         (MetadataSource::Inactive, MetadataTool::Repair) => repair(ctx, m),
+        (MetadataSource::Inactive, MetadataTool::Dump) if m.repair => repair(ctx, m),
         (source, _) => read(ctx, m, &meta, source),
     }
 }
@@ -53,7 +54,7 @@ fn delta_ids(ctx: &StepCtx<'_>, m: &MetadataToolSpec) -> Result<(ThinId, ThinId)
 }
 
 /// Where the step's outputs go: `<run dir>/metadata/<pool>-<step>.<ext>`.
-fn output_path(ctx: &StepCtx<'_>, ext: &str) -> Result<PathBuf, StepError> {
+pub(super) fn output_path(ctx: &StepCtx<'_>, ext: &str) -> Result<PathBuf, StepError> {
     let dir = ctx.rec.dir().join("metadata");
     std::fs::create_dir_all(&dir).map_err(|e| StepError::io(dir.display().to_string(), e))?;
     Ok(dir.join(format!("{}-{}.{ext}", ctx.pool.name, ctx.step.name)))
@@ -325,7 +326,7 @@ fn read(
 
 /// Overwrite `d.len` bytes of `meta` at `d.at` with seeded pseudo-random bytes (xorshift64*:
 /// the same bytes for the same seed on every run), synced.
-fn damage(meta: &Path, d: Option<Damage>) -> Result<(), BackendError> {
+pub(super) fn damage(meta: &Path, d: Option<Damage>) -> Result<(), BackendError> {
     use std::os::unix::fs::FileExt;
     let Some(d) = d else { return Ok(()) };
     let mut x = d.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
@@ -365,9 +366,19 @@ fn repair(ctx: &mut StepCtx<'_>, m: &MetadataToolSpec) -> Result<ActionOutput, S
             path: copy.clone(),
             source: e,
         };
-        std::fs::write(&copy, std::fs::read(meta).map_err(io)?).map_err(io)?;
         let (meta_s, copy_s) = (meta.to_string_lossy(), copy.to_string_lossy());
-        let r = command::run("thin_repair", &["-i", &copy_s, "-o", &meta_s]);
+        let r = (|| -> Result<(), BackendError> {
+            if m.tool == MetadataTool::Dump {
+                // Repair through a dump: `thin_dump --repair`'s XML restored onto it.
+                let xml = command::run("thin_dump", &["--repair", &meta_s])?;
+                std::fs::write(&copy, xml).map_err(io)?;
+                command::run("thin_restore", &["-i", &copy_s, "-o", &meta_s])?;
+            } else {
+                std::fs::write(&copy, std::fs::read(meta).map_err(io)?).map_err(io)?;
+                command::run("thin_repair", &["-i", &copy_s, "-o", &meta_s])?;
+            }
+            Ok(())
+        })();
         let _ = std::fs::remove_file(&copy);
         r?;
         command::run("thin_check", &[&meta_s])?;
@@ -439,7 +450,11 @@ fn repair(ctx: &mut StepCtx<'_>, m: &MetadataToolSpec) -> Result<ActionOutput, S
         Better::Lower,
     ));
     out.checks.push(check(
-        "thin_repair of the (damaged) inactive metadata, then thin_check of it",
+        if m.tool == MetadataTool::Dump {
+            "thin_dump --repair of the (damaged) inactive metadata, thin_restore of its XML, then thin_check"
+        } else {
+            "thin_repair of the (damaged) inactive metadata, then thin_check of it"
+        },
         "clean".into(),
         if checked.get() { "clean" } else { "not run" }.into(),
         ctx.step,
@@ -487,6 +502,8 @@ fn restore(ctx: &mut StepCtx<'_>, m: &MetadataToolSpec) -> Result<ActionOutput, 
     std::fs::write(&file, &xml).map_err(|e| StepError::io(file.display().to_string(), e))?;
     let file_s = file.to_string_lossy().into_owned();
     let commands = ctx.backend.with_pool_down(&mut |meta, _| {
+        // Damage first, if asked: thin_restore writes the whole device over it.
+        damage(meta, m.damage)?;
         command::run(
             "thin_restore",
             &["-i", &file_s, "-o", &meta.to_string_lossy()],

@@ -528,6 +528,10 @@ pub(crate) struct RawStep {
     pub from: Field<String>,
     pub damage_at: Field<IntOrText>,
     pub damage_bytes: Field<IntOrText>,
+    /// metadata-tool: generated metadata's layout.
+    pub generate: Field<String>,
+    /// metadata-tool: generated metadata's thin names.
+    pub thins: Field<Vec<Spanned<String>>>,
     pub background: Field<bool>,
     pub step: Field<String>,
     pub device: Field<String>,
@@ -577,7 +581,7 @@ pub(crate) struct RawStep {
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 75] = [
+        let fields: [(&'static str, Option<Span>); 77] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -623,6 +627,8 @@ impl RawStep {
             ("from", self.from.key()),
             ("damage_at", self.damage_at.key()),
             ("damage_bytes", self.damage_bytes.key()),
+            ("generate", self.generate.key()),
+            ("thins", self.thins.key()),
             ("background", self.background.key()),
             ("step", self.step.key()),
             ("device", self.device.key()),
@@ -765,6 +771,15 @@ impl RawStep {
             ),
             damage_at: r.size("damage_at", d),
             damage_bytes: r.size("damage_bytes", d),
+            generate: r.string("generate", "a string: \"linear\" or \"random\"", d),
+            thins: read_array(
+                &mut r,
+                "thins",
+                "an array of thin names, like [\"g0\", \"g1\"]",
+                "a thin name string",
+                string_node,
+                d,
+            ),
             background: r.boolean("background", d),
             step: r.string("step", "a string (the name of a background step)", d),
             device: r.string(

@@ -58,6 +58,26 @@ pub(super) const METADATA_TOOL_KEYS: &[Key] = &[
             min: Some(0),
             max: None,
         },
-        "Seed of the damage's bytes (default 1).",
+        "Seed of the damage's bytes, or of a random `generate` layout (default 1).",
+    ),
+    Key::new(
+        "generate",
+        Ty::Enum(&["linear", "random"]),
+        "thin_restore (instead of `from`): metadata thinbench writes, the `thins` each fully mapped, thin after thin (\"linear\") or at seeded random blocks (\"random\"); the pool must have no thins then (loop-lvm).",
+    ),
+    Key::new(
+        "thins",
+        Ty::Array(&Ty::Str),
+        "With `generate`: the names of the thins the metadata holds, device ids 0, 1, … in order (1 to 64; they are then the case's thins, with devices).",
+    ),
+    Key::new(
+        "size",
+        Ty::Size,
+        "With `generate`: each thin's size, a whole number of the pool's blocks, all mapped (required).",
+    ),
+    Key::new(
+        "repair",
+        Ty::Bool,
+        "thin_dump with `metadata = \"inactive\"`: `thin_dump --repair`, its XML restored onto the metadata (thin_restore) and thin_check'ed: repair through a dump.",
     ),
 ];

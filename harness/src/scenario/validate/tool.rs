@@ -9,7 +9,10 @@ use super::{Checker, SizeRule};
 use crate::errors::Kind;
 use crate::scenario::raw::RawStep;
 use crate::scenario::Diagnostic;
-use crate::spec::{Action, Damage, MetadataSource, MetadataTool, MetadataToolSpec};
+use crate::spec::{
+    Action, Damage, GeneratedLayout, GeneratedMetadata, MetadataSource, MetadataTool,
+    MetadataToolSpec,
+};
 use thinbench_schema::record::PoolKind;
 
 impl Checker {
@@ -70,9 +73,21 @@ impl Checker {
             }
             (None, Some(_)) => None,
         };
+        let generate = self.generated(s, tool, metadata, &mut effects);
+        let generating = s.generate.is_present();
         let from = match (tool, s.from.value()) {
+            (Some(MetadataTool::Restore), Some(v)) if generating => {
+                self.err_hint(
+                    v.span(),
+                    "thin_restore step has both `from` and `generate`",
+                    "restore either an earlier dump (`from`) or generated metadata (`generate`)",
+                );
+                None
+            }
             (Some(MetadataTool::Restore), Some(v)) => self.ident(v, "step name").map(Some),
-            (Some(MetadataTool::Restore), None) if metadata == Some(MetadataSource::Inactive) => {
+            (Some(MetadataTool::Restore), None)
+                if metadata == Some(MetadataSource::Inactive) && !generating =>
+            {
                 self.err_hint(
                     s.table.clone(),
                     "thin_restore step has no `from`",
@@ -104,7 +119,24 @@ impl Checker {
                 });
             }
         }
-        let damage = self.damage(s, metadata);
+        let damage = self.damage(s, metadata, generating);
+        let repair = match s.repair.value() {
+            None => Some(false),
+            Some(v)
+                if tool == Some(MetadataTool::Dump)
+                    && metadata == Some(MetadataSource::Inactive) =>
+            {
+                Some(*v.get_ref())
+            }
+            Some(v) => {
+                self.err_hint(
+                    v.span(),
+                    "`repair` is a key of thin_dump on the inactive metadata",
+                    "`tool = \"thin_dump\"`, `metadata = \"inactive\"`, `repair = true`: thin_dump --repair, its XML restored (for thin_repair itself, `tool = \"thin_repair\"`)",
+                );
+                None
+            }
+        };
         if let (Some(t), Some(m)) = (tool, metadata) {
             let at = s.tool.key().unwrap_or(s.table.clone());
             match m {
@@ -123,10 +155,16 @@ impl Checker {
                 _ => {}
             }
         }
-        let spec = match (tool, metadata, same_as, from, damage) {
-            (Some(tool), Some(metadata), Some(same_as), Some(from), Some(damage))
-                if !delta || (thin.is_some() && origin.is_some()) =>
-            {
+        let spec = match (tool, metadata, same_as, from, damage, generate, repair) {
+            (
+                Some(tool),
+                Some(metadata),
+                Some(same_as),
+                Some(from),
+                Some(damage),
+                Some(generate),
+                Some(repair),
+            ) if !delta || (thin.is_some() && origin.is_some()) => {
                 Some(Action::MetadataTool(MetadataToolSpec {
                     tool,
                     metadata,
@@ -135,6 +173,8 @@ impl Checker {
                     same_as,
                     from,
                     damage,
+                    generate,
+                    repair,
                 }))
             }
             _ => None,
@@ -146,6 +186,17 @@ impl Checker {
         (spec, effect)
     }
 }
+
+/// Most thins generated metadata may hold.
+const MAX_GENERATED: usize = 64;
+
+/// Each generated thin's size.
+const GENERATED_SIZE: SizeRule = SizeRule {
+    min: 64 * 1024,
+    max: 1024 * 1024 * 1024 * 1024,
+    multiple_of: 64 * 1024,
+    max_why: "a thin of generated metadata is mapped whole: 1TiB is 16M blocks of 64KiB",
+};
 
 /// The most a `damage_at` may overwrite.
 const DAMAGE: SizeRule = SizeRule {
@@ -164,13 +215,103 @@ const DAMAGE_AT: SizeRule = SizeRule {
 };
 
 impl Checker {
-    /// `damage_at`, `damage_bytes`, `seed`: only on the inactive metadata.
-    fn damage(&mut self, s: &RawStep, metadata: Option<MetadataSource>) -> Option<Option<Damage>> {
+    /// `generate`, `thins`, `size` (and `seed`): generated metadata for thin_restore on
+    /// the inactive metadata.
+    fn generated(
+        &mut self,
+        s: &RawStep,
+        tool: Option<MetadataTool>,
+        metadata: Option<MetadataSource>,
+        effects: &mut Vec<Effect>,
+    ) -> Option<Option<GeneratedMetadata>> {
+        let Some(v) = s.generate.value() else {
+            for (k, f) in [("thins", s.thins.key()), ("size", s.size.key())] {
+                if let Some(at) = f {
+                    self.err_hint(
+                        at,
+                        format!("`{k}` goes with `generate`"),
+                        "add `generate = \"linear\"` (or \"random\"): the metadata thin_restore writes",
+                    );
+                }
+            }
+            return Some(None);
+        };
+        let layout = self.choice(
+            "generate",
+            v,
+            &[
+                ("linear", GeneratedLayout::Linear),
+                ("random", GeneratedLayout::Random),
+            ],
+        );
+        layout?;
+        if tool != Some(MetadataTool::Restore) || metadata != Some(MetadataSource::Inactive) {
+            self.err_hint(
+                v.span(),
+                "`generate` is for thin_restore on the inactive metadata",
+                "`tool = \"thin_restore\"`, `metadata = \"inactive\"`",
+            );
+            return None;
+        }
+        let raw = self.required(
+            &s.thins,
+            &s.table,
+            "generated metadata has no `thins`",
+            "add `thins = [\"g0\", \"g1\"]`, the names of the thins it holds",
+        );
+        let thins = raw.and_then(|list| {
+            let names = list.get_ref();
+            if names.is_empty() || names.len() > MAX_GENERATED {
+                self.err_hint(
+                    list.span(),
+                    format!("{} thins", names.len()),
+                    format!("generate 1 to {MAX_GENERATED} thins"),
+                );
+                return None;
+            }
+            effects.push(Effect::Generated {
+                thins: names.clone(),
+                size: None,
+                at: v.span(),
+            });
+            names
+                .iter()
+                .map(|n| self.ident(n, "thin name"))
+                .collect::<Option<Vec<_>>>()
+        });
+        let size = self
+            .required(
+                &s.size,
+                &s.table,
+                "generated metadata has no `size`",
+                "add `size = \"64MiB\"`: each thin's size, every block of it mapped",
+            )
+            .is_some()
+            .then(|| self.size("size", &s.size, 0, &GENERATED_SIZE))
+            .flatten();
+        if let Some(Effect::Generated { size: sz, .. }) = effects.last_mut() {
+            *sz = size;
+        }
+        let seed = self.int("seed", &s.seed, 1, (0, i64::MAX), None);
+        Some(Some(GeneratedMetadata {
+            layout: layout?,
+            thins: thins?,
+            size: size?,
+            seed: u64::try_from(seed?).ok()?,
+        }))
+    }
+
+    /// `damage_at`, `damage_bytes`, `seed`: only on the inactive metadata (`seed` is the
+    /// generated layout's when `generating`).
+    fn damage(
+        &mut self,
+        s: &RawStep,
+        metadata: Option<MetadataSource>,
+        generating: bool,
+    ) -> Option<Option<Damage>> {
         let Some(at_key) = s.damage_at.key() else {
-            for (k, f) in [
-                ("damage_bytes", s.damage_bytes.key()),
-                ("seed", s.seed.key()),
-            ] {
+            let seed = if generating { None } else { s.seed.key() };
+            for (k, f) in [("damage_bytes", s.damage_bytes.key()), ("seed", seed)] {
                 if let Some(at) = f {
                     self.err_hint(at, format!("`{k}` goes with `damage_at`"), "add `damage_at`, the byte offset of the metadata device the damage starts at");
                 }

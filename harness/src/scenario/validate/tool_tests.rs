@@ -2,7 +2,7 @@
 //! writing tool on live metadata must expect, and `same_as` naming an earlier dump.
 
 use super::test_support::{ok, one};
-use crate::spec::{Action, MetadataSource, MetadataTool};
+use crate::spec::{Action, GeneratedLayout, MetadataSource, MetadataTool};
 
 /// A loop-lvm pool `p` with thins `a` and its snapshot `s`, then `rest`.
 fn two_thins(rest: &str) -> String {
@@ -170,4 +170,72 @@ fn damage_is_of_the_inactive_metadata_only() {
         "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_repair\"\nmetadata = \"inactive\"\ndamage_at = \"0\"\ndamage_bytes = \"2MiB\"\n",
     ));
     assert!(e.contains("damage_bytes"), "{e}");
+}
+
+/// A loop-lvm pool `p` with no thins, then `rest`.
+fn no_thins(rest: &str) -> String {
+    format!("format = 1\n[[pool]]\nname = \"p\"\nkind = \"loop-lvm\"\n{rest}")
+}
+
+const GENERATE: &str = "[[step]]\nname = \"g\"\naction = \"metadata-tool\"\ntool = \"thin_restore\"\n\
+     metadata = \"inactive\"\ngenerate = \"random\"\nthins = [\"g0\", \"g1\"]\nsize = \"16MiB\"\nseed = 9\n";
+
+#[test]
+fn generated_metadata_makes_its_thins_on_a_pool_without_any() {
+    let s = ok(&no_thins(&format!(
+        "{GENERATE}[[step]]\naction = \"small-write\"\nthin = \"g1\"\nbytes = \"1MiB\"\n"
+    )));
+    let Action::MetadataTool(m) = &s.steps[0].action else {
+        panic!()
+    };
+    let g = m.generate.as_ref().unwrap();
+    assert_eq!(
+        (g.layout, g.thins.len(), g.size.0, g.seed),
+        (GeneratedLayout::Random, 2, 16 << 20, 9)
+    );
+    // With a thin alive, the walk refuses it at `generate`.
+    let e = one(&two_thins(GENERATE));
+    assert!(
+        e.contains("generated metadata replaces every thin, and the pool has a, s"),
+        "{e}"
+    );
+    // Its names are taken afterwards.
+    let e = one(&no_thins(&format!(
+        "{GENERATE}[[step]]\naction = \"create-thin\"\nthin = \"g0\"\nsize = \"1MiB\"\n"
+    )));
+    assert!(e.contains("thin `g0` already exists"), "{e}");
+}
+
+#[test]
+fn generate_keys_are_checked_where_written() {
+    let e = one(&no_thins(
+        "[[step]]\nname = \"x\"\naction = \"metadata-tool\"\ntool = \"thin_dump\"\nmetadata = \"inactive\"\n\
+         [[step]]\naction = \"metadata-tool\"\ntool = \"thin_restore\"\nmetadata = \"inactive\"\nthins = [\"a\"]\nfrom = \"x\"\n",
+    ));
+    assert!(e.contains("`thins` goes with `generate`"), "{e}");
+    let e = one(&no_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_dump\"\ngenerate = \"linear\"\nthins = [\"a\"]\nsize = \"1MiB\"\n",
+    ));
+    assert!(
+        e.contains("`generate` is for thin_restore on the inactive metadata"),
+        "{e}"
+    );
+    let e = one(&no_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_restore\"\nmetadata = \"inactive\"\ngenerate = \"linear\"\nsize = \"1MiB\"\n",
+    ));
+    assert!(e.contains("generated metadata has no `thins`"), "{e}");
+    let e = one(&no_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_ls\"\nrepair = true\n",
+    ));
+    assert!(
+        e.contains("`repair` is a key of thin_dump on the inactive metadata"),
+        "{e}"
+    );
+    let s = ok(&two_thins(
+        "[[step]]\naction = \"metadata-tool\"\ntool = \"thin_dump\"\nmetadata = \"inactive\"\nrepair = true\ndamage_at = \"40960\"\n",
+    ));
+    let Action::MetadataTool(m) = &s.steps[2].action else {
+        panic!()
+    };
+    assert!(m.repair && m.damage.is_some());
 }

@@ -128,6 +128,13 @@ pub(super) enum Effect {
     },
     /// A pool message (walked in `walk/control.rs`).
     Message(MessageEffect),
+    /// Generated metadata restored (`walk/control.rs`): the pool must have no thins, and
+    /// these are its thins after, each of `size`.
+    Generated {
+        thins: Vec<Spanned<String>>,
+        size: Option<Bytes>,
+        at: Span,
+    },
     /// `suspend` (`on`) or `resume` of the pool (`thin: None`) or a thin.
     Suspend {
         thin: Option<Spanned<String>>,
@@ -533,6 +540,7 @@ impl<'a> PoolWalk<'a> {
                 }
             }
             Effect::Message(m) => self.message(f, m),
+            Effect::Generated { thins, size, at } => self.generated(f, thins, *size, at),
             Effect::Suspend { thin, on, at } => self.suspend(f, thin.as_ref(), *on, at),
             Effect::Activate { thin, size, at } => self.activate(f, thin.as_ref(), *size, at),
             Effect::Deactivate { thin } => {

@@ -29,6 +29,36 @@ impl<'a> PoolWalk<'a> {
         self.report(f, d);
     }
 
+    /// Generated metadata replaces the pool's: no thin may exist then (their writes would
+    /// vanish with them), and the generated ones exist after.
+    pub(super) fn generated(
+        &mut self,
+        f: &'a Facts,
+        thins: &'a [Spanned<String>],
+        size: Option<Bytes>,
+        at: &Span,
+    ) {
+        if !self.live.is_empty() {
+            let mut names: Vec<&str> = self.live.keys().copied().collect();
+            names.sort_unstable();
+            let d = Diagnostic::new(
+                at.clone(),
+                format!(
+                    "generated metadata replaces every thin, and the pool has {}",
+                    names.join(", ")
+                ),
+            )
+            .with_hint(
+                "delete them first (delete-thin), or generate the metadata before creating any",
+            );
+            self.report(f, d);
+            return;
+        }
+        for t in thins {
+            self.create(f, t, size);
+        }
+    }
+
     /// While the pool is suspended, only table control and messages work: IO to its thins
     /// (and so every workload, snapshot and filesystem step) waits for its resume.
     pub(super) fn while_suspended(&mut self, f: &'a Facts) {
