@@ -96,10 +96,51 @@ pub(super) fn data_discard_bytes(
     )
 }
 
+/// `expect.metadata_written`: whether the metadata device took any write during the step
+/// (dm-thin writes its metadata when it commits, and commits only what changed).
+pub(super) fn metadata_written(
+    want: bool,
+    before: &Result<PoolIo, String>,
+    after: &Result<PoolIo, String>,
+    step: &StepSpec,
+) -> ExpectationResult {
+    let got = match (before, after) {
+        (Ok(b), Ok(a)) if b.metadata.dev == a.metadata.dev => a
+            .metadata
+            .stats
+            .since(&b.metadata.stats)
+            .map(|d| d.writes)
+            .ok_or_else(|| format!("not measured: {}'s counters went down", a.metadata.dev)),
+        (Ok(b), Ok(a)) => Err(format!(
+            "not measured: the pool's table named {} before the step and {} after it",
+            b.metadata.dev, a.metadata.dev
+        )),
+        (Err(e), _) | (_, Err(e)) => Err(e.clone()),
+    };
+    let said = |w: bool| {
+        if w {
+            "written (a commit)"
+        } else {
+            "not written"
+        }
+    };
+    verdict(
+        "the metadata device during the step",
+        said(want).to_owned(),
+        match &got {
+            Ok(n) => format!("{} ({n} writes)", said(*n > 0)),
+            Err(e) => e.clone(),
+        },
+        got.as_ref().is_ok_and(|n| (*n > 0) == want),
+        step,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::backend::iostat::{DevNum, DeviceIo, DiskStats};
+    use thinbench_schema::record::Status;
 
     fn io(dev: u32, discard_sectors: Option<u64>) -> Result<PoolIo, String> {
         let d = DeviceIo {
@@ -140,5 +181,44 @@ mod tests {
         assert!(e.contains("fake"), "{e}");
         let e = discarded(&io(1, Some(9)), &io(1, Some(8))).unwrap_err();
         assert!(e.contains("went down"), "{e}");
+    }
+
+    fn with_writes(writes: u64) -> Result<PoolIo, String> {
+        let mut p = io(1, Some(0))?;
+        p.metadata.stats.writes = writes;
+        Ok(p)
+    }
+
+    #[test]
+    fn a_commit_is_any_metadata_write_and_none_is_measured_as_none() {
+        let step = StepSpec {
+            index: 0,
+            name: Ident::new("s").unwrap(),
+            pools: None,
+            action: crate::spec::Action::Idle {
+                hold: std::time::Duration::ZERO,
+            },
+            expect: Vec::new(),
+        };
+        let r = metadata_written(true, &with_writes(10), &with_writes(15), &step);
+        assert_eq!(
+            (r.status, r.observed.as_str()),
+            (Status::Passed, "written (a commit) (5 writes)")
+        );
+        let r = metadata_written(false, &with_writes(10), &with_writes(15), &step);
+        assert_eq!(r.status, Status::Failed);
+        let r = metadata_written(false, &with_writes(7), &with_writes(7), &step);
+        assert_eq!(
+            (r.status, r.observed.as_str()),
+            (Status::Passed, "not written (0 writes)")
+        );
+        // Not measured is never "not written".
+        let r = metadata_written(
+            false,
+            &Err("not measured: fake".into()),
+            &with_writes(7),
+            &step,
+        );
+        assert_eq!(r.status, Status::Failed);
     }
 }

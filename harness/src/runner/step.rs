@@ -111,7 +111,44 @@ pub fn run_step(
         }
     }
     match outcome {
-        Err(e) => refused(&mut r, &e, step, &step_kernel),
+        Err(e) => {
+            refused(&mut r, &e, step, &step_kernel);
+            if r.status == Status::Passed || !r.expectations.is_empty() {
+                // The step's other expectations hold of a refused step too: what the
+                // pool is after it (mode, flags, mappings, counters) is checked as after
+                // any step, with no action output behind it.
+                let observed = r
+                    .data_blocks_allocated
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "unknown".into());
+                let seen = Observed {
+                    after: r.pool_after.as_ref(),
+                    step_kernel: &step_kernel,
+                    allocated: &observed,
+                    lower: lower.first().copied(),
+                };
+                let none = ActionOutput::default();
+                for x in &step.expect {
+                    let y = match x {
+                        Expect::Error(_) | Expect::ErrorContains(_) | Expect::KernelLog(_) => {
+                            continue
+                        }
+                        Expect::Mapped(want) => discard_checks::mapped(want, &*backend, step),
+                        Expect::DataDiscardBytes(want) => {
+                            discard_checks::data_discard_bytes(*want, &io_before, &io_after, step)
+                        }
+                        Expect::MetadataWritten(want) => {
+                            discard_checks::metadata_written(*want, &io_before, &io_after, step)
+                        }
+                        _ => expectation(x, &none, &seen, step),
+                    };
+                    r.expectations.push(y);
+                }
+                if r.expectations.iter().any(|x| x.status == Status::Failed) {
+                    r.status = Status::Failed;
+                }
+            }
+        }
         Ok(mut out) => {
             if let (Some(used), Some(b)) = (out.model_used_after, &r.pool_before) {
                 let leaked = state.leaked_data_blocks as i64;
@@ -135,6 +172,9 @@ pub fn run_step(
                     Expect::Mapped(want) => discard_checks::mapped(want, &*backend, step),
                     Expect::DataDiscardBytes(want) => {
                         discard_checks::data_discard_bytes(*want, &io_before, &io_after, step)
+                    }
+                    Expect::MetadataWritten(want) => {
+                        discard_checks::metadata_written(*want, &io_before, &io_after, step)
                     }
                     _ => expectation(e, &out, &seen, step),
                 };
@@ -481,7 +521,7 @@ fn expectation(
             step,
         ),
         // Read from the kernel by `run_step` (discard_checks).
-        Expect::Mapped(_) | Expect::DataDiscardBytes(_) => check(
+        Expect::Mapped(_) | Expect::DataDiscardBytes(_) | Expect::MetadataWritten(_) => check(
             "discard expectation",
             "checked from the kernel".into(),
             "not checked".into(),

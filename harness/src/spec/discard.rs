@@ -20,6 +20,8 @@ pub struct DiscardSpec {
     /// How many discards with `stride`; `None`: as many as fit before the thin's end
     /// (a zero stride needs a count).
     pub count: Option<u64>,
+    /// A flush of the thin's device after the discards (dm-thin commits what changed).
+    pub flush: bool,
 }
 
 impl DiscardSpec {
@@ -91,6 +93,7 @@ mod tests {
             length: length.map(Bytes),
             stride: stride.map(Bytes),
             count,
+            flush: false,
         }
     }
 

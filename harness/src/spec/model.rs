@@ -368,6 +368,11 @@ pub enum Action {
     MetadataTool(super::tool::MetadataToolSpec),
     /// `dm-table`: a hand-written table loaded into a device, or made a device of its own.
     DmTable(super::dm_table::DmTableSpec),
+    /// `idle`: nothing for a while (what the pool does on its own: its periodic commit).
+    Idle {
+        /// How long.
+        hold: std::time::Duration,
+    },
 }
 
 impl Action {
@@ -408,6 +413,7 @@ impl Action {
             Action::Fsck { .. } => "fsck",
             Action::MetadataTool(_) => "metadata-tool",
             Action::DmTable(_) => "dm-table",
+            Action::Idle { .. } => "idle",
         }
     }
 }
@@ -786,6 +792,9 @@ pub enum Expect {
     Mapped(Vec<(Ident, u64)>),
     /// Bytes the pool discarded on its data device during the step (block-layer counters).
     DataDiscardBytes(Bytes),
+    /// Whether the metadata device took a write during the step: a commit (block-layer
+    /// counters; outside the oracles' own reads, which come after the step's window).
+    MetadataWritten(bool),
 }
 
 /// An expected block count.

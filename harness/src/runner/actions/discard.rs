@@ -42,6 +42,15 @@ pub fn run(ctx: &mut StepCtx<'_>, d: &DiscardSpec) -> Result<ActionOutput, StepE
         unmapped += e.unmapped.0;
         freed += e.freed.0;
     }
+    if d.flush {
+        let node = t.file.clone().unwrap_or_else(|| t.dm.devnode());
+        let io = |e| StepError::io(format!("flushing {}", node.display()), e);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&node)
+            .and_then(|f| f.sync_all())
+            .map_err(io)?;
+    }
     // The rest of the thin is untouched: every write the case still knows reads back
     // (in partial chunks too, which dm-thin leaves mapped).
     let kept = verify_thin(ctx, &d.thin, &format!("{} after the discards", d.thin))?;

@@ -85,5 +85,15 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
             None => tool::run(ctx, m),
         },
         Action::DmTable(t) => dm_table::run(ctx, t),
+        Action::Idle { hold } => {
+            let end = std::time::Instant::now() + *hold;
+            while std::time::Instant::now() < end && !crate::sys::signals::stop_requested() {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Ok(ActionOutput {
+                predicted: Some(0),
+                ..Default::default()
+            })
+        }
     }
 }

@@ -109,6 +109,18 @@ fn a_refusal_whose_kernel_reason_is_not_logged_fails() {
 }
 
 #[test]
+fn a_refused_steps_other_expectations_are_checked_too() {
+    // The refusal is the expected one, but the pool is not `ro` after it: the step fails.
+    let r = run(&one_pool(
+        "[[step]]\nname = \"s\"\naction = \"suspend\"\n[step.expect]\nerror = \"unsupported\"\nmode = \"ro\"\n",
+    ));
+    let s = r.step("s");
+    assert_eq!(s.status, Status::Failed, "{s:#?}");
+    let e = r.expectation("s", "pool mode");
+    assert_eq!((e.expected.as_str(), e.observed.as_str()), ("ro", "rw"));
+}
+
+#[test]
 fn a_pool_expected_to_be_refused_that_is_built_fails_the_case_saying_so() {
     let r = run(
         "format = 1\nname = \"t\"\n[[pool]]\nname = \"bad\"\nkind = \"loop-lvm\"\n\

@@ -32,4 +32,9 @@ pub(super) const DISCARD_KEYS: &[Key] = &[
         },
         "How many discards with `stride` (default: as many as fit before the thin's end).",
     ),
+    Key::new(
+        "flush",
+        Ty::Bool,
+        "Flush the thin's device after the discards (an fsync: dm-thin commits what changed; default false).",
+    ),
 ];

@@ -23,6 +23,7 @@ pub(crate) const EXPECT_KEYS: KeySet = KeySet {
         Key::new("lower_data_blocks_allocated", Ty::Int { min: None, max: None }, "stacked_levels: data blocks the pool right below allocated during the step (negative: freed)."),
         Key::new("transaction_id", Ty::Int { min: Some(0), max: None }, "The pool's transaction id after the step (its status)."),
         Key::new("mapped", Ty::Map(&Ty::Int { min: Some(0), max: None }), "Data blocks each named thin maps after the step, as the kernel reports them: `{ thin = N }`."),
+        Key::new("metadata_written", Ty::Bool, "Whether the metadata device took any write during the step (dm-thin writes metadata when it commits, and commits only a change): true, a commit happened; false, none."),
         Key::new("data_discard_bytes", Ty::Size, "Bytes the pool discarded on its data device during the step (\"0B\": none), from the block layer's counters."),
     ],
     variants: &[],
@@ -46,6 +47,7 @@ pub(crate) struct RawExpect {
     /// integer.
     pub mapped: Field<Vec<(Spanned<String>, Spanned<i64>)>>,
     pub data_discard_bytes: Field<IntOrText>,
+    pub metadata_written: Field<bool>,
 }
 
 impl RawExpect {
@@ -96,6 +98,7 @@ impl RawExpect {
             ),
             mapped: read_mapped(&mut r, d),
             data_discard_bytes: r.size("data_discard_bytes", d),
+            metadata_written: r.boolean("metadata_written", d),
         };
         r.finish(d);
         expect

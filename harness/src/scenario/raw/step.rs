@@ -134,6 +134,7 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                 "fsck",
                 "metadata-tool",
                 "dm-table",
+                "idle",
             ]),
             "What the step does.",
         )
@@ -471,6 +472,7 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
         ("fsck", super::fs_keys::THIN_ONLY),
         ("metadata-tool", super::tool_keys::METADATA_TOOL_KEYS),
         ("dm-table", super::dm_table_keys::DM_TABLE_KEYS),
+        ("idle", &[Key::new("hold", Ty::Duration, "How long nothing is done, 100ms to 10m (default \"2s\").")]),
     ],
 };
 

@@ -37,9 +37,10 @@ pub(super) enum ActionKind {
     Fsck,
     MetadataTool,
     DmTable,
+    Idle,
 }
 
-pub(super) const ACTIONS: [(&str, ActionKind); 34] = [
+pub(super) const ACTIONS: [(&str, ActionKind); 35] = [
     ("create-thin", ActionKind::CreateThin),
     ("snapshot", ActionKind::Snapshot),
     ("delete-thin", ActionKind::DeleteThin),
@@ -74,6 +75,7 @@ pub(super) const ACTIONS: [(&str, ActionKind); 34] = [
     ("fsck", ActionKind::Fsck),
     ("metadata-tool", ActionKind::MetadataTool),
     ("dm-table", ActionKind::DmTable),
+    ("idle", ActionKind::Idle),
 ];
 
 /// Action names kept for later versions of the format.
@@ -133,7 +135,8 @@ impl ActionKind {
             | A::VerifyFiles
             | A::Fsck
             | A::MetadataTool
-            | A::DmTable => (false, false, false, false),
+            | A::DmTable
+            | A::Idle => (false, false, false, false),
         };
         Observes {
             errors,

@@ -334,7 +334,7 @@ fn a_suspended_pool_takes_control_steps_only() {
 fn keys_of_other_actions_are_refused_on_control_steps() {
     let e = one(&loop_pool("[[step]]\naction = \"resume\"\nflush = false\n"));
     assert!(
-        e.contains("`flush` is not a key of resume steps (it is for: suspend)"),
+        e.contains("`flush` is not a key of resume steps (it is for: suspend, discard)"),
         "{e}"
     );
     let e = one(&loop_pool(&msg("create_thin 1", "size = \"1GiB\"")));

@@ -82,6 +82,7 @@ impl Checker {
                     length,
                     stride,
                     count,
+                    flush: s.flush.value().is_some_and(|v| *v.get_ref()),
                 })
             }
             _ => None,
@@ -153,6 +154,11 @@ impl Checker {
                 }
                 out.push(Expect::Mapped(thins));
             }
+        }
+        match &e.metadata_written {
+            Field::Absent => {}
+            Field::Invalid { .. } => ok = false,
+            Field::Given { value, .. } => out.push(Expect::MetadataWritten(*value.get_ref())),
         }
         match &e.data_discard_bytes {
             Field::Absent => {}

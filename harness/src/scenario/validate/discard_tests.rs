@@ -45,6 +45,7 @@ fn a_discard_defaults_to_the_whole_thin() {
             length: None,
             stride: None,
             count: None,
+            flush: false,
         }
     );
     assert_eq!(

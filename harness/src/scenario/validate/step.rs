@@ -359,6 +359,20 @@ impl Checker {
             ActionKind::Message => self.message(s),
             ActionKind::MetadataTool => self.metadata_tool(s),
             ActionKind::DmTable => self.dm_table(s),
+            ActionKind::Idle => (
+                self.duration(
+                    "hold",
+                    &s.hold,
+                    (
+                        std::time::Duration::from_millis(100),
+                        std::time::Duration::from_secs(600),
+                    ),
+                )
+                .map(|d| Action::Idle {
+                    hold: d.unwrap_or(std::time::Duration::from_secs(2)),
+                }),
+                Effect::Nothing,
+            ),
             ActionKind::Suspend => self.suspend(s, true),
             ActionKind::Resume => self.suspend(s, false),
             ActionKind::Activate => self.activate(s),
