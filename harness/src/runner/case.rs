@@ -87,12 +87,28 @@ pub struct CaseDeviceEntry {
     pub content: Vec<LoggedWrite>,
     /// The `io` step whose writes replaced the stamped content (`None`: as made).
     pub overwritten_by: Option<String>,
+    /// The thins it is made over (`over`; empty: scratch files): not stamped when made,
+    /// its IO theirs.
+    pub over: Vec<Ident>,
 }
 
 impl CaseState {
     /// The case device named `name`.
     pub fn device(&self, name: &Ident) -> Option<&CaseDeviceEntry> {
         self.devices.iter().find(|d| &d.name == name)
+    }
+
+    /// Removes the case's devices made over thins, last made first, before the thins
+    /// go (they hold them open); returns what could not be removed.
+    pub fn remove_devices_over_thins(&mut self) -> Vec<String> {
+        let (over, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.devices)
+            .into_iter()
+            .partition(|d| !d.over.is_empty());
+        self.devices = rest;
+        over.into_iter()
+            .rev()
+            .flat_map(|d| d.device.remove())
+            .collect()
     }
 
     /// Removes the case's devices, last made first; returns what could not be removed.

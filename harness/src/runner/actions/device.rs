@@ -27,6 +27,9 @@ pub fn create(ctx: &mut StepCtx<'_>, d: &CaseDeviceSpec) -> Result<ActionOutput,
         CaseDeviceKind::Linear => Layout::Linear,
         CaseDeviceKind::Striped { stripes, stripe } => Layout::Striped { stripes, stripe },
     };
+    if !d.over.is_empty() {
+        return super::device_over::create(ctx, d, &names, layout);
+    }
     let dev = CaseDevice::create(
         &names,
         ctx.pool.name.as_str(),
@@ -48,6 +51,7 @@ pub fn create(ctx: &mut StepCtx<'_>, d: &CaseDeviceSpec) -> Result<ActionOutput,
         device: dev,
         content,
         overwritten_by: None,
+        over: Vec::new(),
     });
     Ok(ActionOutput {
         predicted: Some(0),
@@ -120,6 +124,12 @@ pub fn create_external(
             )
             .into());
         }
+        if !d.over.is_empty() {
+            return Err(format!(
+                "device {origin} is made over thins and not stamped: a thin over it could not be checked"
+            )
+            .into());
+        }
         (d.device.dm.clone(), d.content.clone())
     };
     let t = ctx
@@ -156,6 +166,12 @@ pub fn verify(ctx: &mut StepCtx<'_>, target: &VerifyTarget) -> Result<ActionOutp
             if let Some(by) = &d.overwritten_by {
                 return Err(format!(
                     "device {name} holds {by}'s unstamped IO: there is nothing to check it against"
+                )
+                .into());
+            }
+            if !d.over.is_empty() {
+                return Err(format!(
+                    "device {name} is made over thins and not stamped: there is nothing to check it against"
                 )
                 .into());
             }

@@ -264,8 +264,9 @@ fn io_thin(
 }
 
 /// `io` on a device of the case (a baseline beside the thins): the pool is not touched
-/// (predicted 0); writes replace the device's stamped content, which no later step can
-/// check then (validation refuses one that would).
+/// (predicted 0) unless the device is over thins, whose accounting is then resynced
+/// from the metadata; writes replace the device's stamped content, which no later step
+/// can check then (validation refuses one that would).
 fn io_device(
     ctx: &mut StepCtx<'_>,
     name: &Ident,
@@ -278,6 +279,7 @@ fn io_device(
             .ok_or_else(|| format!("no device {name}"))?;
         (d.device.dm.devnode(), d.device.size)
     };
+    let used0 = super::device_over::used_if_over(ctx, name);
     let mut out = ActionOutput {
         predicted: Some(0),
         predicted_note: Some(format!("IO to device {name}, not the pool")),
@@ -310,6 +312,9 @@ fn io_device(
         if let Some(d) = ctx.state.devices.iter_mut().find(|d| &d.name == name) {
             d.overwritten_by = Some(format!("step {step}"));
         }
+    }
+    if let Some(used0) = used0 {
+        super::device_over::resync_io(ctx, name, used0, &mut out)?;
     }
     Ok(out)
 }

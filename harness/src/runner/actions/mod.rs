@@ -10,9 +10,11 @@ mod ctx;
 mod deferred;
 mod delete;
 mod device;
+mod device_over;
 mod discard;
 mod fill;
 mod fs;
+mod fs_target;
 mod io;
 mod metadata;
 mod power;
@@ -73,10 +75,10 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::Discard(d) => discard::run(ctx, d),
         Action::Mkfs(m) => fs::mkfs(ctx, m),
         Action::Mount(m) => fs::mount(ctx, m),
-        Action::Umount { thin } => fs::umount(ctx, thin),
+        Action::Umount { on } => fs::umount(ctx, on),
         Action::File(f) => fs::file(ctx, f),
         Action::VerifyFiles(v) => fs::verify_files(ctx, v),
-        Action::Fsck { thin } => fs::fsck(ctx, thin),
+        Action::Fsck { on } => fs::fsck(ctx, on),
         Action::MetadataTool(m) => tool::run(ctx, m),
     }
 }

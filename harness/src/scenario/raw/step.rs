@@ -424,6 +424,11 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                     "kind = \"striped\": bytes on one device before the next, a power of two, 4KiB to 64MiB (default 256KiB).",
                 ),
                 Key::new("size", Ty::Size, "The device's size, 1MiB to 16GiB (required)."),
+                Key::new(
+                    "over",
+                    Ty::Array(&Ty::Str),
+                    "Thins of the case the device is made over instead of scratch files: one for \"linear\", one a stripe for \"striped\" (not stamped when made).",
+                ),
             ],
         ),
         ("verify", &[THIN, DEVICE]),
@@ -567,13 +572,15 @@ pub(crate) struct RawStep {
     pub contents: Field<super::fs_keys::RawContents>,
     /// verify-files: claimed absent paths.
     pub absent: Field<Vec<Spanned<String>>>,
+    /// create-device: the thins it is made over.
+    pub over: Field<Vec<Spanned<String>>>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 75] = [
+        let fields: [(&'static str, Option<Span>); 76] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -649,6 +656,7 @@ impl RawStep {
             ("fsync", self.fsync.key()),
             ("contents", self.contents.key()),
             ("absent", self.absent.key()),
+            ("over", self.over.key()),
         ];
         present(fields)
     }
@@ -810,6 +818,14 @@ impl RawStep {
                 "absent",
                 "an array of paths, like [\"snap1.txt\"]",
                 "a path string",
+                string_node,
+                d,
+            ),
+            over: read_array(
+                &mut r,
+                "over",
+                "an array of thin names, like [\"s0\", \"s1\"]",
+                "a thin name string",
                 string_node,
                 d,
             ),

@@ -19,16 +19,19 @@ mod control;
 mod deferred;
 mod delete;
 mod device;
+mod device_over;
 mod discard;
 mod expect;
 mod fault;
 mod fill;
 mod fs;
+mod fs_device;
 mod ids;
 mod io;
 mod lvm;
 mod metadata;
 mod pool;
+mod pool_stripes;
 mod power;
 mod reload;
 mod scenario;
@@ -52,6 +55,8 @@ mod reload_tests;
 mod runnable_tests;
 #[cfg(test)]
 mod schema_tests;
+#[cfg(test)]
+mod stripes_tests;
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]
