@@ -434,6 +434,10 @@ pub struct CaseDeviceSpec {
     pub size: Bytes,
     /// The thins it is made over (`over`), in table order; empty: scratch files.
     pub over: Vec<Ident>,
+    /// The device of the case it is made over (`over_device`; linear).
+    pub over_device: Option<Ident>,
+    /// Made over the pool's own device (`over_pool`; linear, read only).
+    pub over_pool: bool,
 }
 
 /// The dm target of a case device.

@@ -27,7 +27,7 @@ pub fn create(ctx: &mut StepCtx<'_>, d: &CaseDeviceSpec) -> Result<ActionOutput,
         CaseDeviceKind::Linear => Layout::Linear,
         CaseDeviceKind::Striped { stripes, stripe } => Layout::Striped { stripes, stripe },
     };
-    if !d.over.is_empty() {
+    if !d.over.is_empty() || d.over_device.is_some() || d.over_pool {
         return super::device_over::create(ctx, d, &names, layout);
     }
     let dev = CaseDevice::create(
@@ -52,6 +52,9 @@ pub fn create(ctx: &mut StepCtx<'_>, d: &CaseDeviceSpec) -> Result<ActionOutput,
         content,
         overwritten_by: None,
         over: Vec::new(),
+        stamped: true,
+        below: None,
+        holds_pool: false,
     });
     Ok(ActionOutput {
         predicted: Some(0),
@@ -124,9 +127,9 @@ pub fn create_external(
             )
             .into());
         }
-        if !d.over.is_empty() {
+        if !d.stamped {
             return Err(format!(
-                "device {origin} is made over thins and not stamped: a thin over it could not be checked"
+                "device {origin} is made over other devices and not stamped: a thin over it could not be checked"
             )
             .into());
         }
@@ -169,9 +172,9 @@ pub fn verify(ctx: &mut StepCtx<'_>, target: &VerifyTarget) -> Result<ActionOutp
                 )
                 .into());
             }
-            if !d.over.is_empty() {
+            if !d.stamped {
                 return Err(format!(
-                    "device {name} is made over thins and not stamped: there is nothing to check it against"
+                    "device {name} is made over other devices and not stamped: there is nothing to check it against"
                 )
                 .into());
             }

@@ -127,6 +127,10 @@ pub fn mkfs(ctx: &mut StepCtx<'_>, s: &MkfsSpec) -> Result<ActionOutput, StepErr
         FsKind::Xfs => "mkfs.xfs",
     };
     command::run(prog, &args)?;
+    if let FsTarget::Device(d) = &s.on {
+        let by = format!("step {}", ctx.step.name);
+        ctx.state.device_written(d, &by);
+    }
     ctx.state.fs.made(&s.on, s.fs);
     let mut out = ActionOutput::default();
     resync(ctx, used0, &t.ids, "after mkfs", &mut out)?;

@@ -308,10 +308,8 @@ fn io_device(
         }
     };
     if writes {
-        let step = ctx.step.name.to_string();
-        if let Some(d) = ctx.state.devices.iter_mut().find(|d| &d.name == name) {
-            d.overwritten_by = Some(format!("step {step}"));
-        }
+        let by = format!("step {}", ctx.step.name);
+        ctx.state.device_written(name, &by);
     }
     if let Some(used0) = used0 {
         super::device_over::resync_io(ctx, name, used0, &mut out)?;

@@ -429,6 +429,16 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                     Ty::Array(&Ty::Str),
                     "Thins of the case the device is made over instead of scratch files: one for \"linear\", one a stripe for \"striped\" (not stamped when made).",
                 ),
+                Key::new(
+                    "over_device",
+                    Ty::Str,
+                    "A device of the case a linear device is made over instead of a scratch file (not stamped when made).",
+                ),
+                Key::new(
+                    "over_pool",
+                    Ty::Bool,
+                    "A linear device over the pool's own device instead of a scratch file: read only (the pool passes its IO to its data device).",
+                ),
             ],
         ),
         ("verify", &[THIN, DEVICE]),
@@ -574,13 +584,17 @@ pub(crate) struct RawStep {
     pub absent: Field<Vec<Spanned<String>>>,
     /// create-device: the thins it is made over.
     pub over: Field<Vec<Spanned<String>>>,
+    /// create-device: the device of the case it is made over.
+    pub over_device: Field<String>,
+    /// create-device: made over the pool's device.
+    pub over_pool: Field<bool>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 76] = [
+        let fields: [(&'static str, Option<Span>); 78] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -657,6 +671,8 @@ impl RawStep {
             ("contents", self.contents.key()),
             ("absent", self.absent.key()),
             ("over", self.over.key()),
+            ("over_device", self.over_device.key()),
+            ("over_pool", self.over_pool.key()),
         ];
         present(fields)
     }
@@ -829,6 +845,8 @@ impl RawStep {
                 string_node,
                 d,
             ),
+            over_device: r.string("over_device", "a string (a device name)", d),
+            over_pool: r.boolean("over_pool", d),
             expect,
         };
         r.finish(d);

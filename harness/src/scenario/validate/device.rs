@@ -43,6 +43,7 @@ impl Checker {
             &[("linear", false), ("striped", true)],
         );
         let over = self.device_over(s, striped);
+        let under = self.device_under(s, striped);
         for (key, at) in [
             ("stripes", s.stripes.key()),
             ("stripe_size", s.stripe_size.key()),
@@ -61,7 +62,7 @@ impl Checker {
             Some(true) => {
                 let stripes = match over.as_ref().map(Vec::len) {
                     // Over thins: one stripe a thin (checked in `device_over.rs`).
-                    Some(n) if s.stripes.key().is_none() => Some(n as i64),
+                    Some(n) if n > 0 && s.stripes.key().is_none() => Some(n as i64),
                     _ => self.int("stripes", &s.stripes, 2, (2, 8), None),
                 };
                 let stripe = self.size("stripe_size", &s.stripe_size, 256 * 1024, &STRIPE_SIZE);
@@ -117,13 +118,15 @@ impl Checker {
             crate::scenario::raw::Field::Given { value, .. } => value.get_ref().clone(),
             _ => Vec::new(),
         };
-        let action = match (name, kind, size, over) {
-            (Some(name), Some(kind), Some(size), Some(over)) => {
+        let action = match (name, kind, size, over, under) {
+            (Some(name), Some(kind), Some(size), Some(over), Some((over_device, over_pool))) => {
                 Some(Action::CreateDevice(CaseDeviceSpec {
                     name,
                     kind,
                     size,
                     over,
+                    over_device,
+                    over_pool,
                 }))
             }
             _ => None,
@@ -133,6 +136,8 @@ impl Checker {
                 device,
                 size,
                 over: over_raw,
+                over_device: s.over_device.value().cloned(),
+                over_pool: s.over_pool.value().is_some_and(|v| *v.get_ref()),
             },
             None => Effect::Nothing,
         };

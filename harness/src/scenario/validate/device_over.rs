@@ -79,3 +79,60 @@ impl Checker {
         ok.then_some(out)
     }
 }
+
+impl Checker {
+    /// `over_device` and `over_pool`: `(device, pool)`, or `None` when invalid
+    /// (reported). At most one of `over`, `over_device` and `over_pool`; the last two
+    /// for a linear device only.
+    pub(super) fn device_under(
+        &mut self,
+        s: &RawStep,
+        striped: Option<bool>,
+    ) -> Option<(Option<Ident>, bool)> {
+        let pool = s.over_pool.value().is_some_and(|v| *v.get_ref());
+        let mut ok = !matches!(s.over_device, Field::Invalid { .. });
+        let given: Vec<(&str, crate::scenario::raw::Span)> = [
+            ("over", s.over.key()),
+            ("over_device", s.over_device.key()),
+            ("over_pool", s.over_pool.key().filter(|_| pool)),
+        ]
+        .into_iter()
+        .filter_map(|(k, at)| at.map(|a| (k, a)))
+        .collect();
+        if let [(first, _), (second, at), ..] = given.as_slice() {
+            self.err_hint(
+                at.clone(),
+                format!("`{first}` and `{second}` both say what the device is made over"),
+                "give one of `over` (thins), `over_device` (a device of the case) and `over_pool`",
+            );
+            ok = false;
+        }
+        for (key, at) in [
+            ("over_device", s.over_device.key()),
+            ("over_pool", s.over_pool.key().filter(|_| pool)),
+        ] {
+            if let (Some(true), Some(at)) = (striped, at) {
+                self.err_hint(
+                    at,
+                    format!("`{key}` makes a linear device, and this one is striped"),
+                    "leave `kind` out (linear), or stripe over thins with `over`",
+                );
+                ok = false;
+            }
+        }
+        let device = match s.over_device.value() {
+            Some(v) => match Ident::new(v.get_ref()) {
+                Ok(i) => Some(i),
+                Err(e) => {
+                    self.err(
+                        v.span(),
+                        format!("invalid device name in `over_device`: {e}"),
+                    );
+                    return None;
+                }
+            },
+            None => None,
+        };
+        ok.then_some((device, pool))
+    }
+}

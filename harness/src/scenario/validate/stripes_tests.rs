@@ -222,3 +222,86 @@ fn a_filesystem_on_a_device_is_on_one_thing_made_before_it_is_mounted() {
         "{e}"
     );
 }
+
+/// A 16MiB device `lin` (lines 5 to 9), then `rest`.
+fn lin(rest: &str) -> String {
+    pool(
+        "",
+        &format!(
+            "[[step]]\naction = \"create-device\"\ndevice = \"lin\"\nsize = \"16MiB\"\n{rest}"
+        ),
+    )
+}
+
+const LIN2: &str =
+    "[[step]]\naction = \"create-device\"\ndevice = \"lin2\"\nover_device = \"lin\"\nsize = \"16MiB\"\n";
+const ONPOOL: &str =
+    "[[step]]\naction = \"create-device\"\ndevice = \"p\"\nover_pool = true\nsize = \"16MiB\"\n";
+
+#[test]
+fn a_device_over_a_device_or_the_pool_device_validates_and_is_read() {
+    let reads = "[[step]]\naction = \"io\"\ndevice = \"lin2\"\nrw = \"read\"\ncount = 8\n\
+                 [[step]]\naction = \"io\"\ndevice = \"p\"\nrw = \"randread\"\ncount = 8\n\
+                 [[step]]\naction = \"verify\"\ndevice = \"lin\"\n";
+    let s = ok(&lin(&format!("{LIN2}{ONPOOL}{reads}")));
+    let Action::CreateDevice(d) = &s.steps[1].action else {
+        panic!("create-device")
+    };
+    assert_eq!(d.over_device.as_ref().map(Ident::as_str), Some("lin"));
+    assert!(!d.over_pool && d.over.is_empty());
+    let Action::CreateDevice(d) = &s.steps[2].action else {
+        panic!("create-device")
+    };
+    assert!(d.over_pool && d.over_device.is_none());
+}
+
+#[test]
+fn a_device_over_the_pool_device_is_not_written_and_stacked_stamps_go_with_a_write() {
+    let e = one(&lin(&format!(
+        "{ONPOOL}[[step]]\naction = \"io\"\ndevice = \"p\"\nrw = \"write\"\ncount = 8\n"
+    )));
+    assert!(
+        e.starts_with("t.toml:16:10:")
+            && e.contains("a write would land under the pool's mappings"),
+        "{e}"
+    );
+    let e = one(&lin(&format!(
+        "{LIN2}[[step]]\nname = \"fmt\"\naction = \"mkfs\"\ndevice = \"lin2\"\n\
+         [[step]]\naction = \"verify\"\ndevice = \"lin\"\n"
+    )));
+    assert!(
+        e.starts_with("t.toml:20:10:")
+            && e.contains("device `lin` holds step `fmt`'s unstamped IO"),
+        "{e}"
+    );
+    let e = one(&lin(&format!(
+        "{LIN2}[[step]]\naction = \"verify\"\ndevice = \"lin2\"\n"
+    )));
+    assert!(
+        e.starts_with("t.toml:16:10:")
+            && e.contains("device `lin2` is made over device `lin` and not stamped"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_device_is_made_over_one_thing_linear_and_no_bigger() {
+    let e = one(&lin(&LIN2.replace("size", "over_pool = true\nsize")));
+    assert!(
+        e.starts_with("t.toml:13:1:")
+            && e.contains("`over_device` and `over_pool` both say what the device is made over"),
+        "{e}"
+    );
+    let e = one(&lin(&LIN2.replace("size", "kind = \"striped\"\nsize")));
+    assert!(
+        e.starts_with("t.toml:12:1:")
+            && e.contains("`over_device` makes a linear device, and this one is striped"),
+        "{e}"
+    );
+    let e = one(&lin(&LIN2.replace("16MiB", "32MiB")));
+    assert!(
+        e.starts_with("t.toml:12:15:")
+            && e.contains("device `lin` is 16MiB and device `lin2` over it is 32MiB"),
+        "{e}"
+    );
+}

@@ -111,11 +111,14 @@ pub(super) enum Effect {
         thin: Spanned<String>,
     },
     /// A new device of the case (`create-device`), of `size` when valid, over the
-    /// thins `over` (none: scratch files).
+    /// thins `over`, the device `over_device` or the pool's device (`over_pool`); over
+    /// none of them, scratch files.
     CreateDevice {
         device: Spanned<String>,
         size: Option<Bytes>,
         over: Vec<Spanned<String>>,
+        over_device: Option<Spanned<String>>,
+        over_pool: bool,
     },
     /// IO to a device of the case (`io` with `device`); `writes`: it replaces the
     /// device's stamped content.
@@ -176,8 +179,15 @@ pub(super) struct DeviceFacts {
     pub(super) size: Option<Bytes>,
     /// The `io` step whose writes replaced its stamps.
     pub(super) overwritten_by: Option<usize>,
-    /// The thins it is made over (none: scratch files; not stamped then).
+    /// The thins whose IO its IO is (`over`, or those under `below`).
     pub(super) over: Vec<String>,
+    /// What it is made over when not scratch files (`thins`, `device x`, `the pool
+    /// device`): it is then not stamped.
+    pub(super) made_over: Option<String>,
+    /// The device of the case it is made over.
+    pub(super) below: Option<String>,
+    /// Over the pool's device (itself or through `below`): read only.
+    pub(super) on_pool: bool,
 }
 
 /// A thin's filesystem as the walk knows it.
@@ -504,8 +514,15 @@ impl<'a> PoolWalk<'a> {
                 self.not_in_flight(f, thin);
                 let _ = self.existing(f, thin);
             }
-            Effect::CreateDevice { device, size, over } => {
-                self.create_device(f, device, *size, over)
+            Effect::CreateDevice {
+                device,
+                size,
+                over,
+                over_device,
+                over_pool,
+            } => {
+                self.create_device(f, device, *size, over);
+                self.device_under(f, device, *size, over_device.as_ref(), *over_pool);
             }
             Effect::DeviceIo {
                 device,

@@ -33,6 +33,9 @@ impl<'a> PoolWalk<'a> {
                     size,
                     overwritten_by: None,
                     over: over.iter().map(|t| t.get_ref().clone()).collect(),
+                    made_over: (!over.is_empty()).then(|| "thins".to_owned()),
+                    below: None,
+                    on_pool: false,
                 },
             );
         }
@@ -55,7 +58,7 @@ impl<'a> PoolWalk<'a> {
             self.check_region(f, &format!("device `{name}`"), size, r);
         }
         if writes {
-            self.device_written(f, name);
+            self.device_written(f, device);
         }
     }
 
@@ -69,7 +72,7 @@ impl<'a> PoolWalk<'a> {
             return;
         }
         let name = device.get_ref().as_str();
-        if self.devices.get(name).is_some_and(|d| !d.over.is_empty()) {
+        if let Some(made_over) = self.devices.get(name).and_then(|d| d.made_over.clone()) {
             let what = if external_origin {
                 "a thin over it could not be checked"
             } else {
@@ -77,9 +80,9 @@ impl<'a> PoolWalk<'a> {
             };
             let d = Diagnostic::new(
                 device.span(),
-                format!("device `{name}` is made over thins and not stamped: {what}"),
+                format!("device `{name}` is made over {made_over} and not stamped: {what}"),
             )
-            .with_hint("a device over thins is made without IO (stamping it would provision its thins whole); check what is written to it with filesystem steps");
+            .with_hint("a device over other devices is made without IO (stamping a device over thins would provision them whole); check what is written to it with filesystem steps");
             self.report(f, d);
         } else if let Some(by) = self.devices.get(name).and_then(|d| d.overwritten_by) {
             let what = if external_origin {

@@ -74,16 +74,88 @@ impl<'a> PoolWalk<'a> {
         }
     }
 
-    /// Writes to device `name` by `f`: its stamps are gone, its thins written.
-    pub(super) fn device_written(&mut self, f: &Facts, name: &str) {
-        let Some(d) = self.devices.get_mut(name) else {
+    /// Writes to `device` by `f`: its stamps are gone, and those of the devices below
+    /// it, its thins written; refused over the pool's device.
+    pub(super) fn device_written(&mut self, f: &Facts, device: &Spanned<String>) {
+        let mut name = device.get_ref().clone();
+        let mut seen = 0;
+        while let Some(d) = self.devices.get_mut(name.as_str()) {
+            d.overwritten_by.get_or_insert(f.index);
+            let (over, below, on_pool) = (d.over.clone(), d.below.clone(), d.on_pool);
+            if on_pool && seen == 0 {
+                let e = Diagnostic::new(
+                    device.span(),
+                    format!(
+                        "device `{}` is over the pool's device, which passes its IO to the pool's data device: a write would land under the pool's mappings",
+                        device.get_ref()
+                    ),
+                )
+                .with_hint("read it only (`io` with `rw = \"read\"` or \"randread\"); write a thin, or a device over thins");
+                self.report(f, e);
+            }
+            for t in over {
+                if let Some((k, _)) = self.live.get_key_value(t.as_str()) {
+                    self.written.insert(k);
+                }
+            }
+            match below {
+                Some(b) if seen < 16 => name = b,
+                _ => break,
+            }
+            seen += 1;
+        }
+    }
+
+    /// A device over another device of the case (`over_device`: it exists and is at
+    /// least `size`) or over the pool's device (`over_pool`).
+    pub(super) fn device_under(
+        &mut self,
+        f: &'a Facts,
+        device: &'a Spanned<String>,
+        size: Option<Bytes>,
+        below: Option<&'a Spanned<String>>,
+        on_pool: bool,
+    ) {
+        let mut facts = (None, Vec::new(), false);
+        if let Some(b) = below {
+            if !self.known_device(f, b) {
+                return;
+            }
+            let lower = &self.devices[b.get_ref().as_str()];
+            let (ls, lower_over, lower_pool) = (lower.size, lower.over.clone(), lower.on_pool);
+            if let (Some(size), Some(ls)) = (size, ls) {
+                if ls < size {
+                    let d = Diagnostic::new(
+                        b.span(),
+                        format!(
+                            "device `{}` is {} and device `{}` over it is {}",
+                            b.get_ref(),
+                            ls.human(),
+                            device.get_ref(),
+                            size.human()
+                        ),
+                    )
+                    .with_hint("make the device over it no bigger than it");
+                    self.report(f, d);
+                }
+            }
+            facts = (
+                Some(format!("device `{}`", b.get_ref())),
+                lower_over,
+                lower_pool,
+            );
+        } else if on_pool {
+            facts = (Some("the pool device".to_owned()), Vec::new(), true);
+        }
+        let (Some(made_over), over, pool) = facts else {
             return;
         };
-        d.overwritten_by.get_or_insert(f.index);
-        let over = d.over.clone();
-        for t in over {
-            if let Some((k, _)) = self.live.get_key_value(t.as_str()) {
-                self.written.insert(k);
+        if let Some(d) = self.devices.get_mut(device.get_ref().as_str()) {
+            if d.made_by == f.index {
+                d.made_over = Some(made_over);
+                d.over = over;
+                d.below = below.map(|b| b.get_ref().clone());
+                d.on_pool = pool;
             }
         }
     }
@@ -110,7 +182,7 @@ impl<'a> PoolWalk<'a> {
                         "add an `umount` step before this one",
                     );
                 }
-                self.device_written(f, name);
+                self.device_written(f, d);
                 let kind = match op {
                     FsEffect::Mkfs { fs } => Some(*fs),
                     _ => None,
@@ -163,7 +235,7 @@ impl<'a> PoolWalk<'a> {
                         x.mounted = None;
                     }
                 } else {
-                    self.device_written(f, name);
+                    self.device_written(f, d);
                 }
             }
             FsEffect::Unmounted => {
