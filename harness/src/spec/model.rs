@@ -604,6 +604,14 @@ pub enum IoTarget {
     /// A device of the case (`create-device`): a baseline beside the thins; its writes
     /// replace the device's stamped content.
     Device(Ident),
+    /// A file of the mounted filesystem on a thin or a device of the case (`path`;
+    /// fio only): fio lays it out and removes it after, the file model unchanged.
+    File {
+        /// The filesystem's thin or device.
+        on: super::fs::FsTarget,
+        /// The file, relative to the filesystem's root.
+        path: String,
+    },
 }
 
 /// The engine of an `io` step and what it runs.

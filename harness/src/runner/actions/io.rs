@@ -115,7 +115,7 @@ fn run_engine(
 
 /// fio on `dev` with `job`; its job file and JSON are kept in the run's `fio/` directory
 /// (named by case, step and `tag`).
-fn run_fio(
+pub(super) fn run_fio(
     ctx: &mut StepCtx<'_>,
     dev: &Path,
     job: &str,
@@ -195,7 +195,7 @@ fn account_writes(
     Ok((net, first))
 }
 
-fn to_shape(s: &IoShape, size: Bytes) -> Shape {
+pub(super) fn to_shape(s: &IoShape, size: Bytes) -> Shape {
     Shape {
         rw: s.rw,
         io_size: s.io_size,
@@ -219,6 +219,8 @@ pub fn io(ctx: &mut StepCtx<'_>, spec: &IoSpec) -> Result<ActionOutput, StepErro
     match &spec.target {
         IoTarget::Thin(thin) => io_thin(ctx, thin, &spec.engine),
         IoTarget::Device(name) => io_device(ctx, name, &spec.engine),
+        // Dispatched to `io_file.rs` by `actions::run`.
+        IoTarget::File { .. } => Err("io on a file is io_file's".into()),
     }
 }
 

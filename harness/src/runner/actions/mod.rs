@@ -16,6 +16,7 @@ mod fill;
 mod fs;
 mod fs_target;
 mod io;
+mod io_file;
 mod metadata;
 mod power;
 mod reload;
@@ -62,7 +63,10 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::RepairMetadata(r) => metadata::repair(ctx, r),
         Action::Reboot(r) => power::reboot(ctx, r),
         Action::Replay(r) => power::replay(ctx, r),
-        Action::Io(s) => io::io(ctx, s),
+        Action::Io(s) => match &s.target {
+            crate::spec::IoTarget::File { on, path } => io_file::io_file(ctx, on, path, &s.engine),
+            _ => io::io(ctx, s),
+        },
         Action::EngineVsFio(p) => io::engine_vs_fio(ctx, p),
         Action::Wait { step } => background::wait(ctx, step),
         Action::Message(m) => control::message(ctx, m),

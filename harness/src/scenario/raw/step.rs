@@ -346,6 +346,11 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                     "Who issues the IO (default \"thinbench\").",
                 ),
                 Key::new(
+                    "path",
+                    Ty::Str,
+                    "engine = \"fio\": a file of the thin's (or device's) mounted filesystem the IO goes to, relative to its root; fio lays it out (`span` bytes) and it is removed after.",
+                ),
+                Key::new(
                     "rw",
                     Ty::Enum(&["randwrite", "write", "randread", "read"]),
                     "The IO pattern (required without a job).",

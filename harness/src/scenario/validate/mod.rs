@@ -28,6 +28,7 @@ mod fs;
 mod fs_device;
 mod ids;
 mod io;
+mod io_file;
 mod lvm;
 mod metadata;
 mod pool;
@@ -49,6 +50,8 @@ mod control_tests;
 mod discard_tests;
 #[cfg(test)]
 mod fs_tests;
+#[cfg(test)]
+mod io_file_tests;
 #[cfg(test)]
 mod reload_tests;
 #[cfg(test)]
