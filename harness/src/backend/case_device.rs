@@ -119,6 +119,46 @@ impl CaseDevice {
         }
     }
 
+    /// A device of `size` and `layout` named `name` over the block devices `members`
+    /// (`major:minor`: thins of the case), in order: `linear` over the one, `striped`
+    /// over all, `size / members` of each. Nothing of its own under it.
+    pub fn over(
+        names: &Names,
+        pool: &str,
+        name: &str,
+        size: Bytes,
+        layout: Layout,
+        members: &[String],
+    ) -> Result<CaseDevice, BackendError> {
+        let part = format!("dev-{name}");
+        let params = match layout {
+            Layout::Linear => format!("{} 0", members.first().map_or("", String::as_str)),
+            Layout::Striped { stripes, stripe } => format!(
+                "{stripes} {} {}",
+                stripe.sectors().0,
+                members
+                    .iter()
+                    .map(|m| format!("{m} 0"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        };
+        let target = match layout {
+            Layout::Linear => "linear",
+            Layout::Striped { .. } => "striped",
+        };
+        let dm = Dm::open()?.create(
+            &names.dm(pool, &part),
+            &names.uuid(pool, &part),
+            &[(0, size.sectors().0, target.into(), params)],
+        )?;
+        Ok(CaseDevice {
+            dm,
+            size,
+            backing: Vec::new(),
+        })
+    }
+
     /// Removes the device; returns what could not be removed.
     pub fn remove(mut self) -> Vec<String> {
         let mut errs = Vec::new();

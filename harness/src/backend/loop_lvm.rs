@@ -2,6 +2,7 @@
 //! and thins made directly with dm ioctls, with Docker's table
 //! (`thin-pool <meta> <data> <chunk> <lwm> [skip_block_zeroing] …`).
 
+mod striped_data;
 mod table_control;
 
 use std::collections::BTreeMap;
@@ -50,6 +51,8 @@ pub struct LoopLvmPool {
     ram: Option<RamDir>,
     /// Pools below this one (`stacked_levels`), removed after it, before the loops.
     lower: LowerStack,
+    /// The striped data device (`data_stripes`), removed after the layers over it.
+    striped: Option<striped_data::StripedData>,
 }
 
 /// The pool's feature arguments, from the plan.
@@ -118,6 +121,7 @@ impl LoopLvmPool {
             pool_log: None,
             ram: None,
             lower: LowerStack::default(),
+            striped: None,
         };
         match p.build(spec, l, dir) {
             Ok(()) => Ok(p),
@@ -132,14 +136,25 @@ impl LoopLvmPool {
         if let Some(st) = &l.stacked {
             return self.build_stacked(spec, l, st, dir);
         }
-        let data = dir.join("data");
-        let meta = dir.join("metadata");
-        for (f, len) in [(&data, l.data_size), (&meta, l.metadata_size)] {
-            self.files.push(f.clone());
-            loopdev::sparse_file(f, len.0)?;
-            self.construction
-                .push(format!("truncate -s {} {}", len.0, f.display()));
+        if let Some(st) = l.data_stripes {
+            let s = striped_data::StripedData::build(
+                &self.dm,
+                &self.names,
+                spec.name.as_str(),
+                l.data_size,
+                st,
+                dir,
+                &mut self.construction,
+            )?;
+            let data_majmin = s.dev.majmin();
+            self.striped = Some(s);
+            return self.build_over(spec, l, dir, data_majmin);
         }
+        let data = dir.join("data");
+        self.files.push(data.clone());
+        loopdev::sparse_file(&data, l.data_size.0)?;
+        self.construction
+            .push(format!("truncate -s {} {}", l.data_size.0, data.display()));
         let data_loop = loopdev::attach(&data)?;
         let data_majmin = data_loop.majmin.clone();
         self.construction.push(format!(
@@ -148,6 +163,26 @@ impl LoopLvmPool {
             data.display()
         ));
         self.loops.push(data_loop);
+        self.build_over(spec, l, dir, data_majmin)
+    }
+
+    /// The metadata file and loop device, the log and fault layers, and the pool, over
+    /// the data device `data_majmin` (a loop device, or the striped device).
+    fn build_over(
+        &mut self,
+        spec: &PoolSpec,
+        l: &LoopLvmSpec,
+        dir: &Path,
+        data_majmin: String,
+    ) -> Result<(), BackendError> {
+        let meta = dir.join("metadata");
+        self.files.push(meta.clone());
+        loopdev::sparse_file(&meta, l.metadata_size.0)?;
+        self.construction.push(format!(
+            "truncate -s {} {}",
+            l.metadata_size.0,
+            meta.display()
+        ));
         let meta_loop = loopdev::attach(&meta)?;
         let meta_majmin = meta_loop.majmin.clone();
         self.construction.push(format!(
@@ -268,9 +303,10 @@ impl LoopLvmPool {
     }
 
     /// The metadata loop device: the second made, or for a stacked pool the last (the
-    /// levels below come first).
+    /// levels below come first), or for a striped one the only one (the striped
+    /// device keeps its own).
     fn meta_loop(&self) -> Option<&Loop> {
-        if self.lower.is_empty() {
+        if self.lower.is_empty() && self.striped.is_none() {
             self.loops.get(1)
         } else {
             self.loops.last()
@@ -487,8 +523,7 @@ impl PoolBackend for LoopLvmPool {
             return Err(BackendError::Unsupported("pool is torn down".into()));
         }
         let meta_dev = self
-            .loops
-            .get(1)
+            .meta_loop()
             .map(|l| l.path.clone())
             .ok_or_else(|| BackendError::Unsupported("no metadata loop device".into()))?;
         let mut commands = Vec::new();
@@ -645,6 +680,9 @@ impl PoolBackend for LoopLvmPool {
         match (self.data_faults.layers.last(), &self.pool_log) {
             (Some(l), _) => Some(l.dev.devnode()),
             (None, Some(log)) => Some(log.data_part.devnode()),
+            (None, None) if self.striped.is_some() => {
+                self.striped.as_ref().map(|s| s.dev.devnode())
+            }
             (None, None) if self.lower.is_empty() => self.loops.first().map(|l| l.path.clone()),
             (None, None) => None,
         }
@@ -672,6 +710,10 @@ impl PoolBackend for LoopLvmPool {
     }
 
     fn data_file(&self) -> Option<PathBuf> {
+        // A striped data device has no one file.
+        if self.striped.is_some() {
+            return None;
+        }
         self.loops.first().map(|l| l.file.clone())
     }
 
@@ -749,6 +791,9 @@ impl LoopLvmPool {
             errs.extend(log.teardown(&self.dm));
         }
         errs.extend(self.lower.teardown(&self.dm));
+        if let Some(s) = self.striped.take() {
+            errs.extend(s.teardown(&self.dm));
+        }
         for mut l in self.loops.drain(..).rev() {
             if let Err(e) = l.detach() {
                 errs.push(e.to_string());

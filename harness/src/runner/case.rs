@@ -87,12 +87,49 @@ pub struct CaseDeviceEntry {
     pub content: Vec<LoggedWrite>,
     /// The `io` step whose writes replaced the stamped content (`None`: as made).
     pub overwritten_by: Option<String>,
+    /// The thins whose IO its IO is (`over`, or those under the device it is over).
+    pub over: Vec<Ident>,
+    /// Written with stamps when made (over scratch files); a device over other devices
+    /// is not.
+    pub stamped: bool,
+    /// The device of the case it is made over (`over_device`): its stamps go with a
+    /// write.
+    pub below: Option<Ident>,
+    /// It holds a device of the pool open (a thin, the pool's own): it goes before the
+    /// pool at teardown.
+    pub holds_pool: bool,
 }
 
 impl CaseState {
     /// The case device named `name`.
     pub fn device(&self, name: &Ident) -> Option<&CaseDeviceEntry> {
         self.devices.iter().find(|d| &d.name == name)
+    }
+
+    /// Device `name` written by `by`: its stamps, and those of the devices below it,
+    /// gone.
+    pub fn device_written(&mut self, name: &Ident, by: &str) {
+        let mut next = Some(name.clone());
+        while let Some(n) = next.take() {
+            if let Some(d) = self.devices.iter_mut().find(|d| d.name == n) {
+                d.overwritten_by.get_or_insert_with(|| by.to_owned());
+                next = d.below.clone();
+            }
+        }
+    }
+
+    /// Removes the case's devices made over the pool's devices (its thins, its own),
+    /// last made first, before the pool goes (they hold them open); returns what could
+    /// not be removed.
+    pub fn remove_devices_over_thins(&mut self) -> Vec<String> {
+        let (over, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.devices)
+            .into_iter()
+            .partition(|d| d.holds_pool);
+        self.devices = rest;
+        over.into_iter()
+            .rev()
+            .flat_map(|d| d.device.remove())
+            .collect()
     }
 
     /// Removes the case's devices, last made first; returns what could not be removed.

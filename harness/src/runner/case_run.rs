@@ -342,6 +342,10 @@ impl CaseRun<'_> {
             }
         }
         result.pool.construction = backend.construction();
+        // A device over thins holds them open: it goes first.
+        result
+            .teardown_errors
+            .extend(self.state.remove_devices_over_thins());
         let (teardown_errors, check) = backend.teardown_with_check();
         result.teardown_errors.extend(teardown_errors);
         // The case's own devices go after the thins that may read them.

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use thinbench_schema::ids::Ident;
 
-use crate::spec::{FileOp, FsKind};
+use crate::spec::{FileOp, FsKind, FsTarget};
 
 /// The largest file `verify-files` reads.
 const READ_LIMIT: u64 = 256 << 20;
@@ -148,11 +148,11 @@ pub struct ThinFiles {
     pub files: BTreeMap<String, Vec<Record>>,
 }
 
-/// A mounted thin.
+/// A mounted thin or case device.
 #[derive(Debug, Clone)]
 pub struct Mount {
-    /// The thin.
-    pub thin: Ident,
+    /// The thin or device.
+    pub on: FsTarget,
     /// thinbench's mount point, under the case's scratch directory.
     pub dir: PathBuf,
 }
@@ -162,6 +162,8 @@ pub struct Mount {
 pub struct FsState {
     /// Thins with a filesystem made by the case (or inherited from an origin).
     pub thins: BTreeMap<Ident, ThinFiles>,
+    /// Case devices with a filesystem made by the case.
+    pub devices: BTreeMap<Ident, ThinFiles>,
     /// Mounts, oldest first.
     pub mounts: Vec<Mount>,
 }
@@ -169,10 +171,43 @@ pub struct FsState {
 impl FsState {
     /// Where `thin` is mounted.
     pub fn mount_of(&self, thin: &Ident) -> Option<&Path> {
+        self.mount_at(&FsTarget::Thin(thin.clone()))
+    }
+
+    /// Where the thin or device `on` is mounted.
+    pub fn mount_at(&self, on: &FsTarget) -> Option<&Path> {
         self.mounts
             .iter()
-            .find(|m| &m.thin == thin)
+            .find(|m| &m.on == on)
             .map(|m| m.dir.as_path())
+    }
+
+    /// The filesystem on `on` and its file model.
+    pub fn files_of(&self, on: &FsTarget) -> Option<&ThinFiles> {
+        match on {
+            FsTarget::Thin(t) => self.thins.get(t),
+            FsTarget::Device(d) => self.devices.get(d),
+        }
+    }
+
+    /// As `files_of`, to change.
+    pub fn files_mut(&mut self, on: &FsTarget) -> Option<&mut ThinFiles> {
+        match on {
+            FsTarget::Thin(t) => self.thins.get_mut(t),
+            FsTarget::Device(d) => self.devices.get_mut(d),
+        }
+    }
+
+    /// A new filesystem on `on` (`mkfs`): no files.
+    pub fn made(&mut self, on: &FsTarget, fs: FsKind) {
+        let f = ThinFiles {
+            fs,
+            files: Default::default(),
+        };
+        match on {
+            FsTarget::Thin(t) => self.thins.insert(t.clone(), f),
+            FsTarget::Device(d) => self.devices.insert(d.clone(), f),
+        };
     }
 
     /// A snapshot's file model is its origin's as of the snapshot.
@@ -193,8 +228,8 @@ impl FsState {
             if let Err(e) = crate::sys::command::run("umount", &[&d]) {
                 let lazy = crate::sys::command::run("umount", &["-l", &d]);
                 errors.push(match lazy {
-                    Ok(_) => format!("umount {d} (thin {}): {e}; detached lazily", m.thin),
-                    Err(e2) => format!("umount {d} (thin {}): {e}; umount -l: {e2}", m.thin),
+                    Ok(_) => format!("umount {d} ({}): {e}; detached lazily", m.on),
+                    Err(e2) => format!("umount {d} ({}): {e}; umount -l: {e2}", m.on),
                 });
             }
             let _ = fs::remove_dir(&m.dir);

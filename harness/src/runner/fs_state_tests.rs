@@ -182,3 +182,28 @@ fn paths_stay_inside_the_filesystem() {
     // verify-files does not follow symlinks either: they are reported.
     assert_eq!(stamps(&root, "esc"), "unreadable: not a regular file");
 }
+
+#[test]
+fn a_devices_filesystem_is_apart_from_a_thins_of_the_same_name() {
+    let mut st = FsState::default();
+    let name = Ident::new("x").unwrap();
+    let (thin, dev) = (FsTarget::Thin(name.clone()), FsTarget::Device(name.clone()));
+    st.made(&dev, FsKind::Xfs);
+    assert_eq!(st.files_of(&dev).map(|f| f.fs), Some(FsKind::Xfs));
+    assert!(st.files_of(&thin).is_none(), "a thin x has no filesystem");
+    st.made(&thin, FsKind::Ext4);
+    st.files_mut(&dev)
+        .unwrap()
+        .files
+        .insert("f".into(), vec![rec("w", "x", 1, 512)]);
+    assert!(st.files_of(&thin).unwrap().files.is_empty());
+    st.mounts.push(Mount {
+        on: dev.clone(),
+        dir: PathBuf::from("/m/device.x"),
+    });
+    assert_eq!(st.mount_at(&dev), Some(Path::new("/m/device.x")));
+    assert_eq!(st.mount_of(&name), None, "the thin x is not mounted");
+    // A snapshot of the thin copies the thin's model, not the device's.
+    st.snapshot(&Ident::new("s").unwrap(), &name);
+    assert_eq!(st.thins[&Ident::new("s").unwrap()].fs, FsKind::Ext4);
+}

@@ -1,8 +1,44 @@
 //! The filesystem steps' validated settings: `mkfs`, `mount`, `umount`, `file`,
-//! `verify-files` and `fsck` on any thin (snapshots included).
+//! `verify-files` and `fsck` on any thin (snapshots included) or a device of the case.
 
 use thinbench_schema::ids::Ident;
 use thinbench_schema::units::Bytes;
+
+/// What a filesystem step's filesystem is on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FsTarget {
+    /// A thin (`thin`).
+    Thin(Ident),
+    /// A device of the case (`device`, made by `create-device`).
+    Device(Ident),
+}
+
+impl FsTarget {
+    /// The thin's or device's name.
+    pub fn name(&self) -> &Ident {
+        match self {
+            FsTarget::Thin(n) | FsTarget::Device(n) => n,
+        }
+    }
+
+    /// The thin, if it is one.
+    pub fn thin(&self) -> Option<&Ident> {
+        match self {
+            FsTarget::Thin(n) => Some(n),
+            FsTarget::Device(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for FsTarget {
+    /// `thin x` or `device x`, as messages name it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FsTarget::Thin(n) => write!(f, "thin {n}"),
+            FsTarget::Device(n) => write!(f, "device {n}"),
+        }
+    }
+}
 
 /// Whose mkfs options: the tools' own defaults, or Docker's devicemapper driver's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,8 +64,8 @@ impl MkfsProfile {
 /// `mkfs`: a filesystem on a thin (which must not be mounted).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MkfsSpec {
-    /// The thin.
-    pub thin: Ident,
+    /// The thin or device.
+    pub on: FsTarget,
     /// The filesystem.
     pub fs: FsKind,
     /// Whose options.
@@ -40,8 +76,8 @@ pub struct MkfsSpec {
 /// case's scratch directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MountSpec {
-    /// The thin.
-    pub thin: Ident,
+    /// The thin or device.
+    pub on: FsTarget,
     /// `-o discard`: online discard of freed blocks.
     pub discard: bool,
     /// `-o nouuid` (xfs only): a snapshot shares its origin's uuid. `None`: as Docker
@@ -90,8 +126,8 @@ impl FileOp {
 /// `file`: one operation on one file of a mounted thin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileSpec {
-    /// The (mounted) thin.
-    pub thin: Ident,
+    /// The (mounted) thin or device.
+    pub on: FsTarget,
     /// The file, relative to the filesystem's root: no absolute path, no `..`, no
     /// empty or `.` component (checked at validation; symlinks at run time).
     pub path: String,
@@ -105,8 +141,8 @@ pub struct FileSpec {
 /// case's file model, plus the scenario's own claims.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyFilesSpec {
-    /// The (mounted) thin.
-    pub thin: Ident,
+    /// The (mounted) thin or device.
+    pub on: FsTarget,
     /// Claimed contents: path → the stamps of its records in order (`step@thin`).
     pub contents: Vec<(String, Vec<String>)>,
     /// Claimed absent paths.

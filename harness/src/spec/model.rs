@@ -161,6 +161,20 @@ pub struct LoopLvmSpec {
     pub dir: Option<PathBuf>,
     /// The pool's data device is a thin of a loop-lvm pool built below it.
     pub stacked: Option<StackSpec>,
+    /// The pool's data device is a dm `striped` target over several files
+    /// (`data_stripes`).
+    pub data_stripes: Option<DataStripes>,
+}
+
+/// A loop-lvm pool's striped data device: `stripes` sparse files of `data_size /
+/// stripes` each on loop devices, a dm `striped` target of `stripe` bytes a chunk over
+/// them (`data_size` a multiple of `stripes × stripe`: validation says so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataStripes {
+    /// Files striped over, 2 to 8.
+    pub stripes: u32,
+    /// Bytes of one file before the next (dm-stripe's chunk).
+    pub stripe: Bytes,
 }
 
 /// Pools below a loop-lvm pool (`stacked_levels`): each level a loop-lvm pool of the
@@ -353,7 +367,7 @@ pub enum Action {
     /// `umount`: a mounted thin's filesystem unmounted.
     Umount {
         /// Which.
-        thin: Ident,
+        on: super::fs::FsTarget,
     },
     /// `file`: one operation on a file of a mounted thin, with stamped content.
     File(super::fs::FileSpec),
@@ -362,7 +376,7 @@ pub enum Action {
     /// `fsck`: a read-only check of an unmounted thin's filesystem.
     Fsck {
         /// Which.
-        thin: Ident,
+        on: super::fs::FsTarget,
     },
     /// `metadata-tool`: one of thin-provisioning-tools on the pool's metadata.
     MetadataTool(super::tool::MetadataToolSpec),
@@ -427,6 +441,12 @@ pub struct CaseDeviceSpec {
     pub kind: CaseDeviceKind,
     /// Its size.
     pub size: Bytes,
+    /// The thins it is made over (`over`), in table order; empty: scratch files.
+    pub over: Vec<Ident>,
+    /// The device of the case it is made over (`over_device`; linear).
+    pub over_device: Option<Ident>,
+    /// Made over the pool's own device (`over_pool`; linear, read only).
+    pub over_pool: bool,
 }
 
 /// The dm target of a case device.
@@ -593,6 +613,14 @@ pub enum IoTarget {
     /// A device of the case (`create-device`): a baseline beside the thins; its writes
     /// replace the device's stamped content.
     Device(Ident),
+    /// A file of the mounted filesystem on a thin or a device of the case (`path`;
+    /// fio only): fio lays it out and removes it after, the file model unchanged.
+    File {
+        /// The filesystem's thin or device.
+        on: super::fs::FsTarget,
+        /// The file, relative to the filesystem's root.
+        path: String,
+    },
 }
 
 /// The engine of an `io` step and what it runs.

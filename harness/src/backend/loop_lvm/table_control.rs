@@ -99,6 +99,11 @@ impl LoopLvmPool {
         to: Bytes,
         commands: &mut Vec<String>,
     ) -> Result<(), BackendError> {
+        if self.striped.is_some() {
+            return Err(BackendError::Unsupported(
+                "growing a striped data device (`data_stripes`): each of its files and the striped table would have to grow".into(),
+            ));
+        }
         let data = &self.loops[0];
         grow_file(&data.file, &data.path, to)?;
         commands.push(format!(
@@ -119,8 +124,7 @@ impl LoopLvmPool {
         commands: &mut Vec<String>,
     ) -> Result<(Bytes, Bytes), BackendError> {
         let (dev, file) = self
-            .loops
-            .get(1)
+            .meta_loop()
             .map(|l| (l.path.clone(), l.file.clone()))
             .ok_or_else(|| BackendError::Unsupported("no metadata loop device".into()))?;
         let before = Bytes(
@@ -201,7 +205,7 @@ impl LoopLvmPool {
                 (before, after)
             }
             ResizeDevice::Metadata => {
-                let now = self.loops.get(1).map_or(Bytes(0), |l| {
+                let now = self.meta_loop().map_or(Bytes(0), |l| {
                     Bytes(std::fs::metadata(&l.file).map(|m| m.len()).unwrap_or(0))
                 });
                 let after = r.amount.target(now);

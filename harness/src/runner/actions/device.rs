@@ -27,6 +27,9 @@ pub fn create(ctx: &mut StepCtx<'_>, d: &CaseDeviceSpec) -> Result<ActionOutput,
         CaseDeviceKind::Linear => Layout::Linear,
         CaseDeviceKind::Striped { stripes, stripe } => Layout::Striped { stripes, stripe },
     };
+    if !d.over.is_empty() || d.over_device.is_some() || d.over_pool {
+        return super::device_over::create(ctx, d, &names, layout);
+    }
     let dev = CaseDevice::create(
         &names,
         ctx.pool.name.as_str(),
@@ -48,6 +51,10 @@ pub fn create(ctx: &mut StepCtx<'_>, d: &CaseDeviceSpec) -> Result<ActionOutput,
         device: dev,
         content,
         overwritten_by: None,
+        over: Vec::new(),
+        stamped: true,
+        below: None,
+        holds_pool: false,
     });
     Ok(ActionOutput {
         predicted: Some(0),
@@ -120,6 +127,12 @@ pub fn create_external(
             )
             .into());
         }
+        if !d.stamped {
+            return Err(format!(
+                "device {origin} is made over other devices and not stamped: a thin over it could not be checked"
+            )
+            .into());
+        }
         (d.device.dm.clone(), d.content.clone())
     };
     let t = ctx
@@ -156,6 +169,12 @@ pub fn verify(ctx: &mut StepCtx<'_>, target: &VerifyTarget) -> Result<ActionOutp
             if let Some(by) = &d.overwritten_by {
                 return Err(format!(
                     "device {name} holds {by}'s unstamped IO: there is nothing to check it against"
+                )
+                .into());
+            }
+            if !d.stamped {
+                return Err(format!(
+                    "device {name} is made over other devices and not stamped: there is nothing to check it against"
                 )
                 .into());
             }

@@ -1,5 +1,6 @@
 //! The filesystem steps: `mkfs`, `mount`, `umount`, `file`, `verify-files`, `fsck`, on
-//! any thin, snapshots included. The file model (`runner/fs_state.rs`) says what each
+//! any thin, snapshots included, or a device of the case (`fs_target.rs`: over thins,
+//! its IO is theirs to resync). The file model (`runner/fs_state.rs`) says what each
 //! thin's files hold — a snapshot's are its origin's as of the snapshot — and
 //! `verify-files` checks every file against it, and against the scenario's own claims.
 //!
@@ -13,31 +14,27 @@ use std::fs::File;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
-use thinbench_schema::ids::{Ident, ThinId};
+use thinbench_schema::ids::ThinId;
 
 use super::ctx::{ActionOutput, StepCtx};
+use super::fs_target::{mount_dir, target};
 use crate::runner::case::check;
 use crate::runner::error::StepError;
-use crate::runner::fs_state::{self, Mount, Record, ThinFiles};
-use crate::spec::{FileOp, FileSpec, FsKind, MkfsProfile, MkfsSpec, MountSpec, VerifyFilesSpec};
+use crate::runner::fs_state::{self, Mount, Record};
+use crate::spec::{
+    FileOp, FileSpec, FsKind, FsTarget, MkfsProfile, MkfsSpec, MountSpec, VerifyFilesSpec,
+};
 use crate::sys::command;
 
 /// xfsprogs 5.19 and later refuse smaller filesystems ("must be larger than 300MB").
 const XFS_MIN: u64 = 300 << 20;
 
-fn thin_of(ctx: &StepCtx<'_>, thin: &Ident) -> Result<crate::backend::ThinDev, StepError> {
-    ctx.backend
-        .thin(thin)
-        .cloned()
-        .ok_or_else(|| format!("no thin {thin}").into())
-}
-
-fn mounted(ctx: &StepCtx<'_>, thin: &Ident) -> Result<PathBuf, StepError> {
+fn mounted(ctx: &StepCtx<'_>, on: &FsTarget) -> Result<PathBuf, StepError> {
     ctx.state
         .fs
-        .mount_of(thin)
+        .mount_at(on)
         .map(Path::to_owned)
-        .ok_or_else(|| StepError::Refused(format!("thin {thin} is not mounted")))
+        .ok_or_else(|| StepError::Refused(format!("{on} is not mounted")))
 }
 
 fn used(ctx: &StepCtx<'_>) -> Result<u64, StepError> {
@@ -61,14 +58,15 @@ pub(super) fn syncfs(dir: &Path) -> Result<(), StepError> {
     Ok(())
 }
 
-/// The ids of the mounted thins, and of `also`: the thins a filesystem may have written.
+/// The ids of the mounted thins (and of the thins under mounted case devices), and of
+/// `also`: the thins a filesystem may have written.
 fn fs_ids(ctx: &StepCtx<'_>, also: &[ThinId]) -> Vec<ThinId> {
     let mut ids: Vec<ThinId> = ctx
         .state
         .fs
         .mounts
         .iter()
-        .filter_map(|m| ctx.backend.thin(&m.thin).map(|t| t.id))
+        .flat_map(|m| target(ctx, &m.on).map(|t| t.ids).unwrap_or_default())
         .collect();
     ids.extend_from_slice(also);
     ids
@@ -97,18 +95,18 @@ pub(super) fn resync(
 
 /// `mkfs`.
 pub fn mkfs(ctx: &mut StepCtx<'_>, s: &MkfsSpec) -> Result<ActionOutput, StepError> {
-    let t = thin_of(ctx, &s.thin)?;
-    if ctx.state.fs.mount_of(&s.thin).is_some() {
-        return Err(StepError::Refused(format!("thin {} is mounted", s.thin)));
+    let t = target(ctx, &s.on)?;
+    if ctx.state.fs.mount_at(&s.on).is_some() {
+        return Err(StepError::Refused(format!("{} is mounted", s.on)));
     }
     if s.fs == FsKind::Xfs && t.size.0 < XFS_MIN {
         return Err(StepError::Refused(format!(
-            "mkfs.xfs needs at least 300MiB and thin {} is {}: make it larger, or use fs = \"ext4\"",
-            s.thin,
+            "mkfs.xfs needs at least 300MiB and {} is {}: make it larger, or use fs = \"ext4\"",
+            s.on,
             t.size.human()
         )));
     }
-    let dev = t.node();
+    let dev = t.node.clone();
     super::ctx::needs_block_device(&dev)?;
     let used0 = used(ctx)?;
     let d = dev.to_string_lossy().into_owned();
@@ -129,40 +127,30 @@ pub fn mkfs(ctx: &mut StepCtx<'_>, s: &MkfsSpec) -> Result<ActionOutput, StepErr
         FsKind::Xfs => "mkfs.xfs",
     };
     command::run(prog, &args)?;
-    ctx.state.fs.thins.insert(
-        s.thin.clone(),
-        ThinFiles {
-            fs: s.fs,
-            files: Default::default(),
-        },
-    );
+    if let FsTarget::Device(d) = &s.on {
+        let by = format!("step {}", ctx.step.name);
+        ctx.state.device_written(d, &by);
+    }
+    ctx.state.fs.made(&s.on, s.fs);
     let mut out = ActionOutput::default();
-    resync(ctx, used0, &[t.id], "after mkfs", &mut out)?;
+    resync(ctx, used0, &t.ids, "after mkfs", &mut out)?;
     Ok(out)
 }
 
-/// `mount`, at `<case scratch>/fs/<thin>`.
+/// `mount`, at `<case scratch>/fs/<thin>` (`fs/device.<name>` for a case device).
 pub fn mount(ctx: &mut StepCtx<'_>, s: &MountSpec) -> Result<ActionOutput, StepError> {
-    let t = thin_of(ctx, &s.thin)?;
-    let fs = ctx
-        .state
-        .fs
-        .thins
-        .get(&s.thin)
-        .map(|f| f.fs)
-        .ok_or_else(|| {
-            StepError::Refused(format!("thin {} has no filesystem the case made", s.thin))
+    let t = target(ctx, &s.on)?;
+    let fs =
+        ctx.state.fs.files_of(&s.on).map(|f| f.fs).ok_or_else(|| {
+            StepError::Refused(format!("{} has no filesystem the case made", s.on))
         })?;
-    if ctx.state.fs.mount_of(&s.thin).is_some() {
-        return Err(StepError::Refused(format!(
-            "thin {} is already mounted",
-            s.thin
-        )));
+    if ctx.state.fs.mount_at(&s.on).is_some() {
+        return Err(StepError::Refused(format!("{} is already mounted", s.on)));
     }
-    let dev = t.node();
+    let dev = t.node.clone();
     super::ctx::needs_block_device(&dev)?;
     let used0 = used(ctx)?;
-    let dir = ctx.state.scratch.join("fs").join(s.thin.as_str());
+    let dir = mount_dir(ctx, &s.on);
     std::fs::create_dir_all(&dir).map_err(|e| StepError::io(format!("{}", dir.display()), e))?;
     let _ = crate::sys::modules::ensure(fs.as_str());
     let mut opts = Vec::new();
@@ -184,31 +172,31 @@ pub fn mount(ctx: &mut StepCtx<'_>, s: &MountSpec) -> Result<ActionOutput, StepE
         return Err(e.into());
     }
     ctx.state.fs.mounts.push(Mount {
-        thin: s.thin.clone(),
+        on: s.on.clone(),
         dir,
     });
     let mut out = ActionOutput::default();
-    resync(ctx, used0, &[t.id], "after mount", &mut out)?;
+    resync(ctx, used0, &t.ids, "after mount", &mut out)?;
     Ok(out)
 }
 
 /// `umount`.
-pub fn umount(ctx: &mut StepCtx<'_>, thin: &Ident) -> Result<ActionOutput, StepError> {
-    let t = thin_of(ctx, thin)?;
-    let dir = mounted(ctx, thin)?;
+pub fn umount(ctx: &mut StepCtx<'_>, on: &FsTarget) -> Result<ActionOutput, StepError> {
+    let t = target(ctx, on)?;
+    let dir = mounted(ctx, on)?;
     let used0 = used(ctx)?;
     command::run("umount", &[&dir.to_string_lossy()])?;
-    ctx.state.fs.mounts.retain(|m| &m.thin != thin);
+    ctx.state.fs.mounts.retain(|m| &m.on != on);
     let _ = std::fs::remove_dir(&dir);
     let mut out = ActionOutput::default();
-    resync(ctx, used0, &[t.id], "after umount", &mut out)?;
+    resync(ctx, used0, &t.ids, "after umount", &mut out)?;
     Ok(out)
 }
 
 /// `file`.
 pub fn file(ctx: &mut StepCtx<'_>, s: &FileSpec) -> Result<ActionOutput, StepError> {
-    let t = thin_of(ctx, &s.thin)?;
-    let dir = mounted(ctx, &s.thin)?;
+    let t = target(ctx, &s.on)?;
+    let dir = mounted(ctx, &s.on)?;
     let used0 = used(ctx)?;
     let len = match s.op {
         FileOp::Write { size } | FileOp::Append { size } => size.0,
@@ -216,23 +204,22 @@ pub fn file(ctx: &mut StepCtx<'_>, s: &FileSpec) -> Result<ActionOutput, StepErr
     };
     let rec = Record {
         step: ctx.step.name.to_string(),
-        thin: s.thin.to_string(),
+        thin: s.on.name().to_string(),
         seq: ctx.state.next_generation(),
         len,
     };
     let files = &mut ctx
         .state
         .fs
-        .thins
-        .get_mut(&s.thin)
-        .ok_or_else(|| format!("thin {} has no file model", s.thin))?
+        .files_mut(&s.on)
+        .ok_or_else(|| format!("{} has no file model", s.on))?
         .files;
     fs_state::apply(&dir, files, &s.path, &s.op, rec, s.fsync).map_err(StepError::Failed)?;
     let mut out = ActionOutput::default();
     resync(
         ctx,
         used0,
-        &[t.id],
+        &t.ids,
         &format!("after {} {}", s.op.name(), s.path),
         &mut out,
     )?;
@@ -242,15 +229,14 @@ pub fn file(ctx: &mut StepCtx<'_>, s: &FileSpec) -> Result<ActionOutput, StepErr
 /// `verify-files`: every file of the thin against the file model, then the scenario's
 /// claims against what was read.
 pub fn verify_files(ctx: &mut StepCtx<'_>, s: &VerifyFilesSpec) -> Result<ActionOutput, StepError> {
-    let t = thin_of(ctx, &s.thin)?;
-    let dir = mounted(ctx, &s.thin)?;
+    let t = target(ctx, &s.on)?;
+    let dir = mounted(ctx, &s.on)?;
     let used0 = used(ctx)?;
     let read = fs_state::read_tree(&dir);
     let model = ctx
         .state
         .fs
-        .thins
-        .get(&s.thin)
+        .files_of(&s.on)
         .map(|f| f.files.clone())
         .unwrap_or_default();
     let mut out = ActionOutput::default();
@@ -270,7 +256,7 @@ pub fn verify_files(ctx: &mut StepCtx<'_>, s: &VerifyFilesSpec) -> Result<Action
             }
         }
         out.checks.push(check(
-            &format!("thin {}: file {p} == the file model", s.thin),
+            &format!("{}: file {p} == the file model", s.on),
             fs_state::shown_model(m),
             observed,
             ctx.step,
@@ -278,7 +264,7 @@ pub fn verify_files(ctx: &mut StepCtx<'_>, s: &VerifyFilesSpec) -> Result<Action
     }
     for (p, stamps) in &s.contents {
         out.checks.push(check(
-            &format!("thin {}: file {p} (the scenario's claim)", s.thin),
+            &format!("{}: file {p} (the scenario's claim)", s.on),
             fs_state::shown(Some(stamps)),
             fs_state::shown_read(read.get(p)),
             ctx.step,
@@ -286,28 +272,31 @@ pub fn verify_files(ctx: &mut StepCtx<'_>, s: &VerifyFilesSpec) -> Result<Action
     }
     for p in &s.absent {
         out.checks.push(check(
-            &format!("thin {}: file {p} (the scenario's claim)", s.thin),
+            &format!("{}: file {p} (the scenario's claim)", s.on),
             "absent".into(),
             fs_state::shown_read(read.get(p)),
             ctx.step,
         ));
     }
     // Reading may update access times: synced and resynced like any filesystem IO.
-    resync(ctx, used0, &[t.id], "after reading", &mut out)?;
+    resync(ctx, used0, &t.ids, "after reading", &mut out)?;
     Ok(out)
 }
 
 /// `fsck`: a read-only check (`e2fsck -fn`, `xfs_repair -n`); a finding fails the step
 /// (`refused`, with the tool's words).
-pub fn fsck(ctx: &mut StepCtx<'_>, thin: &Ident) -> Result<ActionOutput, StepError> {
-    let t = thin_of(ctx, thin)?;
-    if ctx.state.fs.mount_of(thin).is_some() {
-        return Err(StepError::Refused(format!("thin {thin} is mounted")));
+pub fn fsck(ctx: &mut StepCtx<'_>, on: &FsTarget) -> Result<ActionOutput, StepError> {
+    let t = target(ctx, on)?;
+    if ctx.state.fs.mount_at(on).is_some() {
+        return Err(StepError::Refused(format!("{on} is mounted")));
     }
-    let fs = ctx.state.fs.thins.get(thin).map(|f| f.fs).ok_or_else(|| {
-        StepError::Refused(format!("thin {thin} has no filesystem the case made"))
-    })?;
-    let dev = t.node();
+    let fs = ctx
+        .state
+        .fs
+        .files_of(on)
+        .map(|f| f.fs)
+        .ok_or_else(|| StepError::Refused(format!("{on} has no filesystem the case made")))?;
+    let dev = t.node.clone();
     super::ctx::needs_block_device(&dev)?;
     let d = dev.to_string_lossy().into_owned();
     let (prog, args): (&str, Vec<&str>) = match fs {
@@ -318,7 +307,7 @@ pub fn fsck(ctx: &mut StepCtx<'_>, thin: &Ident) -> Result<ActionOutput, StepErr
     let shown = format!("{prog} {}", args[..args.len() - 1].join(" "));
     if let Err(e) = command::run(prog, &args) {
         return Err(StepError::Refused(format!(
-            "{shown} found problems on thin {thin}: {e}"
+            "{shown} found problems on {on}: {e}"
         )));
     }
     let mut out = ActionOutput {
@@ -326,7 +315,7 @@ pub fn fsck(ctx: &mut StepCtx<'_>, thin: &Ident) -> Result<ActionOutput, StepErr
         ..Default::default()
     };
     out.checks.push(check(
-        &format!("thin {thin}: {shown}"),
+        &format!("{on}: {shown}"),
         "clean".into(),
         "clean".into(),
         ctx.step,

@@ -115,7 +115,7 @@ fn run_engine(
 
 /// fio on `dev` with `job`; its job file and JSON are kept in the run's `fio/` directory
 /// (named by case, step and `tag`).
-fn run_fio(
+pub(super) fn run_fio(
     ctx: &mut StepCtx<'_>,
     dev: &Path,
     job: &str,
@@ -195,7 +195,7 @@ fn account_writes(
     Ok((net, first))
 }
 
-fn to_shape(s: &IoShape, size: Bytes) -> Shape {
+pub(super) fn to_shape(s: &IoShape, size: Bytes) -> Shape {
     Shape {
         rw: s.rw,
         io_size: s.io_size,
@@ -219,6 +219,8 @@ pub fn io(ctx: &mut StepCtx<'_>, spec: &IoSpec) -> Result<ActionOutput, StepErro
     match &spec.target {
         IoTarget::Thin(thin) => io_thin(ctx, thin, &spec.engine),
         IoTarget::Device(name) => io_device(ctx, name, &spec.engine),
+        // Dispatched to `io_file.rs` by `actions::run`.
+        IoTarget::File { .. } => Err("io on a file is io_file's".into()),
     }
 }
 
@@ -264,8 +266,9 @@ fn io_thin(
 }
 
 /// `io` on a device of the case (a baseline beside the thins): the pool is not touched
-/// (predicted 0); writes replace the device's stamped content, which no later step can
-/// check then (validation refuses one that would).
+/// (predicted 0) unless the device is over thins, whose accounting is then resynced
+/// from the metadata; writes replace the device's stamped content, which no later step
+/// can check then (validation refuses one that would).
 fn io_device(
     ctx: &mut StepCtx<'_>,
     name: &Ident,
@@ -278,6 +281,7 @@ fn io_device(
             .ok_or_else(|| format!("no device {name}"))?;
         (d.device.dm.devnode(), d.device.size)
     };
+    let used0 = super::device_over::used_if_over(ctx, name);
     let mut out = ActionOutput {
         predicted: Some(0),
         predicted_note: Some(format!("IO to device {name}, not the pool")),
@@ -306,10 +310,11 @@ fn io_device(
         }
     };
     if writes {
-        let step = ctx.step.name.to_string();
-        if let Some(d) = ctx.state.devices.iter_mut().find(|d| &d.name == name) {
-            d.overwritten_by = Some(format!("step {step}"));
-        }
+        let by = format!("step {}", ctx.step.name);
+        ctx.state.device_written(name, &by);
+    }
+    if let Some(used0) = used0 {
+        super::device_over::resync_io(ctx, name, used0, &mut out)?;
     }
     Ok(out)
 }

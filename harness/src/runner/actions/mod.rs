@@ -10,11 +10,14 @@ mod ctx;
 mod deferred;
 mod delete;
 mod device;
+mod device_over;
 mod discard;
 mod dm_table;
 mod fill;
 mod fs;
+mod fs_target;
 mod io;
+mod io_file;
 mod metadata;
 mod power;
 mod reload;
@@ -62,7 +65,10 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::RepairMetadata(r) => metadata::repair(ctx, r),
         Action::Reboot(r) => power::reboot(ctx, r),
         Action::Replay(r) => power::replay(ctx, r),
-        Action::Io(s) => io::io(ctx, s),
+        Action::Io(s) => match &s.target {
+            crate::spec::IoTarget::File { on, path } => io_file::io_file(ctx, on, path, &s.engine),
+            _ => io::io(ctx, s),
+        },
         Action::EngineVsFio(p) => io::engine_vs_fio(ctx, p),
         Action::Wait { step } => background::wait(ctx, step),
         Action::Message(m) => control::message(ctx, m),
@@ -75,10 +81,10 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::Discard(d) => discard::run(ctx, d),
         Action::Mkfs(m) => fs::mkfs(ctx, m),
         Action::Mount(m) => fs::mount(ctx, m),
-        Action::Umount { thin } => fs::umount(ctx, thin),
+        Action::Umount { on } => fs::umount(ctx, on),
         Action::File(f) => fs::file(ctx, f),
         Action::VerifyFiles(v) => fs::verify_files(ctx, v),
-        Action::Fsck { thin } => fs::fsck(ctx, thin),
+        Action::Fsck { on } => fs::fsck(ctx, on),
         // Generated metadata (`thin_restore` with `generate`) starts from no thins.
         Action::MetadataTool(m) => match &m.generate {
             Some(g) => restore_generated::restore(ctx, g, m.damage),

@@ -9,12 +9,18 @@ use thinbench_schema::toml_tree::{table_entries, Field, Node, TableReader};
 const THIN: Key = Key::new(
     "thin",
     Ty::Str,
-    "The thin whose filesystem the step works on (an identifier; required).",
+    "The thin whose filesystem the step works on (an identifier; this or `device`).",
+);
+const DEVICE: Key = Key::new(
+    "device",
+    Ty::Str,
+    "A device of the case (create-device) whose filesystem the step works on, instead of a thin.",
 );
 
 /// `mkfs` keys.
 pub(super) const MKFS_KEYS: &[Key] = &[
     THIN,
+    DEVICE,
     Key::new(
         "fs",
         Ty::Enum(&["xfs", "ext4"]),
@@ -30,6 +36,7 @@ pub(super) const MKFS_KEYS: &[Key] = &[
 /// `mount` keys.
 pub(super) const MOUNT_KEYS: &[Key] = &[
     THIN,
+    DEVICE,
     Key::new(
         "discard",
         Ty::Bool,
@@ -43,11 +50,12 @@ pub(super) const MOUNT_KEYS: &[Key] = &[
 ];
 
 /// `umount` and `fsck` keys.
-pub(super) const THIN_ONLY: &[Key] = &[THIN];
+pub(super) const THIN_ONLY: &[Key] = &[THIN, DEVICE];
 
 /// `file` keys.
 pub(super) const FILE_KEYS: &[Key] = &[
     THIN,
+    DEVICE,
     Key::new(
         "path",
         Ty::Str,
@@ -78,6 +86,7 @@ pub(super) const FILE_KEYS: &[Key] = &[
 /// `verify-files` keys.
 pub(super) const VERIFY_FILES_KEYS: &[Key] = &[
     THIN,
+    DEVICE,
     Key::new(
         "contents",
         Ty::Map(&Ty::Array(&Ty::Str)),

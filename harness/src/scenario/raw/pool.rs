@@ -34,6 +34,8 @@ pub(crate) const POOL_KEYS: KeySet = KeySet {
                 Key::new("stacked_levels", Ty::Int { min: Some(1), max: Some(3) }, "The pool's data device is a thin of a loop-lvm pool built below it, 1 to 3 levels deep (default: none)."),
                 Key::new("lower_discard_passdown", Ty::Bool, "stacked_levels: the lower pools pass discards down (default true)."),
                 Key::new("lower_ignore_discard", Ty::Bool, "stacked_levels: the lower pools ignore discards (default false)."),
+                Key::new("data_stripes", Ty::Int { min: Some(2), max: Some(8) }, "The data device is a dm `striped` target over this many sparse files on loop devices, 2 to 8 (default: one file, no stripes)."),
+                Key::new("data_stripe_size", Ty::Size, "data_stripes: bytes of one file before the next, a power of two, 4KiB to 64MiB (default 256KiB)."),
                 Key::new("expect_error", Ty::Str, "The pool's construction must fail with an error of this kind (an errno name like \"EINVAL\"): `chunk_size` and `metadata_size` then go to the kernel as written, and no step runs on it."),
             ],
         ),
@@ -77,6 +79,8 @@ pub(crate) struct RawPool {
     pub stacked_levels: Field<i64>,
     pub lower_discard_passdown: Field<bool>,
     pub lower_ignore_discard: Field<bool>,
+    pub data_stripes: Field<i64>,
+    pub data_stripe_size: Field<IntOrText>,
     pub device: Field<String>,
     pub device_size: Field<IntOrText>,
     pub thinpool_percent: Field<i64>,
@@ -91,7 +95,7 @@ pub(crate) struct RawPool {
 impl RawPool {
     /// Kind-specific keys that are present: `(key, where)`.
     pub fn kind_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 16] = [
+        let fields: [(&'static str, Option<Span>); 18] = [
             ("expect_error", self.expect_error.key()),
             ("data_size", self.data_size.key()),
             ("metadata_size", self.metadata_size.key()),
@@ -100,6 +104,8 @@ impl RawPool {
             ("stacked_levels", self.stacked_levels.key()),
             ("lower_discard_passdown", self.lower_discard_passdown.key()),
             ("lower_ignore_discard", self.lower_ignore_discard.key()),
+            ("data_stripes", self.data_stripes.key()),
+            ("data_stripe_size", self.data_stripe_size.key()),
             ("device", self.device.key()),
             ("device_size", self.device_size.key()),
             ("thinpool_percent", self.thinpool_percent.key()),
@@ -143,6 +149,8 @@ impl RawPool {
             stacked_levels: r.integer("stacked_levels", "an integer, 1 to 3", d),
             lower_discard_passdown: r.boolean("lower_discard_passdown", d),
             lower_ignore_discard: r.boolean("lower_ignore_discard", d),
+            data_stripes: r.integer("data_stripes", "an integer, 2 to 8", d),
+            data_stripe_size: r.size("data_stripe_size", d),
             device: r.string(
                 "device",
                 "a string: \"auto\", \"loop\" or a path under /dev",

@@ -348,6 +348,11 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                     "Who issues the IO (default \"thinbench\").",
                 ),
                 Key::new(
+                    "path",
+                    Ty::Str,
+                    "engine = \"fio\": a file of the thin's (or device's) mounted filesystem the IO goes to, relative to its root; fio lays it out (`span` bytes) and it is removed after.",
+                ),
+                Key::new(
                     "rw",
                     Ty::Enum(&["randwrite", "write", "randread", "read"]),
                     "The IO pattern (required without a job).",
@@ -426,6 +431,21 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
                     "kind = \"striped\": bytes on one device before the next, a power of two, 4KiB to 64MiB (default 256KiB).",
                 ),
                 Key::new("size", Ty::Size, "The device's size, 1MiB to 16GiB (required)."),
+                Key::new(
+                    "over",
+                    Ty::Array(&Ty::Str),
+                    "Thins of the case the device is made over instead of scratch files: one for \"linear\", one a stripe for \"striped\" (not stamped when made).",
+                ),
+                Key::new(
+                    "over_device",
+                    Ty::Str,
+                    "A device of the case a linear device is made over instead of a scratch file (not stamped when made).",
+                ),
+                Key::new(
+                    "over_pool",
+                    Ty::Bool,
+                    "A linear device over the pool's own device instead of a scratch file: read only (the pool passes its IO to its data device).",
+                ),
             ],
         ),
         ("verify", &[THIN, DEVICE]),
@@ -577,13 +597,19 @@ pub(crate) struct RawStep {
     pub absent: Field<Vec<Spanned<String>>>,
     /// dm-table: the table and how it is loaded.
     pub dm_table: super::RawDmTable,
+    /// create-device: the thins it is made over.
+    pub over: Field<Vec<Spanned<String>>>,
+    /// create-device: the device of the case it is made over.
+    pub over_device: Field<String>,
+    /// create-device: made over the pool's device.
+    pub over_pool: Field<bool>,
     pub expect: Field<RawExpect>,
 }
 
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 77] = [
+        let fields: [(&'static str, Option<Span>); 80] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -661,6 +687,9 @@ impl RawStep {
             ("fsync", self.fsync.key()),
             ("contents", self.contents.key()),
             ("absent", self.absent.key()),
+            ("over", self.over.key()),
+            ("over_device", self.over_device.key()),
+            ("over_pool", self.over_pool.key()),
         ];
         let mut v = present(fields);
         v.extend(self.dm_table.keys());
@@ -837,6 +866,16 @@ impl RawStep {
                 d,
             ),
             dm_table: super::RawDmTable::read(&mut r, d),
+            over: read_array(
+                &mut r,
+                "over",
+                "an array of thin names, like [\"s0\", \"s1\"]",
+                "a thin name string",
+                string_node,
+                d,
+            ),
+            over_device: r.string("over_device", "a string (a device name)", d),
+            over_pool: r.boolean("over_pool", d),
             expect,
         };
         r.finish(d);

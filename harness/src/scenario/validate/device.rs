@@ -42,6 +42,8 @@ impl Checker {
             false,
             &[("linear", false), ("striped", true)],
         );
+        let over = self.device_over(s, striped);
+        let under = self.device_under(s, striped);
         for (key, at) in [
             ("stripes", s.stripes.key()),
             ("stripe_size", s.stripe_size.key()),
@@ -58,7 +60,11 @@ impl Checker {
             None => None,
             Some(false) => Some(CaseDeviceKind::Linear),
             Some(true) => {
-                let stripes = self.int("stripes", &s.stripes, 2, (2, 8), None);
+                let stripes = match over.as_ref().map(Vec::len) {
+                    // Over thins: one stripe a thin (checked in `device_over.rs`).
+                    Some(n) if n > 0 && s.stripes.key().is_none() => Some(n as i64),
+                    _ => self.int("stripes", &s.stripes, 2, (2, 8), None),
+                };
                 let stripe = self.size("stripe_size", &s.stripe_size, 256 * 1024, &STRIPE_SIZE);
                 match (stripes, stripe) {
                     (Some(n), Some(b)) if !b.0.is_power_of_two() => {
@@ -108,14 +114,31 @@ impl Checker {
                 );
             }
         }
-        let action = match (name, kind, size) {
-            (Some(name), Some(kind), Some(size)) => {
-                Some(Action::CreateDevice(CaseDeviceSpec { name, kind, size }))
+        let over_raw = match &s.over {
+            crate::scenario::raw::Field::Given { value, .. } => value.get_ref().clone(),
+            _ => Vec::new(),
+        };
+        let action = match (name, kind, size, over, under) {
+            (Some(name), Some(kind), Some(size), Some(over), Some((over_device, over_pool))) => {
+                Some(Action::CreateDevice(CaseDeviceSpec {
+                    name,
+                    kind,
+                    size,
+                    over,
+                    over_device,
+                    over_pool,
+                }))
             }
             _ => None,
         };
         let effect = match name_raw {
-            Some(device) => Effect::CreateDevice { device, size },
+            Some(device) => Effect::CreateDevice {
+                device,
+                size,
+                over: over_raw,
+                over_device: s.over_device.value().cloned(),
+                over_pool: s.over_pool.value().is_some_and(|v| *v.get_ref()),
+            },
             None => Effect::Nothing,
         };
         (action, effect)

@@ -1,4 +1,5 @@
-//! The filesystem steps: `mkfs`, `mount`, `umount`, `file`, `verify-files`, `fsck`. Their
+//! The filesystem steps: `mkfs`, `mount`, `umount`, `file`, `verify-files`, `fsck`, on a
+//! thin or a device of the case (`device`, `fs_device.rs`). Their
 //! paths are untrusted input (docs/security.md): relative, no `..`, no empty or `.`
 //! component; the runner resolves each inside its mount point (symlinks included).
 
@@ -52,17 +53,6 @@ fn stamp_problem(s: &str) -> Option<&'static str> {
 }
 
 impl Checker {
-    fn fs_thin(
-        &mut self,
-        s: &RawStep,
-        kind: ActionKind,
-    ) -> (
-        Option<thinbench_schema::ids::Ident>,
-        Option<Spanned<String>>,
-    ) {
-        self.thin_name(&s.thin, &s.table, kind, "thin", false)
-    }
-
     fn fs_path(&mut self, v: &Spanned<String>, key: &str) -> Option<String> {
         match path_problem(v.get_ref()) {
             None => Some(v.get_ref().clone()),
@@ -79,10 +69,14 @@ impl Checker {
 
     /// The filesystem steps' keys, and their effect for the walk.
     pub(super) fn fs_step(&mut self, kind: ActionKind, s: &RawStep) -> (Option<Action>, Effect) {
-        let (thin, thin_raw) = self.fs_thin(s, kind);
-        let effect = |op: FsEffect| match &thin_raw {
-            Some(t) => Effect::Fs {
+        let (thin, on_raw) = self.fs_on(s, kind);
+        let effect = |op: FsEffect| match &on_raw {
+            Some((t, false)) => Effect::Fs {
                 thin: t.clone(),
+                op,
+            },
+            Some((d, true)) => Effect::FsDevice {
+                device: d.clone(),
                 op,
             },
             None => Effect::Nothing,
@@ -109,8 +103,8 @@ impl Checker {
                     None => effect(FsEffect::Exists),
                 };
                 let spec = match (thin, fs, profile) {
-                    (Some(thin), Some(fs), Some(profile)) => {
-                        Some(Action::Mkfs(MkfsSpec { thin, fs, profile }))
+                    (Some(on), Some(fs), Some(profile)) => {
+                        Some(Action::Mkfs(MkfsSpec { on, fs, profile }))
                     }
                     _ => None,
                 };
@@ -123,9 +117,9 @@ impl Checker {
                     nouuid_at: s.nouuid.key(),
                 });
                 (
-                    thin.map(|thin| {
+                    thin.map(|on| {
                         Action::Mount(MountSpec {
-                            thin,
+                            on,
                             discard,
                             nouuid,
                         })
@@ -134,19 +128,19 @@ impl Checker {
                 )
             }
             ActionKind::Umount => (
-                thin.map(|thin| Action::Umount { thin }),
+                thin.map(|on| Action::Umount { on }),
                 effect(FsEffect::Umount),
             ),
             ActionKind::Fsck => (
-                thin.map(|thin| Action::Fsck { thin }),
+                thin.map(|on| Action::Fsck { on }),
                 effect(FsEffect::Unmounted),
             ),
             ActionKind::File => {
                 let spec = self.file(s);
                 (
-                    thin.zip(spec).map(|(thin, (path, op, fsync))| {
+                    thin.zip(spec).map(|(on, (path, op, fsync))| {
                         Action::File(FileSpec {
-                            thin,
+                            on,
                             path,
                             op,
                             fsync,
@@ -158,9 +152,9 @@ impl Checker {
             ActionKind::VerifyFiles => {
                 let spec = self.verify_files(s);
                 (
-                    thin.zip(spec).map(|(thin, (contents, absent))| {
+                    thin.zip(spec).map(|(on, (contents, absent))| {
                         Action::VerifyFiles(VerifyFilesSpec {
-                            thin,
+                            on,
                             contents,
                             absent,
                         })

@@ -15,6 +15,9 @@ use thinbench_schema::units::Bytes;
 impl Checker {
     /// An `io` step: on a thin of the pool, or on a device of the case (a baseline).
     pub(super) fn io_step(&mut self, s: &RawStep, kind: ActionKind) -> (Option<Action>, Effect) {
+        if let Some(p) = s.path.value() {
+            return self.io_file(s, kind, p);
+        }
         match (s.thin.value(), s.device.value()) {
             (Some(_), Some(d)) => {
                 self.err_hint(

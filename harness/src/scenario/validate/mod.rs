@@ -19,17 +19,21 @@ mod control;
 mod deferred;
 mod delete;
 mod device;
+mod device_over;
 mod discard;
 mod dm_table;
 mod expect;
 mod fault;
 mod fill;
 mod fs;
+mod fs_device;
 mod ids;
 mod io;
+mod io_file;
 mod lvm;
 mod metadata;
 mod pool;
+mod pool_stripes;
 mod power;
 mod reload;
 mod scenario;
@@ -48,11 +52,15 @@ mod discard_tests;
 #[cfg(test)]
 mod fs_tests;
 #[cfg(test)]
+mod io_file_tests;
+#[cfg(test)]
 mod reload_tests;
 #[cfg(test)]
 mod runnable_tests;
 #[cfg(test)]
 mod schema_tests;
+#[cfg(test)]
+mod stripes_tests;
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]

@@ -98,7 +98,13 @@ impl Checker {
             .and_then(|v| self.choice("kind", v, &kinds));
         if let Some(kind) = kind {
             for (key, span) in p.kind_keys() {
-                if !POOL_KEYS.takes(kind.as_str(), key) {
+                if key.starts_with("data_stripe") && kind == PoolKind::DirectLvm {
+                    self.err_hint(
+                        span,
+                        super::pool_stripes::DIRECT_LVM_WHY,
+                        "use a loop-lvm pool for a striped data device",
+                    );
+                } else if !POOL_KEYS.takes(kind.as_str(), key) {
                     let owners = POOL_KEYS.variants_taking(key).join(" and ");
                     self.err_hint(
                         span,
@@ -433,12 +439,14 @@ impl Checker {
         // A chunk below one sector can't happen, but a data size short of a chunk was
         // reported above; don't build a spec for it.
         let stacked = self.stacked(p);
+        let data_stripes = self.data_stripes(p, data_size);
         let data_size = data_size.filter(|s| chunk.is_none_or(|c| *s >= c.bytes()))?;
         Some(LoopLvmSpec {
             data_size,
             metadata_size: metadata_size?,
             dir: dir?,
             stacked: stacked?,
+            data_stripes: data_stripes?,
         })
     }
 

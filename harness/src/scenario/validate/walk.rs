@@ -5,6 +5,7 @@
 mod control;
 mod device;
 mod fs;
+mod fs_device;
 
 use super::ids::{IdRule, ThinIds};
 use super::Checker;
@@ -109,10 +110,15 @@ pub(super) enum Effect {
     Read {
         thin: Spanned<String>,
     },
-    /// A new device of the case (`create-device`), of `size` when valid.
+    /// A new device of the case (`create-device`), of `size` when valid, over the
+    /// thins `over`, the device `over_device` or the pool's device (`over_pool`); over
+    /// none of them, scratch files.
     CreateDevice {
         device: Spanned<String>,
         size: Option<Bytes>,
+        over: Vec<Spanned<String>>,
+        over_device: Option<Spanned<String>>,
+        over_pool: bool,
     },
     /// IO to a device of the case (`io` with `device`); `writes`: it replaces the
     /// device's stamped content.
@@ -163,6 +169,11 @@ pub(super) enum Effect {
         thin: Spanned<String>,
         op: FsEffect,
     },
+    /// A filesystem step on a device of the case (walked in `walk/fs_device.rs`).
+    FsDevice {
+        device: Spanned<String>,
+        op: FsEffect,
+    },
     /// Unknown or invalid action: nothing to track.
     Nothing,
 }
@@ -175,6 +186,15 @@ pub(super) struct DeviceFacts {
     pub(super) size: Option<Bytes>,
     /// The `io` step whose writes replaced its stamps.
     pub(super) overwritten_by: Option<usize>,
+    /// The thins whose IO its IO is (`over`, or those under `below`).
+    pub(super) over: Vec<String>,
+    /// What it is made over when not scratch files (`thins`, `device x`, `the pool
+    /// device`): it is then not stamped.
+    pub(super) made_over: Option<String>,
+    /// The device of the case it is made over.
+    pub(super) below: Option<String>,
+    /// Over the pool's device (itself or through `below`): read only.
+    pub(super) on_pool: bool,
 }
 
 /// A thin's filesystem as the walk knows it.
@@ -353,6 +373,8 @@ impl Checker {
                     ..Default::default()
                 },
                 fs: HashMap::new(),
+                dev_fs: HashMap::new(),
+                under: HashMap::new(),
                 d: Vec::new(),
             };
             for f in facts.iter().filter(|f| applies(f, pool)) {
@@ -425,6 +447,10 @@ struct PoolWalk<'a> {
     control: ControlState<'a>,
     /// Filesystems on thins: name → its kind and the step that mounted it, if mounted.
     fs: HashMap<&'a str, ThinFs>,
+    /// Filesystems on devices of the case, as `fs`.
+    dev_fs: HashMap<&'a str, ThinFs>,
+    /// Thins a device of the case is made over: thin → the device.
+    under: HashMap<&'a str, &'a str>,
     /// Problems, with the step they belong to.
     d: Vec<(Diagnostic, usize)>,
 }
@@ -470,6 +496,7 @@ impl<'a> PoolWalk<'a> {
                     let refused = f.refusal.kind.is_some() || f.refusal.text;
                     if self.existing(f, t).is_some() && !refused {
                         self.fs_gone(f, t, "deleted");
+                        self.not_under_device(f, t, "deleted");
                         let name = t.get_ref().as_str();
                         self.control.no_device.remove(name);
                         self.live.remove(name);
@@ -494,7 +521,16 @@ impl<'a> PoolWalk<'a> {
                 self.not_in_flight(f, thin);
                 let _ = self.existing(f, thin);
             }
-            Effect::CreateDevice { device, size } => self.create_device(f, device, *size),
+            Effect::CreateDevice {
+                device,
+                size,
+                over,
+                over_device,
+                over_pool,
+            } => {
+                self.create_device(f, device, *size, over);
+                self.device_under(f, device, *size, over_device.as_ref(), *over_pool);
+            }
             Effect::DeviceIo {
                 device,
                 region,
@@ -546,10 +582,12 @@ impl<'a> PoolWalk<'a> {
             Effect::Deactivate { thin } => {
                 if let Some(t) = thin {
                     self.fs_unmounted_for(f, t, "deactivated");
+                    self.not_under_device(f, t, "deactivated");
                 }
                 self.deactivate(f, thin.as_ref())
             }
             Effect::Fs { thin, op } => self.fs(f, thin, op),
+            Effect::FsDevice { device, op } => self.fs_device(f, device, op),
             Effect::NotOn {
                 kind,
                 why,

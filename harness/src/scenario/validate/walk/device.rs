@@ -11,10 +11,12 @@ use thinbench_schema::units::Bytes;
 impl<'a> PoolWalk<'a> {
     pub(super) fn create_device(
         &mut self,
-        f: &Facts,
+        f: &'a Facts,
         device: &'a Spanned<String>,
         size: Option<Bytes>,
+        over: &'a [Spanned<String>],
     ) {
+        self.device_members(f, device, size, over);
         let name = device.get_ref().as_str();
         if let Some(at) = self.devices.get(name).map(|d| d.made_by) {
             let d = Diagnostic::new(
@@ -30,6 +32,10 @@ impl<'a> PoolWalk<'a> {
                     made_by: f.index,
                     size,
                     overwritten_by: None,
+                    over: over.iter().map(|t| t.get_ref().clone()).collect(),
+                    made_over: (!over.is_empty()).then(|| "thins".to_owned()),
+                    below: None,
+                    on_pool: false,
                 },
             );
         }
@@ -52,9 +58,7 @@ impl<'a> PoolWalk<'a> {
             self.check_region(f, &format!("device `{name}`"), size, r);
         }
         if writes {
-            if let Some(d) = self.devices.get_mut(name) {
-                d.overwritten_by.get_or_insert(f.index);
-            }
+            self.device_written(f, device);
         }
     }
 
@@ -68,7 +72,19 @@ impl<'a> PoolWalk<'a> {
             return;
         }
         let name = device.get_ref().as_str();
-        if let Some(by) = self.devices.get(name).and_then(|d| d.overwritten_by) {
+        if let Some(made_over) = self.devices.get(name).and_then(|d| d.made_over.clone()) {
+            let what = if external_origin {
+                "a thin over it could not be checked"
+            } else {
+                "there is nothing to check it against"
+            };
+            let d = Diagnostic::new(
+                device.span(),
+                format!("device `{name}` is made over {made_over} and not stamped: {what}"),
+            )
+            .with_hint("a device over other devices is made without IO (stamping a device over thins would provision them whole); check what is written to it with filesystem steps");
+            self.report(f, d);
+        } else if let Some(by) = self.devices.get(name).and_then(|d| d.overwritten_by) {
             let what = if external_origin {
                 "a thin over it could not be checked"
             } else {
@@ -92,7 +108,7 @@ impl<'a> PoolWalk<'a> {
     }
 
     /// Whether `device` was made before this step; reported when not.
-    fn known_device(&mut self, f: &Facts, device: &Spanned<String>) -> bool {
+    pub(super) fn known_device(&mut self, f: &Facts, device: &Spanned<String>) -> bool {
         let name = device.get_ref().as_str();
         if self.devices.contains_key(name) {
             return true;
