@@ -335,15 +335,39 @@ impl Checker {
             }
             ActionKind::RepairMetadata => (
                 self.repair_metadata(s).map(Action::RepairMetadata),
-                Effect::Nothing,
+                Effect::PoolDown {
+                    at: s.table.clone(),
+                    what: "repair-metadata",
+                    reboot: false,
+                },
             ),
-            ActionKind::Reboot => (self.reboot(s).map(Action::Reboot), self.reboot_effect(s)),
+            ActionKind::Reboot => (
+                self.reboot(s).map(Action::Reboot),
+                Effect::Many(vec![
+                    self.reboot_effect(s),
+                    Effect::PoolDown {
+                        at: s.table.clone(),
+                        what: "a reboot",
+                        reboot: true,
+                    },
+                ]),
+            ),
             ActionKind::Replay => (self.replay(s).map(Action::Replay), Effect::Nothing),
             ActionKind::Reload => {
                 let (spec, effect) = self.reload(s);
                 (spec.map(Action::Reload), effect)
             }
-            ActionKind::Resize => (self.resize(s).map(Action::Resize), Effect::Nothing),
+            ActionKind::Resize => (
+                self.resize(s).map(Action::Resize),
+                match s.online.value() {
+                    Some(v) if !*v.get_ref() => Effect::PoolDown {
+                        at: v.span(),
+                        what: "an offline resize",
+                        reboot: false,
+                    },
+                    _ => Effect::Nothing,
+                },
+            ),
             ActionKind::Io => self.io_step(s, kind),
             ActionKind::EngineVsFio => {
                 let (thin, thin_raw) = self.thin_name(&s.thin, &s.table, kind, "thin", false);

@@ -107,6 +107,11 @@ impl Checker {
             (None, Some(_)) => None,
         };
         if metadata == Some(MetadataSource::Inactive) {
+            effects.push(Effect::PoolDown {
+                at: s.metadata.value().map_or(s.table.clone(), |v| v.span()),
+                what: "a metadata tool on the inactive metadata",
+                reboot: false,
+            });
             if let Some(span) = s.metadata.value().map(|v| v.span()) {
                 effects.push(Effect::NotOn {
                     kind: PoolKind::DirectLvm,

@@ -239,3 +239,32 @@ fn generate_keys_are_checked_where_written() {
     };
     assert!(m.repair && m.damage.is_some());
 }
+
+#[test]
+fn a_reboot_while_a_snapshot_is_held_is_refused_where_written() {
+    let e = one(&two_thins(
+        "[[step]]\nname = \"hold\"\naction = \"message\"\ntext = \"reserve_metadata_snap\"\n\
+         [[step]]\naction = \"reboot\"\n",
+    ));
+    assert!(
+        e.contains("a reboot while step `hold` holds a metadata snapshot"),
+        "{e}"
+    );
+    ok(&two_thins(
+        "[[step]]\nname = \"hold\"\naction = \"message\"\ntext = \"reserve_metadata_snap\"\n\
+         [[step]]\naction = \"message\"\ntext = \"release_metadata_snap\"\n\
+         [[step]]\naction = \"reboot\"\n",
+    ));
+}
+
+#[test]
+fn the_pool_goes_down_only_without_devices_over_it() {
+    let e = one(&two_thins(
+        "[[step]]\naction = \"create-device\"\ndevice = \"l\"\nover = [\"a\"]\nsize = \"16MiB\"\n\
+         [[step]]\naction = \"metadata-tool\"\ntool = \"thin_dump\"\nmetadata = \"inactive\"\n",
+    ));
+    assert!(
+        e.contains("a metadata tool on the inactive metadata takes the pool down, and device `l` is made over thins"),
+        "{e}"
+    );
+}

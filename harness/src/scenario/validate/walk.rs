@@ -134,6 +134,14 @@ pub(super) enum Effect {
     },
     /// A pool message (walked in `walk/control.rs`).
     Message(MessageEffect),
+    /// The pool taken down and brought back (`walk/control.rs`): no case device may hold
+    /// it (a device made over its thins or its device), nor, for a reboot, a held
+    /// metadata snapshot (the reboot's checks reserve their own).
+    PoolDown {
+        at: Span,
+        what: &'static str,
+        reboot: bool,
+    },
     /// Generated metadata restored (`walk/control.rs`): the pool must have no thins, and
     /// these are its thins after, each of `size`.
     Generated {
@@ -577,6 +585,7 @@ impl<'a> PoolWalk<'a> {
             }
             Effect::Message(m) => self.message(f, m),
             Effect::Generated { thins, size, at } => self.generated(f, thins, *size, at),
+            Effect::PoolDown { at, what, reboot } => self.pool_down(f, at, what, *reboot),
             Effect::Suspend { thin, on, at } => self.suspend(f, thin.as_ref(), *on, at),
             Effect::Activate { thin, size, at } => self.activate(f, thin.as_ref(), *size, at),
             Effect::Deactivate { thin } => {

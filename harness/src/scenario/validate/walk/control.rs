@@ -29,6 +29,37 @@ impl<'a> PoolWalk<'a> {
         self.report(f, d);
     }
 
+    /// A step that takes the pool down: refused while a case device is made over its
+    /// thins or its device (it holds them open: the kernel says EBUSY), and a reboot
+    /// while a metadata snapshot is held.
+    pub(super) fn pool_down(&mut self, f: &'a Facts, at: &Span, what: &str, reboot: bool) {
+        if let (true, Some(by)) = (reboot, self.control.held) {
+            let d = Diagnostic::new(
+                at.clone(),
+                format!(
+                    "a reboot while {} holds a metadata snapshot: the reboot's checks reserve their own, and dm-thin holds one at a time (EBUSY)",
+                    self.label(by)
+                ),
+            )
+            .with_hint("release it first (`message`, `text = \"release_metadata_snap\"`)");
+            self.report(f, d);
+        }
+        let mut over: Vec<(&str, String)> = self
+            .devices
+            .iter()
+            .filter_map(|(n, d)| d.made_over.clone().map(|o| (*n, o)))
+            .collect();
+        over.sort();
+        if let Some((name, on)) = over.first() {
+            let d = Diagnostic::new(
+                at.clone(),
+                format!("{what} takes the pool down, and device `{name}` is made over {on}: it holds them open (EBUSY)"),
+            )
+            .with_hint("take the pool down before the device is made, or run the step on a pool without devices over it");
+            self.report(f, d);
+        }
+    }
+
     /// Generated metadata replaces the pool's: no thin may exist then (their writes would
     /// vanish with them), and the generated ones exist after.
     pub(super) fn generated(
