@@ -339,11 +339,16 @@ pub enum Action {
         device: super::control::ControlDevice,
         /// Flush before suspending (false: noflush, lockfs skipped).
         flush: bool,
+        /// A thin's suspend while the pool is suspended: the pool is resumed from another
+        /// thread after this long, and the thin's suspend must have waited for it.
+        pool_resumes_after: Option<std::time::Duration>,
     },
     /// `resume`: resume the pool or a thin.
     Resume {
         /// Which device.
         device: super::control::ControlDevice,
+        /// As `Suspend`'s: a thin's resume that waits for the pool's.
+        pool_resumes_after: Option<std::time::Duration>,
     },
     /// `activate`: a dm device for a thin the pool has and no device shows.
     Activate(super::control::ActivateSpec),

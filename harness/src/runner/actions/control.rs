@@ -2,6 +2,8 @@
 //! suspend and resume, activate and deactivate; and the case's end, which resumes what a
 //! scenario left suspended so the teardown does not wait on it.
 
+use std::time::{Duration, Instant};
+
 use thinbench_model::chunk::PoolModel;
 use thinbench_schema::ids::{Ident, ThinId};
 use thinbench_schema::units::Bytes;
@@ -123,27 +125,105 @@ pub fn suspend(
     ctx: &mut StepCtx<'_>,
     device: &ControlDevice,
     flush: bool,
+    pool_resumes_after: Option<Duration>,
 ) -> Result<ActionOutput, StepError> {
     let name = dm_name(&*ctx.backend, device)?;
-    ctx.backend.suspend_device(&name, flush)?;
+    let mut out = ActionOutput {
+        predicted: Some(0),
+        ..Default::default()
+    };
+    let backend = &*ctx.backend;
+    waits_for_pool(
+        ctx.step,
+        &mut out,
+        backend,
+        pool_resumes_after,
+        "suspend",
+        || backend.suspend_device(&name, flush),
+    )?;
+    if pool_resumes_after.is_some() {
+        let pool = ctx.backend.pool_dm_name().to_owned();
+        ctx.state.control.suspended.retain(|n| *n != pool);
+    }
     if !ctx.state.control.suspended.contains(&name) {
         ctx.state.control.suspended.push(name);
     }
-    Ok(ActionOutput {
-        predicted: Some(0),
-        ..Default::default()
-    })
+    Ok(out)
 }
 
 /// `resume`.
-pub fn resume(ctx: &mut StepCtx<'_>, device: &ControlDevice) -> Result<ActionOutput, StepError> {
+pub fn resume(
+    ctx: &mut StepCtx<'_>,
+    device: &ControlDevice,
+    pool_resumes_after: Option<Duration>,
+) -> Result<ActionOutput, StepError> {
     let name = dm_name(&*ctx.backend, device)?;
-    ctx.backend.resume_device(&name)?;
-    ctx.state.control.suspended.retain(|n| *n != name);
-    Ok(ActionOutput {
+    let mut out = ActionOutput {
         predicted: Some(0),
         ..Default::default()
-    })
+    };
+    let backend = &*ctx.backend;
+    waits_for_pool(
+        ctx.step,
+        &mut out,
+        backend,
+        pool_resumes_after,
+        "resume",
+        || backend.resume_device(&name),
+    )?;
+    if pool_resumes_after.is_some() {
+        let pool = ctx.backend.pool_dm_name().to_owned();
+        ctx.state.control.suspended.retain(|n| *n != pool);
+    }
+    ctx.state.control.suspended.retain(|n| *n != name);
+    Ok(out)
+}
+
+/// Run a thin's `op`; with `after`, the (suspended) pool is resumed from another thread
+/// after that long, and `op` must not have completed before: it waited for the pool's
+/// internal resume of its thins. The check and the wait are the step's.
+fn waits_for_pool(
+    step: &crate::spec::StepSpec,
+    out: &mut ActionOutput,
+    backend: &dyn crate::backend::PoolBackend,
+    after: Option<Duration>,
+    what: &str,
+    op: impl FnOnce() -> Result<(), crate::backend::BackendError>,
+) -> Result<(), StepError> {
+    let Some(after) = after else {
+        return Ok(op()?);
+    };
+    let pool = backend.pool_dm_name().to_owned();
+    let t0 = Instant::now();
+    let (done, resumed) = std::thread::scope(|s| {
+        let resumer = s.spawn(|| {
+            std::thread::sleep(after);
+            let at = t0.elapsed();
+            crate::backend::dm::Dm::open()
+                .and_then(|dm| dm.resume(&pool))
+                .map(|()| at)
+        });
+        let r = op().map(|()| t0.elapsed());
+        (r, resumer.join())
+    });
+    let resumed =
+        resumed.map_err(|_| StepError::Failed("the pool's resumer panicked".into()))??;
+    let done = done?;
+    out.checks.push(crate::runner::case::verdict(
+        &format!("the thin's {what} waited for the pool's resume (from another thread)"),
+        format!("done after the pool's resume at {} ms", resumed.as_millis()),
+        format!("done at {} ms", done.as_millis()),
+        done >= resumed,
+        step,
+    ));
+    out.metrics.push(super::ctx::metric(
+        &format!("control.{what}_waited_ms"),
+        done.as_secs_f64() * 1000.0,
+        "ms",
+        thinbench_schema::record::MetricKind::Timing,
+        thinbench_schema::record::Better::Neither,
+    ));
+    Ok(())
 }
 
 /// `activate`: a device for a thin without one, of the size given or the one it had.

@@ -72,8 +72,15 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::EngineVsFio(p) => io::engine_vs_fio(ctx, p),
         Action::Wait { step } => background::wait(ctx, step),
         Action::Message(m) => control::message(ctx, m),
-        Action::Suspend { device, flush } => control::suspend(ctx, device, *flush),
-        Action::Resume { device } => control::resume(ctx, device),
+        Action::Suspend {
+            device,
+            flush,
+            pool_resumes_after,
+        } => control::suspend(ctx, device, *flush, *pool_resumes_after),
+        Action::Resume {
+            device,
+            pool_resumes_after,
+        } => control::resume(ctx, device, *pool_resumes_after),
         Action::Activate(a) => control::activate(ctx, a),
         Action::Deactivate { thin } => control::deactivate(ctx, thin),
         Action::Reload(r) => reload::reload(ctx, r),

@@ -29,18 +29,25 @@ pub(super) const MESSAGE_KEYS: [Key; 2] = [
     ),
 ];
 
+const POOL_RESUMES_AFTER: Key = Key::new(
+    "pool_resumes_after",
+    Ty::Duration,
+    "A thin's suspend or resume while the pool is suspended: another thread resumes the pool after this long (100ms to 1m), and the thin's operation must have waited for it (dm-thin's internal suspend of the pool's thins).",
+);
+
 /// `suspend` keys.
-pub(super) const SUSPEND_KEYS: [Key; 2] = [
+pub(super) const SUSPEND_KEYS: [Key; 3] = [
     DEVICE,
     Key::new(
         "flush",
         Ty::Bool,
         "Flush before suspending (default true; false: noflush).",
     ),
+    POOL_RESUMES_AFTER,
 ];
 
 /// `resume` keys.
-pub(super) const RESUME_KEYS: [Key; 1] = [DEVICE];
+pub(super) const RESUME_KEYS: [Key; 2] = [DEVICE, POOL_RESUMES_AFTER];
 
 /// `activate` keys.
 pub(super) const ACTIVATE_KEYS: [Key; 3] = [

@@ -561,6 +561,8 @@ pub(crate) struct RawStep {
     pub external_origin: Field<String>,
     pub text: Field<String>,
     pub flush: Field<bool>,
+    /// suspend/resume of a thin: the pool resumed from another thread after this long.
+    pub pool_resumes_after: Field<String>,
     pub read_only: Field<bool>,
     pub no_space: Field<String>,
     pub block_zeroing: Field<bool>,
@@ -609,7 +611,7 @@ pub(crate) struct RawStep {
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 80] = [
+        let fields: [(&'static str, Option<Span>); 81] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -664,6 +666,7 @@ impl RawStep {
             ("external_origin", self.external_origin.key()),
             ("text", self.text.key()),
             ("flush", self.flush.key()),
+            ("pool_resumes_after", self.pool_resumes_after.key()),
             ("read_only", self.read_only.key()),
             ("no_space", self.no_space.key()),
             ("block_zeroing", self.block_zeroing.key()),
@@ -822,6 +825,7 @@ impl RawStep {
             external_origin: r.string("external_origin", "a string (a device name)", d),
             text: r.string("text", "a string: a dm-thin pool message", d),
             flush: r.boolean("flush", d),
+            pool_resumes_after: r.string("pool_resumes_after", "a duration string, like \"2s\"", d),
             read_only: r.boolean("read_only", d),
             no_space: r.string("no_space", "a string: \"queue\" or \"error\"", d),
             block_zeroing: r.boolean("block_zeroing", d),

@@ -9,6 +9,7 @@ use crate::scenario::raw::{Field, RawStep, Span};
 use crate::scenario::suggest;
 use crate::spec::{Action, ActivateSpec, ControlDevice, MessageSpec, PoolMessage};
 use serde_spanned::Spanned;
+use std::time::Duration;
 use thinbench_schema::ids::ThinId;
 
 /// dm-thin's pool messages and the arguments each takes.
@@ -231,9 +232,29 @@ impl Checker {
             Field::Invalid { .. } => None,
             f => Some(f.value().is_none_or(|v| *v.get_ref())),
         };
-        let action = match (device, flush) {
-            (Some(device), Some(flush)) if on => Some(Action::Suspend { device, flush }),
-            (Some(device), Some(_)) => Some(Action::Resume { device }),
+        let after = self.duration(
+            "pool_resumes_after",
+            &s.pool_resumes_after,
+            (Duration::from_millis(100), Duration::from_secs(60)),
+        );
+        let concurrent = after.flatten().is_some();
+        if let (true, None, Some(v)) = (concurrent, &thin_raw, s.pool_resumes_after.value()) {
+            self.err_hint(
+                v.span(),
+                "`pool_resumes_after` is for a thin's suspend or resume",
+                "give `device = \"THIN\"`: it is the thin's operation that waits for the pool's resume",
+            );
+        }
+        let action = match (device, flush, after) {
+            (Some(device), Some(flush), Some(pool_resumes_after)) if on => Some(Action::Suspend {
+                device,
+                flush,
+                pool_resumes_after,
+            }),
+            (Some(device), Some(_), Some(pool_resumes_after)) => Some(Action::Resume {
+                device,
+                pool_resumes_after,
+            }),
             _ => None,
         };
         let at = s.device.value().map_or(s.table.clone(), |v| v.span());
@@ -243,6 +264,7 @@ impl Checker {
                 thin: thin_raw,
                 on,
                 at,
+                pool_resumes: concurrent,
             },
         )
     }

@@ -302,14 +302,16 @@ fn a_suspended_pool_takes_control_steps_only() {
         p.steps[1].action,
         Action::Suspend {
             device: ControlDevice::Thin(thinbench_schema::ids::Ident::new("a").unwrap()),
-            flush: false
+            flush: false,
+            pool_resumes_after: None,
         }
     );
     assert_eq!(
         p.steps[2].action,
         Action::Suspend {
             device: ControlDevice::Pool,
-            flush: true
+            flush: true,
+            pool_resumes_after: None,
         }
     );
     // IO to a suspended thin waits too.
@@ -392,4 +394,32 @@ fn a_pool_expected_to_be_refused_takes_what_dm_thin_refuses_and_runs_no_steps() 
         e.contains("`expect_error` is a key of loop-lvm pools"),
         "{e}"
     );
+}
+
+#[test]
+fn a_thins_suspend_may_wait_for_a_pool_resumed_meanwhile() {
+    let thin = "[[step]]\naction = \"create-thin\"\nthin = \"a\"\nsize = \"16MiB\"\n";
+    let p = ok(&loop_pool(&format!(
+        "{thin}[[step]]\naction = \"suspend\"\n\
+         [[step]]\naction = \"suspend\"\ndevice = \"a\"\npool_resumes_after = \"2s\"\n\
+         [[step]]\naction = \"resume\"\ndevice = \"a\"\n\
+         [[step]]\naction = \"small-write\"\nthin = \"a\"\nbytes = \"1MiB\"\n"
+    )));
+    assert!(matches!(
+        p.steps[2].action,
+        Action::Suspend {
+            pool_resumes_after: Some(d),
+            ..
+        } if d == std::time::Duration::from_secs(2)
+    ));
+    // Without a suspended pool there is nothing to wait for.
+    let e = one(&loop_pool(&format!(
+        "{thin}[[step]]\naction = \"suspend\"\ndevice = \"a\"\npool_resumes_after = \"2s\"\n"
+    )));
+    assert!(e.contains("the pool is not suspended"), "{e}");
+    // It is a thin's wait, not the pool's.
+    let e = one(&loop_pool(&format!(
+        "{thin}[[step]]\naction = \"suspend\"\npool_resumes_after = \"2s\"\n"
+    )));
+    assert!(e.contains("is for a thin's suspend or resume"), "{e}");
 }

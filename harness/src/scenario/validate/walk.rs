@@ -149,11 +149,13 @@ pub(super) enum Effect {
         size: Option<Bytes>,
         at: Span,
     },
-    /// `suspend` (`on`) or `resume` of the pool (`thin: None`) or a thin.
+    /// `suspend` (`on`) or `resume` of the pool (`thin: None`) or a thin;
+    /// `pool_resumes`: the pool is resumed from another thread meanwhile.
     Suspend {
         thin: Option<Spanned<String>>,
         on: bool,
         at: Span,
+        pool_resumes: bool,
     },
     /// `activate`: a device for a thin without one, of `size` (`None`: its last size).
     Activate {
@@ -586,7 +588,12 @@ impl<'a> PoolWalk<'a> {
             Effect::Message(m) => self.message(f, m),
             Effect::Generated { thins, size, at } => self.generated(f, thins, *size, at),
             Effect::PoolDown { at, what, reboot } => self.pool_down(f, at, what, *reboot),
-            Effect::Suspend { thin, on, at } => self.suspend(f, thin.as_ref(), *on, at),
+            Effect::Suspend {
+                thin,
+                on,
+                at,
+                pool_resumes,
+            } => self.suspend(f, thin.as_ref(), *on, at, *pool_resumes),
             Effect::Activate { thin, size, at } => self.activate(f, thin.as_ref(), *size, at),
             Effect::Deactivate { thin } => {
                 if let Some(t) = thin {

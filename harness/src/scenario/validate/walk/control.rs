@@ -298,6 +298,7 @@ impl<'a> PoolWalk<'a> {
         thin: Option<&'a Spanned<String>>,
         on: bool,
         at: &Span,
+        pool_resumes: bool,
     ) {
         let Some(t) = thin else {
             self.control.pool_suspended = on.then_some(f.index);
@@ -322,7 +323,22 @@ impl<'a> PoolWalk<'a> {
         }
         let was = self.control.thins_suspended.contains_key(name);
         // A thin's suspend (and the resume of a suspended thin) waits for the pool's
-        // internal resume: with the pool suspended it would wait forever.
+        // internal resume: with the pool suspended it would wait forever, unless the step
+        // resumes the pool meanwhile (`pool_resumes_after`), which must then be suspended.
+        if pool_resumes {
+            match self.control.pool_suspended {
+                Some(_) => self.control.pool_suspended = None,
+                None => {
+                    let d = Diagnostic::new(
+                        at.clone(),
+                        "`pool_resumes_after`, and the pool is not suspended: there is nothing for the thin to wait for",
+                    )
+                    .with_hint("suspend the pool in an earlier step");
+                    self.report(f, d);
+                    return;
+                }
+            }
+        }
         if let (Some(by), true) = (self.control.pool_suspended, on || was) {
             let d = Diagnostic::new(
                 at.clone(),
