@@ -154,6 +154,15 @@ impl Dm {
         }
     }
 
+    /// Whether a table waits in the device's inactive slot (`None`: no such device).
+    pub fn inactive_present(&self, name: &str) -> Result<Option<bool>, BackendError> {
+        let dn = DmName::new(name).map_err(|e| err("info", name, e))?;
+        match self.dm.device_info(&DevId::Name(dn)) {
+            Ok(i) => Ok(Some(i.flags().contains(DmFlags::DM_INACTIVE_PRESENT))),
+            Err(_) => Ok(None),
+        }
+    }
+
     /// Suspend (`flush` false = noflush, as a power cut wants).
     pub fn suspend(&self, name: &str, flush: bool) -> Result<(), BackendError> {
         let dn = DmName::new(name).map_err(|e| err("suspend", name, e))?;

@@ -77,6 +77,9 @@ pub enum TableDevice {
     Case(Ident),
     /// A new device of this name, made from the table and removed when the step ends.
     Probe(Ident),
+    /// A thin: its own live table loaded again (`lines` empty), resumed or left in its
+    /// inactive slot for a later `resume` of the thin to swap in.
+    Thin(Ident),
 }
 
 /// `dm-table` settings.

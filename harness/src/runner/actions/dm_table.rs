@@ -80,6 +80,48 @@ fn pool_data_blocks(dm: &Dm, name: &str) -> Result<u64, StepError> {
         .ok_or_else(|| format!("{name}'s status `{}` has no data blocks", line.3).into())
 }
 
+/// A thin's own live table loaded again: resumed, or left in the inactive slot for a
+/// later `resume` of the thin (which then swaps it in).
+fn thin_again(
+    ctx: &mut StepCtx<'_>,
+    dm: &Dm,
+    n: &thinbench_schema::ids::Ident,
+    resume: bool,
+) -> Result<ActionOutput, StepError> {
+    let name = ctx
+        .backend
+        .thin(n)
+        .ok_or_else(|| format!("no thin {n} with a device"))?
+        .dm
+        .name
+        .clone();
+    let live = dm.table(&name)?;
+    dm.load(&name, &live)?;
+    if resume {
+        dm.resume(&name)?;
+    }
+    let mut out = ActionOutput {
+        predicted: Some(0),
+        ..Default::default()
+    };
+    let waiting = dm.inactive_present(&name)?.unwrap_or(false);
+    out.checks.push(check(
+        &format!("thin {n}'s own table loaded: a table in its inactive slot"),
+        (!resume).to_string(),
+        waiting.to_string(),
+        ctx.step,
+    ));
+    if resume {
+        out.checks.push(check(
+            "the thin's live table after the resume",
+            text(&live),
+            text(&dm.table(&name)?),
+            ctx.step,
+        ));
+    }
+    Ok(out)
+}
+
 /// A table as dmsetup prints it.
 fn text(t: &[TableLine]) -> String {
     t.iter()
@@ -119,6 +161,8 @@ pub fn run(ctx: &mut StepCtx<'_>, t: &DmTableSpec) -> Result<ActionOutput, StepE
             data_blocks = blocks.transpose()?;
             live
         }
+        // Its own table again: nothing rendered, nothing wiped.
+        TableDevice::Thin(n) => return thin_again(ctx, &dm, n, t.resume),
         TableDevice::Pool | TableDevice::Case(_) => {
             let name = match &t.device {
                 TableDevice::Case(n) => ctx

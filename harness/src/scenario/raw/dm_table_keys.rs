@@ -13,6 +13,11 @@ pub(super) const DM_TABLE_KEYS: &[Key] = &[
         "Where the table goes (required): \"pool\" (only with `expect.error`), a device of the case (a `create-device` step's), or with `create = true` a new name for a device made from the table and removed when the step ends.",
     ),
     Key::new(
+        "thin",
+        Ty::Str,
+        "Instead of `device` and `lines`: a thin whose own live table is loaded again, into its inactive slot (`resume = false`: left there for a later `resume` of the thin to swap in) or resumed.",
+    ),
+    Key::new(
         "lines",
         Ty::Array(&Ty::Str),
         "The table, a line each: \"<start> <length> <target> <args>\" with targets linear, striped, thin-pool, thin, zero and error; devices only as {device:NAME}, {pool}, {pool-metadata} or {pool-data}, lengths also as {sectors:…} of one (required).",

@@ -199,6 +199,36 @@ impl Checker {
             );
         }
         let mut effects = Vec::new();
+        if let Some(thin) = s.thin.value() {
+            // A thin's own table, again: a hand-written one would leave a thin thinbench
+            // no longer knows.
+            for (key, at) in [
+                ("device", s.device.key()),
+                ("lines", t.lines.key()),
+                ("create", t.create.key()),
+                ("wipe", t.wipe.key()),
+                ("data_blocks", t.data_blocks.key()),
+            ] {
+                if let Some(at) = at {
+                    self.err_hint(
+                        at,
+                        format!("`{key}` with `thin`"),
+                        "with `thin` the step loads that thin's own live table again; a table of your own goes to `device`",
+                    );
+                }
+            }
+            let id = self.ident(thin, "thin name");
+            let action = id.map(|id| {
+                Action::DmTable(DmTableSpec {
+                    device: TableDevice::Thin(id),
+                    lines: Vec::new(),
+                    wipe: Vec::new(),
+                    resume,
+                    data_blocks: None,
+                })
+            });
+            return (action, Effect::Read { thin: thin.clone() });
+        }
         let dev_raw = self.required(
             &s.device,
             &s.table,

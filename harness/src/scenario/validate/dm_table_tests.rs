@@ -91,3 +91,21 @@ fn named_devices_must_exist_and_a_loaded_one_loses_its_stamps() {
     ));
     assert!(e.contains("nothing to check it against"), "{e}");
 }
+
+#[test]
+fn a_thins_own_table_is_loaded_again_and_nothing_else_goes_with_it() {
+    let thin = "[[step]]\naction = \"create-thin\"\nthin = \"a\"\nsize = \"16MiB\"\n\
+                [[step]]\nname = \"again\"\naction = \"dm-table\"\n";
+    let s = ok(&with(&format!("device = \"x\"\ncreate = true\nlines = [\"0 8 zero\"]\n{thin}thin = \"a\"\nresume = false\n")));
+    let Action::DmTable(t) = &s.steps[4].action else {
+        panic!("{:?}", s.steps[4].action)
+    };
+    assert_eq!(t.device, TableDevice::Thin(Ident::new("a").unwrap()));
+    assert!(t.lines.is_empty() && !t.resume);
+    let e = one(&with(&format!(
+        "device = \"x\"\ncreate = true\nlines = [\"0 8 zero\"]\n{thin}thin = \"a\"\nlines = [\"0 8 zero\"]\n"
+    )));
+    assert!(e.contains("`lines` with `thin`"), "{e}");
+    let e = one(&with("thin = \"nope\"\n"));
+    assert!(e.contains("nope"), "{e}");
+}
