@@ -15,7 +15,9 @@ mod tool;
 pub use control::{ActivateSpec, ControlDevice, MessageSpec, PoolMessage, PoolRefusal};
 pub use discard::DiscardSpec;
 pub use fault::*;
-pub use fs::{FileOp, FileSpec, MkfsProfile, MkfsSpec, MountSpec, VerifyFilesSpec};
+pub use fs::{
+    FileLayout, FileOp, FileOrder, FileSpec, MkfsProfile, MkfsSpec, MountSpec, VerifyFilesSpec,
+};
 pub use kernel::KernelRequest;
 pub use matrix::{matrix, select, select_across, MatrixEntry, Shard};
 pub use model::*;

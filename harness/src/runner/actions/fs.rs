@@ -18,6 +18,7 @@ use thinbench_schema::ids::{Ident, ThinId};
 use super::ctx::{ActionOutput, StepCtx};
 use crate::runner::case::check;
 use crate::runner::error::StepError;
+use crate::runner::fs_layout;
 use crate::runner::fs_state::{self, Mount, Record, ThinFiles};
 use crate::spec::{FileOp, FileSpec, FsKind, MkfsProfile, MkfsSpec, MountSpec, VerifyFilesSpec};
 use crate::sys::command;
@@ -61,7 +62,8 @@ pub(super) fn syncfs(dir: &Path) -> Result<(), StepError> {
     Ok(())
 }
 
-/// The ids of the mounted thins, and of `also`: the thins a filesystem may have written.
+/// The ids of the mounted thins, of the thins background steps write (the model learns
+/// those writes at their waits), and of `also`: the thins the model cannot predict.
 fn fs_ids(ctx: &StepCtx<'_>, also: &[ThinId]) -> Vec<ThinId> {
     let mut ids: Vec<ThinId> = ctx
         .state
@@ -70,6 +72,7 @@ fn fs_ids(ctx: &StepCtx<'_>, also: &[ThinId]) -> Vec<ThinId> {
         .iter()
         .filter_map(|m| ctx.backend.thin(&m.thin).map(|t| t.id))
         .collect();
+    ids.extend(ctx.state.background.values().map(|j| j.thin_id));
     ids.extend_from_slice(also);
     ids
 }
@@ -214,20 +217,41 @@ pub fn file(ctx: &mut StepCtx<'_>, s: &FileSpec) -> Result<ActionOutput, StepErr
         FileOp::Write { size } | FileOp::Append { size } => size.0,
         _ => 0,
     };
-    let rec = Record {
-        step: ctx.step.name.to_string(),
-        thin: s.thin.to_string(),
-        seq: ctx.state.next_generation(),
-        len,
-    };
-    let files = &mut ctx
-        .state
-        .fs
-        .thins
-        .get_mut(&s.thin)
-        .ok_or_else(|| format!("thin {} has no file model", s.thin))?
-        .files;
-    fs_state::apply(&dir, files, &s.path, &s.op, rec, s.fsync).map_err(StepError::Failed)?;
+    if let (FileOp::Write { size }, Some(layout)) = (&s.op, s.layout) {
+        // Many records, in order or not; the file model learns them once all are written.
+        let state = &mut *ctx.state;
+        let plan = fs_layout::Plan::new(
+            ctx.step.name.as_str(),
+            s.thin.as_str(),
+            &s.path,
+            size.0,
+            Some(layout),
+            &mut || state.next_generation(),
+        );
+        fs_layout::write_now(&dir, &plan, s.fsync).map_err(StepError::Failed)?;
+        ctx.state
+            .fs
+            .thins
+            .get_mut(&s.thin)
+            .ok_or_else(|| format!("thin {} has no file model", s.thin))?
+            .files
+            .insert(plan.path, plan.records);
+    } else {
+        let rec = Record {
+            step: ctx.step.name.to_string(),
+            thin: s.thin.to_string(),
+            seq: ctx.state.next_generation(),
+            len,
+        };
+        let files = &mut ctx
+            .state
+            .fs
+            .thins
+            .get_mut(&s.thin)
+            .ok_or_else(|| format!("thin {} has no file model", s.thin))?
+            .files;
+        fs_state::apply(&dir, files, &s.path, &s.op, rec, s.fsync).map_err(StepError::Failed)?;
+    }
     let mut out = ActionOutput::default();
     resync(
         ctx,

@@ -13,6 +13,7 @@ mod device;
 mod discard;
 mod fill;
 mod fs;
+mod fs_background;
 mod io;
 mod metadata;
 mod power;
@@ -74,6 +75,7 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::Mkfs(m) => fs::mkfs(ctx, m),
         Action::Mount(m) => fs::mount(ctx, m),
         Action::Umount { thin } => fs::umount(ctx, thin),
+        Action::File(f) if f.background => fs_background::start(ctx, f),
         Action::File(f) => fs::file(ctx, f),
         Action::VerifyFiles(v) => fs::verify_files(ctx, v),
         Action::Fsck { thin } => fs::fsck(ctx, thin),

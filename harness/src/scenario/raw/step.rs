@@ -147,6 +147,11 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
             Ty::Table(&EXPECT_KEYS),
             "What the step expects to find after it ran.",
         ),
+        Key::new(
+            "await_mode",
+            Ty::Enum(&["rw", "ro", "out_of_data_space", "Fail", "Error"]),
+            "Start the step once the pool reports this mode (polled, at most 5 minutes): a background step's IO gets it there.",
+        ),
     ],
     variants: &[
         (
@@ -527,6 +532,7 @@ pub(crate) struct RawStep {
     pub damage_at: Field<IntOrText>,
     pub damage_bytes: Field<IntOrText>,
     pub background: Field<bool>,
+    pub await_mode: Field<String>,
     pub step: Field<String>,
     pub device: Field<String>,
     pub kind: Field<String>,
@@ -573,7 +579,7 @@ pub(crate) struct RawStep {
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 75] = [
+        let fields: [(&'static str, Option<Span>); 76] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -620,6 +626,7 @@ impl RawStep {
             ("damage_at", self.damage_at.key()),
             ("damage_bytes", self.damage_bytes.key()),
             ("background", self.background.key()),
+            ("await_mode", self.await_mode.key()),
             ("step", self.step.key()),
             ("device", self.device.key()),
             ("kind", self.kind.key()),
@@ -760,6 +767,7 @@ impl RawStep {
             damage_at: r.size("damage_at", d),
             damage_bytes: r.size("damage_bytes", d),
             background: r.boolean("background", d),
+            await_mode: r.string("await_mode", "a string (a pool mode)", d),
             step: r.string("step", "a string (the name of a background step)", d),
             device: r.string(
                 "device",

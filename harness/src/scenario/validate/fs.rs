@@ -143,17 +143,27 @@ impl Checker {
             ),
             ActionKind::File => {
                 let spec = self.file(s);
-                (
-                    thin.zip(spec).map(|(thin, (path, op, fsync))| {
+                let extras = self.file_extras(s, spec.as_ref().map(|x| &x.1));
+                let e = match (&extras, &thin_raw) {
+                    (Some((_, true)), Some(t)) => Effect::BackgroundFile {
+                        thin: t.clone(),
+                        path: spec.as_ref().map(|x| x.0.clone()),
+                    },
+                    _ => effect(FsEffect::Mounted),
+                };
+                let spec = thin.zip(spec).zip(extras).map(
+                    |((thin, (path, op, fsync)), (layout, background))| {
                         Action::File(FileSpec {
                             thin,
                             path,
                             op,
                             fsync,
+                            layout,
+                            background,
                         })
-                    }),
-                    effect(FsEffect::Mounted),
-                )
+                    },
+                );
+                (spec, e)
             }
             ActionKind::VerifyFiles => {
                 let spec = self.verify_files(s);

@@ -24,6 +24,7 @@ mod expect;
 mod fault;
 mod fill;
 mod fs;
+mod fs_layout;
 mod ids;
 mod io;
 mod lvm;
@@ -44,6 +45,8 @@ mod backing_tests;
 mod control_tests;
 #[cfg(test)]
 mod discard_tests;
+#[cfg(test)]
+mod fs_background_tests;
 #[cfg(test)]
 mod fs_tests;
 #[cfg(test)]

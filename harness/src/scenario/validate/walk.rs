@@ -2,6 +2,7 @@
 //! unique, the pool has the id each new thin gets (`ids`), writes stay inside their thin.
 //! `Facts` is what it needs of each step.
 
+mod background;
 mod control;
 mod device;
 mod fs;
@@ -155,6 +156,17 @@ pub(super) enum Effect {
     Fs {
         thin: Spanned<String>,
         op: FsEffect,
+    },
+    /// A background `file` write of `path` on a mounted thin: background writes of other
+    /// files of the same filesystem may run beside it (`walk/background.rs`).
+    BackgroundFile {
+        thin: Spanned<String>,
+        path: Option<String>,
+    },
+    /// `await_mode` given at `at`: a background step must be in flight to change the
+    /// pool's mode.
+    AwaitMode {
+        at: Span,
     },
     /// Unknown or invalid action: nothing to track.
     Nothing,
@@ -337,6 +349,7 @@ impl Checker {
                 explicit_ids: HashMap::new(),
                 ids: ThinIds::new(kind.map_or(IdRule::LowestFree, IdRule::of)),
                 in_flight: HashMap::new(),
+                files_in_flight: HashMap::new(),
                 waited: HashMap::new(),
                 written: std::collections::HashSet::new(),
                 devices: HashMap::new(),
@@ -405,6 +418,8 @@ struct PoolWalk<'a> {
     ids: ThinIds<'a>,
     /// Background steps not yet waited for: step name → (its thin, its step).
     in_flight: HashMap<&'a str, (&'a Spanned<String>, usize)>,
+    /// Background `file` writes not yet waited for: step name → (thin, path).
+    files_in_flight: HashMap<&'a str, (&'a str, &'a str)>,
     /// Background steps waited for: step name → the wait's step.
     waited: HashMap<&'a str, usize>,
     /// Thins some step wrote.
@@ -475,6 +490,7 @@ impl<'a> PoolWalk<'a> {
                 if let Some(t) = thin {
                     self.not_in_flight(f, t);
                 }
+                self.chunks_touched_beside_background(f);
                 self.write(f, thin.as_ref(), region.as_ref());
             }
             Effect::Background { thin } => {
@@ -482,7 +498,12 @@ impl<'a> PoolWalk<'a> {
                     self.in_flight.insert(name, (thin, f.index));
                 }
             }
-            Effect::Wait { step } => self.wait(f, step),
+            Effect::Wait { step } => {
+                self.files_in_flight.remove(step.get_ref().as_str());
+                self.wait(f, step)
+            }
+            Effect::BackgroundFile { thin, path } => self.background_file(f, thin, path.as_deref()),
+            Effect::AwaitMode { at } => self.await_mode(f, at),
             Effect::Read { thin } => {
                 self.not_in_flight(f, thin);
                 let _ = self.existing(f, thin);
@@ -541,7 +562,10 @@ impl<'a> PoolWalk<'a> {
                 }
                 self.deactivate(f, thin.as_ref())
             }
-            Effect::Fs { thin, op } => self.fs(f, thin, op),
+            Effect::Fs { thin, op } => {
+                self.not_in_flight(f, thin);
+                self.fs(f, thin, op)
+            }
             Effect::NotOn {
                 kind,
                 why,
