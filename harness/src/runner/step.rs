@@ -146,7 +146,7 @@ pub fn run_step(
             }
             r.workload = out.workload;
             r.phases = out.phases;
-            r.metrics = out.metrics;
+            r.metrics.extend(out.metrics);
             if let Some((ms, io)) = crosscheck {
                 r.metrics.push(actions::metric(
                     "oracle.thin_ls_ms",

@@ -52,6 +52,24 @@ errors = 0
         assert_eq!(x.status, Status::Skipped, "{x:#?}");
         assert!(x.observed.contains("background step `bg`"), "{x:#?}");
     }
+    // Beside the writer each step says how many background steps still ran (0 or 1: the
+    // fake writes fast); after the wait there is none in flight, so no such figure.
+    let running = |step: &str| {
+        r.step(step)
+            .metrics
+            .iter()
+            .find(|m| m.name == "background.running")
+            .map(|m| m.value)
+    };
+    assert!(running("meanwhile").is_some_and(|v| v == 0.0 || v == 1.0));
+    assert_eq!(running("end"), None);
+    let at_wait = r
+        .step("end")
+        .metrics
+        .iter()
+        .find(|m| m.name == "background.running_at_wait")
+        .map(|m| m.value);
+    assert!(at_wait.is_some_and(|v| v == 0.0 || v == 1.0), "{at_wait:?}");
     // The wait's prediction is the whole workload's: 8MiB of 64KiB chunks, less what the
     // pool had already allocated for it as the wait began.
     let end = r.step("end");
