@@ -14,6 +14,7 @@ mod crosscheck;
 mod discard_checks;
 pub mod error;
 pub(crate) mod faults;
+mod fragmentation;
 mod fs_layout;
 mod fs_state;
 mod iostat;
