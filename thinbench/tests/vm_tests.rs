@@ -20,6 +20,8 @@ mod faults;
 mod fs;
 #[path = "vm_tests/gate.rs"]
 mod gate;
+#[path = "vm_tests/parallel_fs.rs"]
+mod parallel_fs;
 #[path = "vm_tests/peer.rs"]
 mod peer;
 #[path = "vm_tests/robustness.rs"]
@@ -316,6 +318,8 @@ fn every_shipped_scenario_has_a_vm_test() {
         "engine-vs-fio",
         // fs::vm_fs_demo_and_wrong_file
         "thin-snapshot-demo",
+        // parallel_fs::vm_parallel_fs_io_shared_and_unshared_thins
+        "parallel-fs-io",
     ];
     for e in std::fs::read_dir(repo().join("scenarios")).unwrap() {
         let p = e.unwrap().path();

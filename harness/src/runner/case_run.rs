@@ -334,6 +334,8 @@ impl CaseRun<'_> {
                 )
             });
         }
+        // Then every mount of the case, last first, before the thins go.
+        result.teardown_errors.extend(self.state.fs.unmount_all());
         result.pool.final_usage = backend.status().ok();
         // Faults end before teardown, so the final thin_check reads the device as it is.
         if let (Some(f), Some(dm)) = (&self.state.faults, fault_dm) {

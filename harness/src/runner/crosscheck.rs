@@ -229,6 +229,7 @@ mod tests {
                 thin: Ident::new("t").unwrap(),
             },
             expect: vec![],
+            await_mode: None,
         }
     }
 

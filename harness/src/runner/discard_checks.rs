@@ -199,6 +199,7 @@ mod tests {
                 hold: std::time::Duration::ZERO,
             },
             expect: Vec::new(),
+            await_mode: None,
         };
         let r = metadata_written(true, &with_writes(10), &with_writes(15), &step);
         assert_eq!(

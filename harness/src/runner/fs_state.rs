@@ -400,12 +400,20 @@ pub fn read_tree(root: &Path) -> BTreeMap<String, FileRead> {
     out
 }
 
-/// How a file's contents are shown: its stamps, ` + ` between them, or `absent`.
+/// How a file's contents are shown: its stamps, ` + ` between them, or `absent`; a run
+/// of one stamp as `stamp ×n` (a layout's thousands of records stay one line).
 pub fn shown(stamps: Option<&[String]>) -> String {
     match stamps {
         None => "absent".into(),
         Some([]) => "empty".into(),
-        Some(s) => s.join(" + "),
+        Some(s) => s
+            .chunk_by(|a, b| a == b)
+            .map(|run| match run.len() {
+                1 => run[0].clone(),
+                n => format!("{} ×{n}", run[0]),
+            })
+            .collect::<Vec<_>>()
+            .join(" + "),
     }
 }
 

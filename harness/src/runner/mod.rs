@@ -4,6 +4,7 @@
 //! (`thinbench_model::chunk`), then reverse-order teardown.
 
 mod actions;
+mod await_mode;
 mod background;
 mod case;
 mod case_run;
@@ -13,6 +14,8 @@ mod crosscheck;
 mod discard_checks;
 pub mod error;
 pub(crate) mod faults;
+mod fragmentation;
+mod fs_layout;
 mod fs_state;
 mod generated_metadata;
 mod iostat;

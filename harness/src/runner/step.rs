@@ -47,6 +47,8 @@ pub fn run_step(
     };
     let pname = pool.name.as_str();
     let kernel_from = state.kernel_lines.len();
+    // `await_mode`: the step begins (its "before") once the pool is in that mode.
+    let awaited = super::await_mode::until(step, &*backend, state);
     r.pool_before = backend.status().ok();
     if let Some(u) = &r.pool_before {
         sample(rec, pname, Some(step.index), "step-start", u);
@@ -60,6 +62,8 @@ pub fn run_step(
     let lower_before = backend.lower_status().unwrap_or_default();
     let outcome = if state.model.is_none() {
         Err(StepError::from("pool status unreadable at the first step"))
+    } else if let Err(e) = awaited {
+        Err(e)
     } else {
         let mut ctx = StepCtx {
             step,
@@ -182,7 +186,7 @@ pub fn run_step(
             }
             r.workload = out.workload;
             r.phases = out.phases;
-            r.metrics = out.metrics;
+            r.metrics.extend(out.metrics);
             if let Some((ms, io)) = crosscheck {
                 r.metrics.push(actions::metric(
                     "oracle.thin_ls_ms",
@@ -327,6 +331,20 @@ fn oracle(
     // A background workload writes meanwhile: what the pool allocated over this step is
     // not this step's alone, and the model learns those writes at the wait.
     if let Some(bg) = state.in_flight() {
+        // How many still run as the step ends (the rest ended, not yet waited for): a
+        // step beside running IO shows it here.
+        let running = state
+            .background
+            .values()
+            .filter(|j| j.handle.as_ref().is_some_and(|h| !h.is_finished()))
+            .count();
+        r.metrics.push(actions::metric(
+            "background.running",
+            running as f64,
+            "steps",
+            thinbench_schema::record::MetricKind::Timing,
+            thinbench_schema::record::Better::Neither,
+        ));
         let observed = format!("skipped: background step `{bg}` writes until its wait, which checks the pool against the model (observed {observed})");
         r.expectations.push(ExpectationResult {
             what: "data blocks allocated == model".into(),

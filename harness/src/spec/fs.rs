@@ -135,6 +135,34 @@ pub struct FileSpec {
     pub op: FileOp,
     /// `fsync` the file (and its directory) after the operation. Default true.
     pub fsync: bool,
+    /// A `write` of many records (`io_size`), in order or at random offsets; `None`:
+    /// one record of the whole size.
+    pub layout: Option<FileLayout>,
+    /// Runs while the following steps run, until a `wait` names it (`write` only).
+    pub background: bool,
+}
+
+/// A `write` made of `record`-byte stamped records (dt's sequential and random IO, at
+/// file level): `size / record` of them, each written once, in `order`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileLayout {
+    /// Bytes of each record (each one write).
+    pub record: Bytes,
+    /// The order the records are written in.
+    pub order: FileOrder,
+}
+
+/// The order of a layout's record writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileOrder {
+    /// From the file's start to its end.
+    Sequential,
+    /// A permutation of the record slots, reproducible from the seed: every slot
+    /// written once, at a random offset of the file.
+    Random {
+        /// PRNG seed.
+        seed: u64,
+    },
 }
 
 /// `verify-files`: every file of a mounted thin read back and checked against the

@@ -19,7 +19,10 @@ pub use dm_table::{
     Count, DeviceRef, DmTableSpec, TableArg, TableDevice, TableLineSpec, POOL_FEATURES, TARGETS,
 };
 pub use fault::*;
-pub use fs::{FileOp, FileSpec, FsTarget, MkfsProfile, MkfsSpec, MountSpec, VerifyFilesSpec};
+pub use fs::{
+    FileLayout, FileOp, FileOrder, FileSpec, FsTarget, MkfsProfile, MkfsSpec, MountSpec,
+    VerifyFilesSpec,
+};
 pub use kernel::KernelRequest;
 pub use matrix::{matrix, select, select_across, MatrixEntry, Shard};
 pub use model::*;

@@ -251,6 +251,9 @@ pub struct StepSpec {
     pub action: Action,
     /// What must hold afterwards (in addition to the action's built-in checks).
     pub expect: Vec<Expect>,
+    /// The step starts once the pool reports this mode (`await_mode`): IO a background
+    /// step has in flight got it there (a full pool holding a filesystem's writes).
+    pub await_mode: Option<thinbench_schema::record::PoolMode>,
 }
 
 impl StepSpec {

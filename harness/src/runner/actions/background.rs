@@ -1,5 +1,5 @@
 //! Background steps: a `small-write` with `background = true` starts its workload on a
-//! thread of its own and returns; the `wait` naming it joins it, and only then does the
+//! thread of its own and returns (a `file` write: `fs_background.rs`); the `wait` naming it joins it, and only then does the
 //! case learn its writes (model, integrity log) and check them, so the oracles of a wait
 //! are those of a step that ran the workload itself.
 
@@ -11,7 +11,7 @@ use thinbench_workloads::small_write;
 
 use super::ctx::{ActionOutput, StepCtx};
 use super::write::{absorb, first_touched, phase_params, small_write_phase, verify_thin};
-use crate::runner::background::BackgroundJob;
+use crate::runner::background::{BackgroundJob, Outcome};
 use crate::runner::error::StepError;
 use crate::spec::SmallWriteSpec;
 use crate::sys::signals;
@@ -48,6 +48,7 @@ pub fn start(ctx: &mut StepCtx<'_>, w: &SmallWriteSpec) -> Result<ActionOutput, 
                 &flag,
             );
             out.inspect(|o| meter.progress(o.stats.bytes.0))
+                .map(|o| Outcome::Blocks(Box::new(o)))
                 .map_err(|e| e.to_string())
         })
         .map_err(|e| format!("cannot start the background workload: {e}"))?;
@@ -61,6 +62,7 @@ pub fn start(ctx: &mut StepCtx<'_>, w: &SmallWriteSpec) -> Result<ActionOutput, 
             generation,
             stop,
             handle: Some(handle),
+            file: None,
         },
     );
     Ok(ActionOutput::default())
@@ -74,9 +76,27 @@ pub fn wait(ctx: &mut StepCtx<'_>, step: &Ident) -> Result<ActionOutput, StepErr
         .background
         .remove(step)
         .ok_or_else(|| format!("no background step {step} in flight"))?;
+    // Whether the workload still ran as its wait began: 1 shows the steps between ran
+    // beside its IO, not after it.
+    let running = job.handle.as_ref().is_some_and(|h| !h.is_finished());
+    let running = super::ctx::metric(
+        "background.running_at_wait",
+        f64::from(u8::from(running)),
+        "bool",
+        thinbench_schema::record::MetricKind::Timing,
+        thinbench_schema::record::Better::Neither,
+    );
     let out = job
         .join()
         .map_err(|e| format!("background step {} ({step}): {e}", job.index))?;
+    let out = match out {
+        Outcome::Blocks(out) => *out,
+        Outcome::File(w) => {
+            let mut out = super::fs_background::finish(ctx, job, w)?;
+            out.metrics.push(running);
+            return Ok(out);
+        }
+    };
     if out.interrupted {
         return Err("interrupted".into());
     }
@@ -93,6 +113,7 @@ pub fn wait(ctx: &mut StepCtx<'_>, step: &Ident) -> Result<ActionOutput, StepErr
         workload: Some(out.stats),
         checks: vec![check],
         model_used_after: used,
+        metrics: vec![running],
         ..Default::default()
     })
 }

@@ -20,6 +20,7 @@ use super::ctx::{ActionOutput, StepCtx};
 use super::fs_target::{mount_dir, target};
 use crate::runner::case::check;
 use crate::runner::error::StepError;
+use crate::runner::fs_layout;
 use crate::runner::fs_state::{self, Mount, Record};
 use crate::spec::{
     FileOp, FileSpec, FsKind, FsTarget, MkfsProfile, MkfsSpec, MountSpec, VerifyFilesSpec,
@@ -58,8 +59,9 @@ pub(super) fn syncfs(dir: &Path) -> Result<(), StepError> {
     Ok(())
 }
 
-/// The ids of the mounted thins (and of the thins under mounted case devices), and of
-/// `also`: the thins a filesystem may have written.
+/// The ids of the mounted thins (and of the thins under mounted case devices), of the
+/// thins background steps write (the model learns those writes at their waits), and of
+/// `also`: the thins the model cannot predict.
 fn fs_ids(ctx: &StepCtx<'_>, also: &[ThinId]) -> Vec<ThinId> {
     let mut ids: Vec<ThinId> = ctx
         .state
@@ -68,6 +70,7 @@ fn fs_ids(ctx: &StepCtx<'_>, also: &[ThinId]) -> Vec<ThinId> {
         .iter()
         .flat_map(|m| target(ctx, &m.on).map(|t| t.ids).unwrap_or_default())
         .collect();
+    ids.extend(ctx.state.background.values().map(|j| j.thin_id));
     ids.extend_from_slice(also);
     ids
 }
@@ -202,19 +205,39 @@ pub fn file(ctx: &mut StepCtx<'_>, s: &FileSpec) -> Result<ActionOutput, StepErr
         FileOp::Write { size } | FileOp::Append { size } => size.0,
         _ => 0,
     };
-    let rec = Record {
-        step: ctx.step.name.to_string(),
-        thin: s.on.name().to_string(),
-        seq: ctx.state.next_generation(),
-        len,
-    };
-    let files = &mut ctx
-        .state
-        .fs
-        .files_mut(&s.on)
-        .ok_or_else(|| format!("{} has no file model", s.on))?
-        .files;
-    fs_state::apply(&dir, files, &s.path, &s.op, rec, s.fsync).map_err(StepError::Failed)?;
+    if let (FileOp::Write { size }, Some(layout)) = (&s.op, s.layout) {
+        // Many records, in order or not; the file model learns them once all are written.
+        let state = &mut *ctx.state;
+        let plan = fs_layout::Plan::new(
+            ctx.step.name.as_str(),
+            s.on.name().as_str(),
+            &s.path,
+            size.0,
+            Some(layout),
+            &mut || state.next_generation(),
+        );
+        fs_layout::write_now(&dir, &plan, s.fsync).map_err(StepError::Failed)?;
+        ctx.state
+            .fs
+            .files_mut(&s.on)
+            .ok_or_else(|| format!("{} has no file model", s.on))?
+            .files
+            .insert(plan.path, plan.records);
+    } else {
+        let rec = Record {
+            step: ctx.step.name.to_string(),
+            thin: s.on.name().to_string(),
+            seq: ctx.state.next_generation(),
+            len,
+        };
+        let files = &mut ctx
+            .state
+            .fs
+            .files_mut(&s.on)
+            .ok_or_else(|| format!("{} has no file model", s.on))?
+            .files;
+        fs_state::apply(&dir, files, &s.path, &s.op, rec, s.fsync).map_err(StepError::Failed)?;
+    }
     let mut out = ActionOutput::default();
     resync(
         ctx,

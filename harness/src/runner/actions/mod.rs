@@ -15,6 +15,7 @@ mod discard;
 mod dm_table;
 mod fill;
 mod fs;
+mod fs_background;
 mod fs_target;
 mod io;
 mod io_file;
@@ -89,6 +90,7 @@ pub fn run(ctx: &mut StepCtx<'_>) -> Result<ActionOutput, StepError> {
         Action::Mkfs(m) => fs::mkfs(ctx, m),
         Action::Mount(m) => fs::mount(ctx, m),
         Action::Umount { on } => fs::umount(ctx, on),
+        Action::File(f) if f.background => fs_background::start(ctx, f),
         Action::File(f) => fs::file(ctx, f),
         Action::VerifyFiles(v) => fs::verify_files(ctx, v),
         Action::Fsck { on } => fs::fsck(ctx, on),

@@ -241,6 +241,18 @@ fn read(
             std::fs::write(&path, &text)
                 .map_err(|e| StepError::io(path.display().to_string(), e))?;
             let dump = parse_thin_dump(&text, model.total()).map_err(StepError::Failed)?;
+            let names: Vec<(ThinId, String)> = ctx
+                .state
+                .log
+                .keys()
+                .filter_map(|n| ctx.backend.thin(n).map(|t| (t.id, n.to_string())))
+                .collect();
+            out.metrics = crate::runner::fragmentation::metrics(&dump.thins, &|t| {
+                names
+                    .iter()
+                    .find(|(id, _)| *id == t.id)
+                    .map_or_else(|| format!("id{}", t.id), |(_, n)| n.clone())
+            });
             let mut mappings = 0;
             for id in model.thins() {
                 mappings += model.mappings(id)?.len();

@@ -81,6 +81,29 @@ pub(super) const FILE_KEYS: &[Key] = &[
         Ty::Bool,
         "fsync the file and its directory afterwards (default true).",
     ),
+    Key::new(
+        "io_size",
+        Ty::Size,
+        "write: the file is `size / io_size` stamped records of this size, each one write (default: one record of `size`).",
+    ),
+    Key::new(
+        "pattern",
+        Ty::Enum(&["random", "sequential"]),
+        "write with io_size: the records in order, or each at a random offset once (default \"sequential\").",
+    ),
+    Key::new(
+        "seed",
+        Ty::Int {
+            min: None,
+            max: None,
+        },
+        "pattern = \"random\": seed of the record order (default 1).",
+    ),
+    Key::new(
+        "background",
+        Ty::Bool,
+        "write: run while the following steps run, until a `wait` step names this one (default false).",
+    ),
 ];
 
 /// `verify-files` keys.

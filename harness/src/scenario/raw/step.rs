@@ -149,6 +149,11 @@ pub(crate) const STEP_KEYS: KeySet = KeySet {
             Ty::Table(&EXPECT_KEYS),
             "What the step expects to find after it ran.",
         ),
+        Key::new(
+            "await_mode",
+            Ty::Enum(&["rw", "ro", "out_of_data_space", "Fail", "Error"]),
+            "Start the step once the pool reports this mode (polled, at most 5 minutes): a background step's IO gets it there.",
+        ),
     ],
     variants: &[
         (
@@ -555,6 +560,7 @@ pub(crate) struct RawStep {
     /// metadata-tool: generated metadata's thin names.
     pub thins: Field<Vec<Spanned<String>>>,
     pub background: Field<bool>,
+    pub await_mode: Field<String>,
     pub step: Field<String>,
     pub device: Field<String>,
     pub kind: Field<String>,
@@ -611,7 +617,7 @@ pub(crate) struct RawStep {
 impl RawStep {
     /// Action-specific keys that are present: `(key, where)`.
     pub fn action_keys(&self) -> Vec<(&'static str, Span)> {
-        let fields: [(&'static str, Option<Span>); 81] = [
+        let fields: [(&'static str, Option<Span>); 82] = [
             ("thin", self.thin.key()),
             ("origin", self.origin.key()),
             ("id", self.id.key()),
@@ -660,6 +666,7 @@ impl RawStep {
             ("generate", self.generate.key()),
             ("thins", self.thins.key()),
             ("background", self.background.key()),
+            ("await_mode", self.await_mode.key()),
             ("step", self.step.key()),
             ("device", self.device.key()),
             ("kind", self.kind.key()),
@@ -815,6 +822,7 @@ impl RawStep {
                 d,
             ),
             background: r.boolean("background", d),
+            await_mode: r.string("await_mode", "a string (a pool mode)", d),
             step: r.string("step", "a string (the name of a background step)", d),
             device: r.string(
                 "device",

@@ -1,11 +1,13 @@
-//! Background steps (`background = true` on a `small-write`) and the `wait` that ends
-//! each: the step's keys here, the order rules (a wait names a background step in flight,
-//! nothing else touches its thin meanwhile, every one is waited for) in the walk.
+//! Background steps (`background = true` on a `small-write` or a `file` write), the
+//! `wait` that ends each, and `await_mode`: the step's keys here, the order rules (a wait
+//! names a background step in flight, nothing else touches its thin meanwhile, every one
+//! is waited for) in the walk.
 
 use super::walk::Effect;
 use super::Checker;
-use crate::scenario::raw::RawStep;
+use crate::scenario::raw::{Field, RawStep};
 use crate::spec::Action;
+use thinbench_schema::record::PoolMode;
 
 impl Checker {
     /// `background`: whether the step runs in the background. Its results are its wait's,
@@ -20,6 +22,30 @@ impl Checker {
             );
         }
         on
+    }
+
+    /// `await_mode`: the pool mode the step starts at (`Some(None)`: none), and the walk's
+    /// effect when given.
+    pub(super) fn await_mode(&mut self, s: &RawStep) -> (Option<Option<PoolMode>>, Option<Effect>) {
+        let modes = [
+            PoolMode::Rw,
+            PoolMode::Ro,
+            PoolMode::OutOfDataSpace,
+            PoolMode::Fail,
+            PoolMode::Error,
+        ]
+        .map(|m| (m.as_str(), m));
+        match &s.await_mode {
+            Field::Absent => (Some(None), None),
+            Field::Invalid { .. } => (None, None),
+            Field::Given { value, key } => {
+                let effect = Effect::AwaitMode { at: key.clone() };
+                (
+                    self.choice("await_mode", value, &modes).map(Some),
+                    Some(effect),
+                )
+            }
+        }
     }
 
     /// `wait`: the background step it ends (checked against the steps by the walk).

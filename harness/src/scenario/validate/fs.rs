@@ -137,17 +137,35 @@ impl Checker {
             ),
             ActionKind::File => {
                 let spec = self.file(s);
-                (
-                    thin.zip(spec).map(|(on, (path, op, fsync))| {
+                let extras = self.file_extras(s, spec.as_ref().map(|x| &x.1));
+                let e = match (&extras, &on_raw) {
+                    (Some((_, true)), Some((t, false))) => Effect::BackgroundFile {
+                        thin: t.clone(),
+                        path: spec.as_ref().map(|x| x.0.clone()),
+                    },
+                    (Some((_, true)), Some((d, true))) => {
+                        self.err_hint(
+                            d.span(),
+                            "a background file write goes on a thin",
+                            "background filesystem IO is a thin's (its model resyncs at the wait); write on a device in the foreground",
+                        );
+                        effect(FsEffect::Mounted)
+                    }
+                    _ => effect(FsEffect::Mounted),
+                };
+                let spec = thin.zip(spec).zip(extras).map(
+                    |((on, (path, op, fsync)), (layout, background))| {
                         Action::File(FileSpec {
                             on,
                             path,
                             op,
                             fsync,
+                            layout,
+                            background,
                         })
-                    }),
-                    effect(FsEffect::Mounted),
-                )
+                    },
+                );
+                (spec, e)
             }
             ActionKind::VerifyFiles => {
                 let spec = self.verify_files(s);

@@ -27,6 +27,7 @@ mod fault;
 mod fill;
 mod fs;
 mod fs_device;
+mod fs_layout;
 mod ids;
 mod io;
 mod io_file;
@@ -49,6 +50,8 @@ mod backing_tests;
 mod control_tests;
 #[cfg(test)]
 mod discard_tests;
+#[cfg(test)]
+mod fs_background_tests;
 #[cfg(test)]
 mod fs_tests;
 #[cfg(test)]

@@ -165,14 +165,21 @@ impl Checker {
                 .flatten()
                 .any(|e| matches!(e, Expect::ErrorContains(_))),
         };
-        let spec = match (name, pools, action, expect) {
-            (Some(name), Some(pools), Some(action), Some(expect)) => Some(StepSpec {
-                index,
-                name,
-                pools,
-                action,
-                expect,
-            }),
+        let (await_mode, await_effect) = self.await_mode(s);
+        if let Some(e) = await_effect {
+            effect = Effect::Many(vec![e, effect]);
+        }
+        let spec = match (name, pools, action, expect, await_mode) {
+            (Some(name), Some(pools), Some(action), Some(expect), Some(await_mode)) => {
+                Some(StepSpec {
+                    index,
+                    name,
+                    pools,
+                    action,
+                    expect,
+                    await_mode,
+                })
+            }
             _ => None,
         };
         let chunks_touched = s.expect.value().and_then(|e| match &e.get_ref().data_blocks_allocated {

@@ -2,8 +2,10 @@
 //! unique, the pool has the id each new thin gets (`ids`), writes stay inside their thin.
 //! `Facts` is what it needs of each step.
 
+mod background;
 mod control;
 mod device;
+mod effect;
 mod fs;
 mod fs_device;
 
@@ -12,6 +14,7 @@ use super::Checker;
 use crate::errors::Kind;
 use crate::scenario::raw::{RawStep, Span};
 use crate::scenario::{suggest, Diagnostic};
+pub(super) use effect::{ChunkRule, Effect, FsEffect, MessageEffect, Region};
 use serde_spanned::Spanned;
 use std::collections::HashMap;
 use thinbench_schema::ids::ThinId;
@@ -60,134 +63,6 @@ impl Refusal {
     }
 }
 
-/// A step's effect on a pool's set of thins.
-pub(super) enum Effect {
-    Create {
-        thin: Option<Spanned<String>>,
-        size: Option<Bytes>,
-        id: Option<Spanned<u32>>,
-    },
-    Snapshot {
-        thin: Option<Spanned<String>>,
-        origin: Option<Spanned<String>>,
-        id: Option<Spanned<u32>>,
-    },
-    Delete {
-        thin: Option<Spanned<String>>,
-    },
-    Write {
-        thin: Option<Spanned<String>>,
-        region: Option<Region>,
-    },
-    /// Thins the step makes that later steps cannot name (metadata-fill's snapshots: how
-    /// many it takes depends on the pool), with the most it can make.
-    Unnamed {
-        thins: Vec<Spanned<String>>,
-    },
-    /// Settings that must fit the pool's chunk.
-    ChunkFit(ChunkRule),
-    /// Discards of an existing thin, which must fit in it unless the step expects the
-    /// kernel's EINVAL; `at` is where a range past the end is reported.
-    Discard {
-        thin: Option<Spanned<String>>,
-        at: Span,
-        spec: Option<crate::spec::DiscardSpec>,
-    },
-    /// Thins an expectation names (`mapped`): they must exist after the step.
-    Exists(Vec<Spanned<String>>),
-    /// Several effects in order (a fill that deletes a thin to recover).
-    Many(Vec<Effect>),
-    /// A background step's thin: written until the step's `wait`, touched by no other
-    /// step meanwhile.
-    Background {
-        thin: Spanned<String>,
-    },
-    /// The end of a background step.
-    Wait {
-        step: Spanned<String>,
-    },
-    /// A thin read (it must exist, and no background step write it meanwhile).
-    Read {
-        thin: Spanned<String>,
-    },
-    /// A new device of the case (`create-device`), of `size` when valid, over the
-    /// thins `over`, the device `over_device` or the pool's device (`over_pool`); over
-    /// none of them, scratch files.
-    CreateDevice {
-        device: Spanned<String>,
-        size: Option<Bytes>,
-        over: Vec<Spanned<String>>,
-        over_device: Option<Spanned<String>>,
-        over_pool: bool,
-    },
-    /// IO to a device of the case (`io` with `device`); `writes`: it replaces the
-    /// device's stamped content.
-    DeviceIo {
-        device: Spanned<String>,
-        region: Option<Region>,
-        writes: bool,
-    },
-    /// A step naming a device of the case; as an external origin, loop-lvm only.
-    UseDevice {
-        device: Spanned<String>,
-        external_origin: bool,
-    },
-    /// A pool message (walked in `walk/control.rs`).
-    Message(MessageEffect),
-    /// The pool taken down and brought back (`walk/control.rs`): no case device may hold
-    /// it (a device made over its thins or its device), nor, for a reboot, a held
-    /// metadata snapshot (the reboot's checks reserve their own).
-    PoolDown {
-        at: Span,
-        what: &'static str,
-        reboot: bool,
-    },
-    /// Generated metadata restored (`walk/control.rs`): the pool must have no thins, and
-    /// these are its thins after, each of `size`.
-    Generated {
-        thins: Vec<Spanned<String>>,
-        size: Option<Bytes>,
-        at: Span,
-    },
-    /// `suspend` (`on`) or `resume` of the pool (`thin: None`) or a thin;
-    /// `pool_resumes`: the pool is resumed from another thread meanwhile.
-    Suspend {
-        thin: Option<Spanned<String>>,
-        on: bool,
-        at: Span,
-        pool_resumes: bool,
-    },
-    /// `activate`: a device for a thin without one, of `size` (`None`: its last size).
-    Activate {
-        thin: Option<Spanned<String>>,
-        size: Option<Bytes>,
-        at: Span,
-    },
-    /// `deactivate`: the thin keeps its blocks, loses its device.
-    Deactivate {
-        thin: Option<Spanned<String>>,
-    },
-    /// On pools of `kind` the backend cannot do the step and fails it with `fails_as`:
-    /// `why` is reported unless the step expects that failure.
-    NotOn {
-        kind: PoolKind,
-        why: Diagnostic,
-        fails_as: Kind,
-    },
-    /// A filesystem step on a thin (walked in `walk/fs.rs`).
-    Fs {
-        thin: Spanned<String>,
-        op: FsEffect,
-    },
-    /// A filesystem step on a device of the case (walked in `walk/fs_device.rs`).
-    FsDevice {
-        device: Spanned<String>,
-        op: FsEffect,
-    },
-    /// Unknown or invalid action: nothing to track.
-    Nothing,
-}
-
 /// What the walk knows of a device of the case.
 pub(super) struct DeviceFacts {
     /// The step that made it.
@@ -216,31 +91,6 @@ pub(in crate::scenario::validate) struct ThinFs {
     pub(super) mounted: Option<usize>,
 }
 
-/// What a filesystem step needs and leaves (`walk/fs.rs`).
-pub(super) enum FsEffect {
-    /// `mkfs`: the thin must exist, have a device and not be mounted; it then has `fs`.
-    Mkfs { fs: crate::spec::FsKind },
-    /// The thin must exist (an invalid `fs`: nothing more is known).
-    Exists,
-    /// `mount`: a filesystem, not mounted; `nouuid` given at `nouuid_at` (xfs only).
-    Mount { nouuid_at: Option<Span> },
-    /// `umount`: mounted.
-    Umount,
-    /// `file`, `verify-files`: mounted.
-    Mounted,
-    /// `fsck`: a filesystem, not mounted.
-    Unmounted,
-}
-
-/// A `message` step as the walk sees it.
-pub(super) struct MessageEffect {
-    pub(super) message: crate::spec::PoolMessage,
-    /// Where the message's text is.
-    pub(super) at: Span,
-    /// The name its new thin gets: `thin` as written, else `#<id>` (no step can name it).
-    pub(super) name: Option<Spanned<String>>,
-}
-
 /// What the table-control steps leave behind for later steps (`walk/control.rs`).
 #[derive(Default)]
 struct ControlState<'a> {
@@ -254,27 +104,6 @@ struct ControlState<'a> {
     transaction: Option<u64>,
     /// The step holding the metadata snapshot (`reserve_metadata_snap`).
     held: Option<usize>,
-}
-
-/// Step settings that depend on the pool's chunk size, positioned where the step gives
-/// them (its table when it does not).
-pub(super) enum ChunkRule {
-    /// cow-overwrite: the origin's region in whole chunks from a chunk boundary, half of
-    /// it written sub-chunk and half in whole chunks; one sub-chunk IO per chunk.
-    Cow {
-        offset: Spanned<Bytes>,
-        region: Spanned<Bytes>,
-        io_size: Spanned<Bytes>,
-    },
-    /// metadata-fill: one IO maps one chunk.
-    DividesChunk { io_size: Spanned<Bytes> },
-}
-
-/// Where a write workload writes, to check against the thin's size.
-pub(super) struct Region {
-    pub(super) io_size: Bytes,
-    pub(super) offset: Spanned<Bytes>,
-    pub(super) span: Option<Spanned<Bytes>>,
 }
 
 /// A step's checked IO region, its offset and span positioned where the step gave them
@@ -374,6 +203,7 @@ impl Checker {
                 explicit_ids: HashMap::new(),
                 ids: ThinIds::new(kind.map_or(IdRule::LowestFree, IdRule::of)),
                 in_flight: HashMap::new(),
+                files_in_flight: HashMap::new(),
                 waited: HashMap::new(),
                 written: std::collections::HashSet::new(),
                 devices: HashMap::new(),
@@ -444,6 +274,8 @@ struct PoolWalk<'a> {
     ids: ThinIds<'a>,
     /// Background steps not yet waited for: step name → (its thin, its step).
     in_flight: HashMap<&'a str, (&'a Spanned<String>, usize)>,
+    /// Background `file` writes not yet waited for: step name → (thin, path).
+    files_in_flight: HashMap<&'a str, (&'a str, &'a str)>,
     /// Background steps waited for: step name → the wait's step.
     waited: HashMap<&'a str, usize>,
     /// Thins some step wrote.
@@ -519,6 +351,7 @@ impl<'a> PoolWalk<'a> {
                 if let Some(t) = thin {
                     self.not_in_flight(f, t);
                 }
+                self.chunks_touched_beside_background(f);
                 self.write(f, thin.as_ref(), region.as_ref());
             }
             Effect::Background { thin } => {
@@ -526,7 +359,12 @@ impl<'a> PoolWalk<'a> {
                     self.in_flight.insert(name, (thin, f.index));
                 }
             }
-            Effect::Wait { step } => self.wait(f, step),
+            Effect::Wait { step } => {
+                self.files_in_flight.remove(step.get_ref().as_str());
+                self.wait(f, step)
+            }
+            Effect::BackgroundFile { thin, path } => self.background_file(f, thin, path.as_deref()),
+            Effect::AwaitMode { at } => self.await_mode(f, at),
             Effect::Read { thin } => {
                 self.not_in_flight(f, thin);
                 let _ = self.existing(f, thin);
@@ -602,7 +440,10 @@ impl<'a> PoolWalk<'a> {
                 }
                 self.deactivate(f, thin.as_ref())
             }
-            Effect::Fs { thin, op } => self.fs(f, thin, op),
+            Effect::Fs { thin, op } => {
+                self.not_in_flight(f, thin);
+                self.fs(f, thin, op)
+            }
             Effect::FsDevice { device, op } => self.fs_device(f, device, op),
             Effect::NotOn {
                 kind,
