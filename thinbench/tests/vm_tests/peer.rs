@@ -14,7 +14,7 @@ use super::{repo, vm_available, BIN};
 /// The peer scenarios CI runs in its one boot: one or more per capability of the
 /// vocabulary (docs/peer-coverage.md, "Running them"), about 3 minutes of TCG time of the
 /// 7 all of them take. `THINBENCH_PEER=all` runs every file of `scenarios/peer/`.
-const CI_SET: [&str; 11] = [
+const CI_SET: [&str; 15] = [
     "creation_tests", // kernel refusals; suspend, activate while suspended, resume
     "ramdisk_tests",  // baselines: linear and striped devices beside thins, in RAM
     "direct_lvm_fault_tests", // a metadata abort under a fault layer; a reboot through lvm
@@ -25,7 +25,12 @@ const CI_SET: [&str; 11] = [
     "read_only_tests", // a read-only pool refusing to provision
     "transaction_id_tests", // set_transaction_id, its refusals; a clean reboot keeps all
     "tools_tests_metadata", // thin_dump/thin_delta on metadata snapshots vs the model; refusals
-    "restore_tests",  // dump, thin_restore, dump on the inactive metadata; data served
+    "restore_tests",  // dump, thin_restore, dump on the inactive metadata; data served;
+    // generated metadata; thin_dump --repair; thin_trim returning space
+    "pool_resize_tests_tables", // hand-written tables (dm-table) refused and taken
+    "flush_triggers_commit",    // commit observation: metadata writes only when changed
+    "suspend_tests", // a thin's suspend/resume waiting for the pool's from another thread
+    "ramdisk_tests_stacked", // case devices over case devices and over the pool device
 ];
 
 /// The scenario files of `scenarios/peer/` this run covers, by stem, sorted.
