@@ -14,6 +14,7 @@ use super::discard_checks;
 use super::error::StepError;
 use super::iostat;
 use super::sampler::Sampler;
+use crate::backend::iostat::PoolIo;
 use crate::backend::PoolBackend;
 use crate::record::Recorder;
 use crate::spec::{BlockCount, Expect, PoolSpec, StepSpec};
@@ -132,21 +133,13 @@ pub fn run_step(
                     lower: lower.first().copied(),
                 };
                 let none = ActionOutput::default();
+                let io = (&io_before, &io_after);
                 for x in &step.expect {
-                    let y = match x {
-                        Expect::Error(_) | Expect::ErrorContains(_) | Expect::KernelLog(_) => {
-                            continue
-                        }
-                        Expect::Mapped(want) => discard_checks::mapped(want, &*backend, step),
-                        Expect::DataDiscardBytes(want) => {
-                            discard_checks::data_discard_bytes(*want, &io_before, &io_after, step)
-                        }
-                        Expect::MetadataWritten(want) => {
-                            discard_checks::metadata_written(*want, &io_before, &io_after, step)
-                        }
-                        _ => expectation(x, &none, &seen, step),
-                    };
-                    r.expectations.push(y);
+                    if let Expect::Error(_) | Expect::ErrorContains(_) | Expect::KernelLog(_) = x {
+                        continue;
+                    }
+                    r.expectations
+                        .push(after_step(x, &none, &seen, &*backend, io, step));
                 }
                 if r.expectations.iter().any(|x| x.status == Status::Failed) {
                     r.status = Status::Failed;
@@ -164,26 +157,19 @@ pub fn run_step(
                 .unwrap_or_else(|| "unknown".into());
             let crosscheck = oracle(&mut r, &out, &*backend, state, step, &observed);
             r.expectations.extend(out.checks.iter().cloned());
-            for e in &step.expect {
-                let seen = Observed {
-                    after: r.pool_after.as_ref(),
-                    step_kernel: &step_kernel,
-                    allocated: &observed,
-                    lower: lower.first().copied(),
-                };
-                // The discard expectations read the kernel after the step.
-                let x = match e {
-                    Expect::Mapped(want) => discard_checks::mapped(want, &*backend, step),
-                    Expect::DataDiscardBytes(want) => {
-                        discard_checks::data_discard_bytes(*want, &io_before, &io_after, step)
-                    }
-                    Expect::MetadataWritten(want) => {
-                        discard_checks::metadata_written(*want, &io_before, &io_after, step)
-                    }
-                    _ => expectation(e, &out, &seen, step),
-                };
-                r.expectations.push(x);
-            }
+            let seen = Observed {
+                after: r.pool_after.as_ref(),
+                step_kernel: &step_kernel,
+                allocated: &observed,
+                lower: lower.first().copied(),
+            };
+            let io = (&io_before, &io_after);
+            let checked: Vec<_> = step
+                .expect
+                .iter()
+                .map(|e| after_step(e, &out, &seen, &*backend, io, step))
+                .collect();
+            r.expectations.extend(checked);
             r.workload = out.workload;
             r.phases = out.phases;
             r.metrics.extend(out.metrics);
@@ -246,6 +232,28 @@ fn status_after(
         });
     }
     state.last_mode = Some(u.mode);
+}
+
+/// One expectation after the step: those that read the kernel (mappings, the devices'
+/// counters) from it, the rest from the step's record and its action's output.
+fn after_step(
+    e: &Expect,
+    out: &ActionOutput,
+    seen: &Observed<'_>,
+    backend: &dyn PoolBackend,
+    (before, after): (&Result<PoolIo, String>, &Result<PoolIo, String>),
+    step: &StepSpec,
+) -> ExpectationResult {
+    match e {
+        Expect::Mapped(want) => discard_checks::mapped(want, backend, step),
+        Expect::DataDiscardBytes(want) => {
+            discard_checks::data_discard_bytes(*want, before, after, step)
+        }
+        Expect::MetadataWritten(want) => {
+            discard_checks::metadata_written(*want, before, after, step)
+        }
+        _ => expectation(e, out, seen, step),
+    }
 }
 
 /// A step that failed. A refusal the scenario asked for (`expect.error`,

@@ -128,23 +128,9 @@ pub fn suspend(
     pool_resumes_after: Option<Duration>,
 ) -> Result<ActionOutput, StepError> {
     let name = dm_name(&*ctx.backend, device)?;
-    let mut out = ActionOutput {
-        predicted: Some(0),
-        ..Default::default()
-    };
-    let backend = &*ctx.backend;
-    waits_for_pool(
-        ctx.step,
-        &mut out,
-        backend,
-        pool_resumes_after,
-        "suspend",
-        || backend.suspend_device(&name, flush),
-    )?;
-    if pool_resumes_after.is_some() {
-        let pool = ctx.backend.pool_dm_name().to_owned();
-        ctx.state.control.suspended.retain(|n| *n != pool);
-    }
+    let out = waits_for_pool(ctx, pool_resumes_after, "suspend", |b| {
+        b.suspend_device(&name, flush)
+    })?;
     if !ctx.state.control.suspended.contains(&name) {
         ctx.state.control.suspended.push(name);
     }
@@ -158,40 +144,31 @@ pub fn resume(
     pool_resumes_after: Option<Duration>,
 ) -> Result<ActionOutput, StepError> {
     let name = dm_name(&*ctx.backend, device)?;
-    let mut out = ActionOutput {
-        predicted: Some(0),
-        ..Default::default()
-    };
-    let backend = &*ctx.backend;
-    waits_for_pool(
-        ctx.step,
-        &mut out,
-        backend,
-        pool_resumes_after,
-        "resume",
-        || backend.resume_device(&name),
-    )?;
-    if pool_resumes_after.is_some() {
-        let pool = ctx.backend.pool_dm_name().to_owned();
-        ctx.state.control.suspended.retain(|n| *n != pool);
-    }
+    let out = waits_for_pool(ctx, pool_resumes_after, "resume", |b| {
+        b.resume_device(&name)
+    })?;
     ctx.state.control.suspended.retain(|n| *n != name);
     Ok(out)
 }
 
 /// Run a thin's `op`; with `after`, the (suspended) pool is resumed from another thread
-/// after that long, and `op` must not have completed before: it waited for the pool's
-/// internal resume of its thins. The check and the wait are the step's.
+/// after that long (and is no longer suspended), and `op` must not have completed
+/// before: it waited for the pool's internal resume of its thins. The check and the
+/// wait are the step's.
 fn waits_for_pool(
-    step: &crate::spec::StepSpec,
-    out: &mut ActionOutput,
-    backend: &dyn crate::backend::PoolBackend,
+    ctx: &mut StepCtx<'_>,
     after: Option<Duration>,
     what: &str,
-    op: impl FnOnce() -> Result<(), crate::backend::BackendError>,
-) -> Result<(), StepError> {
+    op: impl FnOnce(&dyn crate::backend::PoolBackend) -> Result<(), crate::backend::BackendError>,
+) -> Result<ActionOutput, StepError> {
+    let mut out = ActionOutput {
+        predicted: Some(0),
+        ..Default::default()
+    };
+    let backend = &*ctx.backend;
     let Some(after) = after else {
-        return Ok(op()?);
+        op(backend)?;
+        return Ok(out);
     };
     let pool = backend.pool_dm_name().to_owned();
     let t0 = Instant::now();
@@ -203,18 +180,19 @@ fn waits_for_pool(
                 .and_then(|dm| dm.resume(&pool))
                 .map(|()| at)
         });
-        let r = op().map(|()| t0.elapsed());
+        let r = op(backend).map(|()| t0.elapsed());
         (r, resumer.join())
     });
     let resumed =
         resumed.map_err(|_| StepError::Failed("the pool's resumer panicked".into()))??;
     let done = done?;
+    ctx.state.control.suspended.retain(|n| *n != pool);
     out.checks.push(crate::runner::case::verdict(
         &format!("the thin's {what} waited for the pool's resume (from another thread)"),
         format!("done after the pool's resume at {} ms", resumed.as_millis()),
         format!("done at {} ms", done.as_millis()),
         done >= resumed,
-        step,
+        ctx.step,
     ));
     out.metrics.push(super::ctx::metric(
         &format!("control.{what}_waited_ms"),
@@ -223,7 +201,7 @@ fn waits_for_pool(
         thinbench_schema::record::MetricKind::Timing,
         thinbench_schema::record::Better::Neither,
     ));
-    Ok(())
+    Ok(out)
 }
 
 /// `activate`: a device for a thin without one, of the size given or the one it had.
